@@ -1,0 +1,66 @@
+import HTTPTypes
+import NIOCore
+
+/// What the gateway needs to know about one streamed `chat.completion.chunk`, and the chunk itself
+/// with its `model` rewritten.
+public struct InspectedChunk: Sendable {
+    /// The chunk with `model` set to the answering target's name.
+    public var json: ByteBuffer
+    /// Whether it carries answer content: text, a tool call, a refusal or reasoning.
+    public var carriesContent: Bool
+    /// Whether a choice reports a `finish_reason`.
+    public var finishes: Bool
+    /// The upstream's in-band error, when the chunk is `{"error":…}` rather than a chunk.
+    public var error: GatewayError?
+}
+
+/// Reads streamed chunks in one pass over their bytes: validates them, finds content and finish
+/// reasons, and rewrites `model`.
+public enum ChatChunkInspector {
+    private static let contentKeys: Set<String> = ["content", "tool_calls", "refusal", "function_call", "reasoning_content", "reasoning"]
+
+    /// Inspects `chunk`; nil when it is not a JSON object (a malformed chunk).
+    public static func inspect(_ chunk: ByteBuffer, modelName: ByteBuffer) -> InspectedChunk? {
+        chunk.withUnsafeReadableBytes { bytes -> InspectedChunk? in
+            guard let members = try? JSONScanner.topLevelMembers(of: bytes) else { return nil }
+            var carriesContent = false
+            var finishes = false
+            for member in members {
+                switch member.key {
+                case "error" where member.kind == .object || member.kind == .string:
+                    let error = UpstreamErrorBody.normalize(status: .badGateway, body: chunk, provider: "the upstream")
+                    return InspectedChunk(json: chunk, carriesContent: false, finishes: false, error: error)
+                case "choices" where member.kind == .array:
+                    let choices = (try? JSONScanner.elements(ofArrayAt: member.value, in: bytes)) ?? []
+                    for choice in choices where choice.kind == .object {
+                        let fields = (try? JSONScanner.members(ofObjectAt: choice.range, in: bytes)) ?? []
+                        for field in fields {
+                            if field.key == "finish_reason", field.kind == .string {
+                                finishes = true
+                            } else if field.key == "delta", field.kind == .object, !carriesContent {
+                                carriesContent = deltaCarriesContent(field, bytes: bytes)
+                            }
+                        }
+                    }
+                default:
+                    break
+                }
+            }
+            let json = JSONObjectRewriter.rewrite(chunk, members: members, replacing: [(key: "model", value: modelName)])
+            return InspectedChunk(json: json, carriesContent: carriesContent, finishes: finishes, error: nil)
+        }
+    }
+
+    private static func deltaCarriesContent(_ delta: JSONMember, bytes: UnsafeRawBufferPointer) -> Bool {
+        let fields = (try? JSONScanner.members(ofObjectAt: delta.value, in: bytes)) ?? []
+        for field in fields where contentKeys.contains(field.key) {
+            switch field.kind {
+            case .string where field.value.count > 2: return true
+            case .array where field.value.count > 2: return true
+            case .object: return true
+            default: continue
+            }
+        }
+        return false
+    }
+}

@@ -1,0 +1,110 @@
+import AsyncHTTPClient
+import HTTPTypes
+import NIOCore
+import NIOPosix
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Why one attempt at one upstream failed.
+///
+/// Carries a kind (which decides whether another target may be tried), a message safe to show the
+/// client (never a secret), and, when the upstream answered with an error, its status and its error
+/// normalised to OpenAI's envelope.
+public struct ProviderError: Error, Sendable, CustomStringConvertible {
+    /// The failure's category; also a low-cardinality label for logs and metrics.
+    public enum Kind: String, Sendable, Equatable {
+        /// The connection could not be opened, or was reset or closed early.
+        case connection
+        /// A timeout fired (connect, first byte, first token, stall or total).
+        case timeout
+        /// The upstream answered 429.
+        case rateLimited = "rate_limited"
+        /// The upstream answered 5xx (or 408).
+        case server
+        /// The upstream rejected the request (4xx other than 408 and 429).
+        case client
+        /// The upstream's answer could not be understood.
+        case protocolViolation = "protocol"
+        /// The client went away, so the call was abandoned.
+        case cancelled
+    }
+
+    /// The category.
+    public var kind: Kind
+    /// What happened, in words safe to show the client.
+    public var message: String
+    /// The upstream's error, in OpenAI's envelope, when it answered with one.
+    public var upstreamError: GatewayError?
+
+    /// Creates an error.
+    public init(kind: Kind, message: String, upstreamError: GatewayError? = nil) {
+        self.kind = kind
+        self.message = message
+        self.upstreamError = upstreamError
+    }
+
+    /// Whether another target may be tried: nothing reached the client and the fault is the upstream's.
+    public var allowsFailover: Bool {
+        switch kind {
+        case .connection, .timeout, .rateLimited, .server, .protocolViolation: true
+        case .client, .cancelled: false
+        }
+    }
+
+    /// `kind: message`.
+    public var description: String { "\(kind.rawValue): \(message)" }
+
+    /// Builds the error for an upstream's non-2xx answer, normalising its body to OpenAI's envelope.
+    public static func upstreamStatus(_ status: HTTPResponse.Status, body: ByteBuffer, provider: String) -> ProviderError {
+        let kind: Kind =
+            switch status.code {
+            case 429: .rateLimited
+            case 408, 500...: .server
+            default: .client
+            }
+        let normalized = UpstreamErrorBody.normalize(status: status, body: body, provider: provider)
+        return ProviderError(kind: kind, message: "HTTP \(status.code): \(normalized.message)", upstreamError: normalized)
+    }
+
+    /// Classifies an error thrown by the HTTP client or the network stack.
+    public static func classify(_ error: any Error) -> ProviderError {
+        if let error = error as? ProviderError { return error }
+        if error is CancellationError { return ProviderError(kind: .cancelled, message: "the request was cancelled") }
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .connectTimeout, .getConnectionFromPoolTimeout:
+                return ProviderError(kind: .timeout, message: "timed out connecting to the upstream")
+            case .deadlineExceeded:
+                return ProviderError(kind: .timeout, message: "timed out waiting for the upstream's response")
+            case .readTimeout:
+                return ProviderError(kind: .timeout, message: "the upstream stopped sending data")
+            case .remoteConnectionClosed:
+                return ProviderError(kind: .connection, message: "the upstream closed the connection early")
+            case .cancelled:
+                return ProviderError(kind: .cancelled, message: "the request was cancelled")
+            default:
+                return ProviderError(kind: .connection, message: "HTTP client error: \(error.shortDescription)")
+            }
+        }
+        if let error = error as? NIOConnectionError {
+            let reason = error.connectionErrors.first.map { "\($0.error)" } ?? "\(error)"
+            return ProviderError(kind: .connection, message: "could not connect to \(error.host):\(error.port) (\(reason))")
+        }
+        if let error = error as? IOError {
+            switch error.errnoCode {
+            case ECONNREFUSED: return ProviderError(kind: .connection, message: "connection refused (is the server running?)")
+            case ECONNRESET: return ProviderError(kind: .connection, message: "connection reset by the upstream")
+            case ETIMEDOUT: return ProviderError(kind: .timeout, message: "timed out connecting to the upstream")
+            default: return ProviderError(kind: .connection, message: "network error (errno \(error.errnoCode))")
+            }
+        }
+        if error is ChannelError {
+            return ProviderError(kind: .connection, message: "the connection to the upstream failed (\(error))")
+        }
+        return ProviderError(kind: .connection, message: "\(error)")
+    }
+}

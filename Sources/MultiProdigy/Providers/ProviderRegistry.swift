@@ -1,0 +1,78 @@
+import AsyncHTTPClient
+import Logging
+import Synchronization
+
+/// What a provider factory gets besides its configuration.
+public struct ProviderContext: Sendable {
+    /// The gateway's shared, pooled upstream HTTP client. Do not shut it down.
+    public var httpClient: HTTPClient
+    /// The gateway's settings that adapters may need (response size limit, timeouts).
+    public var gatewayConfig: GatewayConfig
+    /// A logger labelled for the provider.
+    public var logger: Logger
+
+    /// Creates a context.
+    public init(httpClient: HTTPClient, gatewayConfig: GatewayConfig, logger: Logger) {
+        self.httpClient = httpClient
+        self.gatewayConfig = gatewayConfig
+        self.logger = logger
+    }
+}
+
+/// The provider types the gateway can build, by the `type:` name used in the config.
+///
+/// Built-in types are registered from the start; register your own before loading the config:
+///
+/// ```swift
+/// ProviderRegistry.register("my_model") { config, context in
+///     MyModelClient(baseURL: config.baseURL, client: context.httpClient)
+/// }
+/// ```
+public enum ProviderRegistry {
+    /// Builds a provider from its configuration.
+    public typealias Factory = @Sendable (ProviderConfig, ProviderContext) throws -> any LLMProvider
+
+    private struct Entry: Sendable {
+        var defaultBaseURL: String?
+        var factory: Factory
+    }
+
+    private static let entries = Mutex<[String: Entry]>([
+        "openai": Entry(defaultBaseURL: "https://api.openai.com/v1") { config, context in
+            OpenAICompatibleProvider(config: config, context: context)
+        }
+    ])
+
+    /// Registers (or replaces) the provider type `type`.
+    ///
+    /// - Parameters:
+    ///   - type: The name used as `type:` in the config.
+    ///   - defaultBaseURL: The `base_url` used when the config gives none.
+    ///   - factory: Builds a provider from its configuration.
+    public static func register(_ type: String, defaultBaseURL: String? = nil, factory: @escaping Factory) {
+        entries.withLock { $0[type] = Entry(defaultBaseURL: defaultBaseURL, factory: factory) }
+    }
+
+    /// Every registered type name.
+    public static var registeredTypes: Set<String> {
+        entries.withLock { Set($0.keys) }
+    }
+
+    /// The default `base_url` of `type`, if it has one.
+    public static func defaultBaseURL(forType type: String) -> String? {
+        entries.withLock { $0[type]?.defaultBaseURL }
+    }
+
+    /// Builds the provider for `config`.
+    ///
+    /// - Throws: ``ConfigError`` when the type is not registered, or what the factory throws.
+    public static func makeProvider(for config: ProviderConfig, context: ProviderContext) throws -> any LLMProvider {
+        guard let entry = entries.withLock({ $0[config.type] }) else {
+            throw ConfigError(
+                source: "providers.\(config.name)",
+                issues: [ConfigIssue(path: "providers.\(config.name).type", line: nil, problem: "'\(config.type)' is not registered", fix: "register it with ProviderRegistry.register")]
+            )
+        }
+        return try entry.factory(config, context)
+    }
+}

@@ -1,0 +1,125 @@
+import Logging
+import NIOCore
+
+/// A configured provider and, when it is enabled, its adapter.
+public struct ProviderSlot: Sendable {
+    /// The provider's configuration.
+    public var config: ProviderConfig
+    /// The adapter; nil when the provider is disabled.
+    public var provider: (any LLMProvider)?
+
+    /// Creates a slot.
+    public init(config: ProviderConfig, provider: (any LLMProvider)?) {
+        self.config = config
+        self.provider = provider
+    }
+}
+
+/// The result of walking a plan.
+public enum ExecutionResult<Value: Sendable>: Sendable {
+    /// A target answered.
+    case success(Value, target: RouteTarget, attempts: Int)
+    /// No target answered; the error says why, naming every target tried.
+    case failure(GatewayError, lastTarget: RouteTarget?, attempts: Int)
+}
+
+/// Walks a ``RoutePlan`` in order until a target answers.
+///
+/// It moves on after a failure that happened before anything reached the client and that is the
+/// upstream's fault (connection error, timeout, 408/429/5xx, an unreadable answer); it stops at the
+/// upstream's own 4xx, which is the client's to see; it stops when the client goes away or the
+/// total time budget runs out.
+public struct FailoverExecutor: Sendable {
+    private let providers: [String: ProviderSlot]
+
+    /// Creates an executor over the configured providers.
+    public init(providers: [String: ProviderSlot]) {
+        self.providers = providers
+    }
+
+    /// Tries each target of `plan` with `attempt` until one succeeds.
+    ///
+    /// - Parameters:
+    ///   - plan: The targets, in order.
+    ///   - modelRequested: The client's `model`, for error messages.
+    ///   - totalDeadline: When the whole call must be over.
+    ///   - attempt: One attempt at one target.
+    public func run<Value: Sendable>(
+        _ plan: RoutePlan,
+        modelRequested: String,
+        totalDeadline: ContinuousClock.Instant,
+        attempt: (RouteTarget, any LLMProvider) async throws -> Value
+    ) async -> ExecutionResult<Value> {
+        var failures: [(target: RouteTarget, reason: String, error: ProviderError?)] = []
+        var attempts = 0
+        var lastTarget: RouteTarget?
+        for target in plan.targets {
+            guard let slot = providers[target.providerName], let provider = slot.provider else {
+                let reason = providers[target.providerName]?.config.disabledReason ?? "provider not configured"
+                failures.append((target, "provider '\(target.providerName)' is disabled: \(reason)", nil))
+                continue
+            }
+            if ContinuousClock.now >= totalDeadline {
+                failures.append((target, "not tried: the total time budget ran out", nil))
+                break
+            }
+            attempts += 1
+            lastTarget = target
+            do {
+                let value = try await attempt(target, provider)
+                return .success(value, target: target, attempts: attempts)
+            } catch {
+                let failure = ProviderError.classify(error)
+                if failure.kind == .cancelled || Task.isCancelled {
+                    return .failure(Self.cancelledError, lastTarget: target, attempts: attempts)
+                }
+                failures.append((target, failure.message, failure))
+                if !failure.allowsFailover {
+                    return .failure(Self.clientError(from: failure, target: target), lastTarget: target, attempts: attempts)
+                }
+            }
+        }
+        return .failure(Self.exhaustedError(modelRequested: modelRequested, failures: failures, attempts: attempts), lastTarget: lastTarget, attempts: attempts)
+    }
+
+    private static let cancelledError = GatewayError(
+        status: HTTPResponseStatusCompat.clientClosedRequest,
+        message: "The client closed the request.",
+        type: "invalid_request_error",
+        code: "client_closed_request"
+    )
+
+    private static func clientError(from failure: ProviderError, target: RouteTarget) -> GatewayError {
+        failure.upstreamError
+            ?? GatewayError(status: .badGateway, message: "\(target.name): \(failure.message)", type: "upstream_error", code: "upstream_error")
+    }
+
+    /// The error for a plan whose every target failed or was unavailable.
+    static func exhaustedError(
+        modelRequested: String,
+        failures: [(target: RouteTarget, reason: String, error: ProviderError?)],
+        attempts: Int
+    ) -> GatewayError {
+        let details = failures.map { "\($0.target.name) (\($0.target.providerName)): \($0.reason)" }.joined(separator: "; ")
+        guard attempts > 0 else {
+            return GatewayError(
+                status: .serviceUnavailable,
+                message: "No enabled provider can serve '\(modelRequested)'. \(details).",
+                type: "upstream_error",
+                code: "provider_unavailable"
+            )
+        }
+        let summary = "Every target for '\(modelRequested)' failed: \(details)."
+        let lastAnswered = failures.last { $0.error?.upstreamError != nil }?.error?.upstreamError
+        if let lastAnswered, failures.last?.error?.upstreamError != nil {
+            var error = lastAnswered
+            error.message = "\(lastAnswered.message) — \(summary)"
+            return error
+        }
+        let tried = failures.compactMap(\.error)
+        if !tried.isEmpty, tried.allSatisfy({ $0.kind == .timeout }) {
+            return GatewayError(status: .gatewayTimeout, message: summary, type: "upstream_error", code: "upstream_timeout")
+        }
+        return GatewayError(status: .badGateway, message: summary, type: "upstream_error", code: "upstream_unavailable")
+    }
+}

@@ -1,0 +1,48 @@
+import Synchronization
+
+/// A value delivered once, awaited by one task.
+///
+/// The first ``resolve(_:)`` wins; later ones are ignored, so racing producers (a result and a
+/// failure, say) can both call it safely.
+final class OneShotSignal<Value: Sendable>: Sendable {
+    private enum State {
+        case waiting(CheckedContinuation<Value, any Error>?)
+        case resolved(Result<Value, any Error>)
+        case consumed
+    }
+
+    private let state = Mutex<State>(.waiting(nil))
+
+    /// Delivers `result` unless one was delivered already.
+    func resolve(_ result: Result<Value, any Error>) {
+        let continuation: CheckedContinuation<Value, any Error>? = state.withLock { state in
+            guard case .waiting(let continuation) = state else { return nil }
+            if let continuation {
+                state = .consumed
+                return continuation
+            }
+            state = .resolved(result)
+            return nil
+        }
+        continuation?.resume(with: result)
+    }
+
+    /// Waits for the value.
+    func wait() async throws -> Value {
+        try await withCheckedThrowingContinuation { continuation in
+            let ready: Result<Value, any Error>? = state.withLock { state in
+                switch state {
+                case .waiting:
+                    state = .waiting(continuation)
+                    return nil
+                case .resolved(let result):
+                    state = .consumed
+                    return result
+                case .consumed:
+                    return .failure(CancellationError())
+                }
+            }
+            if let ready { continuation.resume(with: ready) }
+        }
+    }
+}

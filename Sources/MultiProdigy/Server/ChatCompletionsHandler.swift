@@ -1,0 +1,164 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// `POST /v1/chat/completions`: validates, resolves the model, walks the plan and relays the answer.
+struct ChatCompletionsHandler: Sendable {
+    let resolver: ModelResolver
+    let executor: FailoverExecutor
+    let maxRequestBytes: Int
+
+    func handle(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        var request = request
+        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > maxRequestBytes {
+            throw Self.tooLarge(maxRequestBytes)
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: maxRequestBytes)
+        } catch is NIOTooManyBytesError {
+            throw Self.tooLarge(maxRequestBytes)
+        }
+        let chat = try ChatCompletionRequest.parse(body)
+        guard let plan = resolver.plan(for: chat.model) else {
+            throw resolver.notFoundError(for: chat.model)
+        }
+        let totalDeadline = ContinuousClock.now.advanced(by: plan.timeouts.total)
+        if chat.isStreaming {
+            return await stream(chat, plan: plan, totalDeadline: totalDeadline, request: request, context: context)
+        }
+        return await complete(chat, plan: plan, totalDeadline: totalDeadline, context: context)
+    }
+
+    private func complete(
+        _ chat: ChatCompletionRequest,
+        plan: RoutePlan,
+        totalDeadline: ContinuousClock.Instant,
+        context: GatewayRequestContext
+    ) async -> Response {
+        let logger = context.logger
+        let result = await executor.run(plan, modelRequested: chat.model, totalDeadline: totalDeadline) { target, provider in
+            let call = ChatCompletionCall(request: chat, upstreamModel: target.upstreamModel, responseDeadline: totalDeadline.nioDeadline, logger: logger)
+            let answer = try await provider.complete(call)
+            guard let rewritten = Self.rewriteModel(of: answer.body, to: target.name) else {
+                throw ProviderError(kind: .protocolViolation, message: "the upstream's answer is not a JSON object")
+            }
+            return rewritten
+        }
+        switch result {
+        case .success(let body, let target, let attempts):
+            var headers = Self.routingHeaders(plan: plan, target: target, attempts: attempts)
+            headers[.contentType] = "application/json"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
+        case .failure(let error, let target, let attempts):
+            log(error, logger: logger)
+            return error.response(headers: Self.routingHeaders(plan: plan, target: target, attempts: attempts))
+        }
+    }
+
+    private func stream(
+        _ chat: ChatCompletionRequest,
+        plan: RoutePlan,
+        totalDeadline: ContinuousClock.Instant,
+        request: Request,
+        context: GatewayRequestContext
+    ) async -> Response {
+        let logger = context.logger
+        let timeouts = plan.timeouts
+        let result = await executor.run(plan, modelRequested: chat.model, totalDeadline: totalDeadline) { target, provider in
+            let firstByteDeadline = min(ContinuousClock.now.advanced(by: timeouts.firstByte), totalDeadline)
+            let call = ChatCompletionCall(request: chat, upstreamModel: target.upstreamModel, responseDeadline: firstByteDeadline.nioDeadline, logger: logger)
+            let upstream = try await provider.stream(call)
+            let limits = StreamGuardStateMachine.Limits(firstToken: timeouts.firstToken, stall: timeouts.stall, totalDeadline: totalDeadline)
+            return try await StreamRelay.start(upstream, targetName: target.name, limits: limits)
+        }
+        switch result {
+        case .failure(let error, let target, let attempts):
+            log(error, logger: logger)
+            return error.response(headers: Self.routingHeaders(plan: plan, target: target, attempts: attempts))
+        case .success(let relay, let target, let attempts):
+            var headers = Self.routingHeaders(plan: plan, target: target, attempts: attempts)
+            headers[.contentType] = "text/event-stream; charset=utf-8"
+            headers[.cacheControl] = "no-cache"
+            let body = ResponseBody { writer in
+                defer { relay.cancel() }
+                try await request.body.consumeWithCancellationOnInboundClose { _ in
+                    try await Self.relay(relay, to: &writer, logger: logger, targetName: target.name)
+                }
+                try await writer.finish(nil)
+            }
+            return Response(status: .ok, headers: headers, body: body)
+        }
+    }
+
+    /// Writes the committed chunks, then every further chunk as it arrives, then `[DONE]`, or an
+    /// in-band error event when the upstream failed after commit.
+    private static func relay(_ relay: StreamRelay, to writer: inout any ResponseBodyWriter, logger: Logger, targetName: String) async throws {
+        var frame = ByteBuffer()
+        for chunk in relay.committedChunks { appendEvent(chunk, to: &frame) }
+        try await writer.write(frame)
+        do {
+            for try await chunk in relay.remaining {
+                frame.clear()
+                appendEvent(chunk, to: &frame)
+                try await writer.write(frame)
+            }
+            guard !Task.isCancelled else { return }
+            frame.clear()
+            frame.writeStaticString("data: [DONE]\n\n")
+            try await writer.write(frame)
+        } catch let failure as ProviderError where failure.kind != .cancelled {
+            logger.warning("stream failed after commit", metadata: ["target": "\(targetName)", "kind": "\(failure.kind.rawValue)"])
+            let error = GatewayError(
+                status: .badGateway,
+                message: "The answer from \(targetName) was interrupted: \(failure.message). The response is incomplete.",
+                type: "upstream_error",
+                code: "stream_interrupted"
+            )
+            frame.clear()
+            frame.writeStaticString("data: ")
+            error.writeJSON(into: &frame)
+            frame.writeStaticString("\n\n")
+            try await writer.write(frame)
+        }
+    }
+
+    private static func appendEvent(_ chunk: ByteBuffer, to frame: inout ByteBuffer) {
+        frame.writeStaticString("data: ")
+        frame.writeImmutableBuffer(chunk)
+        frame.writeStaticString("\n\n")
+    }
+
+    /// The answer with its `model` set to `name`; nil when it is not a JSON object.
+    static func rewriteModel(of body: ByteBuffer, to name: String) -> ByteBuffer? {
+        body.withUnsafeReadableBytes { bytes -> ByteBuffer? in
+            guard let members = try? JSONScanner.topLevelMembers(of: bytes) else { return nil }
+            return JSONObjectRewriter.rewrite(body, members: members, replacing: [(key: "model", value: JSONWriter.encodedString(name))])
+        }
+    }
+
+    private static func routingHeaders(plan: RoutePlan, target: RouteTarget?, attempts: Int) -> HTTPFields {
+        var headers = HTTPFields()
+        if let target {
+            headers[GatewayHeader.provider] = target.providerName
+            headers[GatewayHeader.model] = target.name
+        }
+        headers[GatewayHeader.attempts] = String(attempts)
+        if let route = plan.routeName { headers[GatewayHeader.route] = route }
+        return headers
+    }
+
+    private static func tooLarge(_ limit: Int) -> GatewayError {
+        GatewayError(
+            status: .contentTooLarge,
+            message: "The request body is larger than this gateway accepts (\(limit) bytes, server.max_request_bytes).",
+            type: "invalid_request_error",
+            code: "request_too_large"
+        )
+    }
+
+    private func log(_ error: GatewayError, logger: Logger) {
+        logger.info("request failed", metadata: ["status": "\(error.status.code)", "code": "\(error.code ?? "-")"])
+    }
+}

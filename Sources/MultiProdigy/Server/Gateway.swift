@@ -1,0 +1,118 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import UnixSignals
+
+/// The gateway: an HTTP server speaking OpenAI's API in front of the configured providers.
+///
+/// ```swift
+/// let config = try ConfigLoader().load(contentsOf: "config/gateway.yaml")
+/// try await Gateway(config: config, logger: Logger(label: "multiprodigy")).run()
+/// ```
+public struct Gateway: Sendable {
+    /// The configuration it serves.
+    public let config: GatewayConfig
+    /// Its logger.
+    public let logger: Logger
+
+    /// Creates a gateway for `config`.
+    public init(config: GatewayConfig, logger: Logger) {
+        self.config = config
+        self.logger = logger
+    }
+
+    /// Runs until a graceful-shutdown signal (or task cancellation), then drains in-flight requests,
+    /// stops the server, and only then closes the upstream client.
+    ///
+    /// - Parameters:
+    ///   - gracefulShutdownSignals: Signals that start a graceful shutdown.
+    ///   - listenAddress: Overrides `server.listen`.
+    ///   - onListening: Called with the bound port once the server accepts connections.
+    public func run(
+        gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint],
+        listenAddress: ListenAddress? = nil,
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws {
+        let httpClient = HTTPClient(
+            eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+            configuration: Self.clientConfiguration(for: config)
+        )
+        let application: Application<RouterResponder<GatewayRequestContext>>
+        do {
+            application = try makeApplication(httpClient: httpClient, listenAddress: listenAddress ?? config.server.listen, onListening: onListening)
+        } catch {
+            try? await httpClient.shutdown()
+            throw error
+        }
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [UpstreamClientService(client: httpClient), application],
+                gracefulShutdownSignals: gracefulShutdownSignals,
+                logger: logger
+            )
+        )
+        try await group.run()
+    }
+
+    /// The upstream client: no redirects, no decompression, fast failure on refused connections,
+    /// and a pool large enough that concurrency is not capped per upstream host.
+    static func clientConfiguration(for config: GatewayConfig) -> HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        configuration.decompression = .disabled
+        configuration.timeout = .init(connect: config.resilience.timeouts.connect.timeAmount, read: config.resilience.timeouts.total.timeAmount)
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 1024)
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return configuration
+    }
+
+    private func makeApplication(
+        httpClient: HTTPClient,
+        listenAddress: ListenAddress,
+        onListening: @escaping @Sendable (Int) async -> Void
+    ) throws -> Application<RouterResponder<GatewayRequestContext>> {
+        var slots: [String: ProviderSlot] = [:]
+        for provider in config.providers {
+            guard provider.isEnabled else {
+                logger.warning("provider '\(provider.name)' is disabled: \(provider.disabledReason ?? "")")
+                slots[provider.name] = ProviderSlot(config: provider, provider: nil)
+                continue
+            }
+            var providerLogger = logger
+            providerLogger[metadataKey: "provider"] = .string(provider.name)
+            let context = ProviderContext(httpClient: httpClient, gatewayConfig: config, logger: providerLogger)
+            slots[provider.name] = ProviderSlot(config: provider, provider: try ProviderRegistry.makeProvider(for: provider, context: context))
+        }
+        if config.auth.masterKey == nil {
+            logger.notice("auth.master_key is empty: the gateway accepts requests without a key (set MULTIPRODIGY_MASTER_KEY to require one)")
+        }
+        let resolver = ModelResolver(config: config)
+        let chat = ChatCompletionsHandler(resolver: resolver, executor: FailoverExecutor(providers: slots), maxRequestBytes: config.server.maxRequestBytes)
+        let models = ModelsHandler(config: config, resolver: resolver, created: Int(Date().timeIntervalSince1970))
+        let health = HealthHandler(providers: config.providers)
+
+        let router = Router(context: GatewayRequestContext.self)
+        router.middlewares.add(GatewayMiddleware(masterKey: config.auth.masterKey))
+        router.post("/v1/chat/completions") { request, context in try await chat.handle(request, context: context) }
+        router.get("/v1/models") { _, _ in models.list() }
+        router.get("/v1/models/{id+}") { _, context in try models.retrieve(context.parameters.getCatchAll().joined(separator: "/")) }
+        router.get("/health") { _, _ in health.health() }
+        router.get("/ready") { _, _ in try health.ready() }
+
+        let logger = self.logger
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(listenAddress.host, port: listenAddress.port), serverName: nil),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? listenAddress.port
+                logger.info("multiprodigy listening on \(ListenAddress(host: listenAddress.host, port: port))")
+                await onListening(port)
+            },
+            logger: logger
+        )
+    }
+}

@@ -1,0 +1,12 @@
+import HTTPTypes
+import Hummingbird
+
+extension GatewayError {
+    /// This error as an HTTP response with a JSON body.
+    func response(headers extra: HTTPFields = [:]) -> Response {
+        var headers = extra
+        headers[.contentType] = "application/json"
+        if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: jsonBody()))
+    }
+}

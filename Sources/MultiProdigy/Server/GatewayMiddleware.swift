@@ -1,0 +1,94 @@
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// Gives every request an id, checks the master key, and turns every error into OpenAI's envelope.
+struct GatewayMiddleware: RouterMiddleware {
+    typealias Context = GatewayRequestContext
+
+    /// `auth.master_key`; nil leaves the gateway open.
+    let masterKey: [UInt8]?
+
+    init(masterKey: String?) {
+        self.masterKey = masterKey.map { Array($0.utf8) }
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        let requestID = RequestIdentifier.next()
+        context.requestID = requestID
+        context.logger[metadataKey: "request_id"] = .string(requestID)
+        var response: Response
+        if let masterKey, request.uri.path.hasPrefix("/v1/") || request.uri.path.hasPrefix("/admin"), !Self.presents(masterKey, in: request) {
+            response = GatewayError(
+                status: .unauthorized,
+                message: "Incorrect or missing API key. Send the gateway's key as 'Authorization: Bearer <key>' or 'x-api-key'.",
+                type: "invalid_request_error",
+                code: "invalid_api_key"
+            ).response()
+        } else {
+            do {
+                response = try await next(request, context)
+            } catch let error as GatewayError {
+                response = error.response()
+            } catch let error as HTTPError {
+                response = Self.envelope(for: error, request: request).response(headers: error.headers)
+            } catch is NIOTooManyBytesError {
+                response = GatewayError(status: .contentTooLarge, message: "The request body is too large.", type: "invalid_request_error", code: "request_too_large")
+                    .response()
+            } catch {
+                context.logger.error("unexpected error", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+                response = GatewayError(status: .internalServerError, message: "The gateway hit an internal error; the request id is \(requestID).", type: "server_error")
+                    .response()
+            }
+        }
+        response.headers[GatewayHeader.requestID] = requestID
+        return response
+    }
+
+    private static func envelope(for error: HTTPError, request: Request) -> GatewayError {
+        switch error.status {
+        case .notFound:
+            return GatewayError(
+                status: .notFound,
+                message: "Unknown endpoint: \(request.method) \(request.uri.path). The gateway serves POST /v1/chat/completions, GET /v1/models, GET /health and GET /ready.",
+                type: "invalid_request_error",
+                code: "unknown_url"
+            )
+        case .methodNotAllowed:
+            return GatewayError(
+                status: .methodNotAllowed,
+                message: "\(request.method) is not allowed on \(request.uri.path).",
+                type: "invalid_request_error",
+                code: "method_not_allowed"
+            )
+        default:
+            return GatewayError(status: error.status, message: error.body ?? error.status.reasonPhrase, type: UpstreamErrorBody.defaultType(for: error.status))
+        }
+    }
+
+    /// Whether the request carries `key` as a bearer token or `x-api-key`, compared in constant time.
+    private static func presents(_ key: [UInt8], in request: Request) -> Bool {
+        var candidate: Substring?
+        if let authorization = request.headers[.authorization] {
+            let prefix = "Bearer "
+            if authorization.count > prefix.count, authorization.prefix(prefix.count).lowercased() == prefix.lowercased() {
+                candidate = authorization.dropFirst(prefix.count)
+            }
+        }
+        if candidate == nil, let apiKey = request.headers[HTTPField.Name("x-api-key")!] { candidate = Substring(apiKey) }
+        guard let candidate else { return false }
+        return ConstantTime.equals(Array(candidate.utf8), key)
+    }
+}
+
+/// Comparisons whose duration does not depend on where the inputs differ.
+enum ConstantTime {
+    static func equals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+        var difference = UInt8(lhs.count == rhs.count ? 0 : 1)
+        for index in 0..<rhs.count {
+            difference |= (index < lhs.count ? lhs[index] : 0) ^ rhs[index]
+        }
+        return difference == 0
+    }
+}

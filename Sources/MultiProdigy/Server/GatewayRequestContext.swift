@@ -1,0 +1,15 @@
+import Hummingbird
+
+/// The per-request context of the gateway's router.
+public struct GatewayRequestContext: RequestContext {
+    /// Hummingbird's own per-request storage.
+    public var coreContext: CoreRequestContextStorage
+    /// The id sent back as `x-multiprodigy-request-id` and logged as `request_id`.
+    public var requestID: String
+
+    /// Creates the context for a new request.
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.requestID = ""
+    }
+}

@@ -1,0 +1,34 @@
+import Hummingbird
+import NIOCore
+
+/// `GET /health` (the process is up) and `GET /ready` (at least one provider is enabled).
+struct HealthHandler: Sendable {
+    let providers: [ProviderConfig]
+
+    func health() -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"ok\"}")))
+    }
+
+    func ready() throws -> Response {
+        let enabled = providers.filter(\.isEnabled).map(\.name)
+        guard !enabled.isEmpty else {
+            let reasons = providers.map { "\($0.name): \($0.disabledReason ?? "enabled")" }.joined(separator: "; ")
+            throw GatewayError(
+                status: .serviceUnavailable,
+                message: providers.isEmpty
+                    ? "No provider is configured. Add one under providers: in the config."
+                    : "No provider is enabled. \(reasons).",
+                type: "upstream_error",
+                code: "no_provider_enabled"
+            )
+        }
+        var body = ByteBuffer()
+        body.writeStaticString("{\"status\":\"ready\",\"providers_enabled\":[")
+        for (index, name) in enabled.enumerated() {
+            if index > 0 { body.writeStaticString(",") }
+            JSONWriter.writeString(name, into: &body)
+        }
+        body.writeStaticString("]}")
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
+    }
+}

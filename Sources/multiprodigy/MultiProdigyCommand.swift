@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MultiProdigy
+
+@main
+struct MultiProdigyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "multiprodigy",
+        abstract: "An OpenAI-compatible LLM gateway in front of many providers.",
+        discussion: """
+            Clients call it as they would call OpenAI (POST /v1/chat/completions, GET /v1/models);
+            it routes each request to the providers in the config and fails over between them.
+            """,
+        subcommands: [Serve.self, Check.self],
+        defaultSubcommand: Serve.self
+    )
+}
+
+/// Options shared by the subcommands.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: .long, help: "The configuration file.")
+    var config: String = "config/gateway.yaml"
+
+    func load() throws -> GatewayConfig {
+        do {
+            return try ConfigLoader().load(contentsOf: config)
+        } catch {
+            FileHandle.standardError.write(Data("\(error.description)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the gateway until SIGTERM or SIGINT, then drain in-flight requests and exit."
+    )
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(name: .long, help: "Listen on HOST:PORT instead of server.listen from the config.")
+    var listen: String?
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error or critical (default: $LOG_LEVEL or info).")
+    var logLevel: String?
+
+    func validate() throws {
+        if let listen, ListenAddress(parsing: listen) == nil {
+            throw ValidationError("--listen '\(listen)' is not HOST:PORT, such as 127.0.0.1:4100 or [::1]:4100.")
+        }
+        if let logLevel, Logger.Level(rawValue: logLevel) == nil {
+            throw ValidationError("--log-level '\(logLevel)' is not one of trace, debug, info, notice, warning, error, critical.")
+        }
+    }
+
+    func run() async throws {
+        let level = (logLevel ?? ProcessInfo.processInfo.environment["LOG_LEVEL"]).flatMap(Logger.Level.init(rawValue:)) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let config = try options.load()
+        let logger = Logger(label: "multiprodigy")
+        try await Gateway(config: config, logger: logger).run(listenAddress: listen.flatMap(ListenAddress.init(parsing:)))
+    }
+}
+
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Validate the configuration and show providers (enabled or why not), models and routes."
+    )
+
+    @OptionGroup var options: ConfigOptions
+
+    func run() throws {
+        let config = try options.load()
+        print(ConfigSummary(config: config, source: options.config).text)
+    }
+}
