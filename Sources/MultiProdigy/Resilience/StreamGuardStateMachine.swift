@@ -96,6 +96,15 @@ public struct StreamGuardStateMachine: Sendable {
         }
     }
 
+    /// When the watchdog should look again, at the latest: the next deadline, but no later than one
+    /// stall interval from `now` while the stream has not committed, because committing replaces the
+    /// first-token deadline with an earlier stall deadline.
+    public func nextCheck(after now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
+        guard let deadline = nextDeadline else { return nil }
+        guard phase == .awaitingContent else { return deadline.instant }
+        return min(deadline.instant, now.advanced(by: limits.stall))
+    }
+
     /// The limit that has expired at `now`, if any.
     public func expiredLimit(at now: ContinuousClock.Instant) -> TimeoutKind? {
         guard let deadline = nextDeadline, now >= deadline.instant else { return nil }

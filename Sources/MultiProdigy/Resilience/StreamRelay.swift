@@ -100,14 +100,12 @@ public final class StreamRelay: Sendable {
     /// It never returns normally: the relay's task group ends when the pump does, and cancels it.
     private static func watch(_ machine: SharedState<StreamGuardStateMachine>) async throws {
         while true {
-            guard let deadline = machine.withLock({ $0.nextDeadline }) else {
-                try await Task.sleep(for: .seconds(3600))
-                continue
-            }
-            if let expired = machine.withLock({ $0.expiredLimit(at: ContinuousClock.now) }) {
+            let now = ContinuousClock.now
+            let (expired, wakeUp) = machine.withLock { ($0.expiredLimit(at: now), $0.nextCheck(after: now)) }
+            if let expired {
                 throw ProviderError(kind: .timeout, message: Self.describe(expired))
             }
-            try await Task.sleep(until: deadline.instant, clock: .continuous)
+            try await Task.sleep(until: wakeUp ?? now.advanced(by: .seconds(3600)), clock: .continuous)
         }
     }
 

@@ -99,7 +99,7 @@ public struct Gateway: Sendable {
         router.middlewares.add(GatewayMiddleware(masterKey: config.auth.masterKey))
         router.post("/v1/chat/completions") { request, context in try await chat.handle(request, context: context) }
         router.get("/v1/models") { _, _ in models.list() }
-        router.get("/v1/models/{id+}") { _, context in try models.retrieve(context.parameters.getCatchAll().joined(separator: "/")) }
+        router.get("/v1/models/**") { _, context in try models.retrieve(context.parameters.getCatchAll().joined(separator: "/")) }
         router.get("/health") { _, _ in health.health() }
         router.get("/ready") { _, _ in try health.ready() }
 

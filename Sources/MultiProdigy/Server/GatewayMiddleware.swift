@@ -48,6 +48,13 @@ struct GatewayMiddleware: RouterMiddleware {
 
     private static func envelope(for error: HTTPError, request: Request) -> GatewayError {
         switch error.status {
+        case .notFound where knownPaths.contains(request.uri.path):
+            return GatewayError(
+                status: .methodNotAllowed,
+                message: "\(request.method) is not allowed on \(request.uri.path).",
+                type: "invalid_request_error",
+                code: "method_not_allowed"
+            )
         case .notFound:
             return GatewayError(
                 status: .notFound,
@@ -66,6 +73,9 @@ struct GatewayMiddleware: RouterMiddleware {
             return GatewayError(status: error.status, message: error.body ?? error.status.reasonPhrase, type: UpstreamErrorBody.defaultType(for: error.status))
         }
     }
+
+    /// Paths that exist, so a wrong method on them is 405 rather than 404.
+    private static let knownPaths: Set<String> = ["/v1/chat/completions", "/v1/models", "/health", "/ready"]
 
     /// Whether the request carries `key` as a bearer token or `x-api-key`, compared in constant time.
     private static func presents(_ key: [UInt8], in request: Request) -> Bool {

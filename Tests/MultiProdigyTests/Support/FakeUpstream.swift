@@ -1,0 +1,173 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import Synchronization
+
+/// What the fake upstream received.
+struct RecordedRequest: Sendable {
+    var path: String
+    var headers: HTTPFields
+    var body: ByteBuffer
+
+    var bodyString: String { String(buffer: body) }
+
+    /// The body as a JSON dictionary (for assertions only; the gateway never does this).
+    var json: [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(bodyString.utf8))) as? [String: Any] ?? [:]
+    }
+}
+
+/// How the fake answers one request.
+enum FakeBehaviour: Sendable {
+    /// A complete answer with this status and body.
+    case respond(status: HTTPResponse.Status, body: String)
+    /// An SSE stream of these `data:` payloads, `delay` apart; `[DONE]` at the end if `done`.
+    case stream(events: [String], delay: Duration = .zero, done: Bool = true)
+    /// Wait `delay`, then behave as `then`.
+    case delayed(Duration, then: FakeBehaviourBox)
+    /// Send the SSE head and the first `events`, then wait for `gate` before sending `rest`.
+    case gatedStream(first: [String], gate: Gate, rest: [String])
+    /// Accept the request and never answer.
+    case hang
+    /// Stream `events` one every `interval`, forever, recording when the client goes away.
+    case endlessStream(event: String, interval: Duration)
+}
+
+/// Boxes a behaviour so `FakeBehaviour` can be recursive.
+final class FakeBehaviourBox: Sendable {
+    let behaviour: FakeBehaviour
+    init(_ behaviour: FakeBehaviour) { self.behaviour = behaviour }
+}
+
+/// A one-way latch tests open to let a fake continue.
+final class Gate: Sendable {
+    private let (stream, continuation) = AsyncStream<Void>.makeStream()
+    func open() { continuation.finish() }
+    func wait() async { for await _ in stream {} }
+}
+
+/// A real HTTP server on port 0 speaking OpenAI's chat-completions wire format, programmable per test.
+final class FakeUpstream: Sendable {
+    private let state = Mutex<(requests: [RecordedRequest], script: [FakeBehaviour], fallback: FakeBehaviour, disconnects: Int)>(([], [], .hang, 0))
+
+    /// Answers every request with `behaviour`, after any scripted ones.
+    init(_ behaviour: FakeBehaviour = .respond(status: .ok, body: FakeUpstream.completion())) {
+        state.withLock { $0.fallback = behaviour }
+    }
+
+    /// Answers the next requests with these behaviours, in order.
+    func script(_ behaviours: [FakeBehaviour]) {
+        state.withLock { $0.script.append(contentsOf: behaviours) }
+    }
+
+    var requests: [RecordedRequest] { state.withLock { $0.requests } }
+    /// How many endless streams saw their client go away.
+    var disconnects: Int { state.withLock { $0.disconnects } }
+
+    private func nextBehaviour(for request: RecordedRequest) -> FakeBehaviour {
+        state.withLock { state in
+            state.requests.append(request)
+            return state.script.isEmpty ? state.fallback : state.script.removeFirst()
+        }
+    }
+
+    private func noteDisconnect() {
+        state.withLock { $0.disconnects += 1 }
+    }
+
+    /// Runs the fake until the surrounding task is cancelled; `onPort` gets its port.
+    func run(onPort: @escaping @Sendable (Int) async -> Void) async throws {
+        let router = Router()
+        router.post("/v1/chat/completions") { request, context -> Response in
+            var request = request
+            let body = try await request.collectBody(upTo: 64 << 20)
+            let recorded = RecordedRequest(path: request.uri.path, headers: request.headers, body: body)
+            return await self.respond(self.nextBehaviour(for: recorded), request: request)
+        }
+        var logger = Logger(label: "fake-upstream")
+        logger.logLevel = .critical
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { await onPort($0.localAddress!.port!) },
+            logger: logger
+        )
+        try await app.runService(gracefulShutdownSignals: [])
+    }
+
+    private func respond(_ behaviour: FakeBehaviour, request: Request) async -> Response {
+        switch behaviour {
+        case .respond(let status, let body):
+            return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+        case .stream(let events, let delay, let done):
+            return Response(status: .ok, headers: [.contentType: "text/event-stream"], body: .init { writer in
+                for event in events {
+                    if delay > .zero { try await Task.sleep(for: delay) }
+                    try await writer.write(ByteBuffer(string: "data: \(event)\n\n"))
+                }
+                if done { try await writer.write(ByteBuffer(string: "data: [DONE]\n\n")) }
+                try await writer.finish(nil)
+            })
+        case .delayed(let delay, let next):
+            try? await Task.sleep(for: delay)
+            return await respond(next.behaviour, request: request)
+        case .gatedStream(let first, let gate, let rest):
+            return Response(status: .ok, headers: [.contentType: "text/event-stream"], body: .init { writer in
+                for event in first { try await writer.write(ByteBuffer(string: "data: \(event)\n\n")) }
+                await gate.wait()
+                for event in rest { try await writer.write(ByteBuffer(string: "data: \(event)\n\n")) }
+                try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
+                try await writer.finish(nil)
+            })
+        case .hang:
+            try? await Task.sleep(for: .seconds(3600))
+            return Response(status: .ok)
+        case .endlessStream(let event, let interval):
+            return Response(status: .ok, headers: [.contentType: "text/event-stream"], body: .init { writer in
+                do {
+                    try await request.body.consumeWithCancellationOnInboundClose { _ in
+                        while true {
+                            try await writer.write(ByteBuffer(string: "data: \(event)\n\n"))
+                            try await Task.sleep(for: interval)
+                        }
+                    }
+                } catch {
+                    self.noteDisconnect()
+                    throw error
+                }
+            })
+        }
+    }
+
+    // MARK: Canned wire data
+
+    static func completion(model: String = "upstream-model", content: String = "Hello from upstream", extra: String = "") -> String {
+        """
+        {"id":"chatcmpl-1","object":"chat.completion","created":1700000000,"model":"\(model)",\
+        "choices":[{"index":0,"message":{"role":"assistant","content":"\(content)","refusal":null},"logprobs":null,"finish_reason":"stop"}],\
+        "usage":{"prompt_tokens":9,"completion_tokens":4,"total_tokens":13},"system_fingerprint":"fp_x"\(extra)}
+        """
+    }
+
+    static func roleChunk(model: String = "upstream-model") -> String {
+        #"{"id":"c1","object":"chat.completion.chunk","created":1,"model":"\#(model)","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}"#
+    }
+
+    static func contentChunk(_ text: String, model: String = "upstream-model") -> String {
+        #"{"id":"c1","object":"chat.completion.chunk","created":1,"model":"\#(model)","choices":[{"index":0,"delta":{"content":"\#(text)"},"finish_reason":null}]}"#
+    }
+
+    static func finishChunk(model: String = "upstream-model") -> String {
+        #"{"id":"c1","object":"chat.completion.chunk","created":1,"model":"\#(model)","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"#
+    }
+
+    static func usageChunk(model: String = "upstream-model") -> String {
+        #"{"id":"c1","object":"chat.completion.chunk","created":1,"model":"\#(model)","choices":[],"usage":{"prompt_tokens":9,"completion_tokens":2,"total_tokens":11}}"#
+    }
+
+    static func stream(_ words: [String]) -> [String] {
+        [roleChunk()] + words.map { contentChunk($0) } + [finishChunk()]
+    }
+}
