@@ -1,0 +1,72 @@
+import NIOCore
+import Testing
+
+@testable import MultiProdigy
+
+@Suite struct JSONScannerTests {
+    private func members(_ json: String) throws -> [JSONMember] {
+        let bytes = Array(json.utf8)
+        return try bytes.withUnsafeBytes { buffer in try JSONScanner.topLevelMembers(of: buffer) }
+    }
+
+    @Test func topLevelMembersAreLocatedWithKindsAndRanges() throws {
+        let json = #"{"a": 1, "b" :"two","c":[1,{"x":null}],"d":{"e":true},"f":false,"g":null,"h":-1.5e+3}"#
+        let found = try members(json)
+        #expect(found.map(\.key) == ["a", "b", "c", "d", "f", "g", "h"])
+        #expect(found.map(\.kind) == [.number, .string, .array, .object, .bool, .null, .number])
+        let bytes = Array(json.utf8)
+        #expect(String(decoding: bytes[found[2].value], as: UTF8.self) == #"[1,{"x":null}]"#)
+        #expect(String(decoding: bytes[found[6].value], as: UTF8.self) == "-1.5e+3")
+    }
+
+    @Test(arguments: [
+        "", "   ", "[]", "\"s\"", "{", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "{\"a\":1 \"b\":2}", "{\"a\":tru}",
+        "{\"a\":01}", "{\"a\":1.}", "{\"a\":-}", "{\"a\":\"unterminated}", "{\"a\":\"bad \\x escape\"}",
+        "{\"a\":\"\\u12G4\"}", "{\"a\":\"raw\u{01}control\"}", "{} trailing", "{a:1}", "{\"a\":[1,2}",
+    ])
+    func invalidDocumentsAreRejected(_ json: String) {
+        #expect(throws: JSONSyntaxError.self) { try members(json) }
+    }
+
+    @Test func nestingDeeperThanTheLimitIsRejected() {
+        let deep = "{\"a\":" + String(repeating: "[", count: 200) + String(repeating: "]", count: 200) + "}"
+        #expect(throws: JSONSyntaxError.self) { try members(deep) }
+        let fine = "{\"a\":" + String(repeating: "[", count: 50) + String(repeating: "]", count: 50) + "}"
+        #expect(throws: Never.self) { try members(fine) }
+    }
+
+    @Test func escapedKeysAndStringsAreDecoded() throws {
+        let json = #"{"k\"ey":"line\nnext \u00e9 \ud83d\ude00 \/ \\"}"#
+        let found = try members(json)
+        #expect(found.first?.key == "k\"ey")
+        let bytes = Array(json.utf8)
+        let value = bytes.withUnsafeBytes { JSONScanner.decodeString(at: found[0].value, in: $0) }
+        #expect(value == "line\nnext é 😀 / \\")
+    }
+
+    @Test func integersAreToldFromFractions() throws {
+        let json = #"{"a":12,"b":1.0,"c":1e3,"d":-7}"#
+        let found = try members(json)
+        let bytes = Array(json.utf8)
+        let integral = bytes.withUnsafeBytes { buffer in found.map { JSONScanner.isInteger(at: $0.value, in: buffer) } }
+        #expect(integral == [true, false, false, true])
+    }
+
+    @Test func rewriterReplacesRemovesAndKeepsEverythingElseByteForByte() throws {
+        let json = #"{"model":"auto","n":12345678901234567890,"multiprodigy":{"x":1},"z":[1.50, "é"]}"#
+        let buffer = ByteBuffer(string: json)
+        let found = try members(json)
+        let rewritten = JSONObjectRewriter.rewrite(buffer, members: found, replacing: [(key: "model", value: JSONWriter.encodedString("up\"stream"))], removing: ["multiprodigy"])
+        #expect(String(buffer: rewritten) == #"{"model":"up\"stream","n":12345678901234567890,"z":[1.50, "é"]}"#)
+    }
+
+    @Test func rewriterAppendsAMissingKey() throws {
+        let json = #"{"a":1}"#
+        let rewritten = JSONObjectRewriter.rewrite(ByteBuffer(string: json), members: try members(json), replacing: [(key: "model", value: JSONWriter.encodedString("m"))])
+        #expect(String(buffer: rewritten) == #"{"a":1,"model":"m"}"#)
+    }
+
+    @Test func writerEscapesControlCharactersAndQuotes() {
+        #expect(String(buffer: JSONWriter.encodedString("a\"b\\c\nd\u{01}")) == #""a\"b\\c\nd\u0001""#)
+    }
+}

@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+"""A tiny fake OpenAI upstream for the gateway's end-to-end tests (standard library only).
+
+Usage: python3 fake_openai.py [PORT]   (0 or nothing: pick a free port)
+
+Prints `PORT <n>` on stdout once it listens on 127.0.0.1, then serves:
+
+- POST /v1/chat/completions: answers "You said: <last user message>" in OpenAI's wire format,
+  as a `chat.completion` object or, with `"stream": true`, as server-sent events (a role chunk,
+  content chunks, a finish chunk, an optional usage chunk when `stream_options.include_usage`
+  is true, then `data: [DONE]`).
+- GET /v1/models: the one model it pretends to serve.
+- GET /_last: the JSON body of the last chat-completions request it received (null before any).
+"""
+
+import json
+import sys
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+_lock = threading.Lock()
+_last_request = None
+
+
+def _last_user_text(messages):
+    """The text of the last user message: a string content, or its text parts joined."""
+    if not isinstance(messages, list):
+        return ""
+    for message in reversed(messages):
+        if not isinstance(message, dict) or message.get("role") != "user":
+            continue
+        content = message.get("content")
+        if isinstance(content, str):
+            return content
+        if isinstance(content, list):
+            return "".join(
+                part.get("text", "") for part in content if isinstance(part, dict) and part.get("type") == "text"
+            )
+        return ""
+    return ""
+
+
+def _count_tokens(text):
+    return max(1, len(text.split()))
+
+
+def _error_body(message, code=None, param=None):
+    return {"error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}}
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "fake-openai/1.0"
+
+    def log_message(self, format, *args):  # keep the test output quiet
+        pass
+
+    # ----- helpers -----
+
+    def _send_json(self, status, obj):
+        data = json.dumps(obj, separators=(",", ":")).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+        self.wfile.flush()
+
+    def _write_chunk(self, data):
+        """One HTTP/1.1 chunk (chunked transfer encoding), flushed at once."""
+        self.wfile.write(b"%x\r\n" % len(data) + data + b"\r\n")
+        self.wfile.flush()
+
+    def _send_event(self, payload):
+        text = payload if isinstance(payload, str) else json.dumps(payload, separators=(",", ":"))
+        self._write_chunk(("data: " + text + "\n\n").encode("utf-8"))
+
+    # ----- routes -----
+
+    def do_GET(self):
+        path = self.path.split("?", 1)[0]
+        if path == "/_last":
+            with _lock:
+                last = _last_request
+            self._send_json(200, last)
+        elif path in ("/v1/models", "/models"):
+            self._send_json(
+                200,
+                {
+                    "object": "list",
+                    "data": [{"id": "fake-small", "object": "model", "created": 1700000000, "owned_by": "fake"}],
+                },
+            )
+        elif path in ("/health", "/"):
+            self._send_json(200, {"status": "ok"})
+        else:
+            self._send_json(404, _error_body(f"Unknown path {path}", code="not_found"))
+
+    def do_POST(self):
+        global _last_request
+        path = self.path.split("?", 1)[0]
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length > 0 else b""
+        if path not in ("/v1/chat/completions", "/chat/completions"):
+            self._send_json(404, _error_body(f"Unknown path {path}", code="not_found"))
+            return
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            self._send_json(400, _error_body(f"We could not parse the JSON body of your request: {error}"))
+            return
+        with _lock:
+            _last_request = body
+        if not isinstance(body, dict):
+            self._send_json(400, _error_body("The body must be a JSON object."))
+            return
+
+        model = body.get("model", "")
+        text = _last_user_text(body.get("messages"))
+        answer = "You said: " + text
+        completion_id = "chatcmpl-" + uuid.uuid4().hex[:24]
+        created = int(time.time())
+        prompt_tokens = sum(
+            _count_tokens(m.get("content")) for m in body.get("messages") or [] if isinstance(m, dict) and isinstance(m.get("content"), str)
+        ) or 1
+        completion_tokens = _count_tokens(answer)
+        usage = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        }
+
+        if body.get("stream") is True:
+            options = body.get("stream_options") or {}
+            include_usage = isinstance(options, dict) and options.get("include_usage") is True
+            self._stream(completion_id, created, model, answer, usage if include_usage else None)
+            return
+
+        self._send_json(
+            200,
+            {
+                "id": completion_id,
+                "object": "chat.completion",
+                "created": created,
+                "model": model,
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": answer, "refusal": None},
+                        "logprobs": None,
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": usage,
+                "system_fingerprint": "fp_fake",
+            },
+        )
+
+    def _stream(self, completion_id, created, model, answer, usage):
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+
+        def chunk(delta, finish_reason=None):
+            obj = {
+                "id": completion_id,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+                "system_fingerprint": "fp_fake",
+                "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}],
+            }
+            if usage is not None:
+                obj["usage"] = None
+            return obj
+
+        # Split the answer into a few pieces, keeping the spaces so the pieces concatenate back.
+        words = answer.split(" ")
+        pieces = [word + (" " if i < len(words) - 1 else "") for i, word in enumerate(words)]
+
+        self._send_event(chunk({"role": "assistant", "content": "", "refusal": None}))
+        for piece in pieces:
+            self._send_event(chunk({"content": piece}))
+            time.sleep(0.005)
+        self._send_event(chunk({}, finish_reason="stop"))
+        if usage is not None:
+            self._send_event(
+                {
+                    "id": completion_id,
+                    "object": "chat.completion.chunk",
+                    "created": created,
+                    "model": model,
+                    "system_fingerprint": "fp_fake",
+                    "choices": [],
+                    "usage": usage,
+                }
+            )
+        self._send_event("[DONE]")
+        self._write_chunk(b"")  # the terminating zero-length chunk
+
+
+def main():
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server.daemon_threads = True
+    print(f"PORT {server.server_address[1]}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()
