@@ -9,7 +9,9 @@ import Testing
     }
 
     @Test func roleChunkWithEmptyContentCarriesNoContent() throws {
-        let chunk = try #require(inspect(#"{"id":"c","model":"up","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}"#))
+        let chunk = try #require(
+            inspect(#"{"id":"c","model":"up","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}"#)
+        )
         #expect(!chunk.carriesContent)
         #expect(!chunk.finishes)
         #expect(String(buffer: chunk.json).contains(#""model":"declared""#))

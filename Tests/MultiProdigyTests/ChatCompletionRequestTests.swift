@@ -5,7 +5,12 @@ import Testing
 
 @Suite struct ChatCompletionRequestTests {
     @Test func streamingFlagsAndModelAreRead() throws {
-        let request = try ChatCompletionRequest.parse(ByteBuffer(string: #"{"model":"auto","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"system","content":"s"},{"role":"user","content":"u"}]}"#))
+        let request = try ChatCompletionRequest.parse(
+            ByteBuffer(
+                string:
+                    #"{"model":"auto","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"system","content":"s"},{"role":"user","content":"u"}]}"#
+            )
+        )
         #expect(request.model == "auto")
         #expect(request.isStreaming)
         #expect(request.includeUsage)
@@ -13,14 +18,24 @@ import Testing
     }
 
     @Test func nullOptionalFieldsAreAccepted() throws {
-        let request = try ChatCompletionRequest.parse(ByteBuffer(string: #"{"model":"m","messages":[{"role":"user","content":"u"}],"temperature":null,"stream":null,"stream_options":null,"max_tokens":null}"#))
+        let request = try ChatCompletionRequest.parse(
+            ByteBuffer(
+                string:
+                    #"{"model":"m","messages":[{"role":"user","content":"u"}],"temperature":null,"stream":null,"stream_options":null,"max_tokens":null}"#
+            )
+        )
         #expect(!request.isStreaming)
         #expect(!request.includeUsage)
     }
 
     @Test func upstreamBodyRewritesModelAndDropsTheExtension() throws {
-        let request = try ChatCompletionRequest.parse(ByteBuffer(string: #"{"multiprodigy":{"policy":"cost"},"model":"auto","messages":[{"role":"user","content":"u"}],"x":1}"#))
-        #expect(String(buffer: request.upstreamBody(model: "gpt-4o-mini")) == #"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"u"}],"x":1}"#)
+        let request = try ChatCompletionRequest.parse(
+            ByteBuffer(string: #"{"multiprodigy":{"policy":"cost"},"model":"auto","messages":[{"role":"user","content":"u"}],"x":1}"#)
+        )
+        #expect(
+            String(buffer: request.upstreamBody(model: "gpt-4o-mini"))
+                == #"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"u"}],"x":1}"#
+        )
     }
 
     @Test(arguments: [

@@ -65,7 +65,10 @@ import Testing
     @Test func upstreamGetsTheProviderKeyAndHeadersButNeverTheClientsKey() async throws {
         let upstream = FakeUpstream()
         try await withGateway(upstreams: [upstream], yaml: Self.yaml) { gateway in
-            let reply = try await gateway.send(body: #"{"model":"keyed","messages":[{"role":"user","content":"x"}]}"#, headers: [("authorization", "Bearer client-key")])
+            let reply = try await gateway.send(
+                body: #"{"model":"keyed","messages":[{"role":"user","content":"x"}]}"#,
+                headers: [("authorization", "Bearer client-key")]
+            )
             #expect(reply.status == 200)
             let request = try #require(upstream.requests.first)
             #expect(request.path == "/v1/chat/completions", "a base_url without a path gets /v1")
@@ -76,7 +79,13 @@ import Testing
     }
 
     @Test func upstreamClientErrorPassesThroughWithItsMessageAndIsNotFailedOver() async throws {
-        let first = FakeUpstream(.respond(status: .badRequest, body: #"{"error":{"message":"Invalid 'max_tokens': integer below minimum value.","type":"invalid_request_error","param":"max_tokens","code":"integer_below_min_value"}}"#))
+        let first = FakeUpstream(
+            .respond(
+                status: .badRequest,
+                body:
+                    #"{"error":{"message":"Invalid 'max_tokens': integer below minimum value.","type":"invalid_request_error","param":"max_tokens","code":"integer_below_min_value"}}"#
+            )
+        )
         let second = FakeUpstream()
         let yaml = """
             providers:
@@ -99,7 +108,9 @@ import Testing
     }
 
     @Test func upstreamPlainTextErrorIsWrappedInTheEnvelope() async throws {
-        let upstream = FakeUpstream(.respond(status: .unprocessableContent, body: "Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096"))
+        let upstream = FakeUpstream(
+            .respond(status: .unprocessableContent, body: "Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096")
+        )
         try await withGateway(upstreams: [upstream], yaml: Self.yaml) { gateway in
             let reply = try await gateway.chat("small")
             #expect(reply.status == 422)

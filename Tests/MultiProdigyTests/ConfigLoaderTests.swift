@@ -4,7 +4,8 @@ import Testing
 @testable import MultiProdigy
 
 @Suite struct ConfigLoaderTests {
-    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     private func load(_ yaml: String, environment: [String: String] = [:]) throws(ConfigError) -> GatewayConfig {
         try ConfigLoader(environment: environment).load(yaml: yaml, source: "test.yaml")
@@ -130,7 +131,12 @@ import Testing
               timeouts: {stall: 30}
             """
         )
-        #expect(Set(found.map(\.path)) == ["server.listen", "server.max_request_bytes", "providers.p.locality", "models.m.context", "resilience.timeouts.stall", "models.m.provider"])
+        #expect(
+            Set(found.map(\.path)) == [
+                "server.listen", "server.max_request_bytes", "providers.p.locality", "models.m.context", "resilience.timeouts.stall",
+                "models.m.provider",
+            ]
+        )
         #expect(found.allSatisfy { $0.line != nil && !$0.fix.isEmpty })
     }
 
@@ -170,7 +176,9 @@ import Testing
     }
 
     @Test func routeNamedLikeAModelIsAmbiguous() {
-        let found = issues("providers:\n  p: {type: openai, base_url: \"http://127.0.0.1:1/v1\"}\nmodels:\n  m: {provider: p}\nroutes:\n  m: {targets: [m]}\n")
+        let found = issues(
+            "providers:\n  p: {type: openai, base_url: \"http://127.0.0.1:1/v1\"}\nmodels:\n  m: {provider: p}\nroutes:\n  m: {targets: [m]}\n"
+        )
         #expect(found.first?.path == "routes.m")
     }
 
@@ -207,6 +215,9 @@ import Testing
         #expect(OpenAICompatibleProvider.apiRoot("http://127.0.0.1:8080") == "http://127.0.0.1:8080/v1")
         #expect(OpenAICompatibleProvider.apiRoot("http://127.0.0.1:8080/") == "http://127.0.0.1:8080/v1")
         #expect(OpenAICompatibleProvider.apiRoot("https://api.openai.com/v1/") == "https://api.openai.com/v1")
-        #expect(OpenAICompatibleProvider.apiRoot("https://generativelanguage.googleapis.com/v1beta/openai") == "https://generativelanguage.googleapis.com/v1beta/openai")
+        #expect(
+            OpenAICompatibleProvider.apiRoot("https://generativelanguage.googleapis.com/v1beta/openai")
+                == "https://generativelanguage.googleapis.com/v1beta/openai"
+        )
     }
 }

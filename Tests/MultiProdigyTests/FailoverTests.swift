@@ -27,7 +27,9 @@ import Testing
 
     @Test(arguments: [false, true])
     func serverErrorMovesToTheNextTarget(stream: Bool) async throws {
-        let a = FakeUpstream(.respond(status: .internalServerError, body: #"{"error":{"message":"boom","type":"server_error","param":null,"code":null}}"#))
+        let a = FakeUpstream(
+            .respond(status: .internalServerError, body: #"{"error":{"message":"boom","type":"server_error","param":null,"code":null}}"#)
+        )
         let b = FakeUpstream(stream ? .stream(events: FakeUpstream.stream(["ok"])) : .respond(status: .ok, body: FakeUpstream.completion()))
         try await withGateway(upstreams: [a, b], yaml: Self.yaml()) { gateway in
             let reply = try await gateway.chat("r", stream: stream)
@@ -107,7 +109,12 @@ import Testing
     }
 
     @Test func everyTargetFailingNamesEachTargetAndWhy() async throws {
-        let a = FakeUpstream(.respond(status: .serviceUnavailable, body: #"{"error":{"message":"The server is overloaded","type":"server_error","param":null,"code":null}}"#))
+        let a = FakeUpstream(
+            .respond(
+                status: .serviceUnavailable,
+                body: #"{"error":{"message":"The server is overloaded","type":"server_error","param":null,"code":null}}"#
+            )
+        )
         let b = FakeUpstream()
         try await withGateway(upstreams: [a, b], yaml: Self.yaml()) { gateway in
             let reply = try await gateway.chat("all-bad")

@@ -56,13 +56,22 @@ import Testing
         let json = #"{"model":"auto","n":12345678901234567890,"multiprodigy":{"x":1},"z":[1.50, "é"]}"#
         let buffer = ByteBuffer(string: json)
         let found = try members(json)
-        let rewritten = JSONObjectRewriter.rewrite(buffer, members: found, replacing: [(key: "model", value: JSONWriter.encodedString("up\"stream"))], removing: ["multiprodigy"])
+        let rewritten = JSONObjectRewriter.rewrite(
+            buffer,
+            members: found,
+            replacing: [(key: "model", value: JSONWriter.encodedString("up\"stream"))],
+            removing: ["multiprodigy"]
+        )
         #expect(String(buffer: rewritten) == #"{"model":"up\"stream","n":12345678901234567890,"z":[1.50, "é"]}"#)
     }
 
     @Test func rewriterAppendsAMissingKey() throws {
         let json = #"{"a":1}"#
-        let rewritten = JSONObjectRewriter.rewrite(ByteBuffer(string: json), members: try members(json), replacing: [(key: "model", value: JSONWriter.encodedString("m"))])
+        let rewritten = JSONObjectRewriter.rewrite(
+            ByteBuffer(string: json),
+            members: try members(json),
+            replacing: [(key: "model", value: JSONWriter.encodedString("m"))]
+        )
         #expect(String(buffer: rewritten) == #"{"a":1,"model":"m"}"#)
     }
 

@@ -33,15 +33,54 @@ import Testing
         Case(body: #"{"model":"small","messages":[]}"#, status: 400, code: "empty_array", param: "messages"),
         Case(body: #"{"model":"small","messages":"hi"}"#, status: 400, code: "invalid_type", param: "messages"),
         Case(body: #"{"model":42,"messages":[{"role":"user","content":"hi"}]}"#, status: 400, code: "invalid_type", param: "model"),
-        Case(body: #"{"model":"small","messages":[{"content":"hi"}]}"#, status: 400, code: "missing_required_parameter", param: "messages[0].role"),
+        Case(
+            body: #"{"model":"small","messages":[{"content":"hi"}]}"#,
+            status: 400,
+            code: "missing_required_parameter",
+            param: "messages[0].role"
+        ),
         Case(body: #"{"model":"small","messages":["hi"]}"#, status: 400, code: "invalid_type", param: "messages[0]"),
-        Case(body: #"{"model":"small","messages":[{"role":"user","content":"hi"}],"stream":"yes"}"#, status: 400, code: "invalid_type", param: "stream"),
-        Case(body: #"{"model":"small","messages":[{"role":"user","content":"hi"}],"max_tokens":1.5}"#, status: 400, code: "invalid_type", param: "max_tokens"),
-        Case(body: #"{"model":"small","messages":[{"role":"user","content":"hi"}],"temperature":"hot"}"#, status: 400, code: "invalid_type", param: "temperature"),
-        Case(body: #"{"model":"small","messages":[{"role":"user","content":"hi"}],"stream_options":{"include_usage":"yes"}}"#, status: 400, code: "invalid_type", param: "stream_options.include_usage"),
-        Case(body: #"{"model":"gpt-17","messages":[{"role":"user","content":"hi"}]}"#, status: 404, code: "model_not_found", param: "model"),
-        Case(body: #"{"model":"nobody/x","messages":[{"role":"user","content":"hi"}]}"#, status: 404, code: "model_not_found", param: "model"),
-        Case(body: #"{"model":"small","messages":[{"role":"user","content":"\#(String(repeating: "x", count: 3000))"}]}"#, status: 413, code: "request_too_large"),
+        Case(
+            body: #"{"model":"small","messages":[{"role":"user","content":"hi"}],"stream":"yes"}"#,
+            status: 400,
+            code: "invalid_type",
+            param: "stream"
+        ),
+        Case(
+            body: #"{"model":"small","messages":[{"role":"user","content":"hi"}],"max_tokens":1.5}"#,
+            status: 400,
+            code: "invalid_type",
+            param: "max_tokens"
+        ),
+        Case(
+            body: #"{"model":"small","messages":[{"role":"user","content":"hi"}],"temperature":"hot"}"#,
+            status: 400,
+            code: "invalid_type",
+            param: "temperature"
+        ),
+        Case(
+            body: #"{"model":"small","messages":[{"role":"user","content":"hi"}],"stream_options":{"include_usage":"yes"}}"#,
+            status: 400,
+            code: "invalid_type",
+            param: "stream_options.include_usage"
+        ),
+        Case(
+            body: #"{"model":"gpt-17","messages":[{"role":"user","content":"hi"}]}"#,
+            status: 404,
+            code: "model_not_found",
+            param: "model"
+        ),
+        Case(
+            body: #"{"model":"nobody/x","messages":[{"role":"user","content":"hi"}]}"#,
+            status: 404,
+            code: "model_not_found",
+            param: "model"
+        ),
+        Case(
+            body: #"{"model":"small","messages":[{"role":"user","content":"\#(String(repeating: "x", count: 3000))"}]}"#,
+            status: 413,
+            code: "request_too_large"
+        ),
     ]
 
     @Test(arguments: cases)
@@ -88,9 +127,15 @@ import Testing
             #expect(missing.status == 401)
             #expect(missing.error["code"] as? String == "invalid_api_key")
             #expect(!missing.body.contains("sk-gateway-master"))
-            let wrong = try await gateway.send(body: #"{"model":"small","messages":[{"role":"user","content":"x"}]}"#, headers: [("authorization", "Bearer sk-gateway-mastex")])
+            let wrong = try await gateway.send(
+                body: #"{"model":"small","messages":[{"role":"user","content":"x"}]}"#,
+                headers: [("authorization", "Bearer sk-gateway-mastex")]
+            )
             #expect(wrong.status == 401)
-            let bearer = try await gateway.send(body: #"{"model":"small","messages":[{"role":"user","content":"x"}]}"#, headers: [("authorization", "Bearer sk-gateway-master")])
+            let bearer = try await gateway.send(
+                body: #"{"model":"small","messages":[{"role":"user","content":"x"}]}"#,
+                headers: [("authorization", "Bearer sk-gateway-master")]
+            )
             #expect(bearer.status == 200)
             let apiKey = try await gateway.send(.GET, "/v1/models", headers: [("x-api-key", "sk-gateway-master")])
             #expect(apiKey.status == 200)

@@ -43,7 +43,11 @@ import Testing
     }
 
     @Test func totalDeadlineWinsWhenItIsEarlier() {
-        let tight = StreamGuardStateMachine.Limits(firstToken: .seconds(10), stall: .seconds(2), totalDeadline: start.advanced(by: .seconds(3)))
+        let tight = StreamGuardStateMachine.Limits(
+            firstToken: .seconds(10),
+            stall: .seconds(2),
+            totalDeadline: start.advanced(by: .seconds(3))
+        )
         var machine = StreamGuardStateMachine(limits: tight, start: start)
         #expect(machine.nextDeadline?.kind == .total)
         _ = machine.chunkReceived(at: start.advanced(by: .seconds(2)), carriesContent: true, finishes: false)

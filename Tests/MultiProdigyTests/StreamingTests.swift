@@ -35,7 +35,13 @@ import Testing
 
     @Test func firstChunkReachesTheClientWhileTheUpstreamIsStillSending() async throws {
         let gate = Gate()
-        let upstream = FakeUpstream(.gatedStream(first: [FakeUpstream.roleChunk(), FakeUpstream.contentChunk("early")], gate: gate, rest: [FakeUpstream.contentChunk("late"), FakeUpstream.finishChunk()]))
+        let upstream = FakeUpstream(
+            .gatedStream(
+                first: [FakeUpstream.roleChunk(), FakeUpstream.contentChunk("early")],
+                gate: gate,
+                rest: [FakeUpstream.contentChunk("late"), FakeUpstream.finishChunk()]
+            )
+        )
         try await withGateway(upstreams: [upstream], yaml: Self.yaml) { gateway in
             var request = HTTPClientRequest(url: gateway.baseURL + "/v1/chat/completions")
             request.method = .POST
@@ -81,7 +87,9 @@ import Testing
     }
 
     @Test func stallAfterCommitEndsWithAnInBandError() async throws {
-        let upstream = FakeUpstream(.gatedStream(first: [FakeUpstream.roleChunk(), FakeUpstream.contentChunk("so far")], gate: Gate(), rest: []))
+        let upstream = FakeUpstream(
+            .gatedStream(first: [FakeUpstream.roleChunk(), FakeUpstream.contentChunk("so far")], gate: Gate(), rest: [])
+        )
         let yaml = Self.yaml + "\nresilience:\n  timeouts: {stall: 300ms}\n"
         try await withGateway(upstreams: [upstream], yaml: yaml) { gateway in
             let started = ContinuousClock.now
@@ -93,7 +101,12 @@ import Testing
     }
 
     @Test func malformedChunkIsSkippedAndTheRestRelayed() async throws {
-        let upstream = FakeUpstream(.stream(events: [FakeUpstream.roleChunk(), FakeUpstream.contentChunk("a"), "{not json", FakeUpstream.contentChunk("b"), FakeUpstream.finishChunk()]))
+        let upstream = FakeUpstream(
+            .stream(events: [
+                FakeUpstream.roleChunk(), FakeUpstream.contentChunk("a"), "{not json", FakeUpstream.contentChunk("b"),
+                FakeUpstream.finishChunk(),
+            ])
+        )
         try await withGateway(upstreams: [upstream], yaml: Self.yaml) { gateway in
             let reply = try await gateway.chat("small", stream: true)
             #expect(!reply.body.contains("{not json"))
@@ -103,7 +116,14 @@ import Testing
     }
 
     @Test func midStreamUpstreamErrorObjectBecomesAnInBandError() async throws {
-        let upstream = FakeUpstream(.stream(events: [FakeUpstream.contentChunk("x"), #"{"error":{"message":"overloaded","type":"server_error","param":null,"code":null}}"#], done: false))
+        let upstream = FakeUpstream(
+            .stream(
+                events: [
+                    FakeUpstream.contentChunk("x"), #"{"error":{"message":"overloaded","type":"server_error","param":null,"code":null}}"#,
+                ],
+                done: false
+            )
+        )
         try await withGateway(upstreams: [upstream], yaml: Self.yaml) { gateway in
             let reply = try await gateway.chat("small", stream: true)
             #expect(reply.events.last?.contains("overloaded") == true)

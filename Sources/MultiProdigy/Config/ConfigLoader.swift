@@ -73,7 +73,12 @@ public struct ConfigLoader: Sendable {
     private static func issue(from error: YamlError) -> ConfigIssue {
         switch error {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
-            return ConfigIssue(path: "", line: mark.line, problem: "invalid YAML: \(problem)", fix: "correct the YAML syntax near column \(mark.column)")
+            return ConfigIssue(
+                path: "",
+                line: mark.line,
+                problem: "invalid YAML: \(problem)",
+                fix: "correct the YAML syntax near column \(mark.column)"
+            )
         case .duplicatedKeysInMapping(let duplicates, _):
             return ConfigIssue(
                 path: "",

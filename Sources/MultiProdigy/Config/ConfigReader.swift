@@ -111,7 +111,12 @@ struct ConfigReader {
                     guard let text = string(field, path: fieldPath) else { continue }
                     locality = Locality(rawValue: text)
                     if locality == nil {
-                        report(fieldPath, field, "'\(text)' is not a locality", "use 'local' (your own machines) or 'cloud' (a third party)")
+                        report(
+                            fieldPath,
+                            field,
+                            "'\(text)' is not a locality",
+                            "use 'local' (your own machines) or 'cloud' (a third party)"
+                        )
                     }
                 case "headers": headers = stringMap(field, path: fieldPath)
                 case "options": options = stringMap(field, path: fieldPath)
@@ -119,7 +124,12 @@ struct ConfigReader {
                 }
             }
             guard let type else {
-                report(path, value, "the provider has no 'type'", "add `type: openai` (or another registered type: \(knownTypes.sorted().joined(separator: ", ")))")
+                report(
+                    path,
+                    value,
+                    "the provider has no 'type'",
+                    "add `type: openai` (or another registered type: \(knownTypes.sorted().joined(separator: ", ")))"
+                )
                 continue
             }
             guard knownTypes.contains(type) else {
@@ -138,7 +148,12 @@ struct ConfigReader {
                 continue
             }
             if !(url.hasPrefix("http://") || url.hasPrefix("https://")) || url.count < 10 {
-                report("\(path).base_url", fields.first { $0.key == "base_url" }?.value ?? value, "'\(url)' is not an http(s) URL", "write it as http://host:port/v1 or https://host/v1")
+                report(
+                    "\(path).base_url",
+                    fields.first { $0.key == "base_url" }?.value ?? value,
+                    "'\(url)' is not an http(s) URL",
+                    "write it as http://host:port/v1 or https://host/v1"
+                )
             }
             providers.append(
                 ProviderConfig(
@@ -222,8 +237,16 @@ struct ConfigReader {
                 case "policy":
                     guard let text = string(field, path: fieldPath) else { continue }
                     guard let policy = RoutingPolicy(rawValue: text) else {
-                        let hint = ConfigValueParsing.suggestion(for: text, among: RoutingPolicy.allCases.map(\.rawValue)).map { " (did you mean '\($0)'?)" } ?? ""
-                        report(fieldPath, field, "'\(text)' is not a routing policy\(hint)", "use one of: \(RoutingPolicy.allCases.map(\.rawValue).joined(separator: ", "))")
+                        let hint =
+                            ConfigValueParsing.suggestion(for: text, among: RoutingPolicy.allCases.map(\.rawValue)).map {
+                                " (did you mean '\($0)'?)"
+                            } ?? ""
+                        report(
+                            fieldPath,
+                            field,
+                            "'\(text)' is not a routing policy\(hint)",
+                            "use one of: \(RoutingPolicy.allCases.map(\.rawValue).joined(separator: ", "))"
+                        )
                         continue
                     }
                     guard RoutingPolicy.implemented.contains(policy) else {
@@ -252,7 +275,12 @@ struct ConfigReader {
                 }
             }
             if route.targets.isEmpty {
-                report(path, value, "the route has no targets", "add `targets: [model-name, ...]` listing declared models or provider/model names")
+                report(
+                    path,
+                    value,
+                    "the route has no targets",
+                    "add `targets: [model-name, ...]` listing declared models or provider/model names"
+                )
             }
             routes.append(route)
         }
@@ -271,16 +299,19 @@ struct ConfigReader {
                 guard let retry = mapping(value, path: fieldPath, allowed: ["max_attempts_per_target", "max_retry_after"]) else { continue }
                 for (retryKey, retryValue) in retry {
                     if retryKey == "max_attempts_per_target" {
-                        settings.retry.maxAttemptsPerTarget = positiveInt(retryValue, path: "\(fieldPath).\(retryKey)") ?? settings.retry.maxAttemptsPerTarget
+                        settings.retry.maxAttemptsPerTarget =
+                            positiveInt(retryValue, path: "\(fieldPath).\(retryKey)") ?? settings.retry.maxAttemptsPerTarget
                     } else {
-                        settings.retry.maxRetryAfter = duration(retryValue, path: "\(fieldPath).\(retryKey)") ?? settings.retry.maxRetryAfter
+                        settings.retry.maxRetryAfter =
+                            duration(retryValue, path: "\(fieldPath).\(retryKey)") ?? settings.retry.maxRetryAfter
                     }
                 }
             case "breaker":
                 guard let breaker = mapping(value, path: fieldPath, allowed: ["failure_threshold", "cooldown"]) else { continue }
                 for (breakerKey, breakerValue) in breaker {
                     if breakerKey == "failure_threshold" {
-                        settings.breaker.failureThreshold = positiveInt(breakerValue, path: "\(fieldPath).\(breakerKey)") ?? settings.breaker.failureThreshold
+                        settings.breaker.failureThreshold =
+                            positiveInt(breakerValue, path: "\(fieldPath).\(breakerKey)") ?? settings.breaker.failureThreshold
                     } else {
                         settings.breaker.cooldown = duration(breakerValue, path: "\(fieldPath).\(breakerKey)") ?? settings.breaker.cooldown
                     }
@@ -298,7 +329,9 @@ struct ConfigReader {
 
     private mutating func readTimeouts(_ node: Node, path: String, defaults: TimeoutSettings) -> TimeoutSettings {
         var timeouts = defaults
-        guard let fields = mapping(node, path: path, allowed: ["connect", "first_byte", "first_token", "stall", "total"]) else { return timeouts }
+        guard let fields = mapping(node, path: path, allowed: ["connect", "first_byte", "first_token", "stall", "total"]) else {
+            return timeouts
+        }
         for (key, value) in fields {
             guard let amount = duration(value, path: "\(path).\(key)") else { continue }
             if amount <= .zero {
@@ -400,7 +433,12 @@ struct ConfigReader {
     private mutating func mapping(_ node: Node, path: String, allowed: [String]?) -> [(key: String, value: Node)]? {
         if isNull(node) { return [] }
         guard let mapping = node.mapping else {
-            report(path, node, "expected a mapping of keys to values", "indent the entries under '\(path.isEmpty ? "the top level" : path)' as key: value pairs")
+            report(
+                path,
+                node,
+                "expected a mapping of keys to values",
+                "indent the entries under '\(path.isEmpty ? "the top level" : path)' as key: value pairs"
+            )
             return nil
         }
         var pairs: [(key: String, value: Node)] = []
@@ -437,7 +475,12 @@ struct ConfigReader {
     private mutating func string(_ node: Node, path: String) -> String? {
         guard let expansion = expand(node, path: path) else { return nil }
         if let missing = expansion.unsetVariables.first {
-            report(path, node, "the environment variable \(missing) is not set", "set \(missing), or give a default with ${\(missing):-value}")
+            report(
+                path,
+                node,
+                "the environment variable \(missing) is not set",
+                "set \(missing), or give a default with ${\(missing):-value}"
+            )
             return nil
         }
         return expansion.value

@@ -21,7 +21,9 @@ public struct ConfigSummary: Sendable {
             var details = ["\(model.provider)/\(model.upstreamModel)"]
             if let context = model.contextWindow { details.append("context \(context)") }
             if let price = model.price { details.append("$\(price.input) in / $\(price.output) out per 1M tokens") }
-            if !model.capabilities.isEmpty { details.append("supports \(model.capabilities.map(\.rawValue).sorted().joined(separator: ", "))") }
+            if !model.capabilities.isEmpty {
+                details.append("supports \(model.capabilities.map(\.rawValue).sorted().joined(separator: ", "))")
+            }
             lines.append("  \(model.name) -> \(details.joined(separator: ", "))")
         }
         lines.append("")

@@ -66,7 +66,11 @@ public struct ServerSettings: Sendable, Equatable {
     public var maxResponseBytes: Int
 
     /// Creates server settings.
-    public init(listen: ListenAddress = ListenAddress(host: "127.0.0.1", port: 4100), maxRequestBytes: Int = 8 << 20, maxResponseBytes: Int = 32 << 20) {
+    public init(
+        listen: ListenAddress = ListenAddress(host: "127.0.0.1", port: 4100),
+        maxRequestBytes: Int = 8 << 20,
+        maxResponseBytes: Int = 32 << 20
+    ) {
         self.listen = listen
         self.maxRequestBytes = maxRequestBytes
         self.maxResponseBytes = maxResponseBytes
@@ -265,7 +269,13 @@ public struct RouteConfig: Sendable, Equatable {
     public var timeouts: TimeoutSettings?
 
     /// Creates a route.
-    public init(name: String, policy: RoutingPolicy = .ordered, targets: [String], fallback: [String] = [], timeouts: TimeoutSettings? = nil) {
+    public init(
+        name: String,
+        policy: RoutingPolicy = .ordered,
+        targets: [String],
+        fallback: [String] = [],
+        timeouts: TimeoutSettings? = nil
+    ) {
         self.name = name
         self.policy = policy
         self.targets = targets

@@ -70,7 +70,14 @@ public enum ProviderRegistry {
         guard let entry = entries.withLock({ $0[config.type] }) else {
             throw ConfigError(
                 source: "providers.\(config.name)",
-                issues: [ConfigIssue(path: "providers.\(config.name).type", line: nil, problem: "'\(config.type)' is not registered", fix: "register it with ProviderRegistry.register")]
+                issues: [
+                    ConfigIssue(
+                        path: "providers.\(config.name).type",
+                        line: nil,
+                        problem: "'\(config.type)' is not registered",
+                        fix: "register it with ProviderRegistry.register"
+                    )
+                ]
             )
         }
         return try entry.factory(config, context)

@@ -79,7 +79,11 @@ public struct FailoverExecutor: Sendable {
                 }
             }
         }
-        return .failure(Self.exhaustedError(modelRequested: modelRequested, failures: failures, attempts: attempts), lastTarget: lastTarget, attempts: attempts)
+        return .failure(
+            Self.exhaustedError(modelRequested: modelRequested, failures: failures, attempts: attempts),
+            lastTarget: lastTarget,
+            attempts: attempts
+        )
     }
 
     private static let cancelledError = GatewayError(
@@ -91,7 +95,12 @@ public struct FailoverExecutor: Sendable {
 
     private static func clientError(from failure: ProviderError, target: RouteTarget) -> GatewayError {
         failure.upstreamError
-            ?? GatewayError(status: .badGateway, message: "\(target.name): \(failure.message)", type: "upstream_error", code: "upstream_error")
+            ?? GatewayError(
+                status: .badGateway,
+                message: "\(target.name): \(failure.message)",
+                type: "upstream_error",
+                code: "upstream_error"
+            )
     }
 
     /// The error for a plan whose every target failed or was unavailable.

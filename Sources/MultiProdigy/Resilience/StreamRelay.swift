@@ -128,7 +128,11 @@ public final class StreamRelay: Sendable {
                     continue
                 }
                 if let error = inspected.error {
-                    throw ProviderError(kind: .server, message: "the upstream reported an error mid-stream: \(error.message)", upstreamError: error)
+                    throw ProviderError(
+                        kind: .server,
+                        message: "the upstream reported an error mid-stream: \(error.message)",
+                        upstreamError: error
+                    )
                 }
                 let action = machine.withLock {
                     $0.chunkReceived(at: ContinuousClock.now, carriesContent: inspected.carriesContent, finishes: inspected.finishes)
@@ -157,7 +161,10 @@ public final class StreamRelay: Sendable {
         case .complete:
             commit.resolve(.success(heldBack))
         case .truncated:
-            throw ProviderError(kind: .protocolViolation, message: "the upstream's stream ended before the answer was complete (no finish_reason and no [DONE])")
+            throw ProviderError(
+                kind: .protocolViolation,
+                message: "the upstream's stream ended before the answer was complete (no finish_reason and no [DONE])"
+            )
         }
     }
 

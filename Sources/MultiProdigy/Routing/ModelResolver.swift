@@ -52,7 +52,9 @@ public struct ModelResolver: Sendable {
         var available: [String] = []
         if !routeNames.isEmpty { available.append("routes: \(routeNames.joined(separator: ", "))") }
         if !modelNames.isEmpty { available.append("models: \(modelNames.joined(separator: ", "))") }
-        if !providerNames.isEmpty { available.append("or provider/model with a provider of: \(providerNames.sorted().joined(separator: ", "))") }
+        if !providerNames.isEmpty {
+            available.append("or provider/model with a provider of: \(providerNames.sorted().joined(separator: ", "))")
+        }
         let listing = available.isEmpty ? "No models are configured." : "Available \(available.joined(separator: "; "))."
         return GatewayError(
             status: .notFound,

@@ -39,7 +39,12 @@ struct ChatCompletionsHandler: Sendable {
     ) async -> Response {
         let logger = context.logger
         let result = await executor.run(plan, modelRequested: chat.model, totalDeadline: totalDeadline) { target, provider in
-            let call = ChatCompletionCall(request: chat, upstreamModel: target.upstreamModel, responseDeadline: totalDeadline.nioDeadline, logger: logger)
+            let call = ChatCompletionCall(
+                request: chat,
+                upstreamModel: target.upstreamModel,
+                responseDeadline: totalDeadline.nioDeadline,
+                logger: logger
+            )
             let answer = try await provider.complete(call)
             guard let rewritten = Self.rewriteModel(of: answer.body, to: target.name) else {
                 throw ProviderError(kind: .protocolViolation, message: "the upstream's answer is not a JSON object")
@@ -68,9 +73,18 @@ struct ChatCompletionsHandler: Sendable {
         let timeouts = plan.timeouts
         let result = await executor.run(plan, modelRequested: chat.model, totalDeadline: totalDeadline) { target, provider in
             let firstByteDeadline = min(ContinuousClock.now.advanced(by: timeouts.firstByte), totalDeadline)
-            let call = ChatCompletionCall(request: chat, upstreamModel: target.upstreamModel, responseDeadline: firstByteDeadline.nioDeadline, logger: logger)
+            let call = ChatCompletionCall(
+                request: chat,
+                upstreamModel: target.upstreamModel,
+                responseDeadline: firstByteDeadline.nioDeadline,
+                logger: logger
+            )
             let upstream = try await provider.stream(call)
-            let limits = StreamGuardStateMachine.Limits(firstToken: timeouts.firstToken, stall: timeouts.stall, totalDeadline: totalDeadline)
+            let limits = StreamGuardStateMachine.Limits(
+                firstToken: timeouts.firstToken,
+                stall: timeouts.stall,
+                totalDeadline: totalDeadline
+            )
             return try await StreamRelay.start(upstream, targetName: target.name, limits: limits)
         }
         switch result {
@@ -94,7 +108,12 @@ struct ChatCompletionsHandler: Sendable {
 
     /// Writes the committed chunks, then every further chunk as it arrives, then `[DONE]`, or an
     /// in-band error event when the upstream failed after commit.
-    private static func relay(_ relay: StreamRelay, to writer: inout any ResponseBodyWriter, logger: Logger, targetName: String) async throws {
+    private static func relay(
+        _ relay: StreamRelay,
+        to writer: inout any ResponseBodyWriter,
+        logger: Logger,
+        targetName: String
+    ) async throws {
         var frame = ByteBuffer()
         for chunk in relay.committedChunks { appendEvent(chunk, to: &frame) }
         try await writer.write(frame)

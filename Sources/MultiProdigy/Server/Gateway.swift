@@ -43,7 +43,11 @@ public struct Gateway: Sendable {
         )
         let application: Application<RouterResponder<GatewayRequestContext>>
         do {
-            application = try makeApplication(httpClient: httpClient, listenAddress: listenAddress ?? config.server.listen, onListening: onListening)
+            application = try makeApplication(
+                httpClient: httpClient,
+                listenAddress: listenAddress ?? config.server.listen,
+                onListening: onListening
+            )
         } catch {
             try? await httpClient.shutdown()
             throw error
@@ -64,7 +68,10 @@ public struct Gateway: Sendable {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
         configuration.decompression = .disabled
-        configuration.timeout = .init(connect: config.resilience.timeouts.connect.timeAmount, read: config.resilience.timeouts.total.timeAmount)
+        configuration.timeout = .init(
+            connect: config.resilience.timeouts.connect.timeAmount,
+            read: config.resilience.timeouts.total.timeAmount
+        )
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 1024)
         configuration.connectionPool.retryConnectionEstablishment = false
         return configuration
@@ -85,13 +92,22 @@ public struct Gateway: Sendable {
             var providerLogger = logger
             providerLogger[metadataKey: "provider"] = .string(provider.name)
             let context = ProviderContext(httpClient: httpClient, gatewayConfig: config, logger: providerLogger)
-            slots[provider.name] = ProviderSlot(config: provider, provider: try ProviderRegistry.makeProvider(for: provider, context: context))
+            slots[provider.name] = ProviderSlot(
+                config: provider,
+                provider: try ProviderRegistry.makeProvider(for: provider, context: context)
+            )
         }
         if config.auth.masterKey == nil {
-            logger.notice("auth.master_key is empty: the gateway accepts requests without a key (set MULTIPRODIGY_MASTER_KEY to require one)")
+            logger.notice(
+                "auth.master_key is empty: the gateway accepts requests without a key (set MULTIPRODIGY_MASTER_KEY to require one)"
+            )
         }
         let resolver = ModelResolver(config: config)
-        let chat = ChatCompletionsHandler(resolver: resolver, executor: FailoverExecutor(providers: slots), maxRequestBytes: config.server.maxRequestBytes)
+        let chat = ChatCompletionsHandler(
+            resolver: resolver,
+            executor: FailoverExecutor(providers: slots),
+            maxRequestBytes: config.server.maxRequestBytes
+        )
         let models = ModelsHandler(config: config, resolver: resolver, created: Int(Date().timeIntervalSince1970))
         let health = HealthHandler(providers: config.providers)
 

@@ -19,7 +19,8 @@ struct GatewayMiddleware: RouterMiddleware {
         context.requestID = requestID
         context.logger[metadataKey: "request_id"] = .string(requestID)
         var response: Response
-        if let masterKey, request.uri.path.hasPrefix("/v1/") || request.uri.path.hasPrefix("/admin"), !Self.presents(masterKey, in: request) {
+        if let masterKey, request.uri.path.hasPrefix("/v1/") || request.uri.path.hasPrefix("/admin"), !Self.presents(masterKey, in: request)
+        {
             response = GatewayError(
                 status: .unauthorized,
                 message: "Incorrect or missing API key. Send the gateway's key as 'Authorization: Bearer <key>' or 'x-api-key'.",
@@ -34,12 +35,21 @@ struct GatewayMiddleware: RouterMiddleware {
             } catch let error as HTTPError {
                 response = Self.envelope(for: error, request: request).response(headers: error.headers)
             } catch is NIOTooManyBytesError {
-                response = GatewayError(status: .contentTooLarge, message: "The request body is too large.", type: "invalid_request_error", code: "request_too_large")
-                    .response()
+                response = GatewayError(
+                    status: .contentTooLarge,
+                    message: "The request body is too large.",
+                    type: "invalid_request_error",
+                    code: "request_too_large"
+                )
+                .response()
             } catch {
                 context.logger.error("unexpected error", metadata: ["error": "\(String(reflecting: type(of: error)))"])
-                response = GatewayError(status: .internalServerError, message: "The gateway hit an internal error; the request id is \(requestID).", type: "server_error")
-                    .response()
+                response = GatewayError(
+                    status: .internalServerError,
+                    message: "The gateway hit an internal error; the request id is \(requestID).",
+                    type: "server_error"
+                )
+                .response()
             }
         }
         response.headers[GatewayHeader.requestID] = requestID
@@ -58,7 +68,8 @@ struct GatewayMiddleware: RouterMiddleware {
         case .notFound:
             return GatewayError(
                 status: .notFound,
-                message: "Unknown endpoint: \(request.method) \(request.uri.path). The gateway serves POST /v1/chat/completions, GET /v1/models, GET /health and GET /ready.",
+                message:
+                    "Unknown endpoint: \(request.method) \(request.uri.path). The gateway serves POST /v1/chat/completions, GET /v1/models, GET /health and GET /ready.",
                 type: "invalid_request_error",
                 code: "unknown_url"
             )
@@ -70,7 +81,11 @@ struct GatewayMiddleware: RouterMiddleware {
                 code: "method_not_allowed"
             )
         default:
-            return GatewayError(status: error.status, message: error.body ?? error.status.reasonPhrase, type: UpstreamErrorBody.defaultType(for: error.status))
+            return GatewayError(
+                status: error.status,
+                message: error.body ?? error.status.reasonPhrase,
+                type: UpstreamErrorBody.defaultType(for: error.status)
+            )
         }
     }
 

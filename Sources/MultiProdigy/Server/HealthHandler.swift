@@ -6,7 +6,11 @@ struct HealthHandler: Sendable {
     let providers: [ProviderConfig]
 
     func health() -> Response {
-        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"ok\"}")))
+        Response(
+            status: .ok,
+            headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"ok\"}"))
+        )
     }
 
     func ready() throws -> Response {

@@ -33,6 +33,8 @@ enum FakeBehaviour: Sendable {
     case hang
     /// Stream `events` one every `interval`, forever, recording when the client goes away.
     case endlessStream(event: String, interval: Duration)
+    /// `streaming` for requests with `"stream": true`, else `plain`.
+    case byStreamFlag(streaming: FakeBehaviourBox, plain: FakeBehaviourBox)
 }
 
 /// Boxes a behaviour so `FakeBehaviour` can be recursive.
@@ -50,7 +52,9 @@ final class Gate: Sendable {
 
 /// A real HTTP server on port 0 speaking OpenAI's chat-completions wire format, programmable per test.
 final class FakeUpstream: Sendable {
-    private let state = Mutex<(requests: [RecordedRequest], script: [FakeBehaviour], fallback: FakeBehaviour, disconnects: Int)>(([], [], .hang, 0))
+    private let state = Mutex<(requests: [RecordedRequest], script: [FakeBehaviour], fallback: FakeBehaviour, disconnects: Int)>(
+        ([], [], .hang, 0)
+    )
 
     /// Answers every request with `behaviour`, after any scripted ones.
     init(_ behaviour: FakeBehaviour = .respond(status: .ok, body: FakeUpstream.completion())) {
@@ -84,7 +88,7 @@ final class FakeUpstream: Sendable {
             var request = request
             let body = try await request.collectBody(upTo: 64 << 20)
             let recorded = RecordedRequest(path: request.uri.path, headers: request.headers, body: body)
-            return await self.respond(self.nextBehaviour(for: recorded), request: request)
+            return await self.respond(self.nextBehaviour(for: recorded), request: request, body: body)
         }
         var logger = Logger(label: "fake-upstream")
         logger.logLevel = .critical
@@ -97,47 +101,62 @@ final class FakeUpstream: Sendable {
         try await app.runService(gracefulShutdownSignals: [])
     }
 
-    private func respond(_ behaviour: FakeBehaviour, request: Request) async -> Response {
+    private func respond(_ behaviour: FakeBehaviour, request: Request, body: ByteBuffer) async -> Response {
         switch behaviour {
         case .respond(let status, let body):
             return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
         case .stream(let events, let delay, let done):
-            return Response(status: .ok, headers: [.contentType: "text/event-stream"], body: .init { writer in
-                for event in events {
-                    if delay > .zero { try await Task.sleep(for: delay) }
-                    try await writer.write(ByteBuffer(string: "data: \(event)\n\n"))
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/event-stream"],
+                body: .init { writer in
+                    for event in events {
+                        if delay > .zero { try await Task.sleep(for: delay) }
+                        try await writer.write(ByteBuffer(string: "data: \(event)\n\n"))
+                    }
+                    if done { try await writer.write(ByteBuffer(string: "data: [DONE]\n\n")) }
+                    try await writer.finish(nil)
                 }
-                if done { try await writer.write(ByteBuffer(string: "data: [DONE]\n\n")) }
-                try await writer.finish(nil)
-            })
+            )
         case .delayed(let delay, let next):
             try? await Task.sleep(for: delay)
-            return await respond(next.behaviour, request: request)
+            return await respond(next.behaviour, request: request, body: body)
         case .gatedStream(let first, let gate, let rest):
-            return Response(status: .ok, headers: [.contentType: "text/event-stream"], body: .init { writer in
-                for event in first { try await writer.write(ByteBuffer(string: "data: \(event)\n\n")) }
-                await gate.wait()
-                for event in rest { try await writer.write(ByteBuffer(string: "data: \(event)\n\n")) }
-                try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
-                try await writer.finish(nil)
-            })
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/event-stream"],
+                body: .init { writer in
+                    for event in first { try await writer.write(ByteBuffer(string: "data: \(event)\n\n")) }
+                    await gate.wait()
+                    for event in rest { try await writer.write(ByteBuffer(string: "data: \(event)\n\n")) }
+                    try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
+                    try await writer.finish(nil)
+                }
+            )
+        case .byStreamFlag(let streaming, let plain):
+            let wantsStream = String(buffer: body).contains(#""stream":true"#)
+            return await respond(wantsStream ? streaming.behaviour : plain.behaviour, request: request, body: body)
         case .hang:
             try? await Task.sleep(for: .seconds(3600))
             return Response(status: .ok)
         case .endlessStream(let event, let interval):
-            return Response(status: .ok, headers: [.contentType: "text/event-stream"], body: .init { writer in
-                do {
-                    try await request.body.consumeWithCancellationOnInboundClose { _ in
-                        while true {
-                            try await writer.write(ByteBuffer(string: "data: \(event)\n\n"))
-                            try await Task.sleep(for: interval)
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/event-stream"],
+                body: .init { writer in
+                    do {
+                        try await request.body.consumeWithCancellationOnInboundClose { _ in
+                            while true {
+                                try await writer.write(ByteBuffer(string: "data: \(event)\n\n"))
+                                try await Task.sleep(for: interval)
+                            }
                         }
+                    } catch {
+                        self.noteDisconnect()
+                        throw error
                     }
-                } catch {
-                    self.noteDisconnect()
-                    throw error
                 }
-            })
+            )
         }
     }
 

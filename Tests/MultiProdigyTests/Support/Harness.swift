@@ -38,7 +38,11 @@ func withGateway<T: Sendable>(
         logger.logLevel = .critical
         let gateway = Gateway(config: config, logger: logger)
         return try await withService({ onPort in
-            try await gateway.run(gracefulShutdownSignals: [], listenAddress: ListenAddress(host: "127.0.0.1", port: 0), onListening: onPort)
+            try await gateway.run(
+                gracefulShutdownSignals: [],
+                listenAddress: ListenAddress(host: "127.0.0.1", port: 0),
+                onListening: onPort
+            )
         }) { port in
             try await body(GatewayClient(port: port))
         }
@@ -70,7 +74,12 @@ struct GatewayClient: Sendable {
         }
     }
 
-    func send(_ method: HTTPMethod = .POST, _ path: String = "/v1/chat/completions", body: String? = nil, headers: [(String, String)] = []) async throws -> Reply {
+    func send(
+        _ method: HTTPMethod = .POST,
+        _ path: String = "/v1/chat/completions",
+        body: String? = nil,
+        headers: [(String, String)] = []
+    ) async throws -> Reply {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         request.headers.add(name: "content-type", value: "application/json")

@@ -41,6 +41,7 @@ public struct OpenAICompatibleProvider: LLMProvider {
         return root
     }
 
+    /// Sends the request and returns the upstream's answer as is.
     public func complete(_ call: ChatCompletionCall) async throws -> ChatCompletionResult {
         let response = try await send(call, accept: "application/json")
         let body = try await response.body.collect(upTo: maxResponseBytes)
@@ -50,6 +51,7 @@ public struct OpenAICompatibleProvider: LLMProvider {
         return ChatCompletionResult(body: body)
     }
 
+    /// Sends the request with `stream: true` and returns its SSE events once the head has arrived.
     public func stream(_ call: ChatCompletionCall) async throws -> ChatCompletionStream {
         let response = try await send(call, accept: "text/event-stream")
         guard (200..<300).contains(response.status.code) else {

@@ -1,0 +1,71 @@
+import Foundation
+
+/// The built `multiprodigy` executable, run as a child process the way users run it.
+final class GatewayProcess: @unchecked Sendable {
+    let process = Process()
+    let logURL: URL
+    private(set) var port = 0
+
+    /// The executable next to the test bundle (`swift test` builds it, as the test target depends on it).
+    static var executableURL: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("multiprodigy")
+    }
+
+    init(arguments: [String]) {
+        logURL = FileManager.default.temporaryDirectory.appendingPathComponent("multiprodigy-\(UUID().uuidString).log")
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        process.executableURL = Self.executableURL
+        process.arguments = arguments
+        process.standardError = try? FileHandle(forWritingTo: logURL)
+        process.standardOutput = process.standardError
+    }
+
+    var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
+
+    /// Starts the process and waits until it logs the port it listens on.
+    func startServing() async throws {
+        try process.run()
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if let line = log.split(separator: "\n").first(where: { $0.contains("multiprodigy listening on") }),
+                let port = line.split(separator: ":").last.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) })
+            {
+                self.port = port
+                return
+            }
+            if !process.isRunning { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw GatewayProcessError(message: "the gateway did not start:\n\(log)")
+    }
+
+    /// Runs to completion and returns the exit status and output.
+    func runToExit() throws -> (status: Int32, output: String) {
+        try process.run()
+        process.waitUntilExit()
+        return (process.terminationStatus, log)
+    }
+
+    func waitForExit(timeout: Duration) async -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+        try? FileManager.default.removeItem(at: logURL)
+    }
+}
+
+struct GatewayProcessError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
+
+/// Writes `text` to a temporary file and returns its path.
+func temporaryFile(_ text: String, suffix: String = ".yaml") throws -> String {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("mp-\(UUID().uuidString)\(suffix)")
+    try text.write(to: url, atomically: true, encoding: .utf8)
+    return url.path
+}
