@@ -105,6 +105,10 @@ done
 # Build first: it is the slowest and most failure-prone step, and nothing needs to be running yet.
 # ---------------------------------------------------------------------------------------------
 if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
+    # Toolchains unpacked to /opt/swift (as in the project's images) are often not on PATH.
+    if ! command -v swift >/dev/null 2>&1 && [[ -x /opt/swift/usr/bin/swift ]]; then
+        PATH=/opt/swift/usr/bin:$PATH
+    fi
     log "building multiprodigy (release)"
     swift build -c release --product multiprodigy
 fi

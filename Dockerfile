@@ -1,0 +1,28 @@
+# MultiProdigy Gateway container.
+#   docker build -t multiprodigy .
+#   docker run -p 4100:4100 -e OPENAI_API_KEY multiprodigy
+
+# Build stage: the official Swift image compiles a release binary with the Swift runtime linked in
+# statically, so the runtime image needs no Swift toolchain.
+FROM swift:6.3-noble AS build
+WORKDIR /build
+COPY . .
+RUN swift build -c release --product multiprodigy --static-swift-stdlib \
+    && install -D "$(swift build -c release --show-bin-path)/multiprodigy" /staging/multiprodigy
+
+# Runtime stage: a slim Ubuntu with CA certificates (TLS to cloud providers) and curl (health check).
+FROM ubuntu:24.04
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates curl \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --uid 10001 --home-dir /app --create-home multiprodigy
+WORKDIR /app
+COPY --from=build /staging/multiprodigy /usr/local/bin/multiprodigy
+COPY --chown=multiprodigy:multiprodigy config/gateway.yaml /app/config/gateway.yaml
+USER 10001
+EXPOSE 4100
+HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
+    CMD ["curl", "-fsS", "http://127.0.0.1:4100/health"]
+ENTRYPOINT ["/usr/local/bin/multiprodigy"]
+CMD ["serve", "--config", "/app/config/gateway.yaml", "--listen", "0.0.0.0:4100"]
