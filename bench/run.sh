@@ -267,11 +267,23 @@ TARGETS=(direct nginx-proxy gateway)
 declare -A WRK_ARGS=([1]="-t1 -c1" [32]="-t2 -c32")
 declare -A RESULT=()
 
+# utime+stime of a process in clock ticks: CPU per request tells "slow code" from "waiting" apart.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+CLK_TCK=$(getconf CLK_TCK)
+declare -A GATEWAY_CPU_US=()
+
 run_wrk() { # target conc duration outfile
     # shellcheck disable=SC2086 # WRK_ARGS holds several words on purpose
     wrk ${WRK_ARGS[$2]} -d "$3" --latency -s "$TMP/chat.lua" "${URL[$1]}" >"$4" 2>&1 ||
         die "wrk against $1 failed: $(cat "$4")"
 }
+
+# wrk, nginx and the gateway share the machine; anything else running (a compiler, say) skews the
+# numbers, most of all req/s at c=32. Say so rather than print quietly wrong results.
+LOAD_BEFORE=$(cut -d' ' -f1 /proc/loadavg)
+if awk -v l="$LOAD_BEFORE" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
+    log "warning: load average is $LOAD_BEFORE on $(nproc) CPUs; other work will skew the results"
+fi
 
 declare -A WARMED=()
 for conc in 1 32; do
@@ -285,14 +297,25 @@ for conc in 1 32; do
         fi
         log "measuring $target c=$conc ($BENCH_DURATION)"
         out="$TMP/wrk-$target-c$conc.txt"
+        ticks0=$(cpu_ticks "$GATEWAY_PID")
         run_wrk "$target" "$conc" "$BENCH_DURATION" "$out"
         line=$(grep '^BENCH ' "$out") || die "no BENCH line in wrk output for $target c=$conc: $(cat "$out")"
         RESULT[$target,$conc]=$line
+        if [[ "$target" == gateway ]]; then
+            ticks1=$(cpu_ticks "$GATEWAY_PID")
+            GATEWAY_CPU_US[$conc]=$(awk -v t=$((ticks1 - ticks0)) -v hz="$CLK_TCK" -v line="$line" \
+                'BEGIN { match(line, /requests=[0-9]+/); n = substr(line, RSTART + 9, RLENGTH - 9);
+                         printf "%.0f", (n > 0 ? t / hz * 1e6 / n : 0) }')
+        fi
     done
 done
 
-RSS_KB=$(awk '/^VmRSS:/ {print $2}' "/proc/$GATEWAY_PID/status")
 kill -0 "$GATEWAY_PID" 2>/dev/null || die "gateway exited during the run: $(tail -20 "$TMP/gateway.log")"
+RSS_KB=$(awk '/^VmRSS:/ {print $2}' "/proc/$GATEWAY_PID/status")
+# Most of the RSS is mapped Swift runtime/Foundation/ICU text (file-backed, shared between
+# processes); the anonymous part is what the gateway itself allocated.
+RSS_ANON_KB=$(awk '/^RssAnon:/ {print $2}' "/proc/$GATEWAY_PID/status")
+RSS_FILE_KB=$(awk '/^RssFile:/ {print $2}' "/proc/$GATEWAY_PID/status")
 
 field() { # target conc key
     local kv
@@ -306,7 +329,7 @@ field() { # target conc key
 # Report
 # ---------------------------------------------------------------------------------------------
 echo
-echo "duration $BENCH_DURATION per run, nginx worker_processes $NGINX_WORKERS, $(nproc) CPUs"
+echo "duration $BENCH_DURATION per run, nginx worker_processes $NGINX_WORKERS, $(nproc) CPUs, load average before: $LOAD_BEFORE"
 printf '%-12s %5s %8s %8s %11s %7s %7s\n' target conc p50_us p99_us req_per_s errors non2xx
 for conc in 1 32; do
     for target in "${TARGETS[@]}"; do
@@ -328,8 +351,11 @@ printf 'gateway p50 overhead vs direct at c=1:      %6d us\n' $((gateway_p50 - d
 printf 'nginx-proxy p50 overhead vs direct at c=1:  %6d us\n' $((proxy_p50 - direct_p50))
 awk -v g="$gateway_rps" -v p="$proxy_rps" \
     'BEGIN { printf "gateway req/s at c=32 vs nginx-proxy:       %6.1f %%\n", (p > 0 ? 100 * g / p : 0) }'
-awk -v idle="$RSS_IDLE_KB" -v kb="$RSS_KB" \
-    'BEGIN { printf "gateway RSS after the runs:                 %6.1f MiB (%.1f MiB idle before them)\n", kb / 1024, idle / 1024 }'
+printf 'gateway CPU per request:                    %6s us at c=1, %s us at c=32\n' \
+    "${GATEWAY_CPU_US[1]}" "${GATEWAY_CPU_US[32]}"
+awk -v idle="$RSS_IDLE_KB" -v kb="$RSS_KB" -v anon="$RSS_ANON_KB" -v file="$RSS_FILE_KB" \
+    'BEGIN { printf "gateway RSS after the runs:                 %6.1f MiB (anon %.1f, file-backed %.1f; %.1f MiB before the runs)\n",
+             kb / 1024, anon / 1024, file / 1024, idle / 1024 }'
 echo
 echo "target: gateway p50 overhead ≤ 100 µs at c=1; gateway ≥ 40 % of nginx-proxy req/s at c=32; RSS < 40 MB"
 

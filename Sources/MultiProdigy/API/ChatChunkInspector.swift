@@ -1,4 +1,3 @@
-import HTTPTypes
 import NIOCore
 
 /// What the gateway needs to know about one streamed `chat.completion.chunk`, and the chunk itself

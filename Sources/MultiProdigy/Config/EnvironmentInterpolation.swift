@@ -74,9 +74,3 @@ public struct EnvironmentInterpolation: Sendable {
         return Expansion(value: output, unsetVariables: unset, referencedVariables: referenced)
     }
 }
-
-/// A malformed `${…}` reference.
-public struct InterpolationError: Error, Sendable, Equatable {
-    /// What is wrong with the reference.
-    public var message: String
-}

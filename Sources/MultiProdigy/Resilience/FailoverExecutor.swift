@@ -1,28 +1,3 @@
-import Logging
-import NIOCore
-
-/// A configured provider and, when it is enabled, its adapter.
-public struct ProviderSlot: Sendable {
-    /// The provider's configuration.
-    public var config: ProviderConfig
-    /// The adapter; nil when the provider is disabled.
-    public var provider: (any LLMProvider)?
-
-    /// Creates a slot.
-    public init(config: ProviderConfig, provider: (any LLMProvider)?) {
-        self.config = config
-        self.provider = provider
-    }
-}
-
-/// The result of walking a plan.
-public enum ExecutionResult<Value: Sendable>: Sendable {
-    /// A target answered.
-    case success(Value, target: RouteTarget, attempts: Int)
-    /// No target answered; the error says why, naming every target tried.
-    case failure(GatewayError, lastTarget: RouteTarget?, attempts: Int)
-}
-
 /// Walks a ``RoutePlan`` in order until a target answers.
 ///
 /// It moves on after a failure that happened before anything reached the client and that is the

@@ -2,7 +2,6 @@ import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import Logging
-import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import UnixSignals

@@ -1,5 +1,4 @@
 import Hummingbird
-import NIOCore
 
 /// `GET /health` (the process is up) and `GET /ready` (at least one provider is enabled).
 struct HealthHandler: Sendable {

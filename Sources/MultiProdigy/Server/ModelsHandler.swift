@@ -1,5 +1,4 @@
 import Hummingbird
-import NIOCore
 
 /// `GET /v1/models` and `GET /v1/models/{id}` in OpenAI's list format: routes first, then declared models.
 struct ModelsHandler: Sendable {

@@ -1,6 +1,5 @@
 import AsyncHTTPClient
 import HTTPTypes
-import NIOCore
 import NIOHTTP1
 
 /// Speaks to OpenAI and every OpenAI-compatible server (vLLM, llama.cpp, LM Studio, Ollama's `/v1`,

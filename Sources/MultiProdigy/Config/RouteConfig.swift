@@ -1,0 +1,28 @@
+/// One entry under `routes:`.
+public struct RouteConfig: Sendable, Equatable {
+    /// The key under `routes:`; what clients put in `model`.
+    public var name: String
+    /// `policy`.
+    public var policy: RoutingPolicy
+    /// `targets`: declared model names or `provider/model`, tried first.
+    public var targets: [String]
+    /// `fallback`: tried after every target failed, in order.
+    public var fallback: [String]
+    /// `resilience.timeouts` for this route, over the global ones.
+    public var timeouts: TimeoutSettings?
+
+    /// Creates a route.
+    public init(
+        name: String,
+        policy: RoutingPolicy = .ordered,
+        targets: [String],
+        fallback: [String] = [],
+        timeouts: TimeoutSettings? = nil
+    ) {
+        self.name = name
+        self.policy = policy
+        self.targets = targets
+        self.fallback = fallback
+        self.timeouts = timeouts
+    }
+}

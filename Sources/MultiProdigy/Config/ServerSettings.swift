@@ -1,0 +1,20 @@
+/// `server:` settings.
+public struct ServerSettings: Sendable, Equatable {
+    /// `listen`, host and port (default `127.0.0.1:4100`).
+    public var listen: ListenAddress
+    /// `max_request_bytes`: larger request bodies get 413 (default `8MiB`).
+    public var maxRequestBytes: Int
+    /// `max_response_bytes`: largest non-streaming upstream answer accepted (default `32MiB`).
+    public var maxResponseBytes: Int
+
+    /// Creates server settings.
+    public init(
+        listen: ListenAddress = ListenAddress(host: "127.0.0.1", port: 4100),
+        maxRequestBytes: Int = 8 << 20,
+        maxResponseBytes: Int = 32 << 20
+    ) {
+        self.listen = listen
+        self.maxRequestBytes = maxRequestBytes
+        self.maxResponseBytes = maxResponseBytes
+    }
+}
