@@ -2,8 +2,20 @@ import ArgumentParser
 import Foundation
 import Logging
 import MultiProdigy
+import NIOCore
+import NIOPosix
 
+/// Starts the process: SwiftNIO's event loops become Swift Concurrency's global executor before any
+/// task runs, so request handlers and the upstream HTTP client share threads instead of handing
+/// every request back and forth between two thread pools.
 @main
+enum EntryPoint {
+    static func main() async {
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        await MultiProdigyCommand.main()
+    }
+}
+
 struct MultiProdigyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "multiprodigy",
@@ -56,11 +68,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let level = (logLevel ?? ProcessInfo.processInfo.environment["LOG_LEVEL"]).flatMap(Logger.Level.init(rawValue:)) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LoggingSystem.bootstrap { label in GatewayLogHandler(label: label, level: level) }
         let config = try options.load()
         let logger = Logger(label: "multiprodigy")
         try await Gateway(config: config, logger: logger).run(listenAddress: listen.flatMap(ListenAddress.init(parsing:)))

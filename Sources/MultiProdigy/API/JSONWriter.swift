@@ -2,6 +2,8 @@ import NIOCore
 
 /// Writes JSON fragments straight into a `ByteBuffer`, with no intermediate `Data` or `String`.
 public enum JSONWriter {
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
     /// Writes `value` as a quoted, escaped JSON string.
     public static func writeString(_ value: String, into buffer: inout ByteBuffer) {
         buffer.writeInteger(UInt8(ascii: "\""))
@@ -19,10 +21,9 @@ public enum JSONWriter {
                 case 0x0D: buffer.writeStaticString("\\r")
                 case 0x09: buffer.writeStaticString("\\t")
                 default:
-                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
                     buffer.writeStaticString("\\u00")
-                    buffer.writeInteger(hex[Int(byte >> 4)])
-                    buffer.writeInteger(hex[Int(byte & 0x0F)])
+                    buffer.writeInteger(hexDigits[Int(byte >> 4)])
+                    buffer.writeInteger(hexDigits[Int(byte & 0x0F)])
                 }
                 pendingStart = utf8.index(after: index)
             }

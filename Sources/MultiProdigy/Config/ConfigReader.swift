@@ -4,6 +4,7 @@ import Yams
 struct ConfigReader {
     let interpolation: EnvironmentInterpolation
     private(set) var issues: [ConfigIssue] = []
+    private var deferredRouteTimeouts: [(route: String, node: Node, path: String)] = []
 
     init(interpolation: EnvironmentInterpolation) {
         self.interpolation = interpolation
@@ -31,13 +32,18 @@ struct ConfigReader {
             default: break
             }
         }
+        for deferred in deferredRouteTimeouts {
+            guard let index = config.routes.firstIndex(where: { $0.name == deferred.route }) else { continue }
+            config.routes[index].timeouts = readTimeouts(deferred.node, path: deferred.path, defaults: config.resilience.timeouts)
+        }
         crossCheck(config, sections: sections)
         return config
     }
 
     private mutating func readServer(_ node: Node) -> ServerSettings {
         var settings = ServerSettings()
-        guard let fields = mapping(node, path: "server", allowed: ["listen", "max_request_bytes", "max_response_bytes"]) else {
+        guard let fields = mapping(node, path: "server", allowed: ["listen", "max_request_bytes", "max_response_bytes", "drain_timeout"])
+        else {
             return settings
         }
         for (key, value) in fields {
@@ -50,6 +56,8 @@ struct ConfigReader {
                 } else {
                     report(path, value, "'\(text)' is not a host:port address", "write it as 127.0.0.1:4100 or [::1]:4100")
                 }
+            case "drain_timeout":
+                settings.drainTimeout = duration(value, path: path) ?? settings.drainTimeout
             case "max_request_bytes", "max_response_bytes":
                 guard let size = byteSize(value, path: path) else { continue }
                 if key == "max_request_bytes" { settings.maxRequestBytes = size } else { settings.maxResponseBytes = size }
@@ -104,6 +112,13 @@ struct ConfigReader {
                     if !expansion.unsetVariables.isEmpty {
                         let names = expansion.unsetVariables.joined(separator: ", ")
                         disabledReason = "\(names) is not set (needed by \(fieldPath))"
+                    } else if expansion.value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+                        report(
+                            fieldPath,
+                            field,
+                            "the key contains a control character (often a trailing newline from a secret file)",
+                            "strip the newline from the variable or file that holds the key"
+                        )
                     } else if !expansion.value.isEmpty {
                         apiKey = expansion.value
                     }
@@ -268,7 +283,8 @@ struct ConfigReader {
                 case "resilience":
                     if let block = mapping(field, path: fieldPath, allowed: ["timeouts"]) {
                         for (_, timeouts) in block {
-                            route.timeouts = readTimeouts(timeouts, path: "\(fieldPath).timeouts", defaults: TimeoutSettings())
+                            // Read once every section is known: these override `resilience.timeouts`.
+                            deferredRouteTimeouts.append((route: name, node: timeouts, path: "\(fieldPath).timeouts"))
                         }
                     }
                 default: break
@@ -540,7 +556,7 @@ struct ConfigReader {
     private mutating func duration(_ node: Node, path: String) -> Duration? {
         guard let text = string(node, path: path) else { return nil }
         guard let value = ConfigValueParsing.duration(text) else {
-            report(path, node, "'\(text)' is not a duration", "write a number with a unit: 250ms, 30s, 5m or 1h")
+            report(path, node, "'\(text)' is not a duration", "write a number with a unit, at most a year: 250ms, 30s, 5m or 1h")
             return nil
         }
         return value
@@ -549,7 +565,7 @@ struct ConfigReader {
     private mutating func byteSize(_ node: Node, path: String) -> Int? {
         guard let text = string(node, path: path) else { return nil }
         guard let value = ConfigValueParsing.byteSize(text) else {
-            report(path, node, "'\(text)' is not a size", "write a size such as 8MiB, 512KiB or a byte count")
+            report(path, node, "'\(text)' is not a size", "write a size up to 1TiB, such as 8MiB, 512KiB or a byte count")
             return nil
         }
         return value

@@ -2,6 +2,12 @@ import Foundation
 
 /// Parsers for the unit-carrying values of the configuration file.
 public enum ConfigValueParsing {
+    /// The longest duration accepted: a year; longer timeouts are mistakes.
+    public static let maximumDurationMilliseconds: Double = 366 * 24 * 3600 * 1000
+
+    /// The largest size accepted: 1 TiB.
+    public static let maximumByteSize: Double = Double(1 << 40)
+
     /// Parses a duration such as `250ms`, `2s`, `5m` or `1h`; nil when the text is not one.
     public static func duration(_ text: String) -> Duration? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
@@ -9,7 +15,9 @@ public enum ConfigValueParsing {
         for unit in units where trimmed.hasSuffix(unit.suffix) {
             let number = trimmed.dropLast(unit.suffix.count)
             guard let value = Double(number), value >= 0, value.isFinite else { continue }
-            return .milliseconds(Int64((value * unit.scale * 1000).rounded()))
+            let milliseconds = (value * unit.scale * 1000).rounded()
+            guard milliseconds <= maximumDurationMilliseconds else { return nil }
+            return .milliseconds(Int64(milliseconds))
         }
         return nil
     }
@@ -21,12 +29,14 @@ public enum ConfigValueParsing {
             ("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("KB", 1000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("B", 1),
         ]
         for unit in units where trimmed.hasSuffix(unit.suffix) {
-            guard let value = Double(trimmed.dropLast(unit.suffix.count).trimmingCharacters(in: .whitespaces)), value > 0 else {
+            guard let value = Double(trimmed.dropLast(unit.suffix.count).trimmingCharacters(in: .whitespaces)), value > 0,
+                value * Double(unit.scale) <= maximumByteSize
+            else {
                 return nil
             }
             return Int(value * Double(unit.scale))
         }
-        return Int(trimmed).flatMap { $0 > 0 ? $0 : nil }
+        return Int(trimmed).flatMap { $0 > 0 && Double($0) <= maximumByteSize ? $0 : nil }
     }
 
     /// The candidate closest to `word` by edit distance, if close enough to be a plausible typo.

@@ -25,8 +25,10 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
         case rateLimited = "rate_limited"
         /// The upstream answered 5xx (or 408).
         case server
-        /// The upstream rejected the request (4xx other than 408 and 429).
+        /// The upstream rejected the request (4xx other than 401, 403, 408 and 429).
         case client
+        /// The upstream rejected the gateway's own credentials for it (401, 403).
+        case authentication
         /// The upstream's answer could not be understood.
         case protocolViolation = "protocol"
         /// The client went away, so the call was abandoned.
@@ -50,7 +52,7 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
     /// Whether another target may be tried: nothing reached the client and the fault is the upstream's.
     public var allowsFailover: Bool {
         switch kind {
-        case .connection, .timeout, .rateLimited, .server, .protocolViolation: true
+        case .connection, .timeout, .rateLimited, .server, .protocolViolation, .authentication: true
         case .client, .cancelled: false
         }
     }
@@ -60,20 +62,37 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
 
     /// Builds the error for an upstream's non-2xx answer, normalising its body to OpenAI's envelope.
     public static func upstreamStatus(_ status: HTTPResponse.Status, body: ByteBuffer, provider: String) -> ProviderError {
-        let kind: Kind =
-            switch status.code {
-            case 429: .rateLimited
-            case 408, 500...: .server
-            default: .client
-            }
-        let normalized = UpstreamErrorBody.normalize(status: status, body: body, provider: provider)
-        return ProviderError(kind: kind, message: "HTTP \(status.code): \(normalized.message)", upstreamError: normalized)
+        switch status.code {
+        case 401, 403:
+            // The provider refused the gateway's key for it, not the client's: say so without
+            // relaying the upstream's text, which may quote part of that key.
+            let message = "\(provider) rejected the gateway's credentials (HTTP \(status.code)); check its api_key"
+            let error = GatewayError(status: .badGateway, message: message, type: "upstream_error", code: "upstream_authentication_failed")
+            return ProviderError(kind: .authentication, message: message, upstreamError: error)
+        case 100..<200, 300..<400:
+            return ProviderError(
+                kind: .protocolViolation,
+                message: "\(provider) answered HTTP \(status.code), which a chat completion never is (is base_url right?)"
+            )
+        default:
+            let kind: Kind =
+                switch status.code {
+                case 429: .rateLimited
+                case 408, 500...: .server
+                default: .client
+                }
+            let normalized = UpstreamErrorBody.normalize(status: status, body: body, provider: provider)
+            return ProviderError(kind: kind, message: "HTTP \(status.code): \(normalized.message)", upstreamError: normalized)
+        }
     }
 
     /// Classifies an error thrown by the HTTP client or the network stack.
     public static func classify(_ error: any Error) -> ProviderError {
         if let error = error as? ProviderError { return error }
         if error is CancellationError { return ProviderError(kind: .cancelled, message: "the request was cancelled") }
+        if error is NIOTooManyBytesError {
+            return ProviderError(kind: .protocolViolation, message: "the upstream's answer is larger than server.max_response_bytes")
+        }
         if let error = error as? HTTPClientError {
             switch error {
             case .connectTimeout, .getConnectionFromPoolTimeout:

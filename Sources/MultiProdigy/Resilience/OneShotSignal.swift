@@ -32,7 +32,8 @@ final class OneShotSignal<Value: Sendable>: Sendable {
         try await withCheckedThrowingContinuation { continuation in
             let ready: Result<Value, any Error>? = state.withLock { state in
                 switch state {
-                case .waiting:
+                case .waiting(let existing):
+                    precondition(existing == nil, "OneShotSignal supports a single waiter")
                     state = .waiting(continuation)
                     return nil
                 case .resolved(let result):

@@ -105,6 +105,14 @@ public struct StreamGuardStateMachine: Sendable {
         return min(deadline.instant, now.advanced(by: limits.stall))
     }
 
+    /// Ends the attempt if a limit has expired at `now`, and says which; chunks arriving later are
+    /// ignored, so a stream cannot commit after its first-token limit fired.
+    public mutating func expire(at now: ContinuousClock.Instant) -> TimeoutKind? {
+        guard let kind = expiredLimit(at: now) else { return nil }
+        phase = .finished
+        return kind
+    }
+
     /// The limit that has expired at `now`, if any.
     public func expiredLimit(at now: ContinuousClock.Instant) -> TimeoutKind? {
         guard let deadline = nextDeadline, now >= deadline.instant else { return nil }

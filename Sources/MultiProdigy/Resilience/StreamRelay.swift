@@ -58,7 +58,7 @@ public final class StreamRelay: Sendable {
             do {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
-                        try await watch(machine)
+                        try await watch(machine, commit: commit)
                     }
                     group.addTask {
                         try await pump(
@@ -98,12 +98,16 @@ public final class StreamRelay: Sendable {
     /// Sleeps until the guard's next deadline and throws when it has passed.
     ///
     /// It never returns normally: the relay's task group ends when the pump does, and cancels it.
-    private static func watch(_ machine: SharedState<StreamGuardStateMachine>) async throws {
+    private static func watch(_ machine: SharedState<StreamGuardStateMachine>, commit: OneShotSignal<[ByteBuffer]>) async throws {
         while true {
             let now = ContinuousClock.now
-            let (expired, wakeUp) = machine.withLock { ($0.expiredLimit(at: now), $0.nextCheck(after: now)) }
+            let (expired, wakeUp) = machine.withLock { ($0.expire(at: now), $0.nextCheck(after: now)) }
             if let expired {
-                throw ProviderError(kind: .timeout, message: Self.describe(expired))
+                let failure = ProviderError(kind: .timeout, message: Self.describe(expired))
+                // Answer the waiting caller now, even if the upstream's sequence is slow to honour
+                // cancellation (a custom provider might be).
+                commit.resolve(.failure(failure))
+                throw failure
             }
             try await Task.sleep(until: wakeUp ?? now.advanced(by: .seconds(3600)), clock: .continuous)
         }

@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import NIOCore
+import NIOPosix
 
 /// `POST /v1/chat/completions`: validates, resolves the model, walks the plan and relays the answer.
 struct ChatCompletionsHandler: Sendable {
@@ -25,7 +26,7 @@ struct ChatCompletionsHandler: Sendable {
         }
         let totalDeadline = ContinuousClock.now.advanced(by: plan.timeouts.total)
         if chat.isStreaming {
-            return await stream(chat, plan: plan, totalDeadline: totalDeadline, request: request, context: context)
+            return await stream(chat, plan: plan, totalDeadline: totalDeadline, context: context)
         }
         return await complete(chat, plan: plan, totalDeadline: totalDeadline, context: context)
     }
@@ -37,18 +38,44 @@ struct ChatCompletionsHandler: Sendable {
         context: GatewayRequestContext
     ) async -> Response {
         let logger = context.logger
-        let result = await executor.run(plan, modelRequested: chat.model, totalDeadline: totalDeadline) { target, provider in
-            let call = ChatCompletionCall(
-                request: chat,
-                upstreamModel: target.upstreamModel,
-                responseDeadline: totalDeadline.nioDeadline,
-                logger: logger
-            )
-            let answer = try await provider.complete(call)
-            guard let rewritten = Self.rewriteModel(of: answer.body, to: target.name) else {
-                throw ProviderError(kind: .protocolViolation, message: "the upstream's answer is not a JSON object")
+        // A non-streaming answer's head arrives with its body, so the whole exchange, body
+        // included, must fit in the total budget: a timer interrupts it when it does not, and so
+        // does the client going away.
+        let cancellation = RequestCancellation()
+        let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(deadline: totalDeadline.nioDeadline) {
+            cancellation.fire(.deadlineExceeded)
+        }
+        ClientDisconnectHandler.attach(cancellation, to: context.connectionID)
+        defer {
+            timer.cancel()
+            ClientDisconnectHandler.detach(cancellation, from: context.connectionID)
+        }
+        // In a child task, so the deadline cancels the upstream call, not the connection's task.
+        async let outcome = cancellation.run {
+            await executor.run(plan, modelRequested: chat.model, totalDeadline: totalDeadline) { target, provider in
+                let call = ChatCompletionCall(
+                    request: chat,
+                    upstreamModel: target.upstreamModel,
+                    responseDeadline: totalDeadline.nioDeadline,
+                    logger: logger
+                )
+                let answer = try await provider.complete(call)
+                guard let rewritten = Self.rewriteModel(of: answer.body, to: target.name) else {
+                    throw ProviderError(kind: .protocolViolation, message: "the upstream's answer is not a JSON object")
+                }
+                return rewritten
             }
-            return rewritten
+        }
+        var result = await outcome
+        if case .failure(_, let target, let attempts) = result, cancellation.reason == .deadlineExceeded {
+            let waitingFor = target.map { " while waiting for \($0.name) (\($0.providerName))" } ?? ""
+            let error = GatewayError(
+                status: .gatewayTimeout,
+                message: "The request's total time budget (\(plan.timeouts.total)) ran out\(waitingFor).",
+                type: "upstream_error",
+                code: "upstream_timeout"
+            )
+            result = .failure(error, lastTarget: target, attempts: attempts)
         }
         switch result {
         case .success(let body, let target, let attempts):
@@ -65,12 +92,47 @@ struct ChatCompletionsHandler: Sendable {
         _ chat: ChatCompletionRequest,
         plan: RoutePlan,
         totalDeadline: ContinuousClock.Instant,
-        request: Request,
         context: GatewayRequestContext
     ) async -> Response {
         let logger = context.logger
+        let connectionID = context.connectionID
+        let cancellation = RequestCancellation()
+        ClientDisconnectHandler.attach(cancellation, to: connectionID)
+        defer { ClientDisconnectHandler.detach(cancellation, from: connectionID) }
+        let result = await cancellation.run {
+            await attemptStream(chat, plan: plan, totalDeadline: totalDeadline, logger: logger)
+        }
+        switch result {
+        case .failure(let error, let target, let attempts):
+            log(error, logger: logger)
+            return error.response(headers: Self.routingHeaders(plan: plan, target: target, attempts: attempts))
+        case .success(let relay, let target, let attempts):
+            var headers = Self.routingHeaders(plan: plan, target: target, attempts: attempts)
+            headers[.contentType] = "text/event-stream; charset=utf-8"
+            headers[.cacheControl] = "no-cache"
+            let body = ResponseBody { writer in
+                defer { relay.cancel() }
+                let cancellation = RequestCancellation()
+                ClientDisconnectHandler.attach(cancellation, to: connectionID)
+                defer { ClientDisconnectHandler.detach(cancellation, from: connectionID) }
+                try await cancellation.run {
+                    try await Self.relay(relay, to: &writer, logger: logger, targetName: target.name)
+                }
+                try await writer.finish(nil)
+            }
+            return Response(status: .ok, headers: headers, body: body)
+        }
+    }
+
+    /// Walks the plan until one target's stream commits.
+    private func attemptStream(
+        _ chat: ChatCompletionRequest,
+        plan: RoutePlan,
+        totalDeadline: ContinuousClock.Instant,
+        logger: Logger
+    ) async -> ExecutionResult<StreamRelay> {
         let timeouts = plan.timeouts
-        let result = await executor.run(plan, modelRequested: chat.model, totalDeadline: totalDeadline) { target, provider in
+        return await executor.run(plan, modelRequested: chat.model, totalDeadline: totalDeadline) { target, provider in
             let firstByteDeadline = min(ContinuousClock.now.advanced(by: timeouts.firstByte), totalDeadline)
             let call = ChatCompletionCall(
                 request: chat,
@@ -85,23 +147,6 @@ struct ChatCompletionsHandler: Sendable {
                 totalDeadline: totalDeadline
             )
             return try await StreamRelay.start(upstream, targetName: target.name, limits: limits)
-        }
-        switch result {
-        case .failure(let error, let target, let attempts):
-            log(error, logger: logger)
-            return error.response(headers: Self.routingHeaders(plan: plan, target: target, attempts: attempts))
-        case .success(let relay, let target, let attempts):
-            var headers = Self.routingHeaders(plan: plan, target: target, attempts: attempts)
-            headers[.contentType] = "text/event-stream; charset=utf-8"
-            headers[.cacheControl] = "no-cache"
-            let body = ResponseBody { writer in
-                defer { relay.cancel() }
-                try await request.body.consumeWithCancellationOnInboundClose { _ in
-                    try await Self.relay(relay, to: &writer, logger: logger, targetName: target.name)
-                }
-                try await writer.finish(nil)
-            }
-            return Response(status: .ok, headers: headers, body: body)
         }
     }
 

@@ -4,13 +4,19 @@ extension Duration {
     /// This duration as SwiftNIO's `TimeAmount`.
     var timeAmount: TimeAmount {
         let (seconds, attoseconds) = components
-        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        guard !overflow else { return .nanoseconds(seconds < 0 ? .min : .max) }
+        let (total, sumOverflow) = scaled.addingReportingOverflow(attoseconds / 1_000_000_000)
+        return .nanoseconds(sumOverflow ? .max : total)
     }
 }
 
 extension ContinuousClock.Instant {
     /// The same instant as SwiftNIO's `NIODeadline`.
     var nioDeadline: NIODeadline {
-        .now() + ContinuousClock.now.duration(to: self).timeAmount
+        let remaining = ContinuousClock.now.duration(to: self).timeAmount
+        // NIODeadline arithmetic traps on overflow; a deadline decades away is "never".
+        guard remaining.nanoseconds < Int64.max / 4 else { return .distantFuture }
+        return .now() + remaining
     }
 }

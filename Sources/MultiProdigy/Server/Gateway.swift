@@ -51,13 +51,14 @@ public struct Gateway: Sendable {
             try? await httpClient.shutdown()
             throw error
         }
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [UpstreamClientService(client: httpClient), application],
-                gracefulShutdownSignals: gracefulShutdownSignals,
-                logger: logger
-            )
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [UpstreamClientService(client: httpClient), application],
+            gracefulShutdownSignals: gracefulShutdownSignals,
+            logger: logger
         )
+        // A client that stops reading must not hold a shutdown forever.
+        groupConfiguration.maximumGracefulShutdownDuration = config.server.drainTimeout
+        let group = ServiceGroup(configuration: groupConfiguration)
         try await group.run()
     }
 
@@ -121,6 +122,7 @@ public struct Gateway: Sendable {
         let logger = self.logger
         return Application(
             router: router,
+            server: .http1(configuration: .init(additionalChannelHandlers: [ClientDisconnectHandler()])),
             configuration: .init(address: .hostname(listenAddress.host, port: listenAddress.port), serverName: nil),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? listenAddress.port

@@ -6,10 +6,13 @@ public struct GatewayRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The id sent back as `x-multiprodigy-request-id` and logged as `request_id`.
     public var requestID: String
+    /// Identifies the client connection, so a request can learn when its client goes away.
+    let connectionID: ObjectIdentifier?
 
     /// Creates the context for a new request.
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.requestID = ""
+        self.connectionID = ObjectIdentifier(source.channel)
     }
 }

@@ -68,7 +68,9 @@ public struct OpenAICompatibleProvider: LLMProvider {
         let body = call.request.upstreamBody(model: call.upstreamModel)
         request.body = .bytes(body)
         do {
-            return try await httpClient.execute(request, deadline: call.responseDeadline, logger: call.logger)
+            // The client's own logging adds metadata per request; only pay for it when it can be seen.
+            let clientLogger = call.logger.logLevel <= .debug ? call.logger : nil
+            return try await httpClient.execute(request, deadline: call.responseDeadline, logger: clientLogger)
         } catch {
             throw ProviderError.classify(error)
         }

@@ -24,7 +24,13 @@ struct OpenAIStreamEvents: AsyncSequence, Sendable {
                 if pendingIndex < pending.count {
                     let event = pending[pendingIndex]
                     pendingIndex += 1
-                    if event.isDoneSentinel { return .done }
+                    if event.isDoneSentinel {
+                        // The answer is complete: stop reading, even if the upstream keeps the body open.
+                        pending.removeAll()
+                        pendingIndex = 0
+                        upstreamEnded = true
+                        return .done
+                    }
                     if event.data.isEmpty { continue }
                     return .chunk(ByteBuffer(bytes: event.data))
                 }

@@ -1,0 +1,73 @@
+import NIOCore
+import Synchronization
+
+/// Watches one client connection and interrupts the request being served when the client goes away:
+/// when it closes its sending side (Hummingbird allows half-closure, so that is how most clients'
+/// close arrives) or the connection closes.
+///
+/// Requests find their connection's handler through ``ClientDisconnectHandler/attach(_:to:)``.
+final class ClientDisconnectHandler: ChannelInboundHandler, RemovableChannelHandler, Sendable {
+    typealias InboundIn = Any
+
+    private struct State: Sendable {
+        var current: RequestCancellation?
+        var disconnected = false
+    }
+
+    private let state = Mutex(State())
+
+    /// Handlers by channel, so a request can reach the one of its connection.
+    private static let registry = Mutex<[ObjectIdentifier: ClientDisconnectHandler]>([:])
+
+    /// Makes `cancellation` fire when the client of `channel` goes away, until ``detach(_:from:)``.
+    static func attach(_ cancellation: RequestCancellation, to channel: ObjectIdentifier?) {
+        guard let channel, let handler = registry.withLock({ $0[channel] }) else { return }
+        let alreadyGone = handler.state.withLock { state in
+            state.current = cancellation
+            return state.disconnected
+        }
+        if alreadyGone { cancellation.fire(.clientDisconnected) }
+    }
+
+    /// Stops watching for `cancellation`.
+    static func detach(_ cancellation: RequestCancellation, from channel: ObjectIdentifier?) {
+        guard let channel, let handler = registry.withLock({ $0[channel] }) else { return }
+        handler.state.withLock { state in
+            if state.current === cancellation { state.current = nil }
+        }
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let id = ObjectIdentifier(context.channel)
+        Self.registry.withLock { $0[id] = self }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        let id = ObjectIdentifier(context.channel)
+        Self.registry.withLock { registry in
+            if registry[id] === self { registry[id] = nil }
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed { clientWentAway() }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        clientWentAway()
+        let id = ObjectIdentifier(context.channel)
+        Self.registry.withLock { registry in
+            if registry[id] === self { registry[id] = nil }
+        }
+        context.fireChannelInactive()
+    }
+
+    private func clientWentAway() {
+        let current = state.withLock { state -> RequestCancellation? in
+            state.disconnected = true
+            return state.current
+        }
+        current?.fire(.clientDisconnected)
+    }
+}
