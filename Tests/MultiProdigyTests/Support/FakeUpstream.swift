@@ -33,6 +33,12 @@ enum FakeBehaviour: Sendable {
     case hang
     /// Stream `events` one every `interval`, forever, recording when the client goes away.
     case endlessStream(event: String, interval: Duration)
+    /// Send the head, then `body` one byte every `interval`.
+    case trickle(body: String, interval: Duration)
+    /// Send `events` and `[DONE]`, then keep the connection open without ending the body.
+    case streamThenHold(events: [String])
+    /// Accept the request and never answer, recording when the client goes away.
+    case hangUntilDisconnect
     /// `streaming` for requests with `"stream": true`, else `plain`.
     case byStreamFlag(streaming: FakeBehaviourBox, plain: FakeBehaviourBox)
 }
@@ -136,6 +142,37 @@ final class FakeUpstream: Sendable {
         case .byStreamFlag(let streaming, let plain):
             let wantsStream = String(buffer: body).contains(#""stream":true"#)
             return await respond(wantsStream ? streaming.behaviour : plain.behaviour, request: request, body: body)
+        case .trickle(let text, let interval):
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/json"],
+                body: .init { writer in
+                    for byte in text.utf8 {
+                        try await writer.write(ByteBuffer(bytes: [byte]))
+                        try await Task.sleep(for: interval)
+                    }
+                    try await writer.finish(nil)
+                }
+            )
+        case .streamThenHold(let events):
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/event-stream"],
+                body: .init { writer in
+                    for event in events { try await writer.write(ByteBuffer(string: "data: \(event)\n\n")) }
+                    try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
+                    try await Task.sleep(for: .seconds(3600))
+                }
+            )
+        case .hangUntilDisconnect:
+            do {
+                try await request.body.consumeWithCancellationOnInboundClose { _ in
+                    try await Task.sleep(for: .seconds(3600))
+                }
+            } catch {
+                noteDisconnect()
+            }
+            return Response(status: .ok)
         case .hang:
             try? await Task.sleep(for: .seconds(3600))
             return Response(status: .ok)
