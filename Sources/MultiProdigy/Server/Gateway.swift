@@ -74,6 +74,8 @@ public struct Gateway: Sendable {
         )
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 1024)
         configuration.connectionPool.retryConnectionEstablishment = false
+        // No tracer is bootstrapped; without this the client still builds span attributes per call.
+        configuration.tracing.tracer = nil
         return configuration
     }
 
