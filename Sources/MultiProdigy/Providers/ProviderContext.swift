@@ -9,6 +9,8 @@ public struct ProviderContext: Sendable {
     public var gatewayConfig: GatewayConfig
     /// A logger labelled for the provider.
     public var logger: Logger
+    /// The gateway's lean client for plain-HTTP upstreams, when the gateway provides one.
+    var plainHTTPClient: PlainHTTPClient?
 
     /// Creates a context.
     public init(httpClient: HTTPClient, gatewayConfig: GatewayConfig, logger: Logger) {

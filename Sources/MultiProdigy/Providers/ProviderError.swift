@@ -90,6 +90,15 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
     public static func classify(_ error: any Error) -> ProviderError {
         if let error = error as? ProviderError { return error }
         if error is CancellationError { return ProviderError(kind: .cancelled, message: "the request was cancelled") }
+        if error is PlainHTTPDeadlineError {
+            return ProviderError(kind: .timeout, message: "timed out waiting for the upstream's response")
+        }
+        if error is HTTPClientConnectionClosedError {
+            return ProviderError(kind: .connection, message: "the upstream closed the connection early")
+        }
+        if let error = error as? ChannelError, case .connectTimeout = error {
+            return ProviderError(kind: .timeout, message: "timed out connecting to the upstream")
+        }
         if error is NIOTooManyBytesError {
             return ProviderError(kind: .protocolViolation, message: "the upstream's answer is larger than server.max_response_bytes")
         }
@@ -110,8 +119,17 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
             }
         }
         if let error = error as? NIOConnectionError {
-            let reason = error.connectionErrors.first.map { "\($0.error)" } ?? "\(error)"
-            return ProviderError(kind: .connection, message: "could not connect to \(error.host):\(error.port) (\(reason))")
+            if let underlying = error.connectionErrors.lazy.compactMap({ $0.error as? IOError }).first {
+                return classify(underlying)
+            }
+            let timedOut = error.connectionErrors.contains { attempt in
+                if case .connectTimeout? = attempt.error as? ChannelError { return true }
+                return false
+            }
+            if timedOut {
+                return ProviderError(kind: .timeout, message: "timed out connecting to the upstream")
+            }
+            return ProviderError(kind: .connection, message: "could not connect to \(error.host):\(error.port)")
         }
         if let error = error as? IOError {
             switch error.errnoCode {

@@ -40,10 +40,15 @@ public struct Gateway: Sendable {
             eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
             configuration: Self.clientConfiguration(for: config)
         )
+        let plainHTTPClient = PlainHTTPClient(
+            group: MultiThreadedEventLoopGroup.singleton,
+            connectTimeout: config.resilience.timeouts.connect.timeAmount
+        )
         let application: Application<RouterResponder<GatewayRequestContext>>
         do {
             application = try makeApplication(
                 httpClient: httpClient,
+                plainHTTPClient: plainHTTPClient,
                 listenAddress: listenAddress ?? config.server.listen,
                 onListening: onListening
             )
@@ -52,7 +57,7 @@ public struct Gateway: Sendable {
             throw error
         }
         var groupConfiguration = ServiceGroupConfiguration(
-            services: [UpstreamClientService(client: httpClient), application],
+            services: [UpstreamClientService(client: httpClient, plainHTTPClient: plainHTTPClient), application],
             gracefulShutdownSignals: gracefulShutdownSignals,
             logger: logger
         )
@@ -81,6 +86,7 @@ public struct Gateway: Sendable {
 
     private func makeApplication(
         httpClient: HTTPClient,
+        plainHTTPClient: PlainHTTPClient,
         listenAddress: ListenAddress,
         onListening: @escaping @Sendable (Int) async -> Void
     ) throws -> Application<RouterResponder<GatewayRequestContext>> {
@@ -93,7 +99,8 @@ public struct Gateway: Sendable {
             }
             var providerLogger = logger
             providerLogger[metadataKey: "provider"] = .string(provider.name)
-            let context = ProviderContext(httpClient: httpClient, gatewayConfig: config, logger: providerLogger)
+            var context = ProviderContext(httpClient: httpClient, gatewayConfig: config, logger: providerLogger)
+            context.plainHTTPClient = plainHTTPClient
             slots[provider.name] = ProviderSlot(
                 config: provider,
                 provider: try ProviderRegistry.makeProvider(for: provider, context: context)

@@ -1,14 +1,16 @@
 import AsyncHTTPClient
 import ServiceLifecycle
 
-/// Owns the shared upstream `HTTPClient` and shuts it down after the server has drained.
+/// Owns the shared upstream clients and shuts them down after the server has drained.
 ///
 /// Registered before the HTTP server in the service group, so it is shut down after it.
 struct UpstreamClientService: Service {
     let client: HTTPClient
+    let plainHTTPClient: PlainHTTPClient
 
     func run() async throws {
         try? await gracefulShutdown()
+        plainHTTPClient.shutdown()
         try await client.shutdown()
     }
 }

@@ -17,6 +17,8 @@ public struct OpenAICompatibleProvider: LLMProvider {
     private let chatCompletionsURL: String
     private let headers: HTTPHeaders
     private let maxResponseBytes: Int
+    private let plainHTTPClient: PlainHTTPClient?
+    private let plainEndpoint: PlainHTTPEndpoint?
 
     /// Creates the adapter for `config`.
     public init(config: ProviderConfig, context: ProviderContext) {
@@ -29,6 +31,8 @@ public struct OpenAICompatibleProvider: LLMProvider {
         for (field, value) in config.headers.sorted(by: { $0.key < $1.key }) { headers.add(name: field, value: value) }
         self.headers = headers
         self.maxResponseBytes = context.gatewayConfig.server.maxResponseBytes
+        self.plainHTTPClient = context.plainHTTPClient
+        self.plainEndpoint = PlainHTTPEndpoint(chatCompletionsURL)
     }
 
     /// The API root with no trailing slash; a URL with no path gets `/v1`.
@@ -42,12 +46,40 @@ public struct OpenAICompatibleProvider: LLMProvider {
 
     /// Sends the request and returns the upstream's answer as is.
     public func complete(_ call: ChatCompletionCall) async throws -> ChatCompletionResult {
+        if let plainHTTPClient, let plainEndpoint {
+            return try await completeOverPlainHTTP(call, client: plainHTTPClient, endpoint: plainEndpoint)
+        }
         let response = try await send(call, accept: "application/json")
         let body = try await response.body.collect(upTo: maxResponseBytes)
         guard (200..<300).contains(response.status.code) else {
             throw ProviderError.upstreamStatus(HTTPResponse.Status(code: Int(response.status.code)), body: body, provider: name)
         }
         return ChatCompletionResult(body: body)
+    }
+
+    private func completeOverPlainHTTP(
+        _ call: ChatCompletionCall,
+        client: PlainHTTPClient,
+        endpoint: PlainHTTPEndpoint
+    ) async throws -> ChatCompletionResult {
+        var headers = self.headers
+        headers.add(name: "accept", value: "application/json")
+        let response: PlainHTTPResponse
+        do {
+            response = try await client.post(
+                to: endpoint,
+                headers: headers,
+                body: call.request.upstreamBody(model: call.upstreamModel),
+                deadline: call.responseDeadline,
+                maxResponseBytes: maxResponseBytes
+            )
+        } catch {
+            throw ProviderError.classify(error)
+        }
+        guard (200..<300).contains(response.status.code) else {
+            throw ProviderError.upstreamStatus(HTTPResponse.Status(code: Int(response.status.code)), body: response.body, provider: name)
+        }
+        return ChatCompletionResult(body: response.body)
     }
 
     /// Sends the request with `stream: true` and returns its SSE events once the head has arrived.

@@ -1,0 +1,159 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// A lean, pooled HTTP/1.1 client for non-streaming calls to plain-HTTP upstreams (the local
+/// servers: vLLM, llama.cpp, Ollama, TGI).
+///
+/// It exists for speed on the gateway's hottest path: one event-loop promise per call, the head and
+/// body written with a single flush, the answer collected on the connection's event loop. HTTPS and
+/// streaming calls go through AsyncHTTPClient.
+///
+/// Connections are kept alive and reused. A reused connection the upstream closed while idle is
+/// detected and the call retried once on a new one, but only when no byte of the answer had arrived.
+final class PlainHTTPClient: Sendable {
+    private struct Connection: Sendable {
+        let channel: any Channel
+        let collector: NIOLoopBound<ResponseCollectingHandler>
+    }
+
+    private struct PoolKey: Hashable, Sendable {
+        let host: String
+        let port: Int
+    }
+
+    /// Idle connections kept per upstream at most.
+    private static let maximumIdlePerUpstream = 256
+
+    private let group: any EventLoopGroup
+    private let connectTimeout: TimeAmount
+    private let idle = Mutex<[PoolKey: [Connection]]>([:])
+
+    init(group: any EventLoopGroup, connectTimeout: TimeAmount) {
+        self.group = group
+        self.connectTimeout = connectTimeout
+    }
+
+    /// Sends `POST` with `body` to `endpoint` and returns the whole answer.
+    ///
+    /// - Throws: connection errors as SwiftNIO reports them, ``PlainHTTPDeadlineError`` when
+    ///   `deadline` passes, `NIOTooManyBytesError` past `maxResponseBytes`, `CancellationError`.
+    func post(
+        to endpoint: PlainHTTPEndpoint,
+        headers: HTTPHeaders,
+        body: ByteBuffer,
+        deadline: NIODeadline,
+        maxResponseBytes: Int
+    ) async throws -> PlainHTTPResponse {
+        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: endpoint.path, headers: headers)
+        head.headers.replaceOrAdd(name: "host", value: endpoint.hostHeader)
+        head.headers.replaceOrAdd(name: "content-length", value: String(body.readableBytes))
+        let key = PoolKey(host: endpoint.host, port: endpoint.port)
+        var retriedStaleConnection = false
+        while true {
+            let (connection, reused) = try await checkout(key)
+            do {
+                let response = try await send(
+                    head: head,
+                    body: body,
+                    on: connection,
+                    deadline: deadline,
+                    maxResponseBytes: maxResponseBytes
+                )
+                if Self.keepsAlive(response) {
+                    checkin(connection, key: key)
+                } else {
+                    connection.channel.close(promise: nil)
+                }
+                return response
+            } catch let error as HTTPClientConnectionClosedError where reused && !error.receivedResponseBytes && !retriedStaleConnection {
+                retriedStaleConnection = true
+                continue
+            } catch {
+                connection.channel.close(promise: nil)
+                if Task.isCancelled { throw CancellationError() }
+                throw error
+            }
+        }
+    }
+
+    /// Closes every idle connection.
+    func shutdown() {
+        let connections = idle.withLock { idle in
+            defer { idle.removeAll() }
+            return idle.values.flatMap { $0 }
+        }
+        for connection in connections { connection.channel.close(promise: nil) }
+    }
+
+    private func send(
+        head: HTTPRequestHead,
+        body: ByteBuffer,
+        on connection: Connection,
+        deadline: NIODeadline,
+        maxResponseBytes: Int
+    ) async throws -> PlainHTTPResponse {
+        let channel = connection.channel
+        let collector = connection.collector
+        let promise = channel.eventLoop.makePromise(of: PlainHTTPResponse.self)
+        channel.eventLoop.execute {
+            collector.value.expectResponse(promise, maxBodyBytes: maxResponseBytes)
+            channel.write(HTTPClientRequestPart.head(head), promise: nil)
+            channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil)
+            channel.writeAndFlush(HTTPClientRequestPart.end(nil)).whenFailure { error in
+                collector.value.fail(error)
+            }
+        }
+        let timer = channel.eventLoop.scheduleTask(deadline: deadline) {
+            collector.value.fail(PlainHTTPDeadlineError())
+            channel.close(promise: nil)
+        }
+        defer { timer.cancel() }
+        return try await withTaskCancellationHandler {
+            try await promise.futureResult.get()
+        } onCancel: {
+            channel.close(promise: nil)
+        }
+    }
+
+    private func checkout(_ key: PoolKey) async throws -> (Connection, reused: Bool) {
+        while let connection = idle.withLock({ $0[key]?.popLast() }) {
+            if connection.channel.isActive { return (connection, true) }
+        }
+        return (try await connect(key), false)
+    }
+
+    private func checkin(_ connection: Connection, key: PoolKey) {
+        let kept = idle.withLock { idle -> Bool in
+            guard idle[key, default: []].count < Self.maximumIdlePerUpstream else { return false }
+            idle[key, default: []].append(connection)
+            return true
+        }
+        if !kept { connection.channel.close(promise: nil) }
+    }
+
+    private func connect(_ key: PoolKey) async throws -> Connection {
+        let loop = group.any()
+        let collector = try await loop.submit { NIOLoopBound(ResponseCollectingHandler(), eventLoop: loop) }.get()
+        let channel = try await ClientBootstrap(group: loop)
+            .connectTimeout(connectTimeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(collector.value)
+                }
+            }
+            .connect(host: key.host, port: key.port)
+            .get()
+        return Connection(channel: channel, collector: collector)
+    }
+
+    private static func keepsAlive(_ response: PlainHTTPResponse) -> Bool {
+        !response.headers[canonicalForm: "connection"].contains { $0.lowercased() == "close" }
+    }
+}
+
+/// The call's deadline passed before the whole answer arrived.
+struct PlainHTTPDeadlineError: Error, Sendable {}
