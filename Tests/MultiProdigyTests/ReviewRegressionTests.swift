@@ -77,9 +77,12 @@ import Testing
         }
     }
 
-    @Test func totalBudgetCoversABodyThatTrickles() async throws {
+    /// Both upstream clients: the lean one for plain HTTP, and AsyncHTTPClient, which HTTPS takes.
+    @Test(arguments: [true, false])
+    func totalBudgetCoversABodyThatTrickles(plainHTTPClient: Bool) async throws {
         let a = FakeUpstream(.trickle(body: FakeUpstream.completion(), interval: .milliseconds(10)))
-        try await withGateway(upstreams: [a, FakeUpstream()], yaml: Self.yaml("resilience:\n  timeouts: {total: 300ms}")) { gateway in
+        let yaml = Self.yaml("resilience:\n  timeouts: {total: 300ms}")
+        try await withGateway(upstreams: [a, FakeUpstream()], yaml: yaml, plainHTTPClient: plainHTTPClient) { gateway in
             let started = ContinuousClock.now
             let reply = try await gateway.chat("first")
             #expect(reply.status == 504)

@@ -1,7 +1,6 @@
 import Hummingbird
 import Logging
 import NIOCore
-import NIOPosix
 
 /// `POST /v1/chat/completions`: validates, resolves the model, walks the plan and relays the answer.
 struct ChatCompletionsHandler: Sendable {
@@ -38,20 +37,12 @@ struct ChatCompletionsHandler: Sendable {
         context: GatewayRequestContext
     ) async -> Response {
         let logger = context.logger
-        // A non-streaming answer's head arrives with its body, so the whole exchange, body
-        // included, must fit in the total budget: a timer interrupts it when it does not, and so
-        // does the client going away.
+        // Each attempt's answer, body included, must arrive by the total deadline; the upstream
+        // clients enforce it. The client going away interrupts the call.
         let cancellation = RequestCancellation()
-        let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(deadline: totalDeadline.nioDeadline) {
-            cancellation.fire(.deadlineExceeded)
-        }
         ClientDisconnectHandler.attach(cancellation, to: context.connectionID)
-        defer {
-            timer.cancel()
-            ClientDisconnectHandler.detach(cancellation, from: context.connectionID)
-        }
-        // In a child task, so the deadline cancels the upstream call, not the connection's task.
-        async let outcome = cancellation.run {
+        defer { ClientDisconnectHandler.detach(cancellation, from: context.connectionID) }
+        let result = await cancellation.run {
             await executor.run(plan, modelRequested: chat.model, totalDeadline: totalDeadline) { target, provider in
                 let call = ChatCompletionCall(
                     request: chat,
@@ -65,17 +56,6 @@ struct ChatCompletionsHandler: Sendable {
                 }
                 return rewritten
             }
-        }
-        var result = await outcome
-        if case .failure(_, let target, let attempts) = result, cancellation.reason == .deadlineExceeded {
-            let waitingFor = target.map { " while waiting for \($0.name) (\($0.providerName))" } ?? ""
-            let error = GatewayError(
-                status: .gatewayTimeout,
-                message: "The request's total time budget (\(plan.timeouts.total)) ran out\(waitingFor).",
-                type: "upstream_error",
-                code: "upstream_timeout"
-            )
-            result = .failure(error, lastTarget: target, attempts: attempts)
         }
         switch result {
         case .success(let body, let target, let attempts):

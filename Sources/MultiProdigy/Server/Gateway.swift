@@ -17,6 +17,9 @@ public struct Gateway: Sendable {
     public let config: GatewayConfig
     /// Its logger.
     public let logger: Logger
+    /// Whether non-streaming calls to plain-HTTP upstreams use the lean client; tests turn it off to
+    /// exercise the AsyncHTTPClient path that HTTPS upstreams take.
+    var usesPlainHTTPClient = true
 
     /// Creates a gateway for `config`.
     public init(config: GatewayConfig, logger: Logger) {
@@ -100,7 +103,7 @@ public struct Gateway: Sendable {
             var providerLogger = logger
             providerLogger[metadataKey: "provider"] = .string(provider.name)
             var context = ProviderContext(httpClient: httpClient, gatewayConfig: config, logger: providerLogger)
-            context.plainHTTPClient = plainHTTPClient
+            context.plainHTTPClient = usesPlainHTTPClient ? plainHTTPClient : nil
             slots[provider.name] = ProviderSlot(
                 config: provider,
                 provider: try ProviderRegistry.makeProvider(for: provider, context: context)

@@ -1,7 +1,6 @@
 import Synchronization
 
-/// Cancels the task serving one request when its client goes away or its deadline passes, and
-/// remembers which of the two happened.
+/// Cancels the task serving one request when its client goes away, and remembers that it did.
 ///
 /// Hummingbird does not cancel a handler when its client disconnects, so without this an abandoned
 /// request would keep an upstream busy (and billing) until it finished, and might even fail over.
@@ -14,8 +13,6 @@ final class RequestCancellation: Sendable {
     enum Reason: Sendable, Equatable {
         /// The client closed its connection (or its sending side).
         case clientDisconnected
-        /// The request's total time budget ran out.
-        case deadlineExceeded
     }
 
     private struct TaskReference: @unchecked Sendable {

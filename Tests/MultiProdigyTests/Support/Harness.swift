@@ -1,9 +1,10 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
-import MultiProdigy
 import NIOCore
 import NIOHTTP1
+
+@testable import MultiProdigy
 
 /// Runs `service` in the background, gives `body` the port it bound, and stops it afterwards.
 func withService<T: Sendable>(
@@ -28,6 +29,7 @@ func withGateway<T: Sendable>(
     upstreams: [FakeUpstream],
     yaml: String,
     environment: [String: String] = [:],
+    plainHTTPClient: Bool = true,
     _ body: (GatewayClient) async throws -> T
 ) async throws -> T {
     try await withUpstreams(upstreams, ports: []) { ports in
@@ -36,7 +38,9 @@ func withGateway<T: Sendable>(
         let config = try ConfigLoader(environment: environment).load(yaml: text, source: "test")
         var logger = Logger(label: "gateway-under-test")
         logger.logLevel = .critical
-        let gateway = Gateway(config: config, logger: logger)
+        var configured = Gateway(config: config, logger: logger)
+        configured.usesPlainHTTPClient = plainHTTPClient
+        let gateway = configured
         return try await withService({ onPort in
             try await gateway.run(
                 gracefulShutdownSignals: [],

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import HTTPTypes
+import NIOCore
 import NIOHTTP1
 
 /// Speaks to OpenAI and every OpenAI-compatible server (vLLM, llama.cpp, LM Studio, Ollama's `/v1`,
@@ -50,11 +51,34 @@ public struct OpenAICompatibleProvider: LLMProvider {
             return try await completeOverPlainHTTP(call, client: plainHTTPClient, endpoint: plainEndpoint)
         }
         let response = try await send(call, accept: "application/json")
-        let body = try await response.body.collect(upTo: maxResponseBytes)
+        // The deadline given to `execute` covers only the response head; the body must arrive by
+        // it too, or a trickling upstream could hold the call far past its budget.
+        let body = try await Self.collect(response.body, upTo: maxResponseBytes, by: call.responseDeadline)
         guard (200..<300).contains(response.status.code) else {
             throw ProviderError.upstreamStatus(HTTPResponse.Status(code: Int(response.status.code)), body: body, provider: name)
         }
         return ChatCompletionResult(body: body)
+    }
+
+    /// Collects `body`, giving up with a timeout at `deadline`.
+    static func collect(_ body: HTTPClientResponse.Body, upTo limit: Int, by deadline: NIODeadline) async throws -> ByteBuffer {
+        do {
+            return try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+                group.addTask { try await body.collect(upTo: limit) }
+                group.addTask {
+                    let remaining = deadline - .now()
+                    if remaining > .zero { try await Task.sleep(nanoseconds: UInt64(remaining.nanoseconds)) }
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let collected = first else {
+                    throw ProviderError(kind: .timeout, message: "timed out waiting for the upstream's response")
+                }
+                return collected
+            }
+        } catch {
+            throw ProviderError.classify(error)
+        }
     }
 
     private func completeOverPlainHTTP(
