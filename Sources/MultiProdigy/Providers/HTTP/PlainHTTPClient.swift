@@ -117,11 +117,20 @@ final class PlainHTTPClient: Sendable {
         }
     }
 
+    /// An idle connection, preferring one on the caller's event loop so the call and its answer
+    /// stay on one thread; else a new connection on that loop.
     private func checkout(_ key: PoolKey) async throws -> (Connection, reused: Bool) {
-        while let connection = idle.withLock({ $0[key]?.popLast() }) {
+        let currentLoop = MultiThreadedEventLoopGroup.currentEventLoop
+        while let connection = idle.withLock({ idle -> Connection? in
+            guard var connections = idle[key], !connections.isEmpty else { return nil }
+            let index = currentLoop.flatMap { loop in connections.lastIndex { $0.channel.eventLoop === loop } } ?? connections.count - 1
+            let connection = connections.remove(at: index)
+            idle[key] = connections
+            return connection
+        }) {
             if connection.channel.isActive { return (connection, true) }
         }
-        return (try await connect(key), false)
+        return (try await connect(key, on: currentLoop ?? group.any()), false)
     }
 
     private func checkin(_ connection: Connection, key: PoolKey) {
@@ -133,8 +142,7 @@ final class PlainHTTPClient: Sendable {
         if !kept { connection.channel.close(promise: nil) }
     }
 
-    private func connect(_ key: PoolKey) async throws -> Connection {
-        let loop = group.any()
+    private func connect(_ key: PoolKey, on loop: any EventLoop) async throws -> Connection {
         let collector = try await loop.submit { NIOLoopBound(ResponseCollectingHandler(), eventLoop: loop) }.get()
         let channel = try await ClientBootstrap(group: loop)
             .connectTimeout(connectTimeout)
