@@ -39,10 +39,7 @@ struct ChatCompletionsHandler: Sendable {
         let logger = context.logger
         // Each attempt's answer, body included, must arrive by the total deadline; the upstream
         // clients enforce it. The client going away interrupts the call.
-        let cancellation = RequestCancellation()
-        ClientDisconnectHandler.attach(cancellation, to: context.connectionID)
-        defer { ClientDisconnectHandler.detach(cancellation, from: context.connectionID) }
-        let result = await cancellation.run {
+        let result = await ClientDisconnectHandler.cancellingOnDisconnect(of: context.connectionID) {
             await executor.run(plan, modelRequested: chat.model, totalDeadline: totalDeadline) { target, provider in
                 let call = ChatCompletionCall(
                     request: chat,
@@ -76,10 +73,7 @@ struct ChatCompletionsHandler: Sendable {
     ) async -> Response {
         let logger = context.logger
         let connectionID = context.connectionID
-        let cancellation = RequestCancellation()
-        ClientDisconnectHandler.attach(cancellation, to: connectionID)
-        defer { ClientDisconnectHandler.detach(cancellation, from: connectionID) }
-        let result = await cancellation.run {
+        let result = await ClientDisconnectHandler.cancellingOnDisconnect(of: connectionID) {
             await attemptStream(chat, plan: plan, totalDeadline: totalDeadline, logger: logger)
         }
         switch result {
@@ -92,10 +86,7 @@ struct ChatCompletionsHandler: Sendable {
             headers[.cacheControl] = "no-cache"
             let body = ResponseBody { writer in
                 defer { relay.cancel() }
-                let cancellation = RequestCancellation()
-                ClientDisconnectHandler.attach(cancellation, to: connectionID)
-                defer { ClientDisconnectHandler.detach(cancellation, from: connectionID) }
-                try await cancellation.run {
+                try await ClientDisconnectHandler.cancellingOnDisconnect(of: connectionID) {
                     try await Self.relay(relay, to: &writer, logger: logger, targetName: target.name)
                 }
                 try await writer.finish(nil)

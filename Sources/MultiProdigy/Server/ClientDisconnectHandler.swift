@@ -19,8 +19,19 @@ final class ClientDisconnectHandler: ChannelInboundHandler, RemovableChannelHand
     /// Handlers by channel, so a request can reach the one of its connection.
     private static let registry = Mutex<[ObjectIdentifier: ClientDisconnectHandler]>([:])
 
+    /// Runs `operation`, cancelling it if the client of `channel` goes away meanwhile.
+    static func cancellingOnDisconnect<Value>(
+        of channel: ObjectIdentifier?,
+        _ operation: () async throws -> Value
+    ) async rethrows -> Value {
+        let cancellation = RequestCancellation()
+        attach(cancellation, to: channel)
+        defer { detach(cancellation, from: channel) }
+        return try await cancellation.run(operation)
+    }
+
     /// Makes `cancellation` fire when the client of `channel` goes away, until ``detach(_:from:)``.
-    static func attach(_ cancellation: RequestCancellation, to channel: ObjectIdentifier?) {
+    private static func attach(_ cancellation: RequestCancellation, to channel: ObjectIdentifier?) {
         guard let channel, let handler = registry.withLock({ $0[channel] }) else { return }
         let alreadyGone = handler.state.withLock { state in
             state.current = cancellation
@@ -30,7 +41,7 @@ final class ClientDisconnectHandler: ChannelInboundHandler, RemovableChannelHand
     }
 
     /// Stops watching for `cancellation`.
-    static func detach(_ cancellation: RequestCancellation, from channel: ObjectIdentifier?) {
+    private static func detach(_ cancellation: RequestCancellation, from channel: ObjectIdentifier?) {
         guard let channel, let handler = registry.withLock({ $0[channel] }) else { return }
         handler.state.withLock { state in
             if state.current === cancellation { state.current = nil }
