@@ -35,28 +35,25 @@ final class PlainHTTPClient: Sendable {
         self.connectTimeout = connectTimeout
     }
 
-    /// Sends `POST` with `body` to `endpoint` and returns the whole answer.
+    /// Sends `POST` with `body` as `template` describes and returns the whole answer.
     ///
     /// - Throws: connection errors as SwiftNIO reports them, ``PlainHTTPDeadlineError`` when
     ///   `deadline` passes, `NIOTooManyBytesError` past `maxResponseBytes`, `CancellationError`.
     func post(
-        to endpoint: PlainHTTPEndpoint,
-        headers: HTTPHeaders,
+        _ template: PlainHTTPRequestTemplate,
         body: ByteBuffer,
         deadline: NIODeadline,
         maxResponseBytes: Int
     ) async throws -> PlainHTTPResponse {
-        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: endpoint.path, headers: headers)
-        head.headers.replaceOrAdd(name: "host", value: endpoint.hostHeader)
-        head.headers.replaceOrAdd(name: "content-length", value: String(body.readableBytes))
-        let key = PoolKey(host: endpoint.host, port: endpoint.port)
+        let request = template.request(with: body)
+        let key = PoolKey(host: template.endpoint.host, port: template.endpoint.port)
         var retriedStaleConnection = false
         while true {
             let (connection, reused) = try await checkout(key)
             do {
                 let response = try await send(
-                    head: head,
-                    body: body,
+                    head: template.head,
+                    request: request,
                     on: connection,
                     deadline: deadline,
                     maxResponseBytes: maxResponseBytes
@@ -89,7 +86,7 @@ final class PlainHTTPClient: Sendable {
 
     private func send(
         head: HTTPRequestHead,
-        body: ByteBuffer,
+        request: ByteBuffer,
         on connection: Connection,
         deadline: NIODeadline,
         maxResponseBytes: Int
@@ -100,8 +97,7 @@ final class PlainHTTPClient: Sendable {
         channel.eventLoop.execute {
             collector.value.expectResponse(promise, maxBodyBytes: maxResponseBytes)
             channel.write(HTTPClientRequestPart.head(head), promise: nil)
-            channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil)
-            channel.writeAndFlush(HTTPClientRequestPart.end(nil)).whenFailure { error in
+            channel.writeAndFlush(HTTPClientRequestPart.body(.byteBuffer(request))).whenFailure { error in
                 collector.value.fail(error)
             }
         }
@@ -149,7 +145,10 @@ final class PlainHTTPClient: Sendable {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(PrebuiltRequestEncoder())
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes))
+                    )
                     try channel.pipeline.syncOperations.addHandler(collector.value)
                 }
             }

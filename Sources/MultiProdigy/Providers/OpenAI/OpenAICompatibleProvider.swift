@@ -19,7 +19,7 @@ public struct OpenAICompatibleProvider: LLMProvider {
     private let headers: HTTPHeaders
     private let maxResponseBytes: Int
     private let plainHTTPClient: PlainHTTPClient?
-    private let plainEndpoint: PlainHTTPEndpoint?
+    private let plainRequestTemplate: PlainHTTPRequestTemplate?
 
     /// Creates the adapter for `config`.
     public init(config: ProviderConfig, context: ProviderContext) {
@@ -33,7 +33,11 @@ public struct OpenAICompatibleProvider: LLMProvider {
         self.headers = headers
         self.maxResponseBytes = context.gatewayConfig.server.maxResponseBytes
         self.plainHTTPClient = context.plainHTTPClient
-        self.plainEndpoint = PlainHTTPEndpoint(chatCompletionsURL)
+        var plainHeaders = headers
+        plainHeaders.add(name: "accept", value: "application/json")
+        self.plainRequestTemplate = PlainHTTPEndpoint(chatCompletionsURL).flatMap {
+            PlainHTTPRequestTemplate(endpoint: $0, headers: plainHeaders)
+        }
     }
 
     /// The API root with no trailing slash; a URL with no path gets `/v1`.
@@ -47,8 +51,8 @@ public struct OpenAICompatibleProvider: LLMProvider {
 
     /// Sends the request and returns the upstream's answer as is.
     public func complete(_ call: ChatCompletionCall) async throws -> ChatCompletionResult {
-        if let plainHTTPClient, let plainEndpoint {
-            return try await completeOverPlainHTTP(call, client: plainHTTPClient, endpoint: plainEndpoint)
+        if let plainHTTPClient, let plainRequestTemplate {
+            return try await completeOverPlainHTTP(call, client: plainHTTPClient, template: plainRequestTemplate)
         }
         let response = try await send(call, accept: "application/json")
         // The deadline given to `execute` covers only the response head; the body must arrive by
@@ -84,15 +88,12 @@ public struct OpenAICompatibleProvider: LLMProvider {
     private func completeOverPlainHTTP(
         _ call: ChatCompletionCall,
         client: PlainHTTPClient,
-        endpoint: PlainHTTPEndpoint
+        template: PlainHTTPRequestTemplate
     ) async throws -> ChatCompletionResult {
-        var headers = self.headers
-        headers.add(name: "accept", value: "application/json")
         let response: PlainHTTPResponse
         do {
             response = try await client.post(
-                to: endpoint,
-                headers: headers,
+                template,
                 body: call.request.upstreamBody(model: call.upstreamModel),
                 deadline: call.responseDeadline,
                 maxResponseBytes: maxResponseBytes
