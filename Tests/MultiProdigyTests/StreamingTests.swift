@@ -132,6 +132,19 @@ import Testing
         }
     }
 
+    @Test func upstreamClientErrorOnAStreamPassesThroughBeforeAnyEvent() async throws {
+        let body =
+            #"{"error":{"message":"This model's maximum context length is 8192 tokens.","type":"invalid_request_error","param":"messages","code":"context_length_exceeded"}}"#
+        let upstream = FakeUpstream(.respond(status: .badRequest, body: body))
+        try await withGateway(upstreams: [upstream], yaml: Self.yaml) { gateway in
+            let reply = try await gateway.chat("small", stream: true)
+            #expect(reply.status == 400)
+            #expect(reply.headers.first(name: "content-type") == "application/json")
+            #expect(reply.error["code"] as? String == "context_length_exceeded")
+            #expect(reply.error["param"] as? String == "messages")
+        }
+    }
+
     @Test func clientDisconnectMidStreamCancelsTheUpstreamRequest() async throws {
         let upstream = FakeUpstream(.endlessStream(event: FakeUpstream.contentChunk("tick"), interval: .milliseconds(20)))
         try await withGateway(upstreams: [upstream], yaml: Self.yaml) { gateway in

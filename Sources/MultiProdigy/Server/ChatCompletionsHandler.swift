@@ -139,6 +139,9 @@ struct ChatCompletionsHandler: Sendable {
                 try await writer.write(frame)
             }
             guard !Task.isCancelled else { return }
+            if relay.malformedChunkCount > 0 {
+                logger.warning("skipped malformed chunks", metadata: ["target": "\(targetName)", "count": "\(relay.malformedChunkCount)"])
+            }
             frame.clear()
             frame.writeStaticString("data: [DONE]\n\n")
             try await writer.write(frame)
