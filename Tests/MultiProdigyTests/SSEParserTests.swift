@@ -64,6 +64,22 @@ import Testing
         #expect(parse(["data: a\n\n"], finish: true).count == 1)
     }
 
+    @Test func leadingByteOrderMarkIsSkipped() {
+        var parser = SSEParser()
+        var events: [SSEEvent] = []
+        parser.feed([0xEF, 0xBB, 0xBF] + Array("data: first\n\n".utf8), into: &events)
+        #expect(data(events) == ["first"])
+    }
+
+    @Test func oversizeEventStopsTheParser() {
+        var parser = SSEParser(maximumEventBytes: 16)
+        var events: [SSEEvent] = []
+        parser.feed(Array("data: 0123456789abcdefghij".utf8), into: &events)
+        #expect(parser.exceededSizeLimit)
+        parser.feed(Array("\n\ndata: later\n\n".utf8), into: &events)
+        #expect(events.isEmpty)
+    }
+
     @Test func doneSentinelIsRecognised() {
         #expect(SSEEvent(data: Array("[DONE]".utf8)).isDoneSentinel)
         #expect(!SSEEvent(data: Array("{\"x\":\"[DONE]\"}".utf8)).isDoneSentinel)

@@ -16,7 +16,9 @@ public struct InspectedChunk: Sendable {
 /// Reads streamed chunks in one pass over their bytes: validates them, finds content and finish
 /// reasons, and rewrites `model`.
 public enum ChatChunkInspector {
-    private static let contentKeys: Set<String> = ["content", "tool_calls", "refusal", "function_call", "reasoning_content", "reasoning"]
+    private static let contentKeys: Set<String> = [
+        "content", "tool_calls", "refusal", "function_call", "reasoning_content", "reasoning", "audio",
+    ]
 
     /// Inspects `chunk`; nil when it is not a JSON object (a malformed chunk).
     public static func inspect(_ chunk: ByteBuffer, modelName: ByteBuffer) -> InspectedChunk? {

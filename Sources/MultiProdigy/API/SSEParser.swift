@@ -16,15 +16,34 @@ public struct SSEParser: Sendable {
     private var hasData = false
     private var eventName: String?
     private var skipLeadingLineFeed = false
+    private var atStreamStart = true
+    private let maximumEventBytes: Int
+
+    /// True once a line or an event grew past the size limit; the rest of the stream is ignored.
+    public private(set) var exceededSizeLimit = false
 
     /// Creates a parser with no buffered input.
-    public init() {}
+    ///
+    /// - Parameter maximumEventBytes: The largest line or event accepted (default 16 MiB); past it
+    ///   the parser stops and sets ``exceededSizeLimit``, so a runaway upstream cannot grow memory.
+    public init(maximumEventBytes: Int = 16 << 20) {
+        self.maximumEventBytes = maximumEventBytes
+    }
 
     /// Feeds `bytes` and appends every event they complete to `events`.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer, into events: inout [SSEEvent]) {
+        guard !exceededSizeLimit else { return }
         var start = 0
         var index = 0
         let count = bytes.count
+        if atStreamStart, count > 0 {
+            atStreamStart = false
+            // A UTF-8 byte order mark may open the stream; it is not part of the first field name.
+            if count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF {
+                start = 3
+                index = 3
+            }
+        }
         if skipLeadingLineFeed, count > 0 {
             skipLeadingLineFeed = false
             if bytes[0] == 0x0A {
@@ -52,6 +71,11 @@ public struct SSEParser: Sendable {
         }
         if start < count {
             line.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<count]))
+        }
+        if line.count > maximumEventBytes || data.count > maximumEventBytes {
+            exceededSizeLimit = true
+            line = []
+            resetEvent()
         }
     }
 

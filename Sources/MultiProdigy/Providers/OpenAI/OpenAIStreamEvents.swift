@@ -40,6 +40,9 @@ struct OpenAIStreamEvents: AsyncSequence, Sendable {
                 do {
                     if let buffer = try await upstream.next() {
                         buffer.withUnsafeReadableBytes { parser.feed($0, into: &pending) }
+                        if parser.exceededSizeLimit {
+                            throw ProviderError(kind: .protocolViolation, message: "the upstream sent a stream event larger than 16 MiB")
+                        }
                     } else {
                         upstreamEnded = true
                         if let last = parser.finish() { pending.append(last) }
