@@ -13,7 +13,7 @@ import Testing
             inspect(#"{"id":"c","model":"up","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}"#)
         )
         #expect(!chunk.carriesContent)
-        #expect(!chunk.finishes)
+        #expect(chunk.finishedChoices.isEmpty)
         #expect(String(buffer: chunk.json).contains(#""model":"declared""#))
     }
 
@@ -28,12 +28,17 @@ import Testing
     }
 
     @Test func finishReasonIsSeen() {
-        #expect(inspect(#"{"choices":[{"index":0,"delta":{},"finish_reason":"length"}]}"#)?.finishes == true)
+        #expect(inspect(#"{"choices":[{"index":0,"delta":{},"finish_reason":"length"}]}"#)?.finishedChoices == [0])
+    }
+
+    @Test func finishedChoicesAreReportedByIndex() {
+        let json = #"{"choices":[{"index":1,"delta":{},"finish_reason":"stop"},{"index":0,"delta":{"content":"x"},"finish_reason":null}]}"#
+        #expect(inspect(json)?.finishedChoices == [1])
     }
 
     @Test func usageChunkWithoutChoicesNeitherCarriesContentNorFinishes() throws {
         let chunk = try #require(inspect(#"{"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}"#))
-        #expect(!chunk.carriesContent && !chunk.finishes)
+        #expect(!chunk.carriesContent && chunk.finishedChoices.isEmpty)
         #expect(String(buffer: chunk.json).hasSuffix(#","model":"declared"}"#))
     }
 

@@ -46,6 +46,7 @@ import Testing
         (#"{"model":"m","messages":[{"role":"user"}],"multiprodigy":"cost"}"#, "multiprodigy"),
         (#"{"model":"m","messages":[{"role":5}]}"#, "messages[0].role"),
         (#"{"model":"","messages":[{"role":"user"}]}"#, "model"),
+        (#"{"model":"m","messages":[{"role":"user"}],"n":0}"#, "n"),
     ])
     func wrongTypesNameTheParam(body: String, param: String) {
         #expect {

@@ -164,6 +164,6 @@ import Testing
         )
         #expect(machine.expire(at: start.advanced(by: .milliseconds(500))) == nil)
         #expect(machine.expire(at: start.advanced(by: .seconds(1))) == .firstToken)
-        #expect(machine.chunkReceived(at: start.advanced(by: .seconds(1)), carriesContent: true, finishes: false) == .ignore)
+        #expect(machine.chunkReceived(at: start.advanced(by: .seconds(1)), carriesContent: true, finishing: []) == .ignore)
     }
 }

@@ -86,6 +86,19 @@ import Testing
         }
     }
 
+    @Test func streamOfTwoChoicesCutAfterOnlyOneFinishedIsInterrupted() async throws {
+        let choice0Done =
+            #"{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"a"},"finish_reason":"stop"}]}"#
+        let choice1Partial =
+            #"{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":1,"delta":{"content":"b"},"finish_reason":null}]}"#
+        let upstream = FakeUpstream(.stream(events: [choice0Done, choice1Partial], done: false))
+        try await withGateway(upstreams: [upstream], yaml: Self.yaml) { gateway in
+            let reply = try await gateway.chat("small", stream: true, extra: #","n":2"#)
+            #expect(!reply.events.contains("[DONE]"))
+            #expect(reply.events.last?.contains("stream_interrupted") == true)
+        }
+    }
+
     @Test func stallAfterCommitEndsWithAnInBandError() async throws {
         let upstream = FakeUpstream(
             .gatedStream(first: [FakeUpstream.roleChunk(), FakeUpstream.contentChunk("so far")], gate: Gate(), rest: [])

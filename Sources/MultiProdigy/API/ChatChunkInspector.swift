@@ -7,8 +7,8 @@ public struct InspectedChunk: Sendable {
     public var json: ByteBuffer
     /// Whether it carries answer content: text, a tool call, a refusal or reasoning.
     public var carriesContent: Bool
-    /// Whether a choice reports a `finish_reason`.
-    public var finishes: Bool
+    /// The `index` of every choice that reports a `finish_reason` in this chunk.
+    public var finishedChoices: [Int]
     /// The upstream's in-band error, when the chunk is `{"error":…}` rather than a chunk.
     public var error: GatewayError?
 }
@@ -25,30 +25,35 @@ public enum ChatChunkInspector {
         chunk.withUnsafeReadableBytes { bytes -> InspectedChunk? in
             guard let members = try? JSONScanner.topLevelMembers(of: bytes) else { return nil }
             var carriesContent = false
-            var finishes = false
+            var finishedChoices: [Int] = []
             for member in members {
                 switch member.key {
                 case "error" where member.kind == .object || member.kind == .string:
                     let error = UpstreamErrorBody.normalize(status: .badGateway, body: chunk, provider: "the upstream")
-                    return InspectedChunk(json: chunk, carriesContent: false, finishes: false, error: error)
+                    return InspectedChunk(json: chunk, carriesContent: false, finishedChoices: [], error: error)
                 case "choices" where member.kind == .array:
                     let choices = (try? JSONScanner.elements(ofArrayAt: member.value, in: bytes)) ?? []
                     for choice in choices where choice.kind == .object {
                         let fields = (try? JSONScanner.members(ofObjectAt: choice.range, in: bytes)) ?? []
+                        var index = 0
+                        var finished = false
                         for field in fields {
-                            if field.key == "finish_reason", field.kind == .string {
-                                finishes = true
+                            if field.key == "index", field.kind == .number {
+                                index = Int(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[field.value]), as: UTF8.self)) ?? 0
+                            } else if field.key == "finish_reason", field.kind == .string {
+                                finished = true
                             } else if field.key == "delta", field.kind == .object, !carriesContent {
                                 carriesContent = deltaCarriesContent(field, bytes: bytes)
                             }
                         }
+                        if finished { finishedChoices.append(index) }
                     }
                 default:
                     break
                 }
             }
             let json = JSONObjectRewriter.rewrite(chunk, members: members, replacing: [(key: "model", value: modelName)])
-            return InspectedChunk(json: json, carriesContent: carriesContent, finishes: finishes, error: nil)
+            return InspectedChunk(json: json, carriesContent: carriesContent, finishedChoices: finishedChoices, error: nil)
         }
     }
 

@@ -19,6 +19,8 @@ public struct ChatCompletionRequest: Sendable {
     public let includeUsage: Bool
     /// Number of messages in the conversation.
     public let messageCount: Int
+    /// How many choices the client asked for (`n`, default 1).
+    public let choiceCount: Int
 
     /// The name of the gateway's extension field, removed before forwarding.
     public static let extensionField = "multiprodigy"
@@ -54,6 +56,7 @@ public struct ChatCompletionRequest: Sendable {
         var messages: JSONMember?
         var isStreaming = false
         var includeUsage = false
+        var choiceCount = 1
         for member in members {
             if let expected = fieldTypes[member.key], member.kind != .null, !expected.accepts(member, in: bytes) {
                 throw .invalidRequest(
@@ -69,6 +72,16 @@ public struct ChatCompletionRequest: Sendable {
                 messages = member
             case "stream":
                 isStreaming = member.kind == .bool && bytes[member.value.lowerBound] == UInt8(ascii: "t")
+            case "n" where member.kind == .number:
+                let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[member.value]), as: UTF8.self)
+                guard let n = Int(text), n >= 1 else {
+                    throw .invalidRequest(
+                        "Invalid 'n': integer below minimum value. Expected a value >= 1, but got \(text) instead.",
+                        param: "n",
+                        code: "integer_below_min_value"
+                    )
+                }
+                choiceCount = n
             case "stream_options" where member.kind == .object:
                 includeUsage = try streamOptionsIncludeUsage(member, bytes: bytes)
             default:
@@ -88,7 +101,8 @@ public struct ChatCompletionRequest: Sendable {
             model: model,
             isStreaming: isStreaming,
             includeUsage: includeUsage,
-            messageCount: messageCount
+            messageCount: messageCount,
+            choiceCount: choiceCount
         )
     }
 

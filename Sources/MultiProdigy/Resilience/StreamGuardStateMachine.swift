@@ -60,9 +60,9 @@ public struct StreamGuardStateMachine: Sendable {
 
     /// How the upstream's stream ended.
     public enum Ending: Sendable, Equatable {
-        /// Properly: `[DONE]`, or a finish reason followed by a clean close.
+        /// Properly: `[DONE]`, or a finish reason for every choice followed by a clean close.
         case complete
-        /// Cut short: no terminator and no finish reason.
+        /// Cut short: no terminator, and some choice without a finish reason.
         case truncated
     }
 
@@ -70,6 +70,10 @@ public struct StreamGuardStateMachine: Sendable {
     public private(set) var phase: Phase = .awaitingContent
     /// Whether any choice reported a `finish_reason`.
     public private(set) var sawFinishReason = false
+    /// The choices (by `index`) that reported a `finish_reason`.
+    public private(set) var finishedChoices: Set<Int> = []
+    /// How many choices the client asked for (`n`); the answer is complete when all have finished.
+    private let expectedChoices: Int
     /// Whether the upstream sent its end-of-stream sentinel.
     public private(set) var sawDone = false
     private let limits: Limits
@@ -77,8 +81,9 @@ public struct StreamGuardStateMachine: Sendable {
     private var lastActivity: ContinuousClock.Instant
 
     /// Starts guarding an attempt that began at `start`.
-    public init(limits: Limits, start: ContinuousClock.Instant) {
+    public init(limits: Limits, start: ContinuousClock.Instant, expectedChoices: Int = 1) {
         self.limits = limits
+        self.expectedChoices = max(1, expectedChoices)
         self.firstTokenDeadline = start.advanced(by: limits.firstToken)
         self.lastActivity = start
     }
@@ -120,8 +125,17 @@ public struct StreamGuardStateMachine: Sendable {
     }
 
     /// Records a chunk received at `now`.
-    public mutating func chunkReceived(at now: ContinuousClock.Instant, carriesContent: Bool, finishes: Bool) -> ChunkAction {
-        if finishes { sawFinishReason = true }
+    ///
+    /// - Parameters:
+    ///   - now: When it arrived.
+    ///   - carriesContent: Whether it carries answer content.
+    ///   - finishing: The `index` of each choice it reports a `finish_reason` for.
+    public mutating func chunkReceived(at now: ContinuousClock.Instant, carriesContent: Bool, finishing: [Int]) -> ChunkAction {
+        let finishes = !finishing.isEmpty
+        if finishes {
+            sawFinishReason = true
+            finishedChoices.formUnion(finishing)
+        }
         switch phase {
         case .finished:
             return .ignore
@@ -144,7 +158,7 @@ public struct StreamGuardStateMachine: Sendable {
     /// Records that the upstream's stream ended and says whether the answer was complete.
     public mutating func sourceEnded() -> Ending {
         phase = .finished
-        return sawDone || sawFinishReason ? .complete : .truncated
+        return sawDone || finishedChoices.count >= expectedChoices ? .complete : .truncated
     }
 
     /// Records a failure; no deadline applies afterwards.

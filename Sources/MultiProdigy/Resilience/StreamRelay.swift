@@ -42,14 +42,16 @@ public final class StreamRelay: Sendable {
     ///   - stream: The provider's events.
     ///   - targetName: The name every chunk's `model` is rewritten to.
     ///   - limits: First-token, stall and total limits for this attempt.
+    ///   - expectedChoices: The client's `n`: how many choices must finish for the answer to be complete.
     /// - Throws: ``ProviderError`` when the attempt fails before anything could be sent.
     public static func start(
         _ stream: ChatCompletionStream,
         targetName: String,
-        limits: StreamGuardStateMachine.Limits
+        limits: StreamGuardStateMachine.Limits,
+        expectedChoices: Int = 1
     ) async throws -> StreamRelay {
         let (remaining, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
-        let machine = SharedState(StreamGuardStateMachine(limits: limits, start: .now))
+        let machine = SharedState(StreamGuardStateMachine(limits: limits, start: .now, expectedChoices: expectedChoices))
         let commit = OneShotSignal<[ByteBuffer]>()
         let malformed = SharedState(0)
         let modelName = JSONWriter.encodedString(targetName)
@@ -139,7 +141,11 @@ public final class StreamRelay: Sendable {
                     )
                 }
                 let action = machine.withLock {
-                    $0.chunkReceived(at: ContinuousClock.now, carriesContent: inspected.carriesContent, finishes: inspected.finishes)
+                    $0.chunkReceived(
+                        at: ContinuousClock.now,
+                        carriesContent: inspected.carriesContent,
+                        finishing: inspected.finishedChoices
+                    )
                 }
                 switch action {
                 case .holdBack:

@@ -117,7 +117,7 @@ struct ChatCompletionsHandler: Sendable {
                 stall: timeouts.stall,
                 totalDeadline: totalDeadline
             )
-            return try await StreamRelay.start(upstream, targetName: target.name, limits: limits)
+            return try await StreamRelay.start(upstream, targetName: target.name, limits: limits, expectedChoices: chat.choiceCount)
         }
     }
 
