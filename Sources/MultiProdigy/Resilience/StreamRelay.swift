@@ -18,17 +18,25 @@ public final class StreamRelay: Sendable {
     public var malformedChunkCount: Int { counters.withLock { $0 } }
     private let producer: Task<Void, Never>
     private let counters: SharedState<Int>
+    private let buffered: SharedState<Int>
 
     private init(
         committedChunks: [ByteBuffer],
         remaining: AsyncThrowingStream<ByteBuffer, any Error>,
         producer: Task<Void, Never>,
-        counters: SharedState<Int>
+        counters: SharedState<Int>,
+        buffered: SharedState<Int>
     ) {
         self.committedChunks = committedChunks
         self.remaining = remaining
         self.producer = producer
         self.counters = counters
+        self.buffered = buffered
+    }
+
+    /// Tells the relay `chunk` has been sent to the client, freeing its share of the buffer.
+    public func delivered(_ chunk: ByteBuffer) {
+        buffered.withLock { $0 -= chunk.readableBytes }
     }
 
     /// Stops reading the upstream, which cancels its HTTP request.
@@ -43,17 +51,21 @@ public final class StreamRelay: Sendable {
     ///   - targetName: The name every chunk's `model` is rewritten to.
     ///   - limits: First-token, stall and total limits for this attempt.
     ///   - expectedChoices: The client's `n`: how many choices must finish for the answer to be complete.
+    ///   - maximumBufferedBytes: How much may wait for a client that reads slower than the upstream
+    ///     writes; past it the relay gives up, so a client that stops reading cannot exhaust memory.
     /// - Throws: ``ProviderError`` when the attempt fails before anything could be sent.
     public static func start(
         _ stream: ChatCompletionStream,
         targetName: String,
         limits: StreamGuardStateMachine.Limits,
-        expectedChoices: Int = 1
+        expectedChoices: Int = 1,
+        maximumBufferedBytes: Int = 32 << 20
     ) async throws -> StreamRelay {
         let (remaining, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
         let machine = SharedState(StreamGuardStateMachine(limits: limits, start: .now, expectedChoices: expectedChoices))
         let commit = OneShotSignal<[ByteBuffer]>()
         let malformed = SharedState(0)
+        let buffered = SharedState(0)
         let modelName = JSONWriter.encodedString(targetName)
         let events = stream.events
         let producer = Task {
@@ -69,7 +81,9 @@ public final class StreamRelay: Sendable {
                             machine: machine,
                             commit: commit,
                             continuation: continuation,
-                            malformed: malformed
+                            malformed: malformed,
+                            buffered: buffered,
+                            maximumBufferedBytes: maximumBufferedBytes
                         )
                     }
                     try await group.next()
@@ -90,7 +104,13 @@ public final class StreamRelay: Sendable {
             } onCancel: {
                 producer.cancel()
             }
-            return StreamRelay(committedChunks: committed, remaining: remaining, producer: producer, counters: malformed)
+            return StreamRelay(
+                committedChunks: committed,
+                remaining: remaining,
+                producer: producer,
+                counters: malformed,
+                buffered: buffered
+            )
         } catch {
             producer.cancel()
             throw ProviderError.classify(error)
@@ -121,7 +141,9 @@ public final class StreamRelay: Sendable {
         machine: SharedState<StreamGuardStateMachine>,
         commit: OneShotSignal<[ByteBuffer]>,
         continuation: AsyncThrowingStream<ByteBuffer, any Error>.Continuation,
-        malformed: SharedState<Int>
+        malformed: SharedState<Int>,
+        buffered: SharedState<Int>,
+        maximumBufferedBytes: Int
     ) async throws {
         var heldBack: [ByteBuffer] = []
         for try await event in events {
@@ -155,6 +177,13 @@ public final class StreamRelay: Sendable {
                     commit.resolve(.success(heldBack))
                     heldBack = []
                 case .forward:
+                    let waiting = buffered.withLock { total in
+                        total += inspected.json.readableBytes
+                        return total
+                    }
+                    guard waiting <= maximumBufferedBytes else {
+                        throw ProviderError(kind: .protocolViolation, message: "the client is not reading the answer fast enough")
+                    }
                     continuation.yield(inspected.json)
                 case .ignore:
                     break

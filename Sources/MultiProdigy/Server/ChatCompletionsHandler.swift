@@ -7,6 +7,8 @@ struct ChatCompletionsHandler: Sendable {
     let resolver: ModelResolver
     let executor: FailoverExecutor
     let maxRequestBytes: Int
+    /// The most a streamed answer may buffer for a slow client (`server.max_response_bytes`).
+    let maxResponseBytes: Int
 
     func handle(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         var request = request
@@ -117,7 +119,13 @@ struct ChatCompletionsHandler: Sendable {
                 stall: timeouts.stall,
                 totalDeadline: totalDeadline
             )
-            return try await StreamRelay.start(upstream, targetName: target.name, limits: limits, expectedChoices: chat.choiceCount)
+            return try await StreamRelay.start(
+                upstream,
+                targetName: target.name,
+                limits: limits,
+                expectedChoices: chat.choiceCount,
+                maximumBufferedBytes: maxResponseBytes
+            )
         }
     }
 
@@ -137,6 +145,7 @@ struct ChatCompletionsHandler: Sendable {
                 frame.clear()
                 appendEvent(chunk, to: &frame)
                 try await writer.write(frame)
+                relay.delivered(chunk)
             }
             guard !Task.isCancelled else { return }
             if relay.malformedChunkCount > 0 {

@@ -118,7 +118,8 @@ public struct Gateway: Sendable {
         let chat = ChatCompletionsHandler(
             resolver: resolver,
             executor: FailoverExecutor(providers: slots),
-            maxRequestBytes: config.server.maxRequestBytes
+            maxRequestBytes: config.server.maxRequestBytes,
+            maxResponseBytes: config.server.maxResponseBytes
         )
         let models = ModelsHandler(config: config, resolver: resolver, created: Int(Date().timeIntervalSince1970))
         let health = HealthHandler(providers: config.providers)
