@@ -39,7 +39,7 @@ public enum ChatChunkInspector {
                         var finished = false
                         for field in fields {
                             if field.key == "index", field.kind == .number {
-                                index = Int(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[field.value]), as: UTF8.self)) ?? 0
+                                index = JSONScanner.integer(at: field.value, in: bytes) ?? 0
                             } else if field.key == "finish_reason", field.kind == .string {
                                 finished = true
                             } else if field.key == "delta", field.kind == .object, !carriesContent {

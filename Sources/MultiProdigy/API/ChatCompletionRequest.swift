@@ -73,8 +73,8 @@ public struct ChatCompletionRequest: Sendable {
             case "stream":
                 isStreaming = member.kind == .bool && bytes[member.value.lowerBound] == UInt8(ascii: "t")
             case "n" where member.kind == .number:
-                let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[member.value]), as: UTF8.self)
-                guard let n = Int(text), n >= 1 else {
+                guard let n = JSONScanner.integer(at: member.value, in: bytes), n >= 1 else {
+                    let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[member.value]), as: UTF8.self)
                     throw .invalidRequest(
                         "Invalid 'n': integer below minimum value. Expected a value >= 1, but got \(text) instead.",
                         param: "n",
@@ -166,12 +166,6 @@ public struct ChatCompletionRequest: Sendable {
             replacing: [(key: "model", value: JSONWriter.encodedString(upstreamModel))],
             removing: [Self.extensionField]
         )
-    }
-
-    /// The raw JSON bytes of a top-level member, if present.
-    public func rawValue(of key: String) -> ByteBuffer? {
-        guard let member = members.first(where: { $0.key == key }) else { return nil }
-        return body.getSlice(at: body.readerIndex + member.value.lowerBound, length: member.value.count)
     }
 
     /// What a well-known field must hold.

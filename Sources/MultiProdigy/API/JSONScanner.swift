@@ -60,6 +60,12 @@ public enum JSONScanner {
         return unescape(inner)
     }
 
+    /// The number at `range` as an `Int`, when it is a whole number that fits.
+    public static func integer(at range: Range<Int>, in bytes: UnsafeRawBufferPointer) -> Int? {
+        guard isInteger(at: range, in: bytes) else { return nil }
+        return Int(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[range]), as: UTF8.self))
+    }
+
     /// Returns true when the number at `range` has no fraction or exponent part.
     public static func isInteger(at range: Range<Int>, in bytes: UnsafeRawBufferPointer) -> Bool {
         for index in range {

@@ -119,15 +119,11 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
             }
         }
         if let error = error as? NIOConnectionError {
-            if let underlying = error.connectionErrors.lazy.compactMap({ $0.error as? IOError }).first {
-                return classify(underlying)
-            }
-            let timedOut = error.connectionErrors.contains { attempt in
-                if case .connectTimeout? = attempt.error as? ChannelError { return true }
-                return false
-            }
-            if timedOut {
-                return ProviderError(kind: .timeout, message: "timed out connecting to the upstream")
+            // Classify what the connection attempts hit (refused, reset, timed out) like a bare error.
+            let underlying = error.connectionErrors.map(\.error)
+            if let cause = underlying.first(where: { $0 is IOError }) ?? underlying.first(where: { $0 is ChannelError }) {
+                let classified = classify(cause)
+                if classified.kind == .timeout || cause is IOError { return classified }
             }
             return ProviderError(kind: .connection, message: "could not connect to \(error.host):\(error.port)")
         }

@@ -5,7 +5,7 @@ import Synchronization
 /// when it closes its sending side (Hummingbird allows half-closure, so that is how most clients'
 /// close arrives) or the connection closes.
 ///
-/// Requests find their connection's handler through ``ClientDisconnectHandler/attach(_:to:)``.
+/// Requests reach their connection's handler through ``cancellingOnDisconnect(of:_:)``.
 final class ClientDisconnectHandler: ChannelInboundHandler, RemovableChannelHandler, Sendable {
     typealias InboundIn = Any
 
@@ -24,26 +24,24 @@ final class ClientDisconnectHandler: ChannelInboundHandler, RemovableChannelHand
         of channel: ObjectIdentifier?,
         _ operation: () async throws -> Value
     ) async rethrows -> Value {
+        guard let channel, let handler = registry.withLock({ $0[channel] }) else { return try await operation() }
         let cancellation = RequestCancellation()
-        attach(cancellation, to: channel)
-        defer { detach(cancellation, from: channel) }
+        handler.watch(cancellation)
+        defer { handler.stopWatching(cancellation) }
         return try await cancellation.run(operation)
     }
 
-    /// Makes `cancellation` fire when the client of `channel` goes away, until ``detach(_:from:)``.
-    private static func attach(_ cancellation: RequestCancellation, to channel: ObjectIdentifier?) {
-        guard let channel, let handler = registry.withLock({ $0[channel] }) else { return }
-        let alreadyGone = handler.state.withLock { state in
+    /// Makes `cancellation` fire when the client goes away, until ``stopWatching(_:)``.
+    private func watch(_ cancellation: RequestCancellation) {
+        let alreadyGone = state.withLock { state in
             state.current = cancellation
             return state.disconnected
         }
-        if alreadyGone { cancellation.fire(.clientDisconnected) }
+        if alreadyGone { cancellation.fire() }
     }
 
-    /// Stops watching for `cancellation`.
-    private static func detach(_ cancellation: RequestCancellation, from channel: ObjectIdentifier?) {
-        guard let channel, let handler = registry.withLock({ $0[channel] }) else { return }
-        handler.state.withLock { state in
+    private func stopWatching(_ cancellation: RequestCancellation) {
+        state.withLock { state in
             if state.current === cancellation { state.current = nil }
         }
     }
@@ -79,6 +77,6 @@ final class ClientDisconnectHandler: ChannelInboundHandler, RemovableChannelHand
             state.disconnected = true
             return state.current
         }
-        current?.fire(.clientDisconnected)
+        current?.fire()
     }
 }
