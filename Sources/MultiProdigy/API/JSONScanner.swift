@@ -31,6 +31,22 @@ public enum JSONScanner {
         return members
     }
 
+    /// Validates `bytes` as one JSON value of any type and returns where it sits.
+    ///
+    /// - Throws: ``JSONSyntaxError`` when the bytes are not a single valid JSON value.
+    public static func rootValue(of bytes: UnsafeRawBufferPointer) throws(JSONSyntaxError) -> JSONElement {
+        var cursor = Cursor(bytes: bytes, position: 0)
+        cursor.skipWhitespace()
+        let start = cursor.position
+        let kind = try cursor.scanValue(depth: 0)
+        let end = cursor.position
+        cursor.skipWhitespace()
+        guard cursor.isAtEnd else {
+            throw JSONSyntaxError(offset: cursor.position, reason: "unexpected data after the JSON value")
+        }
+        return JSONElement(range: start..<end, kind: kind)
+    }
+
     /// Returns the members of the object stored at `range`.
     ///
     /// - Parameters:

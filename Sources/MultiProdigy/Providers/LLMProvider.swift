@@ -1,4 +1,7 @@
-/// A backend the gateway can send chat completions to.
+import Logging
+import NIOCore
+
+/// A backend the gateway can send chat completions (and, if it supports them, embeddings) to.
 ///
 /// An adapter translates the client's OpenAI-shaped request into its upstream's wire format and the
 /// answer back into OpenAI's shape. Register your own with ``ProviderRegistry/register(_:defaultBaseURL:factory:)``.
@@ -9,6 +12,9 @@
 ///     func stream(_ call: ChatCompletionCall) async throws -> ChatCompletionStream { ... }
 /// }
 /// ```
+///
+/// ``embed(_:)`` and ``discoverModels(deadline:logger:)`` have default implementations: no
+/// embeddings, no discovered models.
 public protocol LLMProvider: Sendable {
     /// Answers a non-streaming chat completion.
     ///
@@ -24,4 +30,24 @@ public protocol LLMProvider: Sendable {
     ///
     /// - Throws: ``ProviderError`` when the upstream refuses the call or cannot be reached.
     func stream(_ call: ChatCompletionCall) async throws -> ChatCompletionStream
+
+    /// Embeds the call's inputs.
+    ///
+    /// - Throws: ``ProviderError``; by default one of kind `client` saying embeddings are unsupported.
+    func embed(_ call: EmbeddingsCall) async throws -> EmbeddingsResult
+
+    /// The model names the upstream offers, for `GET /v1/models`; by default none.
+    ///
+    /// - Throws: ``ProviderError`` when the upstream cannot be asked.
+    func discoverModels(deadline: NIODeadline, logger: Logger) async throws -> [String]
+}
+
+extension LLMProvider {
+    /// Embeddings are not supported unless the adapter says otherwise.
+    public func embed(_ call: EmbeddingsCall) async throws -> EmbeddingsResult {
+        throw ProviderError.embeddingsUnsupported
+    }
+
+    /// No models are discovered unless the adapter says otherwise.
+    public func discoverModels(deadline: NIODeadline, logger: Logger) async throws -> [String] { [] }
 }

@@ -86,6 +86,23 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The adapter cannot embed: a 400 the client sees, not a reason to fail over.
+    public static var embeddingsUnsupported: ProviderError {
+        let message =
+            "This model's provider does not support embeddings. Use a model served by an openai, gemini, ollama or huggingface provider."
+        return ProviderError(
+            kind: .client,
+            message: message,
+            upstreamError: GatewayError(
+                status: .badRequest,
+                message: message,
+                type: "invalid_request_error",
+                param: "model",
+                code: "embeddings_unsupported"
+            )
+        )
+    }
+
     /// Classifies an error thrown by the HTTP client or the network stack.
     public static func classify(_ error: any Error) -> ProviderError {
         if let error = error as? ProviderError { return error }

@@ -7,7 +7,10 @@ import Synchronization
 
 /// What the fake upstream received.
 struct RecordedRequest: Sendable {
+    var method: HTTPRequest.Method = .post
     var path: String
+    /// The query string, without `?` (empty when there is none).
+    var query: String = ""
     var headers: HTTPFields
     var body: ByteBuffer
 
@@ -41,6 +44,13 @@ enum FakeBehaviour: Sendable {
     case hangUntilDisconnect
     /// `streaming` for requests with `"stream": true`, else `plain`.
     case byStreamFlag(streaming: FakeBehaviourBox, plain: FakeBehaviourBox)
+    /// A complete answer with this status, content type and body (any protocol).
+    case raw(status: HTTPResponse.Status, contentType: String, body: String)
+    /// A 200 whose body is `chunks` written as is, `delay` apart, for any streaming protocol (NDJSON,
+    /// SSE with `event:` lines). The body ends after the last chunk unless `hold` keeps it open.
+    case chunked(contentType: String, chunks: [String], delay: Duration = .zero, hold: Bool = false)
+    /// The behaviour for the request's path (first prefix match), else `otherwise`.
+    case byPath([(prefix: String, behaviour: FakeBehaviourBox)], otherwise: FakeBehaviourBox)
 }
 
 /// Boxes a behaviour so `FakeBehaviour` can be recursive.
@@ -56,7 +66,8 @@ final class Gate: Sendable {
     func wait() async { for await _ in stream {} }
 }
 
-/// A real HTTP server on port 0 speaking OpenAI's chat-completions wire format, programmable per test.
+/// A real HTTP server on port 0, programmable per test: it answers every path with the scripted
+/// behaviours, in OpenAI's wire format by default or in any provider's via `.raw` and `.chunked`.
 final class FakeUpstream: Sendable {
     private let state = Mutex<(requests: [RecordedRequest], script: [FakeBehaviour], fallback: FakeBehaviour, disconnects: Int)>(
         ([], [], .hang, 0)
@@ -90,12 +101,21 @@ final class FakeUpstream: Sendable {
     /// Runs the fake until the surrounding task is cancelled; `onPort` gets its port.
     func run(onPort: @escaping @Sendable (Int) async -> Void) async throws {
         let router = Router()
-        router.post("/v1/chat/completions") { request, context -> Response in
+        // Every path and method: each test's script decides what a path means.
+        let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
             var request = request
             let body = try await request.collectBody(upTo: 64 << 20)
-            let recorded = RecordedRequest(path: request.uri.path, headers: request.headers, body: body)
+            let recorded = RecordedRequest(
+                method: request.method,
+                path: request.uri.path,
+                query: request.uri.query ?? "",
+                headers: request.headers,
+                body: body
+            )
             return await self.respond(self.nextBehaviour(for: recorded), request: request, body: body)
         }
+        router.post("**", use: handler)
+        router.get("**", use: handler)
         var logger = Logger(label: "fake-upstream")
         logger.logLevel = .critical
         let app = Application(
@@ -142,6 +162,29 @@ final class FakeUpstream: Sendable {
         case .byStreamFlag(let streaming, let plain):
             let wantsStream = String(buffer: body).contains(#""stream":true"#)
             return await respond(wantsStream ? streaming.behaviour : plain.behaviour, request: request, body: body)
+        case .raw(let status, let contentType, let body):
+            return Response(
+                status: status,
+                headers: [.contentType: contentType],
+                body: .init(byteBuffer: ByteBuffer(string: body))
+            )
+        case .chunked(let contentType, let chunks, let delay, let hold):
+            return Response(
+                status: .ok,
+                headers: [.contentType: contentType],
+                body: .init { writer in
+                    for chunk in chunks {
+                        if delay > .zero { try await Task.sleep(for: delay) }
+                        try await writer.write(ByteBuffer(string: chunk))
+                    }
+                    if hold { try await Task.sleep(for: .seconds(3600)) }
+                    try await writer.finish(nil)
+                }
+            )
+        case .byPath(let routes, let otherwise):
+            let path = request.uri.path
+            let match = routes.first { path.hasPrefix($0.prefix) }?.behaviour ?? otherwise
+            return await respond(match.behaviour, request: request, body: body)
         case .trickle(let text, let interval):
             return Response(
                 status: .ok,

@@ -1,0 +1,12 @@
+import NIOCore
+
+/// Reads an OpenAI-style SSE stream: each `data:` payload is a chunk as is, `[DONE]` the end.
+struct OpenAIStreamTranslator: StreamTranslator {
+    mutating func translate(_ event: SSEEvent) throws -> [ChatStreamEvent] {
+        if event.isDoneSentinel { return [.done] }
+        if event.data.isEmpty { return [] }
+        return [.chunk(ByteBuffer(bytes: event.data))]
+    }
+
+    mutating func finish() throws -> [ChatStreamEvent] { [] }
+}
