@@ -12,15 +12,7 @@ struct ChatCompletionsHandler: Sendable {
 
     func handle(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         var request = request
-        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > maxRequestBytes {
-            throw Self.tooLarge(maxRequestBytes)
-        }
-        let body: ByteBuffer
-        do {
-            body = try await request.collectBody(upTo: maxRequestBytes)
-        } catch is NIOTooManyBytesError {
-            throw Self.tooLarge(maxRequestBytes)
-        }
+        let body = try await RequestBodyReader.collect(&request, limit: maxRequestBytes)
         let chat = try ChatCompletionRequest.parse(body)
         guard let plan = resolver.plan(for: chat.model) else {
             throw resolver.notFoundError(for: chat.model)
@@ -58,12 +50,12 @@ struct ChatCompletionsHandler: Sendable {
         }
         switch result {
         case .success(let body, let target, let attempts):
-            var headers = Self.routingHeaders(plan: plan, target: target, attempts: attempts)
+            var headers = RoutingHeaders.fields(plan: plan, target: target, attempts: attempts)
             headers[.contentType] = "application/json"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
         case .failure(let error, let target, let attempts):
             log(error, logger: logger)
-            return error.response(headers: Self.routingHeaders(plan: plan, target: target, attempts: attempts))
+            return error.response(headers: RoutingHeaders.fields(plan: plan, target: target, attempts: attempts))
         }
     }
 
@@ -81,9 +73,9 @@ struct ChatCompletionsHandler: Sendable {
         switch result {
         case .failure(let error, let target, let attempts):
             log(error, logger: logger)
-            return error.response(headers: Self.routingHeaders(plan: plan, target: target, attempts: attempts))
+            return error.response(headers: RoutingHeaders.fields(plan: plan, target: target, attempts: attempts))
         case .success(let relay, let target, let attempts):
-            var headers = Self.routingHeaders(plan: plan, target: target, attempts: attempts)
+            var headers = RoutingHeaders.fields(plan: plan, target: target, attempts: attempts)
             headers[.contentType] = "text/event-stream; charset=utf-8"
             headers[.cacheControl] = "no-cache"
             let body = ResponseBody { writer in
@@ -182,26 +174,6 @@ struct ChatCompletionsHandler: Sendable {
             guard let members = try? JSONScanner.topLevelMembers(of: bytes) else { return nil }
             return JSONObjectRewriter.rewrite(body, members: members, replacing: [(key: "model", value: JSONWriter.encodedString(name))])
         }
-    }
-
-    private static func routingHeaders(plan: RoutePlan, target: RouteTarget?, attempts: Int) -> HTTPFields {
-        var headers = HTTPFields()
-        if let target {
-            headers[GatewayHeader.provider] = target.providerName
-            headers[GatewayHeader.model] = target.name
-        }
-        headers[GatewayHeader.attempts] = String(attempts)
-        if let route = plan.routeName { headers[GatewayHeader.route] = route }
-        return headers
-    }
-
-    private static func tooLarge(_ limit: Int) -> GatewayError {
-        GatewayError(
-            status: .contentTooLarge,
-            message: "The request body is larger than this gateway accepts (\(limit) bytes, server.max_request_bytes).",
-            type: "invalid_request_error",
-            code: "request_too_large"
-        )
     }
 
     private func log(_ error: GatewayError, logger: Logger) {

@@ -121,13 +121,24 @@ public struct Gateway: Sendable {
             maxRequestBytes: config.server.maxRequestBytes,
             maxResponseBytes: config.server.maxResponseBytes
         )
-        let models = ModelsHandler(config: config, resolver: resolver, created: Int(Date().timeIntervalSince1970))
+        let embeddings = EmbeddingsHandler(
+            resolver: resolver,
+            executor: FailoverExecutor(providers: slots),
+            maxRequestBytes: config.server.maxRequestBytes
+        )
+        let models = ModelsHandler(
+            config: config,
+            resolver: resolver,
+            discovery: ModelDiscovery(slots: slots, logger: logger),
+            created: Int(Date().timeIntervalSince1970)
+        )
         let health = HealthHandler(providers: config.providers)
 
         let router = Router(context: GatewayRequestContext.self)
         router.middlewares.add(GatewayMiddleware(masterKey: config.auth.masterKey))
         router.post("/v1/chat/completions") { request, context in try await chat.handle(request, context: context) }
-        router.get("/v1/models") { _, _ in models.list() }
+        router.post("/v1/embeddings") { request, context in try await embeddings.handle(request, context: context) }
+        router.get("/v1/models") { _, _ in await models.list() }
         router.get("/v1/models/**") { _, context in try models.retrieve(context.parameters.getCatchAll().joined(separator: "/")) }
         router.get("/health") { _, _ in health.health() }
         router.get("/ready") { _, _ in try health.ready() }

@@ -1,52 +1,58 @@
 import Hummingbird
 
-/// `GET /v1/models` and `GET /v1/models/{id}` in OpenAI's list format: routes first, then declared models.
+/// `GET /v1/models` and `GET /v1/models/{id}` in OpenAI's list format: routes first, then declared
+/// models, then the models discovered from enabled providers as `provider/model`.
 struct ModelsHandler: Sendable {
-    private let listBody: ByteBuffer
-    private let entries: [String: ByteBuffer]
+    private let configured: [(id: String, owner: String)]
     private let resolver: ModelResolver
+    private let discovery: ModelDiscovery
     private let created: Int
 
-    init(config: GatewayConfig, resolver: ModelResolver, created: Int) {
-        var entries: [String: ByteBuffer] = [:]
-        var list = ByteBuffer()
-        list.writeStaticString("{\"object\":\"list\",\"data\":[")
-        var first = true
-        let owners = config.routes.map { ($0.name, "multiprodigy") } + config.models.map { ($0.name, $0.provider) }
-        for (id, owner) in owners {
-            let entry = Self.entry(id: id, owner: owner, created: created)
-            entries[id] = entry
-            if !first { list.writeStaticString(",") }
-            first = false
-            list.writeImmutableBuffer(entry)
-        }
-        list.writeStaticString("]}")
-        self.listBody = list
-        self.entries = entries
+    init(config: GatewayConfig, resolver: ModelResolver, discovery: ModelDiscovery, created: Int) {
+        self.configured = config.routes.map { ($0.name, "multiprodigy") } + config.models.map { ($0.name, $0.provider) }
         self.resolver = resolver
+        self.discovery = discovery
         self.created = created
     }
 
-    func list() -> Response {
-        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: listBody))
+    func list() async -> Response {
+        var seen = Set(configured.map(\.id))
+        var list = ByteBuffer()
+        list.writeStaticString("{\"object\":\"list\",\"data\":[")
+        var first = true
+        func append(id: String, owner: String) {
+            if !first { list.writeStaticString(",") }
+            first = false
+            writeEntry(id: id, owner: owner, into: &list)
+        }
+        for (id, owner) in configured { append(id: id, owner: owner) }
+        for (provider, model) in await discovery.models() {
+            let id = "\(provider)/\(model)"
+            guard seen.insert(id).inserted else { continue }
+            append(id: id, owner: provider)
+        }
+        list.writeStaticString("]}")
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: list))
     }
 
     func retrieve(_ id: String) throws -> Response {
-        if let entry = entries[id] {
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: entry))
+        let owner: String
+        if let entry = configured.first(where: { $0.id == id }) {
+            owner = entry.owner
+        } else {
+            guard let plan = resolver.plan(for: id), let target = plan.targets.first else { throw resolver.notFoundError(for: id) }
+            owner = target.providerName
         }
-        guard let plan = resolver.plan(for: id), let target = plan.targets.first else { throw resolver.notFoundError(for: id) }
-        let entry = Self.entry(id: id, owner: target.providerName, created: created)
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: entry))
+        var buffer = ByteBuffer()
+        writeEntry(id: id, owner: owner, into: &buffer)
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: buffer))
     }
 
-    private static func entry(id: String, owner: String, created: Int) -> ByteBuffer {
-        var buffer = ByteBuffer()
+    private func writeEntry(id: String, owner: String, into buffer: inout ByteBuffer) {
         buffer.writeStaticString("{\"id\":")
         JSONWriter.writeString(id, into: &buffer)
         buffer.writeString(",\"object\":\"model\",\"created\":\(created),\"owned_by\":")
         JSONWriter.writeString(owner, into: &buffer)
         buffer.writeStaticString("}")
-        return buffer
     }
 }

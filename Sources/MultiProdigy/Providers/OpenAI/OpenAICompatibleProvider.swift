@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import HTTPTypes
+import Logging
 import NIOCore
 import NIOHTTP1
 
@@ -15,15 +16,24 @@ import NIOHTTP1
 public struct OpenAICompatibleProvider: LLMProvider {
     private let name: String
     private let upstream: UpstreamHTTPClient
+    private let apiRoot: String
     private let chatCompletionsURL: String
+    private let mapError: UpstreamHTTPClient.ErrorMapping?
     private let maxResponseBytes: Int
     private let plainHTTPClient: PlainHTTPClient?
     private let plainRequestTemplate: PlainHTTPRequestTemplate?
 
     /// Creates the adapter for `config`.
     public init(config: ProviderConfig, context: ProviderContext) {
+        self.init(config: config, context: context, mapError: nil)
+    }
+
+    /// Creates the adapter for `config`, mapping non-2xx answers with `mapError` (for servers whose
+    /// error bodies are not OpenAI's, such as TGI's).
+    init(config: ProviderConfig, context: ProviderContext, mapError: UpstreamHTTPClient.ErrorMapping?) {
         self.name = config.name
-        self.chatCompletionsURL = Self.apiRoot(config.baseURL) + "/chat/completions"
+        self.apiRoot = Self.apiRoot(config.baseURL)
+        self.chatCompletionsURL = apiRoot + "/chat/completions"
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: "application/json")
         if let apiKey = config.apiKey { headers.add(name: "authorization", value: "Bearer \(apiKey)") }
@@ -33,8 +43,10 @@ public struct OpenAICompatibleProvider: LLMProvider {
             providerName: config.name,
             client: context.httpClient,
             headers: headers,
-            maxResponseBytes: context.gatewayConfig.server.maxResponseBytes
+            maxResponseBytes: context.gatewayConfig.server.maxResponseBytes,
+            mapError: mapError
         )
+        self.mapError = mapError
         self.plainHTTPClient = context.plainHTTPClient
         var plainHeaders = headers
         plainHeaders.add(name: "accept", value: "application/json")
@@ -83,7 +95,8 @@ public struct OpenAICompatibleProvider: LLMProvider {
             throw ProviderError.classify(error)
         }
         guard (200..<300).contains(response.status.code) else {
-            throw ProviderError.upstreamStatus(HTTPResponse.Status(code: Int(response.status.code)), body: response.body, provider: name)
+            let status = HTTPResponse.Status(code: Int(response.status.code))
+            throw mapError?(status, response.body) ?? ProviderError.upstreamStatus(status, body: response.body, provider: name)
         }
         return ChatCompletionResult(body: response.body)
     }
@@ -98,5 +111,28 @@ public struct OpenAICompatibleProvider: LLMProvider {
             logger: call.logger
         )
         return ChatCompletionStream(events: TranslatedChatStream(units: SSEEventSequence(body), translator: OpenAIStreamTranslator()))
+    }
+
+    /// Passes the embeddings request through to `{base_url}/embeddings`.
+    public func embed(_ call: EmbeddingsCall) async throws -> EmbeddingsResult {
+        let body = try await upstream.fetch(
+            url: apiRoot + "/embeddings",
+            body: call.request.upstreamBody(model: call.upstreamModel),
+            deadline: call.responseDeadline,
+            logger: call.logger
+        )
+        return .openAIBody(body)
+    }
+
+    /// The ids listed by `GET {base_url}/models`.
+    public func discoverModels(deadline: NIODeadline, logger: Logger) async throws -> [String] {
+        let body = try await upstream.fetch(.GET, url: apiRoot + "/models", deadline: deadline, logger: logger)
+        return Self.modelIDs(inList: body)
+    }
+
+    /// The `data[].id` values of an OpenAI model list; empty when the body is not one.
+    static func modelIDs(inList body: ByteBuffer) -> [String] {
+        guard let list = try? JSONValue.parse(body), let data = list["data"]?.arrayValue else { return [] }
+        return data.compactMap { $0["id"]?.stringValue }
     }
 }

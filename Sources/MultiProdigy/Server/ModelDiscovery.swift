@@ -1,0 +1,62 @@
+import Logging
+import NIOCore
+import Synchronization
+
+/// Asks enabled providers which models they offer, for `GET /v1/models`, and caches the answers.
+///
+/// A provider is asked at most once per ``freshFor`` (a failed ask is remembered as long, so a dead
+/// provider does not slow every listing), with a short deadline; a failure keeps its last good
+/// list. Listing never fails because a provider is down.
+final class ModelDiscovery: Sendable {
+    private struct Entry: Sendable {
+        var models: [String]
+        var checkedAt: ContinuousClock.Instant
+    }
+
+    /// How long an answer is reused.
+    let freshFor: Duration
+    /// How long one provider may take to answer.
+    let askTimeout: Duration
+    private let providers: [(name: String, provider: any LLMProvider)]
+    private let cache = Mutex<[String: Entry]>([:])
+    private let logger: Logger
+
+    init(slots: [String: ProviderSlot], logger: Logger, freshFor: Duration = .seconds(60), askTimeout: Duration = .seconds(3)) {
+        self.providers = slots.compactMap { name, slot in slot.provider.map { (name, $0) } }.sorted { $0.name < $1.name }
+        self.logger = logger
+        self.freshFor = freshFor
+        self.askTimeout = askTimeout
+    }
+
+    /// Every discovered model as `(provider, model)`, providers in name order.
+    func models() async -> [(provider: String, model: String)] {
+        let now = ContinuousClock.now
+        let stale = cache.withLock { cache in
+            providers.filter { cache[$0.name].map { now - $0.checkedAt >= freshFor } ?? true }
+        }
+        if !stale.isEmpty {
+            let deadline = NIODeadline.now() + askTimeout.timeAmount
+            await withTaskGroup(of: (String, [String]?).self) { group in
+                for (name, provider) in stale {
+                    let logger = logger
+                    group.addTask {
+                        do {
+                            return (name, try await provider.discoverModels(deadline: deadline, logger: logger))
+                        } catch {
+                            logger.debug("model discovery failed", metadata: ["provider": "\(name)", "error": "\(ProviderError.classify(error))"])
+                            return (name, nil)
+                        }
+                    }
+                }
+                for await (name, models) in group {
+                    cache.withLock { cache in
+                        let previous = cache[name]?.models ?? []
+                        cache[name] = Entry(models: models ?? previous, checkedAt: ContinuousClock.now)
+                    }
+                }
+            }
+        }
+        let snapshot = cache.withLock { $0 }
+        return providers.flatMap { name, _ in (snapshot[name]?.models ?? []).map { (provider: name, model: $0) } }
+    }
+}

@@ -1,0 +1,28 @@
+import Hummingbird
+import NIOCore
+
+/// Reads a request body up to `server.max_request_bytes`, answering 413 past it.
+enum RequestBodyReader {
+    /// The whole body of `request`.
+    ///
+    /// - Throws: ``GatewayError`` 413 `request_too_large` when the declared or actual size exceeds `limit`.
+    static func collect(_ request: inout Request, limit: Int) async throws -> ByteBuffer {
+        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
+            throw tooLarge(limit)
+        }
+        do {
+            return try await request.collectBody(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw tooLarge(limit)
+        }
+    }
+
+    private static func tooLarge(_ limit: Int) -> GatewayError {
+        GatewayError(
+            status: .contentTooLarge,
+            message: "The request body is larger than this gateway accepts (\(limit) bytes, server.max_request_bytes).",
+            type: "invalid_request_error",
+            code: "request_too_large"
+        )
+    }
+}
