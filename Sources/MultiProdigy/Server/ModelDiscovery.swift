@@ -43,7 +43,10 @@ final class ModelDiscovery: Sendable {
                         do {
                             return (name, try await provider.discoverModels(deadline: deadline, logger: logger))
                         } catch {
-                            logger.debug("model discovery failed", metadata: ["provider": "\(name)", "error": "\(ProviderError.classify(error))"])
+                            logger.debug(
+                                "model discovery failed",
+                                metadata: ["provider": "\(name)", "error": "\(ProviderError.classify(error))"]
+                            )
                             return (name, nil)
                         }
                     }

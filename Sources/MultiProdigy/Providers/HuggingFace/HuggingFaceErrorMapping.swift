@@ -28,17 +28,32 @@ enum HuggingFaceErrorMapping {
             return ProviderError(kind: .client, message: "HTTP \(status.code): \(message)", upstreamError: error)
         case 424:
             // The request was valid but generation failed on the server; another target may succeed.
-            let error = GatewayError(status: .badGateway, message: "\(provider): generation failed: \(message)", type: "upstream_error", code: "generation_failed")
+            let error = GatewayError(
+                status: .badGateway,
+                message: "\(provider): generation failed: \(message)",
+                type: "upstream_error",
+                code: "generation_failed"
+            )
             return ProviderError(kind: .server, message: "HTTP 424: generation failed: \(message)", upstreamError: error)
         case 429:
-            let error = GatewayError(status: .tooManyRequests, message: "\(provider): \(message)", type: "rate_limit_error", code: "rate_limited")
+            let error = GatewayError(
+                status: .tooManyRequests,
+                message: "\(provider): \(message)",
+                type: "rate_limit_error",
+                code: "rate_limited"
+            )
             return ProviderError(kind: .rateLimited, message: "HTTP 429: \(message)", upstreamError: error)
         case 503:
             var reason = message
             if let seconds = parsed?["estimated_time"]?.doubleValue {
                 reason += " (the model is loading; about \(Int(seconds.rounded(.up))) s left)"
             }
-            let error = GatewayError(status: .serviceUnavailable, message: "\(provider): \(reason)", type: "upstream_error", code: "model_loading")
+            let error = GatewayError(
+                status: .serviceUnavailable,
+                message: "\(provider): \(reason)",
+                type: "upstream_error",
+                code: "model_loading"
+            )
             return ProviderError(kind: .server, message: "HTTP 503: \(reason)", upstreamError: error)
         case 404:
             let error = GatewayError(

@@ -65,7 +65,10 @@ public struct HuggingFaceProvider: LLMProvider {
             logger: call.logger
         )
         guard let vectors = Self.vectors(in: answer) else {
-            throw ProviderError(kind: .protocolViolation, message: "\(upstream.providerName) answered embeddings that are not arrays of numbers")
+            throw ProviderError(
+                kind: .protocolViolation,
+                message: "\(upstream.providerName) answered embeddings that are not arrays of numbers"
+            )
         }
         return .vectors(vectors, promptTokens: nil)
     }

@@ -1,0 +1,52 @@
+import Testing
+
+@testable import MultiProdigy
+
+/// `GET /v1/models` lists what enabled providers offer, as `provider/model`.
+@Suite struct ModelDiscoveryTests {
+    static let yaml = """
+        providers:
+          oai: {type: openai, base_url: "http://127.0.0.1:{PORT0}/v1", locality: cloud}
+          tgi: {type: huggingface, base_url: "http://127.0.0.1:{PORT1}", locality: local}
+          down: {type: openai, base_url: "http://127.0.0.1:{PORT2}/v1", locality: local}
+        models:
+          mini: {provider: oai, model: gpt-4o-mini}
+        routes:
+          auto: {policy: ordered, targets: [mini]}
+        """
+
+    @Test func discoveredModelsFollowTheConfiguredOnesAndAreCached() async throws {
+        let oai = FakeUpstream(
+            .raw(
+                status: .ok,
+                contentType: "application/json",
+                body:
+                    #"{"object":"list","data":[{"id":"gpt-4o-mini","object":"model","owned_by":"openai"},{"id":"o3","object":"model","owned_by":"openai"}]}"#
+            )
+        )
+        let tgi = FakeUpstream(
+            .raw(
+                status: .ok,
+                contentType: "application/json",
+                body: #"{"model_id":"meta-llama/Llama-3.1-8B-Instruct","max_input_tokens":8000}"#
+            )
+        )
+        let down = FakeUpstream(.respond(status: .internalServerError, body: "{}"))
+        try await withGateway(upstreams: [oai, tgi, down], yaml: Self.yaml) { gateway in
+            let reply = try await gateway.send(.GET, "/v1/models")
+            #expect(reply.status == 200)
+            let ids = (reply.json["data"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+            #expect(ids == ["auto", "mini", "oai/gpt-4o-mini", "oai/o3", "tgi/meta-llama/Llama-3.1-8B-Instruct"])
+            #expect(oai.requests.first?.path == "/v1/models")
+            #expect(tgi.requests.first?.path == "/info")
+
+            _ = try await gateway.send(.GET, "/v1/models")
+            #expect(oai.requests.count == 1, "answers are cached")
+            #expect(down.requests.count == 1, "a failed ask is not repeated at once")
+
+            let one = try await gateway.send(.GET, "/v1/models/oai/o3")
+            #expect(one.status == 200)
+            #expect(one.json["owned_by"] as? String == "oai")
+        }
+    }
+}
