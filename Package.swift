@@ -40,11 +40,25 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // A gateway with a custom provider type registered in Swift; see the README.
+        .executableTarget(
+            name: "custom-provider-example",
+            dependencies: [
+                "MultiProdigy",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Examples/CustomProvider",
+            exclude: ["gateway.yaml"]
+        ),
         .testTarget(
             name: "MultiProdigyTests",
             dependencies: [
                 "MultiProdigy",
                 "multiprodigy",
+                "custom-provider-example",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]

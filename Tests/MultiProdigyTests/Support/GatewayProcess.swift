@@ -6,15 +6,15 @@ final class GatewayProcess: @unchecked Sendable {
     let logURL: URL
     private(set) var port = 0
 
-    /// The executable next to the test bundle (`swift test` builds it, as the test target depends on it).
-    static var executableURL: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("multiprodigy")
+    /// An executable next to the test bundle (`swift test` builds it, as the test target depends on it).
+    static func executableURL(_ name: String = "multiprodigy") -> URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name)
     }
 
-    init(arguments: [String]) {
+    init(executable: String = "multiprodigy", arguments: [String]) {
         logURL = FileManager.default.temporaryDirectory.appendingPathComponent("multiprodigy-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
-        process.executableURL = Self.executableURL
+        process.executableURL = Self.executableURL(executable)
         process.arguments = arguments
         process.standardError = try? FileHandle(forWritingTo: logURL)
         process.standardOutput = process.standardError
