@@ -38,7 +38,10 @@ import Testing
         "message_start",
         #"{"type":"message_start","message":{"id":"msg_S","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":25,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":1}}}"#
     )
-    static let textStart = event("content_block_start", #"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#)
+    static let textStart = event(
+        "content_block_start",
+        #"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#
+    )
     static func textDelta(_ text: String) -> String {
         event("content_block_delta", #"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"\#(text)"}}"#)
     }
@@ -68,9 +71,9 @@ import Testing
         try await withGateway(upstreams: [upstream], yaml: Self.yaml) { gateway in
             let reply = try await gateway.send(
                 body: #"""
-                {"model":"sonnet","max_tokens":300,"stop":"END","temperature":0.3,"user":"u-1",
-                 "messages":[{"role":"system","content":"Answer in French."},{"role":"user","content":"Hello"}]}
-                """#
+                    {"model":"sonnet","max_tokens":300,"stop":"END","temperature":0.3,"user":"u-1",
+                     "messages":[{"role":"system","content":"Answer in French."},{"role":"user","content":"Hello"}]}
+                    """#
             )
             #expect(reply.status == 200)
             #expect(reply.json["object"] as? String == "chat.completion")
@@ -209,14 +212,16 @@ import Testing
 
             let second = try await gateway.send(
                 body: #"""
-                {"model":"sonnet","messages":[{"role":"user","content":"Weather in SF?"},
-                 {"role":"assistant","content":"Let me check.","tool_calls":[{"id":"toolu_01A09q90qw90lq917835lq9","type":"function",
-                   "function":{"name":"get_weather","arguments":"{\"location\":\"San Francisco, CA\"}"}}]},
-                 {"role":"tool","tool_call_id":"toolu_01A09q90qw90lq917835lq9","content":"15 degrees, foggy"}],\#(tools)}
-                """#
+                    {"model":"sonnet","messages":[{"role":"user","content":"Weather in SF?"},
+                     {"role":"assistant","content":"Let me check.","tool_calls":[{"id":"toolu_01A09q90qw90lq917835lq9","type":"function",
+                       "function":{"name":"get_weather","arguments":"{\"location\":\"San Francisco, CA\"}"}}]},
+                     {"role":"tool","tool_call_id":"toolu_01A09q90qw90lq917835lq9","content":"15 degrees, foggy"}],\#(tools)}
+                    """#
             )
             #expect(second.status == 200)
-            #expect(((second.json["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any])?["content"] as? String == "Bonjour!")
+            #expect(
+                ((second.json["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any])?["content"] as? String == "Bonjour!"
+            )
             let secondSent = try #require(upstream.requests.last?.json)
             let turns = try #require(secondSent["messages"] as? [[String: Any]])
             #expect(turns.map { $0["role"] as? String } == ["user", "assistant", "user"])
@@ -256,7 +261,11 @@ import Testing
             let reply = try await gateway.chat("sonnet", stream: true)
             let events = reply.events
             #expect(events.count == 6, "role, tool start, two argument pieces, finish, [DONE]")
-            #expect(events[1].contains(#""tool_calls":[{"index":0,"id":"toolu_S","type":"function","function":{"name":"get_weather","arguments":""}}]"#))
+            #expect(
+                events[1].contains(
+                    #""tool_calls":[{"index":0,"id":"toolu_S","type":"function","function":{"name":"get_weather","arguments":""}}]"#
+                )
+            )
             #expect(events[2].contains(#""tool_calls":[{"index":0,"function":{"arguments":"{\"location\": \"Pa"}}]"#))
             #expect(events[4].contains(#""finish_reason":"tool_calls""#))
             #expect(events.last == "[DONE]")
@@ -268,7 +277,9 @@ import Testing
         let a = FakeUpstream(Self.anthropicError(529, type: "overloaded_error", message: "Overloaded"))
         let b = FakeUpstream(
             .byStreamFlag(
-                streaming: FakeBehaviourBox(Self.sse([Self.messageStart, Self.textStart, Self.textDelta("ok"), Self.messageDelta, Self.messageStop])),
+                streaming: FakeBehaviourBox(
+                    Self.sse([Self.messageStart, Self.textStart, Self.textDelta("ok"), Self.messageDelta, Self.messageStop])
+                ),
                 plain: FakeBehaviourBox(.raw(status: .ok, contentType: "application/json", body: Self.message()))
             )
         )
@@ -310,7 +321,9 @@ import Testing
     }
 
     @Test func invalidRequestFromAnthropicPassesThroughWithItsMessage() async throws {
-        let upstream = FakeUpstream(Self.anthropicError(400, type: "invalid_request_error", message: "messages.0.content: text must be non-empty"))
+        let upstream = FakeUpstream(
+            Self.anthropicError(400, type: "invalid_request_error", message: "messages.0.content: text must be non-empty")
+        )
         try await withGateway(upstreams: [upstream], yaml: Self.yaml) { gateway in
             let reply = try await gateway.chat("sonnet")
             #expect(reply.status == 400)
@@ -362,7 +375,9 @@ import Testing
 
     @Test func errorEventBeforeAnyContentFailsOverInvisibly() async throws {
         let a = FakeUpstream(
-            Self.sse([Self.messageStart, Self.event("error", #"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#)])
+            Self.sse([
+                Self.messageStart, Self.event("error", #"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#),
+            ])
         )
         let b = FakeUpstream(Self.sse([Self.messageStart, Self.textStart, Self.textDelta("fine"), Self.messageDelta, Self.messageStop]))
         let yaml = """
@@ -386,7 +401,9 @@ import Testing
 
     @Test func streamCutBeforeMessageStopHasNoDone() async throws {
         // Everything but message_stop: even the stop reason arrived, yet the answer was never confirmed.
-        let upstream = FakeUpstream(Self.sse([Self.messageStart, Self.textStart, Self.textDelta("almost"), Self.textStop, Self.messageDelta]))
+        let upstream = FakeUpstream(
+            Self.sse([Self.messageStart, Self.textStart, Self.textDelta("almost"), Self.textStop, Self.messageDelta])
+        )
         try await withGateway(upstreams: [upstream], yaml: Self.yaml) { gateway in
             let reply = try await gateway.chat("sonnet", stream: true, extra: #","stream_options":{"include_usage":true}"#)
             #expect(reply.status == 200)
@@ -403,14 +420,16 @@ import Testing
             .raw(
                 status: .ok,
                 contentType: "application/json",
-                body: #"{"data":[{"type":"model","id":"claude-haiku-4-5","display_name":"Claude Haiku 4.5"}],"has_more":false,"first_id":"claude-haiku-4-5","last_id":"claude-haiku-4-5"}"#
+                body:
+                    #"{"data":[{"type":"model","id":"claude-haiku-4-5","display_name":"Claude Haiku 4.5"}],"has_more":false,"first_id":"claude-haiku-4-5","last_id":"claude-haiku-4-5"}"#
             )
         )
         upstream.script([
             .raw(
                 status: .ok,
                 contentType: "application/json",
-                body: #"{"data":[{"type":"model","id":"claude-sonnet-4-5"},{"type":"model","id":"claude-opus-4-1"}],"has_more":true,"first_id":"claude-sonnet-4-5","last_id":"claude-opus-4-1"}"#
+                body:
+                    #"{"data":[{"type":"model","id":"claude-sonnet-4-5"},{"type":"model","id":"claude-opus-4-1"}],"has_more":true,"first_id":"claude-sonnet-4-5","last_id":"claude-opus-4-1"}"#
             )
         ])
         let ids = try await withService({ onPort in try await upstream.run(onPort: onPort) }) { port in

@@ -251,7 +251,9 @@ import Testing
 
     @Test func unsupportedContentIsA400() throws {
         let badImage = try #require(
-            Self.rejection(#"{"model":"m","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"ftp://x/y.png"}}]}]}"#)
+            Self.rejection(
+                #"{"model":"m","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"ftp://x/y.png"}}]}]}"#
+            )
         )
         #expect(badImage.param == "messages[0].content[0].image_url.url")
         let audio = try #require(
@@ -389,9 +391,15 @@ import Testing
 
     @Test func toolIndexCountsToolCallsNotContentBlocks() throws {
         let events = [
-            Self.sse("message_start", #"{"type":"message_start","message":{"id":"msg_p","model":"c","usage":{"input_tokens":1,"output_tokens":1}}}"#),
+            Self.sse(
+                "message_start",
+                #"{"type":"message_start","message":{"id":"msg_p","model":"c","usage":{"input_tokens":1,"output_tokens":1}}}"#
+            ),
             Self.sse("content_block_start", #"{"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":""}}"#),
-            Self.sse("content_block_delta", #"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"Hmm"}}"#),
+            Self.sse(
+                "content_block_delta",
+                #"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"Hmm"}}"#
+            ),
             Self.sse("content_block_start", #"{"type":"content_block_start","index":1,"content_block":{"type":"text","text":""}}"#),
             Self.sse("content_block_delta", #"{"type":"content_block_delta","index":1,"delta":{"type":"text_delta","text":"Both."}}"#),
             Self.sse(
@@ -402,7 +410,10 @@ import Testing
                 "content_block_start",
                 #"{"type":"content_block_start","index":3,"content_block":{"type":"tool_use","id":"toolu_b","name":"g","input":{}}}"#
             ),
-            Self.sse("content_block_delta", #"{"type":"content_block_delta","index":3,"delta":{"type":"input_json_delta","partial_json":"{}"}}"#),
+            Self.sse(
+                "content_block_delta",
+                #"{"type":"content_block_delta","index":3,"delta":{"type":"input_json_delta","partial_json":"{}"}}"#
+            ),
         ]
         let out = try Self.texts(Self.run(events, includeUsage: false))
         #expect(out.count == 5, "role, text, two tool starts, one argument piece; nothing for thinking")
@@ -452,7 +463,10 @@ import Testing
         let error = Self.mapped(529, #"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"},"request_id":"req_1"}"#)
         #expect(error.kind == .server)
         #expect(error.allowsFailover)
-        #expect(error.upstreamError == GatewayError(status: .serviceUnavailable, message: "Overloaded", type: "server_error", code: "overloaded_error"))
+        #expect(
+            error.upstreamError
+                == GatewayError(status: .serviceUnavailable, message: "Overloaded", type: "server_error", code: "overloaded_error")
+        )
     }
 
     @Test func rateLimit429IsRateLimited() {
@@ -467,7 +481,10 @@ import Testing
     }
 
     @Test func invalidRequest400PassesAnthropicsMessageThrough() {
-        let error = Self.mapped(400, #"{"type":"error","error":{"type":"invalid_request_error","message":"max_tokens: must be at least 1"}}"#)
+        let error = Self.mapped(
+            400,
+            #"{"type":"error","error":{"type":"invalid_request_error","message":"max_tokens: must be at least 1"}}"#
+        )
         #expect(error.kind == .client)
         #expect(
             error.upstreamError

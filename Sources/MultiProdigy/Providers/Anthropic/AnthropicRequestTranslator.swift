@@ -308,7 +308,9 @@ enum AnthropicRequestTranslator {
             guard let mediaType = header.first, mediaType.contains("/"), header.dropFirst().contains("base64"), !data.isEmpty else {
                 throw invalidImageURL(param)
             }
-            return ["type": "image", "source": ["type": "base64", "media_type": .string(String(mediaType)), "data": .string(String(data))]]
+            return [
+                "type": "image", "source": ["type": "base64", "media_type": .string(String(mediaType)), "data": .string(String(data))],
+            ]
         }
         let lowercased = url.lowercased()
         guard lowercased.hasPrefix("https://") || lowercased.hasPrefix("http://") else { throw invalidImageURL(param) }
