@@ -25,6 +25,9 @@ public enum ProviderRegistry {
         "huggingface": Entry(defaultBaseURL: "https://router.huggingface.co/v1") { config, context in
             HuggingFaceProvider(config: config, context: context)
         },
+        "anthropic": Entry(defaultBaseURL: AnthropicProvider.defaultBaseURL) { config, context in
+            try AnthropicProvider(config: config, context: context)
+        },
     ])
 
     /// Registers (or replaces) the provider type `type`.
