@@ -1,4 +1,10 @@
-"""Session fixtures: a fake OpenAI upstream and a MultiProdigy gateway in front of it.
+"""Session fixtures: fake upstreams and MultiProdigy gateways in front of them.
+
+- `fake_upstream`: fake_openai.py; `gateway`: a gateway with only that OpenAI-compatible provider.
+- `native_fakes`: one fake_native.py per native protocol (gemini, ollama, anthropic, tei);
+  `native_gateway`: a gateway with a provider of every type in front of them (see NATIVE_CONFIG).
+  It is a separate gateway so that the tests of the OpenAI pass-through keep running on a build
+  that does not know every provider type yet.
 
 The gateway binary comes from $MULTIPRODIGY_BIN, or <repo>/.build/debug/multiprodigy
 (build it first with `swift build --product multiprodigy`).
@@ -13,14 +19,38 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
 
+from fake_native import API_KEYS, PROTOCOLS
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 FAKE_SERVER = HERE / "fake_openai.py"
+FAKE_NATIVE = HERE / "fake_native.py"
 STARTUP_TIMEOUT = 60.0
+
+# The native gateway's configuration: {gemini} etc. are the fakes' root URLs, {gemini_key} and
+# {anthropic_key} the API keys the fakes accept.
+NATIVE_CONFIG = """\
+providers:
+  fake: {{type: openai, base_url: "{openai}/v1", locality: local}}
+  gem:  {{type: gemini, base_url: "{gemini}", api_key: "{gemini_key}", locality: cloud}}
+  olla: {{type: ollama, base_url: "{ollama}", locality: local}}
+  anth: {{type: anthropic, base_url: "{anthropic}", api_key: "{anthropic_key}", locality: cloud}}
+  tei:  {{type: huggingface, base_url: "{tei}", locality: local}}
+models:
+  small:  {{provider: fake, model: fake-small}}
+  gem:    {{provider: gem, model: gemini-2.5-flash}}
+  llama:  {{provider: olla, model: "llama3.2"}}
+  claude: {{provider: anth, model: claude-sonnet-4-5}}
+  bge:    {{provider: tei, model: BAAI/bge-small-en-v1.5}}
+  nomic:  {{provider: olla, model: nomic-embed-text}}
+routes:
+  auto: {{policy: ordered, targets: [small]}}
+"""
 
 
 def _free_port():
@@ -56,47 +86,43 @@ def _read_port_line(process, timeout):
     return int(line.split()[1])
 
 
-@pytest.fixture(scope="session")
-def fake_upstream():
-    """Starts fake_openai.py on a free port; yields its root URL, http://127.0.0.1:<port>."""
+@contextmanager
+def _running_fake(arguments, label):
+    """Runs a fake server (`python <arguments>`) until the block ends; yields its root URL,
+    http://127.0.0.1:<port>. Its stderr goes to a temporary file, shown if it fails to start."""
+    stderr_file = tempfile.TemporaryFile()
     process = subprocess.Popen(
-        [sys.executable, str(FAKE_SERVER), "0"],
+        [sys.executable, *arguments],
+        stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=stderr_file,
     )
     try:
         port = _read_port_line(process, timeout=STARTUP_TIMEOUT)
         if port is None:
             _stop(process)
-            stderr = process.stderr.read().decode("utf-8", "replace")
-            pytest.fail(f"fake_openai.py did not start (exit code {process.returncode}):\n{stderr}")
+            stderr_file.seek(0)
+            stderr = stderr_file.read().decode("utf-8", "replace")
+            pytest.fail(f"{label} did not start (exit code {process.returncode}):\n{stderr}")
         yield f"http://127.0.0.1:{port}"
     finally:
         _stop(process)
+        stderr_file.close()
 
 
-@pytest.fixture(scope="session")
-def gateway(fake_upstream, tmp_path_factory):
-    """Starts the gateway in front of the fake upstream; yields http://127.0.0.1:<port>/v1."""
+@contextmanager
+def _running_gateway(config_text, workdir, label):
+    """Runs the gateway on `config_text` until the block ends; yields http://127.0.0.1:<port>/v1
+    once /health answers. A gateway that exits or stays silent at start-up fails the test with
+    its stderr (a configuration error names the offending key)."""
     binary = Path(os.environ.get("MULTIPRODIGY_BIN") or REPO / ".build" / "debug" / "multiprodigy")
     if not binary.exists():
-        pytest.fail(f"gateway binary {binary} not found: run `swift build --product multiprodigy` or set MULTIPRODIGY_BIN")
-
-    workdir = tmp_path_factory.mktemp("gateway")
-    config = workdir / "gateway.yaml"
-    config.write_text(
-        "\n".join(
-            [
-                "providers:",
-                f'  fake: {{type: openai, base_url: "{fake_upstream}/v1", locality: local}}',
-                "models:",
-                "  small: {provider: fake, model: fake-small}",
-                "routes:",
-                "  auto: {policy: ordered, targets: [small]}",
-                "",
-            ]
+        pytest.fail(
+            f"gateway binary {binary} not found: run `swift build --product multiprodigy` or set MULTIPRODIGY_BIN"
         )
-    )
+
+    config = workdir / "gateway.yaml"
+    config.write_text(config_text)
     port = _free_port()
     stderr_file = tempfile.TemporaryFile(dir=workdir)
     env = dict(os.environ)
@@ -120,7 +146,10 @@ def gateway(fake_upstream, tmp_path_factory):
         healthy = False
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                pytest.fail(f"the gateway exited with code {process.returncode} at start-up; stderr:\n{stderr_text()}")
+                pytest.fail(
+                    f"{label} exited with code {process.returncode} at start-up; config:\n{config_text}\n"
+                    f"stderr:\n{stderr_text()}"
+                )
             try:
                 with urllib.request.urlopen(f"{root}/health", timeout=2) as response:
                     if response.status == 200:
@@ -130,8 +159,57 @@ def gateway(fake_upstream, tmp_path_factory):
                 pass
             time.sleep(0.1)
         if not healthy:
-            pytest.fail(f"the gateway did not answer /health within {STARTUP_TIMEOUT:.0f} s; stderr:\n{stderr_text()}")
+            pytest.fail(f"{label} did not answer /health within {STARTUP_TIMEOUT:.0f} s; stderr:\n{stderr_text()}")
         yield f"{root}/v1"
     finally:
         _stop(process)
         stderr_file.close()
+
+
+@pytest.fixture(scope="session")
+def fake_upstream():
+    """Starts fake_openai.py on a free port; yields its root URL, http://127.0.0.1:<port>."""
+    with _running_fake([str(FAKE_SERVER), "0"], "fake_openai.py") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def gateway(fake_upstream, tmp_path_factory):
+    """Starts the gateway in front of the fake upstream; yields http://127.0.0.1:<port>/v1."""
+    config = "\n".join(
+        [
+            "providers:",
+            f'  fake: {{type: openai, base_url: "{fake_upstream}/v1", locality: local}}',
+            "models:",
+            "  small: {provider: fake, model: fake-small}",
+            "routes:",
+            "  auto: {policy: ordered, targets: [small]}",
+            "",
+        ]
+    )
+    with _running_gateway(config, tmp_path_factory.mktemp("gateway"), "the gateway") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def native_fakes():
+    """Starts fake_native.py once per protocol; yields {"gemini": url, "ollama": url,
+    "anthropic": url, "tei": url}, each a root URL http://127.0.0.1:<port>."""
+    with ExitStack() as stack:
+        yield {
+            protocol: stack.enter_context(
+                _running_fake([str(FAKE_NATIVE), protocol, "0"], f"fake_native.py {protocol}")
+            )
+            for protocol in PROTOCOLS
+        }
+
+
+@pytest.fixture(scope="session")
+def native_gateway(fake_upstream, native_fakes, tmp_path_factory):
+    """Starts a gateway with providers of every type (openai, gemini, ollama, anthropic,
+    huggingface) in front of the fakes; yields http://127.0.0.1:<port>/v1."""
+    keys = {"gemini_key": API_KEYS["gemini"], "anthropic_key": API_KEYS["anthropic"]}
+    config = NATIVE_CONFIG.format(openai=fake_upstream, **native_fakes, **keys)
+    label = "the native gateway (providers of types openai, gemini, ollama, anthropic, huggingface)"
+    with _running_gateway(config, tmp_path_factory.mktemp("native-gateway"), label) as url:
+        yield url
