@@ -21,7 +21,10 @@ public enum ProviderRegistry {
     private static let entries = Mutex<[String: Entry]>([
         "openai": Entry(defaultBaseURL: "https://api.openai.com/v1") { config, context in
             OpenAICompatibleProvider(config: config, context: context)
-        }
+        },
+        "gemini": Entry(defaultBaseURL: "https://generativelanguage.googleapis.com") { config, context in
+            GeminiProvider(config: config, context: context)
+        },
     ])
 
     /// Registers (or replaces) the provider type `type`.
