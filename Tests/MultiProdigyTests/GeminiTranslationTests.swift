@@ -148,7 +148,9 @@ private func chunks(_ events: [ChatStreamEvent]) -> [JSONValue] {
 
     @Test func toolResultForAnUnknownCallIsA400() throws {
         let error = try #require(
-            try requestError(#"{"model":"m","messages":[{"role":"user","content":"x"},{"role":"tool","tool_call_id":"call_zz","content":"1"}]}"#)
+            try requestError(
+                #"{"model":"m","messages":[{"role":"user","content":"x"},{"role":"tool","tool_call_id":"call_zz","content":"1"}]}"#
+            )
         )
         #expect(error.status == .badRequest)
         #expect(error.param == "messages[1].tool_call_id")
@@ -198,7 +200,9 @@ private func chunks(_ events: [ChatStreamEvent]) -> [JSONValue] {
     @Test func toolChoiceMapsToFunctionCallingModes() throws {
         let tools = #""tools":[{"type":"function","function":{"name":"a"}},{"type":"function","function":{"name":"b"}}]"#
         func config(_ choice: String) throws -> JSONValue? {
-            try translateRequest(#"{"model":"m","messages":[{"role":"user","content":"x"}],\#(tools),"tool_choice":\#(choice)}"#)["toolConfig"]
+            try translateRequest(#"{"model":"m","messages":[{"role":"user","content":"x"}],\#(tools),"tool_choice":\#(choice)}"#)[
+                "toolConfig"
+            ]
         }
         #expect(sameJSON(try #require(try config(#""none""#)), #"{"functionCallingConfig":{"mode":"NONE"}}"#))
         #expect(sameJSON(try #require(try config(#""required""#)), #"{"functionCallingConfig":{"mode":"ANY"}}"#))
@@ -218,7 +222,9 @@ private func chunks(_ events: [ChatStreamEvent]) -> [JSONValue] {
     }
 
     @Test func responseFormatMapsToJSONModeAndConvertedSchema() throws {
-        let jsonObject = try translateRequest(#"{"model":"m","messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_object"}}"#)
+        let jsonObject = try translateRequest(
+            #"{"model":"m","messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_object"}}"#
+        )
         #expect(sameJSON(try #require(jsonObject["generationConfig"]), #"{"responseMimeType":"application/json"}"#))
         let schema = try translateRequest(
             """
@@ -307,7 +313,11 @@ private func chunks(_ events: [ChatStreamEvent]) -> [JSONValue] {
 @Suite struct GeminiResponseTranslationTests {
     static func translator(memory: GeminiToolCallMemory? = nil) -> GeminiResponseTranslator {
         let counter = GeminiTestCounter()
-        return GeminiResponseTranslator(model: "gemini-2.5-flash", toolCallMemory: memory, makeToolCallID: { "call_synth\(counter.next())" })
+        return GeminiResponseTranslator(
+            model: "gemini-2.5-flash",
+            toolCallMemory: memory,
+            makeToolCallID: { "call_synth\(counter.next())" }
+        )
     }
 
     @Test func textAnswerSkipsThoughtsAndMapsUsageWithCachedAndThinkingTokens() throws {
@@ -461,8 +471,12 @@ private func chunks(_ events: [ChatStreamEvent]) -> [JSONValue] {
         #expect(objects.count == 5)
         let ids = Set(objects.compactMap { $0["id"]?.stringValue })
         #expect(ids.count == 1)
-        #expect(objects.allSatisfy { $0["object"]?.stringValue == "chat.completion.chunk" && $0["model"]?.stringValue == "gemini-2.5-flash" })
-        #expect(sameJSON(try #require(objects[0]["choices"]), #"[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]"#))
+        #expect(
+            objects.allSatisfy { $0["object"]?.stringValue == "chat.completion.chunk" && $0["model"]?.stringValue == "gemini-2.5-flash" }
+        )
+        #expect(
+            sameJSON(try #require(objects[0]["choices"]), #"[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]"#)
+        )
         #expect(sameJSON(try #require(objects[1]["choices"]), #"[{"index":0,"delta":{"content":"Hel"},"finish_reason":null}]"#))
         #expect(sameJSON(try #require(objects[2]["choices"]), #"[{"index":0,"delta":{"content":"lo there!"},"finish_reason":null}]"#))
         #expect(sameJSON(try #require(objects[3]["choices"]), #"[{"index":0,"delta":{},"finish_reason":"stop"}]"#))
@@ -546,7 +560,9 @@ private func chunks(_ events: [ChatStreamEvent]) -> [JSONValue] {
     @Test func twoCandidatesAreDoneOnlyWhenBothFinished() throws {
         var translator = Self.translator(choiceCount: 2)
         _ = try translator.translate(
-            sseEvent(#"{"candidates":[{"content":{"parts":[{"text":"a"}]},"finishReason":"STOP","index":0},{"content":{"parts":[{"text":"b"}]},"index":1}]}"#)
+            sseEvent(
+                #"{"candidates":[{"content":{"parts":[{"text":"a"}]},"finishReason":"STOP","index":0},{"content":{"parts":[{"text":"b"}]},"index":1}]}"#
+            )
         )
         #expect(try translator.finish().isEmpty)
     }
@@ -564,7 +580,10 @@ private func chunks(_ events: [ChatStreamEvent]) -> [JSONValue] {
     }
 
     @Test func invalidArgumentIsAClient400WithGeminisMessage() {
-        let error = Self.map(400, #"{"error":{"code":400,"message":"* GenerateContentRequest.contents: contents is not specified","status":"INVALID_ARGUMENT"}}"#)
+        let error = Self.map(
+            400,
+            #"{"error":{"code":400,"message":"* GenerateContentRequest.contents: contents is not specified","status":"INVALID_ARGUMENT"}}"#
+        )
         #expect(error.kind == .client)
         #expect(error.upstreamError?.status == .badRequest)
         #expect(error.upstreamError?.type == "invalid_request_error")
@@ -583,7 +602,10 @@ private func chunks(_ events: [ChatStreamEvent]) -> [JSONValue] {
     }
 
     @Test func notFoundIsModelNotFound() {
-        let error = Self.map(404, #"{"error":{"code":404,"message":"models/gemini-foo is not found for API version v1beta","status":"NOT_FOUND"}}"#)
+        let error = Self.map(
+            404,
+            #"{"error":{"code":404,"message":"models/gemini-foo is not found for API version v1beta","status":"NOT_FOUND"}}"#
+        )
         #expect(error.kind == .client)
         #expect(error.upstreamError?.status == .notFound)
         #expect(error.upstreamError?.code == "model_not_found")
@@ -616,7 +638,10 @@ private func chunks(_ events: [ChatStreamEvent]) -> [JSONValue] {
 
     @Test(arguments: [500, 503, 504])
     func serverErrorsAreRetryable(status: Int) {
-        let error = Self.map(status, #"{"error":{"code":\#(status),"message":"The model is overloaded. Please try again later.","status":"UNAVAILABLE"}}"#)
+        let error = Self.map(
+            status,
+            #"{"error":{"code":\#(status),"message":"The model is overloaded. Please try again later.","status":"UNAVAILABLE"}}"#
+        )
         #expect(error.kind == .server)
         #expect(error.upstreamError?.status.code == status)
         #expect(error.upstreamError?.type == "server_error")
@@ -704,5 +729,9 @@ private func chunks(_ events: [ChatStreamEvent]) -> [JSONValue] {
 /// A thread-safe counter for deterministic ids in tests.
 final class GeminiTestCounter: Sendable {
     private let value = Mutex(0)
-    func next() -> Int { value.withLock { $0 += 1; return $0 } }
+    func next() -> Int {
+        value.withLock {
+            $0 += 1; return $0
+        }
+    }
 }

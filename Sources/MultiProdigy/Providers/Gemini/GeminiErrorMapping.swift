@@ -46,7 +46,12 @@ enum GeminiErrorMapping {
             kind = .rateLimited
             let quotaIDs = details.flatMap { $0["violations"]?.arrayValue ?? [] }.compactMap { $0["quotaId"]?.stringValue }
             if quotaIDs.contains(where: { $0.contains("PerDay") }) {
-                gatewayError = GatewayError(status: .tooManyRequests, message: message, type: "insufficient_quota", code: "insufficient_quota")
+                gatewayError = GatewayError(
+                    status: .tooManyRequests,
+                    message: message,
+                    type: "insufficient_quota",
+                    code: "insufficient_quota"
+                )
             } else {
                 let delay = details.compactMap { $0["retryDelay"]?.stringValue }.first.flatMap(retryDelaySeconds)
                 gatewayError = GatewayError(

@@ -50,7 +50,8 @@ public struct GeminiProvider: LLMProvider {
         )
         self.imageClient = context.httpClient
         self.allowsRemoteImages = config.options["allow_remote_images"]?.lowercased() == "true"
-        self.maxRemoteImageBytes = config.options["max_remote_image_bytes"].flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
+        self.maxRemoteImageBytes =
+            config.options["max_remote_image_bytes"].flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
             ?? Self.defaultMaxRemoteImageBytes
     }
 

@@ -164,7 +164,11 @@ struct GeminiRequestTranslator {
         switch type {
         case "text":
             guard let text = part["text"]?.stringValue else {
-                throw .invalidRequest("Missing required parameter: '\(path).text'.", param: "\(path).text", code: "missing_required_parameter")
+                throw .invalidRequest(
+                    "Missing required parameter: '\(path).text'.",
+                    param: "\(path).text",
+                    code: "missing_required_parameter"
+                )
             }
             return text.isEmpty ? nil : ["text": .string(text)]
         case "image_url":
@@ -306,7 +310,11 @@ struct GeminiRequestTranslator {
             }
             return texts.joined(separator: "\n")
         default:
-            throw .invalidRequest("Invalid type for '\(path)': expected a string or an array of text parts.", param: path, code: "invalid_type")
+            throw .invalidRequest(
+                "Invalid type for '\(path)': expected a string or an array of text parts.",
+                param: path,
+                code: "invalid_type"
+            )
         }
     }
 
