@@ -28,6 +28,9 @@ public enum ProviderRegistry {
         "anthropic": Entry(defaultBaseURL: AnthropicProvider.defaultBaseURL) { config, context in
             try AnthropicProvider(config: config, context: context)
         },
+        "gemini": Entry(defaultBaseURL: "https://generativelanguage.googleapis.com") { config, context in
+            GeminiProvider(config: config, context: context)
+        },
     ])
 
     /// Registers (or replaces) the provider type `type`.
