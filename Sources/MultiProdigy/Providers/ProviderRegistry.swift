@@ -21,7 +21,10 @@ public enum ProviderRegistry {
     private static let entries = Mutex<[String: Entry]>([
         "openai": Entry(defaultBaseURL: "https://api.openai.com/v1") { config, context in
             OpenAICompatibleProvider(config: config, context: context)
-        }
+        },
+        "ollama": Entry(defaultBaseURL: OllamaProvider.defaultBaseURL) { config, context in
+            try OllamaProvider(config: config, context: context)
+        },
     ])
 
     /// Registers (or replaces) the provider type `type`.
