@@ -62,11 +62,13 @@ public struct OllamaProvider: LLMProvider {
     /// A client whose errors name `model` (for the `ollama pull` hint) and `path`.
     private func upstream(model: String?, path: String) -> UpstreamHTTPClient {
         let provider = name
-        return UpstreamHTTPClient(providerName: name, client: httpClient, headers: headers, maxResponseBytes: maxResponseBytes) {
-            status,
-            body in
-            OllamaErrorMapping.error(status: status, body: body, provider: provider, model: model, path: path)
-        }
+        return UpstreamHTTPClient(
+            providerName: name,
+            client: httpClient,
+            headers: headers,
+            maxResponseBytes: maxResponseBytes,
+            mapError: { status, body in OllamaErrorMapping.error(status: status, body: body, provider: provider, model: model, path: path) }
+        )
     }
 
     private func chatBody(_ call: ChatCompletionCall, stream: Bool) throws -> ByteBuffer {
