@@ -31,6 +31,9 @@ public enum ProviderRegistry {
         "gemini": Entry(defaultBaseURL: "https://generativelanguage.googleapis.com") { config, context in
             GeminiProvider(config: config, context: context)
         },
+        "ollama": Entry(defaultBaseURL: OllamaProvider.defaultBaseURL) { config, context in
+            try OllamaProvider(config: config, context: context)
+        },
     ])
 
     /// Registers (or replaces) the provider type `type`.
