@@ -76,7 +76,9 @@ import Testing
         #expect(status == 0)
         #expect(output.contains("openai  type=openai  cloud  https://api.openai.com/v1  disabled: OPENAI_API_KEY is not set"))
         #expect(output.contains("ollama  type=ollama  local  http://127.0.0.1:11434  enabled"))
-        #expect(output.contains("gemini  type=gemini  cloud  https://generativelanguage.googleapis.com  disabled: GEMINI_API_KEY is not set"))
+        #expect(
+            output.contains("gemini  type=gemini  cloud  https://generativelanguage.googleapis.com  disabled: GEMINI_API_KEY is not set")
+        )
         #expect(output.contains("auto [ordered]: gpt-4o-mini -> gemini-2.5-flash; fallback: llama3.2"))
     }
 }
