@@ -118,6 +118,18 @@ public enum JSONValue: Sendable, Equatable {
         return nil
     }
 
+    /// The elements as `Float`s, when this is an array of numbers only (an embedding vector).
+    public var floatArrayValue: [Float]? {
+        guard case .array(let values) = self else { return nil }
+        var floats: [Float] = []
+        floats.reserveCapacity(values.count)
+        for value in values {
+            guard let number = value.doubleValue else { return nil }
+            floats.append(Float(number))
+        }
+        return floats
+    }
+
     /// The members, when this is an object.
     public var objectValue: JSONObject? {
         if case .object(let value) = self { return value }

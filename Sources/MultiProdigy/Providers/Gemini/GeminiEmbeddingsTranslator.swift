@@ -43,16 +43,8 @@ enum GeminiEmbeddingsTranslator {
         var vectors: [[Float]] = []
         vectors.reserveCapacity(embeddings.count)
         for embedding in embeddings {
-            guard let values = embedding["values"]?.arrayValue else {
-                throw ProviderError(kind: .protocolViolation, message: "a Gemini embedding has no 'values' array")
-            }
-            var vector: [Float] = []
-            vector.reserveCapacity(values.count)
-            for value in values {
-                guard let number = value.doubleValue else {
-                    throw ProviderError(kind: .protocolViolation, message: "a Gemini embedding holds a value that is not a number")
-                }
-                vector.append(Float(number))
+            guard let vector = embedding["values"]?.floatArrayValue else {
+                throw ProviderError(kind: .protocolViolation, message: "a Gemini embedding's 'values' is not an array of numbers")
             }
             vectors.append(vector)
         }

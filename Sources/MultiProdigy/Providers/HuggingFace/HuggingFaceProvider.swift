@@ -95,22 +95,12 @@ public struct HuggingFaceProvider: LLMProvider {
 
     /// The vectors of a TEI-shaped answer: an array of arrays of numbers (or one flat array).
     static func vectors(in body: ByteBuffer) -> [[Float]]? {
-        guard let rows = (try? JSONValue.parse(body))?.arrayValue else { return nil }
-        func vector(_ value: JSONValue) -> [Float]? {
-            guard let numbers = value.arrayValue else { return nil }
-            var vector: [Float] = []
-            vector.reserveCapacity(numbers.count)
-            for number in numbers {
-                guard let double = number.doubleValue else { return nil }
-                vector.append(Float(double))
-            }
-            return vector
-        }
-        if rows.first?.doubleValue != nil { return vector(.array(rows)).map { [$0] } }
+        guard let answer = try? JSONValue.parse(body), let rows = answer.arrayValue else { return nil }
+        if rows.first?.doubleValue != nil { return answer.floatArrayValue.map { [$0] } }
         var vectors: [[Float]] = []
         for row in rows {
-            guard let parsed = vector(row) else { return nil }
-            vectors.append(parsed)
+            guard let vector = row.floatArrayValue else { return nil }
+            vectors.append(vector)
         }
         return vectors
     }

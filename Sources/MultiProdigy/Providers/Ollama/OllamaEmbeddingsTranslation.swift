@@ -38,16 +38,11 @@ enum OllamaEmbeddingsTranslation {
         var vectors: [[Float]] = []
         vectors.reserveCapacity(embeddings.count)
         for embedding in embeddings {
-            guard let numbers = embedding.arrayValue else {
-                throw ProviderError(kind: .protocolViolation, message: "Ollama's embeddings answer holds a vector that is not an array")
-            }
-            var vector: [Float] = []
-            vector.reserveCapacity(numbers.count)
-            for number in numbers {
-                guard let value = number.doubleValue else {
-                    throw ProviderError(kind: .protocolViolation, message: "Ollama's embeddings answer holds a value that is not a number")
-                }
-                vector.append(Float(value))
+            guard let vector = embedding.floatArrayValue else {
+                throw ProviderError(
+                    kind: .protocolViolation,
+                    message: "Ollama's embeddings answer holds a vector that is not an array of numbers"
+                )
             }
             vectors.append(vector)
         }
