@@ -287,7 +287,7 @@ import Testing
                     #"{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"What is this?"},{"type":"image_url","image_url":{"url":"https://example.com/cat.png"}}]}]}"#
             )
             #expect(reply.status == 400)
-            #expect(reply.error["code"] as? String == "invalid_image_url")
+            #expect(reply.error["code"] as? String == "unsupported_parameter")
             #expect((reply.error["message"] as? String)?.contains("data URL") == true)
             #expect(upstream.requests.isEmpty)
         }

@@ -131,7 +131,7 @@ import Testing
             #"{"model":"m","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"https://example.com/cat.png"}}]}]}"#
         )
         #expect(error.status == .badRequest)
-        #expect(error.code == "invalid_image_url")
+        #expect(error.code == "unsupported_parameter")
         #expect(error.param == "messages[0].content[0].image_url.url")
         #expect(error.message.contains("data URL"))
         #expect(error.message.contains("https://example.com/cat.png"))

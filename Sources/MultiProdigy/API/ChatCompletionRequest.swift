@@ -22,6 +22,9 @@ public struct ChatCompletionRequest: Sendable {
     /// How many choices the client asked for (`n`, default 1).
     public let choiceCount: Int
 
+    /// The most choices a request may ask for (`n`), as OpenAI allows.
+    public static let maximumChoiceCount = 128
+
     /// The name of the gateway's extension field, removed before forwarding.
     public static let extensionField = "multiprodigy"
 
@@ -79,6 +82,13 @@ public struct ChatCompletionRequest: Sendable {
                         "Invalid 'n': integer below minimum value. Expected a value >= 1, but got \(text) instead.",
                         param: "n",
                         code: "integer_below_min_value"
+                    )
+                }
+                guard n <= Self.maximumChoiceCount else {
+                    throw .invalidRequest(
+                        "Invalid 'n': integer above maximum value. Expected a value <= \(Self.maximumChoiceCount), but got \(n) instead.",
+                        param: "n",
+                        code: "integer_above_max_value"
                     )
                 }
                 choiceCount = n

@@ -83,11 +83,11 @@ public struct EmbeddingsRequest: Sendable {
             guard !elements.isEmpty else {
                 throw .invalidRequest("'input' must not be an empty array.", param: "input", code: "invalid_value")
             }
-            guard elements.count <= maximumInputs else {
-                throw .invalidRequest("'input' may hold at most \(maximumInputs) items.", param: "input", code: "invalid_value")
-            }
             if elements.allSatisfy({ $0.intValue != nil }) {
                 return [.tokens(elements.compactMap(\.intValue))]
+            }
+            guard elements.count <= maximumInputs else {
+                throw .invalidRequest("'input' may hold at most \(maximumInputs) items.", param: "input", code: "invalid_value")
             }
             var inputs: [EmbeddingsInput] = []
             for element in elements {

@@ -19,6 +19,23 @@ public struct JSONObject: Sendable, Equatable {
     /// An empty object.
     public init() {}
 
+    /// An object of `members` in order; a repeated key keeps its first position and last value.
+    ///
+    /// Linear in the member count, so parsing a hostile object with many keys stays cheap.
+    init(uniquing members: [Member]) {
+        var positions: [String: Int] = [:]
+        positions.reserveCapacity(members.count)
+        self.members.reserveCapacity(members.count)
+        for member in members {
+            if let position = positions[member.key] {
+                self.members[position].value = member.value
+            } else {
+                positions[member.key] = self.members.count
+                self.members.append(member)
+            }
+        }
+    }
+
     /// The value of `key`, if present. Setting `nil` removes the member.
     public subscript(key: String) -> JSONValue? {
         get { members.last { $0.key == key }?.value }

@@ -63,11 +63,11 @@ public enum JSONValue: Sendable, Equatable {
             }
             self = .array(values)
         case .object:
-            var object = JSONObject()
+            var members: [JSONObject.Member] = []
             for member in try JSONScanner.members(ofObjectAt: range, in: bytes) {
-                object[member.key] = try JSONValue(range: member.value, kind: member.kind, in: bytes)
+                members.append(JSONObject.Member(key: member.key, value: try JSONValue(range: member.value, kind: member.kind, in: bytes)))
             }
-            self = .object(object)
+            self = .object(JSONObject(uniquing: members))
         }
     }
 

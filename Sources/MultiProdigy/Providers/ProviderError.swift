@@ -33,6 +33,9 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
         case protocolViolation = "protocol"
         /// The client went away, so the call was abandoned.
         case cancelled
+        /// The target cannot serve the request as asked (a feature its provider lacks, such as `n` > 1
+        /// on Anthropic); another target may. The client sees the refusal only if none can.
+        case unsupported
     }
 
     /// The category.
@@ -52,7 +55,7 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
     /// Whether another target may be tried: nothing reached the client and the fault is the upstream's.
     public var allowsFailover: Bool {
         switch kind {
-        case .connection, .timeout, .rateLimited, .server, .protocolViolation, .authentication: true
+        case .connection, .timeout, .rateLimited, .server, .protocolViolation, .authentication, .unsupported: true
         case .client, .cancelled: false
         }
     }
@@ -91,7 +94,7 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
         let message =
             "This model's provider does not support embeddings. Use a model served by an openai, gemini, ollama or huggingface provider."
         return ProviderError(
-            kind: .client,
+            kind: .unsupported,
             message: message,
             upstreamError: GatewayError(
                 status: .badRequest,
@@ -101,6 +104,13 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
                 code: "embeddings_unsupported"
             )
         )
+    }
+
+    /// The error for a request an adapter refused while translating it: kind ``Kind/unsupported``
+    /// (fail over) when the refusal's code is `unsupported_parameter`, which adapters use for
+    /// features their provider lacks; else kind `client` (the request itself is wrong).
+    public static func translationRefusal(_ error: GatewayError) -> ProviderError {
+        ProviderError(kind: error.code == "unsupported_parameter" ? .unsupported : .client, message: error.message, upstreamError: error)
     }
 
     /// Classifies an error thrown by the HTTP client or the network stack.

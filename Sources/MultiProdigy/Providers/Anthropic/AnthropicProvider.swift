@@ -155,7 +155,7 @@ struct AnthropicProvider: LLMProvider {
                 defaultMaxTokens: maxTokens
             ).buffer
         } catch {
-            throw ProviderError(kind: .client, message: error.message, upstreamError: error)
+            throw ProviderError.translationRefusal(error)
         }
     }
 

@@ -71,7 +71,7 @@ public struct GeminiProvider: LLMProvider {
     }
 
     private func modelURL(_ model: String, method: String) -> String {
-        "\(versionedRoot)/models/\(Self.bareModelName(model)):\(method)"
+        "\(versionedRoot)/models/\(URLPathEscaping.segment(Self.bareModelName(model))):\(method)"
     }
 
     // MARK: Chat
@@ -133,7 +133,7 @@ public struct GeminiProvider: LLMProvider {
     }
 
     private static func clientError(_ error: GatewayError) -> ProviderError {
-        ProviderError(kind: .client, message: error.message, upstreamError: error)
+        ProviderError.translationRefusal(error)
     }
 
     /// Downloads the image at `url` for inlining.

@@ -227,7 +227,7 @@ struct GeminiRequestTranslator {
                 + "Send the image inline as a data URL (data:image/png;base64,…), or let the gateway download remote images "
                 + "by setting options: {allow_remote_images: \"true\"} on provider '\(providerName)'.",
             param: "messages",
-            code: "invalid_value"
+            code: "unsupported_parameter"
         )
     }
 

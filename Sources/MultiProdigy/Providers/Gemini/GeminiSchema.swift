@@ -22,22 +22,28 @@ enum GeminiSchema {
     /// How deep `$ref`s are followed before a recursive schema is cut to a plain object.
     private static let maximumReferenceDepth = 8
 
+    /// How many schema nodes `$ref` expansion may add in all. Past it, further `$ref`s become plain
+    /// objects, so a small schema whose references fan out cannot expand into millions of nodes.
+    private static let maximumExpandedNodes = 10_000
+
     /// The Gemini form of `schema`.
     static func convert(_ schema: JSONValue) -> JSONValue {
         let definitions = (schema["$defs"]?.objectValue ?? JSONObject()).merging(schema["definitions"]?.objectValue)
-        return convert(schema, definitions: definitions, depth: 0)
+        var budget = maximumExpandedNodes
+        return convert(schema, definitions: definitions, depth: 0, budget: &budget)
     }
 
-    private static func convert(_ schema: JSONValue, definitions: JSONObject, depth: Int) -> JSONValue {
+    private static func convert(_ schema: JSONValue, definitions: JSONObject, depth: Int, budget: inout Int) -> JSONValue {
         guard case .object(var source) = schema else { return schema }
+        if depth > 0 { budget -= 1 }
         if let reference = source["$ref"]?.stringValue {
-            guard depth < maximumReferenceDepth, let target = resolve(reference, in: definitions) else {
+            guard depth < maximumReferenceDepth, budget > 0, let target = resolve(reference, in: definitions) else {
                 return ["type": "OBJECT"]
             }
             // Sibling keywords (a description next to `$ref`) win over the definition's.
             var merged = target.objectValue ?? JSONObject()
             for member in source.members where member.key != "$ref" { merged[member.key] = member.value }
-            return convert(.object(merged), definitions: definitions, depth: depth + 1)
+            return convert(.object(merged), definitions: definitions, depth: depth + 1, budget: &budget)
         }
         var nullable = source["nullable"]?.boolValue ?? false
         if case .array(let types) = source["type"] {
@@ -52,7 +58,7 @@ enum GeminiSchema {
             if nonNull.count < options.count { nullable = true }
             if nonNull.count == 1, case .object(let only) = nonNull[0] {
                 for member in only.members where source[member.key] == nil { source[member.key] = member.value }
-                return convert(.object(source.settingNullable(nullable)), definitions: definitions, depth: depth)
+                return convert(.object(source.settingNullable(nullable)), definitions: definitions, depth: depth, budget: &budget)
             }
             if !nonNull.isEmpty { source["anyOf"] = .array(nonNull) }
         }
@@ -78,15 +84,15 @@ enum GeminiSchema {
         if case .object(let properties) = source["properties"] {
             var converted = JSONObject()
             for member in properties.members {
-                converted[member.key] = convert(member.value, definitions: definitions, depth: depth)
+                converted[member.key] = convert(member.value, definitions: definitions, depth: depth, budget: &budget)
             }
             result["properties"] = .object(converted)
         }
         if let items = source["items"], items.objectValue != nil {
-            result["items"] = convert(items, definitions: definitions, depth: depth)
+            result["items"] = convert(items, definitions: definitions, depth: depth, budget: &budget)
         }
         if case .array(let options) = source["anyOf"] {
-            result["anyOf"] = .array(options.map { convert($0, definitions: definitions, depth: depth) })
+            result["anyOf"] = .array(options.map { convert($0, definitions: definitions, depth: depth, budget: &budget) })
         }
         return .object(result)
     }

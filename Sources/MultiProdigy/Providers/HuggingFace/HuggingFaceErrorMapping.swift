@@ -45,7 +45,7 @@ enum HuggingFaceErrorMapping {
             return ProviderError(kind: .rateLimited, message: "HTTP 429: \(message)", upstreamError: error)
         case 503:
             var reason = message
-            if let seconds = parsed?["estimated_time"]?.doubleValue {
+            if let seconds = parsed?["estimated_time"]?.doubleValue, seconds.isFinite, seconds >= 0, seconds < 86_400 {
                 reason += " (the model is loading; about \(Int(seconds.rounded(.up))) s left)"
             }
             let error = GatewayError(

@@ -57,7 +57,10 @@ public struct HuggingFaceProvider: LLMProvider {
 
     /// Embeds with TEI's `/embed`, or the router's feature-extraction task.
     public func embed(_ call: EmbeddingsCall) async throws -> EmbeddingsResult {
-        let url = isRouter ? "\(serverRoot)/hf-inference/models/\(call.upstreamModel)/pipeline/feature-extraction" : "\(serverRoot)/embed"
+        let url =
+            isRouter
+            ? "\(serverRoot)/hf-inference/models/\(try URLPathEscaping.path(call.upstreamModel))/pipeline/feature-extraction"
+            : "\(serverRoot)/embed"
         let answer = try await upstream.fetch(
             url: url,
             body: Self.embedBody(call.request).buffer,

@@ -87,7 +87,7 @@ public struct OllamaProvider: LLMProvider {
             return try OllamaRequestTranslation.chatRequest(from: request, model: call.upstreamModel, stream: stream, settings: settings)
                 .buffer
         } catch {
-            throw ProviderError(kind: .client, message: error.message, upstreamError: error)
+            throw ProviderError.translationRefusal(error)
         }
     }
 
@@ -136,7 +136,7 @@ public struct OllamaProvider: LLMProvider {
         do {
             body = try OllamaEmbeddingsTranslation.request(call.request, model: call.upstreamModel, settings: settings)
         } catch {
-            throw ProviderError(kind: .client, message: error.message, upstreamError: error)
+            throw ProviderError.translationRefusal(error)
         }
         let answer = try await upstream(model: call.upstreamModel, path: "/api/embed").fetch(
             url: root + "/api/embed",

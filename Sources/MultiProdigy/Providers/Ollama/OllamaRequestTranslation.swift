@@ -28,7 +28,7 @@ enum OllamaRequestTranslation {
             throw .invalidRequest(
                 "Ollama returns one choice per request; 'n' must be 1 (send \(n) requests instead).",
                 param: "n",
-                code: "invalid_value"
+                code: "unsupported_parameter"
             )
         }
         var body: JSONValue = ["model": .string(model), "messages": .array(try messages(from: request["messages"]))]
@@ -207,7 +207,7 @@ enum OllamaRequestTranslation {
                 "Ollama accepts images only inline: send the image as a base64 data URL (such as 'data:image/png;base64,iVBORw0KGgo…') "
                     + "instead of the remote URL '\(shown)'. The gateway does not download images.",
                 param: path,
-                code: "invalid_image_url"
+                code: "unsupported_parameter"
             )
         }
         guard let comma = url.firstIndex(of: ","), url[..<comma].hasSuffix(";base64") else {
