@@ -1,3 +1,6 @@
+import Logging
+import NIOCore
+import Synchronization
 import Testing
 
 @testable import MultiProdigy
@@ -48,5 +51,56 @@ import Testing
             #expect(one.status == 200)
             #expect(one.json["owned_by"] as? String == "oai")
         }
+    }
+}
+
+/// The discovery cache on its own, with providers that misbehave.
+@Suite struct ModelDiscoveryBoundsTests {
+    /// Answers discovery only when released, ignoring its deadline and cancellation.
+    final class StuckProvider: LLMProvider, Sendable {
+        private let waiting = Mutex<CheckedContinuation<Void, Never>?>(nil)
+        func complete(_ call: ChatCompletionCall) async throws -> ChatCompletionResult { throw CancellationError() }
+        func stream(_ call: ChatCompletionCall) async throws -> ChatCompletionStream { throw CancellationError() }
+        func discoverModels(deadline: NIODeadline, logger: Logger) async throws -> [String] {
+            await withCheckedContinuation { continuation in waiting.withLock { $0 = continuation } }
+            return ["late"]
+        }
+        func release() {
+            waiting.withLock {
+                $0?.resume(); $0 = nil
+            }
+        }
+    }
+
+    /// Counts how often it is asked.
+    final class CountingProvider: LLMProvider, Sendable {
+        let asked = Mutex(0)
+        func complete(_ call: ChatCompletionCall) async throws -> ChatCompletionResult { throw CancellationError() }
+        func stream(_ call: ChatCompletionCall) async throws -> ChatCompletionStream { throw CancellationError() }
+        func discoverModels(deadline: NIODeadline, logger: Logger) async throws -> [String] {
+            asked.withLock { $0 += 1 }
+            try await Task.sleep(for: .milliseconds(50))
+            return ["fast-model"]
+        }
+    }
+
+    @Test func aStuckProviderCannotHoldTheListAndConcurrentCallersShareOneRefresh() async throws {
+        let stuck = StuckProvider()
+        let counting = CountingProvider()
+        let config = ProviderConfig(name: "x", type: "openai", baseURL: "http://127.0.0.1:1")
+        let discovery = ModelDiscovery(
+            slots: ["stuck": ProviderSlot(config: config, provider: stuck), "quick": ProviderSlot(config: config, provider: counting)],
+            logger: Logger(label: "test"),
+            askTimeout: .milliseconds(300)
+        )
+        let started = ContinuousClock.now
+        let lists = await withTaskGroup(of: [String].self) { group in
+            for _ in 0..<5 { group.addTask { await discovery.models().map { "\($0.provider)/\($0.model)" } } }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(ContinuousClock.now - started < .seconds(3))
+        #expect(lists.allSatisfy { $0 == ["quick/fast-model"] })
+        #expect(counting.asked.withLock { $0 } == 1, "five concurrent listings, one ask")
+        stuck.release()
     }
 }

@@ -19,6 +19,7 @@ final class ModelDiscovery: Sendable {
     let askTimeout: Duration
     private let providers: [(name: String, provider: any LLMProvider)]
     private let cache = Mutex<[String: Entry]>([:])
+    private let refreshing = Mutex<Task<Void, Never>?>(nil)
     private let logger: Logger
 
     init(slots: [String: ProviderSlot], logger: Logger, freshFor: Duration = .seconds(60), askTimeout: Duration = .seconds(3)) {
@@ -29,37 +30,68 @@ final class ModelDiscovery: Sendable {
     }
 
     /// Every discovered model as `(provider, model)`, providers in name order.
+    ///
+    /// Concurrent callers share one refresh, and a refresh takes at most about ``askTimeout`` even
+    /// when a provider ignores its deadline.
     func models() async -> [(provider: String, model: String)] {
         let now = ContinuousClock.now
-        let stale = cache.withLock { cache in
-            providers.filter { cache[$0.name].map { now - $0.checkedAt >= freshFor } ?? true }
+        let needsRefresh = cache.withLock { cache in
+            providers.contains { cache[$0.name].map { now - $0.checkedAt >= freshFor } ?? true }
         }
-        if !stale.isEmpty {
-            let deadline = NIODeadline.now() + askTimeout.timeAmount
-            await withTaskGroup(of: (String, [String]?).self) { group in
-                for (name, provider) in stale {
-                    let logger = logger
-                    group.addTask {
-                        do {
-                            return (name, try await provider.discoverModels(deadline: deadline, logger: logger))
-                        } catch {
-                            logger.debug(
-                                "model discovery failed",
-                                metadata: ["provider": "\(name)", "error": "\(ProviderError.classify(error))"]
-                            )
-                            return (name, nil)
-                        }
-                    }
-                }
-                for await (name, models) in group {
-                    cache.withLock { cache in
-                        let previous = cache[name]?.models ?? []
-                        cache[name] = Entry(models: models ?? previous, checkedAt: ContinuousClock.now)
-                    }
-                }
+        if needsRefresh {
+            let refresh = refreshing.withLock { current -> Task<Void, Never> in
+                if let current { return current }
+                let task = Task { await self.refreshStale() }
+                current = task
+                return task
+            }
+            await refresh.value
+            refreshing.withLock { current in
+                if current == refresh { current = nil }
             }
         }
         let snapshot = cache.withLock { $0 }
         return providers.flatMap { name, _ in (snapshot[name]?.models ?? []).map { (provider: name, model: $0) } }
+    }
+
+    private func refreshStale() async {
+        let now = ContinuousClock.now
+        let stale = cache.withLock { cache in
+            providers.filter { cache[$0.name].map { now - $0.checkedAt >= freshFor } ?? true }
+        }
+        await withTaskGroup(of: (String, [String]?).self) { group in
+            for (name, provider) in stale {
+                group.addTask { (name, await self.ask(provider, named: name)) }
+            }
+            for await (name, models) in group {
+                cache.withLock { cache in
+                    let previous = cache[name]?.models ?? []
+                    cache[name] = Entry(models: models ?? previous, checkedAt: ContinuousClock.now)
+                }
+            }
+        }
+    }
+
+    /// One provider's models, or nil when it failed or did not answer within ``askTimeout``.
+    private func ask(_ provider: any LLMProvider, named name: String) async -> [String]? {
+        let deadline = NIODeadline.now() + askTimeout.timeAmount
+        let logger = logger
+        let answer = OneShotSignal<[String]?>()
+        let call = Task {
+            do {
+                answer.resolve(.success(try await provider.discoverModels(deadline: deadline, logger: logger)))
+            } catch {
+                logger.debug("model discovery failed", metadata: ["provider": "\(name)", "error": "\(ProviderError.classify(error))"])
+                answer.resolve(.success(nil))
+            }
+        }
+        let timer = Task {
+            try? await Task.sleep(for: askTimeout)
+            answer.resolve(.success(nil))
+        }
+        let models = (try? await answer.wait()) ?? nil
+        call.cancel()
+        timer.cancel()
+        return models
     }
 }
