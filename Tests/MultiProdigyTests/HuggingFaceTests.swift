@@ -100,3 +100,86 @@ import Testing
         #expect(HuggingFaceProvider.vectors(in: ByteBuffer(string: #"[["a"]]"#)) == nil)
     }
 }
+
+/// TGI's dialect of the Messages API, made OpenAI's both ways.
+@Suite struct HuggingFaceMessagesAPITests {
+    @Test func requestsGetTGIsTokenLimitAndGrammar() throws {
+        let body = ByteBuffer(
+            string:
+                #"{"model":"tgi","messages":[],"max_completion_tokens":64,"response_format":{"type":"json_schema","json_schema":{"name":"p","schema":{"type":"object","properties":{"a":{"type":"string"}}},"strict":true}}}"#
+        )
+        let rewritten = try #require(HuggingFaceMessagesAPI.tgiRequest(from: body))
+        #expect(
+            String(buffer: rewritten)
+                == #"{"model":"tgi","messages":[],"response_format":{"type":"json","value":{"type":"object","properties":{"a":{"type":"string"}}}},"max_tokens":64}"#
+        )
+        #expect(HuggingFaceMessagesAPI.tgiRequest(from: ByteBuffer(string: #"{"model":"tgi","messages":[],"max_tokens":5}"#)) == nil)
+    }
+
+    @Test func answersGetAnIdOpenAIFinishReasonsAndNullContentOnToolCalls() throws {
+        let answer = HuggingFaceMessagesAPI.completion(
+            from: ByteBuffer(
+                string:
+                    #"{"object":"chat.completion","id":"","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","tool_calls":[{"id":"0","type":"function","function":{"description":null,"name":"get_weather","arguments":"{\"location\":\"Paris\"}"}}]},"logprobs":null,"finish_reason":"eos_token"}]}"#
+            )
+        )
+        let json = try JSONValue.parse(answer)
+        #expect(json["id"]?.stringValue?.hasPrefix("chatcmpl-") == true)
+        #expect(json["choices"]?.arrayValue?.first?["finish_reason"] == "tool_calls")
+        #expect(json["choices"]?.arrayValue?.first?["message"]?["content"] == .null)
+        let stopped = HuggingFaceMessagesAPI.completion(
+            from: ByteBuffer(
+                string: #"{"id":"x","choices":[{"index":0,"message":{"role":"assistant","content":"Hi"},"finish_reason":"stop_sequence"}]}"#
+            )
+        )
+        #expect(try JSONValue.parse(stopped)["choices"]?.arrayValue?.first?["finish_reason"] == "stop")
+    }
+
+    @Test func streamedChunksAreMadeOpenAIs() throws {
+        var translator = HuggingFaceStreamTranslator()
+        func feed(_ data: String) throws -> [ChatStreamEvent] { try translator.translate(SSEEvent(data: Array(data.utf8))) }
+        let first = try feed(
+            #"{"object":"chat.completion.chunk","id":"","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","tool_calls":[{"index":0,"id":"0","type":"function","function":{"name":"f","arguments":"{"}}]},"logprobs":null,"finish_reason":null}],"usage":null}"#
+        )
+        let last = try feed(
+            #"{"object":"chat.completion.chunk","id":"","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","tool_calls":[{"index":0,"function":{"arguments":"}"}}]},"logprobs":null,"finish_reason":"eos_token"}],"usage":null}"#
+        )
+        guard case .chunk(let firstChunk) = first.first, case .chunk(let lastChunk) = last.first else {
+            Issue.record("expected chunks")
+            return
+        }
+        let firstJSON = try JSONValue.parse(firstChunk)
+        let lastJSON = try JSONValue.parse(lastChunk)
+        #expect(firstJSON["id"]?.stringValue?.hasPrefix("chatcmpl-") == true)
+        #expect(firstJSON["id"] == lastJSON["id"], "one id for the whole stream")
+        #expect(lastJSON["choices"]?.arrayValue?.first?["finish_reason"] == "tool_calls")
+        #expect(try feed("[DONE]") == [.done])
+    }
+
+    @Test func tgiStreamsEndInOpenAIsTermsThroughTheGateway() async throws {
+        let tgi = FakeUpstream(
+            .chunked(
+                contentType: "text/event-stream",
+                chunks: [
+                    #"data:{"object":"chat.completion.chunk","id":"","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":"Deep"},"logprobs":null,"finish_reason":null}],"usage":null}"#
+                        + "\n\n",
+                    #"data:{"object":"chat.completion.chunk","id":"","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":" learning"},"logprobs":null,"finish_reason":"stop_sequence"}],"usage":null}"#
+                        + "\n\n",
+                    "data:[DONE]\n\n",
+                ]
+            )
+        )
+        try await withGateway(upstreams: [tgi, FakeUpstream()], yaml: HuggingFaceTests.yaml) { gateway in
+            let reply = try await gateway.send(
+                body: #"{"model":"llama","messages":[{"role":"user","content":"hi"}],"stream":true,"max_completion_tokens":9}"#
+            )
+            #expect(reply.status == 200)
+            #expect(reply.events.last == "[DONE]")
+            #expect(reply.body.contains(#""finish_reason":"stop""#))
+            #expect(!reply.body.contains("stop_sequence"))
+            #expect(!reply.body.contains(#""id":"""#))
+            let sent = try #require(tgi.requests.first).bodyString
+            #expect(sent.contains(#""max_tokens":9"#) && !sent.contains("max_completion_tokens"))
+        }
+    }
+}

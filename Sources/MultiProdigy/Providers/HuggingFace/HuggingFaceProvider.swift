@@ -10,7 +10,10 @@ import NIOHTTP1
 /// `http://127.0.0.1:8080/v1` for TGI or `https://router.huggingface.co/v1`; a bare
 /// `http://host:port` gets `/v1`), `api_key` (sent as `Authorization: Bearer`), `headers`.
 ///
-/// Chat passes through like `type: openai`, with Hugging Face's error shapes mapped: 422 validation
+/// Chat goes through the Messages API in OpenAI's dialect: for TGI, `max_completion_tokens` and
+/// `json_schema` response formats are rewritten into TGI's forms; answers get an id, OpenAI finish
+/// reasons (`stop_sequence` → `stop`, `tool_calls` when a tool was called) and `content: null` on
+/// tool calls. Hugging Face's error shapes are mapped: 422 validation
 /// → 400, 424 generation failure → 502 (fails over), 429 overloaded, 503 model loading (fails over,
 /// with the estimated time). Embeddings go to TEI's `POST /embed` beside the `/v1` root, or for the
 /// router to `/hf-inference/models/{model}/pipeline/feature-extraction`. Model discovery reads the
@@ -45,14 +48,31 @@ public struct HuggingFaceProvider: LLMProvider {
         )
     }
 
-    /// Answers through the Messages API (`/v1/chat/completions`).
+    /// Answers through the Messages API (`/v1/chat/completions`), in OpenAI's dialect.
     public func complete(_ call: ChatCompletionCall) async throws -> ChatCompletionResult {
-        try await chat.complete(call)
+        let answer = try await chat.complete(try tgiCall(call))
+        return ChatCompletionResult(body: HuggingFaceMessagesAPI.completion(from: answer.body))
     }
 
-    /// Streams through the Messages API (`/v1/chat/completions`).
+    /// Streams through the Messages API (`/v1/chat/completions`), in OpenAI's dialect.
     public func stream(_ call: ChatCompletionCall) async throws -> ChatCompletionStream {
-        try await chat.stream(call)
+        let call = try tgiCall(call)
+        let body = try await upstream.openStream(
+            url: apiRoot + "/chat/completions",
+            body: call.request.upstreamBody(model: call.upstreamModel),
+            accept: "text/event-stream",
+            deadline: call.responseDeadline,
+            logger: call.logger
+        )
+        return ChatCompletionStream(events: TranslatedChatStream(units: SSEEventSequence(body), translator: HuggingFaceStreamTranslator()))
+    }
+
+    /// The call with its body in TGI's dialect (the router's providers take OpenAI's as is).
+    private func tgiCall(_ call: ChatCompletionCall) throws -> ChatCompletionCall {
+        guard !isRouter, let body = HuggingFaceMessagesAPI.tgiRequest(from: call.request.body) else { return call }
+        var call = call
+        call.request = try ChatCompletionRequest.parse(body)
+        return call
     }
 
     /// Embeds with TEI's `/embed`, or the router's feature-extraction task.
