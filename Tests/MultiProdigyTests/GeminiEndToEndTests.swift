@@ -364,6 +364,35 @@ private func matchesJSON(_ value: Any?, _ expected: String) -> Bool {
         return GeminiProvider(config: providerConfig, context: context)
     }
 
+    @Test func embedSplitsMoreThanAHundredInputsIntoOrderedBatches() async throws {
+        let upstream = FakeUpstream()
+        let hundred = "[" + Array(repeating: #"{"values":[1]}"#, count: 100).joined(separator: ",") + "]"
+        let fifty = "[" + Array(repeating: #"{"values":[2]}"#, count: 50).joined(separator: ",") + "]"
+        upstream.script([
+            .raw(status: .ok, contentType: "application/json", body: #"{"embeddings":\#(hundred)}"#),
+            .raw(status: .ok, contentType: "application/json", body: #"{"embeddings":\#(fifty)}"#),
+        ])
+        try await withService({ onPort in try await upstream.run(onPort: onPort) }) { port in
+            let provider = try Self.provider(port: port)
+            let inputs = (0..<150).map { "\"t\($0)\"" }.joined(separator: ",")
+            let request = try EmbeddingsRequest.parse(ByteBuffer(string: #"{"model":"embed","input":[\#(inputs)]}"#))
+            let call = EmbeddingsCall(
+                request: request,
+                upstreamModel: "gemini-embedding-001",
+                responseDeadline: .now() + .seconds(10),
+                logger: Logger(label: "gemini-test")
+            )
+            guard case .vectors(let vectors, _) = try await provider.embed(call) else {
+                Issue.record("expected vectors")
+                return
+            }
+            #expect(vectors.count == 150)
+            #expect(vectors.first == [1] && vectors.last == [2])
+            #expect(upstream.requests.map { ($0.json["requests"] as? [Any])?.count } == [100, 50])
+            #expect(upstream.requests.last?.bodyString.contains(#""text":"t100""#) == true)
+        }
+    }
+
     @Test func embedSendsABatchAndReturnsVectors() async throws {
         let upstream = FakeUpstream(
             .raw(status: .ok, contentType: "application/json", body: #"{"embeddings":[{"values":[0.5,-0.25]},{"values":[1,0]}]}"#)

@@ -12,7 +12,7 @@ enum GeminiEmbeddingsTranslator {
             throw .invalidRequest(
                 "Gemini embeds text only: send 'input' as a string or an array of strings, not token ids.",
                 param: "input",
-                code: "invalid_value"
+                code: "unsupported_parameter"
             )
         }
         let resource: JSONValue = .string("models/\(GeminiProvider.bareModelName(model))")

@@ -187,18 +187,29 @@ public struct GeminiProvider: LLMProvider {
         } catch {
             throw Self.clientError(error)
         }
-        let answer = try await upstream.fetch(
-            url: modelURL(call.upstreamModel, method: "batchEmbedContents"),
-            body: body.buffer,
-            deadline: call.responseDeadline,
-            logger: call.logger
-        )
-        guard let response = try? JSONValue.parse(answer) else {
-            throw ProviderError(kind: .protocolViolation, message: "\(name) answered with a body that is not JSON")
+        // Gemini takes at most 100 inputs per batch: larger requests go as several batches, in order.
+        let requests = body["requests"]?.arrayValue ?? []
+        var vectors: [[Float]] = []
+        vectors.reserveCapacity(requests.count)
+        for start in stride(from: 0, to: requests.count, by: Self.maximumEmbeddingsBatch) {
+            let batch = Array(requests[start..<min(start + Self.maximumEmbeddingsBatch, requests.count)])
+            let batchBody: JSONValue = ["requests": .array(batch)]
+            let answer = try await upstream.fetch(
+                url: modelURL(call.upstreamModel, method: "batchEmbedContents"),
+                body: batchBody.buffer,
+                deadline: call.responseDeadline,
+                logger: call.logger
+            )
+            guard let response = try? JSONValue.parse(answer) else {
+                throw ProviderError(kind: .protocolViolation, message: "\(name) answered with a body that is not JSON")
+            }
+            vectors += try GeminiEmbeddingsTranslator.vectors(from: response, expectedCount: batch.count)
         }
-        let vectors = try GeminiEmbeddingsTranslator.vectors(from: response, expectedCount: call.request.inputs.count)
         return .vectors(vectors, promptTokens: nil)
     }
+
+    /// The most inputs Gemini accepts in one `:batchEmbedContents` call.
+    static let maximumEmbeddingsBatch = 100
 
     /// The most pages of `GET /models` read.
     static let maximumModelPages = 5
