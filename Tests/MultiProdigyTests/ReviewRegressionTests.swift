@@ -36,11 +36,6 @@ import Testing
         try? await client.shutdown()
     }
 
-    private func waitFor(_ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(5)
-        while !condition(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-    }
-
     @Test func clientLeavingBeforeTheFirstTokenCancelsTheUpstreamAndDoesNotFailOver() async throws {
         let a = FakeUpstream(.endlessStream(event: FakeUpstream.roleChunk(), interval: .milliseconds(20)))
         let b = FakeUpstream()

@@ -13,8 +13,8 @@ import NIOCore
 /// }
 /// ```
 ///
-/// ``embed(_:)`` and ``discoverModels(deadline:logger:)`` have default implementations: no
-/// embeddings, no discovered models.
+/// ``embed(_:)``, ``discoverModels(deadline:logger:)`` and ``probe(deadline:logger:)`` have default
+/// implementations: no embeddings, no discovered models, no active health check.
 public protocol LLMProvider: Sendable {
     /// Answers a non-streaming chat completion.
     ///
@@ -40,6 +40,10 @@ public protocol LLMProvider: Sendable {
     ///
     /// - Throws: ``ProviderError`` when the upstream cannot be asked.
     func discoverModels(deadline: NIODeadline, logger: Logger) async throws -> [String]
+
+    /// Checks cheaply whether the upstream is up, for the gateway's active health checks of local
+    /// providers (`resilience.health_check.interval`); nil when the adapter has no such check.
+    func probe(deadline: NIODeadline, logger: Logger) async -> ProviderProbe?
 }
 
 extension LLMProvider {
@@ -50,4 +54,7 @@ extension LLMProvider {
 
     /// No models are discovered unless the adapter says otherwise.
     public func discoverModels(deadline: NIODeadline, logger: Logger) async throws -> [String] { [] }
+
+    /// No active health check unless the adapter says otherwise.
+    public func probe(deadline: NIODeadline, logger: Logger) async -> ProviderProbe? { nil }
 }

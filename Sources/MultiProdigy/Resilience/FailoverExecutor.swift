@@ -6,10 +6,17 @@
 /// total time budget runs out.
 public struct FailoverExecutor: Sendable {
     private let providers: [String: ProviderSlot]
+    private let health: ProviderHealthBoard
 
     /// Creates an executor over the configured providers.
-    public init(providers: [String: ProviderSlot]) {
+    ///
+    /// - Parameters:
+    ///   - providers: The configured providers, by name.
+    ///   - health: Active health checks; a target whose provider failed its last one is skipped
+    ///     while a target that did not fail remains in the plan.
+    public init(providers: [String: ProviderSlot], health: ProviderHealthBoard = ProviderHealthBoard()) {
         self.providers = providers
+        self.health = health
     }
 
     /// Tries each target of `plan` with `attempt` until one succeeds.
@@ -28,10 +35,16 @@ public struct FailoverExecutor: Sendable {
         var failures: [(target: RouteTarget, reason: String, error: ProviderError?)] = []
         var attempts = 0
         var lastTarget: RouteTarget?
+        // A probe can be stale: when every target's provider looks down, try them all anyway.
+        let skipsDownProviders = plan.targets.contains { health.downReason(for: $0.providerName) == nil }
         for target in plan.targets {
             guard let slot = providers[target.providerName], let provider = slot.provider else {
                 let reason = providers[target.providerName]?.config.disabledReason ?? "provider not configured"
                 failures.append((target, "provider '\(target.providerName)' is disabled: \(reason)", nil))
+                continue
+            }
+            if skipsDownProviders, let reason = health.downReason(for: target.providerName) {
+                failures.append((target, "skipped: provider '\(target.providerName)' failed its health check (\(reason))", nil))
                 continue
             }
             if ContinuousClock.now >= totalDeadline {

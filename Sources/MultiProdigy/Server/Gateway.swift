@@ -20,6 +20,8 @@ public struct Gateway: Sendable {
     /// Whether non-streaming calls to plain-HTTP upstreams use the lean client; tests turn it off to
     /// exercise the AsyncHTTPClient path that HTTPS upstreams take.
     var usesPlainHTTPClient = true
+    /// Whether local providers are probed actively; tests whose fakes answer a script turn it off.
+    var runsHealthChecks = true
 
     /// Creates a gateway for `config`.
     public init(config: GatewayConfig, logger: Logger) {
@@ -48,8 +50,9 @@ public struct Gateway: Sendable {
             connectTimeout: config.resilience.timeouts.connect.timeAmount
         )
         let application: Application<RouterResponder<GatewayRequestContext>>
+        let healthChecks: HealthCheckService
         do {
-            application = try makeApplication(
+            (application, healthChecks) = try makeApplication(
                 httpClient: httpClient,
                 plainHTTPClient: plainHTTPClient,
                 listenAddress: listenAddress ?? config.server.listen,
@@ -60,7 +63,7 @@ public struct Gateway: Sendable {
             throw error
         }
         var groupConfiguration = ServiceGroupConfiguration(
-            services: [UpstreamClientService(client: httpClient, plainHTTPClient: plainHTTPClient), application],
+            services: [UpstreamClientService(client: httpClient, plainHTTPClient: plainHTTPClient), healthChecks, application],
             gracefulShutdownSignals: gracefulShutdownSignals,
             logger: logger
         )
@@ -92,7 +95,7 @@ public struct Gateway: Sendable {
         plainHTTPClient: PlainHTTPClient,
         listenAddress: ListenAddress,
         onListening: @escaping @Sendable (Int) async -> Void
-    ) throws -> Application<RouterResponder<GatewayRequestContext>> {
+    ) throws -> (Application<RouterResponder<GatewayRequestContext>>, HealthCheckService) {
         var slots: [String: ProviderSlot] = [:]
         for provider in config.providers {
             guard provider.isEnabled else {
@@ -114,16 +117,23 @@ public struct Gateway: Sendable {
                 "auth.master_key is empty: the gateway accepts requests without a key (set MULTIPRODIGY_MASTER_KEY to require one)"
             )
         }
+        let health = ProviderHealthBoard()
+        let healthChecks = HealthCheckService(
+            slots: runsHealthChecks ? slots : [:],
+            board: health,
+            interval: config.resilience.healthCheckInterval,
+            logger: logger
+        )
         let resolver = ModelResolver(config: config)
         let chat = ChatCompletionsHandler(
             resolver: resolver,
-            executor: FailoverExecutor(providers: slots),
+            executor: FailoverExecutor(providers: slots, health: health),
             maxRequestBytes: config.server.maxRequestBytes,
             maxResponseBytes: config.server.maxResponseBytes
         )
         let embeddings = EmbeddingsHandler(
             resolver: resolver,
-            executor: FailoverExecutor(providers: slots),
+            executor: FailoverExecutor(providers: slots, health: health),
             maxRequestBytes: config.server.maxRequestBytes
         )
         let models = ModelsHandler(
@@ -132,7 +142,7 @@ public struct Gateway: Sendable {
             discovery: ModelDiscovery(slots: slots, logger: logger),
             created: Int(Date().timeIntervalSince1970)
         )
-        let health = HealthHandler(providers: config.providers)
+        let readiness = HealthHandler(providers: config.providers, board: health)
 
         let router = Router(context: GatewayRequestContext.self)
         router.middlewares.add(GatewayMiddleware(masterKey: config.auth.masterKey))
@@ -140,11 +150,11 @@ public struct Gateway: Sendable {
         router.post("/v1/embeddings") { request, context in try await embeddings.handle(request, context: context) }
         router.get("/v1/models") { _, _ in await models.list() }
         router.get("/v1/models/**") { _, context in try models.retrieve(context.parameters.getCatchAll().joined(separator: "/")) }
-        router.get("/health") { _, _ in health.health() }
-        router.get("/ready") { _, _ in try health.ready() }
+        router.get("/health") { _, _ in readiness.health() }
+        router.get("/ready") { _, _ in try readiness.ready() }
 
         let logger = self.logger
-        return Application(
+        let application = Application(
             router: router,
             server: .http1(configuration: .init(additionalChannelHandlers: [ClientDisconnectHandler()])),
             configuration: .init(address: .hostname(listenAddress.host, port: listenAddress.port), serverName: nil),
@@ -155,5 +165,6 @@ public struct Gateway: Sendable {
             },
             logger: logger
         )
+        return (application, healthChecks)
     }
 }

@@ -30,6 +30,7 @@ func withGateway<T: Sendable>(
     yaml: String,
     environment: [String: String] = [:],
     plainHTTPClient: Bool = true,
+    healthChecks: Bool = false,
     _ body: (GatewayClient) async throws -> T
 ) async throws -> T {
     try await withUpstreams(upstreams, ports: []) { ports in
@@ -40,6 +41,7 @@ func withGateway<T: Sendable>(
         logger.logLevel = .critical
         var configured = Gateway(config: config, logger: logger)
         configured.usesPlainHTTPClient = plainHTTPClient
+        configured.runsHealthChecks = healthChecks
         let gateway = configured
         return try await withService({ onPort in
             try await gateway.run(
@@ -102,4 +104,10 @@ struct GatewayClient: Sendable {
 /// A provider block for a fake upstream at `{PORT<index>}`.
 func fakeProvider(_ name: String, index: Int, locality: String = "local") -> String {
     "  \(name): {type: openai, base_url: http://127.0.0.1:{PORT\(index)}/v1, locality: \(locality)}\n"
+}
+
+/// Waits until `condition` holds, for up to 5 s (the caller's next expectation reports a timeout).
+func waitFor(_ condition: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(5)
+    while !condition(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
 }

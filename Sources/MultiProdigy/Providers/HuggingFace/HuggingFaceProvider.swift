@@ -103,6 +103,21 @@ public struct HuggingFaceProvider: LLMProvider {
         return (try? JSONValue.parse(info))?["model_id"]?.stringValue.map { [$0] } ?? []
     }
 
+    /// TGI's or TEI's `GET /health`, then `GET /info` for the longest input it accepts. The router
+    /// has no health endpoint: nil.
+    public func probe(deadline: NIODeadline, logger: Logger) async -> ProviderProbe? {
+        guard !isRouter else { return nil }
+        do {
+            _ = try await upstream.fetch(.GET, url: "\(serverRoot)/health", deadline: deadline, logger: logger)
+        } catch {
+            return ProviderProbe(isHealthy: false, detail: ProviderError.classify(error).message)
+        }
+        let info = try? await upstream.fetch(.GET, url: "\(serverRoot)/info", deadline: deadline, logger: logger)
+        let parsed = info.flatMap { try? JSONValue.parse($0) }
+        let limit = parsed?["max_input_tokens"]?.intValue ?? parsed?["max_input_length"]?.intValue
+        return ProviderProbe(isHealthy: true, maxInputTokens: limit)
+    }
+
     /// TEI's `/embed` body: `inputs` (texts or token ids), `dimensions` when asked.
     static func embedBody(_ request: EmbeddingsRequest) -> JSONValue {
         let inputs: [JSONValue] = request.inputs.map { input in

@@ -158,6 +158,16 @@ public struct OllamaProvider: LLMProvider {
         return try OllamaResponseTranslation.modelNames(from: Self.parseAnswer(answer))
     }
 
+    /// `GET /api/tags`: Ollama is up when it lists its models.
+    public func probe(deadline: NIODeadline, logger: Logger) async -> ProviderProbe? {
+        do {
+            _ = try await discoverModels(deadline: deadline, logger: logger)
+            return ProviderProbe(isHealthy: true)
+        } catch {
+            return ProviderProbe(isHealthy: false, detail: ProviderError.classify(error).message)
+        }
+    }
+
     private static func parseAnswer(_ body: ByteBuffer) throws(ProviderError) -> JSONValue {
         do {
             return try JSONValue.parse(body)

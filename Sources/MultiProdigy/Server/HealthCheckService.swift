@@ -1,0 +1,58 @@
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// Probes the enabled local providers every `resilience.health_check.interval`, so a dead local
+/// backend is known before a request needs it (failover then skips it, and `/ready` reports it).
+///
+/// Cloud providers are not probed: they fail over on real traffic. Transitions are logged once.
+struct HealthCheckService: Service {
+    let providers: [(name: String, provider: any LLMProvider)]
+    let board: ProviderHealthBoard
+    let interval: Duration
+    let logger: Logger
+
+    init(slots: [String: ProviderSlot], board: ProviderHealthBoard, interval: Duration, logger: Logger) {
+        self.providers = slots.compactMap { name, slot in
+            guard slot.config.locality == .local, let provider = slot.provider else { return nil }
+            return (name, provider)
+        }
+        .sorted { $0.name < $1.name }
+        self.board = board
+        self.interval = interval
+        self.logger = logger
+    }
+
+    func run() async throws {
+        guard !providers.isEmpty else {
+            try? await gracefulShutdown()
+            return
+        }
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await checkAll()
+                try? await Task.sleep(for: interval)
+            }
+        }
+    }
+
+    /// Probes every provider once, concurrently, each within the interval (at most 5 s).
+    func checkAll() async {
+        let deadline = NIODeadline.now() + min(interval, .seconds(5)).timeAmount
+        await withTaskGroup(of: Void.self) { group in
+            for (name, provider) in providers {
+                group.addTask {
+                    guard let probe = await provider.probe(deadline: deadline, logger: logger) else { return }
+                    let previous = board.record(probe, for: name)
+                    if probe.isHealthy, previous?.isHealthy == false {
+                        logger.notice("provider '\(name)' is healthy again")
+                    } else if !probe.isHealthy, previous?.isHealthy != false {
+                        logger.warning(
+                            "provider '\(name)' failed its health check: \(probe.detail ?? "no detail"); requests skip it while others can answer"
+                        )
+                    }
+                }
+            }
+        }
+    }
+}
