@@ -75,4 +75,51 @@ import Testing
         #expect(board.downReason(for: "a") == nil)
         #expect(board.probe(for: "a")?.maxInputTokens == 8000)
     }
+
+    @Test func aPromptLongerThanTheInputLimitTGIReportsSkipsIt() async throws {
+        let yaml = """
+            providers:
+              tgi: {type: huggingface, base_url: "http://127.0.0.1:{PORT0}", locality: local}
+              oai: {type: openai, base_url: "http://127.0.0.1:{PORT1}/v1", locality: local}
+            models:
+              mistral: {provider: tgi, model: tgi}
+              other: {provider: oai, model: other-upstream}
+            routes:
+              auto: {policy: ordered, targets: [mistral, other]}
+            resilience:
+              health_check: {interval: 100ms}
+            """
+        let tgi = FakeUpstream(
+            .byPath(
+                [
+                    (prefix: "/health", behaviour: FakeBehaviourBox(.raw(status: .ok, contentType: "application/json", body: ""))),
+                    (
+                        prefix: "/info",
+                        behaviour: FakeBehaviourBox(
+                            .raw(status: .ok, contentType: "application/json", body: #"{"model_id":"m","max_input_tokens":50}"#)
+                        )
+                    ),
+                ],
+                otherwise: FakeBehaviourBox(.respond(status: .ok, body: FakeUpstream.completion()))
+            )
+        )
+        let other = FakeUpstream()
+        try await withGateway(upstreams: [tgi, other], yaml: yaml, healthChecks: true) { gateway in
+            try await waitFor { tgi.requests.contains { $0.path == "/info" } }
+            try await Task.sleep(for: .milliseconds(50))
+            let long = String(repeating: "lorem ipsum ", count: 100)
+            let body = #"{"model":"auto","messages":[{"role":"user","content":"\#(long)"}]}"#
+            let routed = try await gateway.send(body: body)
+            #expect(routed.status == 200)
+            #expect(routed.json["model"] as? String == "other")
+            #expect(!tgi.requests.contains { $0.path == "/v1/chat/completions" })
+
+            let direct = try await gateway.send(body: body.replacingOccurrences(of: #""model":"auto""#, with: #""model":"mistral""#))
+            #expect(direct.status == 400)
+            #expect(direct.error["code"] as? String == "context_length_exceeded")
+
+            let short = try await gateway.chat("mistral")
+            #expect(short.status == 200, "a short prompt still goes to TGI")
+        }
+    }
 }

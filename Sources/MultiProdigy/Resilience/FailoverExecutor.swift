@@ -25,22 +25,33 @@ public struct FailoverExecutor: Sendable {
     ///   - plan: The targets, in order.
     ///   - modelRequested: The client's `model`, for error messages.
     ///   - totalDeadline: When the whole call must be over.
+    ///   - promptTokens: A low estimate of the prompt's tokens: a target whose provider reports a
+    ///     smaller input limit (TGI's `/info`) is skipped.
     ///   - attempt: One attempt at one target.
     public func run<Value: Sendable>(
         _ plan: RoutePlan,
         modelRequested: String,
         totalDeadline: ContinuousClock.Instant,
+        promptTokens: Int? = nil,
         attempt: (RouteTarget, any LLMProvider) async throws -> Value
     ) async -> ExecutionResult<Value> {
         var failures: [(target: RouteTarget, reason: String, error: ProviderError?)] = []
         var attempts = 0
         var lastTarget: RouteTarget?
+        var tooLong: [Int] = []
         // A probe can be stale: when every target's provider looks down, try them all anyway.
         let skipsDownProviders = plan.targets.contains { health.downReason(for: $0.providerName) == nil }
         for target in plan.targets {
             guard let slot = providers[target.providerName], let provider = slot.provider else {
                 let reason = providers[target.providerName]?.config.disabledReason ?? "provider not configured"
                 failures.append((target, "provider '\(target.providerName)' is disabled: \(reason)", nil))
+                continue
+            }
+            if let promptTokens, let limit = health.probe(for: target.providerName)?.maxInputTokens, promptTokens > limit {
+                tooLong.append(limit)
+                failures.append(
+                    (target, "skipped: the prompt (at least \(promptTokens) tokens) exceeds the \(limit)-token input limit it reports", nil)
+                )
                 continue
             }
             if skipsDownProviders, let reason = health.downReason(for: target.providerName) {
@@ -66,6 +77,18 @@ public struct FailoverExecutor: Sendable {
                     return .failure(Self.clientError(from: failure, target: target), lastTarget: target, attempts: attempts)
                 }
             }
+        }
+        if attempts == 0, !tooLong.isEmpty, tooLong.count == failures.count, let largest = tooLong.max() {
+            let error = GatewayError(
+                status: .badRequest,
+                message:
+                    "This model's maximum input is \(largest) tokens, and your messages are longer (at least \(promptTokens ?? 0) tokens). "
+                    + "Shorten the messages or choose a model with a larger context window.",
+                type: "invalid_request_error",
+                param: "messages",
+                code: "context_length_exceeded"
+            )
+            return .failure(error, lastTarget: nil, attempts: 0)
         }
         return .failure(
             Self.exhaustedError(modelRequested: modelRequested, failures: failures, attempts: attempts),

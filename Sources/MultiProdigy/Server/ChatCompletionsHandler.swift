@@ -34,7 +34,9 @@ struct ChatCompletionsHandler: Sendable {
         // Each attempt's answer, body included, must arrive by the total deadline; the upstream
         // clients enforce it. The client going away interrupts the call.
         let result = await ClientDisconnectHandler.cancellingOnDisconnect(of: context.connectionID) {
-            await executor.run(plan, modelRequested: chat.model, totalDeadline: totalDeadline) { target, provider in
+            await executor.run(plan, modelRequested: chat.model, totalDeadline: totalDeadline, promptTokens: chat.promptTokenLowerBound) {
+                target,
+                provider in
                 let call = ChatCompletionCall(
                     request: chat,
                     upstreamModel: target.upstreamModel,
@@ -97,7 +99,10 @@ struct ChatCompletionsHandler: Sendable {
         logger: Logger
     ) async -> ExecutionResult<StreamRelay> {
         let timeouts = plan.timeouts
-        return await executor.run(plan, modelRequested: chat.model, totalDeadline: totalDeadline) { target, provider in
+        return await executor.run(plan, modelRequested: chat.model, totalDeadline: totalDeadline, promptTokens: chat.promptTokenLowerBound)
+        {
+            target,
+            provider in
             let firstByteDeadline = min(ContinuousClock.now.advanced(by: timeouts.firstByte), totalDeadline)
             let call = ChatCompletionCall(
                 request: chat,
