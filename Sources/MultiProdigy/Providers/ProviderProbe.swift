@@ -7,6 +7,11 @@ public struct ProviderProbe: Sendable, Equatable {
     /// The longest prompt, in tokens, the server says it accepts (TGI's `/info`), when it says.
     public var maxInputTokens: Int?
 
+    /// Why the provider counts as down, or nil when the check passed.
+    public var downReason: String? {
+        isHealthy ? nil : detail ?? "its health check failed"
+    }
+
     /// Creates a probe result.
     public init(isHealthy: Bool, detail: String? = nil, maxInputTokens: Int? = nil) {
         self.isHealthy = isHealthy

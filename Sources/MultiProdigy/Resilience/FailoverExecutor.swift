@@ -40,21 +40,22 @@ public struct FailoverExecutor: Sendable {
         var lastTarget: RouteTarget?
         var tooLong: [Int] = []
         // A probe can be stale: when every target's provider looks down, try them all anyway.
-        let skipsDownProviders = plan.targets.contains { health.downReason(for: $0.providerName) == nil }
+        let probes = health.snapshot()
+        let skipsDownProviders = plan.targets.contains { probes[$0.providerName]?.downReason == nil }
         for target in plan.targets {
             guard let slot = providers[target.providerName], let provider = slot.provider else {
                 let reason = providers[target.providerName]?.config.disabledReason ?? "provider not configured"
                 failures.append((target, "provider '\(target.providerName)' is disabled: \(reason)", nil))
                 continue
             }
-            if let promptTokens, let limit = health.probe(for: target.providerName)?.maxInputTokens, promptTokens > limit {
+            if let promptTokens, let limit = probes[target.providerName]?.maxInputTokens, promptTokens > limit {
                 tooLong.append(limit)
                 failures.append(
                     (target, "skipped: the prompt (at least \(promptTokens) tokens) exceeds the \(limit)-token input limit it reports", nil)
                 )
                 continue
             }
-            if skipsDownProviders, let reason = health.downReason(for: target.providerName) {
+            if skipsDownProviders, let reason = probes[target.providerName]?.downReason {
                 failures.append((target, "skipped: provider '\(target.providerName)' failed its health check (\(reason))", nil))
                 continue
             }

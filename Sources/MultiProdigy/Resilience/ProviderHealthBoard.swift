@@ -19,10 +19,12 @@ public final class ProviderHealthBoard: Sendable {
 
     /// Why `provider` is known to be down, or nil when its last check passed or it is not checked.
     public func downReason(for provider: String) -> String? {
-        probes.withLock { probes in
-            guard let probe = probes[provider], !probe.isHealthy else { return nil }
-            return probe.detail ?? "its health check failed"
-        }
+        probes.withLock { $0[provider]?.downReason }
+    }
+
+    /// Every provider's latest check, read once (for a request's whole failover walk).
+    public func snapshot() -> [String: ProviderProbe] {
+        probes.withLock { $0 }
     }
 
     /// The latest check of `provider`, if any.
