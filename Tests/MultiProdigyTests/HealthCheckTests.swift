@@ -49,8 +49,10 @@ import Testing
             )
         )
         try await withGateway(upstreams: [ollama, tgi], yaml: Self.yaml, healthChecks: true) { gateway in
-            try await waitFor { ollama.requests.contains { $0.path == "/api/tags" } && tgi.requests.contains { $0.path == "/info" } }
-            try await Task.sleep(for: .milliseconds(50))
+            // A second round of probes starts only after the first has been recorded.
+            try await waitFor {
+                ollama.requests.filter { $0.path == "/api/tags" }.count >= 2 && tgi.requests.filter { $0.path == "/info" }.count >= 2
+            }
             let reply = try await gateway.chat("auto")
             #expect(reply.status == 200)
             #expect(reply.json["model"] as? String == "mistral", "the dead local target is skipped")
@@ -105,8 +107,8 @@ import Testing
         )
         let other = FakeUpstream()
         try await withGateway(upstreams: [tgi, other], yaml: yaml, healthChecks: true) { gateway in
-            try await waitFor { tgi.requests.contains { $0.path == "/info" } }
-            try await Task.sleep(for: .milliseconds(50))
+            // A second round of probes starts only after the first has been recorded.
+            try await waitFor { tgi.requests.filter { $0.path == "/info" }.count >= 2 }
             let long = String(repeating: "lorem ipsum ", count: 100)
             let body = #"{"model":"auto","messages":[{"role":"user","content":"\#(long)"}]}"#
             let routed = try await gateway.send(body: body)
