@@ -127,15 +127,13 @@ struct AnthropicStreamTranslator: StreamTranslator {
         let reason = AnthropicResponseTranslator.finishReason(for: stopReason, hasToolCalls: !toolIndexByBlock.isEmpty)
         events.append(chunk(delta: .object(JSONObject()), finishReason: reason))
         if includeUsage {
-            var usageChunk = header()
-            usageChunk["choices"] = []
-            usageChunk["usage"] = AnthropicResponseTranslator.usage(
+            let usage = AnthropicResponseTranslator.usage(
                 input: inputTokens,
                 output: outputTokens,
                 cacheRead: cacheReadTokens,
                 cacheCreation: cacheCreationTokens
             )
-            events.append(.chunk(usageChunk.buffer))
+            events.append(.chunk(OpenAIChunk.make(id: id ?? "", created: created, model: model, choices: [], usage: usage).buffer))
         }
         events.append(.done)
         return events
@@ -159,18 +157,8 @@ struct AnthropicStreamTranslator: StreamTranslator {
         return [chunk(delta: ["role": "assistant", "content": ""])]
     }
 
-    private func header() -> JSONValue {
-        [
-            "id": .string(id ?? ""),
-            "object": "chat.completion.chunk",
-            "created": .integer(created),
-            "model": .string(model),
-        ]
-    }
-
     private func chunk(delta: JSONValue, finishReason: String? = nil) -> ChatStreamEvent {
-        var out = header()
-        out["choices"] = [["index": 0, "delta": delta, "finish_reason": finishReason.map(JSONValue.string) ?? .null]]
-        return .chunk(out.buffer)
+        let choice: JSONValue = ["index": 0, "delta": delta, "finish_reason": finishReason.map(JSONValue.string) ?? .null]
+        return .chunk(OpenAIChunk.make(id: id ?? "", created: created, model: model, choices: [choice]).buffer)
     }
 }

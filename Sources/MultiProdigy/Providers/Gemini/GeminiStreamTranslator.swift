@@ -100,25 +100,20 @@ struct GeminiStreamTranslator: StreamTranslator {
         guard !finished.isEmpty, started.isSubset(of: finished) else { return [] }
         var events: [ChatStreamEvent] = []
         if includeUsage, let usage {
-            var usageChunk = chunkObject([])
-            usageChunk["usage"] = GeminiResponseTranslator.usage(from: usage)
+            let usageChunk = OpenAIChunk.make(
+                id: id,
+                created: created,
+                model: responses.model,
+                choices: [],
+                usage: GeminiResponseTranslator.usage(from: usage)
+            )
             events.append(.chunk(usageChunk.buffer))
         }
         events.append(.done)
         return events
     }
 
-    private func chunkObject(_ choices: [JSONValue]) -> JSONValue {
-        [
-            "id": .string(id),
-            "object": "chat.completion.chunk",
-            "created": .integer(created),
-            "model": .string(responses.model),
-            "choices": .array(choices),
-        ]
-    }
-
     private func chunk(_ choices: [JSONValue]) -> ChatStreamEvent {
-        .chunk(chunkObject(choices).buffer)
+        .chunk(OpenAIChunk.make(id: id, created: created, model: responses.model, choices: choices).buffer)
     }
 }

@@ -65,7 +65,13 @@ struct OllamaStreamTranslator: StreamTranslator {
         if includeUsage {
             events.append(
                 .chunk(
-                    envelope(choices: [], usage: OllamaResponseTranslation.usage(from: json)).buffer
+                    OpenAIChunk.make(
+                        id: id,
+                        created: created,
+                        model: model,
+                        choices: [],
+                        usage: OllamaResponseTranslation.usage(from: json)
+                    ).buffer
                 )
             )
         }
@@ -82,19 +88,7 @@ struct OllamaStreamTranslator: StreamTranslator {
             "logprobs": nil,
             "finish_reason": finishReason.map { .string($0) } ?? .null,
         ]
-        return .chunk(envelope(choices: [choice], usage: nil).buffer)
-    }
-
-    private func envelope(choices: [JSONValue], usage: JSONValue?) -> JSONValue {
-        var chunk: JSONValue = [
-            "id": .string(id),
-            "object": "chat.completion.chunk",
-            "created": .integer(created),
-            "model": .string(model),
-            "choices": .array(choices),
-        ]
-        if let usage { chunk["usage"] = usage }
-        return chunk
+        return .chunk(OpenAIChunk.make(id: id, created: created, model: model, choices: [choice]).buffer)
     }
 
     /// The error for a `{"error": …}` line: the upstream's fault, so another target may be tried
