@@ -36,9 +36,13 @@ struct HealthCheckService: Service {
         }
     }
 
-    /// Probes every provider once, concurrently, each within the interval (at most 5 s).
+    /// How long one probe may take. Independent of the interval: a short interval must not turn a
+    /// slow but healthy provider into a failed check.
+    static let probeTimeout: Duration = .seconds(5)
+
+    /// Probes every provider once, concurrently, each within ``probeTimeout``.
     func checkAll() async {
-        let deadline = NIODeadline.now() + min(interval, .seconds(5)).timeAmount
+        let deadline = NIODeadline.now() + Self.probeTimeout.timeAmount
         await withTaskGroup(of: Void.self) { group in
             for (name, provider) in providers {
                 group.addTask {
