@@ -47,7 +47,7 @@ import Testing
             #expect(reply.headers.first(name: "x-multiprodigy-provider") == "local")
             #expect(reply.headers.first(name: "x-multiprodigy-model") == "small")
             #expect(reply.headers.first(name: "x-multiprodigy-attempts") == "1")
-            #expect(reply.headers.first(name: "x-multiprodigy-route") == "auto")
+            #expect(reply.headers.first(name: "x-multiprodigy-route") == "auto; policy=ordered; order=small")
             #expect(reply.headers.first(name: "x-multiprodigy-request-id")?.hasPrefix("req_") == true)
         }
     }

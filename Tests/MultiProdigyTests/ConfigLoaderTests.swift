@@ -158,7 +158,7 @@ import Testing
         #expect(throws: InterpolationError.self) { try interpolation.expand("${A B}") }
     }
 
-    @Test func unimplementedPolicyAndUnknownTypeAreExplained() {
+    @Test func unknownPolicyAndUnknownTypeAreExplained() {
         let found = issues(
             """
             providers:
@@ -171,8 +171,37 @@ import Testing
             """
         )
         #expect(found.contains { $0.path == "providers.p.type" && $0.problem.contains("did you mean 'openai'?") })
-        #expect(found.contains { $0.path == "routes.r.policy" && $0.problem.contains("not implemented") })
+        #expect(!found.contains { $0.path == "routes.r.policy" })
         #expect(found.contains { $0.path == "routes.s.policy" && $0.fix.contains("ordered") })
+    }
+
+    @Test func routingKeysAreReadAndChecked() throws {
+        let config = try ConfigLoader(environment: [:]).load(
+            yaml: """
+                providers:
+                  p: {type: openai, base_url: "http://127.0.0.1:1/v1"}
+                models:
+                  m: {provider: p, latency: 750ms, weight: 3}
+                routes:
+                  r: {policy: balanced, weights: {cost: 0.7, latency: 0.3}, targets: [m]}
+                """
+        )
+        #expect(config.models[0].latencyPrior == .milliseconds(750))
+        #expect(config.models[0].weight == 3)
+        #expect(config.routes[0].policy == .balanced)
+        #expect(config.routes[0].weights == BalancedWeights(cost: 0.7, latency: 0.3))
+        let found = issues(
+            """
+            providers:
+              p: {type: openai, base_url: "http://127.0.0.1:1/v1"}
+            models:
+              m: {provider: p, weight: 0}
+            routes:
+              r: {policy: balanced, weights: {cost: 0, latency: 0}, targets: [m]}
+            """
+        )
+        #expect(found.contains { $0.path == "models.m.weight" && $0.problem.contains("positive") })
+        #expect(found.contains { $0.path == "routes.r.weights" && $0.problem.contains("zero") })
     }
 
     @Test func routeNamedLikeAModelIsAmbiguous() {

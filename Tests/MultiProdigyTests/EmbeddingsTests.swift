@@ -88,7 +88,7 @@ import Testing
             #expect(reply.status == 200)
             #expect(reply.json["model"] as? String == "local-embed")
             #expect(reply.headers.first(name: "x-multiprodigy-attempts") == "2")
-            #expect(reply.headers.first(name: "x-multiprodigy-route") == "embed")
+            #expect(reply.headers.first(name: "x-multiprodigy-route") == "embed; policy=ordered; order=small-embed>local-embed")
         }
     }
 

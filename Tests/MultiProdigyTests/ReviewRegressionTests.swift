@@ -128,8 +128,8 @@ import Testing
         #expect(timeouts.stall == .seconds(10))
         #expect(timeouts.total == .seconds(100))
         #expect(timeouts.firstToken == .seconds(5))
-        #expect(ModelResolver(config: config).plan(for: "r")?.timeouts == timeouts)
-        #expect(ModelResolver(config: config).plan(for: "m")?.timeouts.total == .seconds(100))
+        #expect(ModelResolver(config: config).definition(for: "r")?.timeouts == timeouts)
+        #expect(ModelResolver(config: config).definition(for: "m")?.timeouts.total == .seconds(100))
     }
 
     @Test func hugeDurationsAndSizesAreConfigErrorsNotCrashes() {

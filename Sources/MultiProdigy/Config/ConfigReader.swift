@@ -200,6 +200,8 @@ struct ConfigReader {
                 case "model": model.upstreamModel = string(field, path: fieldPath) ?? name
                 case "context": model.contextWindow = positiveInt(field, path: fieldPath)
                 case "price": model.price = readPrice(field, path: fieldPath)
+                case "latency": model.latencyPrior = duration(field, path: fieldPath)
+                case "weight": model.weight = positiveDouble(field, path: fieldPath) ?? model.weight
                 case "supports":
                     for (index, item) in stringList(field, path: fieldPath).enumerated() {
                         if let capability = ModelCapability(rawValue: item.value) {
@@ -239,6 +241,20 @@ struct ConfigReader {
         return price
     }
 
+    private mutating func readWeights(_ node: Node, path: String) -> BalancedWeights? {
+        guard let fields = mapping(node, path: path, allowed: ["cost", "latency"]) else { return nil }
+        var weights = BalancedWeights(cost: 0, latency: 0)
+        for (key, value) in fields {
+            let weight = nonNegativeDouble(value, path: "\(path).\(key)") ?? 0
+            if key == "cost" { weights.cost = weight } else { weights.latency = weight }
+        }
+        guard weights.cost + weights.latency > 0 else {
+            report(path, node, "the weights add up to zero", "give cost or latency a positive weight, such as {cost: 0.7, latency: 0.3}")
+            return nil
+        }
+        return weights
+    }
+
     private mutating func readRoutes(_ node: Node) -> [RouteConfig] {
         guard let entries = mapping(node, path: "routes", allowed: nil) else { return [] }
         var routes: [RouteConfig] = []
@@ -264,22 +280,11 @@ struct ConfigReader {
                         )
                         continue
                     }
-                    guard RoutingPolicy.implemented.contains(policy) else {
-                        report(
-                            fieldPath,
-                            field,
-                            "policy '\(text)' is not implemented in this version yet",
-                            "use `policy: ordered` (targets are tried in the order listed)"
-                        )
-                        continue
-                    }
                     route.policy = policy
                 case "targets": route.targets = stringList(field, path: fieldPath).map(\.value)
                 case "fallback": route.fallback = stringList(field, path: fieldPath).map(\.value)
                 case "weights":
-                    if let weights = mapping(field, path: fieldPath, allowed: ["cost", "latency"]) {
-                        for (weightKey, weight) in weights { _ = nonNegativeDouble(weight, path: "\(fieldPath).\(weightKey)") }
-                    }
+                    route.weights = readWeights(field, path: fieldPath)
                 case "resilience":
                     if let block = mapping(field, path: fieldPath, allowed: ["timeouts"]) {
                         for (_, timeouts) in block {
@@ -419,7 +424,7 @@ struct ConfigReader {
 
     private static let topLevelKeys = ["server", "auth", "storage", "providers", "models", "routes", "privacy", "resilience"]
     private static let providerKeys = ["type", "base_url", "api_key", "locality", "headers", "options"]
-    private static let modelKeys = ["provider", "model", "price", "context", "supports"]
+    private static let modelKeys = ["provider", "model", "price", "context", "supports", "latency", "weight"]
     private static let routeKeys = ["policy", "targets", "fallback", "weights", "resilience"]
 
     private static func isLoopback(_ url: String) -> Bool {
@@ -548,6 +553,15 @@ struct ConfigReader {
         guard let text = string(node, path: path) else { return nil }
         guard let value = Double(text), value >= 0, value.isFinite else {
             report(path, node, "'\(text)' is not a non-negative number", "write a number such as 0.15")
+            return nil
+        }
+        return value
+    }
+
+    private mutating func positiveDouble(_ node: Node, path: String) -> Double? {
+        guard let text = string(node, path: path) else { return nil }
+        guard let value = Double(text), value > 0, value.isFinite else {
+            report(path, node, "'\(text)' is not a positive number", "write a number such as 1 or 2.5")
             return nil
         }
         return value

@@ -12,6 +12,12 @@ public struct ModelConfig: Sendable, Equatable {
     public var contextWindow: Int?
     /// `supports`: capabilities.
     public var capabilities: Set<ModelCapability>
+    /// `latency`: the expected time to first token (streams) or to the whole answer, used by the
+    /// latency policy until the gateway has measured the model itself.
+    public var latencyPrior: Duration?
+    /// `weight`: this deployment's share of traffic among deployments of the same upstream model
+    /// (default 1).
+    public var weight: Double
 
     /// Creates a model declaration.
     public init(
@@ -20,8 +26,12 @@ public struct ModelConfig: Sendable, Equatable {
         upstreamModel: String? = nil,
         price: ModelPrice? = nil,
         contextWindow: Int? = nil,
-        capabilities: Set<ModelCapability> = []
+        capabilities: Set<ModelCapability> = [],
+        latencyPrior: Duration? = nil,
+        weight: Double = 1
     ) {
+        self.latencyPrior = latencyPrior
+        self.weight = weight
         self.name = name
         self.provider = provider
         self.upstreamModel = upstreamModel ?? name

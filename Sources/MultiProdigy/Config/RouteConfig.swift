@@ -8,6 +8,8 @@ public struct RouteConfig: Sendable, Equatable {
     public var targets: [String]
     /// `fallback`: tried after every target failed, in order.
     public var fallback: [String]
+    /// `weights` of the `balanced` policy; nil means 0.5 cost, 0.5 latency.
+    public var weights: BalancedWeights?
     /// `resilience.timeouts` for this route, over the global ones.
     public var timeouts: TimeoutSettings?
 
@@ -17,8 +19,10 @@ public struct RouteConfig: Sendable, Equatable {
         policy: RoutingPolicy = .ordered,
         targets: [String],
         fallback: [String] = [],
+        weights: BalancedWeights? = nil,
         timeouts: TimeoutSettings? = nil
     ) {
+        self.weights = weights
         self.name = name
         self.policy = policy
         self.targets = targets

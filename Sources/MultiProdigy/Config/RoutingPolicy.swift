@@ -10,7 +10,4 @@ public enum RoutingPolicy: String, Sendable, Equatable, CaseIterable {
     case privacy
     /// Weighted cost and latency.
     case balanced
-
-    /// Policies this version of the gateway implements.
-    public static let implemented: [RoutingPolicy] = [.ordered]
 }

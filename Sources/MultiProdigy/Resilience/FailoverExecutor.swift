@@ -6,57 +6,46 @@
 /// total time budget runs out.
 public struct FailoverExecutor: Sendable {
     private let providers: [String: ProviderSlot]
-    private let health: ProviderHealthBoard
+    private let tracker: LatencyTracker
 
     /// Creates an executor over the configured providers.
     ///
     /// - Parameters:
     ///   - providers: The configured providers, by name.
-    ///   - health: Active health checks; a target whose provider failed its last one is skipped
-    ///     while a target that did not fail remains in the plan.
-    public init(providers: [String: ProviderSlot], health: ProviderHealthBoard = ProviderHealthBoard()) {
+    ///   - tracker: Receives every attempt's in-flight span and latency, which the planner reads.
+    public init(providers: [String: ProviderSlot], tracker: LatencyTracker = LatencyTracker()) {
         self.providers = providers
-        self.health = health
+        self.tracker = tracker
     }
 
     /// Tries each target of `plan` with `attempt` until one succeeds.
     ///
+    /// A private plan never reaches a provider whose `locality` is not `local`, even if a target
+    /// slipped into it: the planner filters them, and this check holds whatever built the plan.
+    ///
     /// - Parameters:
-    ///   - plan: The targets, in order.
-    ///   - modelRequested: The client's `model`, for error messages.
+    ///   - plan: The targets, in order, and the ones the planner excluded (named in errors).
     ///   - totalDeadline: When the whole call must be over.
-    ///   - promptTokens: A low estimate of the prompt's tokens: a target whose provider reports a
-    ///     smaller input limit (TGI's `/info`) is skipped.
+    ///   - measurement: What a successful attempt's duration measures: time to the first token
+    ///     (streams commit at their first content chunk) or to the whole answer.
     ///   - attempt: One attempt at one target.
     public func run<Value: Sendable>(
         _ plan: RoutePlan,
-        modelRequested: String,
         totalDeadline: ContinuousClock.Instant,
-        promptTokens: Int? = nil,
+        measurement: LatencyTracker.Measurement = .total,
         attempt: (RouteTarget, any LLMProvider) async throws -> Value
     ) async -> ExecutionResult<Value> {
-        var failures: [(target: RouteTarget, reason: String, error: ProviderError?)] = []
+        var failures: [(target: RouteTarget, reason: String, error: ProviderError?)] = plan.excluded.map { ($0.target, $0.reason, nil) }
         var attempts = 0
         var lastTarget: RouteTarget?
-        var tooLong: [Int] = []
-        // A probe can be stale: when every target's provider looks down, try them all anyway.
-        let probes = health.snapshot()
-        let skipsDownProviders = plan.targets.contains { probes[$0.providerName]?.downReason == nil }
         for target in plan.targets {
             guard let slot = providers[target.providerName], let provider = slot.provider else {
                 let reason = providers[target.providerName]?.config.disabledReason ?? "provider not configured"
                 failures.append((target, "provider '\(target.providerName)' is disabled: \(reason)", nil))
                 continue
             }
-            if let promptTokens, let limit = probes[target.providerName]?.maxInputTokens, promptTokens > limit {
-                tooLong.append(limit)
-                failures.append(
-                    (target, "skipped: the prompt (at least \(promptTokens) tokens) exceeds the \(limit)-token input limit it reports", nil)
-                )
-                continue
-            }
-            if skipsDownProviders, let reason = probes[target.providerName]?.downReason {
-                failures.append((target, "skipped: provider '\(target.providerName)' failed its health check (\(reason))", nil))
+            if plan.isPrivate, slot.config.locality != .local {
+                failures.append((target, "cloud target for a private request", nil))
                 continue
             }
             if ContinuousClock.now >= totalDeadline {
@@ -65,34 +54,29 @@ public struct FailoverExecutor: Sendable {
             }
             attempts += 1
             lastTarget = target
+            let key = target.statisticsKey
+            let started = ContinuousClock.now
+            tracker.begin(key)
+            defer { tracker.end(key) }
             do {
                 let value = try await attempt(target, provider)
+                tracker.record(measurement, .now - started, for: key)
                 return .success(value, target: target, attempts: attempts)
             } catch {
                 let failure = ProviderError.classify(error)
                 if failure.kind == .cancelled || Task.isCancelled {
                     return .failure(Self.cancelledError, lastTarget: target, attempts: attempts)
                 }
+                // A silent target is as slow as the time it wasted, which the latency policy must see.
+                if failure.kind == .timeout { tracker.record(measurement, .now - started, for: key) }
                 failures.append((target, failure.message, failure))
                 if !failure.allowsFailover {
                     return .failure(Self.clientError(from: failure, target: target), lastTarget: target, attempts: attempts)
                 }
             }
         }
-        if attempts == 0, !tooLong.isEmpty, tooLong.count == failures.count, let largest = tooLong.max() {
-            let error = GatewayError(
-                status: .badRequest,
-                message:
-                    "This model's maximum input is \(largest) tokens, and your messages are longer (at least \(promptTokens ?? 0) tokens). "
-                    + "Shorten the messages or choose a model with a larger context window.",
-                type: "invalid_request_error",
-                param: "messages",
-                code: "context_length_exceeded"
-            )
-            return .failure(error, lastTarget: nil, attempts: 0)
-        }
         return .failure(
-            Self.exhaustedError(modelRequested: modelRequested, failures: failures, attempts: attempts),
+            Self.exhaustedError(modelRequested: plan.requestedName, failures: failures, attempts: attempts),
             lastTarget: lastTarget,
             attempts: attempts
         )

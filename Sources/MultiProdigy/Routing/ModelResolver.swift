@@ -1,50 +1,61 @@
-/// Turns the client's `model` into a ``RoutePlan``.
+/// Turns the client's `model` into a ``RouteDefinition``.
 ///
 /// A `model` is, in this order of precedence, a declared model (`models:` key), a route (`routes:`
 /// key), or `provider/model` naming any model of a configured provider. Lookups are dictionary hits
 /// prepared once per configuration.
 public struct ModelResolver: Sendable {
-    private let plans: [String: RoutePlan]
-    private let providerNames: Set<String>
+    private let definitions: [String: RouteDefinition]
+    private let providers: [String: ProviderConfig]
     private let defaultTimeouts: TimeoutSettings
     /// Route names, in file order.
     public let routeNames: [String]
     /// Declared model names, in file order.
     public let modelNames: [String]
 
-    /// Prepares the plans of every route and declared model of `config`.
+    /// Prepares the definitions of every route and declared model of `config`.
     public init(config: GatewayConfig) {
-        var plans: [String: RoutePlan] = [:]
+        var definitions: [String: RouteDefinition] = [:]
         let timeouts = config.resilience.timeouts
-        func target(_ name: String) -> RouteTarget? {
-            if let model = config.model(named: name) {
-                return RouteTarget(name: model.name, providerName: model.provider, upstreamModel: model.upstreamModel)
+        let providers = Dictionary(config.providers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        func profile(_ name: String, isFallback: Bool) -> TargetProfile? {
+            if let model = config.model(named: name), let provider = providers[model.provider] {
+                return Self.profile(of: model, provider: provider, isFallback: isFallback)
             }
-            return Self.providerModelTarget(name, providers: Set(config.providers.map(\.name)))
+            return Self.providerModelProfile(name, providers: providers, isFallback: isFallback)
         }
         for route in config.routes {
-            let targets = (route.targets + route.fallback).compactMap(target)
-            plans[route.name] = RoutePlan(routeName: route.name, targets: targets, timeouts: route.timeouts ?? timeouts)
+            let profiles =
+                route.targets.compactMap { profile($0, isFallback: false) } + route.fallback.compactMap { profile($0, isFallback: true) }
+            definitions[route.name] = RouteDefinition(
+                requestedName: route.name,
+                routeName: route.name,
+                policy: route.policy,
+                weights: route.weights ?? .standard,
+                profiles: profiles,
+                timeouts: route.timeouts ?? timeouts
+            )
         }
         for model in config.models {
-            plans[model.name] = RoutePlan(
+            guard let provider = providers[model.provider] else { continue }
+            definitions[model.name] = RouteDefinition(
+                requestedName: model.name,
                 routeName: nil,
-                targets: [RouteTarget(name: model.name, providerName: model.provider, upstreamModel: model.upstreamModel)],
+                profiles: [Self.profile(of: model, provider: provider, isFallback: false)],
                 timeouts: timeouts
             )
         }
-        self.plans = plans
-        self.providerNames = Set(config.providers.map(\.name))
+        self.definitions = definitions
+        self.providers = providers
         self.defaultTimeouts = timeouts
         self.routeNames = config.routes.map(\.name)
         self.modelNames = config.models.map(\.name)
     }
 
-    /// The plan for `model`, or nil when it names nothing configured.
-    public func plan(for model: String) -> RoutePlan? {
-        if let plan = plans[model] { return plan }
-        guard let target = Self.providerModelTarget(model, providers: providerNames) else { return nil }
-        return RoutePlan(routeName: nil, targets: [target], timeouts: defaultTimeouts)
+    /// The definition for `model`, or nil when it names nothing configured.
+    public func definition(for model: String) -> RouteDefinition? {
+        if let definition = definitions[model] { return definition }
+        guard let profile = Self.providerModelProfile(model, providers: providers, isFallback: false) else { return nil }
+        return RouteDefinition(requestedName: model, routeName: nil, profiles: [profile], timeouts: defaultTimeouts)
     }
 
     /// The 404 answered for a `model` that names nothing, listing what does exist.
@@ -52,8 +63,8 @@ public struct ModelResolver: Sendable {
         var available: [String] = []
         if !routeNames.isEmpty { available.append("routes: \(routeNames.joined(separator: ", "))") }
         if !modelNames.isEmpty { available.append("models: \(modelNames.joined(separator: ", "))") }
-        if !providerNames.isEmpty {
-            available.append("or provider/model with a provider of: \(providerNames.sorted().joined(separator: ", "))")
+        if !providers.isEmpty {
+            available.append("or provider/model with a provider of: \(providers.keys.sorted().joined(separator: ", "))")
         }
         let listing = available.isEmpty ? "No models are configured." : "Available \(available.joined(separator: "; "))."
         return GatewayError(
@@ -65,11 +76,30 @@ public struct ModelResolver: Sendable {
         )
     }
 
-    private static func providerModelTarget(_ name: String, providers: Set<String>) -> RouteTarget? {
+    private static func profile(of model: ModelConfig, provider: ProviderConfig, isFallback: Bool) -> TargetProfile {
+        TargetProfile(
+            target: RouteTarget(name: model.name, providerName: model.provider, upstreamModel: model.upstreamModel),
+            locality: provider.locality,
+            price: model.price,
+            contextWindow: model.contextWindow,
+            capabilities: model.capabilities.isEmpty ? nil : model.capabilities,
+            latencyPrior: model.latencyPrior,
+            weight: model.weight,
+            isFallback: isFallback,
+            disabledReason: provider.disabledReason
+        )
+    }
+
+    private static func providerModelProfile(_ name: String, providers: [String: ProviderConfig], isFallback: Bool) -> TargetProfile? {
         guard let slash = name.firstIndex(of: "/") else { return nil }
-        let provider = String(name[..<slash])
+        let providerName = String(name[..<slash])
         let model = String(name[name.index(after: slash)...])
-        guard providers.contains(provider), !model.isEmpty else { return nil }
-        return RouteTarget(name: name, providerName: provider, upstreamModel: model)
+        guard let provider = providers[providerName], !model.isEmpty else { return nil }
+        return TargetProfile(
+            target: RouteTarget(name: name, providerName: providerName, upstreamModel: model),
+            locality: provider.locality,
+            isFallback: isFallback,
+            disabledReason: provider.disabledReason
+        )
     }
 }

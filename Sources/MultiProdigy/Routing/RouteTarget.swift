@@ -13,4 +13,8 @@ public struct RouteTarget: Sendable, Equatable {
         self.providerName = providerName
         self.upstreamModel = upstreamModel
     }
+
+    /// The key under which ``LatencyTracker`` keeps what is measured about it: per (provider,
+    /// upstream model), so two routes sharing a target share what is learnt about it.
+    public var statisticsKey: String { "\(providerName)/\(upstreamModel)" }
 }

@@ -4,7 +4,7 @@ import NIOCore
 
 /// `POST /v1/chat/completions`: validates, resolves the model, walks the plan and relays the answer.
 struct ChatCompletionsHandler: Sendable {
-    let resolver: ModelResolver
+    let planning: RequestPlanning
     let executor: FailoverExecutor
     let maxRequestBytes: Int
     /// The most a streamed answer may buffer for a slow client (`server.max_response_bytes`).
@@ -14,9 +14,7 @@ struct ChatCompletionsHandler: Sendable {
         var request = request
         let body = try await RequestBodyReader.collect(&request, limit: maxRequestBytes)
         let chat = try ChatCompletionRequest.parse(body)
-        guard let plan = resolver.plan(for: chat.model) else {
-            throw resolver.notFoundError(for: chat.model)
-        }
+        let plan = try planning.plan(chat, headers: request.headers)
         let totalDeadline = ContinuousClock.now.advanced(by: plan.timeouts.total)
         if chat.isStreaming {
             return await stream(chat, plan: plan, totalDeadline: totalDeadline, context: context)
@@ -34,9 +32,7 @@ struct ChatCompletionsHandler: Sendable {
         // Each attempt's answer, body included, must arrive by the total deadline; the upstream
         // clients enforce it. The client going away interrupts the call.
         let result = await ClientDisconnectHandler.cancellingOnDisconnect(of: context.connectionID) {
-            await executor.run(plan, modelRequested: chat.model, totalDeadline: totalDeadline, promptTokens: chat.promptTokenLowerBound) {
-                target,
-                provider in
+            await executor.run(plan, totalDeadline: totalDeadline) { target, provider in
                 let call = ChatCompletionCall(
                     request: chat,
                     upstreamModel: target.upstreamModel,
@@ -80,8 +76,13 @@ struct ChatCompletionsHandler: Sendable {
             var headers = RoutingHeaders.fields(plan: plan, target: target, attempts: attempts)
             headers[.contentType] = "text/event-stream; charset=utf-8"
             headers[.cacheControl] = "no-cache"
+            // The stream stays in flight to its target until the relay ends.
+            let lease = planning.planner.tracker.lease(target.statisticsKey)
             let body = ResponseBody { writer in
-                defer { relay.cancel() }
+                defer {
+                    relay.cancel()
+                    lease.end()
+                }
                 try await ClientDisconnectHandler.cancellingOnDisconnect(of: connectionID) {
                     try await Self.relay(relay, to: &writer, logger: logger, targetName: target.name)
                 }
@@ -99,10 +100,7 @@ struct ChatCompletionsHandler: Sendable {
         logger: Logger
     ) async -> ExecutionResult<StreamRelay> {
         let timeouts = plan.timeouts
-        return await executor.run(plan, modelRequested: chat.model, totalDeadline: totalDeadline, promptTokens: chat.promptTokenLowerBound)
-        {
-            target,
-            provider in
+        return await executor.run(plan, totalDeadline: totalDeadline, measurement: .firstToken) { target, provider in
             let firstByteDeadline = min(ContinuousClock.now.advanced(by: timeouts.firstByte), totalDeadline)
             let call = ChatCompletionCall(
                 request: chat,

@@ -5,7 +5,7 @@ import NIOCore
 /// `POST /v1/embeddings`: validates, resolves the model like chat, walks the plan and answers in
 /// OpenAI's shape whatever the upstream's.
 struct EmbeddingsHandler: Sendable {
-    let resolver: ModelResolver
+    let planning: RequestPlanning
     let executor: FailoverExecutor
     let maxRequestBytes: Int
 
@@ -13,13 +13,11 @@ struct EmbeddingsHandler: Sendable {
         var request = request
         let body = try await RequestBodyReader.collect(&request, limit: maxRequestBytes)
         let embeddings = try EmbeddingsRequest.parse(body)
-        guard let plan = resolver.plan(for: embeddings.model) else {
-            throw resolver.notFoundError(for: embeddings.model)
-        }
+        let plan = try planning.plan(embeddings, headers: request.headers)
         let totalDeadline = ContinuousClock.now.advanced(by: plan.timeouts.total)
         let logger = context.logger
         let result = await ClientDisconnectHandler.cancellingOnDisconnect(of: context.connectionID) {
-            await executor.run(plan, modelRequested: embeddings.model, totalDeadline: totalDeadline) { target, provider in
+            await executor.run(plan, totalDeadline: totalDeadline) { target, provider in
                 let call = EmbeddingsCall(
                     request: embeddings,
                     upstreamModel: target.upstreamModel,

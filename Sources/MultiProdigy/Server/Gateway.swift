@@ -125,17 +125,21 @@ public struct Gateway: Sendable {
             logger: logger
         )
         let resolver = ModelResolver(config: config)
+        let planner = RoutePlanner(resolver: resolver)
+        let planning = RequestPlanning(planner: planner, health: health, detectsPII: config.privacy.detectPII)
+        let executor = FailoverExecutor(providers: slots, tracker: planner.tracker)
         let chat = ChatCompletionsHandler(
-            resolver: resolver,
-            executor: FailoverExecutor(providers: slots, health: health),
+            planning: planning,
+            executor: executor,
             maxRequestBytes: config.server.maxRequestBytes,
             maxResponseBytes: config.server.maxResponseBytes
         )
         let embeddings = EmbeddingsHandler(
-            resolver: resolver,
-            executor: FailoverExecutor(providers: slots, health: health),
+            planning: planning,
+            executor: executor,
             maxRequestBytes: config.server.maxRequestBytes
         )
+        let explain = RouteExplainHandler(planning: planning, maxRequestBytes: config.server.maxRequestBytes)
         let models = ModelsHandler(
             config: config,
             resolver: resolver,
@@ -148,6 +152,7 @@ public struct Gateway: Sendable {
         router.middlewares.add(GatewayMiddleware(masterKey: config.auth.masterKey))
         router.post("/v1/chat/completions") { request, context in try await chat.handle(request, context: context) }
         router.post("/v1/embeddings") { request, context in try await embeddings.handle(request, context: context) }
+        router.post("/v1/route") { request, context in try await explain.handle(request, context: context) }
         router.get("/v1/models") { _, _ in await models.list() }
         router.get("/v1/models/**") { _, context in try models.retrieve(context.parameters.getCatchAll().joined(separator: "/")) }
         router.get("/health") { _, _ in readiness.health() }

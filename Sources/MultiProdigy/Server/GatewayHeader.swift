@@ -10,6 +10,11 @@ public enum GatewayHeader {
     public static let model = HTTPField.Name("x-multiprodigy-model")!
     /// `x-multiprodigy-attempts`: upstream calls made for this request.
     public static let attempts = HTTPField.Name("x-multiprodigy-attempts")!
-    /// `x-multiprodigy-route`: the route the client named, when it named one.
+    /// `x-multiprodigy-route`: the routing decision in one line, route (or model) name first:
+    /// `auto; policy=cost; private=pii:email; order=llama3.2>gpt-4o-mini; excluded=1`.
     public static let route = HTTPField.Name("x-multiprodigy-route")!
+    /// `x-multiprodigy-policy` (request): rank by this policy instead of the route's.
+    public static let policy = HTTPField.Name("x-multiprodigy-policy")!
+    /// `x-multiprodigy-privacy: local` (request): keep the request on local targets.
+    public static let privacy = HTTPField.Name("x-multiprodigy-privacy")!
 }

@@ -69,7 +69,7 @@ struct GatewayMiddleware: RouterMiddleware {
             return GatewayError(
                 status: .notFound,
                 message:
-                    "Unknown endpoint: \(request.method) \(request.uri.path). The gateway serves POST /v1/chat/completions, POST /v1/embeddings, GET /v1/models, GET /health and GET /ready.",
+                    "Unknown endpoint: \(request.method) \(request.uri.path). The gateway serves POST /v1/chat/completions, POST /v1/embeddings, GET /v1/models, POST /v1/route, GET /health and GET /ready.",
                 type: "invalid_request_error",
                 code: "unknown_url"
             )
@@ -90,7 +90,7 @@ struct GatewayMiddleware: RouterMiddleware {
     }
 
     /// Paths that exist, so a wrong method on them is 405 rather than 404.
-    private static let knownPaths: Set<String> = ["/v1/chat/completions", "/v1/embeddings", "/v1/models", "/health", "/ready"]
+    private static let knownPaths: Set<String> = ["/v1/chat/completions", "/v1/embeddings", "/v1/models", "/v1/route", "/health", "/ready"]
 
     /// Whether the request carries `key` as a bearer token or `x-api-key`, compared in constant time.
     private static func presents(_ key: [UInt8], in request: Request) -> Bool {

@@ -2,7 +2,8 @@ import HTTPTypes
 
 /// The `x-multiprodigy-*` headers that say how a request was routed.
 enum RoutingHeaders {
-    /// Provider, model and route of the answering (or last tried) target, and the attempt count.
+    /// Provider and model of the answering (or last tried) target, the attempt count, and the
+    /// routing decision in one line.
     static func fields(plan: RoutePlan, target: RouteTarget?, attempts: Int) -> HTTPFields {
         var headers = HTTPFields()
         if let target {
@@ -10,7 +11,7 @@ enum RoutingHeaders {
             headers[GatewayHeader.model] = target.name
         }
         headers[GatewayHeader.attempts] = String(attempts)
-        if let route = plan.routeName { headers[GatewayHeader.route] = route }
+        headers[GatewayHeader.route] = plan.summary
         return headers
     }
 }

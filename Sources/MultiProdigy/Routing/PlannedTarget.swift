@@ -1,0 +1,23 @@
+/// One target of a plan with the estimates that placed it.
+public struct PlannedTarget: Sendable, Equatable {
+    /// The target.
+    public var target: RouteTarget
+    /// Where it runs.
+    public var locality: Locality
+    /// Estimated USD for this request; nil when its price is unknown.
+    public var estimatedCostUSD: Double?
+    /// Predicted time to first token (streams) or to the whole answer; nil before the first
+    /// measurement when no `latency` prior is configured.
+    public var predictedLatency: Duration?
+    /// Why it is at this place.
+    public var reason: String
+
+    /// Creates an entry.
+    public init(target: RouteTarget, locality: Locality, estimatedCostUSD: Double?, predictedLatency: Duration?, reason: String) {
+        self.target = target
+        self.locality = locality
+        self.estimatedCostUSD = estimatedCostUSD
+        self.predictedLatency = predictedLatency
+        self.reason = reason
+    }
+}

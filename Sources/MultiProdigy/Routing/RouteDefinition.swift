@@ -1,0 +1,36 @@
+/// What a client's `model` resolves to before a request is seen: the candidate targets, the policy
+/// that ranks them and the timeouts that apply.
+public struct RouteDefinition: Sendable, Equatable {
+    /// The client's `model`.
+    public var requestedName: String
+    /// The route's name when `model` names a route.
+    public var routeName: String?
+    /// The route's policy (`ordered` for a single model).
+    public var policy: RoutingPolicy
+    /// `weights` of the balanced policy.
+    public var weights: BalancedWeights
+    /// Every candidate: the route's `targets`, then its `fallback` (``TargetProfile/isFallback``).
+    public var profiles: [TargetProfile]
+    /// The timeouts that apply.
+    public var timeouts: TimeoutSettings
+
+    /// Creates a definition.
+    public init(
+        requestedName: String,
+        routeName: String?,
+        policy: RoutingPolicy = .ordered,
+        weights: BalancedWeights = .standard,
+        profiles: [TargetProfile],
+        timeouts: TimeoutSettings
+    ) {
+        self.requestedName = requestedName
+        self.routeName = routeName
+        self.policy = policy
+        self.weights = weights
+        self.profiles = profiles
+        self.timeouts = timeouts
+    }
+
+    /// The keys under which ``LatencyTracker`` keeps each profile's observations.
+    public var statisticsKeys: [String] { profiles.map(\.statisticsKey) }
+}

@@ -1,0 +1,340 @@
+import Synchronization
+
+/// Orders the targets of a route for one request: filters, then ranks by policy.
+///
+/// Filters, in order: provider disabled; cloud target for a private request; a capability the
+/// request uses and the model does not declare; a prompt that would not fit the context window;
+/// the client's `max_cost_usd` and `max_latency_ms`; a provider that failed its health check while
+/// another target is up. The survivors among the route's `targets` are ranked by the policy; the
+/// route's `fallback` targets follow in their listed order. Deployments of one upstream model are
+/// balanced by in-flight load and `weight`, and now and then a target whose latency estimate went
+/// stale is tried first so that it is re-measured.
+///
+/// ```swift
+/// let planner = RoutePlanner(resolver: ModelResolver(config: config))
+/// let plan = planner.plan(for: "auto", request: RoutingRequest(promptTokens: 812))
+/// ```
+public final class RoutePlanner: Sendable {
+    /// Resolves the client's `model`.
+    public let resolver: ModelResolver
+    /// What has been measured about each target.
+    public let tracker: LatencyTracker
+    /// One plan in this many (per planner) re-measures a stale target first.
+    public static let explorationPeriod = 20
+    /// Completion tokens assumed for cost when the client sets no `max_tokens` and the target has
+    /// not answered yet.
+    public static let defaultCompletionTokens = 256
+    /// The share of the token estimate trusted when excluding a target for its context window: the
+    /// estimate can be high, and a target wrongly skipped is worse than one asked and refusing.
+    public static let contextEstimateMargin = 0.85
+    private let planCount = Atomic<Int>(0)
+
+    /// Creates a planner.
+    public init(resolver: ModelResolver, tracker: LatencyTracker = LatencyTracker()) {
+        self.resolver = resolver
+        self.tracker = tracker
+    }
+
+    /// The plan for `model`, or nil when `model` names nothing configured.
+    ///
+    /// - Parameters:
+    ///   - model: The client's `model`.
+    ///   - request: What the planner needs to know about the request.
+    ///   - probes: The latest health check of each probed provider.
+    /// - Returns: The plan; its ``RoutePlan/error`` is set when no target can serve the request.
+    public func plan(
+        for model: String,
+        request: RoutingRequest,
+        probes: [String: ProviderProbe] = [:]
+    ) -> RoutePlan? {
+        guard let definition = resolver.definition(for: model) else { return nil }
+        let observations = tracker.observations(for: definition.statisticsKeys)
+        let count = planCount.add(1, ordering: .relaxed).newValue
+        var random = SystemRandomNumberGenerator()
+        return Self.plan(
+            definition,
+            request: request,
+            observations: observations,
+            probes: probes,
+            now: .now,
+            explores: count % Self.explorationPeriod == 0,
+            random: &random
+        )
+    }
+
+    /// Plans `definition` for `request`: the pure function behind ``plan(for:request:probes:)``.
+    ///
+    /// - Parameters:
+    ///   - definition: The route's candidates and policy.
+    ///   - request: What the planner needs to know about the request.
+    ///   - observations: What has been measured about each profile, in profile order.
+    ///   - probes: The latest health check of each probed provider.
+    ///   - now: The current instant, against which estimates age.
+    ///   - explores: Whether this plan may put a stale target first to re-measure it.
+    ///   - random: Breaks ties between idle deployments of one model by weight.
+    public static func plan(
+        _ definition: RouteDefinition,
+        request: RoutingRequest,
+        observations: [TargetObservation],
+        probes: [String: ProviderProbe],
+        now: ContinuousClock.Instant,
+        explores: Bool,
+        random: inout some RandomNumberGenerator
+    ) -> RoutePlan {
+        let policy = request.policyOverride ?? definition.policy
+        let privateReason = request.privateReason ?? (policy == .privacy ? (request.policyOverride == nil ? "route" : "request") : nil)
+        var candidates: [Candidate] = []
+        candidates.reserveCapacity(definition.profiles.count)
+        var excluded: [ExcludedTarget] = []
+        for (index, profile) in definition.profiles.enumerated() {
+            let observation = index < observations.count ? observations[index] : .unobserved
+            let candidate = Candidate(index: index, profile: profile, observation: observation, request: request)
+            if let exclusion = exclusion(of: candidate, request: request, isPrivate: privateReason != nil, probes: probes) {
+                excluded.append(exclusion)
+            } else {
+                candidates.append(candidate)
+            }
+        }
+        // A probe can be stale: leave out providers that failed theirs only while another target is up.
+        if candidates.contains(where: { probes[$0.profile.target.providerName]?.downReason == nil }) {
+            candidates.removeAll { candidate in
+                guard let reason = probes[candidate.profile.target.providerName]?.downReason else { return false }
+                excluded.append(
+                    ExcludedTarget(
+                        target: candidate.profile.target,
+                        cause: .unhealthy,
+                        reason: "provider '\(candidate.profile.target.providerName)' failed its health check (\(reason))"
+                    )
+                )
+                return true
+            }
+        }
+        if candidates.isEmpty, let error = RoutingFailure.error(for: definition, request: request, privateReason: privateReason, excluded: excluded) {
+            return RoutePlan(
+                requestedName: definition.requestedName,
+                routeName: definition.routeName,
+                policy: policy,
+                privateReason: privateReason,
+                promptTokens: request.promptTokens,
+                entries: [],
+                excluded: excluded,
+                timeouts: definition.timeouts,
+                error: error
+            )
+        }
+        var primaries = candidates.filter { !$0.profile.isFallback }
+        rank(&primaries, policy: policy, weights: definition.weights)
+        if explores, policy.measuresLatency { explore(&primaries, now: now) }
+        balanceDeployments(&primaries, policy: policy, random: &random)
+        var entries = primaries.map { $0.entry() }
+        for candidate in candidates where candidate.profile.isFallback {
+            var fallback = candidate
+            fallback.reason = "route fallback"
+            entries.append(fallback.entry())
+        }
+        return RoutePlan(
+            requestedName: definition.requestedName,
+            routeName: definition.routeName,
+            policy: policy,
+            privateReason: privateReason,
+            promptTokens: request.promptTokens,
+            entries: entries,
+            excluded: excluded,
+            timeouts: definition.timeouts
+        )
+    }
+
+    // MARK: Filters
+
+    private static func exclusion(
+        of candidate: Candidate,
+        request: RoutingRequest,
+        isPrivate: Bool,
+        probes: [String: ProviderProbe]
+    ) -> ExcludedTarget? {
+        let profile = candidate.profile
+        let target = profile.target
+        if let disabledReason = profile.disabledReason {
+            return ExcludedTarget(target: target, cause: .disabled, reason: "provider '\(target.providerName)' is disabled: \(disabledReason)")
+        }
+        if isPrivate, profile.locality != .local {
+            return ExcludedTarget(target: target, cause: .privacy, reason: "cloud target for a private request")
+        }
+        if let declared = profile.capabilities {
+            let missing = request.requiredCapabilities.subtracting(declared)
+            if !missing.isEmpty {
+                let names = ModelCapability.allCases.filter(missing.contains).map(\.rawValue).joined(separator: ", ")
+                return ExcludedTarget(target: target, cause: .capability, reason: "does not support \(names) (its `supports` lacks it)")
+            }
+        }
+        let trustedPromptTokens = Int(Double(request.promptTokens) * contextEstimateMargin)
+        if let window = profile.contextWindow, trustedPromptTokens + (request.maxOutputTokens ?? 0) > window {
+            let output = request.maxOutputTokens.map { " + max_tokens \($0)" } ?? ""
+            return ExcludedTarget(
+                target: target,
+                cause: .context,
+                reason: "the prompt (about \(request.promptTokens) tokens)\(output) exceeds its \(window)-token context window"
+            )
+        }
+        if let limit = probes[target.providerName]?.maxInputTokens, trustedPromptTokens > limit {
+            return ExcludedTarget(
+                target: target,
+                cause: .context,
+                reason: "the prompt (about \(request.promptTokens) tokens) exceeds the \(limit)-token input limit it reports"
+            )
+        }
+        if let maxCost = request.maxCostUSD {
+            guard let cost = candidate.estimatedCostUSD else {
+                return ExcludedTarget(target: target, cause: .limit, reason: "its price is unknown, so max_cost_usd cannot be guaranteed")
+            }
+            if cost > maxCost {
+                return ExcludedTarget(
+                    target: target,
+                    cause: .limit,
+                    reason: "estimated cost $\(CostFormatting.usd(cost)) exceeds max_cost_usd $\(CostFormatting.usd(maxCost))"
+                )
+            }
+        }
+        if let maxLatency = request.maxLatency, let predicted = candidate.predictedSeconds, predicted > maxLatency.seconds {
+            return ExcludedTarget(
+                target: target,
+                cause: .limit,
+                reason: "predicted latency \(Int(predicted * 1000)) ms exceeds max_latency_ms \(Int(maxLatency.seconds * 1000))"
+            )
+        }
+        return nil
+    }
+
+    // MARK: Ranking
+
+    private static func rank(_ candidates: inout [Candidate], policy: RoutingPolicy, weights: BalancedWeights) {
+        guard candidates.count > 1 || policy != .ordered else {
+            for index in candidates.indices { candidates[index].reason = index == 0 ? "first listed" : "listed #\(index + 1)" }
+            return
+        }
+        switch policy {
+        case .ordered:
+            break
+        case .cost:
+            for index in candidates.indices { candidates[index].score = candidates[index].estimatedCostUSD ?? .infinity }
+        case .latency, .privacy:
+            for index in candidates.indices { candidates[index].score = candidates[index].predictedSeconds ?? 0 }
+        case .balanced:
+            let maxCost = candidates.compactMap(\.estimatedCostUSD).max() ?? 0
+            let maxLatency = candidates.compactMap(\.predictedSeconds).max() ?? 0
+            for index in candidates.indices {
+                let cost = candidates[index].estimatedCostUSD.map { maxCost > 0 ? $0 / maxCost : 0 } ?? 1
+                let latency = candidates[index].predictedSeconds.map { maxLatency > 0 ? $0 / maxLatency : 0 } ?? 0
+                candidates[index].score = weights.cost * cost + weights.latency * latency
+            }
+        }
+        if policy != .ordered {
+            candidates.sort { ($0.score, $0.index) < ($1.score, $1.index) }
+        }
+        for index in candidates.indices {
+            candidates[index].reason = reason(for: candidates[index], rank: index, policy: policy)
+        }
+    }
+
+    private static func reason(for candidate: Candidate, rank: Int, policy: RoutingPolicy) -> String {
+        switch policy {
+        case .ordered:
+            return rank == 0 ? "first listed" : "listed #\(candidate.index + 1)"
+        case .cost:
+            if candidate.estimatedCostUSD == nil { return "price unknown: ranked after priced targets" }
+            return rank == 0 ? "cheapest eligible" : "#\(rank + 1) by estimated cost"
+        case .latency, .privacy:
+            if candidate.predictedSeconds == nil { return "latency not measured yet: tried early to measure it" }
+            return rank == 0 ? "fastest predicted" : "#\(rank + 1) by predicted latency"
+        case .balanced:
+            let score = (candidate.score * 1000).rounded() / 1000
+            return rank == 0 ? "best balanced score \(score)" : "#\(rank + 1) by balanced score \(score)"
+        }
+    }
+
+    /// Moves the target whose latency estimate is oldest (never measured counts as oldest) to the
+    /// front, when it is stale, so a recovered or new target gets measured again.
+    private static func explore(_ candidates: inout [Candidate], now: ContinuousClock.Instant) {
+        guard candidates.count > 1 else { return }
+        // Never measured counts as the stalest of all.
+        var stalest: (position: Int, age: Duration)?
+        for position in candidates.indices.dropFirst() {
+            let age = candidates[position].observation.lastObserved.map { now - $0 } ?? .seconds(Int64.max / 2)
+            guard age >= LatencyTracker.staleAfter, age > stalest?.age ?? .zero else { continue }
+            stalest = (position, age)
+        }
+        guard let stalest else { return }
+        var chosen = candidates.remove(at: stalest.position)
+        chosen.reason =
+            chosen.observation.lastObserved == nil
+            ? "re-measuring latency (never measured)" : "re-measuring latency (last measured \(Int(stalest.age.seconds)) s ago)"
+        candidates.insert(chosen, at: 0)
+    }
+
+    /// Deployments of one upstream model take turns at the best place any of them earned: least in
+    /// flight per unit of `weight` first, idle ones in weighted-random order. Under latency-driven
+    /// policies a deployment predicted over twice as slow as the group's best keeps its own place.
+    private static func balanceDeployments(_ candidates: inout [Candidate], policy: RoutingPolicy, random: inout some RandomNumberGenerator) {
+        guard candidates.count > 1 else { return }
+        var grouped = [Bool](repeating: false, count: candidates.count)
+        for first in candidates.indices where !grouped[first] {
+            let model = candidates[first].profile.target.upstreamModel
+            let best = candidates[first].predictedSeconds
+            var positions = [first]
+            for other in candidates.indices where other > first && !grouped[other] {
+                guard candidates[other].profile.target.upstreamModel == model else { continue }
+                if policy.measuresLatency, let best, best > 0, let predicted = candidates[other].predictedSeconds, predicted > 2 * best {
+                    continue
+                }
+                positions.append(other)
+            }
+            guard positions.count > 1 else { continue }
+            for position in positions { grouped[position] = true }
+            let members = weightedLeastLoadedOrder(positions.map { candidates[$0] }, random: &random)
+            for (slot, position) in positions.enumerated() {
+                var member = members[slot]
+                member.reason = "deployment of \(model): \(member.observation.inFlight) in flight, weight \(member.profile.weight.formatted)"
+                candidates[position] = member
+            }
+        }
+    }
+
+    /// Least in flight per unit of weight first; equally loaded members in weighted-random order.
+    private static func weightedLeastLoadedOrder(_ members: [Candidate], random: inout some RandomNumberGenerator) -> [Candidate] {
+        var remaining = members
+        var ordered: [Candidate] = []
+        ordered.reserveCapacity(members.count)
+        while !remaining.isEmpty {
+            let load = { (member: Candidate) in Double(member.observation.inFlight) / member.profile.weight }
+            let lightest = remaining.map(load).min() ?? 0
+            let tied = remaining.indices.filter { load(remaining[$0]) == lightest }
+            let total = tied.reduce(0) { $0 + remaining[$1].profile.weight }
+            var draw = Double.random(in: 0..<total, using: &random)
+            var pick = tied[tied.count - 1]
+            for index in tied {
+                draw -= remaining[index].profile.weight
+                if draw < 0 {
+                    pick = index
+                    break
+                }
+            }
+            ordered.append(remaining.remove(at: pick))
+        }
+        return ordered
+    }
+}
+
+extension RoutingPolicy {
+    /// Whether the policy ranks by predicted latency, and so benefits from re-measuring.
+    var measuresLatency: Bool { self == .latency || self == .privacy || self == .balanced }
+}
+
+extension Duration {
+    /// The duration in seconds.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+}
+
+extension Double {
+    /// The number without a trailing `.0` when it is whole.
+    fileprivate var formatted: String { rounded() == self && abs(self) < 1e15 ? String(Int(self)) : String(self) }
+}

@@ -1,0 +1,61 @@
+import HTTPTypes
+import NIOCore
+
+/// Plans a request: reads the client's routing headers and `multiprodigy` field, describes the
+/// request for the planner, and turns "nothing configured" and "nothing eligible" into errors.
+struct RequestPlanning: Sendable {
+    let planner: RoutePlanner
+    let health: ProviderHealthBoard
+    /// `privacy.detect_pii`.
+    let detectsPII: Bool
+
+    /// The plan for a chat completion.
+    ///
+    /// - Throws: ``GatewayError``: 400 for bad routing headers or fields, 404 for an unknown model,
+    ///   and the planner's errors (`no_private_target`, `context_length_exceeded`, ...).
+    func plan(_ chat: ChatCompletionRequest, headers: HTTPFields) throws(GatewayError) -> RoutePlan {
+        let overrides = try overrides(headers: headers, body: chat.body, members: chat.members)
+        let request = RoutingRequest(chat: chat, overrides: overrides, detectsPII: detectsPII)
+        return try plan(model: chat.model, request: request)
+    }
+
+    /// The plan for an embeddings request: no capabilities, privacy from the client or the route.
+    func plan(_ embeddings: EmbeddingsRequest, headers: HTTPFields) throws(GatewayError) -> RoutePlan {
+        var request = RoutingRequest(promptTokens: 0)
+        request.apply(try overrides(headers: headers, body: nil, members: []))
+        return try plan(model: embeddings.model, request: request)
+    }
+
+    /// The plan for `model` and `request`.
+    func plan(model: String, request: RoutingRequest) throws(GatewayError) -> RoutePlan {
+        let plan = try explain(model: model, request: request)
+        if let error = plan.error { throw error }
+        return plan
+    }
+
+    /// The plan for `model` and `request`, with its error when no target can serve it.
+    ///
+    /// - Throws: ``GatewayError`` 404 when `model` names nothing configured.
+    func explain(model: String, request: RoutingRequest) throws(GatewayError) -> RoutePlan {
+        guard let plan = planner.plan(for: model, request: request, probes: health.snapshot()) else {
+            throw planner.resolver.notFoundError(for: model)
+        }
+        return plan
+    }
+
+    /// The client's routing headers and `multiprodigy` field.
+    func overrides(headers: HTTPFields, body: ByteBuffer?, members: [JSONMember]) throws(GatewayError) -> RoutingOverrides {
+        let field = members.last { $0.key == ChatCompletionRequest.extensionField }
+        let policy = headers[GatewayHeader.policy]
+        let privacy = headers[GatewayHeader.privacy]
+        guard let body, field != nil else {
+            return try RoutingOverrides.parse(policyHeader: policy, privacyHeader: privacy, extensionField: nil, in: UnsafeRawBufferPointer(start: nil, count: 0))
+        }
+        let result: Result<RoutingOverrides, GatewayError> = body.withUnsafeReadableBytes { bytes in
+            Result { () throws(GatewayError) -> RoutingOverrides in
+                try RoutingOverrides.parse(policyHeader: policy, privacyHeader: privacy, extensionField: field, in: bytes)
+            }
+        }
+        return try result.get()
+    }
+}
