@@ -33,7 +33,8 @@ enum ChatPromptScan {
 
     /// The output limit the client set: `max_completion_tokens`, else `max_tokens`.
     static func maxOutputTokens(of chat: ChatCompletionRequest, in bytes: UnsafeRawBufferPointer) -> Int? {
-        let field = chat.members.last { $0.key == "max_completion_tokens" && $0.kind == .number }
+        let field =
+            chat.members.last { $0.key == "max_completion_tokens" && $0.kind == .number }
             ?? chat.members.last { $0.key == "max_tokens" && $0.kind == .number }
         return field.flatMap { JSONScanner.integer(at: $0.value, in: bytes) }
     }

@@ -69,7 +69,9 @@ extension RoutePlan {
     /// The plan as `multiprodigy route` prints it: a header line, one line per target, then the
     /// exclusions.
     public var explanationText: String {
-        var lines = ["\(routeName.map { "route \($0)" } ?? "model \(requestedName)"): policy \(policy.rawValue), ~\(promptTokens) prompt tokens"]
+        var lines = [
+            "\(routeName.map { "route \($0)" } ?? "model \(requestedName)"): policy \(policy.rawValue), ~\(promptTokens) prompt tokens"
+        ]
         if let privateReason { lines.append("private: only local targets (\(privateReason))") }
         if let error { lines.append("error \(error.status.code) \(error.code ?? ""): \(error.message)") }
         let rows = entries.enumerated().map { position, entry in

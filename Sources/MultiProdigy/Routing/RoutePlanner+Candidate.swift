@@ -19,8 +19,13 @@ extension RoutePlanner {
             self.profile = profile
             self.observation = observation
             self.estimatedCostUSD = profile.effectivePrice.map { price in
-                let output = request.maxOutputTokens.map(Double.init) ?? observation.completionTokens ?? Double(RoutePlanner.defaultCompletionTokens)
-                return CostModel.usd(promptTokens: Double(request.promptTokens), completionTokens: output * Double(request.choiceCount), price: price)
+                let output =
+                    request.maxOutputTokens.map(Double.init) ?? observation.completionTokens ?? Double(RoutePlanner.defaultCompletionTokens)
+                return CostModel.usd(
+                    promptTokens: Double(request.promptTokens),
+                    completionTokens: output * Double(request.choiceCount),
+                    price: price
+                )
             }
             self.predictedSeconds = LatencyModel.predictedSeconds(
                 observation: observation,

@@ -109,7 +109,9 @@ public final class RoutePlanner: Sendable {
                 return true
             }
         }
-        if candidates.isEmpty, let error = RoutingFailure.error(for: definition, request: request, privateReason: privateReason, excluded: excluded) {
+        if candidates.isEmpty,
+            let error = RoutingFailure.error(for: definition, request: request, privateReason: privateReason, excluded: excluded)
+        {
             return RoutePlan(
                 requestedName: definition.requestedName,
                 routeName: definition.routeName,
@@ -155,7 +157,11 @@ public final class RoutePlanner: Sendable {
         let profile = candidate.profile
         let target = profile.target
         if let disabledReason = profile.disabledReason {
-            return ExcludedTarget(target: target, cause: .disabled, reason: "provider '\(target.providerName)' is disabled: \(disabledReason)")
+            return ExcludedTarget(
+                target: target,
+                cause: .disabled,
+                reason: "provider '\(target.providerName)' is disabled: \(disabledReason)"
+            )
         }
         if isPrivate, profile.locality != .local {
             return ExcludedTarget(target: target, cause: .privacy, reason: "cloud target for a private request")
@@ -274,7 +280,8 @@ public final class RoutePlanner: Sendable {
     /// Deployments of one upstream model take turns at the best place any of them earned: least in
     /// flight per unit of `weight` first, idle ones in weighted-random order. Under latency-driven
     /// policies a deployment predicted over twice as slow as the group's best keeps its own place.
-    private static func balanceDeployments(_ candidates: inout [Candidate], policy: RoutingPolicy, random: inout some RandomNumberGenerator) {
+    private static func balanceDeployments(_ candidates: inout [Candidate], policy: RoutingPolicy, random: inout some RandomNumberGenerator)
+    {
         guard candidates.count > 1 else { return }
         var grouped = [Bool](repeating: false, count: candidates.count)
         for first in candidates.indices where !grouped[first] {
@@ -293,7 +300,8 @@ public final class RoutePlanner: Sendable {
             let members = weightedLeastLoadedOrder(positions.map { candidates[$0] }, random: &random)
             for (slot, position) in positions.enumerated() {
                 var member = members[slot]
-                member.reason = "deployment of \(model): \(member.observation.inFlight) in flight, weight \(member.profile.weight.formatted)"
+                member.reason =
+                    "deployment of \(model): \(member.observation.inFlight) in flight, weight \(member.profile.weight.formatted)"
                 candidates[position] = member
             }
         }

@@ -105,11 +105,19 @@ public struct RoutingOverrides: Sendable, Equatable {
         }
     }
 
-    private static func nonNegativeNumber(_ field: JSONMember, param: String, in bytes: UnsafeRawBufferPointer) throws(GatewayError) -> Double {
+    private static func nonNegativeNumber(
+        _ field: JSONMember,
+        param: String,
+        in bytes: UnsafeRawBufferPointer
+    ) throws(GatewayError) -> Double {
         guard field.kind == .number else { throw typeError(param, expected: "a number", got: field.kind) }
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[field.value]), as: UTF8.self)
         guard let value = Double(text), value >= 0, value.isFinite else {
-            throw .invalidRequest("Invalid '\(param)': expected a number >= 0, but got \(text) instead.", param: param, code: "invalid_value")
+            throw .invalidRequest(
+                "Invalid '\(param)': expected a number >= 0, but got \(text) instead.",
+                param: param,
+                code: "invalid_value"
+            )
         }
         return value
     }

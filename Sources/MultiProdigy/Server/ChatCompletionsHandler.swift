@@ -29,6 +29,7 @@ struct ChatCompletionsHandler: Sendable {
         context: GatewayRequestContext
     ) async -> Response {
         let logger = context.logger
+        let tracker = planning.planner.tracker
         // Each attempt's answer, body included, must arrive by the total deadline; the upstream
         // clients enforce it. The client going away interrupts the call.
         let result = await ClientDisconnectHandler.cancellingOnDisconnect(of: context.connectionID) {
@@ -40,10 +41,13 @@ struct ChatCompletionsHandler: Sendable {
                     logger: logger
                 )
                 let answer = try await provider.complete(call)
-                guard let rewritten = Self.rewriteModel(of: answer.body, to: target.name) else {
+                guard let rewritten = Self.rewriteModelReadingUsage(of: answer.body, to: target.name) else {
                     throw ProviderError(kind: .protocolViolation, message: "the upstream's answer is not a JSON object")
                 }
-                return rewritten
+                if let tokens = rewritten.completionTokens {
+                    tracker.recordCompletionTokens(tokens, for: target.statisticsKey)
+                }
+                return rewritten.body
             }
         }
         switch result {
@@ -173,9 +177,27 @@ struct ChatCompletionsHandler: Sendable {
 
     /// The answer with its `model` set to `name`; nil when it is not a JSON object.
     static func rewriteModel(of body: ByteBuffer, to name: String) -> ByteBuffer? {
-        body.withUnsafeReadableBytes { bytes -> ByteBuffer? in
+        rewriteModelReadingUsage(of: body, to: name)?.body
+    }
+
+    /// The answer with its `model` set to `name`, and its `usage.completion_tokens`; nil when it is
+    /// not a JSON object.
+    static func rewriteModelReadingUsage(of body: ByteBuffer, to name: String) -> (body: ByteBuffer, completionTokens: Int?)? {
+        body.withUnsafeReadableBytes { bytes -> (body: ByteBuffer, completionTokens: Int?)? in
             guard let members = try? JSONScanner.topLevelMembers(of: bytes) else { return nil }
-            return JSONObjectRewriter.rewrite(body, members: members, replacing: [(key: "model", value: JSONWriter.encodedString(name))])
+            var completionTokens: Int?
+            if let usage = members.last(where: { $0.key == "usage" && $0.kind == .object }),
+                let fields = try? JSONScanner.members(ofObjectAt: usage.value, in: bytes),
+                let tokens = fields.last(where: { $0.key == "completion_tokens" && $0.kind == .number })
+            {
+                completionTokens = JSONScanner.integer(at: tokens.value, in: bytes)
+            }
+            let rewritten = JSONObjectRewriter.rewrite(
+                body,
+                members: members,
+                replacing: [(key: "model", value: JSONWriter.encodedString(name))]
+            )
+            return (rewritten, completionTokens)
         }
     }
 

@@ -40,7 +40,9 @@ struct ModelsHandler: Sendable {
         if let entry = configured.first(where: { $0.id == id }) {
             owner = entry.owner
         } else {
-            guard let definition = resolver.definition(for: id), let target = definition.profiles.first?.target else { throw resolver.notFoundError(for: id) }
+            guard let definition = resolver.definition(for: id), let target = definition.profiles.first?.target else {
+                throw resolver.notFoundError(for: id)
+            }
             owner = target.providerName
         }
         var buffer = ByteBuffer()

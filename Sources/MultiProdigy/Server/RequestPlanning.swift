@@ -49,7 +49,12 @@ struct RequestPlanning: Sendable {
         let policy = headers[GatewayHeader.policy]
         let privacy = headers[GatewayHeader.privacy]
         guard let body, field != nil else {
-            return try RoutingOverrides.parse(policyHeader: policy, privacyHeader: privacy, extensionField: nil, in: UnsafeRawBufferPointer(start: nil, count: 0))
+            return try RoutingOverrides.parse(
+                policyHeader: policy,
+                privacyHeader: privacy,
+                extensionField: nil,
+                in: UnsafeRawBufferPointer(start: nil, count: 0)
+            )
         }
         let result: Result<RoutingOverrides, GatewayError> = body.withUnsafeReadableBytes { bytes in
             Result { () throws(GatewayError) -> RoutingOverrides in
