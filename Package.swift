@@ -53,6 +53,15 @@ let package = Package(
             path: "Examples/CustomProvider",
             exclude: ["gateway.yaml"]
         ),
+        // Measures routing work per request; `swift run -c release routing-bench` (bench/README.md).
+        .executableTarget(
+            name: "routing-bench",
+            dependencies: [
+                "MultiProdigy",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "bench/RoutingBench"
+        ),
         .testTarget(
             name: "MultiProdigyTests",
             dependencies: [

@@ -472,7 +472,8 @@ enum PlannerFixture {
         let first = F.profile("a", provider: "gpu-a", model: "llama", locality: .local)
         let second = F.profile("b", provider: "gpu-b", model: "llama", locality: .local)
         let other = F.profile("other", locality: .local)
-        let definition = F.definition([first, other, second], policy: .ordered)
+        // Under the cost policy all three tie at 0.
+        let definition = F.definition([first, other, second], policy: .cost)
         for seed in 1...50 {
             let plan = F.plan(
                 definition,
@@ -481,6 +482,15 @@ enum PlannerFixture {
             )
             // The group keeps the place its best member earned; the other target keeps its own.
             #expect(plan.targets.map(\.name) == ["b", "other", "a"])
+        }
+    }
+
+    @Test func theOrderedPolicyKeepsDeploymentsAsListed() {
+        let first = F.profile("a", provider: "gpu-a", model: "llama", locality: .local)
+        let second = F.profile("b", provider: "gpu-b", model: "llama", locality: .local)
+        for seed in 1...20 {
+            let plan = F.plan(F.definition([first, second]), observations: [TargetObservation(inFlight: 5), .unobserved], seed: UInt64(seed))
+            #expect(plan.targets.map(\.name) == ["a", "b"])
         }
     }
 

@@ -19,15 +19,6 @@ public struct ChatCompletionRequest: Sendable {
     public let includeUsage: Bool
     /// Number of messages in the conversation.
     public let messageCount: Int
-    /// A conservative (low) estimate of the prompt's tokens: the bytes of `messages` divided by 6.
-    ///
-    /// Text runs about 4 bytes a token and JSON syntax adds more bytes, so this rarely overestimates;
-    /// it is used to skip a target only when even this estimate exceeds the target's input limit.
-    public var promptTokenLowerBound: Int {
-        guard let messages = members.first(where: { $0.key == "messages" }) else { return 0 }
-        return messages.value.count / 6
-    }
-
     /// How many choices the client asked for (`n`, default 1).
     public let choiceCount: Int
 

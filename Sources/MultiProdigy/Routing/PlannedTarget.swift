@@ -10,14 +10,17 @@ public struct PlannedTarget: Sendable, Equatable {
     /// measurement when no `latency` prior is configured.
     public var predictedLatency: Duration?
     /// Why it is at this place.
-    public var reason: String
+    public var placement: PlanReason
 
     /// Creates an entry.
-    public init(target: RouteTarget, locality: Locality, estimatedCostUSD: Double?, predictedLatency: Duration?, reason: String) {
+    public init(target: RouteTarget, locality: Locality, estimatedCostUSD: Double?, predictedLatency: Duration?, placement: PlanReason) {
         self.target = target
         self.locality = locality
         self.estimatedCostUSD = estimatedCostUSD
         self.predictedLatency = predictedLatency
-        self.reason = reason
+        self.placement = placement
     }
+
+    /// Why it is at this place, as a phrase.
+    public var reason: String { placement.description }
 }

@@ -10,9 +10,15 @@ public struct RouteDefinition: Sendable, Equatable {
     /// `weights` of the balanced policy.
     public var weights: BalancedWeights
     /// Every candidate: the route's `targets`, then its `fallback` (``TargetProfile/isFallback``).
-    public var profiles: [TargetProfile]
+    public let profiles: [TargetProfile]
     /// The timeouts that apply.
-    public var timeouts: TimeoutSettings
+    public let timeouts: TimeoutSettings
+    /// The keys under which ``LatencyTracker`` keeps each profile's observations.
+    public let statisticsKeys: [String]
+    /// For each profile, the index of the first profile serving the same upstream model.
+    let deploymentGroups: [Int]
+    /// Whether two profiles among the route's `targets` serve the same upstream model.
+    let hasDeployments: Bool
 
     /// Creates a definition.
     public init(
@@ -29,8 +35,13 @@ public struct RouteDefinition: Sendable, Equatable {
         self.weights = weights
         self.profiles = profiles
         self.timeouts = timeouts
+        self.statisticsKeys = profiles.map(\.statisticsKey)
+        let groups = profiles.indices.map { index in
+            profiles.firstIndex { $0.target.upstreamModel == profiles[index].target.upstreamModel } ?? index
+        }
+        self.deploymentGroups = groups
+        self.hasDeployments = profiles.indices.contains { index in
+            !profiles[index].isFallback && groups[index] != index && !profiles[groups[index]].isFallback
+        }
     }
-
-    /// The keys under which ``LatencyTracker`` keeps each profile's observations.
-    public var statisticsKeys: [String] { profiles.map(\.statisticsKey) }
 }

@@ -1,10 +1,16 @@
 extension RoutePlanner {
-    /// A target being planned: its profile, what is known about it, and its estimates for one
-    /// request.
+    /// A target being planned: where its profile sits, what is known about it, and its estimates
+    /// for one request.
+    ///
+    /// Plain values only, so ranking moves candidates around without reference counting; the
+    /// profile itself is read from the definition by ``index``.
     struct Candidate {
-        /// Its place in the route's list, which breaks ties.
+        /// Its place in the route's list, which breaks ties and finds its profile.
         let index: Int
-        let profile: TargetProfile
+        /// The first profile of the route serving the same upstream model: deployments share it.
+        let deploymentGroup: Int
+        let isFallback: Bool
+        let weight: Double
         let observation: TargetObservation
         /// Estimated USD for the request; nil when the price is unknown.
         let estimatedCostUSD: Double?
@@ -12,11 +18,14 @@ extension RoutePlanner {
         let predictedSeconds: Double?
         /// The policy's score: lower ranks first.
         var score = 0.0
-        var reason = ""
+        var reason = PlanReason.unranked
 
-        init(index: Int, profile: TargetProfile, observation: TargetObservation, request: RoutingRequest) {
+        init(index: Int, definition: RouteDefinition, observation: TargetObservation, request: RoutingRequest) {
+            let profile = definition.profiles[index]
             self.index = index
-            self.profile = profile
+            self.deploymentGroup = definition.deploymentGroups[index]
+            self.isFallback = profile.isFallback
+            self.weight = profile.weight
             self.observation = observation
             self.estimatedCostUSD = profile.effectivePrice.map { price in
                 let output =
@@ -35,13 +44,14 @@ extension RoutePlanner {
             )
         }
 
-        func entry() -> PlannedTarget {
-            PlannedTarget(
+        func entry(in definition: RouteDefinition) -> PlannedTarget {
+            let profile = definition.profiles[index]
+            return PlannedTarget(
                 target: profile.target,
                 locality: profile.locality,
                 estimatedCostUSD: estimatedCostUSD,
                 predictedLatency: predictedSeconds.map { .microseconds(Int64(($0 * 1_000_000).rounded())) },
-                reason: reason
+                placement: reason
             )
         }
     }

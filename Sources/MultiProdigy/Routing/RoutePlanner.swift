@@ -7,7 +7,7 @@ import Synchronization
 /// the client's `max_cost_usd` and `max_latency_ms`; a provider that failed its health check while
 /// another target is up. The survivors among the route's `targets` are ranked by the policy; the
 /// route's `fallback` targets follow in their listed order. Deployments of one upstream model are
-/// balanced by in-flight load and `weight`, and now and then a target whose latency estimate went
+/// balanced by in-flight load and `weight` (except under `ordered`, which means as listed), and now and then a target whose latency estimate went
 /// stale is tried first so that it is re-measured.
 ///
 /// ```swift
@@ -86,24 +86,25 @@ public final class RoutePlanner: Sendable {
         var candidates: [Candidate] = []
         candidates.reserveCapacity(definition.profiles.count)
         var excluded: [ExcludedTarget] = []
-        for (index, profile) in definition.profiles.enumerated() {
+        for index in definition.profiles.indices {
             let observation = index < observations.count ? observations[index] : .unobserved
-            let candidate = Candidate(index: index, profile: profile, observation: observation, request: request)
-            if let exclusion = exclusion(of: candidate, request: request, isPrivate: privateReason != nil, probes: probes) {
+            let candidate = Candidate(index: index, definition: definition, observation: observation, request: request)
+            if let exclusion = exclusion(of: candidate, in: definition, request: request, isPrivate: privateReason != nil, probes: probes) {
                 excluded.append(exclusion)
             } else {
                 candidates.append(candidate)
             }
         }
         // A probe can be stale: leave out providers that failed theirs only while another target is up.
-        if candidates.contains(where: { probes[$0.profile.target.providerName]?.downReason == nil }) {
+        if !probes.isEmpty, candidates.contains(where: { probes[definition.profiles[$0.index].target.providerName]?.downReason == nil }) {
             candidates.removeAll { candidate in
-                guard let reason = probes[candidate.profile.target.providerName]?.downReason else { return false }
+                let target = definition.profiles[candidate.index].target
+                guard let reason = probes[target.providerName]?.downReason else { return false }
                 excluded.append(
                     ExcludedTarget(
-                        target: candidate.profile.target,
+                        target: target,
                         cause: .unhealthy,
-                        reason: "provider '\(candidate.profile.target.providerName)' failed its health check (\(reason))"
+                        reason: "provider '\(target.providerName)' failed its health check (\(reason))"
                     )
                 )
                 return true
@@ -124,15 +125,15 @@ public final class RoutePlanner: Sendable {
                 error: error
             )
         }
-        var primaries = candidates.filter { !$0.profile.isFallback }
+        var primaries = candidates.filter { !$0.isFallback }
         rank(&primaries, policy: policy, weights: definition.weights)
         if explores, policy.measuresLatency { explore(&primaries, now: now) }
-        balanceDeployments(&primaries, policy: policy, random: &random)
-        var entries = primaries.map { $0.entry() }
-        for candidate in candidates where candidate.profile.isFallback {
+        if definition.hasDeployments, policy != .ordered { balanceDeployments(&primaries, policy: policy, random: &random) }
+        var entries = primaries.map { $0.entry(in: definition) }
+        for candidate in candidates where candidate.isFallback {
             var fallback = candidate
-            fallback.reason = "route fallback"
-            entries.append(fallback.entry())
+            fallback.reason = .fallback
+            entries.append(fallback.entry(in: definition))
         }
         return RoutePlan(
             requestedName: definition.requestedName,
@@ -150,11 +151,12 @@ public final class RoutePlanner: Sendable {
 
     private static func exclusion(
         of candidate: Candidate,
+        in definition: RouteDefinition,
         request: RoutingRequest,
         isPrivate: Bool,
         probes: [String: ProviderProbe]
     ) -> ExcludedTarget? {
-        let profile = candidate.profile
+        let profile = definition.profiles[candidate.index]
         let target = profile.target
         if let disabledReason = profile.disabledReason {
             return ExcludedTarget(
@@ -166,7 +168,8 @@ public final class RoutePlanner: Sendable {
         if isPrivate, profile.locality != .local {
             return ExcludedTarget(target: target, cause: .privacy, reason: "cloud target for a private request")
         }
-        if let declared = profile.capabilities {
+        if let declared = profile.capabilities, !request.requiredCapabilities.isEmpty, !request.requiredCapabilities.isSubset(of: declared)
+        {
             let missing = request.requiredCapabilities.subtracting(declared)
             if !missing.isEmpty {
                 let names = ModelCapability.allCases.filter(missing.contains).map(\.rawValue).joined(separator: ", ")
@@ -182,7 +185,7 @@ public final class RoutePlanner: Sendable {
                 reason: "the prompt (about \(request.promptTokens) tokens)\(output) exceeds its \(window)-token context window"
             )
         }
-        if let limit = probes[target.providerName]?.maxInputTokens, trustedPromptTokens > limit {
+        if !probes.isEmpty, let limit = probes[target.providerName]?.maxInputTokens, trustedPromptTokens > limit {
             return ExcludedTarget(
                 target: target,
                 cause: .context,
@@ -215,7 +218,7 @@ public final class RoutePlanner: Sendable {
 
     private static func rank(_ candidates: inout [Candidate], policy: RoutingPolicy, weights: BalancedWeights) {
         guard candidates.count > 1 || policy != .ordered else {
-            for index in candidates.indices { candidates[index].reason = index == 0 ? "first listed" : "listed #\(index + 1)" }
+            for index in candidates.indices { candidates[index].reason = .listed(position: candidates[index].index + 1) }
             return
         }
         switch policy {
@@ -242,19 +245,12 @@ public final class RoutePlanner: Sendable {
         }
     }
 
-    private static func reason(for candidate: Candidate, rank: Int, policy: RoutingPolicy) -> String {
+    private static func reason(for candidate: Candidate, rank: Int, policy: RoutingPolicy) -> PlanReason {
         switch policy {
-        case .ordered:
-            return rank == 0 ? "first listed" : "listed #\(candidate.index + 1)"
-        case .cost:
-            if candidate.estimatedCostUSD == nil { return "price unknown: ranked after priced targets" }
-            return rank == 0 ? "cheapest eligible" : "#\(rank + 1) by estimated cost"
-        case .latency, .privacy:
-            if candidate.predictedSeconds == nil { return "latency not measured yet: tried early to measure it" }
-            return rank == 0 ? "fastest predicted" : "#\(rank + 1) by predicted latency"
-        case .balanced:
-            let score = (candidate.score * 1000).rounded() / 1000
-            return rank == 0 ? "best balanced score \(score)" : "#\(rank + 1) by balanced score \(score)"
+        case .ordered: .listed(position: candidate.index + 1)
+        case .cost: candidate.estimatedCostUSD == nil ? .unknownPrice : .cost(rank: rank + 1)
+        case .latency, .privacy: candidate.predictedSeconds == nil ? .unmeasured : .latency(rank: rank + 1)
+        case .balanced: .balanced(rank: rank + 1, score: candidate.score)
         }
     }
 
@@ -271,9 +267,7 @@ public final class RoutePlanner: Sendable {
         }
         guard let stalest else { return }
         var chosen = candidates.remove(at: stalest.position)
-        chosen.reason =
-            chosen.observation.lastObserved == nil
-            ? "re-measuring latency (never measured)" : "re-measuring latency (last measured \(Int(stalest.age.seconds)) s ago)"
+        chosen.reason = .exploring(lastMeasuredSecondsAgo: chosen.observation.lastObserved == nil ? nil : Int(stalest.age.seconds))
         candidates.insert(chosen, at: 0)
     }
 
@@ -285,11 +279,11 @@ public final class RoutePlanner: Sendable {
         guard candidates.count > 1 else { return }
         var grouped = [Bool](repeating: false, count: candidates.count)
         for first in candidates.indices where !grouped[first] {
-            let model = candidates[first].profile.target.upstreamModel
+            let group = candidates[first].deploymentGroup
             let best = candidates[first].predictedSeconds
             var positions = [first]
             for other in candidates.indices where other > first && !grouped[other] {
-                guard candidates[other].profile.target.upstreamModel == model else { continue }
+                guard candidates[other].deploymentGroup == group else { continue }
                 if policy.measuresLatency, let best, best > 0, let predicted = candidates[other].predictedSeconds, predicted > 2 * best {
                     continue
                 }
@@ -300,8 +294,7 @@ public final class RoutePlanner: Sendable {
             let members = weightedLeastLoadedOrder(positions.map { candidates[$0] }, random: &random)
             for (slot, position) in positions.enumerated() {
                 var member = members[slot]
-                member.reason =
-                    "deployment of \(model): \(member.observation.inFlight) in flight, weight \(member.profile.weight.formatted)"
+                member.reason = .deployment(inFlight: member.observation.inFlight, weight: member.weight)
                 candidates[position] = member
             }
         }
@@ -313,14 +306,14 @@ public final class RoutePlanner: Sendable {
         var ordered: [Candidate] = []
         ordered.reserveCapacity(members.count)
         while !remaining.isEmpty {
-            let load = { (member: Candidate) in Double(member.observation.inFlight) / member.profile.weight }
+            let load = { (member: Candidate) in Double(member.observation.inFlight) / member.weight }
             let lightest = remaining.map(load).min() ?? 0
             let tied = remaining.indices.filter { load(remaining[$0]) == lightest }
-            let total = tied.reduce(0) { $0 + remaining[$1].profile.weight }
+            let total = tied.reduce(0) { $0 + remaining[$1].weight }
             var draw = Double.random(in: 0..<total, using: &random)
             var pick = tied[tied.count - 1]
             for index in tied {
-                draw -= remaining[index].profile.weight
+                draw -= remaining[index].weight
                 if draw < 0 {
                     pick = index
                     break
@@ -340,9 +333,4 @@ extension RoutingPolicy {
 extension Duration {
     /// The duration in seconds.
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
-}
-
-extension Double {
-    /// The number without a trailing `.0` when it is whole.
-    fileprivate var formatted: String { rounded() == self && abs(self) < 1e15 ? String(Int(self)) : String(self) }
 }

@@ -10,7 +10,7 @@ extension RoutingRequest {
     public init(chat: ChatCompletionRequest, overrides: RoutingOverrides, detectsPII: Bool) {
         var request = chat.body.withUnsafeReadableBytes { bytes in
             RoutingRequest(
-                promptTokens: chat.promptTokenLowerBound * 3 / 2,
+                promptTokens: TokenEstimator.estimatePromptTokens(of: chat),
                 maxOutputTokens: ChatPromptScan.maxOutputTokens(of: chat, in: bytes),
                 choiceCount: chat.choiceCount,
                 requiredCapabilities: ChatPromptScan.requiredCapabilities(of: chat, in: bytes),
