@@ -24,6 +24,11 @@ public struct ConfigSummary: Sendable {
             if !model.capabilities.isEmpty {
                 details.append("supports \(model.capabilities.map(\.rawValue).sorted().joined(separator: ", "))")
             }
+            if let latency = model.latencyPrior {
+                let milliseconds = latency.components.seconds * 1000 + latency.components.attoseconds / 1_000_000_000_000_000
+                details.append("expected latency \(milliseconds) ms")
+            }
+            if model.weight != 1 { details.append("weight \(model.weight)") }
             lines.append("  \(model.name) -> \(details.joined(separator: ", "))")
         }
         lines.append("")
