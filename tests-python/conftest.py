@@ -50,6 +50,7 @@ models:
   nomic:  {{provider: olla, model: nomic-embed-text}}
 routes:
   auto: {{policy: ordered, targets: [small]}}
+  cloudfirst: {{policy: ordered, targets: [gem], fallback: [llama]}}
 """
 
 

@@ -376,3 +376,96 @@ def test_models_list_includes_declared_and_discovered(native_client):
     assert "anth/claude-sonnet-4-5-20250929" in ids, ids
     assert "tei/BAAI/bge-small-en-v1.5" in ids, ids
     assert len(ids) == len(set(ids)), ids
+
+
+# ----- privacy routing: what reaches a cloud fake -----
+
+SECRET_PROMPTS = [
+    pytest.param("Please reply to jane.doe@example.com about the invoice.", "pii:email", id="email"),
+    pytest.param("Charge card 4111 1111 1111 1111 for the order.", "pii:card", id="card"),
+    pytest.param("Deploy with key sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z please.", "pii:secret", id="api-key"),
+]
+
+
+def _cloud_chat_requests(recorded, mark):
+    return recorded["gemini"].since(mark, lambda r: r["method"] == "POST" and r["path"] in _CHAT_PATHS["gemini"])
+
+
+def test_an_ordinary_prompt_goes_to_the_cloud_target(native_client, recorded):
+    mark = recorded["gemini"].mark()
+    raw = native_client.chat.completions.with_raw_response.create(
+        model="cloudfirst", messages=[{"role": "user", "content": "Say hello"}]
+    )
+    assert raw.parse().model == "gem"
+    assert raw.headers["x-multiprodigy-route"] == "cloudfirst; policy=ordered; order=gem>llama"
+    assert len(_cloud_chat_requests(recorded, mark)) == 1
+
+
+@pytest.mark.parametrize("prompt, reason", SECRET_PROMPTS)
+def test_personal_data_stays_on_the_local_target(native_client, recorded, prompt, reason):
+    mark = recorded["gemini"].mark()
+    raw = native_client.chat.completions.with_raw_response.create(
+        model="cloudfirst", messages=[{"role": "user", "content": prompt}]
+    )
+    assert raw.parse().model == "llama"
+    assert f"private={reason}" in raw.headers["x-multiprodigy-route"]
+    stream = native_client.chat.completions.create(
+        model="cloudfirst", messages=[{"role": "user", "content": prompt}], stream=True
+    )
+    assert {chunk.model for chunk in stream} == {"llama"}
+    assert _cloud_chat_requests(recorded, mark) == []
+
+
+def test_the_client_can_ask_to_stay_local(native_client, recorded):
+    mark = recorded["gemini"].mark()
+    by_body = native_client.chat.completions.create(
+        model="cloudfirst",
+        messages=[{"role": "user", "content": "Say hello"}],
+        extra_body={"multiprodigy": {"privacy": "local"}},
+    )
+    assert by_body.model == "llama"
+    by_header = native_client.chat.completions.create(
+        model="cloudfirst",
+        messages=[{"role": "user", "content": "Say hello"}],
+        extra_headers={"x-multiprodigy-privacy": "local"},
+    )
+    assert by_header.model == "llama"
+    assert _cloud_chat_requests(recorded, mark) == []
+    with pytest.raises(openai.ServiceUnavailableError) as raised:
+        native_client.chat.completions.create(
+            model="gem", messages=[{"role": "user", "content": "Say hello"}], extra_headers={"x-multiprodigy-privacy": "local"}
+        )
+    assert raised.value.code == "no_private_target"
+
+
+def test_bad_routing_overrides_are_bad_requests(native_client):
+    with pytest.raises(openai.BadRequestError) as raised:
+        native_client.chat.completions.create(
+            model="cloudfirst", messages=[{"role": "user", "content": "hi"}], extra_headers={"x-multiprodigy-policy": "fastest"}
+        )
+    assert raised.value.code == "invalid_value"
+    with pytest.raises(openai.BadRequestError) as raised:
+        native_client.chat.completions.create(
+            model="cloudfirst", messages=[{"role": "user", "content": "hi"}], extra_body={"multiprodigy": {"max_cost": 1}}
+        )
+    assert raised.value.code == "unknown_parameter"
+    assert raised.value.param == "multiprodigy.max_cost"
+
+
+def test_route_endpoint_explains_without_calling_a_backend(native_gateway, recorded):
+    marks = {protocol: recorded[protocol].mark() for protocol in ("gemini", "ollama")}
+    response = httpx.post(
+        f"{native_gateway}/route",
+        json={"model": "cloudfirst", "messages": [{"role": "user", "content": "Mail bob@example.org the plan"}]},
+        timeout=10,
+    )
+    assert response.status_code == 200
+    plan = response.json()
+    assert plan["private"] is True
+    assert plan["private_reason"] == "pii:email"
+    assert [entry["target"] for entry in plan["plan"]] == ["llama"]
+    assert plan["excluded"] == [
+        {"target": "gem", "provider": "gem", "cause": "privacy", "reason": "cloud target for a private request"}
+    ]
+    for protocol, mark in marks.items():
+        assert recorded[protocol].since(mark, lambda r: r["method"] == "POST") == []

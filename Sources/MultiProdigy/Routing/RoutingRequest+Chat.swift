@@ -6,20 +6,58 @@ extension RoutingRequest {
     /// - Parameters:
     ///   - chat: The validated request.
     ///   - overrides: The client's routing headers and `multiprodigy` field.
-    ///   - detectsPII: `privacy.detect_pii`: scan the messages for personal data and secrets.
+    ///   - detectsPII: `privacy.detect_pii`: scan the messages (text, tool arguments and tool
+    ///     results) for personal data and secrets.
     public init(chat: ChatCompletionRequest, overrides: RoutingOverrides, detectsPII: Bool) {
         var request = chat.body.withUnsafeReadableBytes { bytes in
-            RoutingRequest(
+            var request = RoutingRequest(
                 promptTokens: TokenEstimator.estimatePromptTokens(of: chat),
                 maxOutputTokens: ChatPromptScan.maxOutputTokens(of: chat, in: bytes),
                 choiceCount: chat.choiceCount,
                 requiredCapabilities: ChatPromptScan.requiredCapabilities(of: chat, in: bytes),
                 isStreaming: chat.isStreaming
             )
+            if detectsPII, overrides.privateReason == nil {
+                request.privateReason = Self.personalData(in: chat, bytes: bytes).map { "pii:\($0.rawValue)" }
+            }
+            return request
         }
         request.apply(overrides)
-        _ = detectsPII
         self = request
+    }
+
+    /// Describes an embeddings request: its estimated tokens and, when `detectsPII`, whether its
+    /// inputs carry personal data; capabilities do not apply.
+    public init(embeddings: EmbeddingsRequest, overrides: RoutingOverrides, detectsPII: Bool) {
+        var tokens = 0
+        var finding: PIIKind?
+        let detector = PIIDetector()
+        for input in embeddings.inputs {
+            switch input {
+            case .tokens(let ids):
+                tokens += ids.count
+            case .text(var text):
+                text.withUTF8 { utf8 in
+                    let bytes = UnsafeRawBufferPointer(utf8)
+                    tokens += TokenEstimator.estimateTokens(inText: bytes)
+                    if detectsPII, finding == nil { finding = detector.firstFinding(in: bytes) }
+                }
+            }
+        }
+        self.init(promptTokens: tokens)
+        if overrides.privateReason == nil, let finding { privateReason = "pii:\(finding.rawValue)" }
+        apply(overrides)
+    }
+
+    /// The first kind of personal data in the text parts of `chat`'s messages, if any.
+    private static func personalData(in chat: ChatCompletionRequest, bytes: UnsafeRawBufferPointer) -> PIIKind? {
+        let detector = PIIDetector()
+        var finding: PIIKind?
+        ChatPromptScan.forEachPart(of: chat, in: bytes) { part in
+            guard finding == nil, case .text(let range) = part else { return }
+            finding = detector.firstFinding(in: UnsafeRawBufferPointer(rebasing: bytes[range]))
+        }
+        return finding
     }
 
     /// Takes the client's policy, limits and privacy wish.
@@ -27,6 +65,6 @@ extension RoutingRequest {
         policyOverride = overrides.policy ?? policyOverride
         maxCostUSD = overrides.maxCostUSD ?? maxCostUSD
         maxLatency = overrides.maxLatency ?? maxLatency
-        privateReason = privateReason ?? overrides.privateReason
+        privateReason = overrides.privateReason ?? privateReason
     }
 }

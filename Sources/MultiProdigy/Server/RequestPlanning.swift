@@ -19,10 +19,12 @@ struct RequestPlanning: Sendable {
         return try plan(model: chat.model, request: request)
     }
 
-    /// The plan for an embeddings request: no capabilities, privacy from the client or the route.
+    /// The plan for an embeddings request: privacy from the client, the route, or personal data
+    /// in its inputs; no capabilities.
     func plan(_ embeddings: EmbeddingsRequest, headers: HTTPFields) throws(GatewayError) -> RoutePlan {
-        var request = RoutingRequest(promptTokens: 0)
-        request.apply(try overrides(headers: headers, body: nil, members: []))
+        let members = embeddings.body.withUnsafeReadableBytes { (try? JSONScanner.topLevelMembers(of: $0)) ?? [] }
+        let overrides = try overrides(headers: headers, body: embeddings.body, members: members)
+        let request = RoutingRequest(embeddings: embeddings, overrides: overrides, detectsPII: detectsPII)
         return try plan(model: embeddings.model, request: request)
     }
 
