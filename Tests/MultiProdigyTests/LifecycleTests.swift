@@ -79,6 +79,6 @@ import Testing
         #expect(
             output.contains("gemini  type=gemini  cloud  https://generativelanguage.googleapis.com  disabled: GEMINI_API_KEY is not set")
         )
-        #expect(output.contains("auto [ordered]: gpt-4o-mini -> gemini-2.5-flash; fallback: llama3.2"))
+        #expect(output.contains("auto [balanced]: gpt-4o-mini -> gemini-2.5-flash; fallback: llama3.2"))
     }
 }

@@ -39,11 +39,11 @@ import Testing
     ]
 
     @Test func noPrivatePromptEverReachesTheCloudAcrossThousandsOfMixedRequests() async throws {
-        let cloud = FakeUpstream()
         let answer = FakeBehaviour.byStreamFlag(
             streaming: FakeBehaviourBox(.stream(events: FakeUpstream.stream(["Hi", "!"]))),
             plain: FakeBehaviourBox(.respond(status: .ok, body: FakeUpstream.completion()))
         )
+        let cloud = FakeUpstream(answer)
         let local = FakeUpstream(answer)
         // The local target fails now and then, so private requests meet failover too.
         local.script(

@@ -489,7 +489,11 @@ enum PlannerFixture {
         let first = F.profile("a", provider: "gpu-a", model: "llama", locality: .local)
         let second = F.profile("b", provider: "gpu-b", model: "llama", locality: .local)
         for seed in 1...20 {
-            let plan = F.plan(F.definition([first, second]), observations: [TargetObservation(inFlight: 5), .unobserved], seed: UInt64(seed))
+            let plan = F.plan(
+                F.definition([first, second]),
+                observations: [TargetObservation(inFlight: 5), .unobserved],
+                seed: UInt64(seed)
+            )
             #expect(plan.targets.map(\.name) == ["a", "b"])
         }
     }

@@ -48,8 +48,8 @@ import Testing
 
     @Test func latencyPolicyMovesOffATargetThatSlowsTenfold() async throws {
         // Gaps wide enough that a loaded machine's scheduling noise cannot reorder them.
-        let primary = FakeUpstream(Self.delayed(20))
-        let rival = FakeUpstream(Self.delayed(80))
+        let primary = FakeUpstream(Self.delayed(30))
+        let rival = FakeUpstream(Self.delayed(120))
         let yaml = """
             providers:
             \(fakeProvider("a", index: 0, locality: "cloud"))\(fakeProvider("b", index: 1, locality: "cloud"))
@@ -68,7 +68,7 @@ import Testing
             #expect(Set(served.prefix(2)) == ["fast-one", "steady"], "\(served)")
             #expect(served.suffix(5).allSatisfy { $0 == "fast-one" }, "\(served)")
 
-            primary.script(Array(repeating: Self.delayed(200), count: 40))
+            primary.script(Array(repeating: Self.delayed(300), count: 40))
             served = []
             for _ in 0..<20 {
                 served.append(try await gateway.chat("fast").headers.first(name: "x-multiprodigy-model") ?? "")
