@@ -431,10 +431,11 @@ def test_the_client_can_ask_to_stay_local(native_client, recorded):
     )
     assert by_header.model == "llama"
     assert _cloud_chat_requests(recorded, mark) == []
-    with pytest.raises(openai.ServiceUnavailableError) as raised:
+    with pytest.raises(openai.InternalServerError) as raised:
         native_client.chat.completions.create(
             model="gem", messages=[{"role": "user", "content": "Say hello"}], extra_headers={"x-multiprodigy-privacy": "local"}
         )
+    assert raised.value.status_code == 503
     assert raised.value.code == "no_private_target"
 
 

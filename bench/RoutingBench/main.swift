@@ -62,6 +62,20 @@ print("prompt: \(body.readableBytes) bytes, ~\(routing.promptTokens) tokens; rou
 measure("describe request (tokens, capabilities, PII scan)") {
     RoutingRequest(chat: chat, overrides: RoutingOverrides(), detectsPII: true).promptTokens
 }
+let detector = PIIDetector()
+var promptText = prompt
+let promptBytes = promptText.withUTF8 { Array($0) }
+let code = String(repeating: "func total(_ items: [Item]) -> Int { items.reduce(0) { $0 + $1.price * 3 } } // v1.2.3\n", count: 12)
+let codeBytes = Array(code.utf8)
+measure("  PII scan of the prompt (\(promptBytes.count) bytes of prose)") {
+    promptBytes.withUnsafeBytes { detector.firstFinding(in: $0) == nil ? 1 : 0 }
+}
+measure("  PII scan of \(codeBytes.count) bytes of code") {
+    codeBytes.withUnsafeBytes { detector.firstFinding(in: $0) == nil ? 1 : 0 }
+}
+measure("  token estimate of the request") {
+    TokenEstimator.estimatePromptTokens(of: chat)
+}
 measure("plan a 5-target balanced route") {
     planner.plan(for: "auto", request: routing)?.entries.count ?? 0
 }

@@ -4,9 +4,9 @@
 /// Text is handed to the visitor as the raw bytes between a JSON string's quotes, escapes and all,
 /// so scanning costs no allocation. Images (`data:` URLs included) are never visited as text.
 enum ChatPromptScan {
-    /// The capabilities `chat` uses: `tools` when it offers tools, `vision` when a message carries
-    /// an image, `json` when `response_format` asks for JSON.
-    static func requiredCapabilities(of chat: ChatCompletionRequest, in bytes: UnsafeRawBufferPointer) -> Set<ModelCapability> {
+    /// The capabilities `chat` asks for outside its messages: `tools` when it offers tools, `json`
+    /// when `response_format` asks for JSON. (Images, `vision`, are found by ``forEachPart(of:in:_:)``.)
+    static func requestedCapabilities(of chat: ChatCompletionRequest, in bytes: UnsafeRawBufferPointer) -> Set<ModelCapability> {
         var capabilities: Set<ModelCapability> = []
         for member in chat.members {
             switch member.key {
@@ -24,9 +24,6 @@ enum ChatPromptScan {
             default:
                 break
             }
-        }
-        forEachPart(of: chat, in: bytes) { part in
-            if case .image = part { capabilities.insert(.vision) }
         }
         return capabilities
     }

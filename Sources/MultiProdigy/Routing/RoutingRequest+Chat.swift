@@ -14,12 +14,24 @@ extension RoutingRequest {
                 promptTokens: TokenEstimator.estimatePromptTokens(of: chat),
                 maxOutputTokens: ChatPromptScan.maxOutputTokens(of: chat, in: bytes),
                 choiceCount: chat.choiceCount,
-                requiredCapabilities: ChatPromptScan.requiredCapabilities(of: chat, in: bytes),
+                requiredCapabilities: ChatPromptScan.requestedCapabilities(of: chat, in: bytes),
                 isStreaming: chat.isStreaming
             )
-            if detectsPII, overrides.privateReason == nil {
-                request.privateReason = Self.personalData(in: chat, bytes: bytes).map { "pii:\($0.rawValue)" }
+            // One walk over the messages finds images and, unless the client already asked to stay
+            // local, personal data.
+            let scansText = detectsPII && overrides.privateReason == nil
+            let detector = PIIDetector()
+            var finding: PIIKind?
+            ChatPromptScan.forEachPart(of: chat, in: bytes) { part in
+                switch part {
+                case .image:
+                    request.requiredCapabilities.insert(.vision)
+                case .text(let range):
+                    guard scansText, finding == nil else { return }
+                    finding = detector.firstFinding(in: UnsafeRawBufferPointer(rebasing: bytes[range]))
+                }
             }
+            if let finding { request.privateReason = "pii:\(finding.rawValue)" }
             return request
         }
         request.apply(overrides)
@@ -47,17 +59,6 @@ extension RoutingRequest {
         self.init(promptTokens: tokens)
         if overrides.privateReason == nil, let finding { privateReason = "pii:\(finding.rawValue)" }
         apply(overrides)
-    }
-
-    /// The first kind of personal data in the text parts of `chat`'s messages, if any.
-    private static func personalData(in chat: ChatCompletionRequest, bytes: UnsafeRawBufferPointer) -> PIIKind? {
-        let detector = PIIDetector()
-        var finding: PIIKind?
-        ChatPromptScan.forEachPart(of: chat, in: bytes) { part in
-            guard finding == nil, case .text(let range) = part else { return }
-            finding = detector.firstFinding(in: UnsafeRawBufferPointer(rebasing: bytes[range]))
-        }
-        return finding
     }
 
     /// Takes the client's policy, limits and privacy wish.
