@@ -61,7 +61,7 @@ struct ExplainRoute: ParsableCommand {
         }
         let planner = RoutePlanner(resolver: ModelResolver(config: config))
         let request = RoutingRequest(chat: chat, overrides: overrides, detectsPII: config.privacy.detectPII)
-        guard let plan = planner.plan(for: model, request: request) else {
+        guard let plan = planner.plan(for: model, request: request, isExplanation: true) else {
             throw ValidationError(planner.resolver.notFoundError(for: model).message)
         }
         print(json ? plan.explanation.text : plan.explanationText)

@@ -28,6 +28,27 @@ import Testing
         #expect(!request.includeUsage)
     }
 
+    @Test(arguments: [
+        #""max_tokens":0"#, #""max_tokens":-5"#, #""max_completion_tokens":-99999999999999999999999"#,
+    ])
+    func outputLimitsBelowOneAreRejected(_ field: String) {
+        do {
+            _ = try ChatCompletionRequest.parse(ByteBuffer(string: #"{"model":"m","messages":[{"role":"user","content":"u"}],\#(field)}"#))
+            Issue.record("\(field) was accepted")
+        } catch {
+            #expect(error.code == "integer_below_min_value")
+            #expect(error.param == (field.contains("completion") ? "max_completion_tokens" : "max_tokens"))
+        }
+    }
+
+    @Test func aHugeOutputLimitIsAcceptedAndReadAsHuge() throws {
+        let request = try ChatCompletionRequest.parse(
+            ByteBuffer(string: #"{"model":"m","messages":[{"role":"user","content":"u"}],"max_tokens":99999999999999999999999}"#)
+        )
+        let routing = RoutingRequest(chat: request, overrides: RoutingOverrides(), detectsPII: false)
+        #expect(routing.maxOutputTokens == .max)
+    }
+
     @Test func upstreamBodyRewritesModelAndDropsTheExtension() throws {
         let request = try ChatCompletionRequest.parse(
             ByteBuffer(string: #"{"multiprodigy":{"policy":"cost"},"model":"auto","messages":[{"role":"user","content":"u"}],"x":1}"#)

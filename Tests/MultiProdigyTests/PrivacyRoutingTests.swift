@@ -35,6 +35,20 @@ import Testing
         Kind(name: "body", isPrivate: true, content: "Nothing special either.", extra: #","multiprodigy":{"privacy":"local"}"#),
         Kind(name: "route", isPrivate: true, content: "Routed privately.", model: "priv"),
         Kind(name: "override", isPrivate: true, content: "Policy override.", headers: [("x-multiprodigy-policy", "privacy")]),
+        Kind(
+            name: "route-ranked-by-cost",
+            isPrivate: true,
+            content: "Cheaper please.",
+            model: "priv",
+            headers: [("x-multiprodigy-policy", "cost")]
+        ),
+        Kind(
+            name: "route-ranked-as-listed",
+            isPrivate: true,
+            content: "In order.",
+            model: "priv",
+            extra: #","multiprodigy":{"policy":"ordered"}"#
+        ),
         Kind(name: "direct-cloud-pii", isPrivate: true, content: "Send to bob@example.com", model: "gpt"),
     ]
 

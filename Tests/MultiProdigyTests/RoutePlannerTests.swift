@@ -2,18 +2,6 @@ import Testing
 
 @testable import MultiProdigy
 
-/// A deterministic generator so weighted choices are reproducible.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var value = state
-        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-        return value ^ (value >> 31)
-    }
-}
-
 /// Literal fixtures: three cloud models at different prices, two local ones.
 enum PlannerFixture {
     static func profile(
@@ -73,7 +61,7 @@ enum PlannerFixture {
         now: ContinuousClock.Instant = .now,
         seed: UInt64 = 1
     ) -> RoutePlan {
-        var random = SeededGenerator(state: seed)
+        var random = SplitMixGenerator(seed: seed)
         return RoutePlanner.plan(
             definition,
             request: request,
@@ -423,6 +411,57 @@ enum PlannerFixture {
         #expect(plan.targets.isEmpty)
         #expect(plan.error.map { Int($0.status.code) } == testCase.status)
         #expect(plan.error?.code == testCase.code)
+    }
+
+    @Test func aClientCannotRankAPrivacyRouteOutOfPrivacy() {
+        let definition = F.definition([F.cheap, F.local], policy: .privacy)
+        for override in RoutingPolicy.allCases {
+            let plan = F.plan(definition, request: RoutingRequest(promptTokens: 10, policyOverride: override))
+            #expect(plan.privateReason == "route")
+            #expect(plan.targets.map(\.name) == ["local"], "override \(override)")
+        }
+    }
+
+    @Test func aHugeMaxTokensIsExcludedNotACrash() {
+        let plan = F.plan(F.definition([F.local, F.cheap]), request: RoutingRequest(promptTokens: 10, maxOutputTokens: .max))
+        #expect(plan.targets.isEmpty)
+        #expect(plan.error?.code == "context_length_exceeded")
+    }
+
+    @Test func fixableExclusionsWinOverDisabledProviders() {
+        let plan = F.plan(
+            F.definition([F.profile("off", disabled: "no key"), F.local]),
+            request: RoutingRequest(promptTokens: 50_000)
+        )
+        #expect(plan.error?.code == "context_length_exceeded")
+        let noLocal = F.plan(
+            F.definition([F.profile("off", locality: .cloud, disabled: "no key")]),
+            request: RoutingRequest(promptTokens: 5, privateReason: "header")
+        )
+        #expect(noLocal.error?.code == "no_private_target")
+        #expect(noLocal.error?.message.contains("'r' has no local target") == true)
+    }
+
+    @Test func explorationLeavesATargetAloneWhileItIsInFlight() {
+        let now = ContinuousClock.now
+        let fresh = TargetObservation(totalSeconds: 0.1, lastObserved: now)
+        let staleBusy = TargetObservation(totalSeconds: 2.0, inFlight: 1, lastObserved: now - .seconds(60))
+        let plan = F.plan(F.definition([F.cheap, F.mid], policy: .latency), observations: [fresh, staleBusy], explores: true, now: now)
+        #expect(plan.targets.map(\.name) == ["cheap", "mid"])
+    }
+
+    @Test func costBalancesOnlyDeploymentsOfEqualPrice() {
+        let cheapDeployment = F.profile("cheap-dep", provider: "p1", model: "llama", price: ModelPrice(input: 0.1, output: 0.1))
+        let dearDeployment = F.profile("dear-dep", provider: "p2", model: "llama", price: ModelPrice(input: 10, output: 10))
+        let middle = F.profile("middle", price: ModelPrice(input: 1, output: 1))
+        let twin = F.profile("twin-dep", provider: "p3", model: "llama", price: ModelPrice(input: 0.1, output: 0.1))
+        var seen = Set<String>()
+        for seed in 1...200 {
+            let plan = F.plan(F.definition([dearDeployment, middle, cheapDeployment, twin], policy: .cost), seed: UInt64(seed))
+            #expect(Array(plan.targets.map(\.name).suffix(2)) == ["middle", "dear-dep"])
+            seen.insert(plan.targets[0].name)
+        }
+        #expect(seen == ["cheap-dep", "twin-dep"])
     }
 
     @Test func privacyReasonNamesWhatRestrictedTheRequest() {

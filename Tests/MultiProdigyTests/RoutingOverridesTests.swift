@@ -53,6 +53,7 @@ import Testing
         BadCase(body: #"{"multiprodigy":{"max_cost_usd":-1}}"#, param: "multiprodigy.max_cost_usd", code: "invalid_value"),
         BadCase(body: #"{"multiprodigy":{"max_cost_usd":"1"}}"#, param: "multiprodigy.max_cost_usd", code: "invalid_type"),
         BadCase(body: #"{"multiprodigy":{"max_latency":100}}"#, param: "multiprodigy.max_latency", code: "unknown_parameter"),
+        BadCase(body: #"{"multiprodigy":"local"}"#, param: "multiprodigy", code: "invalid_type"),
     ]
 
     @Test(arguments: badCases)

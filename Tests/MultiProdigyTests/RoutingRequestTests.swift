@@ -70,6 +70,60 @@ import Testing
         #expect(inToolArguments.privateReason == "pii:card")
     }
 
+    struct FieldCase: CustomTestStringConvertible, Sendable {
+        let name: String
+        let body: String
+        var testDescription: String { name }
+    }
+
+    static let fieldCases: [FieldCase] = [
+        FieldCase(name: "message name", body: #""messages":[{"role":"user","name":"ann@example.com","content":"hi"}]"#),
+        FieldCase(
+            name: "refusal field",
+            body: #""messages":[{"role":"assistant","refusal":"not for ann@example.com"},{"role":"user","content":"hi"}]"#
+        ),
+        FieldCase(
+            name: "refusal part",
+            body:
+                #""messages":[{"role":"assistant","content":[{"type":"refusal","refusal":"ann@example.com"}]},{"role":"user","content":"hi"}]"#
+        ),
+        FieldCase(
+            name: "legacy function_call",
+            body:
+                #""messages":[{"role":"assistant","function_call":{"name":"f","arguments":"{\"to\":\"ann@example.com\"}"}},{"role":"user","content":"hi"}]"#
+        ),
+        FieldCase(
+            name: "tool description",
+            body:
+                #""messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{"name":"f","description":"Mail ann@example.com","parameters":{"type":"object"}}}]"#
+        ),
+        FieldCase(
+            name: "tool parameter enum",
+            body:
+                #""messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object","properties":{"to":{"enum":["ann@example.com"]}}}}}]"#
+        ),
+        FieldCase(
+            name: "predicted output",
+            body: #""messages":[{"role":"user","content":"hi"}],"prediction":{"type":"content","content":"ann@example.com"}"#
+        ),
+        FieldCase(
+            name: "remote image URL query",
+            body:
+                #""messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"https://img.example/x.png?owner=ann@example.com"}}]}]"#
+        ),
+        FieldCase(
+            name: "slash-escaped secret",
+            body: #""messages":[{"role":"user","content":"aws_secret_access_key=wJalrXUtnFEMI\/K7MDENG\/bPxRfiCYEXAMPLEKEY"}]"#
+        ),
+        FieldCase(name: "unicode-escaped email", body: #""messages":[{"role":"user","content":"write to ann\u0040example.com"}]"#),
+    ]
+
+    @Test(arguments: fieldCases)
+    func everyFieldTheModelReadsIsScanned(_ testCase: FieldCase) throws {
+        let request = try describe(#"{"model":"m",\#(testCase.body)}"#)
+        #expect(request.privateReason?.hasPrefix("pii:") == true)
+    }
+
     @Test func ordinaryTextAndImageDataStayPublic() throws {
         let request = try describe(
             #"{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"Order 12345678 costs $1,234.56 on 2024-05-17"},{"type":"image_url","image_url":{"url":"data:image/png;base64,NDExMTExMTExMTExMTExMQ4111111111111111=="}}]}]}"#

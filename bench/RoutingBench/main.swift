@@ -20,13 +20,15 @@ let config = try ConfigLoader(environment: [:]).load(
           llama-a: {provider: gpu-a, model: llama3.1-8b, context: 131072, supports: [tools]}
           llama-b: {provider: gpu-b, model: llama3.1-8b, context: 131072, supports: [tools], weight: 2}
         routes:
-          auto: {policy: balanced, targets: [gpt-4o-mini, gemini-2.5-flash, claude, llama-a], fallback: [llama-b]}
+          auto: {policy: balanced, targets: [gpt-4o-mini, gemini-2.5-flash, claude, llama-a, llama-b]}
         """,
     source: "bench"
 )
 
 let planner = RoutePlanner(resolver: ModelResolver(config: config))
-for (index, key) in ["openai/gpt-4o-mini", "gemini/gemini-2.5-flash", "anthropic/claude", "gpu-a/llama3.1-8b"].enumerated() {
+for (index, key) in ["openai/gpt-4o-mini", "gemini/gemini-2.5-flash", "anthropic/claude", "gpu-a/llama3.1-8b", "gpu-b/llama3.1-8b"]
+    .enumerated()
+{
     planner.tracker.record(.total, .milliseconds(200 + 150 * index), for: key)
 }
 
@@ -58,7 +60,9 @@ func measure(_ label: String, iterations: Int = 200_000, _ operation: () -> Int)
     print("\(padded) \(String(format: "%8.0f", best)) ns/op   (checksum \(sink & 0xff))")
 }
 
-print("prompt: \(body.readableBytes) bytes, ~\(routing.promptTokens) tokens; route auto: balanced, 5 targets")
+print(
+    "prompt: \(body.readableBytes) bytes, ~\(routing.promptTokens) tokens; route auto: balanced, 5 targets, 2 of them deployments of one model"
+)
 measure("describe request (tokens, capabilities, PII scan)") {
     RoutingRequest(chat: chat, overrides: RoutingOverrides(), detectsPII: true).promptTokens
 }

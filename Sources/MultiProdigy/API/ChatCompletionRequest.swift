@@ -75,6 +75,17 @@ public struct ChatCompletionRequest: Sendable {
                 messages = member
             case "stream":
                 isStreaming = member.kind == .bool && bytes[member.value.lowerBound] == UInt8(ascii: "t")
+            case "max_tokens" where member.kind == .number, "max_completion_tokens" where member.kind == .number:
+                // The type is checked above; what is left is the sign (a huge value that does not fit
+                // an Int is still at least 1).
+                if bytes[member.value.lowerBound] == UInt8(ascii: "-") || JSONScanner.integer(at: member.value, in: bytes) == 0 {
+                    let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[member.value]), as: UTF8.self)
+                    throw .invalidRequest(
+                        "Invalid '\(member.key)': integer below minimum value. Expected a value >= 1, but got \(text) instead.",
+                        param: member.key,
+                        code: "integer_below_min_value"
+                    )
+                }
             case "n" where member.kind == .number:
                 guard let n = JSONScanner.integer(at: member.value, in: bytes), n >= 1 else {
                     let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[member.value]), as: UTF8.self)

@@ -201,7 +201,18 @@ struct ConfigReader {
                 case "context": model.contextWindow = positiveInt(field, path: fieldPath)
                 case "price": model.price = readPrice(field, path: fieldPath)
                 case "latency": model.latencyPrior = duration(field, path: fieldPath)
-                case "weight": model.weight = positiveDouble(field, path: fieldPath) ?? model.weight
+                case "weight":
+                    guard let weight = positiveDouble(field, path: fieldPath) else { continue }
+                    if weight > 1_000_000 {
+                        report(
+                            fieldPath,
+                            field,
+                            "weight \(weight) is too large",
+                            "use a relative share between 0.001 and 1000000, such as 1 or 3"
+                        )
+                    } else {
+                        model.weight = weight
+                    }
                 case "supports":
                     for (index, item) in stringList(field, path: fieldPath).enumerated() {
                         if let capability = ModelCapability(rawValue: item.value) {

@@ -67,8 +67,14 @@ public struct FailoverExecutor: Sendable {
                 if failure.kind == .cancelled || Task.isCancelled {
                     return .failure(Self.cancelledError, lastTarget: target, attempts: attempts)
                 }
-                // A silent target is as slow as the time it wasted, which the latency policy must see.
-                if failure.kind == .timeout { tracker.record(measurement, .now - started, for: key) }
+                // A failing target must not look fast to the latency policy (nor a silent one only as
+                // slow as the time it wasted); the client's own mistakes say nothing about it.
+                switch failure.kind {
+                case .connection, .timeout, .rateLimited, .server, .protocolViolation, .authentication:
+                    tracker.recordFailure(measurement, after: .now - started, for: key)
+                case .client, .cancelled, .unsupported:
+                    break
+                }
                 failures.append((target, failure.message, failure))
                 if !failure.allowsFailover {
                     return .failure(Self.clientError(from: failure, target: target), lastTarget: target, attempts: attempts)

@@ -33,32 +33,51 @@ enum ChatPromptScan {
         let field =
             chat.members.last { $0.key == "max_completion_tokens" && $0.kind == .number }
             ?? chat.members.last { $0.key == "max_tokens" && $0.kind == .number }
-        return field.flatMap { JSONScanner.integer(at: $0.value, in: bytes) }
+        // Validation allows only positive integers, so one too large for an Int is simply huge.
+        return field.map { JSONScanner.integer(at: $0.value, in: bytes) ?? .max }
     }
 
     /// A piece of a message.
     enum Part {
-        /// Raw contents of a JSON string the model reads (message text, tool arguments, tool results).
+        /// A JSON string the model reads (message text, names, tool arguments and results, tool
+        /// descriptions, predicted output), by the byte range of its contents between the quotes.
         case text(Range<Int>)
         /// An image part.
         case image
     }
 
-    /// Calls `visit` with every text and image part of every message, in order.
+    /// Calls `visit` with every text and image part of the request, in order: each message's
+    /// `content` (string, or `text`/`refusal` parts, remote image URLs and file names), `name`,
+    /// `refusal`, `tool_calls[].function.arguments` and legacy `function_call.arguments`; then every
+    /// string inside `tools`, `functions`, `prediction` and `response_format`. `data:` image URLs
+    /// are images, never text.
     static func forEachPart(of chat: ChatCompletionRequest, in bytes: UnsafeRawBufferPointer, _ visit: (Part) -> Void) {
-        guard let messages = chat.members.last(where: { $0.key == "messages" }),
-            let elements = try? JSONScanner.elements(ofArrayAt: messages.value, in: bytes)
-        else { return }
+        for member in chat.members {
+            switch member.key {
+            case "messages" where member.kind == .array:
+                visitMessages(at: member.value, in: bytes, visit)
+            case "tools", "functions", "prediction", "response_format":
+                visitStrings(at: member.value, kind: member.kind, in: bytes, depth: 0, visit)
+            default:
+                break
+            }
+        }
+    }
+
+    private static func visitMessages(at range: Range<Int>, in bytes: UnsafeRawBufferPointer, _ visit: (Part) -> Void) {
+        guard let elements = try? JSONScanner.elements(ofArrayAt: range, in: bytes) else { return }
         for element in elements where element.kind == .object {
             guard let fields = try? JSONScanner.members(ofObjectAt: element.range, in: bytes) else { continue }
             for field in fields {
                 switch (field.key, field.kind) {
-                case ("content", .string):
+                case ("content", .string), ("name", .string), ("refusal", .string):
                     visit(.text(innerRange(of: field.value)))
                 case ("content", .array):
                     visitContentParts(at: field.value, in: bytes, visit)
                 case ("tool_calls", .array):
                     visitToolCallArguments(at: field.value, in: bytes, visit)
+                case ("function_call", .object):
+                    visitFunctionArguments(at: field.value, in: bytes, visit)
                 default:
                     break
                 }
@@ -73,8 +92,11 @@ enum ChatPromptScan {
             var isImage = false
             for field in fields {
                 switch (field.key, field.kind) {
-                case ("text", .string): visit(.text(innerRange(of: field.value)))
-                case ("image_url", _), ("input_image", _): isImage = true
+                case ("text", .string), ("refusal", .string): visit(.text(innerRange(of: field.value)))
+                case ("image_url", _), ("input_image", _):
+                    isImage = true
+                    visitRemoteURL(in: field, bytes: bytes, visit)
+                case ("file", .object): visitStrings(at: field.value, kind: .object, in: bytes, depth: 0, visit)
                 case ("type", .string):
                     let type = UnsafeRawBufferPointer(rebasing: bytes[innerRange(of: field.value)])
                     if type.elementsEqual("image_url".utf8) || type.elementsEqual("input_image".utf8) { isImage = true }
@@ -85,20 +107,67 @@ enum ChatPromptScan {
         }
     }
 
+    /// An image given by URL: a remote URL's text (its query string may carry data) is scanned; a
+    /// `data:` URL's base64 is not text.
+    private static func visitRemoteURL(in field: JSONMember, bytes: UnsafeRawBufferPointer, _ visit: (Part) -> Void) {
+        var url: Range<Int>?
+        if field.kind == .string {
+            url = innerRange(of: field.value)
+        } else if field.kind == .object, let fields = try? JSONScanner.members(ofObjectAt: field.value, in: bytes),
+            let member = fields.first(where: { $0.key == "url" && $0.kind == .string })
+        {
+            url = innerRange(of: member.value)
+        }
+        guard let url, !UnsafeRawBufferPointer(rebasing: bytes[url]).starts(with: "data:".utf8) else { return }
+        visit(.text(url))
+    }
+
     private static func visitToolCallArguments(at range: Range<Int>, in bytes: UnsafeRawBufferPointer, _ visit: (Part) -> Void) {
         guard let calls = try? JSONScanner.elements(ofArrayAt: range, in: bytes) else { return }
         for call in calls where call.kind == .object {
             guard let fields = try? JSONScanner.members(ofObjectAt: call.range, in: bytes),
-                let function = fields.first(where: { $0.key == "function" && $0.kind == .object }),
-                let functionFields = try? JSONScanner.members(ofObjectAt: function.value, in: bytes),
-                let arguments = functionFields.first(where: { $0.key == "arguments" && $0.kind == .string })
+                let function = fields.first(where: { $0.key == "function" && $0.kind == .object })
             else { continue }
-            visit(.text(innerRange(of: arguments.value)))
+            visitFunctionArguments(at: function.value, in: bytes, visit)
+        }
+    }
+
+    private static func visitFunctionArguments(at range: Range<Int>, in bytes: UnsafeRawBufferPointer, _ visit: (Part) -> Void) {
+        guard let fields = try? JSONScanner.members(ofObjectAt: range, in: bytes),
+            let arguments = fields.first(where: { $0.key == "arguments" && $0.kind == .string })
+        else { return }
+        visit(.text(innerRange(of: arguments.value)))
+    }
+
+    /// How deep ``visitStrings(at:kind:in:depth:_:)`` descends: each level rescans its value, so a
+    /// bound keeps a hostile, deeply nested body from costing depth × size.
+    static let maximumStringDepth = 32
+
+    /// Every string value (not key) inside the value at `range`, down to ``maximumStringDepth``.
+    private static func visitStrings(
+        at range: Range<Int>,
+        kind: JSONValueKind,
+        in bytes: UnsafeRawBufferPointer,
+        depth: Int,
+        _ visit: (Part) -> Void
+    ) {
+        guard depth < maximumStringDepth else { return }
+        switch kind {
+        case .string:
+            visit(.text(innerRange(of: range)))
+        case .object:
+            guard let fields = try? JSONScanner.members(ofObjectAt: range, in: bytes) else { return }
+            for field in fields { visitStrings(at: field.value, kind: field.kind, in: bytes, depth: depth + 1, visit) }
+        case .array:
+            guard let elements = try? JSONScanner.elements(ofArrayAt: range, in: bytes) else { return }
+            for element in elements { visitStrings(at: element.range, kind: element.kind, in: bytes, depth: depth + 1, visit) }
+        default:
+            break
         }
     }
 
     /// The bytes between a string value's quotes.
-    private static func innerRange(of range: Range<Int>) -> Range<Int> {
+    static func innerRange(of range: Range<Int>) -> Range<Int> {
         range.count >= 2 ? (range.lowerBound + 1)..<(range.upperBound - 1) : range
     }
 }

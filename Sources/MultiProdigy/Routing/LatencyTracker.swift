@@ -30,6 +30,9 @@ public final class LatencyTracker: Sendable {
     /// of it.
     public static let staleAfter: Duration = .seconds(10)
 
+    /// What a failed attempt counts as, at least: a target that fails fast must not look fast.
+    public static let failurePenalty: Duration = .seconds(5)
+
     private let state = Mutex<[String: TargetObservation]>([:])
 
     /// An empty tracker: every target is unmeasured and idle.
@@ -78,6 +81,13 @@ public final class LatencyTracker: Sendable {
             observation.lastObserved = now
             state[key] = observation
         }
+    }
+
+    /// Adds a failed attempt of `key` as a measurement of at least ``failurePenalty``, so the latency
+    /// policy moves off a target that errors or times out until it is re-measured.
+    public func recordFailure(_ measurement: Measurement, after duration: Duration, for key: String, at now: ContinuousClock.Instant = .now)
+    {
+        record(measurement, max(duration, Self.failurePenalty), for: key, at: now)
     }
 
     /// Adds the completion-token count of one answer of `key`, which predicts the cost of the next

@@ -7,6 +7,8 @@ public struct ModelResolver: Sendable {
     private let definitions: [String: RouteDefinition]
     private let providers: [String: ProviderConfig]
     private let defaultTimeouts: TimeoutSettings
+    /// The longest `model` part a `provider/model` name may have.
+    public static let maximumModelNameBytes = 256
     /// Route names, in file order.
     public let routeNames: [String]
     /// Declared model names, in file order.
@@ -94,7 +96,8 @@ public struct ModelResolver: Sendable {
         guard let slash = name.firstIndex(of: "/") else { return nil }
         let providerName = String(name[..<slash])
         let model = String(name[name.index(after: slash)...])
-        guard let provider = providers[providerName], !model.isEmpty else { return nil }
+        // A model name is an identifier, not a payload: a bound keeps what is echoed in headers small.
+        guard let provider = providers[providerName], !model.isEmpty, model.utf8.count <= Self.maximumModelNameBytes else { return nil }
         return TargetProfile(
             target: RouteTarget(name: name, providerName: providerName, upstreamModel: model),
             locality: provider.locality,

@@ -44,6 +44,11 @@ extension RoutePlanner {
             )
         }
 
+        var isExploring: Bool {
+            if case .exploring = reason { return true }
+            return false
+        }
+
         func entry(in definition: RouteDefinition) -> PlannedTarget {
             let profile = definition.profiles[index]
             return PlannedTarget(

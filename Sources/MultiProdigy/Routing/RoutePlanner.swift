@@ -28,6 +28,8 @@ public final class RoutePlanner: Sendable {
     /// estimate can be high, and a target wrongly skipped is worse than one asked and refusing.
     public static let contextEstimateMargin = 0.85
     private let planCount = Atomic<Int>(0)
+    /// Mixed with the plan count to seed each plan's tie-breaking.
+    private let seed = UInt64.random(in: .min ... .max)
 
     /// Creates a planner.
     public init(resolver: ModelResolver, tracker: LatencyTracker = LatencyTracker()) {
@@ -41,16 +43,19 @@ public final class RoutePlanner: Sendable {
     ///   - model: The client's `model`.
     ///   - request: What the planner needs to know about the request.
     ///   - probes: The latest health check of each probed provider.
+    ///   - isExplanation: The plan is only shown (`POST /v1/route`): it neither explores nor uses up
+    ///     real traffic's turn to explore.
     /// - Returns: The plan; its ``RoutePlan/error`` is set when no target can serve the request.
     public func plan(
         for model: String,
         request: RoutingRequest,
-        probes: [String: ProviderProbe] = [:]
+        probes: [String: ProviderProbe] = [:],
+        isExplanation: Bool = false
     ) -> RoutePlan? {
         guard let definition = resolver.definition(for: model) else { return nil }
         let observations = tracker.observations(for: definition.statisticsKeys)
-        let count = planCount.add(1, ordering: .relaxed).newValue
-        var random = SystemRandomNumberGenerator()
+        let count = isExplanation ? 1 : planCount.add(1, ordering: .relaxed).newValue
+        var random = SplitMixGenerator(seed: seed ^ UInt64(truncatingIfNeeded: count))
         return Self.plan(
             definition,
             request: request,
@@ -82,7 +87,9 @@ public final class RoutePlanner: Sendable {
         random: inout some RandomNumberGenerator
     ) -> RoutePlan {
         let policy = request.policyOverride ?? definition.policy
-        let privateReason = request.privateReason ?? (policy == .privacy ? (request.policyOverride == nil ? "route" : "request") : nil)
+        // A route with `policy: privacy` stays private whatever policy the client ranks by.
+        let privateReason =
+            request.privateReason ?? (definition.policy == .privacy ? "route" : nil) ?? (policy == .privacy ? "request" : nil)
         var candidates: [Candidate] = []
         candidates.reserveCapacity(definition.profiles.count)
         var excluded: [ExcludedTarget] = []
@@ -177,7 +184,8 @@ public final class RoutePlanner: Sendable {
             }
         }
         let trustedPromptTokens = Int(Double(request.promptTokens) * contextEstimateMargin)
-        if let window = profile.contextWindow, trustedPromptTokens + (request.maxOutputTokens ?? 0) > window {
+        // Compared in Double: max_tokens may be any integer up to Int.max.
+        if let window = profile.contextWindow, Double(trustedPromptTokens) + Double(request.maxOutputTokens ?? 0) > Double(window) {
             let output = request.maxOutputTokens.map { " + max_tokens \($0)" } ?? ""
             return ExcludedTarget(
                 target: target,
@@ -262,7 +270,10 @@ public final class RoutePlanner: Sendable {
         var stalest: (position: Int, age: Duration)?
         for position in candidates.indices.dropFirst() {
             let age = candidates[position].observation.lastObserved.map { now - $0 } ?? .seconds(Int64.max / 2)
-            guard age >= LatencyTracker.staleAfter, age > stalest?.age ?? .zero else { continue }
+            // A target already being measured (in flight) is not sent more exploring requests.
+            guard age >= LatencyTracker.staleAfter, age > stalest?.age ?? .zero, candidates[position].observation.inFlight == 0 else {
+                continue
+            }
             stalest = (position, age)
         }
         guard let stalest else { return }
@@ -271,22 +282,20 @@ public final class RoutePlanner: Sendable {
         candidates.insert(chosen, at: 0)
     }
 
-    /// Deployments of one upstream model take turns at the best place any of them earned: least in
-    /// flight per unit of `weight` first, idle ones in weighted-random order. Under latency-driven
-    /// policies a deployment predicted over twice as slow as the group's best keeps its own place.
+    /// Deployments of one upstream model that the policy sees as alike take turns at the best place
+    /// any of them earned: least in flight per unit of `weight` first, idle ones in weighted-random
+    /// order. A deployment that is not alike (dearer, much slower) keeps its own place.
     private static func balanceDeployments(_ candidates: inout [Candidate], policy: RoutingPolicy, random: inout some RandomNumberGenerator)
     {
         guard candidates.count > 1 else { return }
         var grouped = [Bool](repeating: false, count: candidates.count)
-        for first in candidates.indices where !grouped[first] {
+        for first in candidates.indices where !grouped[first] && !candidates[first].isExploring {
             let group = candidates[first].deploymentGroup
-            let best = candidates[first].predictedSeconds
             var positions = [first]
             for other in candidates.indices where other > first && !grouped[other] {
-                guard candidates[other].deploymentGroup == group else { continue }
-                if policy.measuresLatency, let best, best > 0, let predicted = candidates[other].predictedSeconds, predicted > 2 * best {
-                    continue
-                }
+                guard candidates[other].deploymentGroup == group, !candidates[other].isExploring,
+                    isEquivalent(candidates[other], to: candidates[first], policy: policy)
+                else { continue }
                 positions.append(other)
             }
             guard positions.count > 1 else { continue }
@@ -297,6 +306,26 @@ public final class RoutePlanner: Sendable {
                 member.reason = .deployment(inFlight: member.observation.inFlight, weight: member.weight)
                 candidates[position] = member
             }
+        }
+    }
+
+    /// Whether `member` may take turns with `best`, the group's best-ranked deployment: the policy
+    /// must see them as alike (cost within 5 %, predicted latency within 2×, balanced score within
+    /// 0.1), so balancing never sends traffic to a dearer or much slower deployment first.
+    private static func isEquivalent(_ member: Candidate, to best: Candidate, policy: RoutingPolicy) -> Bool {
+        switch policy {
+        case .ordered:
+            return false
+        case .cost:
+            guard let cost = member.estimatedCostUSD, let bestCost = best.estimatedCostUSD else {
+                return member.estimatedCostUSD == nil && best.estimatedCostUSD == nil
+            }
+            return cost <= bestCost * 1.05 + 1e-12
+        case .latency, .privacy:
+            guard let predicted = member.predictedSeconds, let bestPredicted = best.predictedSeconds, bestPredicted > 0 else { return true }
+            return predicted <= 2 * bestPredicted
+        case .balanced:
+            return member.score <= best.score + 0.1
         }
     }
 

@@ -1,7 +1,9 @@
 /// The error a client gets when the planner excluded every target for a reason the client can act
 /// on, or when a private request has no local target.
 ///
-/// Targets excluded only because their provider is disabled or down give no error here: the
+/// When some targets were excluded for a reason the client can fix (context, capability, limits)
+/// and the others only because their provider is disabled or down, the client gets the fixable
+/// error. Targets excluded only because their provider is disabled or down give no error here: the
 /// executor answers 503 `provider_unavailable` naming each one.
 enum RoutingFailure {
     static func error(
@@ -12,10 +14,9 @@ enum RoutingFailure {
     ) -> GatewayError? {
         let name = definition.requestedName
         let details = excluded.map { "\($0.target.name): \($0.reason)" }.joined(separator: "; ")
-        let causes = Set(excluded.map(\.cause)).subtracting([.privacy])
-        let clientFixable: Set<ExcludedTarget.Cause> = [.context, .capability, .limit]
-        let hasLocalTarget = excluded.contains { $0.cause != .privacy }
-        guard !causes.isEmpty, causes.isSubset(of: clientFixable) else {
+        let causes = Set(excluded.map(\.cause)).intersection([.context, .capability, .limit])
+        let hasLocalTarget = definition.profiles.contains { $0.locality == .local }
+        guard !causes.isEmpty else {
             guard let privateReason else { return nil }
             let why = hasLocalTarget ? "none of its local targets is available" : "'\(name)' has no local target"
             return GatewayError(

@@ -49,7 +49,10 @@ public struct RoutingOverrides: Sendable, Equatable {
             try checkPrivacy(privacyHeader, source: "the x-multiprodigy-privacy header", param: nil)
             overrides.privateReason = "header"
         }
-        guard let extensionField, extensionField.kind == .object else { return overrides }
+        guard let extensionField, extensionField.kind != .null else { return overrides }
+        guard extensionField.kind == .object else {
+            throw typeError("multiprodigy", expected: "an object", got: extensionField.kind)
+        }
         let fields: [JSONMember]
         do {
             fields = try JSONScanner.members(ofObjectAt: extensionField.value, in: bytes)

@@ -28,7 +28,7 @@ extension RoutingRequest {
                     request.requiredCapabilities.insert(.vision)
                 case .text(let range):
                     guard scansText, finding == nil else { return }
-                    finding = detector.firstFinding(in: UnsafeRawBufferPointer(rebasing: bytes[range]))
+                    finding = Self.personalData(inStringContents: range, of: bytes, detector: detector)
                 }
             }
             if let finding { request.privateReason = "pii:\(finding.rawValue)" }
@@ -59,6 +59,32 @@ extension RoutingRequest {
         self.init(promptTokens: tokens)
         if overrides.privateReason == nil, let finding { privateReason = "pii:\(finding.rawValue)" }
         apply(overrides)
+    }
+
+    /// The personal data in a JSON string's raw contents. The detector reads escapes as separators;
+    /// a string with `\/` or `\u` escapes (PHP's and Python's encoders write them) is decoded first,
+    /// so `wJalr\/K7MDENG` reads as the secret it is.
+    static func personalData(inStringContents range: Range<Int>, of bytes: UnsafeRawBufferPointer, detector: PIIDetector) -> PIIKind? {
+        let contents = UnsafeRawBufferPointer(rebasing: bytes[range])
+        var hasMeaningfulEscape = false
+        var index = contents.startIndex
+        while index < contents.endIndex - 1 {
+            if contents[index] == UInt8(ascii: "\\") {
+                let next = contents[index + 1]
+                if next == UInt8(ascii: "/") || next == UInt8(ascii: "u") {
+                    hasMeaningfulEscape = true
+                    break
+                }
+                index += 2
+            } else {
+                index += 1
+            }
+        }
+        guard hasMeaningfulEscape, range.lowerBound > 0, range.upperBound < bytes.count else {
+            return detector.firstFinding(in: contents)
+        }
+        var decoded = JSONScanner.decodeString(at: (range.lowerBound - 1)..<(range.upperBound + 1), in: bytes)
+        return decoded.withUTF8 { detector.firstFinding(in: UnsafeRawBufferPointer($0)) }
     }
 
     /// Takes the client's policy, limits and privacy wish.

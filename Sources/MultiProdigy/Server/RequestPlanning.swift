@@ -30,16 +30,19 @@ struct RequestPlanning: Sendable {
 
     /// The plan for `model` and `request`.
     func plan(model: String, request: RoutingRequest) throws(GatewayError) -> RoutePlan {
-        let plan = try explain(model: model, request: request)
+        guard let plan = planner.plan(for: model, request: request, probes: health.snapshot()) else {
+            throw planner.resolver.notFoundError(for: model)
+        }
         if let error = plan.error { throw error }
         return plan
     }
 
-    /// The plan for `model` and `request`, with its error when no target can serve it.
+    /// The plan `model` and `request` would get, with its error when no target can serve it, for
+    /// showing only.
     ///
     /// - Throws: ``GatewayError`` 404 when `model` names nothing configured.
     func explain(model: String, request: RoutingRequest) throws(GatewayError) -> RoutePlan {
-        guard let plan = planner.plan(for: model, request: request, probes: health.snapshot()) else {
+        guard let plan = planner.plan(for: model, request: request, probes: health.snapshot(), isExplanation: true) else {
             throw planner.resolver.notFoundError(for: model)
         }
         return plan
