@@ -165,3 +165,92 @@ import Testing
         }
     }
 }
+
+/// A 400 that says the prompt is too long moves to a target with a larger window; nothing else does.
+@Suite struct ContextLengthFailoverTests {
+    private static let tooLong = FakeBehaviour.respond(
+        status: .badRequest,
+        body:
+            #"{"error":{"message":"This model's maximum context length is 4096 tokens. However, your messages resulted in 5000 tokens.","type":"invalid_request_error","param":"messages","code":"context_length_exceeded"}}"#
+    )
+    private static let anthropicTooLong = FakeBehaviour.respond(
+        status: .badRequest,
+        body: #"{"error":{"message":"prompt is too long: 210000 tokens > 200000 maximum","type":"invalid_request_error"}}"#
+    )
+
+    @Test func aRefusedPromptGoesToALargerWindowNeverASmallerOne() async throws {
+        let small = FakeUpstream(Self.tooLong)
+        let smaller = FakeUpstream()
+        let medium = FakeUpstream(Self.anthropicTooLong)
+        let big = FakeUpstream()
+        let yaml = """
+            providers:
+            \(fakeProvider("a", index: 0))\(fakeProvider("b", index: 1))\(fakeProvider("c", index: 2))\(fakeProvider("d", index: 3))
+            models:
+              small: {provider: a, context: 4096}
+              smaller: {provider: b, context: 2048}
+              medium: {provider: c, context: 8192}
+              big: {provider: d, context: 128000}
+            routes:
+              r: {targets: [small, smaller, medium, big]}
+            """
+        try await withGateway(upstreams: [small, smaller, medium, big], yaml: yaml) { gateway in
+            let reply = try await gateway.chat("r")
+            #expect(reply.status == 200)
+            #expect(reply.headers.first(name: "x-multiprodigy-model") == "big")
+            #expect(reply.headers.first(name: "x-multiprodigy-attempts") == "3")
+            #expect(smaller.requests.isEmpty)
+            #expect(small.requests.count == 1 && medium.requests.count == 1)
+        }
+    }
+
+    @Test func whenNoLargerWindowIsLeftTheProvidersRefusalReachesTheClient() async throws {
+        let big = FakeUpstream(Self.tooLong)
+        let small = FakeUpstream()
+        let yaml = """
+            providers:
+            \(fakeProvider("a", index: 0))\(fakeProvider("b", index: 1))
+            models:
+              big: {provider: a, context: 128000}
+              small: {provider: b, context: 4096}
+            routes:
+              r: {targets: [big, small]}
+            """
+        try await withGateway(upstreams: [big, small], yaml: yaml) { gateway in
+            let reply = try await gateway.chat("r")
+            #expect(reply.status == 400)
+            #expect(reply.error["code"] as? String == "context_length_exceeded")
+            #expect((reply.error["message"] as? String)?.hasPrefix("This model's maximum context length is 4096 tokens.") == true)
+            #expect(small.requests.isEmpty)
+            #expect(big.requests.count == 1)
+        }
+    }
+
+    @Test func aContentPolicyRefusalIsNotRetriedAndKeepsItsReason() async throws {
+        let strict = FakeUpstream(
+            .respond(
+                status: .badRequest,
+                body:
+                    #"{"error":{"message":"Your request was rejected as a result of our safety system.","type":"invalid_request_error","code":"content_policy_violation"}}"#
+            )
+        )
+        let other = FakeUpstream()
+        let yaml = """
+            providers:
+            \(fakeProvider("a", index: 0))\(fakeProvider("b", index: 1))
+            models:
+              strict: {provider: a}
+              other: {provider: b}
+            routes:
+              r: {targets: [strict, other]}
+            """
+        try await withGateway(upstreams: [strict, other], yaml: yaml) { gateway in
+            let reply = try await gateway.chat("r")
+            #expect(reply.status == 400)
+            #expect(reply.error["code"] as? String == "content_policy_violation")
+            #expect(reply.error["message"] as? String == "Your request was rejected as a result of our safety system.")
+            #expect(strict.requests.count == 1)
+            #expect(other.requests.isEmpty)
+        }
+    }
+}

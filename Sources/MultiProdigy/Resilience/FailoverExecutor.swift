@@ -38,7 +38,14 @@ public struct FailoverExecutor: Sendable {
         var failures: [(target: RouteTarget, reason: String, error: ProviderError?)] = plan.excluded.map { ($0.target, $0.reason, nil) }
         var attempts = 0
         var lastTarget: RouteTarget?
-        for target in plan.targets {
+        // After a target refuses the prompt as too long, a target whose window is no larger would too.
+        var refusedWindow: Int?
+        for entry in plan.entries {
+            let target = entry.target
+            if let refusedWindow, let window = entry.contextWindow, window <= refusedWindow {
+                failures.append((target, "skipped: its \(window)-token context window is no larger than one that refused the prompt", nil))
+                continue
+            }
             guard let slot = providers[target.providerName], let provider = slot.provider else {
                 let reason = providers[target.providerName]?.config.disabledReason ?? "provider not configured"
                 failures.append((target, "provider '\(target.providerName)' is disabled: \(reason)", nil))
@@ -76,6 +83,10 @@ public struct FailoverExecutor: Sendable {
                     break
                 }
                 failures.append((target, failure.message, failure))
+                if failure.isContextLengthExceeded {
+                    refusedWindow = max(refusedWindow ?? 0, entry.contextWindow ?? 0)
+                    continue
+                }
                 if !failure.allowsFailover {
                     return .failure(Self.clientError(from: failure, target: target), lastTarget: target, attempts: attempts)
                 }
@@ -121,8 +132,9 @@ public struct FailoverExecutor: Sendable {
             )
         }
         let summary = "Every target for '\(modelRequested)' failed: \(details)."
-        let lastAnswered = failures.last { $0.error?.upstreamError != nil }?.error?.upstreamError
-        if let lastAnswered, failures.last?.error?.upstreamError != nil {
+        // The last target actually tried decides: when it answered with an error, the client gets
+        // that error and status (targets skipped after it say nothing about the request).
+        if let lastAnswered = failures.last(where: { $0.error != nil })?.error?.upstreamError {
             var error = lastAnswered
             error.message = "\(lastAnswered.message) — \(summary)"
             return error

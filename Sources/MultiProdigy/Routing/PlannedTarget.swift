@@ -11,9 +11,20 @@ public struct PlannedTarget: Sendable, Equatable {
     public var predictedLatency: Duration?
     /// Why it is at this place.
     public var placement: PlanReason
+    /// Its context window in tokens, when declared; after a target refuses a prompt as too long,
+    /// only targets with a larger (or unknown) window are tried.
+    public var contextWindow: Int?
 
     /// Creates an entry.
-    public init(target: RouteTarget, locality: Locality, estimatedCostUSD: Double?, predictedLatency: Duration?, placement: PlanReason) {
+    public init(
+        target: RouteTarget,
+        locality: Locality,
+        estimatedCostUSD: Double?,
+        predictedLatency: Duration?,
+        placement: PlanReason,
+        contextWindow: Int? = nil
+    ) {
+        self.contextWindow = contextWindow
         self.target = target
         self.locality = locality
         self.estimatedCostUSD = estimatedCostUSD

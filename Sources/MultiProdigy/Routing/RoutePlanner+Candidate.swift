@@ -56,7 +56,8 @@ extension RoutePlanner {
                 locality: profile.locality,
                 estimatedCostUSD: estimatedCostUSD,
                 predictedLatency: predictedSeconds.map { .microseconds(Int64(($0 * 1_000_000).rounded())) },
-                placement: reason
+                placement: reason,
+                contextWindow: profile.contextWindow
             )
         }
     }
