@@ -14,6 +14,8 @@ public struct ExcludedTarget: Sendable, Equatable {
         case unhealthy
         /// Its estimated cost or predicted latency exceeds the client's limit.
         case limit
+        /// Its circuit breaker is open after repeated failures, while another target is available.
+        case breakerOpen = "breaker_open"
     }
 
     /// The target.

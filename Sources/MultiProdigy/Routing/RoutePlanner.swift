@@ -4,8 +4,8 @@ import Synchronization
 ///
 /// Filters, in order: provider disabled; cloud target for a private request; a capability the
 /// request uses and the model does not declare; a prompt that would not fit the context window;
-/// the client's `max_cost_usd` and `max_latency_ms`; a provider that failed its health check while
-/// another target is up. The survivors among the route's `targets` are ranked by the policy; the
+/// the client's `max_cost_usd` and `max_latency_ms`; a provider that failed its health check, or a
+/// target whose circuit breaker is open, while another target is up. The survivors among the route's `targets` are ranked by the policy; the
 /// route's `fallback` targets follow in their listed order. Deployments of one upstream model are
 /// balanced by in-flight load and `weight` (except under `ordered`, which means as listed), and now and then a target whose latency estimate went
 /// stale is tried first so that it is re-measured.
@@ -19,6 +19,8 @@ public final class RoutePlanner: Sendable {
     public let resolver: ModelResolver
     /// What has been measured about each target.
     public let tracker: LatencyTracker
+    /// Which targets' circuit breakers let traffic through; nil plans every target as available.
+    public let availability: (any TargetAvailability)?
     /// One plan in this many (per planner) re-measures a stale target first.
     public static let explorationPeriod = 20
     /// Completion tokens assumed for cost when the client sets no `max_tokens` and the target has
@@ -32,9 +34,10 @@ public final class RoutePlanner: Sendable {
     private let seed = UInt64.random(in: .min ... .max)
 
     /// Creates a planner.
-    public init(resolver: ModelResolver, tracker: LatencyTracker = LatencyTracker()) {
+    public init(resolver: ModelResolver, tracker: LatencyTracker = LatencyTracker(), availability: (any TargetAvailability)? = nil) {
         self.resolver = resolver
         self.tracker = tracker
+        self.availability = availability
     }
 
     /// The plan for `model`, or nil when `model` names nothing configured.
@@ -54,6 +57,8 @@ public final class RoutePlanner: Sendable {
     ) -> RoutePlan? {
         guard let definition = resolver.definition(for: model) else { return nil }
         let observations = tracker.observations(for: definition.statisticsKeys)
+        let now = ContinuousClock.now
+        let available = availability?.availability(of: definition.statisticsKeys, at: now) ?? []
         let count = isExplanation ? 1 : planCount.add(1, ordering: .relaxed).newValue
         var random = SplitMixGenerator(seed: seed ^ UInt64(truncatingIfNeeded: count))
         return Self.plan(
@@ -61,7 +66,8 @@ public final class RoutePlanner: Sendable {
             request: request,
             observations: observations,
             probes: probes,
-            now: .now,
+            available: available,
+            now: now,
             explores: count % Self.explorationPeriod == 0,
             random: &random
         )
@@ -74,6 +80,7 @@ public final class RoutePlanner: Sendable {
     ///   - request: What the planner needs to know about the request.
     ///   - observations: What has been measured about each profile, in profile order.
     ///   - probes: The latest health check of each probed provider.
+    ///   - available: For each profile, whether its circuit breaker lets traffic through (empty: all).
     ///   - now: The current instant, against which estimates age.
     ///   - explores: Whether this plan may put a stale target first to re-measure it.
     ///   - random: Breaks ties between idle deployments of one model by weight.
@@ -82,6 +89,7 @@ public final class RoutePlanner: Sendable {
         request: RoutingRequest,
         observations: [TargetObservation],
         probes: [String: ProviderProbe],
+        available: [Bool] = [],
         now: ContinuousClock.Instant,
         explores: Bool,
         random: inout some RandomNumberGenerator
@@ -112,6 +120,21 @@ public final class RoutePlanner: Sendable {
                         target: target,
                         cause: .unhealthy,
                         reason: "provider '\(target.providerName)' failed its health check (\(reason))"
+                    )
+                )
+                return true
+            }
+        }
+        // An open breaker sends traffic to the other targets; when every one is open, the executor
+        // fails fast unless a cooldown has ended and a probe may go.
+        if !available.isEmpty, candidates.contains(where: { $0.index < available.count && available[$0.index] }) {
+            candidates.removeAll { candidate in
+                guard candidate.index < available.count, !available[candidate.index] else { return false }
+                excluded.append(
+                    ExcludedTarget(
+                        target: definition.profiles[candidate.index].target,
+                        cause: .breakerOpen,
+                        reason: "its circuit breaker is open after repeated failures"
                     )
                 )
                 return true
