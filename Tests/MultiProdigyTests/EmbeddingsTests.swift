@@ -87,7 +87,7 @@ import Testing
             let reply = try await gateway.send(.POST, "/v1/embeddings", body: #"{"model":"embed","input":"x"}"#)
             #expect(reply.status == 200)
             #expect(reply.json["model"] as? String == "local-embed")
-            #expect(reply.headers.first(name: "x-multiprodigy-attempts") == "2")
+            #expect(reply.headers.first(name: "x-multiprodigy-attempts") == "3")
             #expect(reply.headers.first(name: "x-multiprodigy-route") == "embed; policy=ordered; order=small-embed>local-embed")
         }
     }

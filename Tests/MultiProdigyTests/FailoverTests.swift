@@ -42,10 +42,10 @@ import Testing
         try await withGateway(upstreams: [a, b], yaml: Self.yaml(), plainHTTPClient: plainHTTPClient) { gateway in
             let reply = try await gateway.chat("r", stream: stream)
             #expect(reply.status == 200)
-            #expect(reply.headers.first(name: "x-multiprodigy-attempts") == "2")
+            #expect(reply.headers.first(name: "x-multiprodigy-attempts") == "3", "a persistent 500 is tried twice, then the next target")
             #expect(reply.headers.first(name: "x-multiprodigy-model") == "second")
             #expect(reply.headers.first(name: "x-multiprodigy-provider") == "b")
-            #expect(a.requests.count == 1)
+            #expect(a.requests.count == 2)
             #expect(b.requests.count == 1)
             if stream {
                 #expect(reply.events.last == "[DONE]")
@@ -131,7 +131,10 @@ import Testing
             #expect(message.contains("The server is overloaded"))
             #expect(message.contains("nowhere (dead): connection refused"))
             #expect(message.contains("first (a): HTTP 503"))
-            #expect(reply.headers.first(name: "x-multiprodigy-attempts") == "2")
+            #expect(
+                reply.headers.first(name: "x-multiprodigy-attempts") == "3",
+                "the 503 is retried once; the dead target is refused at once"
+            )
         }
     }
 

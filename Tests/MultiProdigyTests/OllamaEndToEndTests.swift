@@ -229,7 +229,7 @@ import Testing
             let reply = try await gateway.chat("auto")
             #expect(reply.status == 200)
             #expect(reply.headers.first(name: "x-multiprodigy-model") == "b")
-            #expect(reply.headers.first(name: "x-multiprodigy-attempts") == "2")
+            #expect(reply.headers.first(name: "x-multiprodigy-attempts") == "3")
         }
     }
 

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import HTTPTypes
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 
 #if canImport(Glibc)
@@ -44,12 +45,38 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// The upstream's error, in OpenAI's envelope, when it answered with one.
     public var upstreamError: GatewayError?
+    /// The HTTP status the upstream answered, when it answered (529 stays 529 here, whatever the
+    /// client is shown).
+    public var upstreamStatus: Int?
+    /// How long the upstream asked to wait before trying again (`Retry-After`, `retry-after-ms`, or
+    /// the provider's own hint such as Gemini's `RetryInfo`).
+    public var retryAfter: Duration?
+    /// Whether the connection was refused: nothing listens, so retrying at once is pointless.
+    public var isConnectionRefused = false
 
     /// Creates an error.
-    public init(kind: Kind, message: String, upstreamError: GatewayError? = nil) {
+    public init(kind: Kind, message: String, upstreamError: GatewayError? = nil, upstreamStatus: Int? = nil) {
         self.kind = kind
         self.message = message
         self.upstreamError = upstreamError
+        self.upstreamStatus = upstreamStatus
+    }
+
+    /// This error with ``retryAfter`` read from the upstream's response headers, unless a provider
+    /// hint already set it.
+    public func readingRetryAfter(from headers: HTTPHeaders) -> ProviderError {
+        guard retryAfter == nil else { return self }
+        var error = self
+        if let seconds = upstreamError?.retryAfterSeconds {
+            error.retryAfter = .seconds(seconds)
+            return error
+        }
+        error.retryAfter = RetryAfter.delay(
+            retryAfter: headers.first(name: "retry-after"),
+            retryAfterMilliseconds: headers.first(name: "retry-after-ms"),
+            nowUnixSeconds: Int64(time(nil))
+        )
+        return error
     }
 
     /// Whether another target may be tried: nothing reached the client and the fault is the upstream's.
@@ -71,7 +98,7 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
             // relaying the upstream's text, which may quote part of that key.
             let message = "\(provider) rejected the gateway's credentials (HTTP \(status.code)); check its api_key"
             let error = GatewayError(status: .badGateway, message: message, type: "upstream_error", code: "upstream_authentication_failed")
-            return ProviderError(kind: .authentication, message: message, upstreamError: error)
+            return ProviderError(kind: .authentication, message: message, upstreamError: error, upstreamStatus: status.code)
         case 100..<200, 300..<400:
             return ProviderError(
                 kind: .protocolViolation,
@@ -85,7 +112,12 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
                 default: .client
                 }
             let normalized = UpstreamErrorBody.normalize(status: status, body: body, provider: provider)
-            return ProviderError(kind: kind, message: "HTTP \(status.code): \(normalized.message)", upstreamError: normalized)
+            return ProviderError(
+                kind: kind,
+                message: "HTTP \(status.code): \(normalized.message)",
+                upstreamError: normalized,
+                upstreamStatus: status.code
+            )
         }
     }
 
@@ -156,7 +188,10 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
         }
         if let error = error as? IOError {
             switch error.errnoCode {
-            case ECONNREFUSED: return ProviderError(kind: .connection, message: "connection refused (is the server running?)")
+            case ECONNREFUSED:
+                var refused = ProviderError(kind: .connection, message: "connection refused (is the server running?)")
+                refused.isConnectionRefused = true
+                return refused
             case ECONNRESET: return ProviderError(kind: .connection, message: "connection reset by the upstream")
             case ETIMEDOUT: return ProviderError(kind: .timeout, message: "timed out connecting to the upstream")
             default: return ProviderError(kind: .connection, message: "network error (errno \(error.errnoCode))")

@@ -1,21 +1,35 @@
 /// Walks a ``RoutePlan`` in order until a target answers.
 ///
-/// It moves on after a failure that happened before anything reached the client and that is the
-/// upstream's fault (connection error, timeout, 408/429/5xx, an unreadable answer); it stops at the
-/// upstream's own 4xx, which is the client's to see; it stops when the client goes away or the
-/// total time budget runs out.
+/// Each target is asked through its circuit breaker. After a failure that happened before anything
+/// reached the client, ``RetryStateMachine`` decides: try the same target again (a 500 once, a
+/// reset, a 429 with a short `Retry-After`, after a jittered backoff), or move to the next target
+/// (a silent or refusing upstream, attempts used up, a long `Retry-After`), or stop (the
+/// upstream's own 4xx, which is the client's to see). It stops when the client goes away or the
+/// total time budget runs out. A 400 saying the prompt is too long moves on only to targets with a
+/// larger context window.
 public struct FailoverExecutor: Sendable {
     private let providers: [String: ProviderSlot]
     private let tracker: LatencyTracker
+    private let breakers: CircuitBreakerBoard
+    private let retry: RetrySettings
 
     /// Creates an executor over the configured providers.
     ///
     /// - Parameters:
     ///   - providers: The configured providers, by name.
     ///   - tracker: Receives every attempt's in-flight span and latency, which the planner reads.
-    public init(providers: [String: ProviderSlot], tracker: LatencyTracker = LatencyTracker()) {
+    ///   - breakers: One circuit breaker per target, fed by every attempt.
+    ///   - retry: `resilience.retry`: attempts per target and the longest `Retry-After` honoured.
+    public init(
+        providers: [String: ProviderSlot],
+        tracker: LatencyTracker = LatencyTracker(),
+        breakers: CircuitBreakerBoard = CircuitBreakerBoard(settings: BreakerSettings()),
+        retry: RetrySettings = RetrySettings()
+    ) {
         self.providers = providers
         self.tracker = tracker
+        self.breakers = breakers
+        self.retry = retry
     }
 
     /// Tries each target of `plan` with `attempt` until one succeeds.
@@ -40,7 +54,8 @@ public struct FailoverExecutor: Sendable {
         var lastTarget: RouteTarget?
         // After a target refuses the prompt as too long, a target whose window is no larger would too.
         var refusedWindow: Int?
-        for entry in plan.entries {
+        var random = SplitMixGenerator(seed: UInt64(truncatingIfNeeded: ContinuousClock.now.hashValue))
+        targets: for entry in plan.entries {
             let target = entry.target
             if let refusedWindow, let window = entry.contextWindow, window <= refusedWindow {
                 failures.append((target, "skipped: its \(window)-token context window is no larger than one that refused the prompt", nil))
@@ -55,39 +70,69 @@ public struct FailoverExecutor: Sendable {
                 failures.append((target, "cloud target for a private request", nil))
                 continue
             }
-            if ContinuousClock.now >= totalDeadline {
-                failures.append((target, "not tried: the total time budget ran out", nil))
-                break
-            }
-            attempts += 1
-            lastTarget = target
             let key = target.statisticsKey
-            let started = ContinuousClock.now
-            tracker.begin(key)
-            defer { tracker.end(key) }
-            do {
-                let value = try await attempt(target, provider)
-                tracker.record(measurement, .now - started, for: key)
-                return .success(value, target: target, attempts: attempts)
-            } catch {
-                let failure = ProviderError.classify(error)
+            var retries = RetryStateMachine(settings: retry)
+            while true {
+                if ContinuousClock.now >= totalDeadline {
+                    failures.append((target, "not tried: the total time budget ran out", nil))
+                    break targets
+                }
+                let permission = breakers.permit(key, at: .now)
+                if case .rejected = permission {
+                    failures.append((target, "skipped: its circuit breaker is open after repeated failures", nil))
+                    continue targets
+                }
+                attempts += 1
+                lastTarget = target
+                let started = ContinuousClock.now
+                tracker.begin(key)
+                let outcome: Result<Value, ProviderError>
+                do {
+                    outcome = .success(try await attempt(target, provider))
+                } catch {
+                    outcome = .failure(ProviderError.classify(error))
+                }
+                tracker.end(key)
+                let failure: ProviderError
+                switch outcome {
+                case .success(let value):
+                    breakers.recordSuccess(key, at: .now)
+                    tracker.record(measurement, .now - started, for: key)
+                    return .success(value, target: target, attempts: attempts)
+                case .failure(let error):
+                    failure = error
+                }
                 if failure.kind == .cancelled || Task.isCancelled {
+                    breakers.recordAbandoned(key)
                     return .failure(Self.cancelledError, lastTarget: target, attempts: attempts)
                 }
-                // A failing target must not look fast to the latency policy (nor a silent one only as
-                // slow as the time it wasted); the client's own mistakes say nothing about it.
-                switch failure.kind {
-                case .connection, .timeout, .rateLimited, .server, .protocolViolation, .authentication:
-                    tracker.recordFailure(measurement, after: .now - started, for: key)
-                case .client, .cancelled, .unsupported:
-                    break
-                }
+                record(failure, of: key, after: .now - started, measurement: measurement)
                 failures.append((target, failure.message, failure))
                 if failure.isContextLengthExceeded {
                     refusedWindow = max(refusedWindow ?? 0, entry.contextWindow ?? 0)
-                    continue
+                    continue targets
                 }
-                if !failure.allowsFailover {
+                let decision = retries.decide(
+                    after: RetryStateMachine.Failure(
+                        kind: failure.kind,
+                        status: failure.upstreamStatus,
+                        retryAfter: failure.retryAfter,
+                        isConnectionRefused: failure.isConnectionRefused
+                    ),
+                    at: .now,
+                    deadline: totalDeadline,
+                    jitter: Double.random(in: 0..<1, using: &random)
+                )
+                switch decision {
+                case .retry(let delay):
+                    do {
+                        try await Task.sleep(for: delay)
+                    } catch {
+                        return .failure(Self.cancelledError, lastTarget: target, attempts: attempts)
+                    }
+                case .nextTarget:
+                    continue targets
+                case .stop:
                     return .failure(Self.clientError(from: failure, target: target), lastTarget: target, attempts: attempts)
                 }
             }
@@ -97,6 +142,21 @@ public struct FailoverExecutor: Sendable {
             lastTarget: lastTarget,
             attempts: attempts
         )
+    }
+
+    /// Feeds a failed attempt to the breaker and the latency estimate: failures that say the target
+    /// is unwell count against it; an upstream that answered the client's mistake with a 4xx is
+    /// alive; a feature refused before anything was sent says nothing about its health.
+    private func record(_ failure: ProviderError, of key: String, after elapsed: Duration, measurement: LatencyTracker.Measurement) {
+        switch failure.kind {
+        case .connection, .timeout, .rateLimited, .server, .protocolViolation, .authentication:
+            breakers.recordFailure(key, at: .now)
+            tracker.recordFailure(measurement, after: elapsed, for: key)
+        case .client:
+            breakers.recordSuccess(key, at: .now)
+        case .cancelled, .unsupported:
+            breakers.recordAbandoned(key)
+        }
     }
 
     private static let cancelledError = GatewayError(

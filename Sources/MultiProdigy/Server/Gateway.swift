@@ -125,9 +125,10 @@ public struct Gateway: Sendable {
             logger: logger
         )
         let resolver = ModelResolver(config: config)
-        let planner = RoutePlanner(resolver: resolver)
+        let breakers = CircuitBreakerBoard(settings: config.resilience.breaker)
+        let planner = RoutePlanner(resolver: resolver, availability: breakers)
         let planning = RequestPlanning(planner: planner, health: health, detectsPII: config.privacy.detectPII)
-        let executor = FailoverExecutor(providers: slots, tracker: planner.tracker)
+        let executor = FailoverExecutor(providers: slots, tracker: planner.tracker, breakers: breakers, retry: config.resilience.retry)
         let chat = ChatCompletionsHandler(
             planning: planning,
             executor: executor,
@@ -157,6 +158,7 @@ public struct Gateway: Sendable {
         router.get("/v1/models/**") { _, context in try models.retrieve(context.parameters.getCatchAll().joined(separator: "/")) }
         router.get("/health") { _, _ in readiness.health() }
         router.get("/ready") { _, _ in try readiness.ready() }
+        router.get("/admin/breakers") { _, _ in BreakerStatusHandler(board: breakers).list() }
 
         let logger = self.logger
         let application = Application(

@@ -26,6 +26,8 @@ struct RecordedRequest: Sendable {
 enum FakeBehaviour: Sendable {
     /// A complete answer with this status and body.
     case respond(status: HTTPResponse.Status, body: String)
+    /// A complete JSON answer with this status, extra headers (such as `Retry-After`) and body.
+    case respondWithHeaders(status: HTTPResponse.Status, headers: [(String, String)], body: String)
     /// An SSE stream of these `data:` payloads, `delay` apart; `[DONE]` at the end if `done`.
     case stream(events: [String], delay: Duration = .zero, done: Bool = true)
     /// Wait `delay`, then behave as `then`.
@@ -131,6 +133,10 @@ final class FakeUpstream: Sendable {
         switch behaviour {
         case .respond(let status, let body):
             return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+        case .respondWithHeaders(let status, let extra, let body):
+            var headers: HTTPFields = [.contentType: "application/json"]
+            for (name, value) in extra { headers[HTTPField.Name(name)!] = value }
+            return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
         case .stream(let events, let delay, let done):
             return Response(
                 status: .ok,

@@ -58,7 +58,7 @@ public struct UpstreamHTTPClient: Sendable {
         let response = try await send(method, url: url, body: body, accept: "application/json", deadline: deadline, logger: logger)
         let collected = try await Self.collect(response.body, upTo: maxResponseBytes, by: deadline)
         guard (200..<300).contains(response.status.code) else {
-            throw mapError(HTTPResponse.Status(code: Int(response.status.code)), collected)
+            throw mapError(HTTPResponse.Status(code: Int(response.status.code)), collected).readingRetryAfter(from: response.headers)
         }
         return collected
     }
@@ -77,7 +77,7 @@ public struct UpstreamHTTPClient: Sendable {
         let response = try await send(.POST, url: url, body: body, accept: accept, deadline: deadline, logger: logger)
         guard (200..<300).contains(response.status.code) else {
             let collected = try await Self.collect(response.body, upTo: 1 << 20, by: deadline)
-            throw mapError(HTTPResponse.Status(code: Int(response.status.code)), collected)
+            throw mapError(HTTPResponse.Status(code: Int(response.status.code)), collected).readingRetryAfter(from: response.headers)
         }
         return response.body
     }

@@ -96,7 +96,8 @@ public struct OpenAICompatibleProvider: LLMProvider {
         }
         guard (200..<300).contains(response.status.code) else {
             let status = HTTPResponse.Status(code: Int(response.status.code))
-            throw mapError?(status, response.body) ?? ProviderError.upstreamStatus(status, body: response.body, provider: name)
+            let error = mapError?(status, response.body) ?? ProviderError.upstreamStatus(status, body: response.body, provider: name)
+            throw error.readingRetryAfter(from: response.headers)
         }
         return ChatCompletionResult(body: response.body)
     }

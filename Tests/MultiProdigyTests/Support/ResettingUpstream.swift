@@ -1,0 +1,91 @@
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// A raw TCP upstream that resets the first `resets` connections once a request has arrived
+/// (before any response byte), then answers every request with `answer`, a whole HTTP/1.1 response.
+///
+/// The reset is the kernel's: a socket closed with unread data in its receive buffer sends RST, so
+/// a reset connection is never read from.
+final class ResettingUpstream: Sendable {
+    private let remainingResets: Mutex<Int>
+    private let requestCount = Mutex(0)
+    private let answer: String
+
+    init(resets: Int, answer: String) {
+        remainingResets = Mutex(resets)
+        self.answer = answer
+    }
+
+    /// Requests answered plus connections reset.
+    var requests: Int { requestCount.withLock { $0 } }
+
+    /// A 200 `chat.completion` as a whole HTTP/1.1 response.
+    static func completionResponse() -> String {
+        let body = FakeUpstream.completion()
+        return "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: \(body.utf8.count)\r\n\r\n\(body)"
+    }
+
+    /// Serves until the task is cancelled, reporting the bound port first.
+    func run(onPort: @escaping @Sendable (Int) async -> Void) async throws {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.autoRead, value: false)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Handler(upstream: self)) }
+            }
+            .bind(host: "127.0.0.1", port: 0)
+            .get()
+        await onPort(channel.localAddress?.port ?? 0)
+        await withTaskCancellationHandler {
+            try? await channel.closeFuture.get()
+        } onCancel: {
+            channel.close(promise: nil)
+        }
+    }
+
+    fileprivate func countRequest() {
+        requestCount.withLock { $0 += 1 }
+    }
+
+    /// Whether this connection is reset; counts it as a request when it is.
+    fileprivate func takeReset() -> Bool {
+        remainingResets.withLock { remaining in
+            guard remaining > 0 else { return false }
+            remaining -= 1
+            requestCount.withLock { $0 += 1 }
+            return true
+        }
+    }
+
+    private final class Handler: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        typealias OutboundOut = ByteBuffer
+        let upstream: ResettingUpstream
+
+        init(upstream: ResettingUpstream) { self.upstream = upstream }
+
+        func channelActive(context: ChannelHandlerContext) {
+            guard upstream.takeReset() else {
+                context.read()
+                return
+            }
+            // Give the request time to land in the receive buffer, then close without reading it.
+            let channel = context.channel
+            context.eventLoop.scheduleTask(in: .milliseconds(50)) { channel.close(promise: nil) }
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let request = unwrapInboundIn(data)
+            // Answer once the head's end is seen; the fake does not parse the body.
+            if request.readableBytesView.contains(UInt8(ascii: "\n")) {
+                upstream.countRequest()
+                context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: upstream.answer)), promise: nil)
+            }
+        }
+
+        func channelReadComplete(context: ChannelHandlerContext) {
+            context.read()
+        }
+    }
+}
