@@ -44,7 +44,9 @@ struct ConfigOptions: ParsableArguments {
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the gateway until SIGTERM or SIGINT, then drain in-flight requests and exit."
+        abstract: "Run the gateway until SIGTERM or SIGINT, then drain in-flight requests and exit.",
+        discussion: "SIGHUP, or saving the config file, reloads the configuration: it is validated first, and a file with problems "
+            + "leaves the running configuration in place. Requests already running finish under the configuration they started with."
     )
 
     @OptionGroup var options: ConfigOptions
@@ -69,7 +71,10 @@ struct Serve: AsyncParsableCommand {
         LoggingSystem.bootstrap { label in GatewayLogHandler(label: label, level: level) }
         let config = try options.load()
         let logger = Logger(label: "multiprodigy")
-        try await Gateway(config: config, logger: logger).run(listenAddress: listen.flatMap(ListenAddress.init(parsing:)))
+        var gateway = Gateway(config: config, logger: logger)
+        // SIGHUP, or a change to the file, reloads it.
+        gateway.configPath = options.config
+        try await gateway.run(listenAddress: listen.flatMap(ListenAddress.init(parsing:)))
     }
 }
 

@@ -22,6 +22,13 @@ public struct Gateway: Sendable {
     var usesPlainHTTPClient = true
     /// Whether local providers are probed actively; tests whose fakes answer a script turn it off.
     var runsHealthChecks = true
+    /// The file the configuration came from: when set, SIGHUP or a change to the file reloads it
+    /// (validated first; a bad file keeps the running configuration).
+    public var configPath: String?
+    /// The variables `${VAR}` expands to when the configuration is reloaded.
+    public var environment: [String: String] = ProcessInfo.processInfo.environment
+    /// How often a reloadable configuration file is checked for changes.
+    var reloadPollInterval: Duration = .seconds(1)
 
     /// Creates a gateway for `config`.
     public init(config: GatewayConfig, logger: Logger) {
@@ -49,21 +56,47 @@ public struct Gateway: Sendable {
             group: MultiThreadedEventLoopGroup.singleton,
             connectTimeout: config.resilience.timeouts.connect.timeAmount
         )
+        let shared = GatewayRuntime.Shared(
+            httpClient: httpClient,
+            plainHTTPClient: usesPlainHTTPClient ? plainHTTPClient : nil,
+            health: ProviderHealthBoard(),
+            tracker: LatencyTracker(),
+            logger: logger
+        )
+        let box: RuntimeBox
         let application: Application<RouterResponder<GatewayRequestContext>>
-        let healthChecks: HealthCheckService
         do {
-            (application, healthChecks) = try makeApplication(
-                httpClient: httpClient,
-                plainHTTPClient: plainHTTPClient,
-                listenAddress: listenAddress ?? config.server.listen,
-                onListening: onListening
-            )
+            box = RuntimeBox(try GatewayRuntime.make(config: config, shared: shared))
+            application = makeApplication(box: box, listenAddress: listenAddress ?? config.server.listen, onListening: onListening)
         } catch {
             try? await httpClient.shutdown()
             throw error
         }
+        let runsHealthChecks = self.runsHealthChecks
+        var services: [any Service] = [
+            UpstreamClientService(client: httpClient, plainHTTPClient: plainHTTPClient),
+            HealthCheckService(
+                providers: { runsHealthChecks ? box.current.probedProviders : [] },
+                board: shared.health,
+                interval: config.resilience.healthCheckInterval,
+                logger: logger
+            ),
+        ]
+        if let configPath {
+            services.append(
+                ConfigReloadService(
+                    path: configPath,
+                    box: box,
+                    shared: shared,
+                    environment: environment,
+                    pollInterval: reloadPollInterval,
+                    logger: logger
+                )
+            )
+        }
+        services.append(application)
         var groupConfiguration = ServiceGroupConfiguration(
-            services: [UpstreamClientService(client: httpClient, plainHTTPClient: plainHTTPClient), healthChecks, application],
+            services: services,
             gracefulShutdownSignals: gracefulShutdownSignals,
             logger: logger
         )
@@ -90,75 +123,24 @@ public struct Gateway: Sendable {
         return configuration
     }
 
+    /// The HTTP server: every route reads the current runtime when a request starts.
     private func makeApplication(
-        httpClient: HTTPClient,
-        plainHTTPClient: PlainHTTPClient,
+        box: RuntimeBox,
         listenAddress: ListenAddress,
         onListening: @escaping @Sendable (Int) async -> Void
-    ) throws -> (Application<RouterResponder<GatewayRequestContext>>, HealthCheckService) {
-        var slots: [String: ProviderSlot] = [:]
-        for provider in config.providers {
-            guard provider.isEnabled else {
-                logger.warning("provider '\(provider.name)' is disabled: \(provider.disabledReason ?? "")")
-                slots[provider.name] = ProviderSlot(config: provider, provider: nil)
-                continue
-            }
-            var providerLogger = logger
-            providerLogger[metadataKey: "provider"] = .string(provider.name)
-            var context = ProviderContext(httpClient: httpClient, gatewayConfig: config, logger: providerLogger)
-            context.plainHTTPClient = usesPlainHTTPClient ? plainHTTPClient : nil
-            slots[provider.name] = ProviderSlot(
-                config: provider,
-                provider: try ProviderRegistry.makeProvider(for: provider, context: context)
-            )
-        }
-        if config.auth.masterKey == nil {
-            logger.notice(
-                "auth.master_key is empty: the gateway accepts requests without a key (set MULTIPRODIGY_MASTER_KEY to require one)"
-            )
-        }
-        let health = ProviderHealthBoard()
-        let healthChecks = HealthCheckService(
-            slots: runsHealthChecks ? slots : [:],
-            board: health,
-            interval: config.resilience.healthCheckInterval,
-            logger: logger
-        )
-        let resolver = ModelResolver(config: config)
-        let breakers = CircuitBreakerBoard(settings: config.resilience.breaker)
-        let planner = RoutePlanner(resolver: resolver, availability: breakers)
-        let planning = RequestPlanning(planner: planner, health: health, detectsPII: config.privacy.detectPII)
-        let executor = FailoverExecutor(providers: slots, tracker: planner.tracker, breakers: breakers, retry: config.resilience.retry)
-        let chat = ChatCompletionsHandler(
-            planning: planning,
-            executor: executor,
-            maxRequestBytes: config.server.maxRequestBytes,
-            maxResponseBytes: config.server.maxResponseBytes
-        )
-        let embeddings = EmbeddingsHandler(
-            planning: planning,
-            executor: executor,
-            maxRequestBytes: config.server.maxRequestBytes
-        )
-        let explain = RouteExplainHandler(planning: planning, maxRequestBytes: config.server.maxRequestBytes)
-        let models = ModelsHandler(
-            config: config,
-            resolver: resolver,
-            discovery: ModelDiscovery(slots: slots, logger: logger),
-            created: Int(Date().timeIntervalSince1970)
-        )
-        let readiness = HealthHandler(providers: config.providers, board: health)
-
+    ) -> Application<RouterResponder<GatewayRequestContext>> {
         let router = Router(context: GatewayRequestContext.self)
-        router.middlewares.add(GatewayMiddleware(masterKey: config.auth.masterKey))
-        router.post("/v1/chat/completions") { request, context in try await chat.handle(request, context: context) }
-        router.post("/v1/embeddings") { request, context in try await embeddings.handle(request, context: context) }
-        router.post("/v1/route") { request, context in try await explain.handle(request, context: context) }
-        router.get("/v1/models") { _, _ in await models.list() }
-        router.get("/v1/models/**") { _, context in try models.retrieve(context.parameters.getCatchAll().joined(separator: "/")) }
-        router.get("/health") { _, _ in readiness.health() }
-        router.get("/ready") { _, _ in try readiness.ready() }
-        router.get("/admin/breakers") { _, _ in BreakerStatusHandler(board: breakers).list() }
+        router.middlewares.add(GatewayMiddleware(masterKey: { box.current.masterKey }))
+        router.post("/v1/chat/completions") { request, context in try await box.current.chat.handle(request, context: context) }
+        router.post("/v1/embeddings") { request, context in try await box.current.embeddings.handle(request, context: context) }
+        router.post("/v1/route") { request, context in try await box.current.explain.handle(request, context: context) }
+        router.get("/v1/models") { _, _ in await box.current.models.list() }
+        router.get("/v1/models/**") { _, context in
+            try box.current.models.retrieve(context.parameters.getCatchAll().joined(separator: "/"))
+        }
+        router.get("/health") { _, _ in box.current.readiness.health() }
+        router.get("/ready") { _, _ in try box.current.readiness.ready() }
+        router.get("/admin/breakers") { _, _ in box.current.breakerStatus.list() }
 
         let logger = self.logger
         let application = Application(
@@ -172,6 +154,6 @@ public struct Gateway: Sendable {
             },
             logger: logger
         )
-        return (application, healthChecks)
+        return application
     }
 }

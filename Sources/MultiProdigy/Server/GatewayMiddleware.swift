@@ -6,12 +6,8 @@ import NIOCore
 struct GatewayMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
 
-    /// `auth.master_key`; nil leaves the gateway open.
-    let masterKey: [UInt8]?
-
-    init(masterKey: String?) {
-        self.masterKey = masterKey.map { Array($0.utf8) }
-    }
+    /// `auth.master_key` of the running configuration; nil leaves the gateway open.
+    let masterKey: @Sendable () -> [UInt8]?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
@@ -19,7 +15,8 @@ struct GatewayMiddleware: RouterMiddleware {
         context.requestID = requestID
         context.logger[metadataKey: "request_id"] = .string(requestID)
         var response: Response
-        if let masterKey, request.uri.path.hasPrefix("/v1/") || request.uri.path.hasPrefix("/admin"), !Self.presents(masterKey, in: request)
+        if let masterKey = masterKey(), request.uri.path.hasPrefix("/v1/") || request.uri.path.hasPrefix("/admin"),
+            !Self.presents(masterKey, in: request)
         {
             response = GatewayError(
                 status: .unauthorized,

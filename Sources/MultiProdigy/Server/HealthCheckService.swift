@@ -6,28 +6,14 @@ import ServiceLifecycle
 /// backend is known before a request needs it (failover then skips it, and `/ready` reports it).
 ///
 /// Cloud providers are not probed: they fail over on real traffic. Transitions are logged once.
+/// Each round asks `providers` afresh, so a reloaded configuration is probed from the next round.
 struct HealthCheckService: Service {
-    let providers: [(name: String, provider: any LLMProvider)]
+    let providers: @Sendable () -> [(name: String, provider: any LLMProvider)]
     let board: ProviderHealthBoard
     let interval: Duration
     let logger: Logger
 
-    init(slots: [String: ProviderSlot], board: ProviderHealthBoard, interval: Duration, logger: Logger) {
-        self.providers = slots.compactMap { name, slot in
-            guard slot.config.locality == .local, let provider = slot.provider else { return nil }
-            return (name, provider)
-        }
-        .sorted { $0.name < $1.name }
-        self.board = board
-        self.interval = interval
-        self.logger = logger
-    }
-
     func run() async throws {
-        guard !providers.isEmpty else {
-            try? await gracefulShutdown()
-            return
-        }
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 await checkAll()
@@ -44,7 +30,7 @@ struct HealthCheckService: Service {
     func checkAll() async {
         let deadline = NIODeadline.now() + Self.probeTimeout.timeAmount
         await withTaskGroup(of: Void.self) { group in
-            for (name, provider) in providers {
+            for (name, provider) in providers() {
                 group.addTask {
                     guard let probe = await provider.probe(deadline: deadline, logger: logger) else { return }
                     let previous = board.record(probe, for: name)

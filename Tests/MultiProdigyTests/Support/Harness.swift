@@ -31,6 +31,7 @@ func withGateway<T: Sendable>(
     environment: [String: String] = [:],
     plainHTTPClient: Bool = true,
     healthChecks: Bool = false,
+    reloadingFrom configFile: String? = nil,
     _ body: (GatewayClient) async throws -> T
 ) async throws -> T {
     try await withUpstreams(upstreams, ports: []) { ports in
@@ -42,6 +43,13 @@ func withGateway<T: Sendable>(
         var configured = Gateway(config: config, logger: logger)
         configured.usesPlainHTTPClient = plainHTTPClient
         configured.runsHealthChecks = healthChecks
+        if let configFile {
+            // The file holds the configuration with the fakes' ports, watched for changes.
+            try text.write(toFile: configFile, atomically: true, encoding: .utf8)
+            configured.configPath = configFile
+            configured.environment = environment
+            configured.reloadPollInterval = .milliseconds(100)
+        }
         let gateway = configured
         return try await withService({ onPort in
             try await gateway.run(

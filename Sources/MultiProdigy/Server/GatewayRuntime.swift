@@ -1,0 +1,93 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+
+/// Everything a configuration decides, built once per configuration: the providers, the planner
+/// and the handlers. A reload builds a new runtime and swaps it in whole; requests already running
+/// keep the runtime they started with.
+struct GatewayRuntime: Sendable {
+    /// What lives across reloads: the HTTP clients, and what has been learnt about targets (health,
+    /// latency, breakers), which stays valid as long as a target is still configured.
+    struct Shared: Sendable {
+        let httpClient: HTTPClient
+        let plainHTTPClient: PlainHTTPClient?
+        let health: ProviderHealthBoard
+        let tracker: LatencyTracker
+        let logger: Logger
+    }
+
+    let config: GatewayConfig
+    let masterKey: [UInt8]?
+    let chat: ChatCompletionsHandler
+    let embeddings: EmbeddingsHandler
+    let explain: RouteExplainHandler
+    let models: ModelsHandler
+    let readiness: HealthHandler
+    let breakerStatus: BreakerStatusHandler
+    let breakers: CircuitBreakerBoard
+    /// The enabled local providers, which the health checks probe.
+    let probedProviders: [(name: String, provider: any LLMProvider)]
+
+    /// Builds the runtime of `config`.
+    ///
+    /// - Parameter previous: The runtime being replaced: its circuit breakers carry over when the
+    ///   breaker settings did not change.
+    /// - Throws: When a provider cannot be created (an unknown custom type, say).
+    static func make(config: GatewayConfig, shared: Shared, previous: GatewayRuntime? = nil) throws -> GatewayRuntime {
+        let logger = shared.logger
+        var slots: [String: ProviderSlot] = [:]
+        for provider in config.providers {
+            guard provider.isEnabled else {
+                logger.warning("provider '\(provider.name)' is disabled: \(provider.disabledReason ?? "")")
+                slots[provider.name] = ProviderSlot(config: provider, provider: nil)
+                continue
+            }
+            var providerLogger = logger
+            providerLogger[metadataKey: "provider"] = .string(provider.name)
+            var context = ProviderContext(httpClient: shared.httpClient, gatewayConfig: config, logger: providerLogger)
+            context.plainHTTPClient = shared.plainHTTPClient
+            slots[provider.name] = ProviderSlot(
+                config: provider,
+                provider: try ProviderRegistry.makeProvider(for: provider, context: context)
+            )
+        }
+        if config.auth.masterKey == nil {
+            logger.notice(
+                "auth.master_key is empty: the gateway accepts requests without a key (set MULTIPRODIGY_MASTER_KEY to require one)"
+            )
+        }
+        let resolver = ModelResolver(config: config)
+        let breakers =
+            previous.flatMap { $0.config.resilience.breaker == config.resilience.breaker ? $0.breakers : nil }
+            ?? CircuitBreakerBoard(settings: config.resilience.breaker)
+        let planner = RoutePlanner(resolver: resolver, tracker: shared.tracker, availability: breakers)
+        let planning = RequestPlanning(planner: planner, health: shared.health, detectsPII: config.privacy.detectPII)
+        let executor = FailoverExecutor(providers: slots, tracker: shared.tracker, breakers: breakers, retry: config.resilience.retry)
+        return GatewayRuntime(
+            config: config,
+            masterKey: config.auth.masterKey.map { Array($0.utf8) },
+            chat: ChatCompletionsHandler(
+                planning: planning,
+                executor: executor,
+                maxRequestBytes: config.server.maxRequestBytes,
+                maxResponseBytes: config.server.maxResponseBytes
+            ),
+            embeddings: EmbeddingsHandler(planning: planning, executor: executor, maxRequestBytes: config.server.maxRequestBytes),
+            explain: RouteExplainHandler(planning: planning, maxRequestBytes: config.server.maxRequestBytes),
+            models: ModelsHandler(
+                config: config,
+                resolver: resolver,
+                discovery: ModelDiscovery(slots: slots, logger: logger),
+                created: Int(Date().timeIntervalSince1970)
+            ),
+            readiness: HealthHandler(providers: config.providers, board: shared.health),
+            breakerStatus: BreakerStatusHandler(board: breakers),
+            breakers: breakers,
+            probedProviders: slots.compactMap { name, slot in
+                guard slot.config.locality == .local, let provider = slot.provider else { return nil }
+                return (name, provider)
+            }
+            .sorted { $0.name < $1.name }
+        )
+    }
+}
