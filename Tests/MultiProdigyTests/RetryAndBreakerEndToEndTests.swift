@@ -154,6 +154,52 @@ import Testing
         }
     }
 
+    @Test(arguments: [true, false])
+    func aSilentTargetOfANonStreamingCallLeavesTimeForTheNext(plainHTTPClient: Bool) async throws {
+        let silent = FakeUpstream(.hang)
+        let b = FakeUpstream(Self.ok)
+        let extra = "resilience: {timeouts: {first_byte: 300ms, total: 3s}}"
+        try await withGateway(upstreams: [silent, b], yaml: Self.yaml(extra), plainHTTPClient: plainHTTPClient) { gateway in
+            let started = ContinuousClock.now
+            let reply = try await gateway.chat("r")
+            let elapsed = ContinuousClock.now - started
+            #expect(reply.status == 200)
+            #expect(reply.headers.first(name: "x-multiprodigy-model") == "second")
+            #expect(silent.requests.count == 1, "a silent target is not asked again")
+            // Half of the 3 s budget for the first of two targets.
+            #expect(elapsed >= .milliseconds(1400) && elapsed < .milliseconds(2800), "\(elapsed)")
+        }
+    }
+
+    @Test func theAttemptDeadlineSharesWhatIsLeftOfTheBudget() {
+        let now = ContinuousClock.now
+        let targets = ["a", "b", "c"].map {
+            PlannedTarget(
+                target: RouteTarget(name: $0, providerName: $0, upstreamModel: $0),
+                locality: .local,
+                estimatedCostUSD: 0,
+                predictedLatency: nil,
+                placement: .listed(position: 1)
+            )
+        }
+        let plan = RoutePlan(requestedName: "r", routeName: "r", entries: targets, timeouts: TimeoutSettings())
+        let total = now + .seconds(90)
+        let deadline = { (name: String, firstByte: Duration) in
+            ChatCompletionsHandler.attemptDeadline(
+                for: RouteTarget(name: name, providerName: name, upstreamModel: name),
+                in: plan,
+                firstByte: firstByte,
+                totalDeadline: total,
+                now: now
+            )
+        }
+        #expect(deadline("a", .seconds(1)) == now + .seconds(30))
+        #expect(deadline("b", .seconds(1)) == now + .seconds(45))
+        #expect(deadline("c", .seconds(1)) == total)
+        #expect(deadline("a", .seconds(40)) == now + .seconds(40), "at least first_byte")
+        #expect(deadline("a", .seconds(200)) == total, "never past total")
+    }
+
     @Test func theBreakerOpensSendsTrafficToTheFallbackAndClosesAfterARecoveredProbe() async throws {
         let primary = FakeUpstream(.respond(status: .internalServerError, body: #"{"error":{"message":"down"}}"#))
         let fallback = FakeUpstream(Self.ok)

@@ -30,14 +30,16 @@ struct ChatCompletionsHandler: Sendable {
     ) async -> Response {
         let logger = context.logger
         let tracker = planning.planner.tracker
-        // Each attempt's answer, body included, must arrive by the total deadline; the upstream
-        // clients enforce it. The client going away interrupts the call.
+        // Each attempt's answer, body included, must arrive by its deadline; the upstream clients
+        // enforce it. The client going away interrupts the call.
+        let firstByte = plan.timeouts.firstByte
         let result = await ClientDisconnectHandler.cancellingOnDisconnect(of: context.connectionID) {
             await executor.run(plan, totalDeadline: totalDeadline) { target, provider in
                 let call = ChatCompletionCall(
                     request: chat,
                     upstreamModel: target.upstreamModel,
-                    responseDeadline: totalDeadline.nioDeadline,
+                    responseDeadline: Self.attemptDeadline(for: target, in: plan, firstByte: firstByte, totalDeadline: totalDeadline)
+                        .nioDeadline,
                     logger: logger
                 )
                 let answer = try await provider.complete(call)
@@ -173,6 +175,28 @@ struct ChatCompletionsHandler: Sendable {
         frame.writeStaticString("data: ")
         frame.writeImmutableBuffer(chunk)
         frame.writeStaticString("\n\n")
+    }
+
+    /// When a non-streaming attempt at `target` must have its whole answer.
+    ///
+    /// Its head only comes with the whole answer, so a silent upstream and a long generation look
+    /// alike until then. An attempt may use its share of what is left of the total budget, the
+    /// remaining time divided by the targets not yet tried (itself included), and at least
+    /// `first_byte`; the last target may use all of it. A silent target thus leaves time for the
+    /// next one, and the whole call stays inside `total`.
+    static func attemptDeadline(
+        for target: RouteTarget,
+        in plan: RoutePlan,
+        firstByte: Duration,
+        totalDeadline: ContinuousClock.Instant,
+        now: ContinuousClock.Instant = .now
+    ) -> ContinuousClock.Instant {
+        let position = plan.entries.firstIndex { $0.target == target } ?? 0
+        let targetsLeft = max(1, plan.entries.count - position)
+        let remaining = totalDeadline - now
+        guard targetsLeft > 1, remaining > .zero else { return totalDeadline }
+        let share = max(remaining / targetsLeft, firstByte)
+        return min(now + share, totalDeadline)
     }
 
     /// The answer with its `model` set to `name`; nil when it is not a JSON object.
