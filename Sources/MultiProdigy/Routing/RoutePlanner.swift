@@ -140,30 +140,21 @@ public final class RoutePlanner: Sendable {
                 return true
             }
         }
-        if candidates.isEmpty,
-            let error = RoutingFailure.error(for: definition, request: request, privateReason: privateReason, excluded: excluded)
-        {
-            return RoutePlan(
-                requestedName: definition.requestedName,
-                routeName: definition.routeName,
-                policy: policy,
-                privateReason: privateReason,
-                promptTokens: request.promptTokens,
-                entries: [],
-                excluded: excluded,
-                timeouts: definition.timeouts,
-                error: error
-            )
-        }
-        var primaries = candidates.filter { !$0.isFallback }
-        rank(&primaries, policy: policy, weights: definition.weights)
-        if explores, policy.measuresLatency { explore(&primaries, now: now) }
-        if definition.hasDeployments, policy != .ordered { balanceDeployments(&primaries, policy: policy, random: &random) }
-        var entries = primaries.map { $0.entry(in: definition) }
-        for candidate in candidates where candidate.isFallback {
-            var fallback = candidate
-            fallback.reason = .fallback
-            entries.append(fallback.entry(in: definition))
+        var entries: [PlannedTarget] = []
+        let error =
+            candidates.isEmpty
+            ? RoutingFailure.error(for: definition, request: request, privateReason: privateReason, excluded: excluded) : nil
+        if error == nil {
+            var primaries = candidates.filter { !$0.isFallback }
+            rank(&primaries, policy: policy, weights: definition.weights)
+            if explores, policy.measuresLatency { explore(&primaries, now: now) }
+            if definition.hasDeployments, policy != .ordered { balanceDeployments(&primaries, policy: policy, random: &random) }
+            entries = primaries.map { $0.entry(in: definition) }
+            for candidate in candidates where candidate.isFallback {
+                var fallback = candidate
+                fallback.reason = .fallback
+                entries.append(fallback.entry(in: definition))
+            }
         }
         return RoutePlan(
             requestedName: definition.requestedName,
@@ -173,7 +164,8 @@ public final class RoutePlanner: Sendable {
             promptTokens: request.promptTokens,
             entries: entries,
             excluded: excluded,
-            timeouts: definition.timeouts
+            timeouts: definition.timeouts,
+            error: error
         )
     }
 
