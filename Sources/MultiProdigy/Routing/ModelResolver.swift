@@ -7,6 +7,8 @@ public struct ModelResolver: Sendable {
     private let definitions: [String: RouteDefinition]
     private let providers: [String: ProviderConfig]
     private let defaultTimeouts: TimeoutSettings
+    /// How each declared model continues an answer, by model name; absent when it cannot.
+    private let continuationStyles: [String: ContinuationStyle]
     /// The longest `model` part a `provider/model` name may have.
     public static let maximumModelNameBytes = 256
     /// Route names, in file order.
@@ -48,6 +50,12 @@ public struct ModelResolver: Sendable {
         }
         self.definitions = definitions
         self.providers = providers
+        var styles: [String: ContinuationStyle] = [:]
+        for model in config.models {
+            guard let provider = providers[model.provider] else { continue }
+            styles[model.name] = ContinuationStyle(providerType: provider.type, declared: model.capabilities.contains(.continuation))
+        }
+        self.continuationStyles = styles
         self.defaultTimeouts = timeouts
         self.routeNames = config.routes.map(\.name)
         self.modelNames = config.models.map(\.name)
@@ -58,6 +66,18 @@ public struct ModelResolver: Sendable {
         if let definition = definitions[model] { return definition }
         guard let profile = Self.providerModelProfile(model, providers: providers, isFallback: false) else { return nil }
         return RouteDefinition(requestedName: model, routeName: nil, profiles: [profile], timeouts: defaultTimeouts)
+    }
+
+    /// How `target` continues an answer another target left unfinished, or nil when it cannot.
+    ///
+    /// A declared model follows its `supports:` list and its provider's `type`; a `provider/model`
+    /// name declares nothing, so only a provider that prefills natively (`anthropic`) continues.
+    public func continuationStyle(of target: RouteTarget) -> ContinuationStyle? {
+        if let declared = continuationStyles[target.name] { return declared }
+        // A declared model without it cannot continue, even on a provider that would by default.
+        if modelNames.contains(target.name) { return nil }
+        guard let provider = providers[target.providerName] else { return nil }
+        return ContinuationStyle(providerType: provider.type, declared: false)
     }
 
     /// The 404 answered for a `model` that names nothing, listing what does exist.
@@ -84,7 +104,7 @@ public struct ModelResolver: Sendable {
             locality: provider.locality,
             price: model.price,
             contextWindow: model.contextWindow,
-            capabilities: model.capabilities.isEmpty ? nil : model.capabilities,
+            capabilities: model.capabilities.contains(where: \.isRequestable) ? model.capabilities : nil,
             latencyPrior: model.latencyPrior,
             weight: model.weight,
             isFallback: isFallback,

@@ -47,6 +47,8 @@ enum RoutingFailure {
                 case .tools: "tools"
                 case .vision: "messages"
                 case .json: "response_format"
+                // A request never needs it (see `isRequestable`); named for completeness.
+                case .continuation: "messages"
                 }
             }
             return GatewayError(

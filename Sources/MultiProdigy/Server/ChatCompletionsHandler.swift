@@ -84,13 +84,14 @@ struct ChatCompletionsHandler: Sendable {
             headers[.cacheControl] = "no-cache"
             // The stream stays in flight to its target until the relay ends.
             let lease = planning.planner.tracker.lease(target.statisticsKey)
+            let answer = StreamedAnswer(chat: chat, plan: plan, target: target, totalDeadline: totalDeadline, logger: logger)
             let body = ResponseBody { writer in
                 defer {
                     relay.cancel()
                     lease.end()
                 }
                 try await ClientDisconnectHandler.cancellingOnDisconnect(of: connectionID) {
-                    try await Self.relay(relay, to: &writer, logger: logger, targetName: target.name)
+                    try await self.relay(relay, of: answer, to: &writer)
                 }
                 try await writer.finish(nil)
             }
@@ -98,12 +99,16 @@ struct ChatCompletionsHandler: Sendable {
         }
     }
 
-    /// Walks the plan until one target's stream commits.
+    /// Walks `plan` until one target's stream commits.
+    ///
+    /// - Parameter reportedName: The `model` every chunk names; nil for each target's own name. A
+    ///   continuation keeps the name of the target that started the answer.
     private func attemptStream(
         _ chat: ChatCompletionRequest,
         plan: RoutePlan,
         totalDeadline: ContinuousClock.Instant,
-        logger: Logger
+        logger: Logger,
+        reportedName: String? = nil
     ) async -> ExecutionResult<StreamRelay> {
         let timeouts = plan.timeouts
         return await executor.run(plan, totalDeadline: totalDeadline, measurement: .firstToken) { target, provider in
@@ -122,7 +127,7 @@ struct ChatCompletionsHandler: Sendable {
             )
             return try await StreamRelay.start(
                 upstream,
-                targetName: target.name,
+                targetName: reportedName ?? target.name,
                 limits: limits,
                 expectedChoices: chat.choiceCount,
                 maximumBufferedBytes: maxResponseBytes
@@ -130,45 +135,142 @@ struct ChatCompletionsHandler: Sendable {
         }
     }
 
-    /// Writes the committed chunks, then every further chunk as it arrives, then `[DONE]`, or an
-    /// in-band error event when the upstream failed after commit.
-    private static func relay(
+    /// Writes the committed chunks, then every further chunk as it arrives, then `[DONE]`.
+    ///
+    /// When the upstream fails after commit, the answer is continued on a later target of the plan
+    /// that supports it (see ``continuation(of:after:transcript:)``); when none can, an in-band
+    /// error event ends the stream, and never `[DONE]`, so the client knows the answer is incomplete.
+    private func relay(_ first: StreamRelay, of answer: StreamedAnswer, to writer: inout any ResponseBodyWriter) async throws {
+        let logger = answer.logger
+        var transcript = StreamTranscript()
+        var current = first
+        var currentTarget = answer.target
+        var isContinuation = false
+        // A continuation's relay is not covered by the caller's `defer`, which knows only the first.
+        defer { if isContinuation { current.cancel() } }
+        var frame = ByteBuffer()
+        while true {
+            do {
+                try await forward(current, isContinuation: isContinuation, transcript: &transcript, to: &writer)
+                guard !Task.isCancelled else { return }
+                if current.malformedChunkCount > 0 {
+                    logger.warning(
+                        "skipped malformed chunks",
+                        metadata: ["target": "\(currentTarget.name)", "count": "\(current.malformedChunkCount)"]
+                    )
+                }
+                frame.clear()
+                frame.writeStaticString("data: [DONE]\n\n")
+                try await writer.write(frame)
+                return
+            } catch let failure as ProviderError where failure.kind != .cancelled {
+                logger.warning(
+                    "stream failed after commit",
+                    metadata: ["target": "\(currentTarget.name)", "kind": "\(failure.kind.rawValue)"]
+                )
+                var reason = "\(failure.message). The response is incomplete."
+                if answer.chat.choiceCount == 1, transcript.isContinuable, !Task.isCancelled {
+                    if let (next, target) = await continuation(of: answer, after: currentTarget, transcript: transcript) {
+                        if isContinuation { current.cancel() }
+                        current = next
+                        currentTarget = target
+                        isContinuation = true
+                        logger.info("continuing the answer", metadata: ["target": "\(target.name)"])
+                        continue
+                    }
+                    reason = "\(failure.message). No later target could continue it; the response is incomplete."
+                } else if answer.chat.choiceCount == 1, !transcript.finished, transcript.sentOtherThanText {
+                    reason = "\(failure.message). Only text answers can be continued; the response is incomplete."
+                }
+                let error = GatewayError(
+                    status: .badGateway,
+                    message: "The answer from \(currentTarget.name) was interrupted: \(reason)",
+                    type: "upstream_error",
+                    code: "stream_interrupted"
+                )
+                frame.clear()
+                frame.writeStaticString("data: ")
+                error.writeJSON(into: &frame)
+                frame.writeStaticString("\n\n")
+                try await writer.write(frame)
+                return
+            }
+        }
+    }
+
+    /// Writes `relay`'s chunks to the client, recording them in `transcript`.
+    ///
+    /// A continuation's chunks carry the original stream's `id` and `created`, and its announcement
+    /// of the assistant role is dropped: the client already had one.
+    private func forward(
         _ relay: StreamRelay,
-        to writer: inout any ResponseBodyWriter,
-        logger: Logger,
-        targetName: String
+        isContinuation: Bool,
+        transcript: inout StreamTranscript,
+        to writer: inout any ResponseBodyWriter
     ) async throws {
         var frame = ByteBuffer()
-        for chunk in relay.committedChunks { appendEvent(chunk, to: &frame) }
-        try await writer.write(frame)
-        do {
-            for try await chunk in relay.remaining {
-                frame.clear()
-                appendEvent(chunk, to: &frame)
-                try await writer.write(frame)
-                relay.delivered(chunk)
-            }
-            guard !Task.isCancelled else { return }
-            if relay.malformedChunkCount > 0 {
-                logger.warning("skipped malformed chunks", metadata: ["target": "\(targetName)", "count": "\(relay.malformedChunkCount)"])
-            }
-            frame.clear()
-            frame.writeStaticString("data: [DONE]\n\n")
-            try await writer.write(frame)
-        } catch let failure as ProviderError where failure.kind != .cancelled {
-            logger.warning("stream failed after commit", metadata: ["target": "\(targetName)", "kind": "\(failure.kind.rawValue)"])
-            let error = GatewayError(
-                status: .badGateway,
-                message: "The answer from \(targetName) was interrupted: \(failure.message). The response is incomplete.",
-                type: "upstream_error",
-                code: "stream_interrupted"
-            )
-            frame.clear()
-            frame.writeStaticString("data: ")
-            error.writeJSON(into: &frame)
-            frame.writeStaticString("\n\n")
-            try await writer.write(frame)
+        for chunk in relay.committedChunks {
+            if isContinuation, StreamTranscript.isRoleAnnouncement(chunk) { continue }
+            let sent = isContinuation ? transcript.stamping(chunk) : chunk
+            transcript.record(sent)
+            Self.appendEvent(sent, to: &frame)
         }
+        try await writer.write(frame)
+        for try await chunk in relay.remaining {
+            if isContinuation, StreamTranscript.isRoleAnnouncement(chunk) {
+                relay.delivered(chunk)
+                continue
+            }
+            let sent = isContinuation ? transcript.stamping(chunk) : chunk
+            transcript.record(sent)
+            frame.clear()
+            Self.appendEvent(sent, to: &frame)
+            try await writer.write(frame)
+            relay.delivered(chunk)
+        }
+    }
+
+    /// Starts continuing `answer` on the first target after `failed` in the plan that supports it
+    /// and whose stream commits; nil when none does.
+    ///
+    /// Each candidate is tried alone through the executor, so breakers, retries and the privacy
+    /// check apply as for any attempt; one that fails before committing (a 4xx refusing the
+    /// prefill, a timeout) moves on to the next. The total time budget is the request's.
+    private func continuation(
+        of answer: StreamedAnswer,
+        after failed: RouteTarget,
+        transcript: StreamTranscript
+    ) async -> (StreamRelay, RouteTarget)? {
+        let plan = answer.plan
+        guard let failedIndex = plan.entries.firstIndex(where: { $0.target == failed }) else { return nil }
+        let resolver = planning.planner.resolver
+        for entry in plan.entries[(failedIndex + 1)...] {
+            guard !Task.isCancelled, ContinuousClock.now < answer.totalDeadline else { return nil }
+            if plan.isPrivate, entry.locality != .local { continue }
+            guard let style = resolver.continuationStyle(of: entry.target),
+                let request = try? ContinuationRequest.make(continuing: answer.chat, partialAnswer: transcript.text, style: style)
+            else { continue }
+            var single = plan
+            single.entries = [entry]
+            single.excluded = []
+            let result = await attemptStream(
+                request,
+                plan: single,
+                totalDeadline: answer.totalDeadline,
+                logger: answer.logger,
+                reportedName: answer.target.name
+            )
+            switch result {
+            case .success(let relay, let target, _):
+                return (relay, target)
+            case .failure(let error, _, _):
+                answer.logger.info(
+                    "continuation target failed",
+                    metadata: ["target": "\(entry.target.name)", "status": "\(error.status.code)"]
+                )
+            }
+        }
+        return nil
     }
 
     private static func appendEvent(_ chunk: ByteBuffer, to frame: inout ByteBuffer) {
