@@ -24,13 +24,20 @@ import Testing
         """
     }
 
-    @Test func aShortRetryAfterIsHonouredOnTheSameTarget() async throws {
-        let a = FakeUpstream(Self.ok)
+    /// A complete answer, streamed or not as the request asks.
+    private static let answer = FakeBehaviour.byStreamFlag(
+        streaming: FakeBehaviourBox(.stream(events: FakeUpstream.stream(["ok"]))),
+        plain: FakeBehaviourBox(.respond(status: .ok, body: FakeUpstream.completion()))
+    )
+
+    @Test(arguments: [false, true])
+    func aShortRetryAfterIsHonouredOnTheSameTarget(stream: Bool) async throws {
+        let a = FakeUpstream(Self.answer)
         a.script([.respondWithHeaders(status: .tooManyRequests, headers: [("retry-after", "1")], body: Self.rateLimited)])
         let b = FakeUpstream()
         try await withGateway(upstreams: [a, b], yaml: Self.yaml()) { gateway in
             let started = ContinuousClock.now
-            let reply = try await gateway.chat("r")
+            let reply = try await gateway.chat("r", stream: stream)
             #expect(reply.status == 200)
             #expect(reply.headers.first(name: "x-multiprodigy-model") == "first")
             #expect(reply.headers.first(name: "x-multiprodigy-attempts") == "2")
@@ -39,12 +46,13 @@ import Testing
         }
     }
 
-    @Test func aLongRetryAfterFailsOverAtOnce() async throws {
+    @Test(arguments: [false, true])
+    func aLongRetryAfterFailsOverAtOnce(stream: Bool) async throws {
         let a = FakeUpstream(.respondWithHeaders(status: .tooManyRequests, headers: [("retry-after", "60")], body: Self.rateLimited))
-        let b = FakeUpstream(Self.ok)
+        let b = FakeUpstream(Self.answer)
         try await withGateway(upstreams: [a, b], yaml: Self.yaml()) { gateway in
             let started = ContinuousClock.now
-            let reply = try await gateway.chat("r")
+            let reply = try await gateway.chat("r", stream: stream)
             #expect(reply.headers.first(name: "x-multiprodigy-model") == "second")
             #expect(ContinuousClock.now - started < .seconds(2))
             #expect(a.requests.count == 1)
@@ -76,12 +84,13 @@ import Testing
         }
     }
 
-    @Test func a429WithoutRetryAfterGetsTwoAttemptsWithBackoffThenFailsOver() async throws {
+    @Test(arguments: [false, true])
+    func a429WithoutRetryAfterGetsTwoAttemptsWithBackoffThenFailsOver(stream: Bool) async throws {
         let a = FakeUpstream(.respond(status: .tooManyRequests, body: Self.rateLimited))
-        let b = FakeUpstream(Self.ok)
+        let b = FakeUpstream(Self.answer)
         try await withGateway(upstreams: [a, b], yaml: Self.yaml("resilience: {retry: {max_attempts_per_target: 5}}")) { gateway in
             let started = ContinuousClock.now
-            let reply = try await gateway.chat("r")
+            let reply = try await gateway.chat("r", stream: stream)
             #expect(reply.headers.first(name: "x-multiprodigy-model") == "second")
             #expect(a.requests.count == 2, "never more than two attempts on a rate-limited target")
             #expect(ContinuousClock.now - started >= .milliseconds(250), "a jittered backoff came between them")
@@ -103,10 +112,11 @@ import Testing
         }
     }
 
-    @Test func aPersistent503IsTriedBoundedTimesAndTheClientGetsItsOwnError() async throws {
+    @Test(arguments: [false, true])
+    func aPersistent503IsTriedBoundedTimesAndTheClientGetsItsOwnError(stream: Bool) async throws {
         let a = FakeUpstream(.respond(status: .serviceUnavailable, body: Self.overloaded))
         try await withGateway(upstreams: [a, FakeUpstream()], yaml: Self.yaml()) { gateway in
-            let reply = try await gateway.chat("only")
+            let reply = try await gateway.chat("only", stream: stream)
             #expect(reply.status == 503)
             #expect((reply.error["message"] as? String)?.hasPrefix("The server is overloaded") == true)
             #expect(reply.headers.first(name: "x-multiprodigy-attempts") == "2")
@@ -114,9 +124,12 @@ import Testing
         }
     }
 
-    @Test(arguments: [true, false])
-    func aConnectionResetBeforeHeadersIsRetried(plainHTTPClient: Bool) async throws {
-        let resetting = ResettingUpstream(resets: 1, answer: ResettingUpstream.completionResponse())
+    @Test(arguments: [(true, false), (false, false), (false, true)])
+    func aConnectionResetBeforeHeadersIsRetried(plainHTTPClient: Bool, stream: Bool) async throws {
+        let resetting = ResettingUpstream(
+            resets: 1,
+            answer: stream ? ResettingUpstream.streamResponse() : ResettingUpstream.completionResponse()
+        )
         let b = FakeUpstream()
         try await withService({ onPort in try await resetting.run(onPort: onPort) }) { port in
             let yaml = """
@@ -130,7 +143,7 @@ import Testing
                   r: {targets: [first, second]}
                 """
             try await withGateway(upstreams: [b], yaml: yaml, plainHTTPClient: plainHTTPClient) { gateway in
-                let reply = try await gateway.chat("r")
+                let reply = try await gateway.chat("r", stream: stream)
                 #expect(reply.status == 200)
                 #expect(reply.headers.first(name: "x-multiprodigy-model") == "first")
                 #expect(reply.headers.first(name: "x-multiprodigy-attempts") == "2")

@@ -26,6 +26,12 @@ final class ResettingUpstream: Sendable {
         return "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: \(body.utf8.count)\r\n\r\n\(body)"
     }
 
+    /// A complete SSE chat stream, `[DONE]` included, as a whole HTTP/1.1 response.
+    static func streamResponse() -> String {
+        let events = FakeUpstream.stream(["ok"]).map { "data: \($0)\n\n" }.joined() + "data: [DONE]\n\n"
+        return "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: \(events.utf8.count)\r\n\r\n\(events)"
+    }
+
     /// Serves until the task is cancelled, reporting the bound port first.
     func run(onPort: @escaping @Sendable (Int) async -> Void) async throws {
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
