@@ -55,7 +55,7 @@ import Testing
         try await withGateway(upstreams: [first, second], yaml: yaml, reloadingFrom: path) { gateway in
             let stop = StopFlag()
             async let statuses = Self.load(gateway, clients: 16, until: stop)
-            try await Task.sleep(for: .milliseconds(300))
+            try await waitFor { first.requests.count > 10 }
             let written = try String(contentsOfFile: path, encoding: .utf8)
             try written.replacingOccurrences(of: "r: {targets: [one]}", with: "r: {targets: [two]}").write(
                 toFile: path,

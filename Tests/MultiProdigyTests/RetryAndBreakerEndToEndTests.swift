@@ -242,6 +242,10 @@ import Testing
             let breakers = admin.json["breakers"] as? [[String: Any]] ?? []
             #expect(breakers.first { $0["target"] as? String == "a/primary" }?["state"] as? String == "open")
             #expect(breakers.first { $0["target"] as? String == "a/primary" }?["gauge"] as? Int == 2)
+            let metrics = try await gateway.send(.GET, "/metrics")
+            #expect(metrics.status == 200)
+            #expect(metrics.body.contains(#"multiprodigy_breaker_state{provider="a",model="primary"} 2"#), "\(metrics.body)")
+            #expect(metrics.body.contains(#"multiprodigy_breaker_state{provider="b",model="backup"} 0"#), "\(metrics.body)")
 
             // The primary recovers; after the cooldown one probe finds out and traffic returns.
             primary.script(Array(repeating: Self.ok, count: 20))
@@ -251,6 +255,9 @@ import Testing
             #expect(served == ["primary", "primary", "primary", "primary"])
             let closed = try await gateway.send(.GET, "/admin/breakers")
             #expect((closed.json["breakers"] as? [[String: Any]])?.first?["state"] as? String == "closed")
+            let closedMetrics = try await gateway.send(.GET, "/metrics")
+            #expect(closedMetrics.body.contains(#"multiprodigy_breaker_state{provider="a",model="primary"} 0"#))
+            #expect(closedMetrics.body.contains(#"multiprodigy_inflight_requests{provider="a"} 0"#))
         }
     }
 

@@ -20,8 +20,8 @@ import Testing
         """
     }
 
-    /// Sends a request from its own client and abandons it after `after`.
-    private func abandon(_ gateway: GatewayClient, stream: Bool, after: Duration) async throws {
+    /// Sends a request from its own client and abandons it after `after`, once `ready` holds.
+    private func abandon(_ gateway: GatewayClient, stream: Bool, after: Duration, once ready: () -> Bool = { true }) async throws {
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         let task = Task {
             var request = HTTPClientRequest(url: gateway.baseURL + "/v1/chat/completions")
@@ -31,6 +31,8 @@ import Testing
             _ = try await response.body.collect(upTo: 1 << 20)
         }
         try await Task.sleep(for: after)
+        // A busy machine may not have sent the request yet.
+        try await waitFor(ready)
         task.cancel()
         _ = await task.result
         try? await client.shutdown()
@@ -40,7 +42,7 @@ import Testing
         let a = FakeUpstream(.endlessStream(event: FakeUpstream.roleChunk(), interval: .milliseconds(20)))
         let b = FakeUpstream()
         try await withGateway(upstreams: [a, b], yaml: Self.yaml()) { gateway in
-            try await abandon(gateway, stream: true, after: .milliseconds(300))
+            try await abandon(gateway, stream: true, after: .milliseconds(300), once: { !a.requests.isEmpty })
             try await waitFor { a.disconnects == 1 }
             #expect(a.disconnects == 1, "the upstream request was cancelled")
             try await Task.sleep(for: .milliseconds(200))

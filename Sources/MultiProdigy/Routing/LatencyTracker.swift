@@ -48,6 +48,11 @@ public final class LatencyTracker: Sendable {
         state.withLock { $0[key] ?? .unobserved }
     }
 
+    /// Every target's observation, for metrics.
+    public func snapshot() -> [String: TargetObservation] {
+        state.withLock { $0 }
+    }
+
     /// A request to `key` started.
     public func begin(_ key: String) {
         state.withLock { $0[key, default: .unobserved].inFlight += 1 }

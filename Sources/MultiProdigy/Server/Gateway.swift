@@ -61,13 +61,19 @@ public struct Gateway: Sendable {
             plainHTTPClient: usesPlainHTTPClient ? plainHTTPClient : nil,
             health: ProviderHealthBoard(),
             tracker: LatencyTracker(),
+            metrics: GatewayMetrics(),
             logger: logger
         )
         let box: RuntimeBox
         let application: Application<RouterResponder<GatewayRequestContext>>
         do {
             box = RuntimeBox(try GatewayRuntime.make(config: config, shared: shared))
-            application = makeApplication(box: box, listenAddress: listenAddress ?? config.server.listen, onListening: onListening)
+            application = makeApplication(
+                box: box,
+                shared: shared,
+                listenAddress: listenAddress ?? config.server.listen,
+                onListening: onListening
+            )
         } catch {
             try? await httpClient.shutdown()
             throw error
@@ -126,6 +132,7 @@ public struct Gateway: Sendable {
     /// The HTTP server: every route reads the current runtime when a request starts.
     private func makeApplication(
         box: RuntimeBox,
+        shared: GatewayRuntime.Shared,
         listenAddress: ListenAddress,
         onListening: @escaping @Sendable (Int) async -> Void
     ) -> Application<RouterResponder<GatewayRequestContext>> {
@@ -141,6 +148,14 @@ public struct Gateway: Sendable {
         router.get("/health") { _, _ in box.current.readiness.health() }
         router.get("/ready") { _, _ in try box.current.readiness.ready() }
         router.get("/admin/breakers") { _, _ in box.current.breakerStatus.list() }
+        router.get("/metrics") { _, _ in
+            let text = shared.metrics.exposition(breakers: box.current.breakers, tracker: shared.tracker)
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: text))
+            )
+        }
 
         let logger = self.logger
         let application = Application(

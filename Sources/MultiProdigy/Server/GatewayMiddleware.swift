@@ -66,7 +66,7 @@ struct GatewayMiddleware: RouterMiddleware {
             return GatewayError(
                 status: .notFound,
                 message:
-                    "Unknown endpoint: \(request.method) \(request.uri.path). The gateway serves POST /v1/chat/completions, POST /v1/embeddings, GET /v1/models, POST /v1/route, GET /health and GET /ready.",
+                    "Unknown endpoint: \(request.method) \(request.uri.path). The gateway serves POST /v1/chat/completions, POST /v1/embeddings, GET /v1/models, POST /v1/route, GET /health, GET /ready, GET /metrics and GET /admin/breakers.",
                 type: "invalid_request_error",
                 code: "unknown_url"
             )
@@ -87,7 +87,9 @@ struct GatewayMiddleware: RouterMiddleware {
     }
 
     /// Paths that exist, so a wrong method on them is 405 rather than 404.
-    private static let knownPaths: Set<String> = ["/v1/chat/completions", "/v1/embeddings", "/v1/models", "/v1/route", "/health", "/ready"]
+    private static let knownPaths: Set<String> = [
+        "/v1/chat/completions", "/v1/embeddings", "/v1/models", "/v1/route", "/health", "/ready", "/metrics", "/admin/breakers",
+    ]
 
     /// Whether the request carries `key` as a bearer token or `x-api-key`, compared in constant time.
     private static func presents(_ key: [UInt8], in request: Request) -> Bool {

@@ -13,6 +13,7 @@ struct GatewayRuntime: Sendable {
         let plainHTTPClient: PlainHTTPClient?
         let health: ProviderHealthBoard
         let tracker: LatencyTracker
+        let metrics: GatewayMetrics
         let logger: Logger
     }
 
