@@ -181,11 +181,17 @@ import Testing
         body: #"{"error":{"message":"prompt is too long: 210000 tokens > 200000 maximum","type":"invalid_request_error"}}"#
     )
 
-    @Test func aRefusedPromptGoesToALargerWindowNeverASmallerOne() async throws {
+    private static let answer = FakeBehaviour.byStreamFlag(
+        streaming: FakeBehaviourBox(.stream(events: FakeUpstream.stream(["ok"]))),
+        plain: FakeBehaviourBox(.respond(status: .ok, body: FakeUpstream.completion()))
+    )
+
+    @Test(arguments: [false, true])
+    func aRefusedPromptGoesToALargerWindowNeverASmallerOne(stream: Bool) async throws {
         let small = FakeUpstream(Self.tooLong)
-        let smaller = FakeUpstream()
+        let smaller = FakeUpstream(Self.answer)
         let medium = FakeUpstream(Self.anthropicTooLong)
-        let big = FakeUpstream()
+        let big = FakeUpstream(Self.answer)
         let yaml = """
             providers:
             \(fakeProvider("a", index: 0))\(fakeProvider("b", index: 1))\(fakeProvider("c", index: 2))\(fakeProvider("d", index: 3))
@@ -198,7 +204,7 @@ import Testing
               r: {targets: [small, smaller, medium, big]}
             """
         try await withGateway(upstreams: [small, smaller, medium, big], yaml: yaml) { gateway in
-            let reply = try await gateway.chat("r")
+            let reply = try await gateway.chat("r", stream: stream)
             #expect(reply.status == 200)
             #expect(reply.headers.first(name: "x-multiprodigy-model") == "big")
             #expect(reply.headers.first(name: "x-multiprodigy-attempts") == "3")
@@ -207,9 +213,10 @@ import Testing
         }
     }
 
-    @Test func whenNoLargerWindowIsLeftTheProvidersRefusalReachesTheClient() async throws {
+    @Test(arguments: [false, true])
+    func whenNoLargerWindowIsLeftTheProvidersRefusalReachesTheClient(stream: Bool) async throws {
         let big = FakeUpstream(Self.tooLong)
-        let small = FakeUpstream()
+        let small = FakeUpstream(Self.answer)
         let yaml = """
             providers:
             \(fakeProvider("a", index: 0))\(fakeProvider("b", index: 1))
@@ -220,7 +227,7 @@ import Testing
               r: {targets: [big, small]}
             """
         try await withGateway(upstreams: [big, small], yaml: yaml) { gateway in
-            let reply = try await gateway.chat("r")
+            let reply = try await gateway.chat("r", stream: stream)
             #expect(reply.status == 400)
             #expect(reply.error["code"] as? String == "context_length_exceeded")
             #expect((reply.error["message"] as? String)?.hasPrefix("This model's maximum context length is 4096 tokens.") == true)
@@ -229,7 +236,8 @@ import Testing
         }
     }
 
-    @Test func aContentPolicyRefusalIsNotRetriedAndKeepsItsReason() async throws {
+    @Test(arguments: [false, true])
+    func aContentPolicyRefusalIsNotRetriedAndKeepsItsReason(stream: Bool) async throws {
         let strict = FakeUpstream(
             .respond(
                 status: .badRequest,
@@ -248,7 +256,7 @@ import Testing
               r: {targets: [strict, other]}
             """
         try await withGateway(upstreams: [strict, other], yaml: yaml) { gateway in
-            let reply = try await gateway.chat("r")
+            let reply = try await gateway.chat("r", stream: stream)
             #expect(reply.status == 400)
             #expect(reply.error["code"] as? String == "content_policy_violation")
             #expect(reply.error["message"] as? String == "Your request was rejected as a result of our safety system.")
