@@ -5,7 +5,10 @@ import Logging
 /// Everything a configuration decides, built once per configuration: the providers, the planner
 /// and the handlers. A reload builds a new runtime and swaps it in whole; requests already running
 /// keep the runtime they started with.
-struct GatewayRuntime: Sendable {
+///
+/// A class, so that reading the current runtime on every request costs one reference, not a copy
+/// of every handler.
+final class GatewayRuntime: Sendable {
     /// What lives across reloads: the HTTP clients, and what has been learnt about targets (health,
     /// latency, breakers), which stays valid as long as a target is still configured.
     struct Shared: Sendable {
@@ -28,6 +31,30 @@ struct GatewayRuntime: Sendable {
     let breakers: CircuitBreakerBoard
     /// The enabled local providers, which the health checks probe.
     let probedProviders: [(name: String, provider: any LLMProvider)]
+
+    private init(
+        config: GatewayConfig,
+        masterKey: [UInt8]?,
+        chat: ChatCompletionsHandler,
+        embeddings: EmbeddingsHandler,
+        explain: RouteExplainHandler,
+        models: ModelsHandler,
+        readiness: HealthHandler,
+        breakerStatus: BreakerStatusHandler,
+        breakers: CircuitBreakerBoard,
+        probedProviders: [(name: String, provider: any LLMProvider)]
+    ) {
+        self.config = config
+        self.masterKey = masterKey
+        self.chat = chat
+        self.embeddings = embeddings
+        self.explain = explain
+        self.models = models
+        self.readiness = readiness
+        self.breakerStatus = breakerStatus
+        self.breakers = breakers
+        self.probedProviders = probedProviders
+    }
 
     /// Builds the runtime of `config`.
     ///
