@@ -181,17 +181,12 @@ import Testing
         body: #"{"error":{"message":"prompt is too long: 210000 tokens > 200000 maximum","type":"invalid_request_error"}}"#
     )
 
-    private static let answer = FakeBehaviour.byStreamFlag(
-        streaming: FakeBehaviourBox(.stream(events: FakeUpstream.stream(["ok"]))),
-        plain: FakeBehaviourBox(.respond(status: .ok, body: FakeUpstream.completion()))
-    )
-
     @Test(arguments: [false, true])
     func aRefusedPromptGoesToALargerWindowNeverASmallerOne(stream: Bool) async throws {
         let small = FakeUpstream(Self.tooLong)
-        let smaller = FakeUpstream(Self.answer)
+        let smaller = FakeUpstream(FakeUpstream.answer)
         let medium = FakeUpstream(Self.anthropicTooLong)
-        let big = FakeUpstream(Self.answer)
+        let big = FakeUpstream(FakeUpstream.answer)
         let yaml = """
             providers:
             \(fakeProvider("a", index: 0))\(fakeProvider("b", index: 1))\(fakeProvider("c", index: 2))\(fakeProvider("d", index: 3))
@@ -216,7 +211,7 @@ import Testing
     @Test(arguments: [false, true])
     func whenNoLargerWindowIsLeftTheProvidersRefusalReachesTheClient(stream: Bool) async throws {
         let big = FakeUpstream(Self.tooLong)
-        let small = FakeUpstream(Self.answer)
+        let small = FakeUpstream(FakeUpstream.answer)
         let yaml = """
             providers:
             \(fakeProvider("a", index: 0))\(fakeProvider("b", index: 1))

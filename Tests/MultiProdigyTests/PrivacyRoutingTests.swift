@@ -53,10 +53,7 @@ import Testing
     ]
 
     @Test func noPrivatePromptEverReachesTheCloudAcrossThousandsOfMixedRequests() async throws {
-        let answer = FakeBehaviour.byStreamFlag(
-            streaming: FakeBehaviourBox(.stream(events: FakeUpstream.stream(["Hi", "!"]))),
-            plain: FakeBehaviourBox(.respond(status: .ok, body: FakeUpstream.completion()))
-        )
+        let answer = FakeUpstream.answer
         let cloud = FakeUpstream(answer)
         let local = FakeUpstream(answer)
         // The local target fails now and then, so private requests meet failover too.

@@ -24,15 +24,9 @@ import Testing
         """
     }
 
-    /// A complete answer, streamed or not as the request asks.
-    private static let answer = FakeBehaviour.byStreamFlag(
-        streaming: FakeBehaviourBox(.stream(events: FakeUpstream.stream(["ok"]))),
-        plain: FakeBehaviourBox(.respond(status: .ok, body: FakeUpstream.completion()))
-    )
-
     @Test(arguments: [false, true])
     func aShortRetryAfterIsHonouredOnTheSameTarget(stream: Bool) async throws {
-        let a = FakeUpstream(Self.answer)
+        let a = FakeUpstream(FakeUpstream.answer)
         a.script([.respondWithHeaders(status: .tooManyRequests, headers: [("retry-after", "1")], body: Self.rateLimited)])
         let b = FakeUpstream()
         try await withGateway(upstreams: [a, b], yaml: Self.yaml()) { gateway in
@@ -49,7 +43,7 @@ import Testing
     @Test(arguments: [false, true])
     func aLongRetryAfterFailsOverAtOnce(stream: Bool) async throws {
         let a = FakeUpstream(.respondWithHeaders(status: .tooManyRequests, headers: [("retry-after", "60")], body: Self.rateLimited))
-        let b = FakeUpstream(Self.answer)
+        let b = FakeUpstream(FakeUpstream.answer)
         try await withGateway(upstreams: [a, b], yaml: Self.yaml()) { gateway in
             let started = ContinuousClock.now
             let reply = try await gateway.chat("r", stream: stream)
@@ -87,7 +81,7 @@ import Testing
     @Test(arguments: [false, true])
     func a429WithoutRetryAfterGetsTwoAttemptsWithBackoffThenFailsOver(stream: Bool) async throws {
         let a = FakeUpstream(.respond(status: .tooManyRequests, body: Self.rateLimited))
-        let b = FakeUpstream(Self.answer)
+        let b = FakeUpstream(FakeUpstream.answer)
         try await withGateway(upstreams: [a, b], yaml: Self.yaml("resilience: {retry: {max_attempts_per_target: 5}}")) { gateway in
             let started = ContinuousClock.now
             let reply = try await gateway.chat("r", stream: stream)

@@ -248,6 +248,12 @@ final class FakeUpstream: Sendable {
 
     // MARK: Canned wire data
 
+    /// A complete answer in the shape the request asks for: a short SSE stream, or a whole completion.
+    static let answer = FakeBehaviour.byStreamFlag(
+        streaming: FakeBehaviourBox(.stream(events: FakeUpstream.stream(["Hi", "!"]))),
+        plain: FakeBehaviourBox(.respond(status: .ok, body: FakeUpstream.completion()))
+    )
+
     static func completion(model: String = "upstream-model", content: String = "Hello from upstream", extra: String = "") -> String {
         """
         {"id":"chatcmpl-1","object":"chat.completion","created":1700000000,"model":"\(model)",\
