@@ -74,7 +74,7 @@ public final class LatencyTracker: Sendable {
 
     /// Adds a latency measurement of `key`.
     public func record(_ measurement: Measurement, _ duration: Duration, for key: String, at now: ContinuousClock.Instant = .now) {
-        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+        let seconds = duration.seconds
         state.withLock { state in
             var observation = state[key, default: .unobserved]
             let isStale = observation.lastObserved.map { now - $0 > Self.staleAfter } ?? true

@@ -373,8 +373,3 @@ extension RoutingPolicy {
     /// Whether the policy ranks by predicted latency, and so benefits from re-measuring.
     var measuresLatency: Bool { self == .latency || self == .privacy || self == .balanced }
 }
-
-extension Duration {
-    /// The duration in seconds.
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
-}
