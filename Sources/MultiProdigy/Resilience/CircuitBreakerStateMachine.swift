@@ -142,17 +142,25 @@ public struct CircuitBreakerStateMachine: Sendable, Equatable {
 
     /// The `multiprodigy_breaker_state` gauge value: 0 closed, 1 half-open, 2 open. An open
     /// breaker whose cooldown is over stays 2 until a request takes the probe.
+    public var gaugeValue: Int { state.gaugeValue }
+
+    /// The state's name for the admin endpoint and logs: `closed`, `half_open` or `open`.
+    public var name: String { state.name }
+}
+
+extension CircuitBreakerStateMachine.State {
+    /// The `multiprodigy_breaker_state` gauge value: 0 closed, 1 half-open, 2 open.
     public var gaugeValue: Int {
-        switch state {
+        switch self {
         case .closed: 0
         case .halfOpen: 1
         case .open: 2
         }
     }
 
-    /// The state's name for the admin endpoint and logs: `closed`, `half_open` or `open`.
+    /// The state's name: `closed`, `half_open` or `open`.
     public var name: String {
-        switch state {
+        switch self {
         case .closed: "closed"
         case .halfOpen: "half_open"
         case .open: "open"

@@ -21,7 +21,7 @@ struct BreakerStatusHandler: Sendable {
             }
             return [
                 "target": .string(entry.key),
-                "state": .string(Self.name(of: entry.state)),
+                "state": .string(entry.state.name),
                 "gauge": .integer(entry.gauge),
                 "consecutive_failures": failures,
                 "retry_in_seconds": retryIn,
@@ -29,13 +29,5 @@ struct BreakerStatusHandler: Sendable {
         }
         let body: JSONValue = ["breakers": .array(entries)]
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body.buffer))
-    }
-
-    private static func name(of state: CircuitBreakerStateMachine.State) -> String {
-        switch state {
-        case .closed: "closed"
-        case .halfOpen: "half_open"
-        case .open: "open"
-        }
     }
 }
