@@ -14,9 +14,16 @@ struct RequestPlanning: Sendable {
     /// - Throws: ``GatewayError``: 400 for bad routing headers or fields, 404 for an unknown model,
     ///   and the planner's errors (`no_private_target`, `context_length_exceeded`, ...).
     func plan(_ chat: ChatCompletionRequest, headers: HTTPFields) throws(GatewayError) -> RoutePlan {
+        try plan(model: chat.model, request: routingRequest(for: chat, headers: headers))
+    }
+
+    /// How the planner sees a chat completion: the request itself, its routing headers and its
+    /// `multiprodigy` field.
+    ///
+    /// - Throws: ``GatewayError`` 400 for bad routing headers or fields.
+    func routingRequest(for chat: ChatCompletionRequest, headers: HTTPFields) throws(GatewayError) -> RoutingRequest {
         let overrides = try overrides(headers: headers, body: chat.body, members: chat.members)
-        let request = RoutingRequest(chat: chat, overrides: overrides, detectsPII: detectsPII)
-        return try plan(model: chat.model, request: request)
+        return RoutingRequest(chat: chat, overrides: overrides, detectsPII: detectsPII)
     }
 
     /// The plan for an embeddings request: privacy from the client, the route, or personal data

@@ -11,9 +11,7 @@ struct RouteExplainHandler: Sendable {
         var request = request
         let body = try await RequestBodyReader.collect(&request, limit: maxRequestBytes)
         let chat = try ChatCompletionRequest.parse(body)
-        let overrides = try planning.overrides(headers: request.headers, body: chat.body, members: chat.members)
-        let routing = RoutingRequest(chat: chat, overrides: overrides, detectsPII: planning.detectsPII)
-        let plan = try planning.explain(model: chat.model, request: routing)
+        let plan = try planning.explain(model: chat.model, request: planning.routingRequest(for: chat, headers: request.headers))
         var headers = RoutingHeaders.fields(plan: plan, target: nil, attempts: 0)
         headers[.contentType] = "application/json"
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: plan.explanation.buffer))
