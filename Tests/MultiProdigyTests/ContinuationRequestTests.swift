@@ -27,7 +27,7 @@ import Testing
         #expect(request.messageCount == 2)
         #expect(
             String(buffer: request.upstreamBody(model: "up"))
-                == #"{"model":"up","messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"Hel"}],"stream":true,"continue_final_message":true,"add_generation_prompt":false}"#
+                == #"{"model":"up","messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"Hel"}],"stream":true,"continue_final_message":true,"add_generation_prompt":false,"stream_options":{"include_usage":true}}"#
         )
     }
 

@@ -58,8 +58,9 @@ import Testing
             let choice = try #require((reply.json["choices"] as? [[String: Any]])?.first)
             #expect((choice["message"] as? [String: Any])?["content"] as? String == "Hello from Ollama")
             #expect(choice["finish_reason"] as? String == "stop")
+            // A local model without a price costs nothing, and the answer says so.
             let usage = try #require(reply.json["usage"] as? [String: Int])
-            #expect(usage == ["prompt_tokens": 12, "completion_tokens": 4, "total_tokens": 16])
+            #expect(usage == ["prompt_tokens": 12, "completion_tokens": 4, "total_tokens": 16, "cost_usd": 0])
         }
     }
 
@@ -96,7 +97,7 @@ import Testing
             #expect(events[1].contains(#""delta":{"content":"Hel"}"#))
             #expect(events[2].contains(#""delta":{"content":"lo"}"#))
             #expect(events[3].contains(#""finish_reason":"stop""#))
-            #expect(events[4].contains(#""choices":[],"usage":{"prompt_tokens":26,"completion_tokens":2,"total_tokens":28}"#))
+            #expect(events[4].contains(#""choices":[],"usage":{"prompt_tokens":26,"completion_tokens":2,"total_tokens":28,"cost_usd":0}"#))
             for event in events.dropLast() {
                 #expect(event.contains(#""model":"m""#), "every chunk names the declared model")
                 #expect(event.contains(#""object":"chat.completion.chunk""#))

@@ -11,6 +11,13 @@ public struct InspectedChunk: Sendable {
     public var finishedChoices: [Int]
     /// The upstream's in-band error, when the chunk is `{"error":…}` rather than a chunk.
     public var error: GatewayError?
+    /// The tokens the answer used, when this chunk reports them (`usage` is an object).
+    public var usage: TokenUsage?
+    /// When the chunk reports usage: the usage chunk as OpenAI sends it last (`choices` empty,
+    /// `model` rewritten), for the gateway to send in its own time. ``json`` then has no `usage`.
+    public var usageChunk: ByteBuffer?
+    /// Whether the chunk has no choices (a usage-only chunk carries nothing else to forward).
+    public var hasNoChoices: Bool = false
 }
 
 /// Reads streamed chunks in one pass over their bytes: validates them, finds content and finish
@@ -21,18 +28,33 @@ public enum ChatChunkInspector {
     ]
 
     /// Inspects `chunk`; nil when it is not a JSON object (a malformed chunk).
-    public static func inspect(_ chunk: ByteBuffer, modelName: ByteBuffer) -> InspectedChunk? {
+    ///
+    /// - Parameters:
+    ///   - modelName: The JSON string every chunk's `model` becomes.
+    ///   - removesNullUsage: Whether to drop `"usage": null`, which upstreams asked for usage send on
+    ///     every chunk, when the client did not ask for it.
+    public static func inspect(_ chunk: ByteBuffer, modelName: ByteBuffer, removesNullUsage: Bool = false) -> InspectedChunk? {
         chunk.withUnsafeReadableBytes { bytes -> InspectedChunk? in
             guard let members = try? JSONScanner.topLevelMembers(of: bytes) else { return nil }
             var carriesContent = false
             var finishedChoices: [Int] = []
+            var usage: TokenUsage?
+            var removesUsage = false
+            var hasNoChoices = true
             for member in members {
                 switch member.key {
                 case "error" where member.kind == .object || member.kind == .string:
                     let error = UpstreamErrorBody.normalize(status: .badGateway, body: chunk, provider: "the upstream")
                     return InspectedChunk(json: chunk, carriesContent: false, finishedChoices: [], error: error)
+                case "usage" where member.kind == .object:
+                    let fields = (try? JSONScanner.members(ofObjectAt: member.value, in: bytes)) ?? []
+                    usage = TokenUsage.read(fields: fields, in: bytes)
+                    removesUsage = true
+                case "usage" where member.kind == .null:
+                    removesUsage = removesNullUsage
                 case "choices" where member.kind == .array:
                     let choices = (try? JSONScanner.elements(ofArrayAt: member.value, in: bytes)) ?? []
+                    hasNoChoices = choices.isEmpty
                     for choice in choices where choice.kind == .object {
                         let fields = (try? JSONScanner.members(ofObjectAt: choice.range, in: bytes)) ?? []
                         var index = 0
@@ -52,10 +74,27 @@ public enum ChatChunkInspector {
                     break
                 }
             }
-            let json = JSONObjectRewriter.rewrite(chunk, members: members, replacing: [(key: "model", value: modelName)])
-            return InspectedChunk(json: json, carriesContent: carriesContent, finishedChoices: finishedChoices, error: nil)
+            let json = JSONObjectRewriter.rewrite(
+                chunk,
+                members: members,
+                replacing: [(key: "model", value: modelName)],
+                removing: removesUsage ? ["usage"] : []
+            )
+            var inspected = InspectedChunk(json: json, carriesContent: carriesContent, finishedChoices: finishedChoices, error: nil)
+            if let usage {
+                inspected.usage = usage
+                inspected.usageChunk = JSONObjectRewriter.rewrite(
+                    chunk,
+                    members: members,
+                    replacing: [(key: "model", value: modelName), (key: "choices", value: emptyArray)]
+                )
+            }
+            inspected.hasNoChoices = hasNoChoices
+            return inspected
         }
     }
+
+    private static let emptyArray = ByteBuffer(string: "[]")
 
     private static func deltaCarriesContent(_ delta: JSONMember, bytes: UnsafeRawBufferPointer) -> Bool {
         let fields = (try? JSONScanner.members(ofObjectAt: delta.value, in: bytes)) ?? []

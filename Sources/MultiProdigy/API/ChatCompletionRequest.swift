@@ -180,13 +180,24 @@ public struct ChatCompletionRequest: Sendable {
 
     /// The body to send to an OpenAI-compatible upstream: `model` set to `upstreamModel`, the
     /// `multiprodigy` extension removed, every other byte as the client sent it.
+    ///
+    /// A stream always asks for the final usage chunk (`stream_options.include_usage`), which the
+    /// gateway needs to price the answer; when the client did not ask for it, the gateway removes
+    /// it again before the client sees it.
     public func upstreamBody(model upstreamModel: String) -> ByteBuffer {
-        JSONObjectRewriter.rewrite(
-            body,
-            members: members,
-            replacing: [(key: "model", value: JSONWriter.encodedString(upstreamModel))],
-            removing: [Self.extensionField]
-        )
+        var replacements = [(key: "model", value: JSONWriter.encodedString(upstreamModel))]
+        if isStreaming, !includeUsage { replacements.append((key: "stream_options", value: streamOptionsWithUsage())) }
+        return JSONObjectRewriter.rewrite(body, members: members, replacing: replacements, removing: [Self.extensionField])
+    }
+
+    /// The client's `stream_options` with `include_usage: true`.
+    private func streamOptionsWithUsage() -> ByteBuffer {
+        let include = ByteBuffer(string: "true")
+        guard let options = members.last(where: { $0.key == "stream_options" && $0.kind == .object }) else {
+            return ByteBuffer(string: #"{"include_usage":true}"#)
+        }
+        let fields = body.withUnsafeReadableBytes { (try? JSONScanner.members(ofObjectAt: options.value, in: $0)) ?? [] }
+        return JSONObjectRewriter.rewrite(body, members: fields, replacing: [(key: "include_usage", value: include)])
     }
 
     /// What a well-known field must hold.

@@ -238,7 +238,7 @@ struct ConfigReader {
     }
 
     private mutating func readPrice(_ node: Node, path: String) -> ModelPrice? {
-        guard let fields = mapping(node, path: path, allowed: ["input", "output", "cached_input"]) else { return nil }
+        guard let fields = mapping(node, path: path, allowed: ["input", "output", "cached_input", "reasoning"]) else { return nil }
         var price = ModelPrice(input: 0, output: 0)
         for (key, value) in fields {
             let amount = nonNegativeDouble(value, path: "\(path).\(key)")
@@ -246,6 +246,7 @@ struct ConfigReader {
             case "input": price.input = amount ?? 0
             case "output": price.output = amount ?? 0
             case "cached_input": price.cachedInput = amount
+            case "reasoning": price.reasoning = amount
             default: break
             }
         }

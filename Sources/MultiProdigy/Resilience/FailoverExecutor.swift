@@ -12,6 +12,7 @@ public struct FailoverExecutor: Sendable {
     private let tracker: LatencyTracker
     private let breakers: CircuitBreakerBoard
     private let retry: RetrySettings
+    private let observer: (any AttemptObserver)?
 
     /// Creates an executor over the configured providers.
     ///
@@ -20,16 +21,19 @@ public struct FailoverExecutor: Sendable {
     ///   - tracker: Receives every attempt's in-flight span and latency, which the planner reads.
     ///   - breakers: One circuit breaker per target, fed by every attempt.
     ///   - retry: `resilience.retry`: attempts per target and the longest `Retry-After` honoured.
+    ///   - observer: Learns of failed attempts and failovers (the metrics).
     public init(
         providers: [String: ProviderSlot],
         tracker: LatencyTracker = LatencyTracker(),
         breakers: CircuitBreakerBoard = CircuitBreakerBoard(settings: BreakerSettings()),
-        retry: RetrySettings = RetrySettings()
+        retry: RetrySettings = RetrySettings(),
+        observer: (any AttemptObserver)? = nil
     ) {
         self.providers = providers
         self.tracker = tracker
         self.breakers = breakers
         self.retry = retry
+        self.observer = observer
     }
 
     /// Tries each target of `plan` with `attempt` until one succeeds.
@@ -49,9 +53,23 @@ public struct FailoverExecutor: Sendable {
         measurement: LatencyTracker.Measurement = .total,
         attempt: (RouteTarget, any LLMProvider) async throws -> Value
     ) async -> ExecutionResult<Value> {
+        var upstreamTime = Duration.zero
+        return await run(plan, totalDeadline: totalDeadline, measurement: measurement, upstreamTime: &upstreamTime, attempt: attempt)
+    }
+
+    /// Tries each target of `plan` with `attempt` until one succeeds, adding to `upstreamTime` the
+    /// time spent in attempts and waiting between them, so the caller can tell its own time apart.
+    public func run<Value: Sendable>(
+        _ plan: RoutePlan,
+        totalDeadline: ContinuousClock.Instant,
+        measurement: LatencyTracker.Measurement = .total,
+        upstreamTime: inout Duration,
+        attempt: (RouteTarget, any LLMProvider) async throws -> Value
+    ) async -> ExecutionResult<Value> {
         var failures: [(target: RouteTarget, reason: String, error: ProviderError?)] = plan.excluded.map { ($0.target, $0.reason, nil) }
         var attempts = 0
         var lastTarget: RouteTarget?
+        var lastFailure: ProviderError.Kind?
         // After a target refuses the prompt as too long, a target whose window is no larger would too.
         var refusedWindow: Int?
         var random = SplitMixGenerator(seed: UInt64(truncatingIfNeeded: ContinuousClock.now.hashValue))
@@ -83,6 +101,9 @@ public struct FailoverExecutor: Sendable {
                     continue targets
                 }
                 attempts += 1
+                if let previous = lastTarget, previous != target, let reason = lastFailure {
+                    observer?.failedOver(route: plan.requestedName, from: previous, to: target, reason: reason)
+                }
                 lastTarget = target
                 let started = ContinuousClock.now
                 tracker.begin(key)
@@ -93,6 +114,7 @@ public struct FailoverExecutor: Sendable {
                     outcome = .failure(ProviderError.classify(error))
                 }
                 tracker.end(key)
+                upstreamTime += .now - started
                 let failure: ProviderError
                 switch outcome {
                 case .success(let value):
@@ -107,6 +129,8 @@ public struct FailoverExecutor: Sendable {
                     return .failure(Self.cancelledError, lastTarget: target, attempts: attempts)
                 }
                 record(failure, of: key, after: .now - started, measurement: measurement)
+                observer?.attemptFailed(target, error: failure)
+                lastFailure = failure.kind
                 failures.append((target, failure.message, failure))
                 if failure.isContextLengthExceeded {
                     refusedWindow = max(refusedWindow ?? 0, entry.contextWindow ?? 0)
@@ -125,6 +149,8 @@ public struct FailoverExecutor: Sendable {
                 )
                 switch decision {
                 case .retry(let delay):
+                    let sleeping = ContinuousClock.now
+                    defer { upstreamTime += .now - sleeping }
                     do {
                         try await Task.sleep(for: delay)
                     } catch {

@@ -16,22 +16,37 @@ public final class StreamRelay: Sendable {
     public let remaining: AsyncThrowingStream<ByteBuffer, any Error>
     /// How many chunks were skipped because they were not valid JSON.
     public var malformedChunkCount: Int { counters.withLock { $0 } }
+    /// The upstream's report of the tokens used, and the usage chunk to send the client if it asked
+    /// for one; nil until it arrives (last, just before the end). The relay never forwards usage
+    /// itself: the gateway adds the cost and decides whether the client gets it.
+    public var reportedUsage: ReportedUsage? { usage.withLock { $0 } }
     private let producer: Task<Void, Never>
     private let counters: SharedState<Int>
     private let buffered: SharedState<Int>
+    private let usage: SharedState<ReportedUsage?>
+
+    /// Usage an upstream reported in its stream.
+    public struct ReportedUsage: Sendable {
+        /// The counts.
+        public var usage: TokenUsage
+        /// The chunk that carries them, `model` rewritten and `choices` empty.
+        public var chunk: ByteBuffer
+    }
 
     private init(
         committedChunks: [ByteBuffer],
         remaining: AsyncThrowingStream<ByteBuffer, any Error>,
         producer: Task<Void, Never>,
         counters: SharedState<Int>,
-        buffered: SharedState<Int>
+        buffered: SharedState<Int>,
+        usage: SharedState<ReportedUsage?>
     ) {
         self.committedChunks = committedChunks
         self.remaining = remaining
         self.producer = producer
         self.counters = counters
         self.buffered = buffered
+        self.usage = usage
     }
 
     /// Tells the relay `chunk` has been sent to the client, freeing its share of the buffer.
@@ -53,19 +68,23 @@ public final class StreamRelay: Sendable {
     ///   - expectedChoices: The client's `n`: how many choices must finish for the answer to be complete.
     ///   - maximumBufferedBytes: How much may wait for a client that reads slower than the upstream
     ///     writes; past it the relay gives up, so a client that stops reading cannot exhaust memory.
+    ///   - removesNullUsage: Whether to drop the `"usage": null` an upstream asked for usage puts in
+    ///     every chunk (when the client did not ask for usage itself).
     /// - Throws: ``ProviderError`` when the attempt fails before anything could be sent.
     public static func start(
         _ stream: ChatCompletionStream,
         targetName: String,
         limits: StreamGuardStateMachine.Limits,
         expectedChoices: Int = 1,
-        maximumBufferedBytes: Int = 32 << 20
+        maximumBufferedBytes: Int = 32 << 20,
+        removesNullUsage: Bool = false
     ) async throws -> StreamRelay {
         let (remaining, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
         let machine = SharedState(StreamGuardStateMachine(limits: limits, start: .now, expectedChoices: expectedChoices))
         let commit = OneShotSignal<[ByteBuffer]>()
         let malformed = SharedState(0)
         let buffered = SharedState(0)
+        let usage = SharedState<ReportedUsage?>(nil)
         let modelName = JSONWriter.encodedString(targetName)
         let events = stream.events
         let producer = Task {
@@ -83,7 +102,9 @@ public final class StreamRelay: Sendable {
                             continuation: continuation,
                             malformed: malformed,
                             buffered: buffered,
-                            maximumBufferedBytes: maximumBufferedBytes
+                            usage: usage,
+                            maximumBufferedBytes: maximumBufferedBytes,
+                            removesNullUsage: removesNullUsage
                         )
                     }
                     try await group.next()
@@ -109,7 +130,8 @@ public final class StreamRelay: Sendable {
                 remaining: remaining,
                 producer: producer,
                 counters: malformed,
-                buffered: buffered
+                buffered: buffered,
+                usage: usage
             )
         } catch {
             producer.cancel()
@@ -143,7 +165,9 @@ public final class StreamRelay: Sendable {
         continuation: AsyncThrowingStream<ByteBuffer, any Error>.Continuation,
         malformed: SharedState<Int>,
         buffered: SharedState<Int>,
-        maximumBufferedBytes: Int
+        usage: SharedState<ReportedUsage?>,
+        maximumBufferedBytes: Int,
+        removesNullUsage: Bool
     ) async throws {
         var heldBack: [ByteBuffer] = []
         for try await event in events {
@@ -151,7 +175,7 @@ public final class StreamRelay: Sendable {
             case .done:
                 machine.withLock { $0.doneReceived() }
             case .chunk(let chunk):
-                guard let inspected = ChatChunkInspector.inspect(chunk, modelName: modelName) else {
+                guard let inspected = ChatChunkInspector.inspect(chunk, modelName: modelName, removesNullUsage: removesNullUsage) else {
                     malformed.withLock { $0 += 1 }
                     continue
                 }
@@ -168,6 +192,17 @@ public final class StreamRelay: Sendable {
                         carriesContent: inspected.carriesContent,
                         finishing: inspected.finishedChoices
                     )
+                }
+                if let counts = inspected.usage, let usageChunk = inspected.usageChunk {
+                    usage.withLock { $0 = ReportedUsage(usage: counts, chunk: usageChunk) }
+                    // A usage-only chunk has nothing else for the client; the gateway sends its own.
+                    if inspected.hasNoChoices {
+                        if case .commit = action {
+                            commit.resolve(.success(heldBack))
+                            heldBack = []
+                        }
+                        continue
+                    }
                 }
                 switch action {
                 case .holdBack:

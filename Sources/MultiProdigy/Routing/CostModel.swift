@@ -4,4 +4,16 @@ public enum CostModel {
     public static func usd(promptTokens: Double, completionTokens: Double, price: ModelPrice) -> Double {
         (promptTokens * price.input + completionTokens * price.output) / 1_000_000
     }
+
+    /// The cost of `usage` at `price`: cached prompt tokens at `cached_input` and reasoning tokens
+    /// at `reasoning` where the price has them, at `input` and `output` otherwise.
+    public static func usd(_ usage: TokenUsage, price: ModelPrice) -> Double {
+        let cached = Double(usage.cachedPromptTokens)
+        let uncached = Double(usage.promptTokens - usage.cachedPromptTokens)
+        let reasoning = Double(usage.reasoningTokens)
+        let answer = Double(usage.completionTokens - usage.reasoningTokens)
+        let input = uncached * price.input + cached * (price.cachedInput ?? price.input)
+        let output = answer * price.output + reasoning * (price.reasoning ?? price.output)
+        return (input + output) / 1_000_000
+    }
 }

@@ -68,6 +68,12 @@ public struct ModelResolver: Sendable {
         return RouteDefinition(requestedName: model, routeName: nil, profiles: [profile], timeouts: defaultTimeouts)
     }
 
+    /// The price `target` is charged at: its `price:`, else the built-in price of a well-known
+    /// cloud model, else 0 for a local model; nil for a cloud model of unknown price.
+    public func price(of target: RouteTarget) -> ModelPrice? {
+        definition(for: target.name)?.profiles.first { $0.target == target }?.effectivePrice
+    }
+
     /// How `target` continues an answer another target left unfinished, or nil when it cannot.
     ///
     /// A declared model follows its `supports:` list and its provider's `type`; a `provider/model`
@@ -102,7 +108,7 @@ public struct ModelResolver: Sendable {
         TargetProfile(
             target: RouteTarget(name: model.name, providerName: model.provider, upstreamModel: model.upstreamModel),
             locality: provider.locality,
-            price: model.price,
+            price: model.price ?? builtInPrice(model.upstreamModel, provider: provider),
             contextWindow: model.contextWindow,
             capabilities: model.capabilities.contains(where: \.isRequestable) ? model.capabilities : nil,
             latencyPrior: model.latencyPrior,
@@ -110,6 +116,12 @@ public struct ModelResolver: Sendable {
             isFallback: isFallback,
             disabledReason: provider.disabledReason
         )
+    }
+
+    /// The built-in price of a cloud model; a local model without a price costs nothing.
+    private static func builtInPrice(_ upstreamModel: String, provider: ProviderConfig) -> ModelPrice? {
+        guard provider.locality == .cloud else { return nil }
+        return BuiltInPrices.price(providerType: provider.type, baseURL: provider.baseURL, model: upstreamModel)
     }
 
     private static func providerModelProfile(_ name: String, providers: [String: ProviderConfig], isFallback: Bool) -> TargetProfile? {
@@ -121,6 +133,7 @@ public struct ModelResolver: Sendable {
         return TargetProfile(
             target: RouteTarget(name: name, providerName: providerName, upstreamModel: model),
             locality: provider.locality,
+            price: builtInPrice(model, provider: provider),
             isFallback: isFallback,
             disabledReason: provider.disabledReason
         )

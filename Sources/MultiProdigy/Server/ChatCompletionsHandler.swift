@@ -9,6 +9,8 @@ struct ChatCompletionsHandler: Sendable {
     let maxRequestBytes: Int
     /// The most a streamed answer may buffer for a slow client (`server.max_response_bytes`).
     let maxResponseBytes: Int
+    /// Prices answers and records finished requests.
+    let accounting: RequestAccounting
 
     func handle(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         var request = request
@@ -22,6 +24,8 @@ struct ChatCompletionsHandler: Sendable {
         return await complete(chat, plan: plan, totalDeadline: totalDeadline, context: context)
     }
 
+    static let endpoint = "chat"
+
     private func complete(
         _ chat: ChatCompletionRequest,
         plan: RoutePlan,
@@ -29,12 +33,15 @@ struct ChatCompletionsHandler: Sendable {
         context: GatewayRequestContext
     ) async -> Response {
         let logger = context.logger
+        let meter = RequestMeter(context)
         let tracker = planning.planner.tracker
+        let accounting = self.accounting
         // Each attempt's answer, body included, must arrive by its deadline; the upstream clients
         // enforce it. The client going away interrupts the call.
         let firstByte = plan.timeouts.firstByte
+        var upstreamTime = Duration.zero
         let result = await ClientDisconnectHandler.cancellingOnDisconnect(of: context.connectionID) {
-            await executor.run(plan, totalDeadline: totalDeadline) { target, provider in
+            await executor.run(plan, totalDeadline: totalDeadline, upstreamTime: &upstreamTime) { target, provider in
                 let call = ChatCompletionCall(
                     request: chat,
                     upstreamModel: target.upstreamModel,
@@ -43,22 +50,46 @@ struct ChatCompletionsHandler: Sendable {
                     logger: logger
                 )
                 let answer = try await provider.complete(call)
-                guard let rewritten = Self.rewriteModelReadingUsage(of: answer.body, to: target.name) else {
+                guard
+                    let priced = CostAnnotation.pricing(
+                        answer.body,
+                        modelName: target.name,
+                        price: accounting.price(of: target),
+                        estimatedPromptTokens: plan.promptTokens
+                    )
+                else {
                     throw ProviderError(kind: .protocolViolation, message: "the upstream's answer is not a JSON object")
                 }
-                if let tokens = rewritten.completionTokens {
-                    tracker.recordCompletionTokens(tokens, for: target.statisticsKey)
+                if !priced.usage.isEstimated {
+                    tracker.recordCompletionTokens(priced.usage.completionTokens, for: target.statisticsKey)
                 }
-                return rewritten.body
+                return priced
             }
         }
         switch result {
-        case .success(let body, let target, let attempts):
+        case .success(let priced, let target, let attempts):
+            let overhead = (.now - meter.receivedAt) - upstreamTime
             var headers = RoutingHeaders.fields(plan: plan, target: target, attempts: attempts)
             headers[.contentType] = "application/json"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
+            RoutingHeaders.addAccounting(to: &headers, costUSD: priced.costUSD, overhead: overhead)
+            accounting.finish(
+                meter.outcome(
+                    endpoint: Self.endpoint,
+                    route: plan.requestedName,
+                    target: target,
+                    status: 200,
+                    attempts: attempts,
+                    usage: priced.usage,
+                    costUSD: priced.costUSD,
+                    overhead: overhead
+                )
+            )
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: priced.body))
         case .failure(let error, let target, let attempts):
             log(error, logger: logger)
+            accounting.finish(
+                meter.outcome(endpoint: Self.endpoint, route: plan.requestedName, target: target, status: Int(error.status.code), attempts: attempts)
+            )
             return error.response(headers: RoutingHeaders.fields(plan: plan, target: target, attempts: attempts))
         }
     }
@@ -71,27 +102,48 @@ struct ChatCompletionsHandler: Sendable {
     ) async -> Response {
         let logger = context.logger
         let connectionID = context.connectionID
+        let meter = RequestMeter(context)
+        var upstreamTime = Duration.zero
         let result = await ClientDisconnectHandler.cancellingOnDisconnect(of: connectionID) {
-            await attemptStream(chat, plan: plan, totalDeadline: totalDeadline, logger: logger)
+            await attemptStream(chat, plan: plan, totalDeadline: totalDeadline, logger: logger, upstreamTime: &upstreamTime)
         }
         switch result {
         case .failure(let error, let target, let attempts):
             log(error, logger: logger)
+            accounting.finish(
+                meter.outcome(endpoint: Self.endpoint, route: plan.requestedName, target: target, status: Int(error.status.code), attempts: attempts)
+            )
             return error.response(headers: RoutingHeaders.fields(plan: plan, target: target, attempts: attempts))
         case .success(let relay, let target, let attempts):
+            let timeToFirstToken = ContinuousClock.now - meter.receivedAt
+            let overhead = timeToFirstToken - upstreamTime
             var headers = RoutingHeaders.fields(plan: plan, target: target, attempts: attempts)
             headers[.contentType] = "text/event-stream; charset=utf-8"
             headers[.cacheControl] = "no-cache"
+            headers[GatewayHeader.overheadMilliseconds] = RoutingHeaders.milliseconds(overhead)
             // The stream stays in flight to its target until the relay ends.
             let lease = planning.planner.tracker.lease(target.statisticsKey)
-            let answer = StreamedAnswer(chat: chat, plan: plan, target: target, totalDeadline: totalDeadline, logger: logger)
+            let answer = StreamedAnswer(
+                chat: chat,
+                plan: plan,
+                target: target,
+                totalDeadline: totalDeadline,
+                logger: logger,
+                meter: meter,
+                attempts: attempts,
+                timeToFirstToken: timeToFirstToken,
+                overhead: overhead
+            )
             let body = ResponseBody { writer in
+                var tally = StreamTally(answer: answer)
                 defer {
                     relay.cancel()
                     lease.end()
+                    // A client that went away still used what it was sent.
+                    if !tally.isFinished { self.finish(&tally, status: Int(HTTPResponseStatusCompat.clientClosedRequest.code)) }
                 }
                 try await ClientDisconnectHandler.cancellingOnDisconnect(of: connectionID) {
-                    try await self.relay(relay, of: answer, to: &writer)
+                    try await self.relay(relay, of: answer, tally: &tally, to: &writer)
                 }
                 try await writer.finish(nil)
             }
@@ -108,10 +160,14 @@ struct ChatCompletionsHandler: Sendable {
         plan: RoutePlan,
         totalDeadline: ContinuousClock.Instant,
         logger: Logger,
-        reportedName: String? = nil
+        reportedName: String? = nil,
+        upstreamTime: inout Duration
     ) async -> ExecutionResult<StreamRelay> {
         let timeouts = plan.timeouts
-        return await executor.run(plan, totalDeadline: totalDeadline, measurement: .firstToken) { target, provider in
+        let removesNullUsage = !chat.includeUsage
+        return await executor.run(plan, totalDeadline: totalDeadline, measurement: .firstToken, upstreamTime: &upstreamTime) {
+            target,
+            provider in
             let firstByteDeadline = min(ContinuousClock.now.advanced(by: timeouts.firstByte), totalDeadline)
             let call = ChatCompletionCall(
                 request: chat,
@@ -130,19 +186,27 @@ struct ChatCompletionsHandler: Sendable {
                 targetName: reportedName ?? target.name,
                 limits: limits,
                 expectedChoices: chat.choiceCount,
-                maximumBufferedBytes: maxResponseBytes
+                maximumBufferedBytes: maxResponseBytes,
+                removesNullUsage: removesNullUsage
             )
         }
     }
 
-    /// Writes the committed chunks, then every further chunk as it arrives, then `[DONE]`.
+    /// Writes the committed chunks, then every further chunk as it arrives, then the usage chunk
+    /// (with the cost) if the client asked for it, then `[DONE]`.
     ///
     /// When the upstream fails after commit, the answer is continued on a later target of the plan
     /// that supports it (see ``continuation(of:after:transcript:)``); when none can, an in-band
     /// error event ends the stream, and never `[DONE]`, so the client knows the answer is incomplete.
-    private func relay(_ first: StreamRelay, of answer: StreamedAnswer, to writer: inout any ResponseBodyWriter) async throws {
+    /// The request is accounted for before the last event is written, so a client that has seen
+    /// the end of its answer has its row in the tally.
+    private func relay(
+        _ first: StreamRelay,
+        of answer: StreamedAnswer,
+        tally: inout StreamTally,
+        to writer: inout any ResponseBodyWriter
+    ) async throws {
         let logger = answer.logger
-        var transcript = StreamTranscript()
         var current = first
         var currentTarget = answer.target
         var isContinuation = false
@@ -151,27 +215,40 @@ struct ChatCompletionsHandler: Sendable {
         var frame = ByteBuffer()
         while true {
             do {
-                try await forward(current, isContinuation: isContinuation, transcript: &transcript, to: &writer)
+                tally.begin(current, on: currentTarget)
+                try await forward(current, isContinuation: isContinuation, transcript: &tally.transcript, to: &writer)
+                if let reported = tally.end(accounting: accounting) {
+                    planning.planner.tracker.recordCompletionTokens(reported.completionTokens, for: currentTarget.statisticsKey)
+                }
                 guard !Task.isCancelled else { return }
                 if current.malformedChunkCount > 0 {
+                    accounting.metrics.recordUpstreamError(currentTarget, kind: "malformed_chunk", count: current.malformedChunkCount)
                     logger.warning(
                         "skipped malformed chunks",
                         metadata: ["target": "\(currentTarget.name)", "count": "\(current.malformedChunkCount)"]
                     )
                 }
                 frame.clear()
+                if answer.chat.includeUsage, let reported = current.reportedUsage {
+                    let chunk = tally.costUSD.map { CostAnnotation.addingCost($0, toUsageChunk: reported.chunk) } ?? reported.chunk
+                    Self.appendEvent(isContinuation ? tally.transcript.stamping(chunk) : chunk, to: &frame)
+                }
                 frame.writeStaticString("data: [DONE]\n\n")
+                finish(&tally, status: 200)
                 try await writer.write(frame)
                 return
             } catch let failure as ProviderError where failure.kind != .cancelled {
+                tally.end(accounting: accounting)
+                accounting.metrics.attemptFailed(currentTarget, error: failure)
                 logger.warning(
                     "stream failed after commit",
                     metadata: ["target": "\(currentTarget.name)", "kind": "\(failure.kind.rawValue)"]
                 )
                 var reason = "\(failure.message). The response is incomplete."
-                if answer.chat.choiceCount == 1, transcript.isContinuable, !Task.isCancelled {
-                    if let (next, target) = await continuation(of: answer, after: currentTarget, transcript: transcript) {
+                if answer.chat.choiceCount == 1, tally.transcript.isContinuable, !Task.isCancelled {
+                    if let (next, target) = await continuation(of: answer, after: currentTarget, transcript: tally.transcript, tally: &tally) {
                         if isContinuation { current.cancel() }
+                        accounting.metrics.failedOver(route: answer.plan.requestedName, from: currentTarget, to: target, reason: failure.kind)
                         current = next
                         currentTarget = target
                         isContinuation = true
@@ -179,7 +256,7 @@ struct ChatCompletionsHandler: Sendable {
                         continue
                     }
                     reason = "\(failure.message). No later target could continue it; the response is incomplete."
-                } else if answer.chat.choiceCount == 1, !transcript.finished, transcript.sentOtherThanText {
+                } else if answer.chat.choiceCount == 1, !tally.transcript.finished, tally.transcript.sentOtherThanText {
                     reason = "\(failure.message). Only text answers can be continued; the response is incomplete."
                 }
                 let error = GatewayError(
@@ -192,10 +269,32 @@ struct ChatCompletionsHandler: Sendable {
                 frame.writeStaticString("data: ")
                 error.writeJSON(into: &frame)
                 frame.writeStaticString("\n\n")
+                finish(&tally, status: Int(error.status.code))
                 try await writer.write(frame)
                 return
             }
         }
+    }
+
+    /// Records the streamed request's outcome, once.
+    private func finish(_ tally: inout StreamTally, status: Int) {
+        guard !tally.isFinished else { return }
+        tally.isFinished = true
+        tally.end(accounting: accounting)
+        let answer = tally.answer
+        accounting.finish(
+            answer.meter.outcome(
+                endpoint: Self.endpoint,
+                route: answer.plan.requestedName,
+                target: tally.lastTarget,
+                status: status,
+                attempts: answer.attempts + tally.continuationAttempts,
+                usage: tally.usage,
+                costUSD: tally.costUSD,
+                timeToFirstToken: answer.timeToFirstToken,
+                overhead: answer.overhead
+            )
+        )
     }
 
     /// Writes `relay`'s chunks to the client, recording them in `transcript`.
@@ -239,7 +338,8 @@ struct ChatCompletionsHandler: Sendable {
     private func continuation(
         of answer: StreamedAnswer,
         after failed: RouteTarget,
-        transcript: StreamTranscript
+        transcript: StreamTranscript,
+        tally: inout StreamTally
     ) async -> (StreamRelay, RouteTarget)? {
         let plan = answer.plan
         guard let failedIndex = plan.entries.firstIndex(where: { $0.target == failed }) else { return nil }
@@ -253,17 +353,21 @@ struct ChatCompletionsHandler: Sendable {
             var single = plan
             single.entries = [entry]
             single.excluded = []
+            var upstreamTime = Duration.zero
             let result = await attemptStream(
                 request,
                 plan: single,
                 totalDeadline: answer.totalDeadline,
                 logger: answer.logger,
-                reportedName: answer.target.name
+                reportedName: answer.target.name,
+                upstreamTime: &upstreamTime
             )
             switch result {
-            case .success(let relay, let target, _):
+            case .success(let relay, let target, let attempts):
+                tally.continuationAttempts += attempts
                 return (relay, target)
-            case .failure(let error, _, _):
+            case .failure(let error, _, let attempts):
+                tally.continuationAttempts += attempts
                 answer.logger.info(
                     "continuation target failed",
                     metadata: ["target": "\(entry.target.name)", "status": "\(error.status.code)"]
@@ -299,32 +403,6 @@ struct ChatCompletionsHandler: Sendable {
         guard targetsLeft > 1, remaining > .zero else { return totalDeadline }
         let share = max(remaining / targetsLeft, firstByte)
         return min(now + share, totalDeadline)
-    }
-
-    /// The answer with its `model` set to `name`; nil when it is not a JSON object.
-    static func rewriteModel(of body: ByteBuffer, to name: String) -> ByteBuffer? {
-        rewriteModelReadingUsage(of: body, to: name)?.body
-    }
-
-    /// The answer with its `model` set to `name`, and its `usage.completion_tokens`; nil when it is
-    /// not a JSON object.
-    static func rewriteModelReadingUsage(of body: ByteBuffer, to name: String) -> (body: ByteBuffer, completionTokens: Int?)? {
-        body.withUnsafeReadableBytes { bytes -> (body: ByteBuffer, completionTokens: Int?)? in
-            guard let members = try? JSONScanner.topLevelMembers(of: bytes) else { return nil }
-            var completionTokens: Int?
-            if let usage = members.last(where: { $0.key == "usage" && $0.kind == .object }),
-                let fields = try? JSONScanner.members(ofObjectAt: usage.value, in: bytes),
-                let tokens = fields.last(where: { $0.key == "completion_tokens" && $0.kind == .number })
-            {
-                completionTokens = JSONScanner.integer(at: tokens.value, in: bytes)
-            }
-            let rewritten = JSONObjectRewriter.rewrite(
-                body,
-                members: members,
-                replacing: [(key: "model", value: JSONWriter.encodedString(name))]
-            )
-            return (rewritten, completionTokens)
-        }
     }
 
     private func log(_ error: GatewayError, logger: Logger) {

@@ -8,6 +8,8 @@ struct EmbeddingsHandler: Sendable {
     let planning: RequestPlanning
     let executor: FailoverExecutor
     let maxRequestBytes: Int
+    /// Prices answers and records finished requests.
+    let accounting: RequestAccounting
 
     func handle(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         var request = request
@@ -16,20 +18,21 @@ struct EmbeddingsHandler: Sendable {
         let plan = try planning.plan(embeddings, headers: request.headers)
         let totalDeadline = ContinuousClock.now.advanced(by: plan.timeouts.total)
         let logger = context.logger
+        let meter = RequestMeter(context)
+        let accounting = self.accounting
+        var upstreamTime = Duration.zero
         let result = await ClientDisconnectHandler.cancellingOnDisconnect(of: context.connectionID) {
-            await executor.run(plan, totalDeadline: totalDeadline) { target, provider in
+            await executor.run(plan, totalDeadline: totalDeadline, upstreamTime: &upstreamTime) { target, provider in
                 let call = EmbeddingsCall(
                     request: embeddings,
                     upstreamModel: target.upstreamModel,
                     responseDeadline: totalDeadline.nioDeadline,
                     logger: logger
                 )
+                let body: ByteBuffer
                 switch try await provider.embed(call) {
                 case .openAIBody(let answer):
-                    guard let rewritten = ChatCompletionsHandler.rewriteModel(of: answer, to: target.name) else {
-                        throw ProviderError(kind: .protocolViolation, message: "the upstream's answer is not a JSON object")
-                    }
-                    return rewritten
+                    body = answer
                 case .vectors(let vectors, let promptTokens):
                     guard vectors.count == embeddings.inputs.count else {
                         throw ProviderError(
@@ -37,23 +40,57 @@ struct EmbeddingsHandler: Sendable {
                             message: "the upstream returned \(vectors.count) vectors for \(embeddings.inputs.count) inputs"
                         )
                     }
-                    return EmbeddingsResponseRenderer.render(
+                    body = EmbeddingsResponseRenderer.render(
                         vectors,
                         model: target.name,
                         promptTokens: promptTokens,
                         format: embeddings.encodingFormat
                     )
                 }
+                guard
+                    let priced = CostAnnotation.pricing(
+                        body,
+                        modelName: target.name,
+                        price: accounting.price(of: target),
+                        estimatedPromptTokens: plan.promptTokens
+                    )
+                else {
+                    throw ProviderError(kind: .protocolViolation, message: "the upstream's answer is not a JSON object")
+                }
+                return priced
             }
         }
         switch result {
-        case .success(let answer, let target, let attempts):
+        case .success(let priced, let target, let attempts):
+            let overhead = (.now - meter.receivedAt) - upstreamTime
             var headers = RoutingHeaders.fields(plan: plan, target: target, attempts: attempts)
             headers[.contentType] = "application/json"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: answer))
+            RoutingHeaders.addAccounting(to: &headers, costUSD: priced.costUSD, overhead: overhead)
+            // An embedding has no answer tokens; an estimate from the vectors would be meaningless.
+            var usage = priced.usage
+            if usage.isEstimated { usage.completionTokens = 0 }
+            accounting.finish(
+                meter.outcome(
+                    endpoint: Self.endpoint,
+                    route: plan.requestedName,
+                    target: target,
+                    status: 200,
+                    attempts: attempts,
+                    usage: usage,
+                    costUSD: priced.costUSD,
+                    overhead: overhead
+                )
+            )
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: priced.body))
         case .failure(let error, let target, let attempts):
             logger.info("request failed", metadata: ["status": "\(error.status.code)", "code": "\(error.code ?? "-")"])
+            accounting.finish(
+                meter.outcome(endpoint: Self.endpoint, route: plan.requestedName, target: target, status: Int(error.status.code), attempts: attempts)
+            )
             return error.response(headers: RoutingHeaders.fields(plan: plan, target: target, attempts: attempts))
         }
     }
+
+    static let endpoint = "embeddings"
+
 }

@@ -137,7 +137,7 @@ public struct Gateway: Sendable {
         onListening: @escaping @Sendable (Int) async -> Void
     ) -> Application<RouterResponder<GatewayRequestContext>> {
         let router = Router(context: GatewayRequestContext.self)
-        router.middlewares.add(GatewayMiddleware(masterKey: { box.current.masterKey }))
+        router.middlewares.add(GatewayMiddleware(runtime: { box.current }))
         router.post("/v1/chat/completions") { request, context in try await box.current.chat.handle(request, context: context) }
         router.post("/v1/embeddings") { request, context in try await box.current.embeddings.handle(request, context: context) }
         router.post("/v1/route") { request, context in try await box.current.explain.handle(request, context: context) }

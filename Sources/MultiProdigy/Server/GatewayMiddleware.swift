@@ -6,16 +6,18 @@ import NIOCore
 struct GatewayMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
 
-    /// `auth.master_key` of the running configuration; nil leaves the gateway open.
-    let masterKey: @Sendable () -> [UInt8]?
+    /// The running configuration's runtime: its master key, and its accounting for requests that
+    /// end in an error before a handler could account for them.
+    let runtime: @Sendable () -> GatewayRuntime
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         let requestID = RequestIdentifier.next()
         context.requestID = requestID
         context.logger[metadataKey: "request_id"] = .string(requestID)
+        let runtime = runtime()
         var response: Response
-        if let masterKey = masterKey(), request.uri.path.hasPrefix("/v1/") || request.uri.path.hasPrefix("/admin"),
+        if let masterKey = runtime.masterKey, request.uri.path.hasPrefix("/v1/") || request.uri.path.hasPrefix("/admin"),
             !Self.presents(masterKey, in: request)
         {
             response = GatewayError(
@@ -25,8 +27,12 @@ struct GatewayMiddleware: RouterMiddleware {
                 code: "invalid_api_key"
             ).response()
         } else {
+            if runtime.masterKey != nil { context.caller = .master }
+            // Handlers account for the answers they return; a thrown error ends a request before that.
+            var threw = true
             do {
                 response = try await next(request, context)
+                threw = false
             } catch let error as GatewayError {
                 response = error.response()
             } catch let error as HTTPError {
@@ -48,10 +54,23 @@ struct GatewayMiddleware: RouterMiddleware {
                 )
                 .response()
             }
+            if threw, let endpoint = Self.accountedEndpoints[request.uri.path] {
+                // The handler stopped before it could account for the request (a bad body, an
+                // unknown model, a limit): it still counts.
+                runtime.accounting.finish(
+                    RequestMeter(context).outcome(endpoint: endpoint, route: nil, target: nil, status: response.status.code, attempts: 0)
+                )
+            }
         }
         response.headers[GatewayHeader.requestID] = requestID
         return response
     }
+
+    /// The endpoints whose requests are counted in the metrics and the ledger, by path.
+    private static let accountedEndpoints = [
+        "/v1/chat/completions": ChatCompletionsHandler.endpoint,
+        "/v1/embeddings": EmbeddingsHandler.endpoint,
+    ]
 
     private static func envelope(for error: HTTPError, request: Request) -> GatewayError {
         switch error.status {

@@ -8,11 +8,17 @@ public struct GatewayRequestContext: RequestContext {
     public var requestID: String
     /// Identifies the client connection, so a request can learn when its client goes away.
     let connectionID: ObjectIdentifier?
+    /// When the request's head arrived.
+    var receivedAt: ContinuousClock.Instant
+    /// Who sent it.
+    var caller: RequestCaller
 
     /// Creates the context for a new request.
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.requestID = ""
         self.connectionID = ObjectIdentifier(source.channel)
+        self.receivedAt = .now
+        self.caller = .anonymous
     }
 }

@@ -29,6 +29,8 @@ final class GatewayRuntime: Sendable {
     let readiness: HealthHandler
     let breakerStatus: BreakerStatusHandler
     let breakers: CircuitBreakerBoard
+    /// Prices answers and records finished requests.
+    let accounting: RequestAccounting
     /// The enabled local providers, which the health checks probe.
     let probedProviders: [(name: String, provider: any LLMProvider)]
 
@@ -42,8 +44,10 @@ final class GatewayRuntime: Sendable {
         readiness: HealthHandler,
         breakerStatus: BreakerStatusHandler,
         breakers: CircuitBreakerBoard,
+        accounting: RequestAccounting,
         probedProviders: [(name: String, provider: any LLMProvider)]
     ) {
+        self.accounting = accounting
         self.config = config
         self.masterKey = masterKey
         self.chat = chat
@@ -90,7 +94,14 @@ final class GatewayRuntime: Sendable {
             ?? CircuitBreakerBoard(settings: config.resilience.breaker)
         let planner = RoutePlanner(resolver: resolver, tracker: shared.tracker, availability: breakers)
         let planning = RequestPlanning(planner: planner, health: shared.health, detectsPII: config.privacy.detectPII)
-        let executor = FailoverExecutor(providers: slots, tracker: shared.tracker, breakers: breakers, retry: config.resilience.retry)
+        let executor = FailoverExecutor(
+            providers: slots,
+            tracker: shared.tracker,
+            breakers: breakers,
+            retry: config.resilience.retry,
+            observer: shared.metrics
+        )
+        let accounting = RequestAccounting(metrics: shared.metrics, resolver: resolver)
         return GatewayRuntime(
             config: config,
             masterKey: config.auth.masterKey.map { Array($0.utf8) },
@@ -98,9 +109,15 @@ final class GatewayRuntime: Sendable {
                 planning: planning,
                 executor: executor,
                 maxRequestBytes: config.server.maxRequestBytes,
-                maxResponseBytes: config.server.maxResponseBytes
+                maxResponseBytes: config.server.maxResponseBytes,
+                accounting: accounting
             ),
-            embeddings: EmbeddingsHandler(planning: planning, executor: executor, maxRequestBytes: config.server.maxRequestBytes),
+            embeddings: EmbeddingsHandler(
+                planning: planning,
+                executor: executor,
+                maxRequestBytes: config.server.maxRequestBytes,
+                accounting: accounting
+            ),
             explain: RouteExplainHandler(planning: planning, maxRequestBytes: config.server.maxRequestBytes),
             models: ModelsHandler(
                 config: config,
@@ -111,6 +128,7 @@ final class GatewayRuntime: Sendable {
             readiness: HealthHandler(providers: config.providers, board: shared.health),
             breakerStatus: BreakerStatusHandler(board: breakers),
             breakers: breakers,
+            accounting: accounting,
             probedProviders: slots.compactMap { name, slot in
                 guard slot.config.locality == .local, let provider = slot.provider else { return nil }
                 return (name, provider)

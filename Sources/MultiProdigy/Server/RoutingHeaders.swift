@@ -15,3 +15,18 @@ enum RoutingHeaders {
         return headers
     }
 }
+
+extension RoutingHeaders {
+    /// Adds `x-multiprodigy-cost-usd` (when the price is known) and `x-multiprodigy-overhead-ms`.
+    static func addAccounting(to headers: inout HTTPFields, costUSD: Double?, overhead: Duration) {
+        if let costUSD { headers[GatewayHeader.costUSD] = CostFormatting.usd(costUSD) }
+        headers[GatewayHeader.overheadMilliseconds] = milliseconds(overhead)
+    }
+
+    /// `duration` in milliseconds with three decimals (`0.184`).
+    static func milliseconds(_ duration: Duration) -> String {
+        let microseconds = max(0, Int64((duration.seconds * 1_000_000).rounded()))
+        let fraction = String(microseconds % 1000)
+        return "\(microseconds / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
+    }
+}

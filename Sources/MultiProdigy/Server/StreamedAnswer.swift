@@ -1,6 +1,7 @@
 import Logging
 
-/// A streamed answer in progress: what continuing it on another target needs to know.
+/// A streamed answer in progress: what continuing it on another target, and accounting for it,
+/// need to know.
 struct StreamedAnswer: Sendable {
     /// The client's request.
     let chat: ChatCompletionRequest
@@ -12,4 +13,12 @@ struct StreamedAnswer: Sendable {
     let totalDeadline: ContinuousClock.Instant
     /// The request's logger.
     let logger: Logger
+    /// The request's id, caller and arrival, for the ledger and metrics.
+    let meter: RequestMeter
+    /// Upstream calls made until the stream committed.
+    let attempts: Int
+    /// From arrival to the first content chunk.
+    let timeToFirstToken: Duration
+    /// The gateway's own time until then.
+    let overhead: Duration
 }

@@ -120,7 +120,7 @@ struct AnthropicProvider: LLMProvider {
         )
         let translator = AnthropicStreamTranslator(
             model: call.upstreamModel,
-            includeUsage: call.request.includeUsage,
+            includeUsage: true,
             providerName: name,
             created: Self.now()
         )

@@ -103,7 +103,7 @@ public struct GeminiProvider: LLMProvider {
         )
         let translator = GeminiStreamTranslator(
             providerName: name,
-            includeUsage: call.request.includeUsage,
+            includeUsage: true,
             choiceCount: call.request.choiceCount,
             responses: responseTranslator(for: call)
         )

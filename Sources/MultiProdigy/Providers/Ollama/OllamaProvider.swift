@@ -125,7 +125,7 @@ public struct OllamaProvider: LLMProvider {
             id: Self.completionID(),
             created: Self.now(),
             model: call.upstreamModel,
-            includeUsage: call.request.includeUsage
+            includeUsage: true
         )
         return ChatCompletionStream(events: TranslatedChatStream(units: JSONLineSequence(lines), translator: translator))
     }

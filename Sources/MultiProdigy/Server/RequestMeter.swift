@@ -1,0 +1,44 @@
+/// What a handler carries from a request's arrival to its accounting: who sent it and when.
+struct RequestMeter: Sendable {
+    /// `x-multiprodigy-request-id`.
+    let requestID: String
+    /// Who sent it.
+    let caller: RequestCaller
+    /// When its head arrived.
+    let receivedAt: ContinuousClock.Instant
+
+    /// The meter of the request `context` belongs to.
+    init(_ context: GatewayRequestContext) {
+        self.requestID = context.requestID
+        self.caller = context.caller
+        self.receivedAt = context.receivedAt
+    }
+
+    /// The outcome of a request that ends now.
+    func outcome(
+        endpoint: String,
+        route: String?,
+        target: RouteTarget?,
+        status: Int,
+        attempts: Int,
+        usage: TokenUsage? = nil,
+        costUSD: Double? = nil,
+        timeToFirstToken: Duration? = nil,
+        overhead: Duration? = nil
+    ) -> RequestOutcome {
+        RequestOutcome(
+            requestID: requestID,
+            endpoint: endpoint,
+            attempts: attempts,
+            route: route,
+            target: target,
+            status: status,
+            duration: .now - receivedAt,
+            timeToFirstToken: timeToFirstToken,
+            overhead: overhead,
+            usage: usage,
+            costUSD: costUSD,
+            keyName: caller.name
+        )
+    }
+}
