@@ -156,7 +156,10 @@ public final class GatewayMetrics: Sendable {
             duration: registry.makeValueHistogram(descriptor: Self.duration, labels: series, buckets: Self.callBuckets),
             timeToFirstToken: registry.makeValueHistogram(descriptor: Self.firstToken, labels: series, buckets: Self.callBuckets),
             overhead: registry.makeValueHistogram(descriptor: Self.overhead, labels: [("route", labels.0)], buckets: Self.overheadBuckets),
-            inputTokens: registry.makeCounter(descriptor: Self.tokens, labels: [("provider", labels.1), ("model", labels.2), ("direction", "input")]),
+            inputTokens: registry.makeCounter(
+                descriptor: Self.tokens,
+                labels: [("provider", labels.1), ("model", labels.2), ("direction", "input")]
+            ),
             outputTokens: registry.makeCounter(
                 descriptor: Self.tokens,
                 labels: [("provider", labels.1), ("model", labels.2), ("direction", "output")]
@@ -195,43 +198,65 @@ public final class GatewayMetrics: Sendable {
         MetricNameDescriptor(namespace: "multiprodigy", metricName: name, unitName: unit, helpText: help)
     }
 
-    private static var requests: MetricNameDescriptor { descriptor("requests", unit: "total", help: "Requests answered, by route, target and status class.") }
-    private static var duration: MetricNameDescriptor { descriptor(
-        "request_duration",
-        unit: "seconds",
-        help: "Time from a request's arrival to its last byte, failovers included."
-    ) }
-    private static var firstToken: MetricNameDescriptor { descriptor(
-        "time_to_first_token",
-        unit: "seconds",
-        help: "Time from a streamed request's arrival to its first content chunk."
-    ) }
-    private static var overhead: MetricNameDescriptor { descriptor(
-        "gateway_overhead",
-        unit: "seconds",
-        help: "Time a request spent in the gateway itself, excluding upstream calls and retry waits."
-    ) }
-    private static var tokens: MetricNameDescriptor { descriptor("tokens", unit: "total", help: "Tokens used, by target and direction (input, output).") }
-    private static var cost: MetricNameDescriptor { descriptor("cost_usd", unit: "total", help: "Cost in USD of answered requests, by target and key.") }
-    private static var failovers: MetricNameDescriptor { descriptor(
-        "failovers",
-        unit: "total",
-        help: "Moves from one target to the next after a failure, by route and reason."
-    ) }
-    private static var upstreamErrors: MetricNameDescriptor { descriptor(
-        "upstream_errors",
-        unit: "total",
-        help: "Failed upstream attempts and skipped malformed chunks, by target and kind."
-    ) }
-    private static var rejections: MetricNameDescriptor { descriptor(
-        "rejected_requests",
-        unit: "total",
-        help: "Requests refused for a key's budget or rate limit."
-    ) }
-    private static var breakerState: MetricNameDescriptor { descriptor(
-        "breaker_state",
-        unit: "",
-        help: "Circuit breaker state per target: 0 closed, 1 half-open, 2 open."
-    ) }
-    private static var inFlight: MetricNameDescriptor { descriptor("inflight_requests", unit: "", help: "Requests in flight to each provider.") }
+    private static var requests: MetricNameDescriptor {
+        descriptor("requests", unit: "total", help: "Requests answered, by route, target and status class.")
+    }
+    private static var duration: MetricNameDescriptor {
+        descriptor(
+            "request_duration",
+            unit: "seconds",
+            help: "Time from a request's arrival to its last byte, failovers included."
+        )
+    }
+    private static var firstToken: MetricNameDescriptor {
+        descriptor(
+            "time_to_first_token",
+            unit: "seconds",
+            help: "Time from a streamed request's arrival to its first content chunk."
+        )
+    }
+    private static var overhead: MetricNameDescriptor {
+        descriptor(
+            "gateway_overhead",
+            unit: "seconds",
+            help: "Time a request spent in the gateway itself, excluding upstream calls and retry waits."
+        )
+    }
+    private static var tokens: MetricNameDescriptor {
+        descriptor("tokens", unit: "total", help: "Tokens used, by target and direction (input, output).")
+    }
+    private static var cost: MetricNameDescriptor {
+        descriptor("cost_usd", unit: "total", help: "Cost in USD of answered requests, by target and key.")
+    }
+    private static var failovers: MetricNameDescriptor {
+        descriptor(
+            "failovers",
+            unit: "total",
+            help: "Moves from one target to the next after a failure, by route and reason."
+        )
+    }
+    private static var upstreamErrors: MetricNameDescriptor {
+        descriptor(
+            "upstream_errors",
+            unit: "total",
+            help: "Failed upstream attempts and skipped malformed chunks, by target and kind."
+        )
+    }
+    private static var rejections: MetricNameDescriptor {
+        descriptor(
+            "rejected_requests",
+            unit: "total",
+            help: "Requests refused for a key's budget or rate limit."
+        )
+    }
+    private static var breakerState: MetricNameDescriptor {
+        descriptor(
+            "breaker_state",
+            unit: "",
+            help: "Circuit breaker state per target: 0 closed, 1 half-open, 2 open."
+        )
+    }
+    private static var inFlight: MetricNameDescriptor {
+        descriptor("inflight_requests", unit: "", help: "Requests in flight to each provider.")
+    }
 }

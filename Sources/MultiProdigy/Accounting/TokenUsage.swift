@@ -16,7 +16,8 @@ public struct TokenUsage: Sendable, Equatable {
     public var isEstimated: Bool
 
     /// Creates a usage record.
-    public init(promptTokens: Int, completionTokens: Int, cachedPromptTokens: Int = 0, reasoningTokens: Int = 0, isEstimated: Bool = false) {
+    public init(promptTokens: Int, completionTokens: Int, cachedPromptTokens: Int = 0, reasoningTokens: Int = 0, isEstimated: Bool = false)
+    {
         self.promptTokens = max(0, promptTokens)
         self.completionTokens = max(0, completionTokens)
         self.cachedPromptTokens = min(max(0, cachedPromptTokens), self.promptTokens)

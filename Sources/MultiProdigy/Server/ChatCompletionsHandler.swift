@@ -88,7 +88,13 @@ struct ChatCompletionsHandler: Sendable {
         case .failure(let error, let target, let attempts):
             log(error, logger: logger)
             accounting.finish(
-                meter.outcome(endpoint: Self.endpoint, route: plan.requestedName, target: target, status: Int(error.status.code), attempts: attempts)
+                meter.outcome(
+                    endpoint: Self.endpoint,
+                    route: plan.requestedName,
+                    target: target,
+                    status: Int(error.status.code),
+                    attempts: attempts
+                )
             )
             return error.response(headers: RoutingHeaders.fields(plan: plan, target: target, attempts: attempts))
         }
@@ -111,7 +117,13 @@ struct ChatCompletionsHandler: Sendable {
         case .failure(let error, let target, let attempts):
             log(error, logger: logger)
             accounting.finish(
-                meter.outcome(endpoint: Self.endpoint, route: plan.requestedName, target: target, status: Int(error.status.code), attempts: attempts)
+                meter.outcome(
+                    endpoint: Self.endpoint,
+                    route: plan.requestedName,
+                    target: target,
+                    status: Int(error.status.code),
+                    attempts: attempts
+                )
             )
             return error.response(headers: RoutingHeaders.fields(plan: plan, target: target, attempts: attempts))
         case .success(let relay, let target, let attempts):
@@ -246,9 +258,19 @@ struct ChatCompletionsHandler: Sendable {
                 )
                 var reason = "\(failure.message). The response is incomplete."
                 if answer.chat.choiceCount == 1, tally.transcript.isContinuable, !Task.isCancelled {
-                    if let (next, target) = await continuation(of: answer, after: currentTarget, transcript: tally.transcript, tally: &tally) {
+                    if let (next, target) = await continuation(
+                        of: answer,
+                        after: currentTarget,
+                        transcript: tally.transcript,
+                        tally: &tally
+                    ) {
                         if isContinuation { current.cancel() }
-                        accounting.metrics.failedOver(route: answer.plan.requestedName, from: currentTarget, to: target, reason: failure.kind)
+                        accounting.metrics.failedOver(
+                            route: answer.plan.requestedName,
+                            from: currentTarget,
+                            to: target,
+                            reason: failure.kind
+                        )
                         current = next
                         currentTarget = target
                         isContinuation = true

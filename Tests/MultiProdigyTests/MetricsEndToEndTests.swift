@@ -1,0 +1,134 @@
+import Foundation
+import Testing
+
+@testable import MultiProdigy
+
+/// `/metrics` and per-request cost after known traffic through the real server: every number is
+/// worked out from what the fakes answered.
+@Suite struct MetricsEndToEndTests {
+    private static let streamWithUsage = [
+        FakeUpstream.roleChunk(), FakeUpstream.contentChunk("Hi"), FakeUpstream.finishChunk(), FakeUpstream.usageChunk(),
+    ]
+    private static let yaml = """
+        providers:
+        \(fakeProvider("a", index: 0, locality: "cloud"))\(fakeProvider("b", index: 1, locality: "cloud"))
+        models:
+          first: {provider: a, price: {input: 2, output: 8}}
+          second: {provider: b, price: {input: 1, output: 1}}
+        routes:
+          r: {targets: [first, second]}
+        """
+
+    /// 9 prompt and 4 completion tokens at 2 and 8 USD per million.
+    private static let completionCost = 0.00005
+    /// 9 prompt and 2 completion tokens at 2 and 8 USD per million.
+    private static let streamCost = 0.000034
+
+    @Test func metricsCountKnownTraffic() async throws {
+        let a = FakeUpstream(
+            .byStreamFlag(
+                streaming: FakeBehaviourBox(.stream(events: Self.streamWithUsage)),
+                plain: FakeBehaviourBox(.respond(status: .ok, body: FakeUpstream.completion()))
+            )
+        )
+        let b = FakeUpstream(.respond(status: .ok, body: FakeUpstream.completion()))
+        try await withGateway(upstreams: [a, b], yaml: Self.yaml) { gateway in
+            for _ in 0..<3 {
+                let reply = try await gateway.chat("first")
+                #expect(reply.status == 200)
+                #expect(reply.headers.first(name: "x-multiprodigy-cost-usd") == "0.00005")
+                #expect((reply.json["usage"] as? [String: Any])?["cost_usd"] as? Double == Self.completionCost)
+                let overhead = try #require(reply.headers.first(name: "x-multiprodigy-overhead-ms").flatMap(Double.init))
+                #expect(overhead >= 0 && overhead < 1000)
+            }
+
+            // A stream whose client asked for usage gets it last, with the cost.
+            let asked = try await gateway.chat("first", stream: true, extra: #","stream_options":{"include_usage":true}"#)
+            #expect(asked.events.last == "[DONE]")
+            let usageEvent = try #require(asked.events.dropLast().last)
+            #expect(
+                usageEvent.contains(
+                    #""choices":[],"usage":{"prompt_tokens":9,"completion_tokens":2,"total_tokens":11,"cost_usd":0.000034}"#
+                )
+            )
+            #expect(usageEvent.contains(#""model":"first""#))
+
+            // One that did not ask gets none, though the gateway asked the upstream for it.
+            let unasked = try await gateway.chat("first", stream: true)
+            #expect(unasked.events.last == "[DONE]")
+            #expect(!unasked.body.contains("usage"))
+            let upstreamAsk = try #require(a.requests.last)
+            #expect((upstreamAsk.json["stream_options"] as? [String: Any])?["include_usage"] as? Bool == true)
+
+            // A failover: "first" fails twice (retried once), "second" answers.
+            a.script([.respond(status: .internalServerError, body: "{}"), .respond(status: .internalServerError, body: "{}")])
+            let failedOver = try await gateway.chat("r")
+            #expect(failedOver.headers.first(name: "x-multiprodigy-model") == "second")
+            #expect(failedOver.headers.first(name: "x-multiprodigy-cost-usd") == "0.000013")
+
+            let unknown = try await gateway.chat("no-such-model")
+            #expect(unknown.status == 404)
+
+            let scrape = try await gateway.send(.GET, "/metrics")
+            #expect(scrape.status == 200)
+            let metrics = PrometheusText(scrape.body)
+            let first = ["route": "first", "provider": "a", "model": "first"]
+            #expect(metrics.value("multiprodigy_requests_total", first.merging(["status": "2xx"]) { $1 }) == 5)
+            #expect(metrics.value("multiprodigy_requests_total", ["route": "r", "provider": "b", "model": "second", "status": "2xx"]) == 1)
+            #expect(metrics.value("multiprodigy_requests_total", ["route": "none", "status": "4xx"]) == 1)
+            #expect(metrics.value("multiprodigy_tokens_total", ["provider": "a", "model": "first", "direction": "input"]) == 45)
+            #expect(metrics.value("multiprodigy_tokens_total", ["provider": "a", "model": "first", "direction": "output"]) == 16)
+            let cost = try #require(metrics.value("multiprodigy_cost_usd_total", ["provider": "a", "model": "first", "key": "none"]))
+            #expect(abs(cost - (3 * Self.completionCost + 2 * Self.streamCost)) < 1e-12)
+            #expect(metrics.value("multiprodigy_request_duration_seconds_count", first) == 5)
+            #expect(metrics.value("multiprodigy_time_to_first_token_seconds_count", first) == 2)
+            #expect(metrics.value("multiprodigy_gateway_overhead_seconds_count", ["route": "first"]) == 5)
+            #expect(
+                metrics.value("multiprodigy_failovers_total", ["route": "r", "from": "a/first", "to": "b/second", "reason": "server"]) == 1
+            )
+            #expect(metrics.value("multiprodigy_upstream_errors_total", ["provider": "a", "model": "first", "kind": "server"]) == 2)
+            #expect(metrics.value("multiprodigy_breaker_state", ["provider": "a", "model": "first"]) == 0)
+            #expect(metrics.types["multiprodigy_request_duration_seconds"] == "histogram")
+            #expect(metrics.types["multiprodigy_requests_total"] == "counter")
+            // The slowest bucket is minutes long: LLM calls can take that.
+            #expect(metrics.value("multiprodigy_request_duration_seconds_bucket", first.merging(["le": "600.0"]) { $1 }) == 5)
+            // Bounded labels: no request ids, no prompts.
+            let requestID = try #require(unknown.headers.first(name: "x-multiprodigy-request-id"))
+            #expect(!scrape.body.contains(requestID))
+            #expect(!scrape.body.contains("\"hi\""))
+        }
+    }
+
+    @Test func malformedChunksAreCountedAsUpstreamErrors() async throws {
+        let events = [FakeUpstream.roleChunk(), "{not json", FakeUpstream.contentChunk("Hi"), FakeUpstream.finishChunk()]
+        let a = FakeUpstream(.stream(events: events))
+        try await withGateway(upstreams: [a, FakeUpstream()], yaml: Self.yaml) { gateway in
+            let reply = try await gateway.chat("first", stream: true)
+            #expect(reply.events.last == "[DONE]")
+            let metrics = PrometheusText(try await gateway.send(.GET, "/metrics").body)
+            #expect(metrics.value("multiprodigy_upstream_errors_total", ["provider": "a", "kind": "malformed_chunk"]) == 1)
+            // No usage came back: the stream is still priced, from an estimate.
+            #expect((metrics.value("multiprodigy_cost_usd_total", ["provider": "a"]) ?? 0) > 0)
+        }
+    }
+
+    @Test func labelSetsAreBoundedWhateverModelsClientsName() {
+        let metrics = GatewayMetrics(maximumSeries: 3)
+        for index in 0..<10 {
+            metrics.record(
+                RequestOutcome(
+                    route: "p/m\(index)",
+                    target: RouteTarget(name: "p/m\(index)", providerName: "p", upstreamModel: "m\(index)"),
+                    status: 200,
+                    duration: .milliseconds(5),
+                    keyName: "none"
+                )
+            )
+        }
+        let text = PrometheusText(String(decoding: metrics.registry.emitToBuffer(), as: UTF8.self))
+        let series = text.all("multiprodigy_requests_total")
+        #expect(series.count == 4, "three distinct series, then one for everything else")
+        #expect(text.value("multiprodigy_requests_total", ["route": "(other)", "model": "(other)"]) == 7)
+        #expect(text.value("multiprodigy_requests_total") == 10)
+    }
+}
