@@ -19,6 +19,9 @@ public struct GatewayError: Error, Sendable, Equatable {
     public var code: String?
     /// Seconds the client should wait before retrying, sent as `Retry-After`.
     public var retryAfterSeconds: Int?
+    /// Whether a client may retry, sent as `x-should-retry` (which OpenAI's SDKs obey) when set:
+    /// false for a 429 that waiting will not cure, such as a spent budget.
+    public var shouldRetry: Bool?
 
     /// Creates an error.
     public init(

@@ -4,6 +4,8 @@ struct RequestAccounting: Sendable {
     let metrics: GatewayMetrics
     /// Where prices come from.
     let resolver: ModelResolver
+    /// Virtual keys' budgets and rate limits.
+    let limiter: KeyLimiter
 
     /// The price `target` is charged at; nil for a cloud model of unknown price.
     func price(of target: RouteTarget) -> ModelPrice? {
@@ -15,8 +17,29 @@ struct RequestAccounting: Sendable {
         price(of: target).map { CostModel.usd(usage, price: $0) }
     }
 
-    /// Records a finished request.
-    func finish(_ outcome: RequestOutcome) {
+    /// Records a finished request, and settles what its key reserved with what it used.
+    func finish(_ outcome: RequestOutcome, settling reservation: KeyLimiter.Reservation? = nil) {
         metrics.record(outcome)
+        if let reservation {
+            let usage = outcome.usage ?? .zero
+            limiter.settle(reservation, tokens: usage.promptTokens + usage.completionTokens, costUSD: outcome.costUSD ?? 0)
+        }
+    }
+
+    /// Admits a request of a key with `limits` routed by `plan`, reserving its estimated tokens
+    /// and its cost on the dearest target it may reach.
+    ///
+    /// - Throws: ``GatewayError`` 429: `budget_exceeded` (not to be retried before the budget
+    ///   renews), or `rate_limit_exceeded` with `Retry-After`.
+    func admit(_ limits: KeyLimiter.Limits, plan: RoutePlan) throws(GatewayError) -> KeyLimiter.Reservation {
+        let cost = plan.entries.compactMap(\.estimatedCostUSD).max() ?? 0
+        switch limiter.admit(limits, estimatedTokens: plan.promptTokens + plan.expectedCompletionTokens, estimatedCostUSD: cost) {
+        case .success(let reservation):
+            return reservation
+        case .failure(let rejection):
+            let error = KeyLimitErrors.error(for: rejection, keyName: limits.name)
+            metrics.recordRejection(key: limits.name, reason: KeyLimitErrors.reason(for: rejection))
+            throw error
+        }
     }
 }

@@ -10,6 +10,9 @@ public struct RoutePlan: Sendable, Equatable {
     public var privateReason: String?
     /// The planner's estimate of the prompt's tokens.
     public var promptTokens: Int
+    /// The most answer tokens to expect: `max_tokens` (or the default guess) times `n`. Rate limits
+    /// reserve prompt and answer tokens before the call.
+    public var expectedCompletionTokens: Int
     /// The targets to try, in order (route `fallback` last).
     public var entries: [PlannedTarget]
     /// The targets left out, each with its reason.
@@ -28,6 +31,7 @@ public struct RoutePlan: Sendable, Equatable {
         policy: RoutingPolicy = .ordered,
         privateReason: String? = nil,
         promptTokens: Int = 0,
+        expectedCompletionTokens: Int = 0,
         entries: [PlannedTarget],
         excluded: [ExcludedTarget] = [],
         timeouts: TimeoutSettings,
@@ -39,6 +43,7 @@ public struct RoutePlan: Sendable, Equatable {
         self.policy = policy
         self.privateReason = privateReason
         self.promptTokens = promptTokens
+        self.expectedCompletionTokens = expectedCompletionTokens
         self.entries = entries
         self.excluded = excluded
         self.timeouts = timeouts

@@ -162,6 +162,7 @@ public final class RoutePlanner: Sendable {
             policy: policy,
             privateReason: privateReason,
             promptTokens: request.promptTokens,
+            expectedCompletionTokens: min(request.maxOutputTokens ?? defaultCompletionTokens, 1 << 40) * max(1, request.choiceCount),
             entries: entries,
             excluded: excluded,
             timeouts: definition.timeouts,

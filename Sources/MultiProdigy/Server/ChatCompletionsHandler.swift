@@ -16,12 +16,16 @@ struct ChatCompletionsHandler: Sendable {
         var request = request
         let body = try await RequestBodyReader.collect(&request, limit: maxRequestBytes)
         let chat = try ChatCompletionRequest.parse(body)
-        let plan = try planning.plan(chat, headers: request.headers)
+        let caller = context.caller
+        if let refusal = caller.refusal(forModel: chat.model) { throw refusal }
+        let plan = try planning.plan(chat, headers: request.headers, caller: caller)
+        var meter = RequestMeter(context)
+        if let limits = caller.limits { meter.reservation = try accounting.admit(limits, plan: plan) }
         let totalDeadline = ContinuousClock.now.advanced(by: plan.timeouts.total)
         if chat.isStreaming {
-            return await stream(chat, plan: plan, totalDeadline: totalDeadline, context: context)
+            return await stream(chat, plan: plan, totalDeadline: totalDeadline, context: context, meter: meter)
         }
-        return await complete(chat, plan: plan, totalDeadline: totalDeadline, context: context)
+        return await complete(chat, plan: plan, totalDeadline: totalDeadline, context: context, meter: meter)
     }
 
     static let endpoint = "chat"
@@ -30,10 +34,10 @@ struct ChatCompletionsHandler: Sendable {
         _ chat: ChatCompletionRequest,
         plan: RoutePlan,
         totalDeadline: ContinuousClock.Instant,
-        context: GatewayRequestContext
+        context: GatewayRequestContext,
+        meter: RequestMeter
     ) async -> Response {
         let logger = context.logger
-        let meter = RequestMeter(context)
         let tracker = planning.planner.tracker
         let accounting = self.accounting
         // Each attempt's answer, body included, must arrive by its deadline; the upstream clients
@@ -82,7 +86,8 @@ struct ChatCompletionsHandler: Sendable {
                     usage: priced.usage,
                     costUSD: priced.costUSD,
                     overhead: overhead
-                )
+                ),
+                settling: meter.reservation
             )
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: priced.body))
         case .failure(let error, let target, let attempts):
@@ -104,11 +109,11 @@ struct ChatCompletionsHandler: Sendable {
         _ chat: ChatCompletionRequest,
         plan: RoutePlan,
         totalDeadline: ContinuousClock.Instant,
-        context: GatewayRequestContext
+        context: GatewayRequestContext,
+        meter: RequestMeter
     ) async -> Response {
         let logger = context.logger
         let connectionID = context.connectionID
-        let meter = RequestMeter(context)
         var upstreamTime = Duration.zero
         let result = await ClientDisconnectHandler.cancellingOnDisconnect(of: connectionID) {
             await attemptStream(chat, plan: plan, totalDeadline: totalDeadline, logger: logger, upstreamTime: &upstreamTime)
@@ -315,7 +320,8 @@ struct ChatCompletionsHandler: Sendable {
                 costUSD: tally.costUSD,
                 timeToFirstToken: answer.timeToFirstToken,
                 overhead: answer.overhead
-            )
+            ),
+            settling: answer.meter.reservation
         )
     }
 

@@ -15,10 +15,13 @@ struct EmbeddingsHandler: Sendable {
         var request = request
         let body = try await RequestBodyReader.collect(&request, limit: maxRequestBytes)
         let embeddings = try EmbeddingsRequest.parse(body)
-        let plan = try planning.plan(embeddings, headers: request.headers)
+        let caller = context.caller
+        if let refusal = caller.refusal(forModel: embeddings.model) { throw refusal }
+        let plan = try planning.plan(embeddings, headers: request.headers, caller: caller)
+        var meter = RequestMeter(context)
+        if let limits = caller.limits { meter.reservation = try accounting.admit(limits, plan: plan) }
         let totalDeadline = ContinuousClock.now.advanced(by: plan.timeouts.total)
         let logger = context.logger
-        let meter = RequestMeter(context)
         let accounting = self.accounting
         var upstreamTime = Duration.zero
         let result = await ClientDisconnectHandler.cancellingOnDisconnect(of: context.connectionID) {
@@ -79,7 +82,8 @@ struct EmbeddingsHandler: Sendable {
                     usage: usage,
                     costUSD: priced.costUSD,
                     overhead: overhead
-                )
+                ),
+                settling: meter.reservation
             )
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: priced.body))
         case .failure(let error, let target, let attempts):

@@ -62,6 +62,7 @@ public struct Gateway: Sendable {
             health: ProviderHealthBoard(),
             tracker: LatencyTracker(),
             metrics: GatewayMetrics(),
+            limiter: KeyLimiter(),
             logger: logger
         )
         let box: RuntimeBox

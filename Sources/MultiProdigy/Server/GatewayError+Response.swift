@@ -1,3 +1,4 @@
+import HTTPTypes
 import Hummingbird
 
 extension GatewayError {
@@ -6,6 +7,7 @@ extension GatewayError {
         var headers = extra
         headers[.contentType] = "application/json"
         if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
+        if let shouldRetry { headers[HTTPField.Name("x-should-retry")!] = shouldRetry ? "true" : "false" }
         return Response(status: status, headers: headers, body: .init(byteBuffer: jsonBody()))
     }
 }

@@ -17,6 +17,7 @@ final class GatewayRuntime: Sendable {
         let health: ProviderHealthBoard
         let tracker: LatencyTracker
         let metrics: GatewayMetrics
+        let limiter: KeyLimiter
         let logger: Logger
     }
 
@@ -101,7 +102,7 @@ final class GatewayRuntime: Sendable {
             retry: config.resilience.retry,
             observer: shared.metrics
         )
-        let accounting = RequestAccounting(metrics: shared.metrics, resolver: resolver)
+        let accounting = RequestAccounting(metrics: shared.metrics, resolver: resolver, limiter: shared.limiter)
         return GatewayRuntime(
             config: config,
             masterKey: config.auth.masterKey.map { Array($0.utf8) },

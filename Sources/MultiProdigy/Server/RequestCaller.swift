@@ -1,10 +1,29 @@
-/// Who sent a request, as the gateway's key check found.
+/// Who sent a request, as the gateway's key check found, and what that allows.
 struct RequestCaller: Sendable {
     /// The name metrics and the ledger record: a virtual key's name, `master`, or `none`.
     var name: String
+    /// A virtual key's budget and rate limits; nil for the master key and an open gateway.
+    var limits: KeyLimiter.Limits?
+    /// The routes and models a virtual key may use; nil for all.
+    var allowedRoutes: [String]?
+    /// Whether a virtual key keeps every request on local targets (`--privacy local`).
+    var forcesLocal = false
 
-    /// A request on a gateway without keys.
+    /// A request on a gateway without a master key.
     static let anonymous = RequestCaller(name: "none")
     /// A request with the master key.
     static let master = RequestCaller(name: "master")
+
+    /// The 403 for a model this caller may not use; nil when it may.
+    func refusal(forModel model: String) -> GatewayError? {
+        guard let allowedRoutes, !allowedRoutes.contains(model) else { return nil }
+        return GatewayError(
+            status: .forbidden,
+            message:
+                "The key '\(name)' may not use '\(model)'. It may use: \(allowedRoutes.joined(separator: ", ")). Ask the gateway's operator to widen the key's --routes.",
+            type: "invalid_request_error",
+            param: "model",
+            code: "model_not_allowed"
+        )
+    }
 }

@@ -6,6 +6,8 @@ struct RequestMeter: Sendable {
     let caller: RequestCaller
     /// When its head arrived.
     let receivedAt: ContinuousClock.Instant
+    /// What its key reserved of its budget and rate limits, settled when it ends.
+    var reservation: KeyLimiter.Reservation?
 
     /// The meter of the request `context` belongs to.
     init(_ context: GatewayRequestContext) {

@@ -13,24 +13,32 @@ struct RequestPlanning: Sendable {
     ///
     /// - Throws: ``GatewayError``: 400 for bad routing headers or fields, 404 for an unknown model,
     ///   and the planner's errors (`no_private_target`, `context_length_exceeded`, ...).
-    func plan(_ chat: ChatCompletionRequest, headers: HTTPFields) throws(GatewayError) -> RoutePlan {
-        try plan(model: chat.model, request: routingRequest(for: chat, headers: headers))
+    ///
+    /// - Parameter caller: Who sent it: a key restricted to local targets keeps it local.
+    func plan(_ chat: ChatCompletionRequest, headers: HTTPFields, caller: RequestCaller = .anonymous) throws(GatewayError) -> RoutePlan {
+        try plan(model: chat.model, request: routingRequest(for: chat, headers: headers, caller: caller))
     }
 
     /// How the planner sees a chat completion: the request itself, its routing headers and its
-    /// `multiprodigy` field.
+    /// `multiprodigy` field, and its caller's restrictions.
     ///
     /// - Throws: ``GatewayError`` 400 for bad routing headers or fields.
-    func routingRequest(for chat: ChatCompletionRequest, headers: HTTPFields) throws(GatewayError) -> RoutingRequest {
-        let overrides = try overrides(headers: headers, body: chat.body, members: chat.members)
+    func routingRequest(
+        for chat: ChatCompletionRequest,
+        headers: HTTPFields,
+        caller: RequestCaller = .anonymous
+    ) throws(GatewayError)
+        -> RoutingRequest
+    {
+        let overrides = try overrides(headers: headers, body: chat.body, members: chat.members, caller: caller)
         return RoutingRequest(chat: chat, overrides: overrides, detectsPII: detectsPII)
     }
 
-    /// The plan for an embeddings request: privacy from the client, the route, or personal data
-    /// in its inputs; no capabilities.
-    func plan(_ embeddings: EmbeddingsRequest, headers: HTTPFields) throws(GatewayError) -> RoutePlan {
+    /// The plan for an embeddings request: privacy from the client, its key, the route, or
+    /// personal data in its inputs; no capabilities.
+    func plan(_ embeddings: EmbeddingsRequest, headers: HTTPFields, caller: RequestCaller = .anonymous) throws(GatewayError) -> RoutePlan {
         let members = embeddings.body.withUnsafeReadableBytes { (try? JSONScanner.topLevelMembers(of: $0)) ?? [] }
-        let overrides = try overrides(headers: headers, body: embeddings.body, members: members)
+        let overrides = try overrides(headers: headers, body: embeddings.body, members: members, caller: caller)
         let request = RoutingRequest(embeddings: embeddings, overrides: overrides, detectsPII: detectsPII)
         return try plan(model: embeddings.model, request: request)
     }
@@ -55,8 +63,19 @@ struct RequestPlanning: Sendable {
         return plan
     }
 
-    /// The client's routing headers and `multiprodigy` field.
-    func overrides(headers: HTTPFields, body: ByteBuffer?, members: [JSONMember]) throws(GatewayError) -> RoutingOverrides {
+    /// The client's routing headers and `multiprodigy` field, tightened by its key.
+    func overrides(
+        headers: HTTPFields,
+        body: ByteBuffer?,
+        members: [JSONMember],
+        caller: RequestCaller = .anonymous
+    ) throws(GatewayError) -> RoutingOverrides {
+        var overrides = try clientOverrides(headers: headers, body: body, members: members)
+        if caller.forcesLocal, overrides.privateReason == nil { overrides.privateReason = "key" }
+        return overrides
+    }
+
+    private func clientOverrides(headers: HTTPFields, body: ByteBuffer?, members: [JSONMember]) throws(GatewayError) -> RoutingOverrides {
         let field = members.last { $0.key == ChatCompletionRequest.extensionField }
         let policy = headers[GatewayHeader.policy]
         let privacy = headers[GatewayHeader.privacy]

@@ -11,7 +11,10 @@ struct RouteExplainHandler: Sendable {
         var request = request
         let body = try await RequestBodyReader.collect(&request, limit: maxRequestBytes)
         let chat = try ChatCompletionRequest.parse(body)
-        let plan = try planning.explain(model: chat.model, request: planning.routingRequest(for: chat, headers: request.headers))
+        let plan = try planning.explain(
+            model: chat.model,
+            request: planning.routingRequest(for: chat, headers: request.headers, caller: context.caller)
+        )
         var headers = RoutingHeaders.fields(plan: plan, target: nil, attempts: 0)
         headers[.contentType] = "application/json"
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: plan.explanation.buffer))
