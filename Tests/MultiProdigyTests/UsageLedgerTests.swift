@@ -49,9 +49,9 @@ import Testing
     @Test func flushedRowsGiveExactSummariesSpendAndTotals() async throws {
         let database = try GatewayDatabase.temporary()
         let ledger = try UsageLedger(database: database, logger: Logger(label: "test"))
-        ledger.record(Self.row("r1", tokens: (100, 20), cost: 0.25, latency: 0.1))
-        ledger.record(Self.row("r2", tokens: (50, 10), cost: 0.5, latency: 0.3))
-        ledger.record(Self.row("r3", tokens: (1, 1), cost: 0.125, latency: 0.2, status: 502))
+        ledger.record(Self.row("r1", tokens: (100, 20), cost: 0.25, latency: 0.25))
+        ledger.record(Self.row("r2", tokens: (50, 10), cost: 0.5, latency: 0.75))
+        ledger.record(Self.row("r3", tokens: (1, 1), cost: 0.125, latency: 0.5, status: 502))
         ledger.record(Self.row("r4", key: nil, model: "big", tokens: (7, 3), cost: 1, latency: 2))
         ledger.record(Self.row("old", cost: 100, at: Self.noon.addingTimeInterval(-86_400)))
         try await ledger.flush()
@@ -78,9 +78,9 @@ import Testing
                     promptTokens: 151,
                     completionTokens: 31,
                     costUSD: 0.875,
-                    meanLatencySeconds: 0.2,
-                    medianLatencySeconds: 0.2,
-                    maxLatencySeconds: 0.3
+                    meanLatencySeconds: 0.5,
+                    medianLatencySeconds: 0.5,
+                    maxLatencySeconds: 0.75
                 ),
             ]
         )
@@ -88,7 +88,7 @@ import Testing
         #expect(try ledger.summary(since: since, by: .provider).map(\.requests) == [4])
         let total = try ledger.total(since: since)
         #expect(total.requests == 4 && total.errors == 1 && total.promptTokens == 158 && total.costUSD == 1.875)
-        #expect(total.medianLatencySeconds == 0.2)
+        #expect(total.medianLatencySeconds == 0.5 && total.maxLatencySeconds == 2)
         #expect(try ledger.spend(since: since) == ["team-a": 0.875])
         #expect(try ledger.spend(since: .distantPast) == ["team-a": 100.875])
         #expect(try ledger.spend(keyName: "team-a", since: since) == 0.875)

@@ -100,6 +100,10 @@ public final class KeyStore: Sendable {
                 ]
             )
             try Self.bumpChangeCounter(db)
+            // Read back, so the key compares equal to what `list` and `find` return (times as stored).
+            if let row = try Row.fetchOne(db, sql: "SELECT * FROM keys WHERE id = ?", arguments: [key.id]) {
+                key = try Self.key(from: row)
+            }
         }
         return (key, secret)
     }
@@ -135,11 +139,10 @@ public final class KeyStore: Sendable {
                 }
                 throw KeyStoreError("no key has the name or id '\(nameOrID)'. Fix: 'multiprodigy keys list' shows the keys")
             }
-            var key = try Self.key(from: row)
-            key.revokedAt = now
-            try db.execute(sql: "UPDATE keys SET revoked_at = ? WHERE id = ?", arguments: [now.timeIntervalSince1970, key.id])
+            let id: String = row["id"]
+            try db.execute(sql: "UPDATE keys SET revoked_at = ? WHERE id = ?", arguments: [now.timeIntervalSince1970, id])
             try Self.bumpChangeCounter(db)
-            return key
+            return try Self.key(from: Row.fetchOne(db, sql: "SELECT * FROM keys WHERE id = ?", arguments: [id]) ?? row)
         }
     }
 
