@@ -141,6 +141,26 @@ import Testing
         #expect(try Self.rowCount(database) == 10)
     }
 
+    @Test func aFailingDatabaseKeepsRowsJournaledAndStoresThemOnceItRecovers() async throws {
+        let database = try GatewayDatabase.temporary()
+        // Two rows in memory at most: the others are read back from the journal when committed.
+        let ledger = try UsageLedger(database: database, logger: Logger(label: "test"), maxQueuedRows: 2)
+        try await database.pool.write { db in try db.execute(sql: "ALTER TABLE usage RENAME TO usage_away") }
+        for index in 0..<5 { ledger.record(Self.row("r\(index)")) }
+        await #expect(throws: (any Error).self) { try await ledger.flush() }
+        ledger.record(Self.row("r5"))
+        await #expect(throws: (any Error).self) { try await ledger.flush() }
+        // Two retired segments wait for SQLite, beside the active one.
+        #expect(Self.journalFiles(database).count == 3)
+        #expect(ledger.statistics.transactions == 0)
+
+        try await database.pool.write { db in try db.execute(sql: "ALTER TABLE usage_away RENAME TO usage") }
+        try await ledger.flush()
+        #expect(try Self.rowCount(database) == 6)
+        #expect(ledger.statistics == UsageLedger.Statistics(transactions: 1, committedRows: 6))
+        #expect(Self.journalFiles(database).count == 1)
+    }
+
     @Test func rowsOfALiveLedgerAreReadWithoutRemovingItsJournal() async throws {
         let database = try GatewayDatabase.temporary()
         var ledger: UsageLedger? = try UsageLedger(database: database, logger: Logger(label: "test"))

@@ -22,8 +22,22 @@ struct UsageJournalSegment: Sendable {
 
     /// Creates `path`, locks it, and gives it its final name.
     ///
+    /// A replay in another process may take the lock of the temporary file in the instant between
+    /// its creation and its locking, and remove it; the rename then fails, and creation is tried again.
     /// - Throws: ``StorageError`` when the file cannot be created (permissions, full disk).
     static func create(at path: String) throws(StorageError) -> UsageJournalSegment {
+        var attempt = 1
+        while true {
+            do {
+                return try createOnce(at: path)
+            } catch {
+                guard attempt < 3 else { throw error }
+                attempt += 1
+            }
+        }
+    }
+
+    private static func createOnce(at path: String) throws(StorageError) -> UsageJournalSegment {
         let temporary = path + UsageJournal.creationSuffix
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {

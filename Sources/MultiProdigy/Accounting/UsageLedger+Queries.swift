@@ -12,18 +12,7 @@ extension UsageLedger {
     /// Usage since `since`, all rows together (its ``UsageSummaryRow/group`` is nil).
     public func total(since: Date) throws -> UsageSummaryRow {
         let rows = try Self.summary(in: database, since: since, groupColumn: "NULL")
-        return rows.first
-            ?? UsageSummaryRow(
-                group: nil,
-                requests: 0,
-                errors: 0,
-                promptTokens: 0,
-                completionTokens: 0,
-                costUSD: 0,
-                meanLatencySeconds: 0,
-                medianLatencySeconds: 0,
-                maxLatencySeconds: 0
-            )
+        return rows.first ?? .nothing
     }
 
     /// Cost in USD per key name since `since`; requests without a key are left out.

@@ -24,18 +24,7 @@ public struct UsageReport: Sendable, Equatable {
         self.grouping = grouping
         rows = try UsageLedger.summary(in: database, since: since, groupColumn: grouping.column)
         total =
-            try UsageLedger.summary(in: database, since: since, groupColumn: "NULL").first
-            ?? UsageSummaryRow(
-                group: nil,
-                requests: 0,
-                errors: 0,
-                promptTokens: 0,
-                completionTokens: 0,
-                costUSD: 0,
-                meanLatencySeconds: 0,
-                medianLatencySeconds: 0,
-                maxLatencySeconds: 0
-            )
+            try UsageLedger.summary(in: database, since: since, groupColumn: "NULL").first ?? .nothing
     }
 
     /// The start of a report period: a duration back from `now` (`30m`, `24h`, `7d`, `2w`) or an

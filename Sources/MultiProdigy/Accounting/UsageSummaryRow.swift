@@ -41,4 +41,17 @@ public struct UsageSummaryRow: Sendable, Equatable {
         self.medianLatencySeconds = medianLatencySeconds
         self.maxLatencySeconds = maxLatencySeconds
     }
+
+    /// The total of no rows.
+    static let nothing = UsageSummaryRow(
+        group: nil,
+        requests: 0,
+        errors: 0,
+        promptTokens: 0,
+        completionTokens: 0,
+        costUSD: 0,
+        meanLatencySeconds: 0,
+        medianLatencySeconds: 0,
+        maxLatencySeconds: 0
+    )
 }
