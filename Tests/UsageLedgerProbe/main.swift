@@ -17,32 +17,36 @@ guard arguments.count >= 3, let count = Int(arguments[2]) else {
     exit(64)
 }
 let database = try GatewayDatabase.open(path: arguments[1])
-let ledger = try UsageLedger(database: database, logger: Logger(label: "probe"), commitInterval: .milliseconds(2))
+// No pause between transactions: the writer rotates and commits back to back, so a kill most
+// likely lands while a batch is in flight.
+let ledger = try UsageLedger(database: database, logger: Logger(label: "probe"), commitInterval: .zero)
 if !arguments.contains("--no-writer") {
-    Task { try await ledger.run() }
+    Task.detached { try await ledger.run() }
 }
-for index in 1...count {
-    ledger.record(
-        UsageRecord(
-            time: Date(),
-            requestID: "req_probe_\(index)",
-            keyName: index.isMultiple(of: 2) ? "team-a" : nil,
-            endpoint: "chat",
-            route: "auto",
-            provider: "fake",
-            model: "small",
-            promptTokens: index,
-            completionTokens: 1,
-            costUSD: 0.001,
-            latencySeconds: 0.01,
-            timeToFirstTokenSeconds: nil,
-            status: 200,
-            attempts: 1
+// Off the main actor, so that recording and committing run side by side.
+await Task.detached {
+    for index in 1...count {
+        ledger.record(
+            UsageRecord(
+                time: Date(),
+                requestID: "req_probe_\(index)",
+                keyName: index.isMultiple(of: 2) ? "team-a" : nil,
+                endpoint: "chat",
+                route: "auto",
+                provider: "fake",
+                model: "small",
+                promptTokens: index,
+                completionTokens: 1,
+                costUSD: 0.001,
+                latencySeconds: 0.01,
+                timeToFirstTokenSeconds: nil,
+                status: 200,
+                attempts: 1
+            )
         )
-    )
-    FileHandle.standardOutput.write(Data("recorded \(index)\n".utf8))
-    // Let the writer rotate and commit between rows, so a kill lands in every phase.
-    if index.isMultiple(of: 25) { try await Task.sleep(for: .milliseconds(1)) }
+        FileHandle.standardOutput.write(Data("recorded \(index)\n".utf8))
+    }
 }
+.value
 FileHandle.standardOutput.write(Data("done\n".utf8))
 while true { try await Task.sleep(for: .seconds(60)) }
