@@ -6,17 +6,21 @@ import Testing
 
 /// `multiprodigy keys …` and `multiprodigy usage`, run as the built executable against a temporary database.
 @Suite struct AccountingCommandTests {
-    private func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        try GatewayProcess(arguments: arguments).runToExit()
+    /// Runs the executable to its end, waiting without blocking a thread of the shared pool (other suites' timers need them).
+    private func run(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        let command = GatewayProcess(arguments: arguments)
+        try command.process.run()
+        let status = await command.waitForExit(timeout: .seconds(60))
+        return (status ?? -1, command.log)
     }
 
     private func temporaryStorage() -> String {
         "sqlite:" + FileManager.default.temporaryDirectory.appendingPathComponent("mp-cli-\(UUID().uuidString)/gateway.db").path
     }
 
-    @Test func keysCreateListRevokeThroughTheCommandLine() throws {
+    @Test func keysCreateListRevokeThroughTheCommandLine() async throws {
         let storage = temporaryStorage()
-        let created = try run([
+        let created = try await run([
             "keys", "create", "--storage", storage, "--name", "team-a", "--budget", "50usd/month", "--rpm", "600", "--tpm", "200000",
             "--routes", "auto,cheap", "--privacy", "local",
         ])
@@ -34,22 +38,23 @@ import Testing
         let key = try #require(try KeyStore(database: database).find(secret: secret))
         #expect(key.name == "team-a" && key.budget == KeyBudget(amountUSD: 50, period: .month) && key.routes == ["auto", "cheap"])
 
-        let duplicate = try run(["keys", "create", "--storage", storage, "--name", "team-a"])
+        let duplicate = try await run(["keys", "create", "--storage", storage, "--name", "team-a"])
         #expect(duplicate.status == 1)
         #expect(duplicate.output.contains("error: a key named 'team-a' already exists"))
 
-        let listed = try run(["keys", "list", "--storage", storage])
+        let listed = try await run(["keys", "list", "--storage", storage])
         #expect(listed.status == 0)
         let lines = listed.output.split(separator: "\n")
         #expect(lines.first?.hasPrefix("id") == true && lines.first?.contains("prefix") == true)
         #expect(lines.count == 2 && lines[1].contains(key.id) && lines[1].contains(key.prefix) && lines[1].contains("50usd/month"))
         #expect(!listed.output.contains(secret))
 
-        let revoked = try run(["keys", "revoke", "--storage", storage, "team-a"])
+        let revoked = try await run(["keys", "revoke", "--storage", storage, "team-a"])
         #expect(revoked.status == 0)
         #expect(revoked.output.contains("Revoked key 'team-a' (\(key.id)"))
-        #expect(try run(["keys", "list", "--storage", storage]).output.contains("No keys."))
-        let all = try run(["keys", "list", "--storage", storage, "--all", "--json"])
+        let empty = try await run(["keys", "list", "--storage", storage])
+        #expect(empty.output.contains("No keys."))
+        let all = try await run(["keys", "list", "--storage", storage, "--all", "--json"])
         let json = try JSONValue.parse(all.output)
         #expect(json.arrayValue?.count == 1)
         #expect(json.arrayValue?.first?["revoked_at"]?.stringValue != nil)
@@ -57,18 +62,18 @@ import Testing
         #expect(!all.output.contains(secret))
         #expect(try KeyStore(database: database).find(secret: secret)?.isRevoked == true)
 
-        let again = try run(["keys", "revoke", "--storage", storage, "team-a"])
+        let again = try await run(["keys", "revoke", "--storage", storage, "team-a"])
         #expect(again.status == 1 && again.output.contains("already revoked"))
     }
 
-    @Test func badKeySettingsAreRefusedBeforeTouchingTheDatabase() throws {
+    @Test func badKeySettingsAreRefusedBeforeTouchingTheDatabase() async throws {
         let storage = temporaryStorage()
-        let budget = try run(["keys", "create", "--storage", storage, "--name", "a", "--budget", "50eur"])
+        let budget = try await run(["keys", "create", "--storage", storage, "--name", "a", "--budget", "50eur"])
         #expect(budget.status != 0)
         #expect(budget.output.contains("budget '50eur' is not an amount in USD"))
-        let privacy = try run(["keys", "create", "--storage", storage, "--name", "a", "--privacy", "cloud"])
+        let privacy = try await run(["keys", "create", "--storage", storage, "--name", "a", "--privacy", "cloud"])
         #expect(privacy.status != 0 && privacy.output.contains("the only value is 'local'"))
-        let postgres = try run(["keys", "list", "--storage", "postgres://user:secret@db/gateway"])
+        let postgres = try await run(["keys", "list", "--storage", "postgres://user:secret@db/gateway"])
         #expect(postgres.status == 2)
         #expect(postgres.output.contains("storage: PostgreSQL is not supported yet in this build. Fix:"))
         #expect(!postgres.output.contains("secret@db"))
@@ -87,7 +92,7 @@ import Testing
         ledger.record(UsageLedgerTests.row("old", cost: 9, at: now.addingTimeInterval(-2 * 86_400)))
         // Not flushed: `usage` loads the live journal itself.
 
-        let byKey = try run(["usage", "--config", configPath])
+        let byKey = try await run(["usage", "--config", configPath])
         #expect(byKey.status == 0, "\(byKey.output)")
         let lines = byKey.output.split(separator: "\n").map { $0.split(separator: " ").joined(separator: " ") }
         #expect(lines.first?.hasPrefix("Usage since ") == true)
@@ -100,7 +105,7 @@ import Testing
             ]
         )
 
-        let week = try run(["usage", "--config", configPath, "--since", "7d", "--by", "model", "--json"])
+        let week = try await run(["usage", "--config", configPath, "--since", "7d", "--by", "model", "--json"])
         #expect(week.status == 0, "\(week.output)")
         let json = try JSONValue.parse(week.output)
         #expect(json["by"]?.stringValue == "model")
@@ -108,9 +113,9 @@ import Testing
         #expect(json["total"]?["requests"]?.intValue == 4)
         #expect(json["total"]?["cost_usd"]?.doubleValue == 10.75)
 
-        let bad = try run(["usage", "--config", configPath, "--since", "yesterday"])
+        let bad = try await run(["usage", "--config", configPath, "--since", "yesterday"])
         #expect(bad.status != 0 && bad.output.contains("--since 'yesterday' is neither a duration"))
-        let badGroup = try run(["usage", "--config", configPath, "--by", "team"])
+        let badGroup = try await run(["usage", "--config", configPath, "--by", "team"])
         #expect(badGroup.status != 0 && badGroup.output.contains("--by 'team' is not one of key, model, provider, route"))
         withExtendedLifetime(ledger) {}
     }

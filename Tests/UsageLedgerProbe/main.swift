@@ -16,9 +16,12 @@ guard arguments.count >= 3, let count = Int(arguments[2]) else {
     FileHandle.standardError.write(Data("usage: usage-ledger-probe DATABASE_PATH COUNT [--no-writer]\n".utf8))
     exit(64)
 }
+// Lowest CPU priority: the probe saturates the cores while it runs, and the tests running beside it
+// in `swift test` measure time.
+_ = nice(19)
 let database = try GatewayDatabase.open(path: arguments[1])
-// No pause between transactions: the writer rotates and commits back to back, so a kill most
-// likely lands while a batch is in flight.
+// No pause between transactions: the writer commits back to back, so a kill often lands while a
+// batch is in flight.
 let ledger = try UsageLedger(database: database, logger: Logger(label: "probe"), commitInterval: .zero)
 if !arguments.contains("--no-writer") {
     Task.detached { try await ledger.run() }
@@ -45,6 +48,8 @@ await Task.detached {
             )
         )
         FileHandle.standardOutput.write(Data("recorded \(index)\n".utf8))
+        // About 20 000 rows a second at most, leaving the cores to the tests running beside it.
+        if index.isMultiple(of: 10) { usleep(500) }
     }
 }
 .value
