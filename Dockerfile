@@ -5,16 +5,21 @@
 # Build stage: the official Swift image compiles a release binary with the Swift runtime linked in
 # statically, so the runtime image needs no Swift toolchain.
 FROM swift:6.3-noble AS build
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libsqlite3-dev \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /build
 COPY . .
 RUN swift build -c release --product multiprodigy --static-swift-stdlib \
     && install -D "$(swift build -c release --show-bin-path)/multiprodigy" /staging/multiprodigy
 
-# Runtime stage: a slim Ubuntu with CA certificates (TLS to cloud providers) and curl (health check).
+# Runtime stage: a slim Ubuntu with CA certificates (TLS to cloud providers), curl (health check) and
+# SQLite (usage ledger and keys, in /app/multiprodigy.db by default).
 FROM ubuntu:24.04
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates curl \
+    && apt-get install -y --no-install-recommends ca-certificates curl libsqlite3-0 \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home-dir /app --create-home multiprodigy
 WORKDIR /app

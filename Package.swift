@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         .target(
@@ -31,6 +33,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .executableTarget(
@@ -64,12 +68,22 @@ let package = Package(
             ],
             path: "bench/RoutingBench"
         ),
+        // Records usage rows until it is killed; LedgerDurabilityTests sends it SIGKILL (see its main.swift).
+        .executableTarget(
+            name: "usage-ledger-probe",
+            dependencies: [
+                "MultiProdigy",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/UsageLedgerProbe"
+        ),
         .testTarget(
             name: "MultiProdigyTests",
             dependencies: [
                 "MultiProdigy",
                 "multiprodigy",
                 "custom-provider-example",
+                "usage-ledger-probe",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]

@@ -1,0 +1,28 @@
+import ArgumentParser
+import Foundation
+import MultiProdigy
+
+/// `multiprodigy keys revoke`: revokes a virtual key.
+struct RevokeKey: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "revoke",
+        abstract: "Revoke a key by name or id: requests with it are refused from then on, also by a running gateway.",
+        discussion: "The key stays listed by 'multiprodigy keys list --all', and its name can be given to a new key."
+    )
+
+    @OptionGroup var storage: StorageOptions
+
+    @Argument(help: "The key's name (team-a) or id (key_ab12cd34).")
+    var nameOrID: String
+
+    func run() throws {
+        let store = KeyStore(database: try storage.openDatabase())
+        do {
+            let key = try store.revoke(nameOrID: nameOrID)
+            print("Revoked key '\(key.name)' (\(key.id), \(key.prefix)…).")
+        } catch let error as KeyStoreError {
+            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}

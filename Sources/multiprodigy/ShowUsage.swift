@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import MultiProdigy
+
+/// `multiprodigy usage`: prints what the usage ledger recorded, grouped.
+struct ShowUsage: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "usage",
+        abstract: "Show requests, errors, tokens, cost and latency from the usage ledger, by key, model, provider or route.",
+        discussion: """
+            Reads the database named by the config's storage: setting (or --storage). Rows that a gateway recorded but had not \
+            yet stored, because it was killed or is still running, are loaded from the usage journal first. Errors are \
+            requests answered with a status of 400 or more; latency is from a request's arrival to its last byte.
+
+            Examples:
+              multiprodigy usage                          # the last 24 hours, by key
+              multiprodigy usage --since 7d --by model
+              multiprodigy usage --since 2025-06-01 --by provider --json
+            """
+    )
+
+    @OptionGroup var storage: StorageOptions
+
+    @Option(
+        name: .long,
+        help: "The start of the period: a duration back from now (30m, 24h, 7d, 2w) or a date (2025-06-01, 2025-06-01T12:00:00Z)."
+    )
+    var since = "24h"
+
+    @Option(name: .long, help: "Group by key, model, provider or route.")
+    var by = "key"
+
+    @Flag(name: .long, help: "Print JSON instead of a table.")
+    var json = false
+
+    func validate() throws {
+        guard UsageReport.since(parsing: since) != nil else {
+            throw ValidationError("--since '\(since)' is neither a duration (30m, 24h, 7d, 2w) nor a date (2025-06-01).")
+        }
+        guard UsageGrouping(rawValue: by) != nil else {
+            throw ValidationError("--by '\(by)' is not one of key, model, provider, route.")
+        }
+    }
+
+    func run() throws {
+        let database = try storage.openDatabase()
+        let report = try UsageReport(
+            database: database,
+            since: UsageReport.since(parsing: since) ?? Date(),
+            by: UsageGrouping(rawValue: by) ?? .key
+        )
+        print(json ? report.json.text : report.table, terminator: json ? "\n" : "")
+    }
+}
