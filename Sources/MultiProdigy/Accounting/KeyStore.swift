@@ -202,7 +202,14 @@ public final class KeyStore: Sendable {
         else {
             throw KeyStoreError("the key name '\(name)' may only hold letters, digits, '.', '_' and '-'. Fix: use a name such as team-a")
         }
+        // Metrics label requests with the master key `master` and those of an open gateway `none`.
+        guard !reservedNames.contains(name.lowercased()) else {
+            throw KeyStoreError("the key name '\(name)' is reserved for requests without a virtual key. Fix: choose another name")
+        }
     }
+
+    /// Names that label requests made without a virtual key.
+    static let reservedNames: Set<String> = ["master", "none"]
 
     /// Trims the route names, drops repeats, and rejects an empty list or name.
     public static func validate(routes: [String]) throws(KeyStoreError) -> [String] {

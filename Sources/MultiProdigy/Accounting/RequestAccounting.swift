@@ -1,4 +1,7 @@
-/// Prices answers and records every finished request in the metrics (and the usage ledger).
+import Foundation
+
+/// Prices answers, admits requests against their key's limits, and records every finished
+/// request in the metrics and the usage ledger.
 struct RequestAccounting: Sendable {
     /// The Prometheus metrics.
     let metrics: GatewayMetrics
@@ -6,6 +9,8 @@ struct RequestAccounting: Sendable {
     let resolver: ModelResolver
     /// Virtual keys' budgets and rate limits.
     let limiter: KeyLimiter
+    /// A row per finished request.
+    let ledger: UsageLedger
 
     /// The price `target` is charged at; nil for a cloud model of unknown price.
     func price(of target: RouteTarget) -> ModelPrice? {
@@ -18,8 +23,12 @@ struct RequestAccounting: Sendable {
     }
 
     /// Records a finished request, and settles what its key reserved with what it used.
+    ///
+    /// The ledger row is durable once this returns (see ``UsageLedger/record(_:)``): handlers call
+    /// it before the last byte of the answer is written.
     func finish(_ outcome: RequestOutcome, settling reservation: KeyLimiter.Reservation? = nil) {
         metrics.record(outcome)
+        ledger.record(UsageRecord(outcome))
         if let reservation {
             let usage = outcome.usage ?? .zero
             limiter.settle(reservation, tokens: usage.promptTokens + usage.completionTokens, costUSD: outcome.costUSD ?? 0)

@@ -48,6 +48,18 @@ public struct Gateway: Sendable {
         listenAddress: ListenAddress? = nil,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
+        // Keys and the usage ledger live in `storage:`; without them the gateway does not start.
+        let database = try GatewayDatabase.open(storage: config.storage)
+        let ledger = try UsageLedger(database: database, logger: logger)
+        let keys = KeyAuthenticator(store: KeyStore(database: database))
+        let limiter = KeyLimiter { [logger] keyName, since in
+            do {
+                return try ledger.spend(keyName: keyName, since: since)
+            } catch {
+                logger.error("could not read what key '\(keyName)' has spent; its budget starts from zero", metadata: ["error": "\(error)"])
+                return 0
+            }
+        }
         let httpClient = HTTPClient(
             eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
             configuration: Self.clientConfiguration(for: config)
@@ -62,7 +74,9 @@ public struct Gateway: Sendable {
             health: ProviderHealthBoard(),
             tracker: LatencyTracker(),
             metrics: GatewayMetrics(),
-            limiter: KeyLimiter(),
+            limiter: limiter,
+            ledger: ledger,
+            keys: keys,
             logger: logger
         )
         let box: RuntimeBox
@@ -80,8 +94,11 @@ public struct Gateway: Sendable {
             throw error
         }
         let runsHealthChecks = self.runsHealthChecks
+        // Services stop in reverse order: the ledger commits its last rows after the server has
+        // drained, and the upstream client closes last of all.
         var services: [any Service] = [
             UpstreamClientService(client: httpClient, plainHTTPClient: plainHTTPClient),
+            ledger,
             HealthCheckService(
                 providers: { runsHealthChecks ? box.current.probedProviders : [] },
                 board: shared.health,
@@ -149,6 +166,9 @@ public struct Gateway: Sendable {
         router.get("/health") { _, _ in box.current.readiness.health() }
         router.get("/ready") { _, _ in try box.current.readiness.ready() }
         router.get("/admin/breakers") { _, _ in box.current.breakerStatus.list() }
+        router.get("/admin/keys") { request, _ in try box.current.keysAdmin.list(request) }
+        router.post("/admin/keys") { request, _ in try await box.current.keysAdmin.create(request) }
+        router.delete("/admin/keys/:key") { _, context in try box.current.keysAdmin.revoke(try context.parameters.require("key")) }
         router.get("/metrics") { _, _ in
             let text = shared.metrics.exposition(breakers: box.current.breakers, tracker: shared.tracker)
             return Response(

@@ -17,17 +17,17 @@ struct GatewayMiddleware: RouterMiddleware {
         context.logger[metadataKey: "request_id"] = .string(requestID)
         let runtime = runtime()
         var response: Response
-        if let masterKey = runtime.masterKey, request.uri.path.hasPrefix("/v1/") || request.uri.path.hasPrefix("/admin"),
-            !Self.presents(masterKey, in: request)
-        {
-            response = GatewayError(
-                status: .unauthorized,
-                message: "Incorrect or missing API key. Send the gateway's key as 'Authorization: Bearer <key>' or 'x-api-key'.",
-                type: "invalid_request_error",
-                code: "invalid_api_key"
-            ).response()
+        let path = request.uri.path
+        let isGuarded = path.hasPrefix("/v1/") || path.hasPrefix("/admin")
+        if isGuarded, let refusal = Self.authenticate(request, path: path, runtime: runtime, caller: &context.caller) {
+            response = refusal.response()
+            if let endpoint = Self.accountedEndpoints[path] {
+                // Counted, but not in the ledger: a request without a valid key belongs to no one.
+                runtime.accounting.metrics.record(
+                    RequestMeter(context).outcome(endpoint: endpoint, route: nil, target: nil, status: response.status.code, attempts: 0)
+                )
+            }
         } else {
-            if runtime.masterKey != nil { context.caller = .master }
             // Handlers account for the answers they return; a thrown error ends a request before that.
             var threw = true
             do {
@@ -85,7 +85,7 @@ struct GatewayMiddleware: RouterMiddleware {
             return GatewayError(
                 status: .notFound,
                 message:
-                    "Unknown endpoint: \(request.method) \(request.uri.path). The gateway serves POST /v1/chat/completions, POST /v1/embeddings, GET /v1/models, POST /v1/route, GET /health, GET /ready, GET /metrics and GET /admin/breakers.",
+                    "Unknown endpoint: \(request.method) \(request.uri.path). The gateway serves POST /v1/chat/completions, POST /v1/embeddings, GET /v1/models, POST /v1/route, GET /health, GET /ready, GET /metrics, GET /admin/breakers and /admin/keys.",
                 type: "invalid_request_error",
                 code: "unknown_url"
             )
@@ -108,19 +108,73 @@ struct GatewayMiddleware: RouterMiddleware {
     /// Paths that exist, so a wrong method on them is 405 rather than 404.
     private static let knownPaths: Set<String> = [
         "/v1/chat/completions", "/v1/embeddings", "/v1/models", "/v1/route", "/health", "/ready", "/metrics", "/admin/breakers",
+        "/admin/keys",
     ]
 
-    /// Whether the request carries `key` as a bearer token or `x-api-key`, compared in constant time.
-    private static func presents(_ key: [UInt8], in request: Request) -> Bool {
-        var candidate: Substring?
+    /// Finds who sent the request, setting `caller`; the error to answer when it may not proceed.
+    ///
+    /// - The master key may do anything.
+    /// - A virtual key may call `/v1/*`, within its limits; a revoked one is refused.
+    /// - Without a master key the gateway is open: any request proceeds, and one that presents a
+    ///   virtual key is still held to that key's limits. `/admin/keys` then refuses everyone, since
+    ///   keys are managed only under a master key.
+    /// - Otherwise the request is refused.
+    private static func authenticate(_ request: Request, path: String, runtime: GatewayRuntime, caller: inout RequestCaller) -> GatewayError? {
+        let presented = presentedKey(in: request)
+        if let masterKey = runtime.masterKey, let presented, ConstantTime.equals(Array(presented.utf8), masterKey) {
+            caller = .master
+            return nil
+        }
+        let isAdmin = path.hasPrefix("/admin")
+        if let presented, presented.hasPrefix(KeySecret.scheme), let key = runtime.keys.key(for: presented) {
+            if let revokedAt = key.revokedAt {
+                return GatewayError(
+                    status: .unauthorized,
+                    message: "The key '\(key.name)' (\(key.prefix)…) was revoked on \(revokedAt.formatted(.iso8601)). Ask the gateway's operator for a new one.",
+                    type: "invalid_request_error",
+                    code: "invalid_api_key"
+                )
+            }
+            if isAdmin { return adminRefusal }
+            caller = RequestCaller(key: key)
+            return nil
+        }
+        if runtime.masterKey == nil {
+            if path.hasPrefix("/admin/keys") {
+                return GatewayError(
+                    status: .forbidden,
+                    message:
+                        "Keys are managed over HTTP only when the gateway has a master key: set auth.master_key (MULTIPRODIGY_MASTER_KEY), or use 'multiprodigy keys'.",
+                    type: "invalid_request_error",
+                    code: "master_key_required"
+                )
+            }
+            caller = .anonymous
+            return nil
+        }
+        return GatewayError(
+            status: .unauthorized,
+            message: "Incorrect or missing API key. Send the gateway's key as 'Authorization: Bearer <key>' or 'x-api-key'.",
+            type: "invalid_request_error",
+            code: "invalid_api_key"
+        )
+    }
+
+    private static let adminRefusal = GatewayError(
+        status: .forbidden,
+        message: "The /admin endpoints need the gateway's master key; a virtual key cannot use them.",
+        type: "invalid_request_error",
+        code: "master_key_required"
+    )
+
+    /// The key sent as a bearer token or `x-api-key`.
+    private static func presentedKey(in request: Request) -> Substring? {
         if let authorization = request.headers[.authorization] {
             let prefix = "Bearer "
             if authorization.count > prefix.count, authorization.prefix(prefix.count).lowercased() == prefix.lowercased() {
-                candidate = authorization.dropFirst(prefix.count)
+                return authorization.dropFirst(prefix.count)
             }
         }
-        if candidate == nil, let apiKey = request.headers[HTTPField.Name("x-api-key")!] { candidate = Substring(apiKey) }
-        guard let candidate else { return false }
-        return ConstantTime.equals(Array(candidate.utf8), key)
+        return request.headers[HTTPField.Name("x-api-key")!].map { Substring($0) }
     }
 }

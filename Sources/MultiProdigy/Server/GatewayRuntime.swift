@@ -18,6 +18,10 @@ final class GatewayRuntime: Sendable {
         let tracker: LatencyTracker
         let metrics: GatewayMetrics
         let limiter: KeyLimiter
+        /// The usage ledger: a row per finished request.
+        let ledger: UsageLedger
+        /// The virtual keys.
+        let keys: KeyAuthenticator
         let logger: Logger
     }
 
@@ -29,6 +33,9 @@ final class GatewayRuntime: Sendable {
     let models: ModelsHandler
     let readiness: HealthHandler
     let breakerStatus: BreakerStatusHandler
+    let keysAdmin: KeysAdminHandler
+    /// The virtual keys.
+    let keys: KeyAuthenticator
     let breakers: CircuitBreakerBoard
     /// Prices answers and records finished requests.
     let accounting: RequestAccounting
@@ -44,6 +51,8 @@ final class GatewayRuntime: Sendable {
         models: ModelsHandler,
         readiness: HealthHandler,
         breakerStatus: BreakerStatusHandler,
+        keysAdmin: KeysAdminHandler,
+        keys: KeyAuthenticator,
         breakers: CircuitBreakerBoard,
         accounting: RequestAccounting,
         probedProviders: [(name: String, provider: any LLMProvider)]
@@ -57,6 +66,8 @@ final class GatewayRuntime: Sendable {
         self.models = models
         self.readiness = readiness
         self.breakerStatus = breakerStatus
+        self.keysAdmin = keysAdmin
+        self.keys = keys
         self.breakers = breakers
         self.probedProviders = probedProviders
     }
@@ -102,7 +113,7 @@ final class GatewayRuntime: Sendable {
             retry: config.resilience.retry,
             observer: shared.metrics
         )
-        let accounting = RequestAccounting(metrics: shared.metrics, resolver: resolver, limiter: shared.limiter)
+        let accounting = RequestAccounting(metrics: shared.metrics, resolver: resolver, limiter: shared.limiter, ledger: shared.ledger)
         return GatewayRuntime(
             config: config,
             masterKey: config.auth.masterKey.map { Array($0.utf8) },
@@ -128,6 +139,13 @@ final class GatewayRuntime: Sendable {
             ),
             readiness: HealthHandler(providers: config.providers, board: shared.health),
             breakerStatus: BreakerStatusHandler(board: breakers),
+            keysAdmin: KeysAdminHandler(
+                keys: shared.keys,
+                limiter: shared.limiter,
+                ledger: shared.ledger,
+                maxRequestBytes: config.server.maxRequestBytes
+            ),
+            keys: shared.keys,
             breakers: breakers,
             accounting: accounting,
             probedProviders: slots.compactMap { name, slot in

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Who sent a request, as the gateway's key check found, and what that allows.
 struct RequestCaller: Sendable {
     /// The name metrics and the ledger record: a virtual key's name, `master`, or `none`.
@@ -24,6 +26,28 @@ struct RequestCaller: Sendable {
             type: "invalid_request_error",
             param: "model",
             code: "model_not_allowed"
+        )
+    }
+}
+
+extension RequestCaller {
+    /// The caller holding `key`, with its limits as they stand at `now`.
+    init(key: VirtualKey, now: Date = Date()) {
+        var budget: KeyLimiter.Budget?
+        if let keyBudget = key.budget, let start = key.budgetWindowStart(at: now) {
+            budget = KeyLimiter.Budget(amountUSD: keyBudget.amountUSD, periodStart: start, periodEnd: keyBudget.period.end(containing: now))
+        }
+        self.init(
+            name: key.name,
+            limits: KeyLimiter.Limits(
+                id: key.id,
+                name: key.name,
+                requestsPerMinute: key.requestsPerMinute,
+                tokensPerMinute: key.tokensPerMinute,
+                budget: budget
+            ),
+            allowedRoutes: key.routes,
+            forcesLocal: key.privacy == .local
         )
     }
 }

@@ -16,6 +16,10 @@ final class GatewayProcess: @unchecked Sendable {
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         process.executableURL = Self.executableURL(executable)
         process.arguments = arguments
+        // A relative `storage:` (the default `./multiprodigy.db`) lands in a directory of its own.
+        let workingDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("multiprodigy-cwd-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: workingDirectory, withIntermediateDirectories: true)
+        process.currentDirectoryURL = workingDirectory
         process.standardError = try? FileHandle(forWritingTo: logURL)
         process.standardOutput = process.standardError
     }

@@ -37,7 +37,15 @@ func withGateway<T: Sendable>(
     try await withUpstreams(upstreams, ports: []) { ports in
         var text = yaml
         for (index, port) in ports.enumerated() { text = text.replacingOccurrences(of: "{PORT\(index)}", with: String(port)) }
-        let config = try ConfigLoader(environment: environment).load(yaml: text, source: "test")
+        var config = try ConfigLoader(environment: environment).load(yaml: text, source: "test")
+        let database = FileManager.default.temporaryDirectory.appendingPathComponent("mp-\(UUID().uuidString).db").path
+        if !text.contains("storage:") {
+            // Every gateway under test keeps its keys and ledger in a database of its own.
+            config.storage = "sqlite:" + database
+        }
+        defer {
+            for suffix in ["", "-wal", "-shm", "-usage-journal"] { try? FileManager.default.removeItem(atPath: database + suffix) }
+        }
         var logger = Logger(label: "gateway-under-test")
         logger.logLevel = .critical
         var configured = Gateway(config: config, logger: logger)

@@ -1,0 +1,45 @@
+import Foundation
+import Synchronization
+
+/// Finds the virtual key a client presents, from an in-memory directory of every key.
+///
+/// The directory is read again when the key store changes: at once after a change through
+/// `/admin/keys`, and within ``refreshInterval`` after one by `multiprodigy keys` in another
+/// process (a revoked key stops working then). Between checks a lookup touches no database:
+/// it hashes the secret and finds the hash.
+final class KeyAuthenticator: Sendable {
+    /// Where the keys are kept.
+    let store: KeyStore
+    /// How often the store is asked whether keys changed.
+    let refreshInterval: Duration
+    private let state: Mutex<(directory: KeyDirectory, checkedAt: ContinuousClock.Instant)>
+
+    /// Reads the keys of `store`.
+    init(store: KeyStore, refreshInterval: Duration = .milliseconds(250)) {
+        self.store = store
+        self.refreshInterval = refreshInterval
+        self.state = Mutex(((try? store.directory()) ?? KeyDirectory(), .now))
+    }
+
+    /// The key whose secret is `secret`, revoked or not; nil when there is none.
+    func key(for secret: Substring) -> VirtualKey? {
+        let now = ContinuousClock.now
+        let (directory, isDue) = state.withLock { ($0.directory, now - $0.checkedAt >= refreshInterval) }
+        guard isDue else { return directory.find(secret: String(secret)) }
+        return refreshIfChanged(now: now).find(secret: String(secret))
+    }
+
+    /// Reads the directory again if the store changed, and returns the current one.
+    @discardableResult
+    func refreshIfChanged(now: ContinuousClock.Instant = .now) -> KeyDirectory {
+        let current = state.withLock { state in
+            state.checkedAt = now
+            return state.directory
+        }
+        guard let version = try? store.changeCounter(), version != current.version, let fresh = try? store.directory() else {
+            return current
+        }
+        state.withLock { $0.directory = fresh }
+        return fresh
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// `/admin/keys` (master key only): list, create and revoke virtual keys, as
+/// `multiprodigy keys` does from the shell.
+///
+/// - `GET /admin/keys[?all=true]`: `{"object":"list","data":[key…]}`, each key with what it spent
+///   in its current budget period (`spent_usd`), never its secret.
+/// - `POST /admin/keys` with `{"name", "budget": "50usd/month", "rpm", "tpm", "routes": ["auto"],
+///   "privacy": "local"}`: 201 and the key, with its secret in `key`, shown this once.
+/// - `DELETE /admin/keys/{name or id}`: the revoked key. It stops working at once.
+struct KeysAdminHandler: Sendable {
+    let keys: KeyAuthenticator
+    let limiter: KeyLimiter
+    let ledger: UsageLedger
+    let maxRequestBytes: Int
+
+    func list(_ request: Request) throws -> Response {
+        let all = request.uri.queryParameters["all"].map { $0 == "true" || $0 == "1" } ?? false
+        let now = Date()
+        let listed = try storeCall { try keys.store.list(includingRevoked: all) }
+        let data: [JSONValue] = listed.map { key in
+            var json = key.json
+            if let start = key.budgetWindowStart(at: now), let spent = try? ledger.spend(keyName: key.name, since: start) {
+                json["spent_usd"] = .number(CostFormatting.usd(spent))
+            }
+            return json
+        }
+        return Self.json(["object": "list", "data": .array(data)])
+    }
+
+    func create(_ request: Request) async throws -> Response {
+        var request = request
+        let body = try await RequestBodyReader.collect(&request, limit: maxRequestBytes)
+        guard let json = try? JSONValue.parse(body), case .object = json else {
+            throw GatewayError.invalidRequest(
+                #"Send a JSON object such as {"name": "team-a", "budget": "50usd/month", "rpm": 600}."#,
+                code: "invalid_json"
+            )
+        }
+        let allowed: Set<String> = ["name", "budget", "rpm", "tpm", "routes", "privacy"]
+        if case .object(let object) = json, let unknown = object.keys.first(where: { !allowed.contains($0) }) {
+            throw GatewayError.invalidRequest(
+                "Unknown field '\(unknown)'. A key takes: \(allowed.sorted().joined(separator: ", ")).",
+                param: unknown,
+                code: "unknown_parameter"
+            )
+        }
+        guard let name = json["name"]?.stringValue else {
+            throw GatewayError.invalidRequest("Give the key a 'name', such as \"team-a\".", param: "name", code: "missing_required_parameter")
+        }
+        let budget = try json["budget"]?.stringValue.map { text in try storeCall { try KeyBudget(parsing: text) } }
+        let routes: [String]? =
+            switch json["routes"] {
+            case .string(let list)?: list.split(separator: ",").map(String.init)
+            case .array(let names)?: names.compactMap(\.stringValue)
+            default: nil
+            }
+        let privacy: Locality?
+        switch json["privacy"]?.stringValue {
+        case nil: privacy = nil
+        case "local": privacy = .local
+        case let other?:
+            throw GatewayError.invalidRequest(
+                "Invalid 'privacy': '\(other)'. The only restriction is \"local\".",
+                param: "privacy",
+                code: "invalid_value"
+            )
+        }
+        let (key, secret) = try storeCall {
+            try keys.store.create(
+                name: name,
+                budget: budget,
+                requestsPerMinute: try Self.count(json["rpm"], param: "rpm"),
+                tokensPerMinute: try Self.count(json["tpm"], param: "tpm"),
+                routes: routes,
+                privacy: privacy
+            )
+        }
+        keys.refreshIfChanged()
+        var answer = key.json
+        answer["key"] = .string(secret)
+        return Self.json(answer, status: .created)
+    }
+
+    func revoke(_ nameOrID: String) throws -> Response {
+        let key = try storeCall { try keys.store.revoke(nameOrID: nameOrID) }
+        keys.refreshIfChanged()
+        limiter.forget(key: key.id)
+        return Self.json(key.json)
+    }
+
+    /// Runs a store call, answering its complaints as 400s (404 for an unknown key).
+    private func storeCall<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as GatewayError {
+            throw error
+        } catch let error as KeyStoreError {
+            let unknown = error.message.hasPrefix("no key has")
+            throw GatewayError(
+                status: unknown ? .notFound : .badRequest,
+                message: Self.sentence(error.message),
+                type: "invalid_request_error",
+                code: unknown ? "key_not_found" : "invalid_key_settings"
+            )
+        } catch {
+            throw GatewayError(status: .internalServerError, message: "The key store failed: \(error).", type: "server_error")
+        }
+    }
+
+    private static func count(_ value: JSONValue?, param: String) throws(GatewayError) -> Int? {
+        guard let value, value != .null else { return nil }
+        guard let count = value.intValue else {
+            throw GatewayError.invalidRequest("Invalid '\(param)': expected a whole number.", param: param, code: "invalid_type")
+        }
+        return count
+    }
+
+    private static func sentence(_ text: String) -> String {
+        text.prefix(1).uppercased() + text.dropFirst() + (text.hasSuffix(".") ? "" : ".")
+    }
+
+    private static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: value.buffer))
+    }
+}
