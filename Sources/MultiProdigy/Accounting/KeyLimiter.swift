@@ -119,7 +119,7 @@ public final class KeyLimiter: Sendable {
             }
             if let rpm = limits.requestsPerMinute {
                 var bucket = usage.requests.flatMap { $0.capacity == Double(rpm) ? $0 : nil } ?? TokenBucket(perMinute: rpm, now: now)
-                if let wait = bucket.take(1, now: now) {
+                if let wait = bucket.take(1, whole: true, now: now) {
                     usage.requests = bucket
                     return .failure(.requests(limit: rpm, retryAfter: wait))
                 }

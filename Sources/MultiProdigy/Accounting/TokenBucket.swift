@@ -1,10 +1,11 @@
 /// A rate limit as a bucket that refills continuously: `capacity` units a minute, at most
 /// `capacity` saved up.
 ///
-/// A request is let in while the bucket holds anything; it takes what it is expected to use, and
-/// later what it really used is settled. The balance may go below zero after a large request, and
-/// the next one then waits until it has refilled above zero, so the long-run rate holds and no
-/// single request larger than the bucket is refused for ever.
+/// A whole-unit take (a request against requests per minute) needs the whole unit in the bucket. A
+/// partial take (a request's expected tokens against tokens per minute) is let in while the bucket
+/// holds anything, and later settled with what it really used: the balance may go below zero after
+/// a large request, and the next one then waits until it has refilled above zero, so the long-run
+/// rate holds and no single request larger than the bucket is refused for ever.
 public struct TokenBucket: Sendable, Equatable {
     /// The most the bucket holds, and what it refills per minute.
     public let capacity: Double
@@ -19,10 +20,12 @@ public struct TokenBucket: Sendable, Equatable {
         self.refilledAt = now
     }
 
-    /// Takes `amount` if the bucket holds anything; otherwise says how long until it will.
-    public mutating func take(_ amount: Double, now: ContinuousClock.Instant) -> Duration? {
+    /// Takes `amount` if the bucket holds it all (`whole`) or anything at all; otherwise says how
+    /// long until it will.
+    public mutating func take(_ amount: Double, whole: Bool = false, now: ContinuousClock.Instant) -> Duration? {
         refill(now)
-        guard balance > 0 else { return waitUntilPositive() }
+        let needed = whole ? min(amount, capacity) : Double.leastNonzeroMagnitude
+        guard balance >= needed else { return wait(until: max(needed, min(1, capacity))) }
         balance -= amount
         return nil
     }
@@ -45,10 +48,9 @@ public struct TokenBucket: Sendable, Equatable {
         refilledAt = now
     }
 
-    /// Time until the balance is above zero again.
-    private func waitUntilPositive() -> Duration {
-        let perSecond = capacity / 60
-        let seconds = (-balance + min(1, capacity)) / perSecond
+    /// Time until the balance is back to `level`.
+    private func wait(until level: Double) -> Duration {
+        let seconds = (level - balance) / (capacity / 60)
         return .milliseconds(Int64((seconds * 1000).rounded(.up)))
     }
 }

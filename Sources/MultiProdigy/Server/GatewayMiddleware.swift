@@ -119,7 +119,12 @@ struct GatewayMiddleware: RouterMiddleware {
     ///   virtual key is still held to that key's limits. `/admin/keys` then refuses everyone, since
     ///   keys are managed only under a master key.
     /// - Otherwise the request is refused.
-    private static func authenticate(_ request: Request, path: String, runtime: GatewayRuntime, caller: inout RequestCaller) -> GatewayError? {
+    private static func authenticate(
+        _ request: Request,
+        path: String,
+        runtime: GatewayRuntime,
+        caller: inout RequestCaller
+    ) -> GatewayError? {
         let presented = presentedKey(in: request)
         if let masterKey = runtime.masterKey, let presented, ConstantTime.equals(Array(presented.utf8), masterKey) {
             caller = .master
@@ -130,7 +135,8 @@ struct GatewayMiddleware: RouterMiddleware {
             if let revokedAt = key.revokedAt {
                 return GatewayError(
                     status: .unauthorized,
-                    message: "The key '\(key.name)' (\(key.prefix)…) was revoked on \(revokedAt.formatted(.iso8601)). Ask the gateway's operator for a new one.",
+                    message:
+                        "The key '\(key.name)' (\(key.prefix)…) was revoked on \(revokedAt.formatted(.iso8601)). Ask the gateway's operator for a new one.",
                     type: "invalid_request_error",
                     code: "invalid_api_key"
                 )

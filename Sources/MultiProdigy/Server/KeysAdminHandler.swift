@@ -22,7 +22,7 @@ struct KeysAdminHandler: Sendable {
         let listed = try storeCall { try keys.store.list(includingRevoked: all) }
         let data: [JSONValue] = listed.map { key in
             var json = key.json
-            if let start = key.budgetWindowStart(at: now), let spent = try? ledger.spend(keyName: key.name, since: start) {
+            if let start = key.budgetWindowStart(at: now), let spent = spent(by: key, since: start) {
                 json["spent_usd"] = .number(CostFormatting.usd(spent))
             }
             return json
@@ -48,7 +48,11 @@ struct KeysAdminHandler: Sendable {
             )
         }
         guard let name = json["name"]?.stringValue else {
-            throw GatewayError.invalidRequest("Give the key a 'name', such as \"team-a\".", param: "name", code: "missing_required_parameter")
+            throw GatewayError.invalidRequest(
+                "Give the key a 'name', such as \"team-a\".",
+                param: "name",
+                code: "missing_required_parameter"
+            )
         }
         let budget = try json["budget"]?.stringValue.map { text in try storeCall { try KeyBudget(parsing: text) } }
         let routes: [String]? =
@@ -89,6 +93,13 @@ struct KeysAdminHandler: Sendable {
         keys.refreshIfChanged()
         limiter.forget(key: key.id)
         return Self.json(key.json)
+    }
+
+    /// What `key` spent since `start`: the running count once the key has been used (the ledger
+    /// commits its rows a few milliseconds later), else the ledger's.
+    private func spent(by key: VirtualKey, since start: Date) -> Double? {
+        if let usage = limiter.usage(ofKey: key.id), usage.periodStart == start { return usage.spentUSD }
+        return try? ledger.spend(keyName: key.name, since: start)
     }
 
     /// Runs a store call, answering its complaints as 400s (404 for an unknown key).
