@@ -149,4 +149,38 @@ import Testing
             #expect(error?.problem.hasPrefix(problem) == true, "\(error?.problem ?? "")")
         }
     }
+
+    @Test func aRunningGatewaySeesKeysTheCommandLineCreatesAndRevokes() async throws {
+        let storage = temporaryStorage()
+        let yaml = """
+            auth: {master_key: master}
+            storage: \(storage)
+            providers:
+            \(fakeProvider("local", index: 0))
+            models:
+              small: {provider: local}
+            """
+        let upstream = FakeUpstream(.respond(status: .ok, body: FakeUpstream.completion()))
+        try await withGateway(upstreams: [upstream], yaml: yaml) { gateway in
+            let created = try await run(["keys", "create", "--storage", storage, "--name", "from-cli", "--json"])
+            #expect(created.status == 0, "\(created.output)")
+            let json = try JSONValue.parse(String(created.output.drop { $0 != "{" }))
+            let secret = try #require(json["secret"]?.stringValue)
+            let headers = [("authorization", "Bearer \(secret)")]
+            let body = #"{"model":"small","messages":[{"role":"user","content":"hi"}]}"#
+            // Another process wrote the key: the gateway notices within a quarter of a second.
+            var status = 0
+            for _ in 0..<40 where status != 200 {
+                status = try await gateway.send(body: body, headers: headers).status
+                if status != 200 { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(status == 200)
+            #expect(try await run(["keys", "revoke", "--storage", storage, "from-cli"]).status == 0)
+            for _ in 0..<40 where status != 401 {
+                status = try await gateway.send(body: body, headers: headers).status
+                if status != 401 { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(status == 401, "a revoked key stops working")
+        }
+    }
 }
