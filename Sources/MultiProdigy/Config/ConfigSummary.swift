@@ -3,6 +3,24 @@ public struct ConfigSummary: Sendable {
     /// The report.
     public let text: String
 
+    /// Which price `model` is charged at, and where it comes from.
+    static func describePrice(of model: ModelConfig, provider: ProviderConfig?) -> String {
+        func text(_ price: ModelPrice) -> String {
+            var parts = ["$\(price.input) in"]
+            if let cached = price.cachedInput { parts.append("$\(cached) cached in") }
+            parts.append("$\(price.output) out")
+            if let reasoning = price.reasoning { parts.append("$\(reasoning) reasoning") }
+            return parts.joined(separator: " / ") + " per 1M tokens"
+        }
+        if let price = model.price { return text(price) }
+        guard let provider else { return "price unknown" }
+        if provider.locality == .local { return "free (local, no price)" }
+        if let builtIn = BuiltInPrices.price(providerType: provider.type, baseURL: provider.baseURL, model: model.upstreamModel) {
+            return text(builtIn) + " (built-in, \(BuiltInPrices.asOf))"
+        }
+        return "price unknown: recorded at $0, ranked last by cost (add price:)"
+    }
+
     /// Describes `config`, read from `source`.
     public init(config: GatewayConfig, source: String) {
         var lines: [String] = ["\(source) is valid.", ""]
@@ -20,7 +38,7 @@ public struct ConfigSummary: Sendable {
         for model in config.models {
             var details = ["\(model.provider)/\(model.upstreamModel)"]
             if let context = model.contextWindow { details.append("context \(context)") }
-            if let price = model.price { details.append("$\(price.input) in / $\(price.output) out per 1M tokens") }
+            details.append(Self.describePrice(of: model, provider: config.providers.first { $0.name == model.provider }))
             if !model.capabilities.isEmpty {
                 details.append("supports \(model.capabilities.map(\.rawValue).sorted().joined(separator: ", "))")
             }

@@ -49,9 +49,12 @@ public struct Gateway: Sendable {
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
         // Keys and the usage ledger live in `storage:`; without them the gateway does not start.
-        let database = try GatewayDatabase.open(storage: config.storage)
-        let ledger = try UsageLedger(database: database, logger: logger)
-        let keys = KeyAuthenticator(store: KeyStore(database: database))
+        // Opening it (migrations, journal replay) blocks, so it runs on a thread of its own.
+        let storage = config.storage
+        let (ledger, keys) = try await NIOThreadPool.singleton.runIfActive { [logger] in
+            let database = try GatewayDatabase.open(storage: storage)
+            return (try UsageLedger(database: database, logger: logger), KeyAuthenticator(store: KeyStore(database: database)))
+        }
         let limiter = KeyLimiter { [logger] keyName, since in
             do {
                 return try ledger.spend(keyName: keyName, since: since)
