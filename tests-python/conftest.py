@@ -214,3 +214,24 @@ def native_gateway(fake_upstream, native_fakes, tmp_path_factory):
     label = "the native gateway (providers of types openai, gemini, ollama, anthropic, huggingface)"
     with _running_gateway(config, tmp_path_factory.mktemp("native-gateway"), label) as url:
         yield url
+
+
+MASTER_KEY = "sdk-test-master-key"
+
+
+@pytest.fixture(scope="session")
+def keyed_gateway(fake_upstream, tmp_path_factory):
+    """A gateway with a master key in front of the fake upstream, declared as a priced cloud model
+    (2 USD per 1M prompt tokens, 8 per 1M answer tokens); yields (http://127.0.0.1:<port>/v1, root URL)."""
+    config = "\n".join(
+        [
+            f"auth: {{master_key: {MASTER_KEY}}}",
+            "providers:",
+            f'  fake: {{type: openai, base_url: "{fake_upstream}/v1", locality: cloud}}',
+            "models:",
+            "  priced: {provider: fake, model: fake-priced, price: {input: 2, output: 8}}",
+            "",
+        ]
+    )
+    with _running_gateway(config, tmp_path_factory.mktemp("keyed-gateway"), "the keyed gateway") as url:
+        yield url, url[: -len("/v1")]
