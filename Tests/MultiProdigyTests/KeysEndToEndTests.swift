@@ -59,12 +59,18 @@ import Testing
             let reply = try await Self.chat(gateway, key: secret)
             #expect(reply.status == 200)
             #expect(reply.headers.first(name: "x-multiprodigy-cost-usd") == "4")
+            // Anthropic-style clients send it as x-api-key.
+            let viaHeader = try await gateway.send(
+                body: #"{"model":"paid","max_tokens":4,"messages":[{"role":"user","content":"hi"}]}"#,
+                headers: [("x-api-key", secret)]
+            )
+            #expect(viaHeader.status == 200)
 
             let listed = try await gateway.send(.GET, "/admin/keys", headers: Self.masterHeader)
             #expect(listed.status == 200)
             #expect(!listed.body.contains(secret), "the secret is shown once, at creation")
             let key = try #require((listed.json["data"] as? [[String: Any]])?.first)
-            #expect(key["spent_usd"] as? Double == 4)
+            #expect(key["spent_usd"] as? Double == 8)
             #expect(key["prefix"] as? String == String(secret.prefix(8)))
 
             // The same key may not manage keys, nor use a model outside its routes.
