@@ -227,4 +227,20 @@ import Testing
         #expect(byModel.first { $0.group == "paid" }?.requests == 3)
         _ = requestIDs
     }
+
+    @Test(arguments: [false, true])
+    func failedRequestsGiveTheirReservationBack(stream: Bool) async throws {
+        // Each request reserves 4 USD of an 18 USD budget; if failures kept theirs, the fifth would be a 429.
+        let refusing = FakeUpstream(.respond(status: .badRequest, body: #"{"error":{"message":"no","type":"invalid_request_error"}}"#))
+        try await withGateway(upstreams: [refusing, FakeUpstream()], yaml: Self.yaml()) { gateway in
+            let secret = try await Self.createKey(gateway, #"{"name":"unlucky","budget":"18usd/month"}"#)
+            for _ in 0..<8 {
+                let reply = try await gateway.send(
+                    body: #"{"model":"paid","max_tokens":4,"stream":\#(stream),"messages":[{"role":"user","content":"hi"}]}"#,
+                    headers: [("authorization", "Bearer \(secret)")]
+                )
+                #expect(reply.status == 400)
+            }
+        }
+    }
 }

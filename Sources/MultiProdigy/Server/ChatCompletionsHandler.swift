@@ -77,29 +77,15 @@ struct ChatCompletionsHandler: Sendable {
             headers[.contentType] = "application/json"
             RoutingHeaders.addAccounting(to: &headers, costUSD: priced.costUSD, overhead: overhead)
             accounting.finish(
-                meter.outcome(
-                    endpoint: Self.endpoint,
-                    route: plan.requestedName,
-                    target: target,
-                    status: 200,
-                    attempts: attempts,
-                    usage: priced.usage,
-                    costUSD: priced.costUSD,
-                    overhead: overhead
-                ),
+                meter.answered(endpoint: Self.endpoint, plan: plan, target: target, attempts: attempts, priced: priced, overhead: overhead),
                 settling: meter.reservation
             )
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: priced.body))
         case .failure(let error, let target, let attempts):
             log(error, logger: logger)
             accounting.finish(
-                meter.outcome(
-                    endpoint: Self.endpoint,
-                    route: plan.requestedName,
-                    target: target,
-                    status: Int(error.status.code),
-                    attempts: attempts
-                )
+                meter.failed(endpoint: Self.endpoint, plan: plan, error: error, target: target, attempts: attempts),
+                settling: meter.reservation
             )
             return error.response(headers: RoutingHeaders.fields(plan: plan, target: target, attempts: attempts))
         }
@@ -122,13 +108,8 @@ struct ChatCompletionsHandler: Sendable {
         case .failure(let error, let target, let attempts):
             log(error, logger: logger)
             accounting.finish(
-                meter.outcome(
-                    endpoint: Self.endpoint,
-                    route: plan.requestedName,
-                    target: target,
-                    status: Int(error.status.code),
-                    attempts: attempts
-                )
+                meter.failed(endpoint: Self.endpoint, plan: plan, error: error, target: target, attempts: attempts),
+                settling: meter.reservation
             )
             return error.response(headers: RoutingHeaders.fields(plan: plan, target: target, attempts: attempts))
         case .success(let relay, let target, let attempts):

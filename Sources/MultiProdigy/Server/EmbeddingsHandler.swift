@@ -89,13 +89,8 @@ struct EmbeddingsHandler: Sendable {
         case .failure(let error, let target, let attempts):
             logger.info("request failed", metadata: ["status": "\(error.status.code)", "code": "\(error.code ?? "-")"])
             accounting.finish(
-                meter.outcome(
-                    endpoint: Self.endpoint,
-                    route: plan.requestedName,
-                    target: target,
-                    status: Int(error.status.code),
-                    attempts: attempts
-                )
+                meter.failed(endpoint: Self.endpoint, plan: plan, error: error, target: target, attempts: attempts),
+                settling: meter.reservation
             )
             return error.response(headers: RoutingHeaders.fields(plan: plan, target: target, attempts: attempts))
         }
