@@ -12,7 +12,9 @@
 # Env:   BENCH_DURATION     wrk duration of each measured run (default 10s)
 #        BENCH_WARMUP       wrk duration of the warm-up run per target (default 2s)
 #        NGINX_WORKERS      nginx worker_processes (default 1)
-#        BENCH_SKIP_BUILD=1 use the existing .build/release/multiprodigy as is
+#        BENCH_SKIP_BUILD=1 use the existing binary as is
+#        GATEWAY_BIN        the gateway binary to measure (default .build/release/multiprodigy); when
+#                           set, nothing is built, so a build in a private --build-path can be benched
 #        BENCH_KEEP_TMP=1   keep the temp dir (configs, logs, raw wrk output) for inspection
 #
 # Everything listens on and talks to 127.0.0.1 only.
@@ -104,7 +106,9 @@ done
 # ---------------------------------------------------------------------------------------------
 # Build first: it is the slowest and most failure-prone step, and nothing needs to be running yet.
 # ---------------------------------------------------------------------------------------------
-if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
+if [[ -n "${GATEWAY_BIN:-}" ]]; then
+    GATEWAY_BIN=$(cd "$(dirname "$GATEWAY_BIN")" && pwd)/$(basename "$GATEWAY_BIN")
+elif [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
     # Toolchains unpacked to /opt/swift (as in the project's images) are often not on PATH.
     if ! command -v swift >/dev/null 2>&1 && [[ -x /opt/swift/usr/bin/swift ]]; then
         PATH=/opt/swift/usr/bin:$PATH
@@ -112,7 +116,7 @@ if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
     log "building multiprodigy (release)"
     swift build -c release --product multiprodigy
 fi
-GATEWAY_BIN="$REPO_ROOT/.build/release/multiprodigy"
+GATEWAY_BIN=${GATEWAY_BIN:-"$REPO_ROOT/.build/release/multiprodigy"}
 [[ -x "$GATEWAY_BIN" ]] || die "$GATEWAY_BIN not found; build it or unset BENCH_SKIP_BUILD"
 
 # ---------------------------------------------------------------------------------------------

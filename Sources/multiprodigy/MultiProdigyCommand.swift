@@ -2,16 +2,14 @@ import ArgumentParser
 import Foundation
 import Logging
 import MultiProdigy
-import NIOCore
-import NIOPosix
 
 /// Starts the process: SwiftNIO's event loops become Swift Concurrency's global executor before any
 /// task runs, so request handlers and the upstream HTTP client share threads instead of handing
-/// every request back and forth between two thread pools.
+/// every request back and forth between two thread pools (see ``EventLoopGlobalExecutor``).
 @main
 enum EntryPoint {
     static func main() async {
-        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        EventLoopGlobalExecutor.install()
         await MultiProdigyCommand.main()
     }
 }

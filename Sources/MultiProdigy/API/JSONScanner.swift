@@ -12,6 +12,10 @@ public enum JSONScanner {
     /// The deepest nesting the scanner accepts, so hostile input cannot exhaust the stack.
     public static let maximumDepth = 128
 
+    /// The capacity a collected object or array starts with: enough for a chat request's or
+    /// answer's top level, so building the list costs one allocation rather than one per doubling.
+    static let expectedMemberCount = 8
+
     /// Validates `bytes` as one JSON object and returns its top-level members in order.
     ///
     /// - Parameter bytes: The complete document.
@@ -213,6 +217,7 @@ public enum JSONScanner {
                 position += 1
                 return members
             }
+            if collect { members.reserveCapacity(JSONScanner.expectedMemberCount) }
             while true {
                 skipWhitespace()
                 let keyStart = position
@@ -251,6 +256,7 @@ public enum JSONScanner {
                 position += 1
                 return elements
             }
+            if collect { elements.reserveCapacity(JSONScanner.expectedMemberCount) }
             while true {
                 skipWhitespace()
                 let start = position

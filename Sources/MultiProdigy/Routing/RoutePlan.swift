@@ -60,10 +60,25 @@ public struct RoutePlan: Sendable, Equatable {
     ///
     /// `auto; policy=cost; private=pii:email; order=llama3.2>mistral; excluded=2`
     public var summary: String {
-        var summary = "\(routeName ?? requestedName); policy=\(policy.rawValue)"
-        if let privateReason { summary += "; private=\(privateReason)" }
-        summary += "; order=\(entries.map(\.target.name).joined(separator: ">"))"
-        if !excluded.isEmpty { summary += "; excluded=\(excluded.count)" }
+        // Built in one buffer: it is sent with every answer.
+        var summary = ""
+        summary.reserveCapacity(64)
+        summary += routeName ?? requestedName
+        summary += "; policy="
+        summary += policy.rawValue
+        if let privateReason {
+            summary += "; private="
+            summary += privateReason
+        }
+        summary += "; order="
+        for (index, entry) in entries.enumerated() {
+            if index > 0 { summary += ">" }
+            summary += entry.target.name
+        }
+        if !excluded.isEmpty {
+            summary += "; excluded="
+            summary += String(excluded.count)
+        }
         return summary
     }
 }

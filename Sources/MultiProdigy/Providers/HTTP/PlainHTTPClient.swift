@@ -94,12 +94,19 @@ final class PlainHTTPClient: Sendable {
         let channel = connection.channel
         let collector = connection.collector
         let promise = channel.eventLoop.makePromise(of: PlainHTTPResponse.self)
-        channel.eventLoop.execute {
+        let start: @Sendable () -> Void = {
             collector.value.expectResponse(promise, maxBodyBytes: maxResponseBytes)
             channel.write(HTTPClientRequestPart.head(head), promise: nil)
             channel.writeAndFlush(HTTPClientRequestPart.body(.byteBuffer(request))).whenFailure { error in
                 collector.value.fail(error)
             }
+        }
+        // Checkout picks a connection on the caller's loop whenever it can, so this is usually a
+        // direct call rather than a task queued for the next tick.
+        if channel.eventLoop.inEventLoop {
+            start()
+        } else {
+            channel.eventLoop.execute(start)
         }
         let timer = channel.eventLoop.scheduleTask(deadline: deadline) {
             collector.value.fail(PlainHTTPDeadlineError())
@@ -113,13 +120,24 @@ final class PlainHTTPClient: Sendable {
         }
     }
 
-    /// An idle connection, preferring one on the caller's event loop so the call and its answer
-    /// stay on one thread; else a new connection on that loop.
+    /// An idle connection on the caller's event loop, else a new connection on that loop; off the
+    /// event loops (a caller on another executor), any idle connection.
+    ///
+    /// The call and its answer then stay on the thread that serves the client. Borrowing an idle
+    /// connection from another loop would cost two thread hand-offs per call (the request queued
+    /// to that loop, the answer resumed back) and, on an otherwise idle machine, two wake-ups of a
+    /// sleeping thread: more than a new connection costs once.
     private func checkout(_ key: PoolKey) async throws -> (Connection, reused: Bool) {
         let currentLoop = MultiThreadedEventLoopGroup.currentEventLoop
         while let connection = idle.withLock({ idle -> Connection? in
             guard var connections = idle[key], !connections.isEmpty else { return nil }
-            let index = currentLoop.flatMap { loop in connections.lastIndex { $0.channel.eventLoop === loop } } ?? connections.count - 1
+            let index: Int
+            if let currentLoop {
+                guard let onLoop = connections.lastIndex(where: { $0.channel.eventLoop === currentLoop }) else { return nil }
+                index = onLoop
+            } else {
+                index = connections.count - 1
+            }
             let connection = connections.remove(at: index)
             idle[key] = connections
             return connection
@@ -158,7 +176,9 @@ final class PlainHTTPClient: Sendable {
     }
 
     private static func keepsAlive(_ response: PlainHTTPResponse) -> Bool {
-        !response.headers[canonicalForm: "connection"].contains { $0.lowercased() == "close" }
+        // Most answers have no `Connection` header; splitting the list costs allocations per call.
+        guard response.headers.contains(name: "connection") else { return true }
+        return !response.headers[canonicalForm: "connection"].contains { $0.lowercased() == "close" }
     }
 }
 
