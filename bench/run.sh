@@ -222,9 +222,11 @@ check_target nginx-proxy "http://$HOST:$PROXY_PORT$API_PATH"
 # ---------------------------------------------------------------------------------------------
 # Gateway
 # ---------------------------------------------------------------------------------------------
+# The usage ledger is on, as in production: every request appends its row to the journal.
 cat >"$TMP/gateway.yaml" <<EOF
 server:
   listen: $HOST:$GATEWAY_PORT
+storage: sqlite:$TMP/ledger.db
 providers:
   canned: {type: openai, base_url: "http://$HOST:$DIRECT_PORT/v1", locality: local}
 models:
