@@ -55,8 +55,12 @@ public final class GatewayDatabase: Sendable {
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         configuration.label = "multiprodigy"
+        // The gateway reads little (keys, spend at a key's first use) and writes small batches: two
+        // readers and a 512 KiB page cache per connection keep its memory small.
+        configuration.maximumReaderCount = 2
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA cache_size = -512")
         }
         let database: GatewayDatabase
         do {
