@@ -41,6 +41,13 @@ import Testing
         #expect(BuiltInPrices.price(providerType: "openai", baseURL: openAI, model: "gpt-4o-2024-08-06")?.input == 2.5)
         #expect(BuiltInPrices.price(providerType: "openai", baseURL: openAI, model: "o3-mini")?.input == 1.1)
         #expect(BuiltInPrices.price(providerType: "openai", baseURL: openAI, model: "gpt-4ox") == nil, "no partial-word match")
+        // Another suffix names another model, with its own (unknown) price.
+        #expect(BuiltInPrices.price(providerType: "openai", baseURL: openAI, model: "gpt-5-pro") == nil)
+        #expect(BuiltInPrices.price(providerType: "openai", baseURL: openAI, model: "o1-pro") == nil)
+        #expect(BuiltInPrices.price(providerType: "openai", baseURL: openAI, model: "gpt-4o-audio-preview") == nil)
+        #expect(BuiltInPrices.price(providerType: "anthropic", baseURL: "", model: "claude-opus-4-5-20251101")?.input == 5)
+        #expect(BuiltInPrices.price(providerType: "anthropic", baseURL: "", model: "claude-opus-4-20250514")?.input == 15)
+        #expect(BuiltInPrices.price(providerType: "gemini", baseURL: "", model: "gemini-2.5-flash-preview-05-20")?.input == 0.3)
         #expect(BuiltInPrices.price(providerType: "anthropic", baseURL: "", model: "claude-sonnet-4-20250514")?.output == 15)
         #expect(BuiltInPrices.price(providerType: "anthropic", baseURL: "", model: "claude-3-5-haiku-latest")?.input == 0.8)
         #expect(BuiltInPrices.price(providerType: "gemini", baseURL: "", model: "models/gemini-2.5-flash")?.output == 2.5)
@@ -108,6 +115,23 @@ import Testing
         let priced = try #require(CostAnnotation.pricing(body, modelName: "m", price: nil, estimatedPromptTokens: 0))
         #expect(priced.costUSD == nil)
         #expect(String(buffer: priced.body) == #"{"model":"m","usage":{"prompt_tokens":9,"completion_tokens":4}}"#)
+    }
+
+    @Test func absurdCountsAreClampedSoSumsCannotOverflow() {
+        let huge = TokenUsage(promptTokens: .max, completionTokens: .max, cachedPromptTokens: .max, reasoningTokens: .max)
+        #expect(huge.promptTokens == TokenUsage.maximumCount)
+        let sum = huge + huge
+        #expect(sum.promptTokens + sum.completionTokens > 0)
+    }
+
+    @Test func aPriceNeedsInputAndOutput() {
+        let yaml = """
+            providers:
+              p: {type: openai, base_url: "http://127.0.0.1:9/v1"}
+            models:
+              m: {provider: p, price: {reasoning: 12}}
+            """
+        #expect(throws: ConfigError.self) { try ConfigLoader(environment: [:]).load(yaml: yaml, source: "test") }
     }
 
     @Test func costNumbersNeverUseExponents() {

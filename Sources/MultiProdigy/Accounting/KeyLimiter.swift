@@ -35,20 +35,26 @@ public final class KeyLimiter: Sendable {
         }
     }
 
-    /// A budget in force.
+    /// A budget: USD per calendar period.
     public struct Budget: Sendable, Equatable {
-        /// USD allowed in the period.
+        /// USD allowed in a period.
         public var amountUSD: Double
-        /// When the current period began.
-        public var periodStart: Date
-        /// When it ends and the budget is whole again; nil for a budget that never renews.
-        public var periodEnd: Date?
+        /// The period.
+        public var period: BudgetPeriod
+        /// Spend before this does not count: the key's creation, so a key made again under an old
+        /// name does not inherit its spend.
+        public var notBefore: Date
 
         /// Creates a budget.
-        public init(amountUSD: Double, periodStart: Date, periodEnd: Date?) {
+        public init(amountUSD: Double, period: BudgetPeriod, notBefore: Date = .distantPast) {
             self.amountUSD = amountUSD
-            self.periodStart = periodStart
-            self.periodEnd = periodEnd
+            self.period = period
+            self.notBefore = notBefore
+        }
+
+        /// The current window at `date`: its start, and its end (nil for a budget that never renews).
+        func window(at date: Date) -> (start: Date, end: Date?) {
+            (max(period.start(containing: date), notBefore), period.end(containing: date))
         }
     }
 
@@ -101,20 +107,27 @@ public final class KeyLimiter: Sendable {
         now: ContinuousClock.Instant = .now,
         date: Date = Date()
     ) -> Result<Reservation, Rejection> {
-        let loaded = state.withLock { $0[limits.id] } == nil ? limits.budget.map { spentSince(limits.name, $0.periodStart) } : nil
+        let window = limits.budget?.window(at: date)
+        let loaded = state.withLock { $0[limits.id] } == nil ? window.map { spentSince(limits.name, $0.start) } : nil
         return state.withLock { keys in
             var usage =
                 keys[limits.id]
-                ?? Usage(spentUSD: loaded ?? 0, reservedUSD: 0, periodStart: limits.budget?.periodStart)
+                ?? Usage(spentUSD: loaded ?? 0, reservedUSD: 0, periodStart: window?.start)
             defer { keys[limits.id] = usage }
-            if let budget = limits.budget {
-                if usage.periodStart != budget.periodStart {
-                    // A new period: what was spent before counts no more.
-                    usage.periodStart = budget.periodStart
-                    usage.spentUSD = 0
+            if let budget = limits.budget, let window {
+                if let current = usage.periodStart {
+                    // A new period: what was spent before counts no more. A request that read the
+                    // clock just before another crossed into the next period never takes it back.
+                    if window.start > current {
+                        usage.periodStart = window.start
+                        usage.spentUSD = 0
+                    }
+                } else {
+                    usage.periodStart = window.start
                 }
                 guard usage.spentUSD + usage.reservedUSD < budget.amountUSD else {
-                    return .failure(.budget(spentUSD: usage.spentUSD, amountUSD: budget.amountUSD, renewsAt: budget.periodEnd))
+                    let renewsAt = usage.periodStart.flatMap { budget.period.end(containing: $0) }
+                    return .failure(.budget(spentUSD: usage.spentUSD, amountUSD: budget.amountUSD, renewsAt: renewsAt))
                 }
             }
             if let rpm = limits.requestsPerMinute {
@@ -137,9 +150,7 @@ public final class KeyLimiter: Sendable {
             }
             let cost = limits.budget == nil ? 0 : max(0, estimatedCostUSD)
             usage.reservedUSD += cost
-            return .success(
-                Reservation(keyID: limits.id, tokens: Double(estimatedTokens), costUSD: cost, periodStart: limits.budget?.periodStart)
-            )
+            return .success(Reservation(keyID: limits.id, tokens: Double(estimatedTokens), costUSD: cost, periodStart: usage.periodStart))
         }
     }
 

@@ -35,14 +35,41 @@ struct RequestAccounting: Sendable {
         }
     }
 
-    /// Admits a request of a key with `limits` routed by `plan`, reserving its estimated tokens
-    /// and its cost on the dearest target it may reach.
+    /// Admits a request of a key with `limits` routed by `plan`, reserving its estimated tokens and,
+    /// against a budget, the most it can cost.
+    ///
+    /// Against a budget a request reserves its prompt and the most it may answer (`max_tokens`, else
+    /// the rest of the target's context window, else ``unboundedAnswerTokens``) at the dearest target
+    /// it may reach, so requests in flight cannot together overspend the budget by more than one
+    /// reservation. Targets without a known price are left out of the plan: their cost could not be
+    /// counted.
     ///
     /// - Throws: ``GatewayError`` 429: `budget_exceeded` (not to be retried before the budget
-    ///   renews), or `rate_limit_exceeded` with `Retry-After`.
-    func admit(_ limits: KeyLimiter.Limits, plan: RoutePlan) throws(GatewayError) -> KeyLimiter.Reservation {
-        let cost = plan.entries.compactMap(\.estimatedCostUSD).max() ?? 0
-        switch limiter.admit(limits, estimatedTokens: plan.promptTokens + plan.expectedCompletionTokens, estimatedCostUSD: cost) {
+    ///   renews), or `rate_limit_exceeded` with `Retry-After`; 400 `unpriced_model` when a budgeted
+    ///   key asks only for models without a price.
+    func admit(_ limits: KeyLimiter.Limits, plan: inout RoutePlan, now: Date = Date()) throws(GatewayError) -> KeyLimiter.Reservation {
+        var cost = 0.0
+        if limits.budget != nil {
+            let unpriced = plan.entries.filter { price(of: $0.target) == nil }
+            if !unpriced.isEmpty {
+                plan.entries.removeAll { price(of: $0.target) == nil }
+                plan.excluded += unpriced.map {
+                    ExcludedTarget(target: $0.target, cause: .limit, reason: "its price is unknown, so the key's budget cannot be kept")
+                }
+            }
+            guard !plan.entries.isEmpty else {
+                throw GatewayError(
+                    status: .badRequest,
+                    message:
+                        "The key '\(limits.name)' has a budget, and no price is known for \(unpriced.map(\.target.name).joined(separator: ", ")). Add a price: to the model in the gateway's config.",
+                    type: "invalid_request_error",
+                    param: "model",
+                    code: "unpriced_model"
+                )
+            }
+            cost = plan.entries.map { worstCost(of: $0, in: plan) }.max() ?? 0
+        }
+        switch limiter.admit(limits, estimatedTokens: plan.promptTokens + plan.expectedCompletionTokens, estimatedCostUSD: cost, date: now) {
         case .success(let reservation):
             return reservation
         case .failure(let rejection):
@@ -50,5 +77,19 @@ struct RequestAccounting: Sendable {
             metrics.recordRejection(key: limits.name, reason: KeyLimitErrors.reason(for: rejection))
             throw error
         }
+    }
+
+    /// The answer length reserved against a budget when neither `max_tokens` nor the model's
+    /// context window bounds it.
+    static let unboundedAnswerTokens = 4096
+
+    /// The most `entry` can cost for the request `plan` describes.
+    private func worstCost(of entry: PlannedTarget, in plan: RoutePlan) -> Double {
+        guard let price = price(of: entry.target) else { return 0 }
+        let answer =
+            plan.maxCompletionTokens
+            ?? entry.contextWindow.map { max(0, $0 - plan.promptTokens) }
+            ?? Self.unboundedAnswerTokens
+        return CostModel.usd(promptTokens: Double(plan.promptTokens), completionTokens: Double(answer), price: price)
     }
 }

@@ -15,11 +15,15 @@ public struct TokenUsage: Sendable, Equatable {
     /// Whether the gateway estimated the counts because the provider reported none.
     public var isEstimated: Bool
 
-    /// Creates a usage record.
+    /// The largest count kept (about 10^12): an upstream reporting more is not believed, and sums
+    /// of counts cannot overflow.
+    public static let maximumCount = 1 << 40
+
+    /// Creates a usage record; counts are clamped to `0...maximumCount`.
     public init(promptTokens: Int, completionTokens: Int, cachedPromptTokens: Int = 0, reasoningTokens: Int = 0, isEstimated: Bool = false)
     {
-        self.promptTokens = max(0, promptTokens)
-        self.completionTokens = max(0, completionTokens)
+        self.promptTokens = min(max(0, promptTokens), Self.maximumCount)
+        self.completionTokens = min(max(0, completionTokens), Self.maximumCount)
         self.cachedPromptTokens = min(max(0, cachedPromptTokens), self.promptTokens)
         self.reasoningTokens = min(max(0, reasoningTokens), self.completionTokens)
         self.isEstimated = isEstimated
@@ -28,7 +32,7 @@ public struct TokenUsage: Sendable, Equatable {
     /// No tokens.
     public static let zero = TokenUsage(promptTokens: 0, completionTokens: 0)
 
-    /// Both counts added; estimated if either part was.
+    /// Both counts added (clamped); estimated if either part was.
     public static func + (lhs: TokenUsage, rhs: TokenUsage) -> TokenUsage {
         TokenUsage(
             promptTokens: lhs.promptTokens + rhs.promptTokens,

@@ -240,8 +240,10 @@ struct ConfigReader {
     private mutating func readPrice(_ node: Node, path: String) -> ModelPrice? {
         guard let fields = mapping(node, path: path, allowed: ["input", "output", "cached_input", "reasoning"]) else { return nil }
         var price = ModelPrice(input: 0, output: 0)
+        var given: Set<String> = []
         for (key, value) in fields {
             let amount = nonNegativeDouble(value, path: "\(path).\(key)")
+            given.insert(key)
             switch key {
             case "input": price.input = amount ?? 0
             case "output": price.output = amount ?? 0
@@ -249,6 +251,15 @@ struct ConfigReader {
             case "reasoning": price.reasoning = amount
             default: break
             }
+        }
+        // A price without input or output would make the model free by accident.
+        for required in ["input", "output"] where !given.contains(required) {
+            report(
+                path,
+                node,
+                "the price has no '\(required)'",
+                "give both input and output in USD per 1M tokens, such as {input: 0.15, output: 0.60}"
+            )
         }
         return price
     }

@@ -3,9 +3,10 @@
 ///
 /// USD per million tokens, from the providers' public price pages as of ``asOf``. Where a provider
 /// charges more for very long prompts (Gemini 2.5 Pro above 200k tokens), the table has the
-/// standard tier. A model name matches its entry exactly or as a dated or suffixed variant
-/// (`gpt-4o-mini-2024-07-18`, `claude-sonnet-4-20250514`); the longest matching entry wins, so
-/// `gpt-4o-mini` is never priced as `gpt-4o`.
+/// standard tier. A model name matches its entry exactly, or as a snapshot of it: the entry's name
+/// followed by a date or version (`gpt-4o-mini-2024-07-18`, `claude-sonnet-4-20250514`,
+/// `gemini-2.5-flash-preview-05-20`, `claude-3-5-haiku-latest`). Any other suffix names another
+/// model (`gpt-5-pro`, `o1-pro`, `gpt-4o-audio-preview`), which has no built-in price.
 public enum BuiltInPrices {
     /// When the table was compiled.
     public static let asOf = "2025-11-01"
@@ -26,11 +27,23 @@ public enum BuiltInPrices {
         var name = Substring(model)
         if name.hasPrefix("models/") { name = name.dropFirst("models/".count) }
         if let exact = table[String(name)] { return exact }
+        // The longest name wins: `claude-opus-4-5-20251101` is Opus 4.5, not a snapshot of Opus 4.
         var best: (key: String, price: ModelPrice)?
-        for (key, price) in table where name.hasPrefix(key + "-") || name.hasPrefix(key + "@") {
-            if key.count > best?.key.count ?? 0 { best = (key, price) }
+        for (key, price) in table where name.hasPrefix(key) && key.count > best?.key.count ?? 0 {
+            let rest = name.dropFirst(key.count)
+            if rest.hasPrefix("@") || (rest.hasPrefix("-") && isSnapshotSuffix(rest.dropFirst())) { best = (key, price) }
         }
         return best?.price
+    }
+
+    /// Whether `suffix` (after the model's name and a dash) names a snapshot of the same model: a
+    /// date or version of digits and dashes (`2024-07-18`, `20250514`, `0125`), `latest`, or
+    /// `preview` followed by one.
+    private static func isSnapshotSuffix(_ suffix: Substring) -> Bool {
+        if suffix == "latest" { return true }
+        var digits = suffix
+        if digits.hasPrefix("preview-") { digits = digits.dropFirst("preview-".count) }
+        return !digits.isEmpty && digits.first?.isNumber == true && digits.allSatisfy { $0.isNumber || $0 == "-" }
     }
 
     /// Every built-in price by provider type, for documentation and `multiprodigy check`.

@@ -13,6 +13,9 @@ public struct RoutePlan: Sendable, Equatable {
     /// The most answer tokens to expect: `max_tokens` (or the default guess) times `n`. Rate limits
     /// reserve prompt and answer tokens before the call.
     public var expectedCompletionTokens: Int
+    /// The most answer tokens the client allows: `max_tokens` (or `max_completion_tokens`) times
+    /// `n`; nil when it set no limit.
+    public var maxCompletionTokens: Int?
     /// The targets to try, in order (route `fallback` last).
     public var entries: [PlannedTarget]
     /// The targets left out, each with its reason.
@@ -32,6 +35,7 @@ public struct RoutePlan: Sendable, Equatable {
         privateReason: String? = nil,
         promptTokens: Int = 0,
         expectedCompletionTokens: Int = 0,
+        maxCompletionTokens: Int? = nil,
         entries: [PlannedTarget],
         excluded: [ExcludedTarget] = [],
         timeouts: TimeoutSettings,
@@ -44,6 +48,7 @@ public struct RoutePlan: Sendable, Equatable {
         self.privateReason = privateReason
         self.promptTokens = promptTokens
         self.expectedCompletionTokens = expectedCompletionTokens
+        self.maxCompletionTokens = maxCompletionTokens
         self.entries = entries
         self.excluded = excluded
         self.timeouts = timeouts

@@ -163,6 +163,7 @@ public final class RoutePlanner: Sendable {
             privateReason: privateReason,
             promptTokens: request.promptTokens,
             expectedCompletionTokens: min(request.maxOutputTokens ?? defaultCompletionTokens, 1 << 40) * max(1, request.choiceCount),
+            maxCompletionTokens: request.maxOutputTokens.map { min($0, 1 << 40) * max(1, request.choiceCount) },
             entries: entries,
             excluded: excluded,
             timeouts: definition.timeouts,

@@ -18,9 +18,9 @@ struct ChatCompletionsHandler: Sendable {
         let chat = try ChatCompletionRequest.parse(body)
         let caller = context.caller
         if let refusal = caller.refusal(forModel: chat.model) { throw refusal }
-        let plan = try planning.plan(chat, headers: request.headers, caller: caller)
+        var plan = try planning.plan(chat, headers: request.headers, caller: caller)
         var meter = RequestMeter(context)
-        if let limits = caller.limits { meter.reservation = try accounting.admit(limits, plan: plan) }
+        if let limits = caller.limits { meter.reservation = try accounting.admit(limits, plan: &plan) }
         let totalDeadline = ContinuousClock.now.advanced(by: plan.timeouts.total)
         if chat.isStreaming {
             return await stream(chat, plan: plan, totalDeadline: totalDeadline, context: context, meter: meter)
@@ -132,7 +132,26 @@ struct ChatCompletionsHandler: Sendable {
                 timeToFirstToken: timeToFirstToken,
                 overhead: overhead
             )
+            // Should the body never run (the client left before the head went out), the request
+            // is still accounted for, and its key's reservation given back.
+            let abandonment = AbandonmentGuard { [accounting] in
+                relay.cancel()
+                lease.end()
+                accounting.finish(
+                    meter.outcome(
+                        endpoint: Self.endpoint,
+                        route: plan.requestedName,
+                        target: target,
+                        status: Int(HTTPResponseStatusCompat.clientClosedRequest.code),
+                        attempts: attempts,
+                        timeToFirstToken: timeToFirstToken,
+                        overhead: overhead
+                    ),
+                    settling: meter.reservation
+                )
+            }
             let body = ResponseBody { writer in
+                abandonment.disarm()
                 var tally = StreamTally(answer: answer)
                 defer {
                     relay.cancel()

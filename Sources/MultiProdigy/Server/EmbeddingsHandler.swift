@@ -17,9 +17,9 @@ struct EmbeddingsHandler: Sendable {
         let embeddings = try EmbeddingsRequest.parse(body)
         let caller = context.caller
         if let refusal = caller.refusal(forModel: embeddings.model) { throw refusal }
-        let plan = try planning.plan(embeddings, headers: request.headers, caller: caller)
+        var plan = try planning.plan(embeddings, headers: request.headers, caller: caller)
         var meter = RequestMeter(context)
-        if let limits = caller.limits { meter.reservation = try accounting.admit(limits, plan: plan) }
+        if let limits = caller.limits { meter.reservation = try accounting.admit(limits, plan: &plan) }
         let totalDeadline = ContinuousClock.now.advanced(by: plan.timeouts.total)
         let logger = context.logger
         let accounting = self.accounting

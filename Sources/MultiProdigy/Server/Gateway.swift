@@ -169,9 +169,19 @@ public struct Gateway: Sendable {
         router.get("/health") { _, _ in box.current.readiness.health() }
         router.get("/ready") { _, _ in try box.current.readiness.ready() }
         router.get("/admin/breakers") { _, _ in box.current.breakerStatus.list() }
-        router.get("/admin/keys") { request, _ in try box.current.keysAdmin.list(request) }
-        router.post("/admin/keys") { request, _ in try await box.current.keysAdmin.create(request) }
-        router.delete("/admin/keys/:key") { _, context in try box.current.keysAdmin.revoke(try context.parameters.require("key")) }
+        // The middleware admits only the master key to /admin/keys; the handlers check it again.
+        router.get("/admin/keys") { request, context in
+            try KeysAdminHandler.requireMaster(context)
+            return try box.current.keysAdmin.list(request)
+        }
+        router.post("/admin/keys") { request, context in
+            try KeysAdminHandler.requireMaster(context)
+            return try await box.current.keysAdmin.create(request)
+        }
+        router.delete("/admin/keys/:key") { _, context in
+            try KeysAdminHandler.requireMaster(context)
+            return try box.current.keysAdmin.revoke(try context.parameters.require("key"))
+        }
         router.get("/metrics") { _, _ in
             let text = shared.metrics.exposition(breakers: box.current.breakers, tracker: shared.tracker)
             return Response(

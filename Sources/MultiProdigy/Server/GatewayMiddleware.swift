@@ -17,8 +17,10 @@ struct GatewayMiddleware: RouterMiddleware {
         context.logger[metadataKey: "request_id"] = .string(requestID)
         let runtime = runtime()
         var response: Response
-        let path = request.uri.path
-        let isGuarded = path.hasPrefix("/v1/") || path.hasPrefix("/admin")
+        // The router ignores empty path segments (`//admin/keys` reaches `/admin/keys`), so the
+        // check looks at the path as the router will; and everything but the public probes is guarded.
+        let path = Self.routedPath(request.uri.path)
+        let isGuarded = !Self.publicPaths.contains(path)
         if isGuarded, let refusal = Self.authenticate(request, path: path, runtime: runtime, caller: &context.caller) {
             response = refusal.response()
             if let endpoint = Self.accountedEndpoints[path] {
@@ -54,7 +56,7 @@ struct GatewayMiddleware: RouterMiddleware {
                 )
                 .response()
             }
-            if threw, let endpoint = Self.accountedEndpoints[request.uri.path] {
+            if threw, let endpoint = Self.accountedEndpoints[path] {
                 // The handler stopped before it could account for the request (a bad body, an
                 // unknown model, a limit): it still counts.
                 runtime.accounting.finish(
@@ -64,6 +66,15 @@ struct GatewayMiddleware: RouterMiddleware {
         }
         response.headers[GatewayHeader.requestID] = requestID
         return response
+    }
+
+    /// Paths anyone may call, whatever the keys.
+    private static let publicPaths: Set<String> = ["/health", "/ready", "/metrics"]
+
+    /// `path` as the router matches it: without empty segments, so `//v1//models` is `/v1/models`.
+    static func routedPath(_ path: String) -> String {
+        guard path.contains("//") || (path.count > 1 && path.hasSuffix("/")) else { return path }
+        return "/" + path.split(separator: "/", omittingEmptySubsequences: true).joined(separator: "/")
     }
 
     /// The endpoints whose requests are counted in the metrics and the ledger, by path.

@@ -16,6 +16,18 @@ struct KeysAdminHandler: Sendable {
     let ledger: UsageLedger
     let maxRequestBytes: Int
 
+    /// Throws 403 unless the request carries the master key.
+    static func requireMaster(_ context: GatewayRequestContext) throws(GatewayError) {
+        guard context.caller.isMaster else {
+            throw GatewayError(
+                status: .forbidden,
+                message: "Managing keys needs the gateway's master key.",
+                type: "invalid_request_error",
+                code: "master_key_required"
+            )
+        }
+    }
+
     func list(_ request: Request) throws -> Response {
         let all = request.uri.queryParameters["all"].map { $0 == "true" || $0 == "1" } ?? false
         let now = Date()

@@ -4,6 +4,15 @@ import Foundation
 struct RequestCaller: Sendable {
     /// The name metrics and the ledger record: a virtual key's name, `master`, or `none`.
     var name: String
+
+    /// Creates a caller.
+    init(name: String, isMaster: Bool = false, limits: KeyLimiter.Limits? = nil, allowedRoutes: [String]? = nil, forcesLocal: Bool = false) {
+        self.name = name
+        self.isMaster = isMaster
+        self.limits = limits
+        self.allowedRoutes = allowedRoutes
+        self.forcesLocal = forcesLocal
+    }
     /// A virtual key's budget and rate limits; nil for the master key and an open gateway.
     var limits: KeyLimiter.Limits?
     /// The routes and models a virtual key may use; nil for all.
@@ -14,7 +23,10 @@ struct RequestCaller: Sendable {
     /// A request on a gateway without a master key.
     static let anonymous = RequestCaller(name: "none")
     /// A request with the master key.
-    static let master = RequestCaller(name: "master")
+    static let master = RequestCaller(name: "master", isMaster: true)
+
+    /// Whether the request carries the master key.
+    var isMaster = false
 
     /// The 403 for a model this caller may not use; nil when it may.
     func refusal(forModel model: String) -> GatewayError? {
@@ -31,12 +43,9 @@ struct RequestCaller: Sendable {
 }
 
 extension RequestCaller {
-    /// The caller holding `key`, with its limits as they stand at `now`.
-    init(key: VirtualKey, now: Date = Date()) {
-        var budget: KeyLimiter.Budget?
-        if let keyBudget = key.budget, let start = key.budgetWindowStart(at: now) {
-            budget = KeyLimiter.Budget(amountUSD: keyBudget.amountUSD, periodStart: start, periodEnd: keyBudget.period.end(containing: now))
-        }
+    /// The caller holding `key`.
+    init(key: VirtualKey) {
+        let budget = key.budget.map { KeyLimiter.Budget(amountUSD: $0.amountUSD, period: $0.period, notBefore: key.createdAt) }
         self.init(
             name: key.name,
             limits: KeyLimiter.Limits(
