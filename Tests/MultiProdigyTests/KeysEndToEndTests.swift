@@ -104,6 +104,11 @@ import Testing
                 (#"{"name":"x","privacy":"cloud"}"#, "local"),
                 (#"{"name":"x","colour":"blue"}"#, "colour"),
                 (#"{"name":"master"}"#, "reserved"),
+                (#"{"name":"x","budget":50}"#, "budget"),
+                (#"{"name":"x","privacy":true}"#, "privacy"),
+                (#"{"name":"x","routes":{"a":1}}"#, "routes"),
+                (#"{"name":"x","routes":["a",1]}"#, "routes"),
+                (#"{"name":"x","rpm":"600"}"#, "rpm"),
                 ("not json", "JSON"),
             ] {
                 let reply = try await gateway.send(.POST, "/admin/keys", body: body, headers: Self.masterHeader)

@@ -130,5 +130,22 @@ import Testing
         #expect(series.count == 4, "three distinct series, then one for everything else")
         #expect(text.value("multiprodigy_requests_total", ["route": "(other)", "model": "(other)"]) == 7)
         #expect(text.value("multiprodigy_requests_total") == 10)
+        // Another family has its own allowance, and a key is never folded away.
+        for index in 0..<5 {
+            metrics.recordUpstreamError(RouteTarget(name: "p/x\(index)", providerName: "p", upstreamModel: "x\(index)"), kind: "server")
+        }
+        metrics.record(
+            RequestOutcome(
+                route: "r",
+                target: RouteTarget(name: "p/y", providerName: "p", upstreamModel: "y"),
+                status: 200,
+                duration: .milliseconds(5),
+                costUSD: 1,
+                keyName: "team-z"
+            )
+        )
+        let after = PrometheusText(String(decoding: metrics.registry.emitToBuffer(), as: UTF8.self))
+        #expect(after.all("multiprodigy_upstream_errors_total").count == 4)
+        #expect(after.value("multiprodigy_cost_usd_total", ["key": "team-z"]) == 1)
     }
 }

@@ -5,8 +5,10 @@ import Synchronization
 ///
 /// Label sets are bounded: route, provider and model names from the configuration, status class,
 /// error kind and key name; never prompts or request ids. A client can still name any model of a
-/// configured provider (`provider/model`), so past ``maximumSeries`` distinct label sets new ones
-/// are counted under `(other)`.
+/// configured provider (`provider/model`), so past ``maximumSeries`` distinct label sets in one
+/// metric family, the labels a client chooses (`route`, `model`, `from`, `to`) of new ones are
+/// counted as `(other)`; the others (provider, key, status, kind) are kept. Breaker gauges past
+/// the limit are not exported.
 ///
 /// The handles of each label set are made once and cached, so recording a request costs a
 /// dictionary lookup and a few atomic adds. State kept elsewhere (circuit breakers, in-flight
@@ -100,14 +102,14 @@ public final class GatewayMetrics: Sendable {
     public func exposition(breakers: CircuitBreakerBoard, tracker: LatencyTracker) -> [UInt8] {
         for entry in breakers.snapshot() {
             let (provider, model) = Self.split(entry.key)
-            registry.makeGauge(descriptor: Self.breakerState, labels: [("provider", provider), ("model", model)]).set(Double(entry.gauge))
+            gauge(Self.breakerState, labels: [("provider", provider), ("model", model)])?.set(Double(entry.gauge))
         }
         var inFlight: [String: Int] = [:]
         for (key, observation) in tracker.snapshot() {
             inFlight[Self.split(key).provider, default: 0] += observation.inFlight
         }
         for (provider, count) in inFlight {
-            registry.makeGauge(descriptor: Self.inFlight, labels: [("provider", provider)]).set(Double(count))
+            gauge(Self.inFlight, labels: [("provider", provider)])?.set(Double(count))
         }
         return registry.emitToBuffer()
     }
@@ -143,12 +145,26 @@ public final class GatewayMetrics: Sendable {
     private struct Cache: ~Copyable {
         var requests: [String: RequestHandles] = [:]
         var counters: [String: Counter] = [:]
+        var gauges: [String: Gauge] = [:]
+        /// Distinct label sets made so far, per metric family.
+        var seriesPerFamily: [String: Int] = [:]
+
+        /// Counts a new label set of `family`; false when the family is full.
+        mutating func admit(_ family: String, limit: Int) -> Bool {
+            let count = seriesPerFamily[family, default: 0]
+            guard count < limit else { return false }
+            seriesPerFamily[family] = count + 1
+            return true
+        }
     }
+
+    /// The labels whose values clients choose, collapsed to `(other)` past the limit.
+    private static let clientChosenLabels: Set<String> = ["route", "model", "from", "to"]
 
     private func requestHandles(route: String, provider: String, model: String, status: String) -> RequestHandles {
         let key = "\(route)\u{0}\(provider)\u{0}\(model)\u{0}\(status)"
         if let handles = cache.withLock({ $0.requests[key] }) { return handles }
-        let full = cache.withLock { $0.requests.count >= maximumSeries }
+        let full = !cache.withLock { $0.admit("requests", limit: maximumSeries) }
         let labels = full ? (Self.other, provider, Self.other) : (route, provider, model)
         let series = [("route", labels.0), ("provider", labels.1), ("model", labels.2)]
         let handles = RequestHandles(
@@ -169,12 +185,22 @@ public final class GatewayMetrics: Sendable {
         return handles
     }
 
+    /// The gauge of `descriptor` with `labels`, made once; nil past ``maximumSeries`` label sets.
+    private func gauge(_ descriptor: MetricNameDescriptor, labels: [(String, String)]) -> Gauge? {
+        let key = ([descriptor.name] + labels.map(\.1)).joined(separator: "\u{0}")
+        if let gauge = cache.withLock({ $0.gauges[key] }) { return gauge }
+        guard cache.withLock({ $0.admit(descriptor.name, limit: maximumSeries) }) else { return nil }
+        let gauge = registry.makeGauge(descriptor: descriptor, labels: labels)
+        cache.withLock { $0.gauges[key] = gauge }
+        return gauge
+    }
+
     private func costCounter(provider: String, model: String, key: String) -> Counter {
         counter(Self.cost, labels: [("provider", provider), ("model", model), ("key", key)])
     }
 
     /// The counter of `descriptor` with `labels`, made once; past ``maximumSeries`` distinct label
-    /// sets, every label but the first is `(other)`.
+    /// sets of its family, the labels clients choose are `(other)`.
     private func counter(_ descriptor: MetricNameDescriptor, labels: [(String, String)]) -> Counter {
         var key = descriptor.name
         for (_, value) in labels {
@@ -182,10 +208,10 @@ public final class GatewayMetrics: Sendable {
             key.append(value)
         }
         if let counter = cache.withLock({ $0.counters[key] }) { return counter }
-        let full = cache.withLock { $0.counters.count >= maximumSeries }
+        let full = !cache.withLock { $0.admit(descriptor.name, limit: maximumSeries) }
         var labels = labels
         if full {
-            for index in labels.indices.dropFirst() { labels[index].1 = Self.other }
+            for index in labels.indices where Self.clientChosenLabels.contains(labels[index].0) { labels[index].1 = Self.other }
         }
         let counter = registry.makeCounter(descriptor: descriptor, labels: labels)
         if !full { cache.withLock { $0.counters[key] = counter } }

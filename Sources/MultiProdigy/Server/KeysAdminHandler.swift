@@ -59,22 +59,26 @@ struct KeysAdminHandler: Sendable {
                 code: "unknown_parameter"
             )
         }
-        guard let name = json["name"]?.stringValue else {
-            throw GatewayError.invalidRequest(
-                "Give the key a 'name', such as \"team-a\".",
-                param: "name",
-                code: "missing_required_parameter"
-            )
+        guard let name = try Self.string(json["name"], param: "name") else {
+            throw GatewayError.invalidRequest("Give the key a 'name', such as \"team-a\".", param: "name", code: "missing_required_parameter")
         }
-        let budget = try json["budget"]?.stringValue.map { text in try storeCall { try KeyBudget(parsing: text) } }
-        let routes: [String]? =
-            switch json["routes"] {
-            case .string(let list)?: list.split(separator: ",").map(String.init)
-            case .array(let names)?: names.compactMap(\.stringValue)
-            default: nil
+        let budget = try Self.string(json["budget"], param: "budget").map { text in try storeCall { try KeyBudget(parsing: text) } }
+        let routes: [String]?
+        switch json["routes"] {
+        case nil, .null?:
+            routes = nil
+        case .string(let list)?:
+            routes = list.split(separator: ",").map(String.init)
+        case .array(let names)?:
+            routes = try names.map { name throws(GatewayError) -> String in
+                guard let text = name.stringValue else { throw Self.typeError("routes", expected: "route names") }
+                return text
             }
+        default:
+            throw Self.typeError("routes", expected: "an array of route names, or a comma-separated string")
+        }
         let privacy: Locality?
-        switch json["privacy"]?.stringValue {
+        switch try Self.string(json["privacy"], param: "privacy") {
         case nil: privacy = nil
         case "local": privacy = .local
         case let other?:
@@ -135,10 +139,22 @@ struct KeysAdminHandler: Sendable {
 
     private static func count(_ value: JSONValue?, param: String) throws(GatewayError) -> Int? {
         guard let value, value != .null else { return nil }
-        guard let count = value.intValue else {
-            throw GatewayError.invalidRequest("Invalid '\(param)': expected a whole number.", param: param, code: "invalid_type")
-        }
+        guard case .number = value, let count = value.intValue else { throw typeError(param, expected: "a whole number") }
         return count
+    }
+
+    /// The string `value` holds; nil when absent or null; a 400 when it is something else, so a
+    /// restriction sent with the wrong type is never silently dropped.
+    private static func string(_ value: JSONValue?, param: String) throws(GatewayError) -> String? {
+        switch value {
+        case nil, .null?: return nil
+        case .string(let text)?: return text
+        default: throw typeError(param, expected: "a string")
+        }
+    }
+
+    private static func typeError(_ param: String, expected: String) -> GatewayError {
+        GatewayError.invalidRequest("Invalid type for '\(param)': expected \(expected).", param: param, code: "invalid_type")
     }
 
     private static func sentence(_ text: String) -> String {
