@@ -112,6 +112,19 @@ import Testing
         }
     }
 
+    @Test func aClientThatAskedForUsageGetsAnEstimateWhenTheUpstreamSentNone() async throws {
+        let a = FakeUpstream(.stream(events: FakeUpstream.stream(["Hello", " there"])))
+        try await withGateway(upstreams: [a, FakeUpstream()], yaml: Self.yaml) { gateway in
+            let reply = try await gateway.chat("first", stream: true, extra: #","stream_options":{"include_usage":true}"#)
+            #expect(reply.events.last == "[DONE]")
+            let usage = try #require(reply.events.dropLast().last)
+            #expect(usage.contains(#""choices":[],"usage":{"prompt_tokens":"#))
+            #expect(usage.contains(#""estimated":true"#))
+            #expect(usage.contains(#""cost_usd":"#))
+            #expect(usage.contains(#""id":"c1""#) && usage.contains(#""model":"first""#))
+        }
+    }
+
     @Test func labelSetsAreBoundedWhateverModelsClientsName() {
         let metrics = GatewayMetrics(maximumSeries: 3)
         for index in 0..<10 {

@@ -249,7 +249,7 @@ import Testing
         }
     }
 
-    @Test func usageChunkIsTheContinuations() async throws {
+    @Test func usageChunkCountsBothSegments() async throws {
         let first = FakeUpstream(Self.cutAnswer)
         let usage =
             #"{"id":"second","object":"chat.completion.chunk","created":200,"model":"up","choices":[],"usage":{"prompt_tokens":15,"completion_tokens":2,"total_tokens":17}}"#
@@ -261,8 +261,13 @@ import Testing
             let events = reply.events
             #expect(events.last == "[DONE]")
             let usageEvent = try #require(events.dropLast().last)
-            #expect(usageEvent.contains(#""prompt_tokens":15"#))
             #expect(usageEvent.contains(#""id":"first""#))
+            // The continuation reported 15 + 2; the cut first segment reported nothing and is estimated.
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(usageEvent.utf8)) as? [String: Any])
+            let counts = try #require(object["usage"] as? [String: Any])
+            #expect((counts["prompt_tokens"] as? Int ?? 0) > 15)
+            #expect((counts["completion_tokens"] as? Int ?? 0) > 2)
+            #expect(counts["estimated"] as? Bool == true)
             #expect((second.requests.first?.json["stream_options"] as? [String: Bool]) == ["include_usage": true])
         }
     }

@@ -70,3 +70,29 @@ public enum CostAnnotation {
         return TokenUsage(promptTokens: promptTokens, completionTokens: completion, isEstimated: true)
     }
 }
+
+extension CostAnnotation {
+    /// A stream's final usage chunk made by the gateway, for a stream whose own usage chunk is
+    /// missing or covers only part of it (a continued answer): OpenAI's shape, `choices` empty,
+    /// with `cost_usd` when known and `"estimated": true` when the counts are the gateway's estimate.
+    public static func usageChunk(id: String?, created: String?, model: String, usage: TokenUsage, costUSD: Double?) -> ByteBuffer {
+        var chunk = ByteBuffer()
+        chunk.writeStaticString("{\"id\":")
+        JSONWriter.writeOptionalString(id, into: &chunk)
+        chunk.writeStaticString(",\"object\":\"chat.completion.chunk\",\"created\":")
+        chunk.writeString(created ?? "0")
+        chunk.writeStaticString(",\"model\":")
+        JSONWriter.writeString(model, into: &chunk)
+        chunk.writeString(
+            ",\"choices\":[],\"usage\":{\"prompt_tokens\":\(usage.promptTokens),\"completion_tokens\":\(usage.completionTokens),\"total_tokens\":\(usage.promptTokens + usage.completionTokens)"
+        )
+        if let costUSD {
+            chunk.writeStaticString(",\"cost_usd\":")
+            var number = number(costUSD)
+            chunk.writeBuffer(&number)
+        }
+        if usage.isEstimated { chunk.writeStaticString(",\"estimated\":true") }
+        chunk.writeStaticString("}}")
+        return chunk
+    }
+}

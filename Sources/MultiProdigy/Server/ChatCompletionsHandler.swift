@@ -246,9 +246,21 @@ struct ChatCompletionsHandler: Sendable {
                     )
                 }
                 frame.clear()
-                if answer.chat.includeUsage, let reported = current.reportedUsage {
-                    let chunk = tally.costUSD.map { CostAnnotation.addingCost($0, toUsageChunk: reported.chunk) } ?? reported.chunk
-                    Self.appendEvent(isContinuation ? tally.transcript.stamping(chunk) : chunk, to: &frame)
+                if answer.chat.includeUsage {
+                    if !isContinuation, let reported = current.reportedUsage {
+                        let chunk = tally.costUSD.map { CostAnnotation.addingCost($0, toUsageChunk: reported.chunk) } ?? reported.chunk
+                        Self.appendEvent(chunk, to: &frame)
+                    } else if let usage = tally.usage {
+                        // Every segment's tokens (a continued answer), or the gateway's estimate.
+                        let chunk = CostAnnotation.usageChunk(
+                            id: tally.transcript.id,
+                            created: tally.transcript.created,
+                            model: answer.target.name,
+                            usage: usage,
+                            costUSD: tally.costUSD
+                        )
+                        Self.appendEvent(chunk, to: &frame)
+                    }
                 }
                 frame.writeStaticString("data: [DONE]\n\n")
                 finish(&tally, status: 200)
