@@ -89,9 +89,21 @@ import Testing
             #expect(try await gateway.send(.DELETE, "/admin/keys/team-a", headers: Self.masterHeader).status == 400)
             #expect(try await gateway.send(.DELETE, "/admin/keys/nobody", headers: Self.masterHeader).status == 404)
 
-            // Neither a made-up key nor no key gets in when the gateway has a master key.
+            // Neither a made-up key nor no key gets in when the gateway has a master key, whatever
+            // the spelling of the path (the router ignores empty segments).
             #expect(try await Self.chat(gateway, key: "mp-made-up").status == 401)
             #expect(try await gateway.send(.GET, "/admin/keys").status == 401)
+            for path in ["//admin/keys", "/admin//keys", "/admin/keys/"] {
+                #expect(try await gateway.send(.POST, path, body: #"{"name":"sneaky"}"#).status == 401, "\(path)")
+            }
+            let sneaky = try await gateway.send(
+                .POST,
+                "//v1/chat/completions",
+                body: #"{"model":"paid","messages":[{"role":"user","content":"hi"}]}"#
+            )
+            #expect(sneaky.status == 401)
+            // A virtual key cannot reach the admin endpoints by another spelling either.
+            #expect(try await gateway.send(.GET, "//admin/keys", headers: [("authorization", "Bearer \(secret)")]).status != 200)
         }
     }
 

@@ -25,12 +25,15 @@ enum KeyLimitErrors {
                 retryAfterSeconds: seconds(wait)
             )
         case .tokens(let limit, let wait):
+            // The bucket is often low because of requests still in flight, whose unused tokens come
+            // back when they end: a minute is the most worth waiting before trying again.
+            let retry = min(seconds(wait), 60)
             return GatewayError(
                 status: .tooManyRequests,
-                message: "The key '\(keyName)' is limited to \(limit) tokens per minute. Retry after \(seconds(wait)) s.",
+                message: "The key '\(keyName)' is limited to \(limit) tokens per minute. Retry after \(retry) s.",
                 type: "rate_limit_error",
                 code: "rate_limit_exceeded",
-                retryAfterSeconds: seconds(wait)
+                retryAfterSeconds: retry
             )
         }
     }

@@ -69,7 +69,8 @@ struct RequestAccounting: Sendable {
             }
             cost = plan.entries.map { worstCost(of: $0, in: plan) }.max() ?? 0
         }
-        switch limiter.admit(limits, estimatedTokens: plan.promptTokens + plan.expectedCompletionTokens, estimatedCostUSD: cost, date: now) {
+        switch limiter.admit(limits, estimatedTokens: plan.promptTokens + plan.expectedCompletionTokens, estimatedCostUSD: cost, date: now)
+        {
         case .success(let reservation):
             return reservation
         case .failure(let rejection):

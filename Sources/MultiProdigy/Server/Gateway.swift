@@ -102,6 +102,7 @@ public struct Gateway: Sendable {
         var services: [any Service] = [
             UpstreamClientService(client: httpClient, plainHTTPClient: plainHTTPClient),
             ledger,
+            keys,
             HealthCheckService(
                 providers: { runsHealthChecks ? box.current.probedProviders : [] },
                 board: shared.health,

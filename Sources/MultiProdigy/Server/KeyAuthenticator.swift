@@ -1,13 +1,15 @@
 import Foundation
+import NIOPosix
+import ServiceLifecycle
 import Synchronization
 
 /// Finds the virtual key a client presents, from an in-memory directory of every key.
 ///
 /// The directory is read again when the key store changes: at once after a change through
 /// `/admin/keys`, and within ``refreshInterval`` after one by `multiprodigy keys` in another
-/// process (a revoked key stops working then). Between checks a lookup touches no database:
-/// it hashes the secret and finds the hash.
-final class KeyAuthenticator: Sendable {
+/// process (a revoked key stops working then), by a service that asks the store off the request
+/// path. A lookup touches no database: it hashes the secret and finds the hash.
+final class KeyAuthenticator: Service, Sendable {
     /// Where the keys are kept.
     let store: KeyStore
     /// How often the store is asked whether keys changed.
@@ -23,10 +25,16 @@ final class KeyAuthenticator: Sendable {
 
     /// The key whose secret is `secret`, revoked or not; nil when there is none.
     func key(for secret: Substring) -> VirtualKey? {
-        let now = ContinuousClock.now
-        let (directory, isDue) = state.withLock { ($0.directory, now - $0.checkedAt >= refreshInterval) }
-        guard isDue else { return directory.find(secret: String(secret)) }
-        return refreshIfChanged(now: now).find(secret: String(secret))
+        state.withLock { $0.directory }.find(secret: String(secret))
+    }
+
+    /// Checks the store for changes every ``refreshInterval`` until the gateway shuts down; the
+    /// blocking SQLite read runs on NIO's thread pool, not on an event loop.
+    func run() async throws {
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            try? await Task.sleep(for: refreshInterval)
+            _ = try? await NIOThreadPool.singleton.runIfActive { self.refreshIfChanged() }
+        }
     }
 
     /// Reads the directory again if the store changed, and returns the current one.

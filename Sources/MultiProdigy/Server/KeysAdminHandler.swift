@@ -60,7 +60,11 @@ struct KeysAdminHandler: Sendable {
             )
         }
         guard let name = try Self.string(json["name"], param: "name") else {
-            throw GatewayError.invalidRequest("Give the key a 'name', such as \"team-a\".", param: "name", code: "missing_required_parameter")
+            throw GatewayError.invalidRequest(
+                "Give the key a 'name', such as \"team-a\".",
+                param: "name",
+                code: "missing_required_parameter"
+            )
         }
         let budget = try Self.string(json["budget"], param: "budget").map { text in try storeCall { try KeyBudget(parsing: text) } }
         let routes: [String]?

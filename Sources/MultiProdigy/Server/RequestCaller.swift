@@ -6,7 +6,8 @@ struct RequestCaller: Sendable {
     var name: String
 
     /// Creates a caller.
-    init(name: String, isMaster: Bool = false, limits: KeyLimiter.Limits? = nil, allowedRoutes: [String]? = nil, forcesLocal: Bool = false) {
+    init(name: String, isMaster: Bool = false, limits: KeyLimiter.Limits? = nil, allowedRoutes: [String]? = nil, forcesLocal: Bool = false)
+    {
         self.name = name
         self.isMaster = isMaster
         self.limits = limits

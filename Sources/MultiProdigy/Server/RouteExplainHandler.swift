@@ -11,6 +11,7 @@ struct RouteExplainHandler: Sendable {
         var request = request
         let body = try await RequestBodyReader.collect(&request, limit: maxRequestBytes)
         let chat = try ChatCompletionRequest.parse(body)
+        if let refusal = context.caller.refusal(forModel: chat.model) { throw refusal }
         let plan = try planning.explain(
             model: chat.model,
             request: planning.routingRequest(for: chat, headers: request.headers, caller: context.caller)
