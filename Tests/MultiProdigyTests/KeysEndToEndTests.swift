@@ -169,6 +169,20 @@ import Testing
         }
     }
 
+    @Test func aBudgetedKeyCannotUseAModelWithoutAPrice() async throws {
+        let cloud = FakeUpstream(.respond(status: .ok, body: FakeUpstream.completion()))
+        try await withGateway(upstreams: [cloud, FakeUpstream()], yaml: Self.yaml()) { gateway in
+            let budgeted = try await Self.createKey(gateway, #"{"name":"careful","budget":"5usd/month"}"#)
+            let refused = try await Self.chat(gateway, key: budgeted, model: "cloud/some-unpriced-model")
+            #expect(refused.status == 400)
+            #expect(refused.error["code"] as? String == "unpriced_model")
+            #expect(cloud.requests.isEmpty)
+            // Without a budget there is nothing to keep, and the request goes.
+            let free = try await Self.createKey(gateway, #"{"name":"carefree"}"#)
+            #expect(try await Self.chat(gateway, key: free, model: "cloud/some-unpriced-model").status == 200)
+        }
+    }
+
     @Test func requestsPerMinuteAreCountedUnderConcurrency() async throws {
         let upstream = FakeUpstream(.respond(status: .ok, body: FakeUpstream.completion()))
         try await withGateway(upstreams: [upstream, FakeUpstream()], yaml: Self.yaml()) { gateway in
