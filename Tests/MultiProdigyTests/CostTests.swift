@@ -138,6 +138,12 @@ import Testing
         #expect(String(buffer: CostAnnotation.number(0.0000015)) == "0.0000015")
         #expect(String(buffer: CostAnnotation.number(12.5)) == "12.5")
         #expect(String(buffer: CostAnnotation.number(0)) == "0")
+        #expect(String(buffer: CostAnnotation.number(2)) == "2")
+        #expect(String(buffer: CostAnnotation.number(0.000123)) == "0.000123")
+        #expect(String(buffer: CostAnnotation.number(123_456.789)) == "123456.789")
+        #expect(String(buffer: CostAnnotation.number(0.000000015)) == "0.00000002", "rounded to 8 decimals")
+        #expect(String(buffer: CostAnnotation.number(0.000000001)) == "0")
+        #expect(String(buffer: CostAnnotation.number(10.10)) == "10.1")
     }
 
     @Test func theFinalUsageChunkGainsTheCost() {

@@ -73,7 +73,18 @@ struct GatewayMiddleware: RouterMiddleware {
 
     /// `path` as the router matches it: without empty segments, so `//v1//models` is `/v1/models`.
     static func routedPath(_ path: String) -> String {
-        guard path.contains("//") || (path.count > 1 && path.hasSuffix("/")) else { return path }
+        // A byte scan: `String.contains` goes through Foundation's slow locale-aware search.
+        var previousWasSlash = false
+        var needsCleaning = false
+        for byte in path.utf8 {
+            let isSlash = byte == UInt8(ascii: "/")
+            if isSlash, previousWasSlash {
+                needsCleaning = true
+                break
+            }
+            previousWasSlash = isSlash
+        }
+        guard needsCleaning || (previousWasSlash && path.utf8.count > 1) else { return path }
         return "/" + path.split(separator: "/", omittingEmptySubsequences: true).joined(separator: "/")
     }
 
