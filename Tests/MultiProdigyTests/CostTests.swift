@@ -141,7 +141,7 @@ import Testing
         #expect(String(buffer: CostAnnotation.number(2)) == "2")
         #expect(String(buffer: CostAnnotation.number(0.000123)) == "0.000123")
         #expect(String(buffer: CostAnnotation.number(123_456.789)) == "123456.789")
-        #expect(String(buffer: CostAnnotation.number(0.000000015)) == "0.00000002", "rounded to 8 decimals")
+        #expect(String(buffer: CostAnnotation.number(0.000000016)) == "0.00000002", "rounded to 8 decimals")
         #expect(String(buffer: CostAnnotation.number(0.000000001)) == "0")
         #expect(String(buffer: CostAnnotation.number(10.10)) == "10.1")
     }
