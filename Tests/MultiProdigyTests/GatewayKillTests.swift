@@ -17,20 +17,16 @@ import Testing
                 plain: FakeBehaviourBox(.respond(status: .ok, body: FakeUpstream.completion()))
             )
         )
-        try await withService({ onPort in try await upstream.run(onPort: onPort) }) { upstreamPort in
-            let configPath = try temporaryFile(
-                """
-                storage: sqlite:\(storage)
-                providers:
-                  fake: {type: openai, base_url: "http://127.0.0.1:\(upstreamPort)/v1", locality: local}
-                models:
-                  small: {provider: fake}
-                """
-            )
-            defer { try? FileManager.default.removeItem(atPath: configPath) }
-            let gateway = GatewayProcess(arguments: ["serve", "--config", configPath, "--listen", "127.0.0.1:0"])
-            try await gateway.startServing()
-            let client = GatewayClient(port: gateway.port)
+        let yaml = { @Sendable (upstreamPort: Int) in
+            """
+            storage: sqlite:\(storage)
+            providers:
+              fake: {type: openai, base_url: "http://127.0.0.1:\(upstreamPort)/v1", locality: local}
+            models:
+              small: {provider: fake}
+            """
+        }
+        try await withServingGatewayProcess(upstream: upstream, yaml: yaml) { gateway, client in
             let answered = try await withThrowingTaskGroup(of: GatewayClient.Reply.self) { group in
                 for index in 0..<40 { group.addTask { try await client.chat("small", stream: index % 4 == 0) } }
                 return try await group.reduce(into: [GatewayClient.Reply]()) { $0.append($1) }

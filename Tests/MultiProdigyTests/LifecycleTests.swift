@@ -18,19 +18,15 @@ import Testing
             .stream(events: FakeUpstream.stream(["a", "b", "c", "d", "e", "f", "g", "h"]), delay: .milliseconds(100))
         )
         let upstream = FakeUpstream(.byStreamFlag(streaming: trickle, plain: slow))
-        try await withService({ onPort in try await upstream.run(onPort: onPort) }) { upstreamPort in
-            let configPath = try temporaryFile(
-                """
-                providers:
-                  fake: {type: openai, base_url: "http://127.0.0.1:\(upstreamPort)/v1", locality: local}
-                models:
-                  small: {provider: fake}
-                """
-            )
-            defer { try? FileManager.default.removeItem(atPath: configPath) }
-            let gateway = GatewayProcess(arguments: ["serve", "--config", configPath, "--listen", "127.0.0.1:0"])
-            try await gateway.startServing()
-            let client = GatewayClient(port: gateway.port)
+        let yaml = { @Sendable (upstreamPort: Int) in
+            """
+            providers:
+              fake: {type: openai, base_url: "http://127.0.0.1:\(upstreamPort)/v1", locality: local}
+            models:
+              small: {provider: fake}
+            """
+        }
+        try await withServingGatewayProcess(upstream: upstream, yaml: yaml) { gateway, client in
             async let first = client.chat("small")
             async let second = client.chat("small")
             async let streamed = client.chat("small", stream: true)

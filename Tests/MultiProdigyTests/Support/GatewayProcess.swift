@@ -73,3 +73,19 @@ func temporaryFile(_ text: String, suffix: String = ".yaml") throws -> String {
     try text.write(to: url, atomically: true, encoding: .utf8)
     return url.path
 }
+
+/// Runs `upstream` in this process and the real `multiprodigy serve` in front of it, on the config
+/// `yaml` makes from the upstream's port (with one provider `fake`, say), until `body` returns.
+func withServingGatewayProcess<T: Sendable>(
+    upstream: FakeUpstream,
+    yaml: @escaping @Sendable (_ upstreamPort: Int) -> String,
+    _ body: @escaping @Sendable (GatewayProcess, GatewayClient) async throws -> T
+) async throws -> T {
+    try await withService({ onPort in try await upstream.run(onPort: onPort) }) { upstreamPort in
+        let configPath = try temporaryFile(yaml(upstreamPort))
+        defer { try? FileManager.default.removeItem(atPath: configPath) }
+        let gateway = GatewayProcess(arguments: ["serve", "--config", configPath, "--listen", "127.0.0.1:0"])
+        try await gateway.startServing()
+        return try await body(gateway, GatewayClient(port: gateway.port))
+    }
+}
