@@ -125,6 +125,23 @@ import Testing
         }
     }
 
+    @Test func aServerThatRefusesStreamOptionsIsNotSentThem() async throws {
+        let yaml = """
+            providers:
+              strict: {type: openai, base_url: "http://127.0.0.1:{PORT0}/v1", locality: local, options: {stream_usage: "false"}}
+            models:
+              m: {provider: strict}
+            """
+        let upstream = FakeUpstream(.stream(events: FakeUpstream.stream(["Hi"])))
+        try await withGateway(upstreams: [upstream], yaml: yaml) { gateway in
+            let reply = try await gateway.chat("m", stream: true)
+            #expect(reply.events.last == "[DONE]")
+            #expect(upstream.requests.first?.json["stream_options"] == nil)
+            let metrics = PrometheusText(try await gateway.send(.GET, "/metrics").body)
+            #expect((metrics.value("multiprodigy_tokens_total", ["model": "m", "direction": "output"]) ?? 0) > 0, "estimated")
+        }
+    }
+
     @Test func labelSetsAreBoundedWhateverModelsClientsName() {
         let metrics = GatewayMetrics(maximumSeries: 3)
         for index in 0..<10 {

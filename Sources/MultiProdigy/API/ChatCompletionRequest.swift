@@ -184,9 +184,14 @@ public struct ChatCompletionRequest: Sendable {
     /// A stream always asks for the final usage chunk (`stream_options.include_usage`), which the
     /// gateway needs to price the answer; when the client did not ask for it, the gateway removes
     /// it again before the client sees it.
-    public func upstreamBody(model upstreamModel: String) -> ByteBuffer {
+    ///
+    /// - Parameter requestingUsage: False for an upstream that refuses `stream_options`; the
+    ///   gateway then estimates a stream's usage.
+    public func upstreamBody(model upstreamModel: String, requestingUsage: Bool = true) -> ByteBuffer {
         var replacements = [(key: "model", value: JSONWriter.encodedString(upstreamModel))]
-        if isStreaming, !includeUsage { replacements.append((key: "stream_options", value: streamOptionsWithUsage())) }
+        if isStreaming, !includeUsage, requestingUsage {
+            replacements.append((key: "stream_options", value: streamOptionsWithUsage()))
+        }
         return JSONObjectRewriter.rewrite(body, members: members, replacing: replacements, removing: [Self.extensionField])
     }
 

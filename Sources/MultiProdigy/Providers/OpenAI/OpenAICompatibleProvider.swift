@@ -12,7 +12,8 @@ import NIOHTTP1
 ///
 /// Configuration keys: `base_url` (String, default `https://api.openai.com/v1`; a bare
 /// `http://host:port` gets `/v1` appended), `api_key` (String, sent as `Authorization: Bearer`),
-/// `headers` (map of extra headers).
+/// `headers` (map of extra headers), `options.stream_usage` (`"false"` for a server that refuses
+/// `stream_options`: the gateway then does not ask it for a stream's usage, and estimates it).
 public struct OpenAICompatibleProvider: LLMProvider {
     private let name: String
     private let upstream: UpstreamHTTPClient
@@ -22,6 +23,8 @@ public struct OpenAICompatibleProvider: LLMProvider {
     private let maxResponseBytes: Int
     private let plainHTTPClient: PlainHTTPClient?
     private let plainRequestTemplate: PlainHTTPRequestTemplate?
+    /// Whether streams ask for their usage (`options.stream_usage`, default true).
+    private let requestsStreamUsage: Bool
 
     /// Creates the adapter for `config`.
     public init(config: ProviderConfig, context: ProviderContext) {
@@ -32,6 +35,7 @@ public struct OpenAICompatibleProvider: LLMProvider {
     /// error bodies are not OpenAI's, such as TGI's).
     init(config: ProviderConfig, context: ProviderContext, mapError: UpstreamHTTPClient.ErrorMapping?) {
         self.name = config.name
+        self.requestsStreamUsage = config.options["stream_usage"]?.lowercased() != "false"
         self.apiRoot = Self.apiRoot(config.baseURL)
         self.chatCompletionsURL = apiRoot + "/chat/completions"
         var headers = HTTPHeaders()
@@ -106,7 +110,7 @@ public struct OpenAICompatibleProvider: LLMProvider {
     public func stream(_ call: ChatCompletionCall) async throws -> ChatCompletionStream {
         let body = try await upstream.openStream(
             url: chatCompletionsURL,
-            body: call.request.upstreamBody(model: call.upstreamModel),
+            body: call.request.upstreamBody(model: call.upstreamModel, requestingUsage: requestsStreamUsage),
             accept: "text/event-stream",
             deadline: call.responseDeadline,
             logger: call.logger
