@@ -73,6 +73,11 @@ import Testing
             #expect(key["spent_usd"] as? Double == 8)
             #expect(key["prefix"] as? String == String(secret.prefix(8)))
 
+            // It sees only its routes.
+            let models = try await gateway.send(.GET, "/v1/models", headers: [("authorization", "Bearer \(secret)")])
+            #expect(Set((models.json["data"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }) == ["paid", "auto"])
+            #expect(try await gateway.send(.GET, "/v1/models/llama", headers: [("authorization", "Bearer \(secret)")]).status == 404)
+
             // The same key may not manage keys, nor use a model outside its routes.
             let admin = try await gateway.send(.GET, "/admin/keys", headers: [("authorization", "Bearer \(secret)")])
             #expect(admin.status == 403)

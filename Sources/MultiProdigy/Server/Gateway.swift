@@ -163,9 +163,13 @@ public struct Gateway: Sendable {
         router.post("/v1/chat/completions") { request, context in try await box.current.chat.handle(request, context: context) }
         router.post("/v1/embeddings") { request, context in try await box.current.embeddings.handle(request, context: context) }
         router.post("/v1/route") { request, context in try await box.current.explain.handle(request, context: context) }
-        router.get("/v1/models") { _, _ in await box.current.models.list() }
+        // A virtual key limited to some routes sees only those.
+        router.get("/v1/models") { _, context in await box.current.models.list(allowed: context.caller.allowedRoutes) }
         router.get("/v1/models/**") { _, context in
-            try box.current.models.retrieve(context.parameters.getCatchAll().joined(separator: "/"))
+            try box.current.models.retrieve(
+                context.parameters.getCatchAll().joined(separator: "/"),
+                allowed: context.caller.allowedRoutes
+            )
         }
         router.get("/health") { _, _ in box.current.readiness.health() }
         router.get("/ready") { _, _ in try box.current.readiness.ready() }

@@ -15,12 +15,14 @@ struct ModelsHandler: Sendable {
         self.created = created
     }
 
-    func list() async -> Response {
+    /// The list; with `allowed`, only those names (a virtual key's routes).
+    func list(allowed: [String]? = nil) async -> Response {
         var seen = Set(configured.map(\.id))
         var list = ByteBuffer()
         list.writeStaticString("{\"object\":\"list\",\"data\":[")
         var first = true
         func append(id: String, owner: String) {
+            if let allowed, !allowed.contains(id) { return }
             if !first { list.writeStaticString(",") }
             first = false
             writeEntry(id: id, owner: owner, into: &list)
@@ -35,7 +37,9 @@ struct ModelsHandler: Sendable {
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: list))
     }
 
-    func retrieve(_ id: String) throws -> Response {
+    /// One model; with `allowed`, a name outside it is unknown (a virtual key's routes).
+    func retrieve(_ id: String, allowed: [String]? = nil) throws -> Response {
+        if let allowed, !allowed.contains(id) { throw resolver.notFoundError(for: id) }
         let owner: String
         if let entry = configured.first(where: { $0.id == id }) {
             owner = entry.owner
