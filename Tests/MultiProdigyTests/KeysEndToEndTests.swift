@@ -206,11 +206,12 @@ import Testing
 
     @Test func tokensPerMinuteReserveEachRequestsEstimate() async throws {
         let upstream = FakeUpstream(
-            .delayed(.milliseconds(300), then: FakeBehaviourBox(.respond(status: .ok, body: FakeUpstream.completion())))
+            .delayed(.seconds(1), then: FakeBehaviourBox(.respond(status: .ok, body: FakeUpstream.completion())))
         )
         try await withGateway(upstreams: [upstream, FakeUpstream()], yaml: Self.yaml()) { gateway in
             let secret = try await Self.createKey(gateway, #"{"name":"tokens","tpm":100}"#)
             // Each reserves its prompt and max_tokens 50, about 60 tokens: the first two fit in 100.
+            // The upstream holds each answer a second, so all five are in flight together.
             let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<5 { group.addTask { try await Self.chat(gateway, key: secret, maxTokens: 50).status } }
                 return try await group.reduce(into: [Int]()) { $0.append($1) }
