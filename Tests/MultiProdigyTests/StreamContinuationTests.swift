@@ -271,4 +271,19 @@ import Testing
             #expect((second.requests.first?.json["stream_options"] as? [String: Bool]) == ["include_usage": true])
         }
     }
+
+    @Test func eachTargetIsCountedForItsOwnPartOfAContinuedAnswer() async throws {
+        let first = FakeUpstream(Self.cutAnswer)
+        let second = FakeUpstream(Self.rest)
+        try await withGateway(upstreams: [first, second, FakeUpstream()], yaml: Self.openAIContinuing) { gateway in
+            let reply = try await gateway.chat("r", stream: true)
+            #expect(reply.events.last == "[DONE]")
+            let metrics = PrometheusText(try await gateway.send(.GET, "/metrics").body)
+            // "Hello wor" came from the first target, "ld!" from the second: each has its own output tokens.
+            #expect((metrics.value("multiprodigy_tokens_total", ["provider": "first", "direction": "output"]) ?? 0) > 0)
+            #expect((metrics.value("multiprodigy_tokens_total", ["provider": "second", "direction": "output"]) ?? 0) > 0)
+            #expect(metrics.value("multiprodigy_requests_total", ["provider": "second", "status": "2xx"]) == 1)
+            #expect(metrics.value("multiprodigy_requests_total", ["provider": "first"]) == nil, "one request, counted once")
+        }
+    }
 }

@@ -64,14 +64,30 @@ public final class GatewayMetrics: Sendable {
         handles.duration.record(outcome.duration.seconds)
         if let ttft = outcome.timeToFirstToken { handles.timeToFirstToken.record(ttft.seconds) }
         if let overhead = outcome.overhead { handles.overhead.record(max(0, overhead.seconds)) }
-        guard outcome.target != nil else { return }
-        if let usage = outcome.usage {
-            handles.inputTokens.increment(by: Int64(usage.promptTokens))
-            handles.outputTokens.increment(by: Int64(usage.completionTokens))
+        guard let target = outcome.target else { return }
+        let segments =
+            outcome.segments.count > 1
+            ? outcome.segments
+            : [UsageSegment(target: target, usage: outcome.usage ?? .zero, costUSD: outcome.costUSD)]
+        for segment in segments {
+            let isAnswering = segment.target == target
+            let tokens = isAnswering ? (handles.inputTokens, handles.outputTokens) : tokenCounters(for: segment.target)
+            tokens.0.increment(by: Int64(segment.usage.promptTokens))
+            tokens.1.increment(by: Int64(segment.usage.completionTokens))
+            if let cost = segment.costUSD, cost > 0 {
+                costCounter(provider: segment.target.providerName, model: segment.target.upstreamModel, key: outcome.keyName).increment(
+                    by: cost
+                )
+            }
         }
-        if let cost = outcome.costUSD, cost > 0 {
-            costCounter(provider: provider, model: model, key: outcome.keyName).increment(by: cost)
-        }
+    }
+
+    /// The input and output token counters of `target`, for a part of an answer it wrote.
+    private func tokenCounters(for target: RouteTarget) -> (Counter, Counter) {
+        (
+            counter(Self.tokens, labels: [("provider", target.providerName), ("model", target.upstreamModel), ("direction", "input")]),
+            counter(Self.tokens, labels: [("provider", target.providerName), ("model", target.upstreamModel), ("direction", "output")])
+        )
     }
 
     /// Records a failed attempt at `target`; `kind` is ``ProviderError/Kind``'s raw value or

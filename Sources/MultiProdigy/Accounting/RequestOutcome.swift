@@ -24,6 +24,9 @@ public struct RequestOutcome: Sendable {
     public var costUSD: Double?
     /// The virtual key's name, `master`, or `none` on an open gateway.
     public var keyName: String
+    /// For an answer that several targets wrote (a continued stream), each one's part; the
+    /// metrics count each part's tokens and cost against its own target. Empty otherwise.
+    public var segments: [UsageSegment] = []
 
     /// Creates an outcome.
     public init(

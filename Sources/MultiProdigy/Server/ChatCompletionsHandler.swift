@@ -321,20 +321,19 @@ struct ChatCompletionsHandler: Sendable {
         tally.isFinished = true
         tally.end(accounting: accounting)
         let answer = tally.answer
-        accounting.finish(
-            answer.meter.outcome(
-                endpoint: Self.endpoint,
-                route: answer.plan.requestedName,
-                target: tally.lastTarget,
-                status: status,
-                attempts: answer.attempts + tally.continuationAttempts,
-                usage: tally.usage,
-                costUSD: tally.costUSD,
-                timeToFirstToken: answer.timeToFirstToken,
-                overhead: answer.overhead
-            ),
-            settling: answer.meter.reservation
+        var outcome = answer.meter.outcome(
+            endpoint: Self.endpoint,
+            route: answer.plan.requestedName,
+            target: tally.lastTarget,
+            status: status,
+            attempts: answer.attempts + tally.continuationAttempts,
+            usage: tally.usage,
+            costUSD: tally.costUSD,
+            timeToFirstToken: answer.timeToFirstToken,
+            overhead: answer.overhead
         )
+        outcome.segments = tally.segments
+        accounting.finish(outcome, settling: answer.meter.reservation)
     }
 
     /// Writes `relay`'s chunks to the client, recording them in `transcript`.

@@ -19,6 +19,8 @@ struct StreamTally: Sendable {
     private(set) var costUSD: Double?
     /// The target of the latest segment.
     private(set) var lastTarget: RouteTarget?
+    /// Each finished segment's target, tokens and cost.
+    private(set) var segments: [UsageSegment] = []
     private var open: (relay: StreamRelay, target: RouteTarget, textStart: Int)?
 
     /// Starts counting a tally for `answer`.
@@ -40,7 +42,9 @@ struct StreamTally: Sendable {
         let reported = relay.reportedUsage?.usage
         let segment = reported ?? estimate(textStart: textStart)
         usage = (usage ?? .zero) + segment
-        if let cost = accounting.cost(of: segment, on: target) { costUSD = (costUSD ?? 0) + cost }
+        let cost = accounting.cost(of: segment, on: target)
+        if let cost { costUSD = (costUSD ?? 0) + cost }
+        segments.append(UsageSegment(target: target, usage: segment, costUSD: cost))
         return reported
     }
 
