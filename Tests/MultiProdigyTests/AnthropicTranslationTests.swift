@@ -289,7 +289,7 @@ import Testing
                "tool_calls":[{"id":"toolu_01T1x1fJ34qAmk2tNTrN7Up6","type":"function",
                  "function":{"name":"get_weather","arguments":"{\"location\":\"San Francisco, CA\"}"}}]},
                "finish_reason":"tool_calls"}],
-             "usage":{"prompt_tokens":582,"completion_tokens":89,"total_tokens":671,"prompt_tokens_details":{"cached_tokens":100}}}
+             "usage":{"prompt_tokens":582,"completion_tokens":89,"total_tokens":671,"prompt_tokens_details":{"cached_tokens":100,"cache_creation_tokens":10}}}
             """#
         )
     }

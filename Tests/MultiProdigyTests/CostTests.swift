@@ -34,6 +34,22 @@ import Testing
         #expect(abs(CostModel.usd(usage, price: price) - expected) < 1e-12)
     }
 
+    @Test func anthropicCacheWritesArePricedAtTheirOwnRate() throws {
+        // 100 fresh + 300 read from the cache + 600 written to it = 1000 prompt tokens.
+        let usage = try #require(
+            Self.usage(
+                #"{"prompt_tokens":1000,"completion_tokens":0,"prompt_tokens_details":{"cached_tokens":300,"cache_creation_tokens":600}}"#
+            )
+        )
+        #expect(usage.cacheWriteTokens == 600)
+        let price = try #require(BuiltInPrices.price(providerType: "anthropic", baseURL: "", model: "claude-sonnet-4-5"))
+        #expect(price.cacheWrite == 3.75)
+        // (100 × 3 + 300 × 0.30 + 600 × 3.75) / 1M
+        #expect(abs(CostModel.usd(usage, price: price) - 0.00264) < 1e-12)
+        // Without a cache-write price they cost as input.
+        #expect(abs(CostModel.usd(usage, price: ModelPrice(input: 3, output: 15, cachedInput: 0.3)) - 0.00219) < 1e-12)
+    }
+
     @Test func builtInPricesMatchSnapshotsByTheLongestName() throws {
         let openAI = "https://api.openai.com/v1"
         #expect(BuiltInPrices.price(providerType: "openai", baseURL: openAI, model: "gpt-4o-mini")?.input == 0.15)

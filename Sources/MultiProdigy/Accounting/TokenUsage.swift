@@ -12,6 +12,9 @@ public struct TokenUsage: Sendable, Equatable {
     public var cachedPromptTokens: Int
     /// `completion_tokens_details.reasoning_tokens`: completion tokens spent thinking.
     public var reasoningTokens: Int
+    /// `prompt_tokens_details.cache_creation_tokens`: prompt tokens written to the provider's cache
+    /// (Anthropic), part of `promptTokens` and apart from ``cachedPromptTokens``.
+    public var cacheWriteTokens: Int = 0
     /// Whether the gateway estimated the counts because the provider reported none.
     public var isEstimated: Bool
 
@@ -29,6 +32,13 @@ public struct TokenUsage: Sendable, Equatable {
         self.isEstimated = isEstimated
     }
 
+    /// This usage with `count` prompt tokens written to the cache (at most the uncached prompt).
+    func withCacheWrites(_ count: Int) -> TokenUsage {
+        var usage = self
+        usage.cacheWriteTokens = min(max(0, count), promptTokens - cachedPromptTokens)
+        return usage
+    }
+
     /// No tokens.
     public static let zero = TokenUsage(promptTokens: 0, completionTokens: 0)
 
@@ -40,7 +50,7 @@ public struct TokenUsage: Sendable, Equatable {
             cachedPromptTokens: lhs.cachedPromptTokens + rhs.cachedPromptTokens,
             reasoningTokens: lhs.reasoningTokens + rhs.reasoningTokens,
             isEstimated: lhs.isEstimated || rhs.isEstimated
-        )
+        ).withCacheWrites(lhs.cacheWriteTokens + rhs.cacheWriteTokens)
     }
 
     /// Reads the `usage` object whose members are `fields`; nil when it has neither token count.
@@ -50,6 +60,7 @@ public struct TokenUsage: Sendable, Equatable {
         var prompt: Int?
         var completion: Int?
         var cached = 0
+        var written = 0
         var reasoning = 0
         for field in fields {
             switch field.key {
@@ -59,6 +70,7 @@ public struct TokenUsage: Sendable, Equatable {
                 completion = JSONScanner.integer(at: field.value, in: bytes)
             case "prompt_tokens_details" where field.kind == .object:
                 cached = integer("cached_tokens", inObjectAt: field.value, in: bytes) ?? cached
+                written = integer("cache_creation_tokens", inObjectAt: field.value, in: bytes) ?? written
             case "completion_tokens_details" where field.kind == .object:
                 reasoning = integer("reasoning_tokens", inObjectAt: field.value, in: bytes) ?? reasoning
             default:
@@ -66,12 +78,14 @@ public struct TokenUsage: Sendable, Equatable {
             }
         }
         guard prompt != nil || completion != nil else { return nil }
-        return TokenUsage(
+        var usage = TokenUsage(
             promptTokens: prompt ?? 0,
             completionTokens: completion ?? 0,
             cachedPromptTokens: cached,
             reasoningTokens: reasoning
         )
+        usage.cacheWriteTokens = min(max(0, written), usage.promptTokens - usage.cachedPromptTokens)
+        return usage
     }
 
     private static func integer(_ key: String, inObjectAt range: Range<Int>, in bytes: UnsafeRawBufferPointer) -> Int? {

@@ -238,7 +238,9 @@ struct ConfigReader {
     }
 
     private mutating func readPrice(_ node: Node, path: String) -> ModelPrice? {
-        guard let fields = mapping(node, path: path, allowed: ["input", "output", "cached_input", "reasoning"]) else { return nil }
+        guard let fields = mapping(node, path: path, allowed: ["input", "output", "cached_input", "cache_write", "reasoning"]) else {
+            return nil
+        }
         var price = ModelPrice(input: 0, output: 0)
         var given: Set<String> = []
         for (key, value) in fields {
@@ -249,6 +251,7 @@ struct ConfigReader {
             case "output": price.output = amount ?? 0
             case "cached_input": price.cachedInput = amount
             case "reasoning": price.reasoning = amount
+            case "cache_write": price.cacheWrite = amount
             default: break
             }
         }

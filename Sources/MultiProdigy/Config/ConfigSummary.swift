@@ -8,6 +8,7 @@ public struct ConfigSummary: Sendable {
         func text(_ price: ModelPrice) -> String {
             var parts = ["$\(price.input) in"]
             if let cached = price.cachedInput { parts.append("$\(cached) cached in") }
+            if let written = price.cacheWrite { parts.append("$\(written) cache write") }
             parts.append("$\(price.output) out")
             if let reasoning = price.reasoning { parts.append("$\(reasoning) reasoning") }
             return parts.joined(separator: " / ") + " per 1M tokens"

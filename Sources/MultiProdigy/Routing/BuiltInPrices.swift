@@ -1,7 +1,8 @@
 /// Prices the gateway knows for well-known cloud models, so cost routing, budgets and the ledger
 /// work without a `price:` in the configuration. A `price:` in the configuration always wins.
 ///
-/// USD per million tokens, from the providers' public price pages as of ``asOf``. Where a provider
+/// USD per million tokens, from the providers' public price pages as of ``asOf``. Anthropic's cache
+/// writes are at its 5-minute rate, 1.25× input. Where a provider
 /// charges more for very long prompts (Gemini 2.5 Pro above 200k tokens), the table has the
 /// standard tier. A model name matches its entry exactly, or as a snapshot of it: the entry's name
 /// followed by a date or version (`gpt-4o-mini-2024-07-18`, `claude-sonnet-4-20250514`,
@@ -74,16 +75,16 @@ public enum BuiltInPrices {
     ]
 
     private static let anthropic: [String: ModelPrice] = [
-        "claude-opus-4-5": ModelPrice(input: 5.00, output: 25.00, cachedInput: 0.50),
-        "claude-opus-4-1": ModelPrice(input: 15.00, output: 75.00, cachedInput: 1.50),
-        "claude-opus-4": ModelPrice(input: 15.00, output: 75.00, cachedInput: 1.50),
-        "claude-sonnet-4-5": ModelPrice(input: 3.00, output: 15.00, cachedInput: 0.30),
-        "claude-sonnet-4": ModelPrice(input: 3.00, output: 15.00, cachedInput: 0.30),
-        "claude-3-7-sonnet": ModelPrice(input: 3.00, output: 15.00, cachedInput: 0.30),
-        "claude-3-5-sonnet": ModelPrice(input: 3.00, output: 15.00, cachedInput: 0.30),
-        "claude-haiku-4-5": ModelPrice(input: 1.00, output: 5.00, cachedInput: 0.10),
-        "claude-3-5-haiku": ModelPrice(input: 0.80, output: 4.00, cachedInput: 0.08),
-        "claude-3-haiku": ModelPrice(input: 0.25, output: 1.25, cachedInput: 0.03),
+        "claude-opus-4-5": ModelPrice(input: 5.00, output: 25.00, cachedInput: 0.50, cacheWrite: 6.25),
+        "claude-opus-4-1": ModelPrice(input: 15.00, output: 75.00, cachedInput: 1.50, cacheWrite: 18.75),
+        "claude-opus-4": ModelPrice(input: 15.00, output: 75.00, cachedInput: 1.50, cacheWrite: 18.75),
+        "claude-sonnet-4-5": ModelPrice(input: 3.00, output: 15.00, cachedInput: 0.30, cacheWrite: 3.75),
+        "claude-sonnet-4": ModelPrice(input: 3.00, output: 15.00, cachedInput: 0.30, cacheWrite: 3.75),
+        "claude-3-7-sonnet": ModelPrice(input: 3.00, output: 15.00, cachedInput: 0.30, cacheWrite: 3.75),
+        "claude-3-5-sonnet": ModelPrice(input: 3.00, output: 15.00, cachedInput: 0.30, cacheWrite: 3.75),
+        "claude-haiku-4-5": ModelPrice(input: 1.00, output: 5.00, cachedInput: 0.10, cacheWrite: 1.25),
+        "claude-3-5-haiku": ModelPrice(input: 0.80, output: 4.00, cachedInput: 0.08, cacheWrite: 1.0),
+        "claude-3-haiku": ModelPrice(input: 0.25, output: 1.25, cachedInput: 0.03, cacheWrite: 0.3125),
     ]
 
     private static let gemini: [String: ModelPrice] = [

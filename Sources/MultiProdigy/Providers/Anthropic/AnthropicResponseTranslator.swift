@@ -80,7 +80,8 @@ enum AnthropicResponseTranslator {
     ///
     /// Anthropic's `input_tokens` leaves out cached tokens; OpenAI's `prompt_tokens` counts them, so it
     /// is `input_tokens + cache_read_input_tokens + cache_creation_input_tokens`, with the cache reads
-    /// also reported as `prompt_tokens_details.cached_tokens`.
+    /// also reported as `prompt_tokens_details.cached_tokens` and the cache writes as
+    /// `prompt_tokens_details.cache_creation_tokens` (the gateway's own field, for pricing them).
     static func usage(_ counts: JSONValue) -> JSONValue {
         usage(
             input: counts["input_tokens"]?.intValue ?? 0,
@@ -98,7 +99,11 @@ enum AnthropicResponseTranslator {
             "completion_tokens": .integer(output),
             "total_tokens": .integer(prompt + output),
         ]
-        if let cacheRead { out["prompt_tokens_details"] = ["cached_tokens": .integer(cacheRead)] }
+        var details: JSONValue = [:]
+        if let cacheRead { details["cached_tokens"] = .integer(cacheRead) }
+        // Not OpenAI's, but the only way to price cache writes, which Anthropic charges above input.
+        if cacheCreation > 0 { details["cache_creation_tokens"] = .integer(cacheCreation) }
+        if details != [:] { out["prompt_tokens_details"] = details }
         return out
     }
 }
