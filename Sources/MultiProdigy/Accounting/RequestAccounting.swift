@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 
 /// Prices answers, admits requests against their key's limits, and records every finished
 /// request in the metrics and the usage ledger.
@@ -15,6 +16,35 @@ struct RequestAccounting: Sendable {
     /// The price `target` is charged at; nil for a cloud model of unknown price.
     func price(of target: RouteTarget) -> ModelPrice? {
         resolver.price(of: target)
+    }
+
+    /// An upstream's answer from `target` with its `model` set to the target's name and its cost
+    /// added, for a request planned as `plan`.
+    ///
+    /// - Throws: ``ProviderError`` (`protocol`) when the answer is not a JSON object, so the
+    ///   executor treats it as a failed attempt.
+    func priced(_ answer: ByteBuffer, from target: RouteTarget, plan: RoutePlan) throws(ProviderError) -> CostAnnotation.PricedCompletion {
+        guard
+            let priced = CostAnnotation.pricing(
+                answer,
+                modelName: target.name,
+                price: price(of: target),
+                estimatedPromptTokens: plan.promptTokens
+            )
+        else {
+            throw ProviderError(kind: .protocolViolation, message: "the upstream's answer is not a JSON object")
+        }
+        return priced
+    }
+
+    /// The meter of the request `context` belongs to; a virtual key's request is admitted against
+    /// its budget and rate limits first, which may take unpriced targets out of `plan`.
+    ///
+    /// - Throws: ``GatewayError``: the key's refusal (see ``admit(_:plan:now:)``).
+    func meter(for context: GatewayRequestContext, plan: inout RoutePlan) throws(GatewayError) -> RequestMeter {
+        var meter = RequestMeter(context)
+        if let limits = context.caller.limits { meter.reservation = try admit(limits, plan: &plan) }
+        return meter
     }
 
     /// The cost of `usage` on `target`; nil when its price is unknown.
@@ -50,9 +80,11 @@ struct RequestAccounting: Sendable {
     func admit(_ limits: KeyLimiter.Limits, plan: inout RoutePlan, now: Date = Date()) throws(GatewayError) -> KeyLimiter.Reservation {
         var cost = 0.0
         if limits.budget != nil {
-            let unpriced = plan.entries.filter { price(of: $0.target) == nil }
+            // Each target's price, looked up once.
+            let priced = plan.entries.map { (entry: $0, price: price(of: $0.target)) }
+            let unpriced = priced.filter { $0.price == nil }.map(\.entry)
             if !unpriced.isEmpty {
-                plan.entries.removeAll { price(of: $0.target) == nil }
+                plan.entries = priced.filter { $0.price != nil }.map(\.entry)
                 plan.excluded += unpriced.map {
                     ExcludedTarget(target: $0.target, cause: .limit, reason: "its price is unknown, so the key's budget cannot be kept")
                 }
@@ -67,7 +99,7 @@ struct RequestAccounting: Sendable {
                     code: "unpriced_model"
                 )
             }
-            cost = plan.entries.map { worstCost(of: $0, in: plan) }.max() ?? 0
+            cost = priced.compactMap { item in item.price.map { worstCost(of: item.entry, at: $0, in: plan) } }.max() ?? 0
         }
         switch limiter.admit(limits, estimatedTokens: plan.promptTokens + plan.expectedCompletionTokens, estimatedCostUSD: cost, date: now)
         {
@@ -84,9 +116,8 @@ struct RequestAccounting: Sendable {
     /// context window bounds it.
     static let unboundedAnswerTokens = 4096
 
-    /// The most `entry` can cost for the request `plan` describes.
-    private func worstCost(of entry: PlannedTarget, in plan: RoutePlan) -> Double {
-        guard let price = price(of: entry.target) else { return 0 }
+    /// The most `entry`, charged at `price`, can cost for the request `plan` describes.
+    private func worstCost(of entry: PlannedTarget, at price: ModelPrice, in plan: RoutePlan) -> Double {
         let answer =
             plan.maxCompletionTokens
             ?? entry.contextWindow.map { max(0, $0 - plan.promptTokens) }

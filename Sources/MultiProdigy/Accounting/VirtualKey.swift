@@ -57,8 +57,12 @@ public struct VirtualKey: Sendable, Equatable {
     /// Where the budget's current window starts at `now`: the start of its period, or the key's
     /// creation when later (a re-created name does not inherit the old key's spend); nil without a budget.
     public func budgetWindowStart(at now: Date) -> Date? {
-        guard let budget else { return nil }
-        return max(budget.period.start(containing: now), createdAt)
+        limiterBudget?.window(at: now).start
+    }
+
+    /// The budget as ``KeyLimiter`` enforces it: spend before the key's creation does not count.
+    public var limiterBudget: KeyLimiter.Budget? {
+        budget.map { KeyLimiter.Budget(amountUSD: $0.amountUSD, period: $0.period, notBefore: createdAt) }
     }
 
     /// The key as a JSON object (never the secret), as `multiprodigy keys list --json` prints it.

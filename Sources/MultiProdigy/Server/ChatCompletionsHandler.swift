@@ -19,8 +19,7 @@ struct ChatCompletionsHandler: Sendable {
         let caller = context.caller
         if let refusal = caller.refusal(forModel: chat.model) { throw refusal }
         var plan = try planning.plan(chat, headers: request.headers, caller: caller)
-        var meter = RequestMeter(context)
-        if let limits = caller.limits { meter.reservation = try accounting.admit(limits, plan: &plan) }
+        let meter = try accounting.meter(for: context, plan: &plan)
         let totalDeadline = ContinuousClock.now.advanced(by: plan.timeouts.total)
         if chat.isStreaming {
             return await stream(chat, plan: plan, totalDeadline: totalDeadline, context: context, meter: meter)
@@ -53,17 +52,7 @@ struct ChatCompletionsHandler: Sendable {
                         .nioDeadline,
                     logger: logger
                 )
-                let answer = try await provider.complete(call)
-                guard
-                    let priced = CostAnnotation.pricing(
-                        answer.body,
-                        modelName: target.name,
-                        price: accounting.price(of: target),
-                        estimatedPromptTokens: plan.promptTokens
-                    )
-                else {
-                    throw ProviderError(kind: .protocolViolation, message: "the upstream's answer is not a JSON object")
-                }
+                let priced = try accounting.priced(try await provider.complete(call).body, from: target, plan: plan)
                 if !priced.usage.isEstimated {
                     tracker.recordCompletionTokens(priced.usage.completionTokens, for: target.statisticsKey)
                 }
@@ -82,12 +71,7 @@ struct ChatCompletionsHandler: Sendable {
             )
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: priced.body))
         case .failure(let error, let target, let attempts):
-            log(error, logger: logger)
-            accounting.finish(
-                meter.failed(endpoint: Self.endpoint, plan: plan, error: error, target: target, attempts: attempts),
-                settling: meter.reservation
-            )
-            return error.response(headers: RoutingHeaders.fields(plan: plan, target: target, attempts: attempts))
+            return failure(error, plan: plan, target: target, attempts: attempts, meter: meter, logger: logger)
         }
     }
 
@@ -106,12 +90,7 @@ struct ChatCompletionsHandler: Sendable {
         }
         switch result {
         case .failure(let error, let target, let attempts):
-            log(error, logger: logger)
-            accounting.finish(
-                meter.failed(endpoint: Self.endpoint, plan: plan, error: error, target: target, attempts: attempts),
-                settling: meter.reservation
-            )
-            return error.response(headers: RoutingHeaders.fields(plan: plan, target: target, attempts: attempts))
+            return failure(error, plan: plan, target: target, attempts: attempts, meter: meter, logger: logger)
         case .success(let relay, let target, let attempts):
             let timeToFirstToken = ContinuousClock.now - meter.receivedAt
             let overhead = timeToFirstToken - upstreamTime
@@ -213,10 +192,10 @@ struct ChatCompletionsHandler: Sendable {
     /// (with the cost) if the client asked for it, then `[DONE]`.
     ///
     /// When the upstream fails after commit, the answer is continued on a later target of the plan
-    /// that supports it (see ``continuation(of:after:transcript:)``); when none can, an in-band
+    /// that supports it (see ``continuation(of:after:tally:)``); when none can, an in-band
     /// error event ends the stream, and never `[DONE]`, so the client knows the answer is incomplete.
     /// The request is accounted for before the last event is written, so a client that has seen
-    /// the end of its answer has its row in the tally.
+    /// the end of its answer has its row in the usage ledger.
     private func relay(
         _ first: StreamRelay,
         of answer: StreamedAnswer,
@@ -275,12 +254,7 @@ struct ChatCompletionsHandler: Sendable {
                 )
                 var reason = "\(failure.message). The response is incomplete."
                 if answer.chat.choiceCount == 1, tally.transcript.isContinuable, !Task.isCancelled {
-                    if let (next, target) = await continuation(
-                        of: answer,
-                        after: currentTarget,
-                        transcript: tally.transcript,
-                        tally: &tally
-                    ) {
+                    if let (next, target) = await continuation(of: answer, after: currentTarget, tally: &tally) {
                         if isContinuation { current.cancel() }
                         accounting.metrics.failedOver(
                             route: answer.plan.requestedName,
@@ -374,10 +348,11 @@ struct ChatCompletionsHandler: Sendable {
     /// Each candidate is tried alone through the executor, so breakers, retries and the privacy
     /// check apply as for any attempt; one that fails before committing (a 4xx refusing the
     /// prefill, a timeout) moves on to the next. The total time budget is the request's.
+    ///
+    /// The partial answer comes from `tally`'s transcript; the attempts made are added to it.
     private func continuation(
         of answer: StreamedAnswer,
         after failed: RouteTarget,
-        transcript: StreamTranscript,
         tally: inout StreamTally
     ) async -> (StreamRelay, RouteTarget)? {
         let plan = answer.plan
@@ -387,7 +362,7 @@ struct ChatCompletionsHandler: Sendable {
             guard !Task.isCancelled, ContinuousClock.now < answer.totalDeadline else { return nil }
             if plan.isPrivate, entry.locality != .local { continue }
             guard let style = resolver.continuationStyle(of: entry.target),
-                let request = try? ContinuationRequest.make(continuing: answer.chat, partialAnswer: transcript.text, style: style)
+                let request = try? ContinuationRequest.make(continuing: answer.chat, partialAnswer: tally.transcript.text, style: style)
             else { continue }
             var single = plan
             single.entries = [entry]
@@ -442,6 +417,23 @@ struct ChatCompletionsHandler: Sendable {
         guard targetsLeft > 1, remaining > .zero else { return totalDeadline }
         let share = max(remaining / targetsLeft, firstByte)
         return min(now + share, totalDeadline)
+    }
+
+    /// The response, and the accounting, of a request no target answered.
+    private func failure(
+        _ error: GatewayError,
+        plan: RoutePlan,
+        target: RouteTarget?,
+        attempts: Int,
+        meter: RequestMeter,
+        logger: Logger
+    ) -> Response {
+        log(error, logger: logger)
+        accounting.finish(
+            meter.failed(endpoint: Self.endpoint, plan: plan, error: error, target: target, attempts: attempts),
+            settling: meter.reservation
+        )
+        return error.response(headers: RoutingHeaders.fields(plan: plan, target: target, attempts: attempts))
     }
 
     private func log(_ error: GatewayError, logger: Logger) {

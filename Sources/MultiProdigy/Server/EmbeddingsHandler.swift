@@ -18,8 +18,7 @@ struct EmbeddingsHandler: Sendable {
         let caller = context.caller
         if let refusal = caller.refusal(forModel: embeddings.model) { throw refusal }
         var plan = try planning.plan(embeddings, headers: request.headers, caller: caller)
-        var meter = RequestMeter(context)
-        if let limits = caller.limits { meter.reservation = try accounting.admit(limits, plan: &plan) }
+        let meter = try accounting.meter(for: context, plan: &plan)
         let totalDeadline = ContinuousClock.now.advanced(by: plan.timeouts.total)
         let logger = context.logger
         let accounting = self.accounting
@@ -50,17 +49,7 @@ struct EmbeddingsHandler: Sendable {
                         format: embeddings.encodingFormat
                     )
                 }
-                guard
-                    let priced = CostAnnotation.pricing(
-                        body,
-                        modelName: target.name,
-                        price: accounting.price(of: target),
-                        estimatedPromptTokens: plan.promptTokens
-                    )
-                else {
-                    throw ProviderError(kind: .protocolViolation, message: "the upstream's answer is not a JSON object")
-                }
-                return priced
+                return try accounting.priced(body, from: target, plan: plan)
             }
         }
         switch result {
@@ -97,5 +86,4 @@ struct EmbeddingsHandler: Sendable {
     }
 
     static let endpoint = "embeddings"
-
 }

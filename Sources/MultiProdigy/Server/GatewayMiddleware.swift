@@ -2,7 +2,8 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// Gives every request an id, checks the master key, and turns every error into OpenAI's envelope.
+/// Gives every request an id, checks its key (the master key or a virtual key), and turns every
+/// error into OpenAI's envelope.
 struct GatewayMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
 
@@ -21,13 +22,15 @@ struct GatewayMiddleware: RouterMiddleware {
         // check looks at the path as the router will; and everything but the public probes is guarded.
         let path = Self.routedPath(request.uri.path)
         let isGuarded = !Self.publicPaths.contains(path)
+        // A request that ends before reaching its handler's accounting: no route, no target.
+        let unrouted = { (context: Context, endpoint: String, status: HTTPResponse.Status) in
+            RequestMeter(context).outcome(endpoint: endpoint, route: nil, target: nil, status: status.code, attempts: 0)
+        }
         if isGuarded, let refusal = Self.authenticate(request, path: path, runtime: runtime, caller: &context.caller) {
             response = refusal.response()
             if let endpoint = Self.accountedEndpoints[path] {
                 // Counted, but not in the ledger: a request without a valid key belongs to no one.
-                runtime.accounting.metrics.record(
-                    RequestMeter(context).outcome(endpoint: endpoint, route: nil, target: nil, status: response.status.code, attempts: 0)
-                )
+                runtime.accounting.metrics.record(unrouted(context, endpoint, response.status))
             }
         } else {
             // Handlers account for the answers they return; a thrown error ends a request before that.
@@ -59,9 +62,7 @@ struct GatewayMiddleware: RouterMiddleware {
             if threw, let endpoint = Self.accountedEndpoints[path] {
                 // The handler stopped before it could account for the request (a bad body, an
                 // unknown model, a limit): it still counts.
-                runtime.accounting.finish(
-                    RequestMeter(context).outcome(endpoint: endpoint, route: nil, target: nil, status: response.status.code, attempts: 0)
-                )
+                runtime.accounting.finish(unrouted(context, endpoint, response.status))
             }
         }
         response.headers[GatewayHeader.requestID] = requestID

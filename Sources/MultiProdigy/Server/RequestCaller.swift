@@ -46,7 +46,6 @@ struct RequestCaller: Sendable {
 extension RequestCaller {
     /// The caller holding `key`.
     init(key: VirtualKey) {
-        let budget = key.budget.map { KeyLimiter.Budget(amountUSD: $0.amountUSD, period: $0.period, notBefore: key.createdAt) }
         self.init(
             name: key.name,
             limits: KeyLimiter.Limits(
@@ -54,7 +53,7 @@ extension RequestCaller {
                 name: key.name,
                 requestsPerMinute: key.requestsPerMinute,
                 tokensPerMinute: key.tokensPerMinute,
-                budget: budget
+                budget: key.limiterBudget
             ),
             allowedRoutes: key.routes,
             forcesLocal: key.privacy == .local

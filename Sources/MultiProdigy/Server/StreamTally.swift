@@ -13,14 +13,17 @@ struct StreamTally: Sendable {
     var isFinished = false
     /// Upstream calls made to continue the answer, beyond those until the first commit.
     var continuationAttempts = 0
-    /// Tokens of the finished segments.
-    private(set) var usage: TokenUsage?
-    /// Cost of the finished segments whose price is known; nil when none is.
-    private(set) var costUSD: Double?
-    /// The target of the latest segment.
-    private(set) var lastTarget: RouteTarget?
     /// Each finished segment's target, tokens and cost.
     private(set) var segments: [UsageSegment] = []
+    /// Tokens of the finished segments; nil before the first ends.
+    var usage: TokenUsage? { segments.isEmpty ? nil : segments.reduce(.zero) { $0 + $1.usage } }
+    /// Cost of the finished segments whose price is known; nil when none is.
+    var costUSD: Double? {
+        let costs = segments.compactMap(\.costUSD)
+        return costs.isEmpty ? nil : costs.reduce(0, +)
+    }
+    /// The target of the latest segment.
+    var lastTarget: RouteTarget? { open?.target ?? segments.last?.target }
     private var open: (relay: StreamRelay, target: RouteTarget, textStart: Int)?
 
     /// Starts counting a tally for `answer`.
@@ -31,7 +34,6 @@ struct StreamTally: Sendable {
     /// A new segment starts: `relay`'s stream from `target`.
     mutating func begin(_ relay: StreamRelay, on target: RouteTarget) {
         open = (relay, target, transcript.text.utf8.count)
-        lastTarget = target
     }
 
     /// The open segment ended; adds its usage and cost. Returns the usage its upstream reported.
@@ -41,10 +43,7 @@ struct StreamTally: Sendable {
         open = nil
         let reported = relay.reportedUsage?.usage
         let segment = reported ?? estimate(textStart: textStart)
-        usage = (usage ?? .zero) + segment
-        let cost = accounting.cost(of: segment, on: target)
-        if let cost { costUSD = (costUSD ?? 0) + cost }
-        segments.append(UsageSegment(target: target, usage: segment, costUSD: cost))
+        segments.append(UsageSegment(target: target, usage: segment, costUSD: accounting.cost(of: segment, on: target)))
         return reported
     }
 
@@ -52,9 +51,10 @@ struct StreamTally: Sendable {
     /// this segment sent.
     private func estimate(textStart: Int) -> TokenUsage {
         let text = Array(transcript.text.utf8)
-        let before = text[..<min(textStart, text.count)].withUnsafeBytes { TokenEstimator.estimateTokens(inText: $0) }
-        let sent = text[min(textStart, text.count)...].withUnsafeBytes { TokenEstimator.estimateTokens(inText: $0) }
-        let prompt = answer.plan.promptTokens + (textStart > 0 ? before : 0)
+        let split = min(textStart, text.count)
+        let before = split > 0 ? text[..<split].withUnsafeBytes { TokenEstimator.estimateTokens(inText: $0) } : 0
+        let sent = text[split...].withUnsafeBytes { TokenEstimator.estimateTokens(inText: $0) }
+        let prompt = answer.plan.promptTokens + before
         return TokenUsage(promptTokens: prompt, completionTokens: sent, isEstimated: true)
     }
 }
