@@ -55,7 +55,10 @@ public struct ConfigLoader: Sendable {
     public func load(yaml: String, source: String = "configuration") throws(ConfigError) -> GatewayConfig {
         let root: Node?
         do {
-            root = try Yams.compose(yaml: yaml)
+            // No implicit typing: the reader types each scalar itself (after `${VAR}` expansion), and
+            // Yams' default resolver would compile a dozen regular expressions (and load ICU) for tags
+            // nothing reads.
+            root = try Yams.compose(yaml: yaml, .basic)
         } catch let error as YamlError {
             throw ConfigError(source: source, issues: [Self.issue(from: error)])
         } catch {

@@ -58,7 +58,7 @@ final class PlainHTTPClient: Sendable {
                     deadline: deadline,
                     maxResponseBytes: maxResponseBytes
                 )
-                if Self.keepsAlive(response) {
+                if response.keepsAlive {
                     checkin(connection, key: key)
                 } else {
                     connection.channel.close(promise: nil)
@@ -130,21 +130,21 @@ final class PlainHTTPClient: Sendable {
     private func checkout(_ key: PoolKey) async throws -> (Connection, reused: Bool) {
         let currentLoop = MultiThreadedEventLoopGroup.currentEventLoop
         while let connection = idle.withLock({ idle -> Connection? in
-            guard var connections = idle[key], !connections.isEmpty else { return nil }
-            let index: Int
-            if let currentLoop {
-                guard let onLoop = connections.lastIndex(where: { $0.channel.eventLoop === currentLoop }) else { return nil }
-                index = onLoop
-            } else {
-                index = connections.count - 1
-            }
-            let connection = connections.remove(at: index)
-            idle[key] = connections
-            return connection
+            // Removed in place: a copy of the list held across the removal would copy it.
+            guard let index = Self.index(in: idle[key], on: currentLoop) else { return nil }
+            return idle[key]?.remove(at: index)
         }) {
             if connection.channel.isActive { return (connection, true) }
         }
         return (try await connect(key, on: currentLoop ?? group.any()), false)
+    }
+
+    /// Where the connection to check out is in `connections`: the last one on `loop`, or the last
+    /// one when there is no loop; nil if there is none.
+    private static func index(in connections: [Connection]?, on loop: (any EventLoop)?) -> Int? {
+        guard let connections, !connections.isEmpty else { return nil }
+        guard let loop else { return connections.count - 1 }
+        return connections.lastIndex { $0.channel.eventLoop === loop }
     }
 
     private func checkin(_ connection: Connection, key: PoolKey) {
@@ -175,11 +175,6 @@ final class PlainHTTPClient: Sendable {
         return Connection(channel: channel, collector: collector)
     }
 
-    private static func keepsAlive(_ response: PlainHTTPResponse) -> Bool {
-        // Most answers have no `Connection` header; splitting the list costs allocations per call.
-        guard response.headers.contains(name: "connection") else { return true }
-        return !response.headers[canonicalForm: "connection"].contains { $0.lowercased() == "close" }
-    }
 }
 
 /// The call's deadline passed before the whole answer arrived.

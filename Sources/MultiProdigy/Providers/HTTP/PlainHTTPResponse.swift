@@ -9,4 +9,7 @@ struct PlainHTTPResponse: Sendable {
     var headers: HTTPHeaders
     /// The whole body.
     var body: ByteBuffer
+    /// Whether the connection may carry another request, as the parser read the version and
+    /// `Connection` header (without scanning the headers again).
+    var keepsAlive: Bool
 }

@@ -41,7 +41,9 @@ final class ResponseCollectingHandler: ChannelInboundHandler, RemovableChannelHa
             guard let head, let promise else { return }
             self.promise = nil
             self.head = nil
-            promise.succeed(PlainHTTPResponse(status: head.status, headers: head.headers, body: body))
+            promise.succeed(
+                PlainHTTPResponse(status: head.status, headers: head.headers, body: body, keepsAlive: head.isKeepAlive)
+            )
             body = ByteBuffer()
         }
     }

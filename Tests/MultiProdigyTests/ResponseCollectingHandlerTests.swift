@@ -1,0 +1,45 @@
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
+import Testing
+
+@testable import MultiProdigy
+
+/// The plain HTTP client's response collector: whole answers, and whether the connection may be
+/// reused, as the parser read it.
+@Suite struct ResponseCollectingHandlerTests {
+    private func collect(_ raw: String) async throws -> PlainHTTPResponse {
+        let channel = EmbeddedChannel()
+        let collector = ResponseCollectingHandler()
+        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
+        try channel.pipeline.syncOperations.addHandler(collector)
+        // The decoder pairs each response with a request it saw go out.
+        try channel.writeOutbound(
+            HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: .POST, uri: "/v1/chat/completions"))
+        )
+        let promise = channel.eventLoop.makePromise(of: PlainHTTPResponse.self)
+        collector.expectResponse(promise, maxBodyBytes: 1 << 20)
+        try channel.writeInbound(ByteBuffer(string: raw))
+        // Fulfilled by now: the whole answer was in the bytes just read.
+        let response = try await promise.futureResult.get()
+        _ = try? channel.finish()
+        return response
+    }
+
+    @Test func http11AnswerKeepsTheConnection() async throws {
+        let response = try await collect("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}")
+        #expect(response.status == .ok)
+        #expect(String(buffer: response.body) == "{}")
+        #expect(response.keepsAlive)
+    }
+
+    @Test func connectionCloseInAnyCaseEndsTheConnection() async throws {
+        #expect(try await !collect("HTTP/1.1 200 OK\r\nConnection: close\r\ncontent-length: 2\r\n\r\n{}").keepsAlive)
+        #expect(try await !collect("HTTP/1.1 200 OK\r\nCONNECTION: Close\r\ncontent-length: 2\r\n\r\n{}").keepsAlive)
+    }
+
+    @Test func http10AnswerWithoutKeepAliveEndsTheConnection() async throws {
+        #expect(try await !collect("HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\n{}").keepsAlive)
+        #expect(try await collect("HTTP/1.0 200 OK\r\nconnection: keep-alive\r\ncontent-length: 2\r\n\r\n{}").keepsAlive)
+    }
+}
