@@ -2,8 +2,9 @@
 #   docker build -t multiprodigy .
 #   docker run -p 4100:4100 -e OPENAI_API_KEY multiprodigy
 
-# Build stage: the official Swift image compiles a release binary with the Swift runtime linked in
-# statically, so the runtime image needs no Swift toolchain.
+# Build stage: the official Swift image compiles the release binary as scripts/build-release.sh
+# makes it (the build bench/run.sh measures): the Swift runtime linked in statically, so the runtime
+# image needs no Swift toolchain, and packed relocations, which need glibc 2.36+ (Ubuntu 24.04 has 2.39).
 FROM swift:6.3-noble AS build
 # hadolint ignore=DL3008
 RUN apt-get update \
@@ -11,8 +12,8 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /build
 COPY . .
-RUN swift build -c release --product multiprodigy --static-swift-stdlib \
-    && install -D "$(swift build -c release --show-bin-path)/multiprodigy" /staging/multiprodigy
+RUN binary="$(bash scripts/build-release.sh)" \
+    && install -D "$binary" /staging/multiprodigy
 
 # Runtime stage: a slim Ubuntu with CA certificates (TLS to cloud providers), curl (health check) and
 # SQLite (usage ledger and keys, in /app/multiprodigy.db by default).

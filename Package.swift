@@ -37,10 +37,13 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Names the Swift runtime's global-executor hook for the executable (see EventLoopGlobalExecutor).
+        .target(name: "CConcurrencyHooks"),
         .executableTarget(
             name: "multiprodigy",
             dependencies: [
                 "MultiProdigy",
+                "CConcurrencyHooks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

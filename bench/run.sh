@@ -13,8 +13,9 @@
 #        BENCH_WARMUP       wrk duration of the warm-up run per target (default 2s)
 #        NGINX_WORKERS      nginx worker_processes (default 1)
 #        BENCH_SKIP_BUILD=1 use the existing binary as is
-#        GATEWAY_BIN        the gateway binary to measure (default .build/release/multiprodigy); when
-#                           set, nothing is built, so a build in a private --build-path can be benched
+#        GATEWAY_BIN        the gateway binary to measure (default: the shipped build, made by
+#                           scripts/build-release.sh in .build-production); when set, nothing is
+#                           built, so any other build can be benched
 #        BENCH_KEEP_TMP=1   keep the temp dir (configs, logs, raw wrk output) for inspection
 #
 # Everything listens on and talks to 127.0.0.1 only.
@@ -109,14 +110,11 @@ done
 if [[ -n "${GATEWAY_BIN:-}" ]]; then
     GATEWAY_BIN=$(cd "$(dirname "$GATEWAY_BIN")" && pwd)/$(basename "$GATEWAY_BIN")
 elif [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
-    # Toolchains unpacked to /opt/swift (as in the project's images) are often not on PATH.
-    if ! command -v swift >/dev/null 2>&1 && [[ -x /opt/swift/usr/bin/swift ]]; then
-        PATH=/opt/swift/usr/bin:$PATH
-    fi
-    log "building multiprodigy (release)"
-    swift build -c release --product multiprodigy
+    # The build that ships (the Dockerfile's): measuring another would measure something else.
+    log "building multiprodigy as it ships (scripts/build-release.sh)"
+    GATEWAY_BIN=$(bash scripts/build-release.sh)
 fi
-GATEWAY_BIN=${GATEWAY_BIN:-"$REPO_ROOT/.build/release/multiprodigy"}
+GATEWAY_BIN=${GATEWAY_BIN:-"$REPO_ROOT/.build-production/release/multiprodigy"}
 [[ -x "$GATEWAY_BIN" ]] || die "$GATEWAY_BIN not found; build it or unset BENCH_SKIP_BUILD"
 
 # ---------------------------------------------------------------------------------------------

@@ -1,13 +1,7 @@
+import CConcurrencyHooks
 import NIOCore
 import NIOPosix
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Synchronization
 
 /// Makes SwiftNIO's event loops Swift Concurrency's global executor, running each job as a job of
 /// the generic executor.
@@ -34,20 +28,29 @@ import Darwin
 ///
 /// - warning: Call it once, from the main thread, before any task is created. It relies on runtime
 ///   interface rather than API, as SwiftNIO's takeover does: the `swift_task_enqueueGlobal_hook`
-///   variable, and the generic executor being the all-zero executor reference. Without the hook
-///   (or with another one installed) `install()` returns false and Swift's own global executor
-///   runs the jobs; a runtime that changed the reference's layout would need this revisited.
+///   variable, and the generic executor being the all-zero executor reference. With another hook
+///   already installed `install()` returns false and Swift's own global executor runs the jobs; a
+///   runtime that changed the reference's layout would need this revisited. The variable is named
+///   at link time (`CConcurrencyHooks`), not looked up with `dlsym`: a static executable
+///   (`--static-swift-stdlib`, as the Dockerfile builds) does not export the runtime's symbols, and a
+///   lookup there silently found nothing.
 enum EventLoopGlobalExecutor {
     /// The runtime's type for `swift_task_enqueueGlobal_hook`: the job and the runtime's own enqueue.
     private typealias EnqueueGlobalHook = @convention(thin) (UnownedJob, @convention(thin) (UnownedJob) -> Void) -> Void
 
-    /// Installs the hook; false when the runtime has no such hook or another one is installed.
+    /// Whether ``install()`` installed the hook: the event loops run Swift Concurrency's jobs.
+    static var isInstalled: Bool { installed.load(ordering: .acquiring) }
+
+    private static let installed = Atomic<Bool>(false)
+
+    /// Installs the hook; false when another one is installed.
     @discardableResult
     static func install() -> Bool {
-        guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "swift_task_enqueueGlobal_hook") else { return false }
-        guard symbol.load(as: UnsafeRawPointer?.self) == nil else { return false }
+        let slot = UnsafeMutableRawPointer(multiprodigy_enqueueGlobalHookSlot())
+        guard slot.load(as: UnsafeRawPointer?.self) == nil else { return false }
         // A thin function is a bare code pointer, the slot's layout.
-        symbol.storeBytes(of: hook, as: EnqueueGlobalHook.self)
+        slot.storeBytes(of: hook, as: EnqueueGlobalHook.self)
+        installed.store(true, ordering: .releasing)
         return true
     }
 

@@ -69,6 +69,11 @@ struct Serve: AsyncParsableCommand {
         LoggingSystem.bootstrap { label in GatewayLogHandler(label: label, level: level) }
         let config = try options.load()
         let logger = Logger(label: "multiprodigy")
+        if !EventLoopGlobalExecutor.isInstalled {
+            logger.warning(
+                "Swift Concurrency runs on its default executor, not on the event loops (another global-executor hook was installed first): requests hop between thread pools and are slower"
+            )
+        }
         var gateway = Gateway(config: config, logger: logger)
         // SIGHUP, or a change to the file, reloads it.
         gateway.configPath = options.config

@@ -1,0 +1,2 @@
+// The target's interface is its header; SwiftPM needs one source file to build it.
+#include "CConcurrencyHooks.h"
