@@ -232,13 +232,17 @@ models:
 EOF
 
 log "starting gateway"
-# --log-level error: per-request logging would measure the terminal, not the gateway.
-"$GATEWAY_BIN" serve --config "$TMP/gateway.yaml" --listen "$HOST:$GATEWAY_PORT" --log-level error \
+# --log-level warning: per-request logging (info) would measure the terminal, not the gateway.
+"$GATEWAY_BIN" serve --config "$TMP/gateway.yaml" --listen "$HOST:$GATEWAY_PORT" --log-level warning \
     >"$TMP/gateway.log" 2>&1 &
 GATEWAY_PID=$!
 wait_for "http://$HOST:$GATEWAY_PORT/health" 60 "$GATEWAY_PID" ||
     die "gateway did not become healthy within 60 s: $(tail -20 "$TMP/gateway.log")"
 check_target gateway "http://$HOST:$GATEWAY_PORT$API_PATH"
+# A build whose tasks run on Swift's default executor would only look slow; say what it is.
+if grep -q "default executor" "$TMP/gateway.log"; then
+    die "the gateway runs Swift Concurrency on its default executor, not on its event loops: $(grep "default executor" "$TMP/gateway.log")"
+fi
 RSS_IDLE_KB=$(awk '/^VmRSS:/ {print $2}' "/proc/$GATEWAY_PID/status")
 
 # ---------------------------------------------------------------------------------------------

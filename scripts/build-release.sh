@@ -29,4 +29,6 @@ arguments=(
     -Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs -Xlinker --no-export-dynamic
 )
 swift build "${arguments[@]}" >&2
-echo "$(swift build "${arguments[@]}" --show-bin-path)/multiprodigy"
+bin_path=$(swift build "${arguments[@]}" --show-bin-path)
+[[ -x "$bin_path/multiprodigy" ]] || { echo "error: no binary at $bin_path/multiprodigy after the build" >&2; exit 1; }
+echo "$bin_path/multiprodigy"

@@ -1,7 +1,6 @@
 import CConcurrencyHooks
 import NIOCore
 import NIOPosix
-import Synchronization
 
 /// Makes SwiftNIO's event loops Swift Concurrency's global executor, running each job as a job of
 /// the generic executor.
@@ -38,11 +37,6 @@ enum EventLoopGlobalExecutor {
     /// The runtime's type for `swift_task_enqueueGlobal_hook`: the job and the runtime's own enqueue.
     private typealias EnqueueGlobalHook = @convention(thin) (UnownedJob, @convention(thin) (UnownedJob) -> Void) -> Void
 
-    /// Whether ``install()`` installed the hook: the event loops run Swift Concurrency's jobs.
-    static var isInstalled: Bool { installed.load(ordering: .acquiring) }
-
-    private static let installed = Atomic<Bool>(false)
-
     /// Installs the hook; false when another one is installed.
     @discardableResult
     static func install() -> Bool {
@@ -50,7 +44,6 @@ enum EventLoopGlobalExecutor {
         guard slot.load(as: UnsafeRawPointer?.self) == nil else { return false }
         // A thin function is a bare code pointer, the slot's layout.
         slot.storeBytes(of: hook, as: EnqueueGlobalHook.self)
-        installed.store(true, ordering: .releasing)
         return true
     }
 

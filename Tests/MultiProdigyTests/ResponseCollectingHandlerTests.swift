@@ -38,6 +38,25 @@ import Testing
         #expect(try await !collect("HTTP/1.1 200 OK\r\nCONNECTION: Close\r\ncontent-length: 2\r\n\r\n{}").keepsAlive)
     }
 
+    @Test func answerEndedByClosingTheConnectionEndsIt() async throws {
+        // No length and not chunked: the body runs until the upstream closes, so nothing may follow.
+        let channel = EmbeddedChannel()
+        let collector = ResponseCollectingHandler()
+        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
+        try channel.pipeline.syncOperations.addHandler(collector)
+        try channel.writeOutbound(
+            HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: .POST, uri: "/v1/chat/completions"))
+        )
+        let promise = channel.eventLoop.makePromise(of: PlainHTTPResponse.self)
+        collector.expectResponse(promise, maxBodyBytes: 1 << 20)
+        try channel.writeInbound(ByteBuffer(string: "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n{}"))
+        channel.pipeline.fireChannelInactive()
+        let response = try await promise.futureResult.get()
+        #expect(String(buffer: response.body) == "{}")
+        #expect(!response.keepsAlive)
+        _ = try? channel.finish()
+    }
+
     @Test func http10AnswerWithoutKeepAliveEndsTheConnection() async throws {
         #expect(try await !collect("HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\n{}").keepsAlive)
         #expect(try await collect("HTTP/1.0 200 OK\r\nconnection: keep-alive\r\ncontent-length: 2\r\n\r\n{}").keepsAlive)
