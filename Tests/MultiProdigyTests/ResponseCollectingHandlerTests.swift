@@ -8,7 +8,8 @@ import Testing
 /// The plain HTTP client's response collector: whole answers, and whether the connection may be
 /// reused, as the parser read it.
 @Suite struct ResponseCollectingHandlerTests {
-    private func collect(_ raw: String) async throws -> PlainHTTPResponse {
+    /// A collector behind an HTTP response decoder, waiting for the answer to a request just sent.
+    private func expectingAnswer() throws -> (channel: EmbeddedChannel, answer: EventLoopFuture<PlainHTTPResponse>) {
         let channel = EmbeddedChannel()
         let collector = ResponseCollectingHandler()
         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
@@ -19,9 +20,14 @@ import Testing
         )
         let promise = channel.eventLoop.makePromise(of: PlainHTTPResponse.self)
         collector.expectResponse(promise, maxBodyBytes: 1 << 20)
+        return (channel, promise.futureResult)
+    }
+
+    private func collect(_ raw: String) async throws -> PlainHTTPResponse {
+        let (channel, answer) = try expectingAnswer()
         try channel.writeInbound(ByteBuffer(string: raw))
         // Fulfilled by now: the whole answer was in the bytes just read.
-        let response = try await promise.futureResult.get()
+        let response = try await answer.get()
         _ = try? channel.finish()
         return response
     }
@@ -40,18 +46,10 @@ import Testing
 
     @Test func answerEndedByClosingTheConnectionEndsIt() async throws {
         // No length and not chunked: the body runs until the upstream closes, so nothing may follow.
-        let channel = EmbeddedChannel()
-        let collector = ResponseCollectingHandler()
-        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
-        try channel.pipeline.syncOperations.addHandler(collector)
-        try channel.writeOutbound(
-            HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: .POST, uri: "/v1/chat/completions"))
-        )
-        let promise = channel.eventLoop.makePromise(of: PlainHTTPResponse.self)
-        collector.expectResponse(promise, maxBodyBytes: 1 << 20)
+        let (channel, answer) = try expectingAnswer()
         try channel.writeInbound(ByteBuffer(string: "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n{}"))
         channel.pipeline.fireChannelInactive()
-        let response = try await promise.futureResult.get()
+        let response = try await answer.get()
         #expect(String(buffer: response.body) == "{}")
         #expect(!response.keepsAlive)
         _ = try? channel.finish()
