@@ -78,14 +78,12 @@ public struct TokenUsage: Sendable, Equatable {
             }
         }
         guard prompt != nil || completion != nil else { return nil }
-        var usage = TokenUsage(
+        return TokenUsage(
             promptTokens: prompt ?? 0,
             completionTokens: completion ?? 0,
             cachedPromptTokens: cached,
             reasoningTokens: reasoning
-        )
-        usage.cacheWriteTokens = min(max(0, written), usage.promptTokens - usage.cachedPromptTokens)
-        return usage
+        ).withCacheWrites(written)
     }
 
     private static func integer(_ key: String, inObjectAt range: Range<Int>, in bytes: UnsafeRawBufferPointer) -> Int? {
