@@ -14,18 +14,18 @@ final class KeyAuthenticator: Service, Sendable {
     let store: KeyStore
     /// How often the store is asked whether keys changed.
     let refreshInterval: Duration
-    private let state: Mutex<(directory: KeyDirectory, checkedAt: ContinuousClock.Instant)>
+    private let directory: Mutex<KeyDirectory>
 
     /// Reads the keys of `store`.
     init(store: KeyStore, refreshInterval: Duration = .milliseconds(250)) {
         self.store = store
         self.refreshInterval = refreshInterval
-        self.state = Mutex(((try? store.directory()) ?? KeyDirectory(), .now))
+        self.directory = Mutex((try? store.directory()) ?? KeyDirectory())
     }
 
     /// The key whose secret is `secret`, revoked or not; nil when there is none.
     func key(for secret: Substring) -> VirtualKey? {
-        state.withLock { $0.directory }.find(secret: String(secret))
+        directory.withLock { $0 }.find(secret: String(secret))
     }
 
     /// Checks the store for changes every ``refreshInterval`` until the gateway shuts down; the
@@ -33,21 +33,14 @@ final class KeyAuthenticator: Service, Sendable {
     func run() async throws {
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             try? await Task.sleep(for: refreshInterval)
-            _ = try? await NIOThreadPool.singleton.runIfActive { self.refreshIfChanged() }
+            try? await NIOThreadPool.singleton.runIfActive { self.refreshIfChanged() }
         }
     }
 
-    /// Reads the directory again if the store changed, and returns the current one.
-    @discardableResult
-    func refreshIfChanged(now: ContinuousClock.Instant = .now) -> KeyDirectory {
-        let current = state.withLock { state in
-            state.checkedAt = now
-            return state.directory
-        }
-        guard let version = try? store.changeCounter(), version != current.version, let fresh = try? store.directory() else {
-            return current
-        }
-        state.withLock { $0.directory = fresh }
-        return fresh
+    /// Reads the directory again if the store changed.
+    func refreshIfChanged() {
+        let current = directory.withLock { $0 }
+        guard let version = try? store.changeCounter(), version != current.version, let fresh = try? store.directory() else { return }
+        directory.withLock { $0 = fresh }
     }
 }
