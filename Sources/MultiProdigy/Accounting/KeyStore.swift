@@ -137,7 +137,10 @@ public final class KeyStore: Sendable {
                         "the key '\(nameOrID)' is already revoked. Fix: nothing to do; 'multiprodigy keys list --all' shows it"
                     )
                 }
-                throw KeyStoreError("no key has the name or id '\(nameOrID)'. Fix: 'multiprodigy keys list' shows the keys")
+                throw KeyStoreError(
+                    "no key has the name or id '\(nameOrID)'. Fix: 'multiprodigy keys list' shows the keys",
+                    isUnknownKey: true
+                )
             }
             let id: String = row["id"]
             try db.execute(sql: "UPDATE keys SET revoked_at = ? WHERE id = ?", arguments: [now.timeIntervalSince1970, id])

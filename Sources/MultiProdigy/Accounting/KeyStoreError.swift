@@ -4,10 +4,13 @@
 public struct KeyStoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What is wrong, then `Fix: …`.
     public var message: String
+    /// Whether no key has the name or id asked for (rather than a setting being wrong).
+    public var isUnknownKey: Bool
 
     /// Creates an error.
-    public init(_ message: String) {
+    public init(_ message: String, isUnknownKey: Bool = false) {
         self.message = message
+        self.isUnknownKey = isUnknownKey
     }
 
     /// The message.

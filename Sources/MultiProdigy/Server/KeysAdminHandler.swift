@@ -129,7 +129,7 @@ struct KeysAdminHandler: Sendable {
         } catch let error as GatewayError {
             throw error
         } catch let error as KeyStoreError {
-            let unknown = error.message.hasPrefix("no key has")
+            let unknown = error.isUnknownKey
             throw GatewayError(
                 status: unknown ? .notFound : .badRequest,
                 message: Self.sentence(error.message),
