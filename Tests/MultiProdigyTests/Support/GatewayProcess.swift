@@ -59,6 +59,7 @@ final class GatewayProcess: @unchecked Sendable {
     deinit {
         if process.isRunning { process.terminate() }
         try? FileManager.default.removeItem(at: logURL)
+        if let workingDirectory = process.currentDirectoryURL { try? FileManager.default.removeItem(at: workingDirectory) }
     }
 }
 
