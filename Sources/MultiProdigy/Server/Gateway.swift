@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOPosix
 import ServiceLifecycle
@@ -83,10 +84,10 @@ public struct Gateway: Sendable {
             logger: logger
         )
         let box: RuntimeBox
-        let application: Application<RouterResponder<GatewayRequestContext>>
+        let server: any Service
         do {
             box = RuntimeBox(try GatewayRuntime.make(config: config, shared: shared))
-            application = makeApplication(
+            server = makeServer(
                 box: box,
                 shared: shared,
                 listenAddress: listenAddress ?? config.server.listen,
@@ -122,7 +123,7 @@ public struct Gateway: Sendable {
                 )
             )
         }
-        services.append(application)
+        services.append(server)
         var groupConfiguration = ServiceGroupConfiguration(
             services: services,
             gracefulShutdownSignals: gracefulShutdownSignals,
@@ -151,13 +152,14 @@ public struct Gateway: Sendable {
         return configuration
     }
 
-    /// The HTTP server: every route reads the current runtime when a request starts.
-    private func makeApplication(
+    /// The HTTP server: Hummingbird's server and router, with the gateway's own connection handling
+    /// (``GatewayHTTPChannel``). Every route reads the current runtime when a request starts.
+    private func makeServer(
         box: RuntimeBox,
         shared: GatewayRuntime.Shared,
         listenAddress: ListenAddress,
         onListening: @escaping @Sendable (Int) async -> Void
-    ) -> Application<RouterResponder<GatewayRequestContext>> {
+    ) -> any Service {
         let router = Router(context: GatewayRequestContext.self)
         router.middlewares.add(GatewayMiddleware(runtime: { box.current }))
         router.post("/v1/chat/completions") { request, context in try await box.current.chat.handle(request, context: context) }
@@ -197,17 +199,28 @@ public struct Gateway: Sendable {
         }
 
         let logger = self.logger
-        let application = Application(
-            router: router,
-            server: .http1(configuration: .init(additionalChannelHandlers: [ClientDisconnectHandler()])),
-            configuration: .init(address: .hostname(listenAddress.host, port: listenAddress.port), serverName: nil),
+        let routes = router.buildResponder()
+        let responder: GatewayHTTPHandler.Responder = { request, channel in
+            let context = GatewayRequestContext(source: .init(channel: channel, logger: logger))
+            do {
+                return try await routes.respond(to: request, context: context)
+            } catch {
+                // The middleware answers every error itself; this is a last resort.
+                logger.error("unanswered error", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+                return GatewayError(status: .internalServerError, message: "The gateway hit an internal error.", type: "server_error")
+                    .response()
+            }
+        }
+        let connections = GatewayHTTPChannel(responder: responder, maxBodyBytes: { box.current.config.server.maxRequestBytes })
+        return connections.server(
+            configuration: ServerConfiguration(address: .hostname(listenAddress.host, port: listenAddress.port)),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? listenAddress.port
                 logger.info("multiprodigy listening on \(ListenAddress(host: listenAddress.host, port: port))")
                 await onListening(port)
             },
+            eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
             logger: logger
         )
-        return application
     }
 }
