@@ -111,11 +111,11 @@ import Testing
             try await connection.send(head)
             // Answered before a byte of the body was sent, without a 100 Continue.
             let answer = try await connection.receive { $0.contains("request_too_large") }
-            #expect(RawConnection.statusLines(in: answer) == ["HTTP/1.1 413 Payload Too Large"])
+            #expect(RawConnection.statusLines(in: answer) == ["HTTP/1.1 413 Content Too Large"])
             // The body the client was committed to is read and dropped; the next request is served.
             try await connection.send(String(repeating: "x", count: 5000) + Self.health)
             let text = try await connection.receive { $0.hasSuffix(#"{"status":"ok"}"#) }
-            #expect(RawConnection.statusLines(in: text) == ["HTTP/1.1 413 Payload Too Large", "HTTP/1.1 200 OK"])
+            #expect(RawConnection.statusLines(in: text) == ["HTTP/1.1 413 Content Too Large", "HTTP/1.1 200 OK"])
             #expect(upstream.requests.isEmpty)
         }
     }
@@ -131,7 +131,7 @@ import Testing
                 "POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked + Self.health
             )
             let text = try await connection.receive { $0.hasSuffix(#"{"status":"ok"}"#) }
-            #expect(RawConnection.statusLines(in: text) == ["HTTP/1.1 413 Payload Too Large", "HTTP/1.1 200 OK"])
+            #expect(RawConnection.statusLines(in: text) == ["HTTP/1.1 413 Content Too Large", "HTTP/1.1 200 OK"])
             #expect(text.contains("1024 bytes, server.max_request_bytes"))
             #expect(upstream.requests.isEmpty)
         }

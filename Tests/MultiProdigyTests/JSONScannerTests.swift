@@ -78,4 +78,34 @@ import Testing
     @Test func writerEscapesControlCharactersAndQuotes() {
         #expect(String(buffer: JSONWriter.encodedString("a\"b\\c\nd\u{01}")) == #""a\"b\\c\nd\u0001""#)
     }
+
+    @Test(arguments: [
+        ("", #""""#),
+        ("plain", #""plain""#),
+        ("tab\tcr\r\u{1F}", #""tab\tcr\r\u001f""#),
+        ("\"", #""\"""#),
+        ("日本語 é 🚀", #""日本語 é 🚀""#),
+        ("\u{7F}/", "\"\u{7F}/\""),
+    ])
+    func writerAndArrayWriterAgree(_ text: String, _ expected: String) {
+        var buffer = ByteBuffer(string: "x")
+        JSONWriter.writeString(text, into: &buffer)
+        #expect(String(buffer: buffer) == "x" + expected)
+        var bytes = Array("x".utf8)
+        JSONWriter.appendString(text, to: &bytes)
+        #expect(String(decoding: bytes, as: UTF8.self) == "x" + expected)
+    }
+
+    @Test func rewriterDropsEveryMemberAndAppendsAnEscapedKey() throws {
+        let json = #"{ "a" : 1 , "b":{"c":[]} }"#
+        let rewritten = JSONObjectRewriter.rewrite(
+            ByteBuffer(string: json),
+            members: try members(json),
+            replacing: [(key: "new\"key", value: ByteBuffer(string: "true"))],
+            removing: ["a", "b"]
+        )
+        #expect(String(buffer: rewritten) == #"{"new\"key":true}"#)
+        let kept = JSONObjectRewriter.rewrite(ByteBuffer(string: json), members: try members(json), replacing: [])
+        #expect(String(buffer: kept) == #"{"a" : 1,"b":{"c":[]}}"#)
+    }
 }

@@ -1,36 +1,36 @@
 import NIOCore
 
-/// Writes JSON fragments straight into a `ByteBuffer`, with no intermediate `Data` or `String`.
+/// Writes JSON fragments straight into a `ByteBuffer` (or a byte array), with no intermediate `Data`.
+///
+/// A string is measured first and then copied in one pass: runs without characters to escape are
+/// copied whole, and the buffer is written to once.
 public enum JSONWriter {
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+    private static let quote = UInt8(ascii: "\"")
+    private static let backslash = UInt8(ascii: "\\")
 
     /// Writes `value` as a quoted, escaped JSON string.
     public static func writeString(_ value: String, into buffer: inout ByteBuffer) {
-        buffer.writeInteger(UInt8(ascii: "\""))
-        var pendingStart = value.utf8.startIndex
-        let utf8 = value.utf8
-        var index = utf8.startIndex
-        while index != utf8.endIndex {
-            let byte = utf8[index]
-            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 {
-                buffer.writeBytes(utf8[pendingStart..<index])
-                switch byte {
-                case UInt8(ascii: "\""): buffer.writeStaticString("\\\"")
-                case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
-                case 0x0A: buffer.writeStaticString("\\n")
-                case 0x0D: buffer.writeStaticString("\\r")
-                case 0x09: buffer.writeStaticString("\\t")
-                default:
-                    buffer.writeStaticString("\\u00")
-                    buffer.writeInteger(hexDigits[Int(byte >> 4)])
-                    buffer.writeInteger(hexDigits[Int(byte & 0x0F)])
-                }
-                pendingStart = utf8.index(after: index)
+        var value = value
+        value.withUTF8 { source in
+            let length = escapedLength(of: source)
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { output in
+                writeEscaped(source, length: length, into: output)
             }
-            index = utf8.index(after: index)
         }
-        buffer.writeBytes(utf8[pendingStart..<index])
-        buffer.writeInteger(UInt8(ascii: "\""))
+    }
+
+    /// Appends `value` to `bytes` as a quoted, escaped JSON string.
+    static func appendString(_ value: String, to bytes: inout [UInt8]) {
+        var value = value
+        value.withUTF8 { source in
+            let length = escapedLength(of: source)
+            let start = bytes.count
+            bytes.append(contentsOf: repeatElement(0, count: length))
+            bytes.withUnsafeMutableBytes { output in
+                _ = writeEscaped(source, length: length, into: UnsafeMutableRawBufferPointer(rebasing: output[start...]))
+            }
+        }
     }
 
     /// Writes `value` as a JSON string, or `null` when it is nil.
@@ -47,5 +47,50 @@ public enum JSONWriter {
         var buffer = ByteBuffer()
         writeString(value, into: &buffer)
         return buffer
+    }
+
+    /// The length of `source` as a JSON string literal, quotes included.
+    private static func escapedLength(of source: UnsafeBufferPointer<UInt8>) -> Int {
+        var length = source.count + 2
+        for byte in source where byte == quote || byte == backslash || byte < 0x20 {
+            switch byte {
+            case quote, backslash, 0x0A, 0x0D, 0x09: length += 1
+            default: length += 5
+            }
+        }
+        return length
+    }
+
+    /// Writes `source` as a JSON string literal of `length` bytes at the start of `output`; returns `length`.
+    private static func writeEscaped(_ source: UnsafeBufferPointer<UInt8>, length: Int, into output: UnsafeMutableRawBufferPointer) -> Int {
+        output[0] = quote
+        var offset = 1
+        if length == source.count + 2 {
+            if let base = source.baseAddress { (output.baseAddress! + 1).copyMemory(from: base, byteCount: source.count) }
+            offset += source.count
+        } else {
+            for byte in source {
+                switch byte {
+                case quote, backslash:
+                    output[offset] = backslash
+                    output[offset + 1] = byte
+                    offset += 2
+                case 0x0A, 0x0D, 0x09:
+                    output[offset] = backslash
+                    output[offset + 1] = byte == 0x0A ? UInt8(ascii: "n") : byte == 0x0D ? UInt8(ascii: "r") : UInt8(ascii: "t")
+                    offset += 2
+                case ..<0x20:
+                    for (index, escape) in "\\u00".utf8.enumerated() { output[offset + index] = escape }
+                    output[offset + 4] = hexDigits[Int(byte >> 4)]
+                    output[offset + 5] = hexDigits[Int(byte & 0x0F)]
+                    offset += 6
+                default:
+                    output[offset] = byte
+                    offset += 1
+                }
+            }
+        }
+        output[offset] = quote
+        return offset + 1
     }
 }

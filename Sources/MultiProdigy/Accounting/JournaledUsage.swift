@@ -18,46 +18,49 @@ struct JournaledUsage: Sendable, Equatable {
     /// The record as one JSON line (ending in a newline), written by hand: ``UsageLedger/record(_:)``
     /// runs on the request path and this takes about a microsecond, a `JSONEncoder` several.
     func line() -> ByteBuffer {
-        var buffer = ByteBuffer()
-        buffer.reserveCapacity(384)
-        buffer.writeStaticString("{\"v\":1,\"token\":")
-        buffer.writeString(String(token))
-        buffer.writeStaticString(",\"seq\":")
-        buffer.writeString(String(sequence))
-        buffer.writeStaticString(",\"time\":")
-        Self.write(record.time.timeIntervalSince1970, into: &buffer)
-        buffer.writeStaticString(",\"request_id\":")
-        JSONWriter.writeString(record.requestID, into: &buffer)
-        buffer.writeStaticString(",\"key_name\":")
-        JSONWriter.writeOptionalString(record.keyName, into: &buffer)
-        buffer.writeStaticString(",\"endpoint\":")
-        JSONWriter.writeString(record.endpoint, into: &buffer)
-        buffer.writeStaticString(",\"route\":")
-        JSONWriter.writeString(record.route, into: &buffer)
-        buffer.writeStaticString(",\"provider\":")
-        JSONWriter.writeOptionalString(record.provider, into: &buffer)
-        buffer.writeStaticString(",\"model\":")
-        JSONWriter.writeOptionalString(record.model, into: &buffer)
-        buffer.writeStaticString(",\"prompt_tokens\":")
-        buffer.writeString(String(record.promptTokens))
-        buffer.writeStaticString(",\"completion_tokens\":")
-        buffer.writeString(String(record.completionTokens))
-        buffer.writeStaticString(",\"cost_usd\":")
-        Self.write(record.costUSD, into: &buffer)
-        buffer.writeStaticString(",\"latency_seconds\":")
-        Self.write(record.latencySeconds, into: &buffer)
-        buffer.writeStaticString(",\"ttft_seconds\":")
-        if let ttft = record.timeToFirstTokenSeconds {
-            Self.write(ttft, into: &buffer)
-        } else {
-            buffer.writeStaticString("null")
+        // Built as bytes and copied into the buffer once: each ByteBuffer write has a fixed cost,
+        // and a line has some thirty parts.
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(384)
+        func raw(_ text: String) { bytes.append(contentsOf: text.utf8) }
+        func string(_ text: String?) {
+            if let text { JSONWriter.appendString(text, to: &bytes) } else { raw("null") }
         }
-        buffer.writeStaticString(",\"status\":")
-        buffer.writeString(String(record.status))
-        buffer.writeStaticString(",\"attempts\":")
-        buffer.writeString(String(record.attempts))
-        buffer.writeStaticString("}\n")
-        return buffer
+        func number(_ value: Double) { raw(value.isFinite ? value.description : "0") }
+        raw("{\"v\":1,\"token\":")
+        raw(String(token))
+        raw(",\"seq\":")
+        raw(String(sequence))
+        raw(",\"time\":")
+        number(record.time.timeIntervalSince1970)
+        raw(",\"request_id\":")
+        string(record.requestID)
+        raw(",\"key_name\":")
+        string(record.keyName)
+        raw(",\"endpoint\":")
+        string(record.endpoint)
+        raw(",\"route\":")
+        string(record.route)
+        raw(",\"provider\":")
+        string(record.provider)
+        raw(",\"model\":")
+        string(record.model)
+        raw(",\"prompt_tokens\":")
+        raw(String(record.promptTokens))
+        raw(",\"completion_tokens\":")
+        raw(String(record.completionTokens))
+        raw(",\"cost_usd\":")
+        number(record.costUSD)
+        raw(",\"latency_seconds\":")
+        number(record.latencySeconds)
+        raw(",\"ttft_seconds\":")
+        if let ttft = record.timeToFirstTokenSeconds { number(ttft) } else { raw("null") }
+        raw(",\"status\":")
+        raw(String(record.status))
+        raw(",\"attempts\":")
+        raw(String(record.attempts))
+        raw("}\n")
+        return ByteBuffer(bytes: bytes)
     }
 
     /// Decodes one line written by ``line()`` (without its newline); nil for a torn or foreign line.
@@ -92,9 +95,6 @@ struct JournaledUsage: Sendable, Equatable {
 
     /// Swift prints the shortest text that reads back as the same `Double`, which JSON accepts;
     /// a non-finite value (never expected) is written as 0 so the line stays valid JSON.
-    private static func write(_ value: Double, into buffer: inout ByteBuffer) {
-        buffer.writeString(value.isFinite ? value.description : "0")
-    }
 
     /// The line's fields, named as written.
     private struct Line: Decodable {

@@ -1,8 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import NIOCore
-import NIOHTTP1
-import NIOHTTPTypesHTTP1
+import NIOHTTPTypes
 
 /// Writes a response body straight to its client's channel (see ``GatewayHTTPHandler``).
 ///
@@ -19,7 +18,7 @@ struct ChannelResponseBodyWriter: ResponseBodyWriter {
     mutating func write(_ buffer: ByteBuffer) async throws {
         // A client that went away ends the body here, as the handlers expect.
         guard channel.isActive else { throw ChannelError.ioOnClosedChannel }
-        let part = HTTPServerResponsePart.body(.byteBuffer(buffer))
+        let part = HTTPResponsePart.body(buffer)
         guard flushesEachWrite else {
             channel.write(part, promise: nil)
             return
@@ -34,6 +33,6 @@ struct ChannelResponseBodyWriter: ResponseBodyWriter {
     }
 
     consuming func finish(_ trailingHeaders: HTTPFields?) async throws {
-        channel.writeAndFlush(HTTPServerResponsePart.end(trailingHeaders.map { HTTPHeaders($0) }), promise: nil)
+        channel.writeAndFlush(HTTPResponsePart.end(trailingHeaders), promise: nil)
     }
 }

@@ -24,12 +24,8 @@ struct GatewayHTTPChannel: ServerChildChannel {
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Connection> {
         channel.eventLoop.makeCompletedFuture {
             let pipeline = channel.pipeline.syncOperations
-            // Headers come from swift-http-types, which validates them already.
-            try pipeline.configureHTTPServerPipeline(
-                withPipeliningAssistance: false,
-                withErrorHandling: false,
-                withOutboundHeaderValidation: false
-            )
+            // Answers are encoded by GatewayHTTPHandler itself (see HTTPResponseEncoding).
+            try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
             try pipeline.addHandler(ClientDisconnectHandler())
             try pipeline.addHandler(GatewayHTTPHandler(responder: responder, maxBodyBytes: maxBodyBytes))
             return Connection(channel: channel)

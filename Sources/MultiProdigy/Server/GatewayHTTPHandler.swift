@@ -2,6 +2,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import NIOHTTP1
+import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 
 /// Serves HTTP/1.x on one client connection: reads each request whole, answers it through the
@@ -28,8 +29,8 @@ import NIOHTTPTypesHTTP1
 /// - A request that is not valid HTTP gets 400 and the connection closes.
 final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = IOData
 
     /// Answers one request; `any Channel` is the client's connection.
     typealias Responder = @Sendable (Request, any Channel) async -> Response
@@ -51,6 +52,8 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var number: UInt64
         var version: HTTPVersion
         var keepAlive: Bool
+        /// How the answer's body is delimited, once its head is written.
+        var framing = HTTPResponseEncoding.Framing.sized
     }
 
     private let responder: Responder
@@ -144,8 +147,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         if head.version.minor >= 1, head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
-            let proceed = HTTPResponseHead(version: head.version, status: .continue)
-            context.writeAndFlush(wrapOutboundOut(.head(proceed)), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.byteBuffer(ByteBuffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n"))), promise: nil)
         }
         reading = .body(head, request, body: nil)
     }
@@ -170,7 +172,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         Task {
             let response = await respond(channel)
             let body = response.body
-            channel.write(HTTPServerResponsePart.head(HTTPResponseHead(response.head)), promise: nil)
+            channel.write(HTTPResponsePart.head(response.head), promise: nil)
             do {
                 try await body.write(ChannelResponseBodyWriter(channel: channel, flushesEachWrite: body.contentLength == nil))
             } catch {
@@ -220,33 +222,53 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: Answers
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard var answering else {
+            // Nothing is being answered (the connection was closed under the answer): drop it.
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
         switch unwrapOutboundIn(data) {
-        case .head(var head) where head.status.code >= 200:
-            if let answering {
-                head.version = answering.version
-                head.headers.add(name: "date", value: date.current())
-                let framed = answering.version.minor >= 1 || head.headers.contains(name: "content-length")
-                if closesAfterAnswer || !answering.keepAlive || !framed {
-                    closesAfterAnswer = true
-                    head.headers.replaceOrAdd(name: "connection", value: "close")
-                } else if answering.version.minor == 0 {
-                    head.headers.replaceOrAdd(name: "connection", value: "keep-alive")
-                }
+        case .head(let head):
+            answering.framing = HTTPResponseEncoding.framing(of: head, version: answering.version)
+            var connection: String?
+            if closesAfterAnswer || !answering.keepAlive || answering.framing == .closeDelimited {
+                closesAfterAnswer = true
+                connection = "close"
+            } else if answering.version.minor == 0 {
+                connection = "keep-alive"
             }
-            context.write(wrapOutboundOut(.head(head)), promise: promise)
-        case .end:
-            answering = nil
+            self.answering = answering
+            let bytes = HTTPResponseEncoding.head(
+                head,
+                version: answering.version,
+                date: date.current(),
+                connection: connection,
+                framing: answering.framing,
+                allocator: context.channel.allocator
+            )
+            context.write(wrapOutboundOut(.byteBuffer(bytes)), promise: promise)
+        case .body(let body):
+            guard body.readableBytes > 0 else {
+                // An empty chunk would end a chunked body.
+                promise?.succeed(())
+                return
+            }
+            let bytes = answering.framing == .chunked ? HTTPResponseEncoding.chunk(body, allocator: context.channel.allocator) : body
+            context.write(wrapOutboundOut(.byteBuffer(bytes)), promise: promise)
+        case .end(let trailers):
+            self.answering = nil
+            let bytes =
+                answering.framing == .chunked
+                ? HTTPResponseEncoding.lastChunk(trailers: trailers, allocator: context.channel.allocator) : ByteBuffer()
             guard closesAfterAnswer else {
-                context.write(data, promise: promise)
+                context.write(wrapOutboundOut(.byteBuffer(bytes)), promise: promise)
                 servePipelined(context: context)
                 return
             }
             let written = promise ?? context.eventLoop.makePromise()
-            context.write(data, promise: written)
+            context.write(wrapOutboundOut(.byteBuffer(bytes)), promise: written)
             let channel = context.channel
             written.futureResult.whenComplete { _ in channel.close(promise: nil) }
-        case .head, .body:
-            context.write(data, promise: promise)
         }
     }
 
@@ -275,9 +297,9 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         answersStarted &+= 1
         answering = Answering(number: answersStarted, version: .http1_1, keepAlive: false)
         closesAfterAnswer = true
-        let head = HTTPResponseHead(version: .http1_1, status: .badRequest, headers: ["content-length": "0"])
-        write(context: context, data: wrapOutboundOut(.head(head)), promise: nil)
-        write(context: context, data: wrapOutboundOut(.end(nil)), promise: nil)
+        let head = HTTPResponse(status: .badRequest, headerFields: [.contentLength: "0"])
+        write(context: context, data: NIOAny(HTTPResponsePart.head(head)), promise: nil)
+        write(context: context, data: NIOAny(HTTPResponsePart.end(nil)), promise: nil)
         context.flush()
     }
 

@@ -65,7 +65,8 @@ struct GatewayMiddleware: RouterMiddleware {
                 runtime.accounting.finish(unrouted(context, endpoint, response.status))
             }
         }
-        response.headers[GatewayHeader.requestID] = requestID
+        // Only the middleware sets this header, so it is appended without looking for it first.
+        response.headers.append(HTTPField(name: GatewayHeader.requestID, value: requestID))
         return response
     }
 

@@ -5,10 +5,11 @@ enum RoutingHeaders {
     /// Provider and model of the answering (or last tried) target, the attempt count, and the
     /// routing decision in one line.
     static func fields(plan: RoutePlan, target: RouteTarget?, attempts: Int) -> HTTPFields {
-        // Room for these, the content type and the request id the caller and the middleware add;
-        // appending distinct names skips the look-up a subscript assignment makes.
+        // Room for these, the content type and length, the accounting and the request id that the
+        // caller and the middleware add; appending distinct names skips the look-up a subscript
+        // assignment makes.
         var headers = HTTPFields()
-        headers.reserveCapacity(6)
+        headers.reserveCapacity(9)
         if let target {
             headers.append(HTTPField(name: GatewayHeader.provider, value: target.providerName))
             headers.append(HTTPField(name: GatewayHeader.model, value: target.name))
@@ -20,10 +21,11 @@ enum RoutingHeaders {
 }
 
 extension RoutingHeaders {
-    /// Adds `x-multiprodigy-cost-usd` (when the price is known) and `x-multiprodigy-overhead-ms`.
+    /// Appends `x-multiprodigy-cost-usd` (when the price is known) and `x-multiprodigy-overhead-ms`
+    /// to headers that ``fields(plan:target:attempts:)`` made, which have neither.
     static func addAccounting(to headers: inout HTTPFields, costUSD: Double?, overhead: Duration) {
-        if let costUSD { headers[GatewayHeader.costUSD] = CostFormatting.usd(costUSD) }
-        headers[GatewayHeader.overheadMilliseconds] = milliseconds(overhead)
+        if let costUSD { headers.append(HTTPField(name: GatewayHeader.costUSD, value: CostFormatting.usd(costUSD))) }
+        headers.append(HTTPField(name: GatewayHeader.overheadMilliseconds, value: milliseconds(overhead)))
     }
 
     /// `duration` in milliseconds with three decimals (`0.184`).
