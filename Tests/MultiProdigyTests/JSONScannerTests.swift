@@ -108,4 +108,33 @@ import Testing
         let kept = JSONObjectRewriter.rewrite(ByteBuffer(string: json), members: try members(json), replacing: [])
         #expect(String(buffer: kept) == #"{"a" : 1,"b":{"c":[]}}"#)
     }
+
+    @Test func theEightByteStringScanStopsExactlyAtQuotesBackslashesAndControlCharacters() {
+        func word(_ bytes: [UInt8]) -> UInt64 { bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) } }
+        let plain: [UInt8] = Array("abcdefgh".utf8)
+        #expect(!JSONScanner.Cursor.mayEndOrEscape(word(plain)))
+        #expect(!JSONScanner.Cursor.mayEndOrEscape(word(Array("é 🚀 ~".utf8).prefix(8).map { $0 })))
+        #expect(!JSONScanner.Cursor.mayEndOrEscape(word([0x20, 0x7F, 0x80, 0xFF, 0x21, 0x23, 0x5B, 0x5D])))
+        for special: UInt8 in [0x22, 0x5C, 0x00, 0x0A, 0x1F] {
+            for index in 0..<8 {
+                var bytes = plain
+                bytes[index] = special
+                #expect(JSONScanner.Cursor.mayEndOrEscape(word(bytes)), "byte \(special) at \(index)")
+            }
+        }
+    }
+
+    @Test func longStringsWithEscapesAnywhereScanAsOneValue() throws {
+        // Escapes and the closing quote at every offset of the eight-byte steps.
+        for offset in 0..<17 {
+            let text = String(repeating: "x", count: offset) + #"\"y\\z\u00e9"# + String(repeating: "w", count: offset)
+            let json = #"{"k":""# + text + #"","n":1}"#
+            let found = try members(json)
+            #expect(found.map(\.key) == ["k", "n"], "offset \(offset)")
+        }
+        let unterminated = #"{"k":""# + String(repeating: "a", count: 40)
+        #expect(throws: JSONSyntaxError.self) { try members(unterminated) }
+        let control = #"{"k":""# + String(repeating: "a", count: 20) + "\u{01}" + #""}"#
+        #expect(throws: JSONSyntaxError.self) { try members(control) }
+    }
 }

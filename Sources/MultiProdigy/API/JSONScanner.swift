@@ -279,6 +279,11 @@ public enum JSONScanner {
             position += 1
             var hasEscape = false
             while position < bytes.count {
+                // Eight bytes at a time while none of them ends the string or needs a look.
+                while position + 8 <= bytes.count, !Self.mayEndOrEscape(bytes.loadUnaligned(fromByteOffset: position, as: UInt64.self)) {
+                    position += 8
+                }
+                guard position < bytes.count else { break }
                 let byte = bytes[position]
                 if byte == UInt8(ascii: "\"") {
                     position += 1
@@ -334,6 +339,16 @@ public enum JSONScanner {
                 guard let digit = peek(), Self.isDigit(digit) else { throw error("invalid number") }
                 while let byte = peek(), Self.isDigit(byte) { position += 1 }
             }
+        }
+
+        /// Whether any of the eight bytes of `word` is a quote, a backslash or a control character
+        /// (below 0x20): the bytes a string scan must stop at. Exact, with no false positives.
+        static func mayEndOrEscape(_ word: UInt64) -> Bool {
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let highBits: UInt64 = 0x8080_8080_8080_8080
+            func hasZeroByte(_ value: UInt64) -> Bool { (value &- ones) & ~value & highBits != 0 }
+            let hasControl = (word &- ones &* 0x20) & ~word & highBits != 0
+            return hasControl || hasZeroByte(word ^ (ones &* 0x22)) || hasZeroByte(word ^ (ones &* 0x5C))
         }
 
         static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
