@@ -19,7 +19,7 @@ import Testing
             HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: .POST, uri: "/v1/chat/completions"))
         )
         let promise = channel.eventLoop.makePromise(of: PlainHTTPResponse.self)
-        collector.expectResponse(promise, maxBodyBytes: 1 << 20)
+        collector.expectResponse(maxBodyBytes: 1 << 20) { promise.completeWith($0) }
         return (channel, promise.futureResult)
     }
 

@@ -3,7 +3,10 @@ import Logging
 import NIOCore
 
 /// `POST /v1/chat/completions`: validates, resolves the model, walks the plan and relays the answer.
-struct ChatCompletionsHandler: Sendable {
+///
+/// A class: the closures of each request capture it, and a reference is one retain where a copy of
+/// its planner, executor and accounting would be dozens.
+final class ChatCompletionsHandler: Sendable {
     let planning: RequestPlanning
     let executor: FailoverExecutor
     let maxRequestBytes: Int
@@ -11,6 +14,20 @@ struct ChatCompletionsHandler: Sendable {
     let maxResponseBytes: Int
     /// Prices answers and records finished requests.
     let accounting: RequestAccounting
+
+    init(
+        planning: RequestPlanning,
+        executor: FailoverExecutor,
+        maxRequestBytes: Int,
+        maxResponseBytes: Int,
+        accounting: RequestAccounting
+    ) {
+        self.planning = planning
+        self.executor = executor
+        self.maxRequestBytes = maxRequestBytes
+        self.maxResponseBytes = maxResponseBytes
+        self.accounting = accounting
+    }
 
     func handle(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         var request = request

@@ -161,7 +161,8 @@ public struct Gateway: Sendable {
         onListening: @escaping @Sendable (Int) async -> Void
     ) -> any Service {
         let router = Router(context: GatewayRequestContext.self)
-        router.middlewares.add(GatewayMiddleware(runtime: { box.current }))
+        let middleware = GatewayMiddleware(runtime: { box.current })
+        router.middlewares.add(middleware)
         router.post("/v1/chat/completions") { request, context in try await box.current.chat.handle(request, context: context) }
         router.post("/v1/embeddings") { request, context in try await box.current.embeddings.handle(request, context: context) }
         router.post("/v1/route") { request, context in try await box.current.explain.handle(request, context: context) }
@@ -203,6 +204,13 @@ public struct Gateway: Sendable {
         let responder: GatewayHTTPHandler.Responder = { request, channel in
             let context = GatewayRequestContext(source: .init(channel: channel, logger: logger))
             do {
+                // The hottest endpoint skips the router's path look-up: the same middleware and
+                // handler as its route above, without the trie walk and the responder layers.
+                if request.method == .post, request.uri.path == "/v1/chat/completions" {
+                    return try await middleware.handle(request, context: context) { request, context in
+                        try await box.current.chat.handle(request, context: context)
+                    }
+                }
                 return try await routes.respond(to: request, context: context)
             } catch {
                 // The middleware answers every error itself; this is a last resort.

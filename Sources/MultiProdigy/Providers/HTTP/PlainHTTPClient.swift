@@ -6,8 +6,9 @@ import Synchronization
 /// A lean, pooled HTTP/1.1 client for non-streaming calls to plain-HTTP upstreams (the local
 /// servers: vLLM, llama.cpp, Ollama, TGI).
 ///
-/// It exists for speed on the gateway's hottest path: one event-loop promise per call, the head and
-/// body written with a single flush, the answer collected on the connection's event loop. HTTPS and
+/// It exists for speed on the gateway's hottest path: the head and body written with a single
+/// flush, the answer collected on the connection's event loop and handed straight to the waiting
+/// call. HTTPS and
 /// streaming calls go through AsyncHTTPClient.
 ///
 /// Connections are kept alive and reused. A reused connection the upstream closed while idle is
@@ -93,28 +94,30 @@ final class PlainHTTPClient: Sendable {
     ) async throws -> PlainHTTPResponse {
         let channel = connection.channel
         let collector = connection.collector
-        let promise = channel.eventLoop.makePromise(of: PlainHTTPResponse.self)
-        let start: @Sendable () -> Void = {
-            collector.value.expectResponse(promise, maxBodyBytes: maxResponseBytes)
-            channel.write(HTTPClientRequestPart.head(head), promise: nil)
-            channel.writeAndFlush(HTTPClientRequestPart.body(.byteBuffer(request))).whenFailure { error in
-                collector.value.fail(error)
-            }
-        }
-        // Checkout picks a connection on the caller's loop whenever it can, so this is usually a
-        // direct call rather than a task queued for the next tick.
-        if channel.eventLoop.inEventLoop {
-            start()
-        } else {
-            channel.eventLoop.execute(start)
-        }
         let timer = channel.eventLoop.scheduleTask(deadline: deadline) {
             collector.value.fail(PlainHTTPDeadlineError())
             channel.close(promise: nil)
         }
         defer { timer.cancel() }
+        // The answer resumes the call straight from the connection's handler, with no future in
+        // between.
         return try await withTaskCancellationHandler {
-            try await promise.futureResult.get()
+            try await withUnsafeThrowingContinuation { (answer: UnsafeContinuation<PlainHTTPResponse, any Error>) in
+                let start: @Sendable () -> Void = {
+                    collector.value.expectResponse(maxBodyBytes: maxResponseBytes) { answer.resume(with: $0) }
+                    channel.write(HTTPClientRequestPart.head(head), promise: nil)
+                    channel.writeAndFlush(HTTPClientRequestPart.body(.byteBuffer(request))).whenFailure { error in
+                        collector.value.fail(error)
+                    }
+                }
+                // Checkout picks a connection on the caller's loop whenever it can, so this is
+                // usually a direct call rather than a task queued for the next tick.
+                if channel.eventLoop.inEventLoop {
+                    start()
+                } else {
+                    channel.eventLoop.execute(start)
+                }
+            }
         } onCancel: {
             channel.close(promise: nil)
         }

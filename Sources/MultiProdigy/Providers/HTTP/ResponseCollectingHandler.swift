@@ -2,13 +2,16 @@ import NIOCore
 import NIOHTTP1
 
 /// The last handler of a ``PlainHTTPClient`` connection: collects one response at a time and
-/// completes the promise of the request in flight.
+/// hands it to the request in flight.
 ///
 /// Lives on its channel's event loop; every method is called there.
 final class ResponseCollectingHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
 
-    private var promise: EventLoopPromise<PlainHTTPResponse>?
+    /// Receives the whole response, or why there is none; called once.
+    typealias Completion = (Result<PlainHTTPResponse, any Error>) -> Void
+
+    private var completion: Completion?
     private var head: HTTPResponseHead?
     private var body = ByteBuffer()
     private var maxBodyBytes = 0
@@ -17,8 +20,8 @@ final class ResponseCollectingHandler: ChannelInboundHandler, RemovableChannelHa
     private(set) var receivedResponseBytes = false
 
     /// Starts waiting for the response to a request about to be written.
-    func expectResponse(_ promise: EventLoopPromise<PlainHTTPResponse>, maxBodyBytes: Int) {
-        self.promise = promise
+    func expectResponse(maxBodyBytes: Int, completion: @escaping Completion) {
+        self.completion = completion
         self.maxBodyBytes = maxBodyBytes
         self.head = nil
         self.body.clear()
@@ -38,13 +41,12 @@ final class ResponseCollectingHandler: ChannelInboundHandler, RemovableChannelHa
             }
             body.writeBuffer(&part)
         case .end:
-            guard let head, let promise else { return }
-            self.promise = nil
+            guard let head, let completion else { return }
+            self.completion = nil
             self.head = nil
-            promise.succeed(
-                PlainHTTPResponse(status: head.status, headers: head.headers, body: body, keepsAlive: head.isKeepAlive)
-            )
+            let response = PlainHTTPResponse(status: head.status, headers: head.headers, body: body, keepsAlive: head.isKeepAlive)
             body = ByteBuffer()
+            completion(.success(response))
         }
     }
 
@@ -60,9 +62,9 @@ final class ResponseCollectingHandler: ChannelInboundHandler, RemovableChannelHa
 
     /// Fails the request in flight, if any.
     func fail(_ error: any Error) {
-        guard let promise else { return }
-        self.promise = nil
-        promise.fail(error)
+        guard let completion else { return }
+        self.completion = nil
+        completion(.failure(error))
     }
 }
 
