@@ -94,21 +94,24 @@ final class PlainHTTPClient: Sendable {
     ) async throws -> PlainHTTPResponse {
         let channel = connection.channel
         let collector = connection.collector
-        let timer = channel.eventLoop.scheduleTask(deadline: deadline) {
-            collector.value.fail(PlainHTTPDeadlineError())
-            channel.close(promise: nil)
-        }
+        // A scheduled callback, not a scheduled task: no promise and future per call.
+        let timer = try channel.eventLoop.scheduleCallback(at: deadline, handler: DeadlineHandler(channel: channel, collector: collector))
         defer { timer.cancel() }
         // The answer resumes the call straight from the connection's handler, with no future in
         // between.
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (answer: UnsafeContinuation<PlainHTTPResponse, any Error>) in
                 let start: @Sendable () -> Void = {
+                    // On the connection's loop, an active channel reports any later failure to the
+                    // collector (errorCaught, channelInactive); one that closed since the checkout
+                    // is reported here, as a connection that may be retried.
+                    guard channel.isActive else {
+                        answer.resume(throwing: HTTPClientConnectionClosedError(receivedResponseBytes: false))
+                        return
+                    }
                     collector.value.expectResponse(maxBodyBytes: maxResponseBytes) { answer.resume(with: $0) }
                     channel.write(HTTPClientRequestPart.head(head), promise: nil)
-                    channel.writeAndFlush(HTTPClientRequestPart.body(.byteBuffer(request))).whenFailure { error in
-                        collector.value.fail(error)
-                    }
+                    channel.writeAndFlush(HTTPClientRequestPart.body(.byteBuffer(request)), promise: nil)
                 }
                 // Checkout picks a connection on the caller's loop whenever it can, so this is
                 // usually a direct call rather than a task queued for the next tick.
@@ -119,6 +122,17 @@ final class PlainHTTPClient: Sendable {
                 }
             }
         } onCancel: {
+            channel.close(promise: nil)
+        }
+    }
+
+    /// Fails the call in flight on a connection when its deadline passes, and closes the connection.
+    private struct DeadlineHandler: NIOScheduledCallbackHandler, Sendable {
+        let channel: any Channel
+        let collector: NIOLoopBound<ResponseCollectingHandler>
+
+        func handleScheduledCallback(eventLoop: some EventLoop) {
+            collector.value.fail(PlainHTTPDeadlineError())
             channel.close(promise: nil)
         }
     }
