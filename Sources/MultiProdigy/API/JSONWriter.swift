@@ -33,6 +33,21 @@ public enum JSONWriter {
         }
     }
 
+    /// Appends `value` to `writer` as a quoted, escaped JSON string; it needs at most
+    /// ``maximumEncodedLength(of:)`` bytes of room.
+    static func appendString(_ value: String, to writer: inout UnsafeByteWriter) {
+        var value = value
+        value.withUTF8 { source in
+            let length = escapedLength(of: source)
+            _ = writeEscaped(source, length: length, into: writer.claim(length))
+        }
+    }
+
+    /// The most bytes `value` takes as a JSON string literal: every byte escaped as `\u00XX`.
+    static func maximumEncodedLength(of value: String) -> Int {
+        value.utf8.count * 6 + 2
+    }
+
     /// Writes `value` as a JSON string, or `null` when it is nil.
     public static func writeOptionalString(_ value: String?, into buffer: inout ByteBuffer) {
         if let value {

@@ -18,49 +18,55 @@ struct JournaledUsage: Sendable, Equatable {
     /// The record as one JSON line (ending in a newline), written by hand: ``UsageLedger/record(_:)``
     /// runs on the request path and this takes about a microsecond, a `JSONEncoder` several.
     func line() -> ByteBuffer {
-        // Built as bytes and copied into the buffer once: each ByteBuffer write has a fixed cost,
-        // and a line has some thirty parts.
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(384)
-        func raw(_ text: String) { bytes.append(contentsOf: text.utf8) }
-        func string(_ text: String?) {
-            if let text { JSONWriter.appendString(text, to: &bytes) } else { raw("null") }
+        // Sized first, then written in one pass into one buffer: a line has some thirty parts.
+        let strings = [record.requestID, record.keyName, record.endpoint, record.route, record.provider, record.model]
+        var room = 320 + 6 * UnsafeByteWriter.maximumDecimalLength + 4 * 32
+        for string in strings { room += string.map(JSONWriter.maximumEncodedLength(of:)) ?? 4 }
+        var buffer = ByteBuffer()
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: room) { output in
+            var line = UnsafeByteWriter(output)
+            func string(_ text: String?) {
+                if let text { JSONWriter.appendString(text, to: &line) } else { line.append("null") }
+            }
+            // Swift prints the shortest text that reads back as the same `Double`, which JSON
+            // accepts; a non-finite value (never expected) is written as 0 so the line stays JSON.
+            func number(_ value: Double) { line.append(value.isFinite ? value.description : "0") }
+            line.append("{\"v\":1,\"token\":")
+            line.appendDecimal(Int(token))
+            line.append(",\"seq\":")
+            line.appendDecimal(Int(sequence))
+            line.append(",\"time\":")
+            number(record.time.timeIntervalSince1970)
+            line.append(",\"request_id\":")
+            string(record.requestID)
+            line.append(",\"key_name\":")
+            string(record.keyName)
+            line.append(",\"endpoint\":")
+            string(record.endpoint)
+            line.append(",\"route\":")
+            string(record.route)
+            line.append(",\"provider\":")
+            string(record.provider)
+            line.append(",\"model\":")
+            string(record.model)
+            line.append(",\"prompt_tokens\":")
+            line.appendDecimal(record.promptTokens)
+            line.append(",\"completion_tokens\":")
+            line.appendDecimal(record.completionTokens)
+            line.append(",\"cost_usd\":")
+            number(record.costUSD)
+            line.append(",\"latency_seconds\":")
+            number(record.latencySeconds)
+            line.append(",\"ttft_seconds\":")
+            if let ttft = record.timeToFirstTokenSeconds { number(ttft) } else { line.append("null") }
+            line.append(",\"status\":")
+            line.appendDecimal(record.status)
+            line.append(",\"attempts\":")
+            line.appendDecimal(record.attempts)
+            line.append("}\n")
+            return line.count
         }
-        func number(_ value: Double) { raw(value.isFinite ? value.description : "0") }
-        raw("{\"v\":1,\"token\":")
-        raw(String(token))
-        raw(",\"seq\":")
-        raw(String(sequence))
-        raw(",\"time\":")
-        number(record.time.timeIntervalSince1970)
-        raw(",\"request_id\":")
-        string(record.requestID)
-        raw(",\"key_name\":")
-        string(record.keyName)
-        raw(",\"endpoint\":")
-        string(record.endpoint)
-        raw(",\"route\":")
-        string(record.route)
-        raw(",\"provider\":")
-        string(record.provider)
-        raw(",\"model\":")
-        string(record.model)
-        raw(",\"prompt_tokens\":")
-        raw(String(record.promptTokens))
-        raw(",\"completion_tokens\":")
-        raw(String(record.completionTokens))
-        raw(",\"cost_usd\":")
-        number(record.costUSD)
-        raw(",\"latency_seconds\":")
-        number(record.latencySeconds)
-        raw(",\"ttft_seconds\":")
-        if let ttft = record.timeToFirstTokenSeconds { number(ttft) } else { raw("null") }
-        raw(",\"status\":")
-        raw(String(record.status))
-        raw(",\"attempts\":")
-        raw(String(record.attempts))
-        raw("}\n")
-        return ByteBuffer(bytes: bytes)
+        return buffer
     }
 
     /// Decodes one line written by ``line()`` (without its newline); nil for a torn or foreign line.
@@ -92,9 +98,6 @@ struct JournaledUsage: Sendable, Equatable {
         self.sequence = sequence
         self.record = record
     }
-
-    /// Swift prints the shortest text that reads back as the same `Double`, which JSON accepts;
-    /// a non-finite value (never expected) is written as 0 so the line stays valid JSON.
 
     /// The line's fields, named as written.
     private struct Line: Decodable {

@@ -1,7 +1,6 @@
 import HTTPTypes
 import Hummingbird
 import NIOCore
-import NIOHTTPTypes
 
 /// Writes a response body straight to its client's channel (see ``GatewayHTTPHandler``).
 ///
@@ -18,7 +17,7 @@ struct ChannelResponseBodyWriter: ResponseBodyWriter {
     mutating func write(_ buffer: ByteBuffer) async throws {
         // A client that went away ends the body here, as the handlers expect.
         guard channel.isActive else { throw ChannelError.ioOnClosedChannel }
-        let part = HTTPResponsePart.body(buffer)
+        let part = ResponsePart.body(buffer)
         guard flushesEachWrite else {
             channel.write(part, promise: nil)
             return
@@ -33,6 +32,6 @@ struct ChannelResponseBodyWriter: ResponseBodyWriter {
     }
 
     consuming func finish(_ trailingHeaders: HTTPFields?) async throws {
-        channel.writeAndFlush(HTTPResponsePart.end(trailingHeaders), promise: nil)
+        channel.writeAndFlush(ResponsePart.end(trailingHeaders), promise: nil)
     }
 }

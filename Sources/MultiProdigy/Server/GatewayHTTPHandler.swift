@@ -2,7 +2,6 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import NIOHTTP1
-import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 
 /// Serves HTTP/1.x on one client connection: reads each request whole, answers it through the
@@ -29,7 +28,7 @@ import NIOHTTPTypesHTTP1
 /// - A request that is not valid HTTP gets 400 and the connection closes.
 final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundIn = ResponsePart
     typealias OutboundOut = IOData
 
     /// Answers one request; `any Channel` is the client's connection.
@@ -172,7 +171,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         Task {
             let response = await respond(channel)
             let body = response.body
-            channel.write(HTTPResponsePart.head(response.head), promise: nil)
+            channel.write(ResponsePart.head(response.head, bodyLength: body.contentLength), promise: nil)
             do {
                 try await body.write(ChannelResponseBodyWriter(channel: channel, flushesEachWrite: body.contentLength == nil))
             } catch {
@@ -228,8 +227,8 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         switch unwrapOutboundIn(data) {
-        case .head(let head):
-            answering.framing = HTTPResponseEncoding.framing(of: head, version: answering.version)
+        case .head(let head, let bodyLength):
+            answering.framing = HTTPResponseEncoding.framing(of: head, bodyLength: bodyLength, version: answering.version)
             var connection: String?
             if closesAfterAnswer || !answering.keepAlive || answering.framing == .closeDelimited {
                 closesAfterAnswer = true
@@ -298,8 +297,8 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         answering = Answering(number: answersStarted, version: .http1_1, keepAlive: false)
         closesAfterAnswer = true
         let head = HTTPResponse(status: .badRequest, headerFields: [.contentLength: "0"])
-        write(context: context, data: NIOAny(HTTPResponsePart.head(head)), promise: nil)
-        write(context: context, data: NIOAny(HTTPResponsePart.end(nil)), promise: nil)
+        write(context: context, data: NIOAny(ResponsePart.head(head, bodyLength: 0)), promise: nil)
+        write(context: context, data: NIOAny(ResponsePart.end(nil)), promise: nil)
         context.flush()
     }
 

@@ -18,10 +18,13 @@ enum HTTPResponseEncoding {
         case closeDelimited
     }
 
-    /// The framing of `head`'s body for a client speaking `version`.
-    static func framing(of head: HTTPResponse, version: HTTPVersion) -> Framing {
+    /// The framing of `head`'s body for a client speaking `version`; `bodyLength` is the body's
+    /// length when known in advance (its `Content-Length` is then in `head`).
+    static func framing(of head: HTTPResponse, bodyLength: Int?, version: HTTPVersion) -> Framing {
         let code = head.status.code
-        if code < 200 || code == 204 || code == 304 || head.headerFields[.contentLength] != nil { return .sized }
+        if bodyLength != nil || code < 200 || code == 204 || code == 304 { return .sized }
+        // A streamed body whose handler declared its length anyway.
+        if head.headerFields[.contentLength] != nil { return .sized }
         return version.minor >= 1 ? .chunked : .closeDelimited
     }
 
@@ -35,32 +38,42 @@ enum HTTPResponseEncoding {
         framing: Framing,
         allocator: ByteBufferAllocator
     ) -> ByteBuffer {
-        let statusLine = "HTTP/\(version.major).\(version.minor) \(head.status.code) \(head.status.reasonPhrase)\r\n"
-        var size = statusLine.utf8.count + "date: \r\n".utf8.count + date.utf8.count + 2
+        let code = head.status.code
+        let reason = head.status.reasonPhrase
+        let isCommon = code == 200 && version == .http1_1
+        var size = (isCommon ? 17 : 13 + reason.utf8.count + UnsafeByteWriter.maximumDecimalLength) + 8 + date.utf8.count + 2
         for field in head.headerFields { size += field.name.rawName.utf8.count + field.value.utf8.count + 4 }
-        if let connection { size += "connection: \r\n".utf8.count + connection.utf8.count }
+        if let connection { size += 14 + connection.utf8.count }
         if framing == .chunked { size += chunkedField.utf8.count }
         var buffer = allocator.buffer(capacity: size)
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { output in
-            var cursor = Cursor(output: output)
-            cursor.append(statusLine)
+            var writer = UnsafeByteWriter(output)
+            if isCommon {
+                writer.append("HTTP/1.1 200 OK\r\n")
+            } else {
+                writer.append(version.minor >= 1 ? "HTTP/1.1 " : "HTTP/1.0 ")
+                writer.appendDecimal(code)
+                writer.append(UInt8(ascii: " "))
+                writer.append(reason)
+                writer.append("\r\n")
+            }
             for field in head.headerFields {
-                cursor.append(field.name.rawName)
-                cursor.append(": ")
-                cursor.append(field.value)
-                cursor.append("\r\n")
+                writer.append(field.name.rawName)
+                writer.append(": ")
+                writer.append(field.value)
+                writer.append("\r\n")
             }
-            cursor.append("date: ")
-            cursor.append(date)
-            cursor.append("\r\n")
+            writer.append("date: ")
+            writer.append(date)
+            writer.append("\r\n")
             if let connection {
-                cursor.append("connection: ")
-                cursor.append(connection)
-                cursor.append("\r\n")
+                writer.append("connection: ")
+                writer.append(connection)
+                writer.append("\r\n")
             }
-            if framing == .chunked { cursor.append(chunkedField) }
-            cursor.append("\r\n")
-            return cursor.offset
+            if framing == .chunked { writer.append(chunkedField) }
+            writer.append("\r\n")
+            return writer.count
         }
         return buffer
     }
@@ -84,20 +97,5 @@ enum HTTPResponseEncoding {
         for field in trailers { text += field.name.rawName + ": " + field.value + "\r\n" }
         text += "\r\n"
         return allocator.buffer(string: text)
-    }
-
-    /// Copies strings' UTF-8 into a buffer sized for them.
-    private struct Cursor {
-        let output: UnsafeMutableRawBufferPointer
-        var offset = 0
-
-        mutating func append(_ text: String) {
-            var text = text
-            text.withUTF8 { bytes in
-                guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
-                (output.baseAddress! + offset).copyMemory(from: source, byteCount: bytes.count)
-                offset += bytes.count
-            }
-        }
     }
 }

@@ -5,11 +5,11 @@ import NIOCore
 enum RequestBodyReader {
     /// The whole body of `request`.
     ///
-    /// - Throws: ``GatewayError`` 413 `request_too_large` when the declared or actual size exceeds `limit`.
+    /// A body whose declared length is over the limit never reaches here whole: the connection
+    /// hands over one that fails to read (``OverLimitRequestBody``), without waiting for its bytes.
+    ///
+    /// - Throws: ``GatewayError`` 413 `request_too_large` when the body exceeds `limit`.
     static func collect(_ request: inout Request, limit: Int) async throws -> ByteBuffer {
-        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
-            throw tooLarge(limit)
-        }
         do {
             return try await request.collectBody(upTo: limit)
         } catch is NIOTooManyBytesError {
