@@ -81,3 +81,37 @@ import Testing
         #expect(String(decoding: bytes[..<count], as: UTF8.self) == String(value))
     }
 }
+
+/// Request heads become swift-http-types requests as SwiftNIO's conversion makes them.
+@Suite struct HTTPRequestHeadConversionTests {
+    private func head(_ uri: String, method: HTTPMethod = .POST, headers: [(String, String)]) -> HTTPRequestHead {
+        HTTPRequestHead(version: .http1_1, method: method, uri: uri, headers: HTTPHeaders(headers))
+    }
+
+    @Test(arguments: [
+        "/v1/chat/completions",
+        "/v1/models/a%2Fb?x=1&y=%20",
+        "/",
+        "http://gw.example:4100/v1/models?x=1",
+        "*",
+    ])
+    func agreesWithSwiftNIOsConversion(_ uri: String) throws {
+        let headers = [
+            ("Host", "gw:4100"), ("Content-Type", "application/json"), ("host", "second"), ("Cookie", "a=1; b=2"), ("X-Custom", "v"),
+        ]
+        for method in [HTTPMethod.POST, .GET, .DELETE] {
+            let original = head(uri, method: method, headers: headers)
+            let expected = try? HTTPRequest(original, secure: false, splitCookie: false)
+            let converted = try? HTTPRequest(gatewayHead: original)
+            #expect(converted == expected, "\(method) \(uri)")
+        }
+    }
+
+    @Test func aHeadWithoutHostHasNoAuthorityAndKeepsItsFields() throws {
+        let request = try HTTPRequest(gatewayHead: head("/health", method: .GET, headers: [("Accept", "*/*"), ("bad name", "x")]))
+        #expect(request.authority == nil)
+        #expect(request.path == "/health")
+        #expect(request.method == .get)
+        #expect(request.headerFields == [.accept: "*/*"])
+    }
+}

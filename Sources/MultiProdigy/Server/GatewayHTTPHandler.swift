@@ -126,7 +126,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func start(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         let request: HTTPRequest
         do {
-            request = try HTTPRequest(head, secure: false, splitCookie: false)
+            request = try HTTPRequest(gatewayHead: head)
         } catch {
             reading = .discarding
             closesAfterAnswer = true
