@@ -201,8 +201,9 @@ public struct Gateway: Sendable {
 
         let logger = self.logger
         let routes = router.buildResponder()
-        let responder: GatewayHTTPHandler.Responder = { request, channel in
-            let context = GatewayRequestContext(source: .init(channel: channel, logger: logger))
+        let responder: GatewayHTTPHandler.Responder = { request, channel, receivedAt in
+            var context = GatewayRequestContext(source: .init(channel: channel, logger: logger))
+            context.receivedAt = receivedAt
             do {
                 // The hottest endpoint skips the router's path look-up: the same middleware and
                 // handler as its route above, without the trie walk and the responder layers.

@@ -14,6 +14,8 @@ struct GatewayHTTPChannel: ServerChildChannel {
     struct Connection: ServerChildChannelValue {
         /// The client's channel.
         let channel: any Channel
+        /// The task answering its current request.
+        let inFlight: InFlightRequest
     }
 
     /// Answers each request.
@@ -26,20 +28,24 @@ struct GatewayHTTPChannel: ServerChildChannel {
             let pipeline = channel.pipeline.syncOperations
             // Answers are encoded by GatewayHTTPHandler itself (see HTTPResponseEncoding).
             try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
+            let inFlight = InFlightRequest()
             try pipeline.addHandler(ClientDisconnectHandler())
-            try pipeline.addHandler(GatewayHTTPHandler(responder: responder, maxBodyBytes: maxBodyBytes))
-            return Connection(channel: channel)
+            try pipeline.addHandler(GatewayHTTPHandler(responder: responder, maxBodyBytes: maxBodyBytes, inFlight: inFlight))
+            return Connection(channel: channel, inFlight: inFlight)
         }
     }
 
     func handle(value connection: Connection, logger: Logger) async {
-        // The handlers serve the connection; this task only lasts as long as it does, which is
-        // how the server knows when it has drained. Cancelled (a shutdown that ran out of time),
-        // it closes the connection.
+        // The handlers serve the connection; this task lasts as long as it does and then as long
+        // as the handler of its last request, which is how the server knows when it has drained.
+        // Cancelled (a shutdown that ran out of time), it closes the connection and cancels the
+        // request.
         await withTaskCancellationHandler {
             try? await connection.channel.closeFuture.get()
+            await connection.inFlight.wait()
         } onCancel: {
             connection.channel.close(promise: nil)
+            connection.inFlight.cancel()
         }
     }
 }

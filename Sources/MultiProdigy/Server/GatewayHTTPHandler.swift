@@ -5,43 +5,46 @@ import NIOHTTP1
 import NIOHTTPTypesHTTP1
 
 /// Serves HTTP/1.x on one client connection: reads each request whole, answers it through the
-/// gateway's router in a task of its own, and writes the answer straight to the channel.
+/// gateway's router in a task of its own, and writes the answer's bytes straight to the channel.
 ///
 /// Hummingbird's own connection handling gives every connection an async sequence of request parts
 /// and an async writer of response parts, so each part of each request and answer crosses between
 /// the event loop and the connection's task. The gateway reads every body whole before routing it,
-/// so here a request reaches the router complete, in one task, and its answer is written from that
-/// task with no hand-off: head, body and end leave in one `writev`.
+/// so here a request reaches the router complete, in one task, and its answer is encoded here
+/// (``HTTPResponseEncoding``): head and body leave in one `writev`.
 ///
-/// - One request is answered at a time. Requests a client pipelines meanwhile wait, in order; past
-///   ``maxPipelinedBytes`` the connection stops reading until they are served.
+/// - One request is answered at a time. Requests a client pipelines meanwhile wait, in order, and
+///   the connection stops reading while any wait, so a client cannot queue more than one read's
+///   worth of them.
 /// - A body larger than the limit (`server.max_request_bytes`, read when the request starts) is not
 ///   buffered: the request goes to the router at once with a body that fails to read
 ///   (``OverLimitRequestBody``, answered 413) and the rest of the body is read and dropped, so the
-///   connection stays usable.
+///   connection stays usable. When the client asked `Expect: 100-continue`, it may never send that
+///   body, so the connection closes after the answer instead.
 /// - `Expect: 100-continue` is answered with `100 Continue` unless the declared body is too large.
 /// - The connection closes after the answer in flight when the request asks for it
-///   (`Connection: close`, or HTTP/1.0 without keep-alive), when the client closes its side, when
-///   the server shuts down (`ChannelShouldQuiesceEvent`), and when an answer of unknown length goes
-///   to an HTTP/1.0 client (its end is the connection's end). The answer then says
-///   `Connection: close`.
-/// - A request that is not valid HTTP gets 400 and the connection closes.
+///   (`Connection: close`, or HTTP/1.0 without keep-alive), when the server shuts down
+///   (`ChannelShouldQuiesceEvent`), when the request after it is not valid HTTP, and when an answer
+///   of unknown length goes to an HTTP/1.0 client (its end is the connection's end). The answer then
+///   says `Connection: close`, and nothing the client sends after it is read or served.
+/// - A client that closes its sending side is taken as gone (``ClientDisconnectHandler`` cancels
+///   its request): requests it pipelined before are dropped, and the connection closes after the
+///   answer in flight.
+/// - Answers to `HEAD` carry their head only.
+/// - Bytes that are not HTTP, with no answer in flight, get 400 and the connection closes.
 final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = ResponsePart
     typealias OutboundOut = IOData
 
-    /// Answers one request; `any Channel` is the client's connection.
-    typealias Responder = @Sendable (Request, any Channel) async -> Response
-
-    /// How many body bytes of pipelined requests wait before the connection stops reading.
-    static let maxPipelinedBytes = 1 << 20
+    /// Answers one request: the request, the client's connection, and when the request's head arrived.
+    typealias Responder = @Sendable (Request, any Channel, ContinuousClock.Instant) async -> Response
 
     private enum Reading {
         /// Between requests.
         case idle
         /// A request whose body is arriving; `body` is what came so far.
-        case body(HTTPRequestHead, HTTPRequest, body: ByteBuffer?)
+        case body(HTTPRequestHead, HTTPRequest, receivedAt: ContinuousClock.Instant, body: ByteBuffer?)
         /// The rest of a request that was answered without its body.
         case discarding
     }
@@ -51,19 +54,23 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var number: UInt64
         var version: HTTPVersion
         var keepAlive: Bool
+        var isHead: Bool
         /// How the answer's body is delimited, once its head is written.
         var framing = HTTPResponseEncoding.Framing.sized
     }
 
     private let responder: Responder
     private let maxBodyBytes: @Sendable () -> Int
+    private let inFlight: InFlightRequest
     private var reading = Reading.idle
     private var bodyLimit = 0
     private var answering: Answering?
     private var answersStarted: UInt64 = 0
+    /// The answer in flight (or the next) is the connection's last.
     private var closesAfterAnswer = false
+    /// The last answer has ended: the connection is closing, and nothing more is read or served.
+    private var closing = false
     private var pipelined = CircularBuffer<HTTPServerRequestPart>()
-    private var pipelinedBytes = 0
     private var readPending = false
     private var date = HTTPDateHeader()
 
@@ -72,17 +79,23 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// - Parameters:
     ///   - responder: Answers each request.
     ///   - maxBodyBytes: The largest body a request may have; read as each request starts.
-    init(responder: @escaping Responder, maxBodyBytes: @escaping @Sendable () -> Int) {
+    ///   - inFlight: Where the task answering the current request is kept, so that the server's
+    ///     drain can wait for it.
+    init(responder: @escaping Responder, maxBodyBytes: @escaping @Sendable () -> Int, inFlight: InFlightRequest = InFlightRequest()) {
         self.responder = responder
         self.maxBodyBytes = maxBodyBytes
+        self.inFlight = inFlight
     }
 
     // MARK: Requests
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closing else { return }
         let part = unwrapInboundIn(data)
-        if answering != nil, !isDiscarding {
-            enqueue(part)
+        // Parts wait behind the ones already waiting, and behind an answer unless they are the
+        // rest of its own body.
+        if !pipelined.isEmpty || (answering != nil && !isDiscarding) {
+            pipelined.append(part)
         } else {
             receive(part, context: context)
         }
@@ -97,33 +110,40 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch (part, reading) {
         case (.head(let head), .idle):
             start(head, context: context)
-        case (.body(let chunk), .body(let head, let request, let body)):
+        case (.body(let chunk), .body(let head, let request, let receivedAt, let body)):
             if (body?.readableBytes ?? 0) + chunk.readableBytes > bodyLimit {
                 reading = .discarding
-                dispatch(head, request, body: RequestBody(asyncSequence: OverLimitRequestBody(limit: bodyLimit)), context: context)
+                let overLimit = RequestBody(asyncSequence: OverLimitRequestBody(limit: bodyLimit))
+                dispatch(head, request, receivedAt: receivedAt, body: overLimit, context: context)
             } else if var body {
                 reading = .idle  // releases the buffer's other reference, so the append does not copy it
                 var chunk = chunk
                 body.writeBuffer(&chunk)
-                reading = .body(head, request, body: body)
+                reading = .body(head, request, receivedAt: receivedAt, body: body)
             } else {
-                reading = .body(head, request, body: chunk)
+                reading = .body(head, request, receivedAt: receivedAt, body: chunk)
             }
-        case (.end, .body(let head, let request, let body)):
+        case (.end, .body(let head, let request, let receivedAt, let body)):
             reading = .idle
-            dispatch(head, request, body: RequestBody(buffer: body ?? ByteBuffer()), context: context)
+            dispatch(head, request, receivedAt: receivedAt, body: RequestBody(buffer: body ?? ByteBuffer()), context: context)
         case (.end, .discarding):
             reading = .idle
-            if answering == nil { servePipelined(context: context) }
+            guard answering == nil else { return }
+            if closesAfterAnswer {
+                close(context)
+            } else {
+                servePipelined(context: context)
+            }
         case (.body, .discarding), (.body, .idle), (.end, .idle):
             break
         case (.head, .body), (.head, .discarding):
             // The decoder never starts a request before the previous one ended.
-            context.close(promise: nil)
+            close(context)
         }
     }
 
     private func start(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let receivedAt = ContinuousClock.now
         let request: HTTPRequest
         do {
             request = try HTTPRequest(gatewayHead: head)
@@ -139,23 +159,34 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         bodyLimit = maxBodyBytes()
+        let expectsContinue =
+            head.version.minor >= 1 && head.headers[canonicalForm: "expect"].contains { $0.lowercased() == "100-continue" }
         if let declared = head.headers.first(name: "content-length").flatMap(Int.init), declared > bodyLimit {
-            // Answered at once (413, after the key check), without waiting for a body it will not read.
+            // Answered at once (413, after the key check), without waiting for a body it will not
+            // read. A client waiting for 100 Continue may never send that body: close after.
             reading = .discarding
-            dispatch(head, request, body: RequestBody(asyncSequence: OverLimitRequestBody(limit: bodyLimit)), context: context)
+            if expectsContinue { closesAfterAnswer = true }
+            let overLimit = RequestBody(asyncSequence: OverLimitRequestBody(limit: bodyLimit))
+            dispatch(head, request, receivedAt: receivedAt, body: overLimit, context: context)
             return
         }
-        if head.version.minor >= 1, head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+        if expectsContinue {
             context.writeAndFlush(wrapOutboundOut(.byteBuffer(ByteBuffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n"))), promise: nil)
         }
-        reading = .body(head, request, body: nil)
+        reading = .body(head, request, receivedAt: receivedAt, body: nil)
     }
 
     /// Answers the request through the router, in a task of its own.
-    private func dispatch(_ head: HTTPRequestHead, _ request: HTTPRequest, body: RequestBody, context: ChannelHandlerContext) {
+    private func dispatch(
+        _ head: HTTPRequestHead,
+        _ request: HTTPRequest,
+        receivedAt: ContinuousClock.Instant,
+        body: RequestBody,
+        context: ChannelHandlerContext
+    ) {
         let request = Request(head: request, body: body)
         let responder = self.responder
-        answer(head, context: context) { channel in await responder(request, channel) }
+        answer(head, context: context) { channel in await responder(request, channel, receivedAt) }
     }
 
     private func answer(
@@ -165,10 +196,10 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     ) {
         answersStarted &+= 1
         let number = answersStarted
-        answering = Answering(number: number, version: head.version, keepAlive: head.isKeepAlive)
+        answering = Answering(number: number, version: head.version, keepAlive: head.isKeepAlive, isHead: head.method == .HEAD)
         let channel = context.channel
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
-        Task {
+        let task = Task {
             let response = await respond(channel)
             let body = response.body
             channel.write(ResponsePart.head(response.head, bodyLength: body.contentLength), promise: nil)
@@ -184,6 +215,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 eventLoop.execute { handler.value.closeIfUnfinished(number, channel: channel) }
             }
         }
+        inFlight.track(task)
     }
 
     /// Closes the connection when answer `number` stopped before its end: nothing more can follow it.
@@ -192,26 +224,27 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         channel.close(promise: nil)
     }
 
-    // MARK: Pipelined requests
-
-    private func enqueue(_ part: HTTPServerRequestPart) {
-        if case .body(let chunk) = part { pipelinedBytes += chunk.readableBytes }
-        pipelined.append(part)
+    private func close(_ context: ChannelHandlerContext) {
+        closing = true
+        pipelined.removeAll()
+        context.close(promise: nil)
     }
 
+    // MARK: Pipelined requests
+
     private func servePipelined(context: ChannelHandlerContext) {
-        while answering == nil, let part = pipelined.popFirst() {
-            if case .body(let chunk) = part { pipelinedBytes -= chunk.readableBytes }
+        while !closing, let part = pipelined.first, answering == nil || isDiscarding {
+            pipelined.removeFirst()
             receive(part, context: context)
         }
-        if readPending, pipelinedBytes <= Self.maxPipelinedBytes {
+        if readPending, pipelined.isEmpty, !closing {
             readPending = false
             context.read()
         }
     }
 
     func read(context: ChannelHandlerContext) {
-        if pipelinedBytes > Self.maxPipelinedBytes {
+        if closing || !pipelined.isEmpty {
             readPending = true
         } else {
             context.read()
@@ -228,7 +261,8 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         switch unwrapOutboundIn(data) {
         case .head(let head, let bodyLength):
-            answering.framing = HTTPResponseEncoding.framing(of: head, bodyLength: bodyLength, version: answering.version)
+            answering.framing =
+                answering.isHead ? .sized : HTTPResponseEncoding.framing(of: head, bodyLength: bodyLength, version: answering.version)
             var connection: String?
             if closesAfterAnswer || !answering.keepAlive || answering.framing == .closeDelimited {
                 closesAfterAnswer = true
@@ -247,8 +281,8 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
             )
             context.write(wrapOutboundOut(.byteBuffer(bytes)), promise: promise)
         case .body(let body):
-            guard body.readableBytes > 0 else {
-                // An empty chunk would end a chunked body.
+            guard body.readableBytes > 0, !answering.isHead else {
+                // An empty chunk would end a chunked body; an answer to HEAD has none.
                 promise?.succeed(())
                 return
             }
@@ -264,6 +298,9 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 servePipelined(context: context)
                 return
             }
+            // The last answer: whatever the client sends after it is neither read nor served.
+            closing = true
+            pipelined.removeAll()
             let written = promise ?? context.eventLoop.makePromise()
             context.write(wrapOutboundOut(.byteBuffer(bytes)), promise: written)
             let channel = context.channel
@@ -276,25 +313,37 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         switch event {
         case ChannelEvent.inputClosed:
-            // Nothing more can arrive; requests that were waiting have lost their client.
+            // Nothing more can arrive, and the client is taken as gone.
             pipelined.removeAll()
-            pipelinedBytes = 0
-            if answering == nil { context.close(promise: nil) } else { closesAfterAnswer = true }
+            if answering == nil { close(context) } else { closesAfterAnswer = true }
         case is ChannelShouldQuiesceEvent:
-            if answering == nil, case .idle = reading { context.close(promise: nil) } else { closesAfterAnswer = true }
+            if answering == nil, case .idle = reading { close(context) } else { closesAfterAnswer = true }
         default:
             context.fireUserInboundEventTriggered(event)
         }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard error is HTTPParserError, answering == nil else {
-            context.close(promise: nil)
+        guard !closing else { return }
+        guard error is HTTPParserError else {
+            close(context)
+            return
+        }
+        // The decoder reads nothing more. Requests waiting behind the error are dropped.
+        pipelined.removeAll()
+        if answering != nil {
+            // The answer in flight is finished first, then the connection closes.
+            closesAfterAnswer = true
+            return
+        }
+        if isDiscarding {
+            // Its request was answered already: a second answer would be one too many.
+            close(context)
             return
         }
         // Bytes that are not HTTP: say so, then close.
         answersStarted &+= 1
-        answering = Answering(number: answersStarted, version: .http1_1, keepAlive: false)
+        answering = Answering(number: answersStarted, version: .http1_1, keepAlive: false, isHead: false)
         closesAfterAnswer = true
         let head = HTTPResponse(status: .badRequest, headerFields: [.contentLength: "0"])
         write(context: context, data: NIOAny(ResponsePart.head(head, bodyLength: 0)), promise: nil)
@@ -304,7 +353,6 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         pipelined.removeAll()
-        pipelinedBytes = 0
         context.fireChannelInactive()
     }
 }

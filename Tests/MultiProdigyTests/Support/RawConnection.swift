@@ -36,11 +36,20 @@ final class RawConnection: Sendable {
         self.collector = collector
     }
 
-    /// Connects to the gateway on `port` of 127.0.0.1.
-    static func open(port: Int) async throws -> RawConnection {
+    /// Connects to the gateway on `port` of 127.0.0.1; with `reading` false, nothing is read until
+    /// ``startReading()``, so the gateway's answers back up in the socket. `bufferBytes` sets the
+    /// socket's send and receive buffers (otherwise the kernel's, which grow to tens of MB).
+    static func open(port: Int, reading: Bool = true, bufferBytes: Int? = nil) async throws -> RawConnection {
         let collector = Collector()
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+            .channelOption(ChannelOptions.autoRead, value: reading)
+        if let bufferBytes {
+            bootstrap = bootstrap.channelOption(ChannelOptions.socketOption(.so_rcvbuf), value: SocketOptionValue(bufferBytes))
+                .channelOption(ChannelOptions.socketOption(.so_sndbuf), value: SocketOptionValue(bufferBytes))
+        }
+        let channel =
+            try await bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) }
             }
@@ -52,6 +61,17 @@ final class RawConnection: Sendable {
     /// Sends `text` as is.
     func send(_ text: String) async throws {
         try await channel.writeAndFlush(ByteBuffer(string: text)).get()
+    }
+
+    /// Starts sending `text`; the future completes once the kernel took all of it.
+    func startSending(_ text: String) -> EventLoopFuture<Void> {
+        channel.writeAndFlush(ByteBuffer(string: text))
+    }
+
+    /// Starts reading, after ``open(port:reading:)`` with `reading` false.
+    func startReading() async throws {
+        try await channel.setOption(ChannelOptions.autoRead, value: true).get()
+        channel.read()
     }
 
     /// Closes the sending side only, as a client that is done sending does.

@@ -65,7 +65,9 @@ final class PlainHTTPClient: Sendable {
                     connection.channel.close(promise: nil)
                 }
                 return response
-            } catch let error as HTTPClientConnectionClosedError where reused && !error.receivedResponseBytes && !retriedStaleConnection {
+            } catch let error as HTTPClientConnectionClosedError
+                where reused && !error.receivedResponseBytes && !retriedStaleConnection && !Task.isCancelled
+            {
                 retriedStaleConnection = true
                 continue
             } catch {
@@ -106,7 +108,11 @@ final class PlainHTTPClient: Sendable {
                     // collector (errorCaught, channelInactive); one that closed since the checkout
                     // is reported here, as a connection that may be retried.
                     guard channel.isActive else {
-                        answer.resume(throwing: HTTPClientConnectionClosedError(receivedResponseBytes: false))
+                        // Closed by the deadline, or by the upstream since the checkout.
+                        let closed: any Error =
+                            NIODeadline.now() >= deadline
+                            ? PlainHTTPDeadlineError() : HTTPClientConnectionClosedError(receivedResponseBytes: false)
+                        answer.resume(throwing: closed)
                         return
                     }
                     collector.value.expectResponse(maxBodyBytes: maxResponseBytes) { answer.resume(with: $0) }
