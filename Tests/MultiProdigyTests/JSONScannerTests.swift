@@ -87,13 +87,18 @@ import Testing
         ("日本語 é 🚀", #""日本語 é 🚀""#),
         ("\u{7F}/", "\"\u{7F}/\""),
     ])
-    func writerAndArrayWriterAgree(_ text: String, _ expected: String) {
+    func bufferWriterAndByteWriterAgree(_ text: String, _ expected: String) {
         var buffer = ByteBuffer(string: "x")
         JSONWriter.writeString(text, into: &buffer)
         #expect(String(buffer: buffer) == "x" + expected)
-        var bytes = Array("x".utf8)
-        JSONWriter.appendString(text, to: &bytes)
-        #expect(String(decoding: bytes, as: UTF8.self) == "x" + expected)
+        var bytes = [UInt8](repeating: 0, count: 1 + JSONWriter.maximumEncodedLength(of: text))
+        let count = bytes.withUnsafeMutableBytes { output in
+            var writer = UnsafeByteWriter(output)
+            writer.append("x")
+            JSONWriter.appendString(text, to: &writer)
+            return writer.count
+        }
+        #expect(String(decoding: bytes[..<count], as: UTF8.self) == "x" + expected)
     }
 
     @Test func rewriterDropsEveryMemberAndAppendsAnEscapedKey() throws {

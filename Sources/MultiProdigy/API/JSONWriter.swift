@@ -1,6 +1,7 @@
 import NIOCore
 
-/// Writes JSON fragments straight into a `ByteBuffer` (or a byte array), with no intermediate `Data`.
+/// Writes JSON fragments straight into a `ByteBuffer` (or an ``UnsafeByteWriter``), with no
+/// intermediate `Data`.
 ///
 /// A string is measured first and then copied in one pass: runs without characters to escape are
 /// copied whole, and the buffer is written to once.
@@ -16,19 +17,6 @@ public enum JSONWriter {
             let length = escapedLength(of: source)
             buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { output in
                 writeEscaped(source, length: length, into: output)
-            }
-        }
-    }
-
-    /// Appends `value` to `bytes` as a quoted, escaped JSON string.
-    static func appendString(_ value: String, to bytes: inout [UInt8]) {
-        var value = value
-        value.withUTF8 { source in
-            let length = escapedLength(of: source)
-            let start = bytes.count
-            bytes.append(contentsOf: repeatElement(0, count: length))
-            bytes.withUnsafeMutableBytes { output in
-                _ = writeEscaped(source, length: length, into: UnsafeMutableRawBufferPointer(rebasing: output[start...]))
             }
         }
     }

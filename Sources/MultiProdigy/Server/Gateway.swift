@@ -163,7 +163,10 @@ public struct Gateway: Sendable {
         let router = Router(context: GatewayRequestContext.self)
         let middleware = GatewayMiddleware(runtime: { box.current })
         router.middlewares.add(middleware)
-        router.post("/v1/chat/completions") { request, context in try await box.current.chat.handle(request, context: context) }
+        let chat: @Sendable (Request, GatewayRequestContext) async throws -> Response = { request, context in
+            try await box.current.chat.handle(request, context: context)
+        }
+        router.post("/v1/chat/completions", use: chat)
         router.post("/v1/embeddings") { request, context in try await box.current.embeddings.handle(request, context: context) }
         router.post("/v1/route") { request, context in try await box.current.explain.handle(request, context: context) }
         // A virtual key limited to some routes sees only those.
@@ -208,9 +211,7 @@ public struct Gateway: Sendable {
                 // The hottest endpoint skips the router's path look-up: the same middleware and
                 // handler as its route above, without the trie walk and the responder layers.
                 if request.method == .post, request.uri.path == "/v1/chat/completions" {
-                    return try await middleware.handle(request, context: context) { request, context in
-                        try await box.current.chat.handle(request, context: context)
-                    }
+                    return try await middleware.handle(request, context: context, next: chat)
                 }
                 return try await routes.respond(to: request, context: context)
             } catch {

@@ -8,8 +8,7 @@ import Synchronization
 ///
 /// It exists for speed on the gateway's hottest path: the head and body written with a single
 /// flush, the answer collected on the connection's event loop and handed straight to the waiting
-/// call. HTTPS and
-/// streaming calls go through AsyncHTTPClient.
+/// call. HTTPS and streaming calls go through AsyncHTTPClient.
 ///
 /// Connections are kept alive and reused. A reused connection the upstream closed while idle is
 /// detected and the call retried once on a new one, but only when no byte of the answer had arrived.
