@@ -42,10 +42,11 @@ struct ConfigReader {
 
     private mutating func readServer(_ node: Node) -> ServerSettings {
         var settings = ServerSettings()
-        guard let fields = mapping(node, path: "server", allowed: ["listen", "max_request_bytes", "max_response_bytes", "drain_timeout"])
-        else {
-            return settings
-        }
+        let allowed = [
+            "listen", "max_request_bytes", "max_response_bytes", "drain_timeout", "head_timeout", "body_timeout", "idle_timeout",
+            "max_connections", "max_stream_transcript_bytes", "upstream_idle_timeout",
+        ]
+        guard let fields = mapping(node, path: "server", allowed: allowed) else { return settings }
         for (key, value) in fields {
             let path = "server.\(key)"
             switch key {
@@ -58,9 +59,27 @@ struct ConfigReader {
                 }
             case "drain_timeout":
                 settings.drainTimeout = duration(value, path: path) ?? settings.drainTimeout
-            case "max_request_bytes", "max_response_bytes":
+            case "head_timeout", "body_timeout", "idle_timeout", "upstream_idle_timeout":
+                guard let timeout = duration(value, path: path) else { continue }
+                guard timeout > .zero else {
+                    report(path, value, "a timeout must be longer than zero", "give a positive duration such as 30s")
+                    continue
+                }
+                switch key {
+                case "head_timeout": settings.headTimeout = timeout
+                case "body_timeout": settings.bodyTimeout = timeout
+                case "idle_timeout": settings.idleTimeout = timeout
+                default: settings.upstreamIdleTimeout = timeout
+                }
+            case "max_connections":
+                settings.maxConnections = positiveInt(value, path: path) ?? settings.maxConnections
+            case "max_request_bytes", "max_response_bytes", "max_stream_transcript_bytes":
                 guard let size = byteSize(value, path: path) else { continue }
-                if key == "max_request_bytes" { settings.maxRequestBytes = size } else { settings.maxResponseBytes = size }
+                switch key {
+                case "max_request_bytes": settings.maxRequestBytes = size
+                case "max_response_bytes": settings.maxResponseBytes = size
+                default: settings.maxStreamTranscriptBytes = size
+                }
             default: break
             }
         }
