@@ -221,7 +221,13 @@ public struct Gateway: Sendable {
                     .response()
             }
         }
-        let connections = GatewayHTTPChannel(responder: responder, maxBodyBytes: { box.current.config.server.maxRequestBytes })
+        let connections = GatewayHTTPChannel(
+            responder: responder,
+            maxBodyBytes: { box.current.config.server.maxRequestBytes },
+            limits: { ClientDeadlineStateMachine.Limits(box.current.config.server) },
+            refusesBeforeBody: { head in middleware.refusesBeforeBody(head) },
+            connectionLimiter: ConnectionLimiter { box.current.config.server.maxConnections }
+        )
         return connections.server(
             configuration: ServerConfiguration(address: .hostname(listenAddress.host, port: listenAddress.port)),
             onServerRunning: { channel in

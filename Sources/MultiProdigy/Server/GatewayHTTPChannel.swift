@@ -22,17 +22,61 @@ struct GatewayHTTPChannel: ServerChildChannel {
     let responder: GatewayHTTPHandler.Responder
     /// The largest request body accepted (`server.max_request_bytes`), read as each request starts.
     let maxBodyBytes: @Sendable () -> Int
+    /// The time limits on clients (`server.head_timeout`, `body_timeout`, `idle_timeout`), read as
+    /// each connection opens.
+    let limits: @Sendable () -> ClientDeadlineStateMachine.Limits
+    /// Whether a request will be refused from its head alone, before its body is read.
+    let refusesBeforeBody: GatewayHTTPHandler.HeadCheck
+    /// Counts connections against `server.max_connections`.
+    let connectionLimiter: ConnectionLimiter
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Connection> {
         channel.eventLoop.makeCompletedFuture {
-            let pipeline = channel.pipeline.syncOperations
-            // Answers are encoded by GatewayHTTPHandler itself (see HTTPResponseEncoding).
-            try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
             let inFlight = InFlightRequest()
-            try pipeline.addHandler(ClientDisconnectHandler())
-            try pipeline.addHandler(GatewayHTTPHandler(responder: responder, maxBodyBytes: maxBodyBytes, inFlight: inFlight))
+            guard connectionLimiter.admit() else {
+                Self.refuseOverLimit(channel)
+                return Connection(channel: channel, inFlight: inFlight)
+            }
+            let limiter = connectionLimiter
+            channel.closeFuture.whenComplete { _ in limiter.release() }
+            let pipeline = channel.pipeline.syncOperations
+            let handler = GatewayHTTPHandler(
+                responder: responder,
+                maxBodyBytes: maxBodyBytes,
+                limits: limits(),
+                refusesBeforeBody: refusesBeforeBody,
+                inFlight: inFlight
+            )
+            try Self.addHandlers(serving: handler, to: pipeline)
             return Connection(channel: channel, inFlight: inFlight)
         }
+    }
+
+    /// Adds the handlers that serve HTTP/1.x through `handler` to a new connection's pipeline.
+    static func addHandlers(serving handler: GatewayHTTPHandler, to pipeline: ChannelPipeline.SynchronousOperations) throws {
+        try pipeline.addHandler(ClientBytesObserver(for: handler))
+        // Answers are encoded by GatewayHTTPHandler itself (see HTTPResponseEncoding).
+        try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
+        try pipeline.addHandler(ClientDisconnectHandler())
+        try pipeline.addHandler(handler)
+    }
+
+    /// Answers a connection over `server.max_connections` with 503 and closes it, without reading
+    /// anything it sent.
+    private static func refuseOverLimit(_ channel: any Channel) {
+        let body = GatewayError(
+            status: .serviceUnavailable,
+            message: "The gateway is serving as many connections as it allows (server.max_connections); try again shortly.",
+            type: "server_error",
+            code: "too_many_connections"
+        )
+        .jsonBody()
+        var bytes = ByteBuffer(
+            string:
+                "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: \(body.readableBytes)\r\nretry-after: 1\r\nconnection: close\r\n\r\n"
+        )
+        bytes.writeImmutableBuffer(body)
+        channel.writeAndFlush(bytes).whenComplete { _ in channel.close(promise: nil) }
     }
 
     func handle(value connection: Connection, logger: Logger) async {

@@ -30,8 +30,17 @@ import NIOHTTPTypesHTTP1
 /// - A client that closes its sending side is taken as gone (``ClientDisconnectHandler`` cancels
 ///   its request): requests it pipelined before are dropped, and the connection closes after the
 ///   answer in flight.
-/// - Answers to `HEAD` carry their head only.
-/// - Bytes that are not HTTP, with no answer in flight, get 400 and the connection closes.
+/// - Answers to `HEAD` carry their head only; `HEAD` is routed as `GET`, so every `GET` endpoint
+///   answers it.
+/// - Bytes that are not HTTP, and an HTTP/1.1 head without exactly one valid `Host`
+///   (``HostHeaderRule``), get 400 in OpenAI's error envelope, and the connection closes.
+/// - The front door's time limits (``ClientDeadlineStateMachine``: `server.head_timeout`,
+///   `body_timeout`, `idle_timeout`) are checked every ``ClientDeadlineStateMachine/Limits/checkInterval``:
+///   a half-sent request gets 408 and the connection closes; an idle one just closes.
+/// - A request that will be refused for its key whatever its body (`refusesBeforeBody`) is answered
+///   from its head: its body is never buffered, and the connection closes after the answer.
+/// - On shutdown (`ChannelShouldQuiesceEvent`) a connection closes at once unless an answer is in
+///   flight: a request that is still half-sent could hold the drain for as long as its client likes.
 final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = ResponsePart
@@ -39,6 +48,10 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Answers one request: the request, the client's connection, and when the request's head arrived.
     typealias Responder = @Sendable (Request, any Channel, ContinuousClock.Instant) async -> Response
+
+    /// Whether a request with this head will be refused whatever its body (no valid key on a
+    /// gateway that needs one): such a request is answered without reading its body.
+    typealias HeadCheck = @Sendable (HTTPRequest) -> Bool
 
     private enum Reading {
         /// Between requests.
@@ -61,7 +74,10 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let responder: Responder
     private let maxBodyBytes: @Sendable () -> Int
+    private let refusesBeforeBody: HeadCheck
     private let inFlight: InFlightRequest
+    private var deadlines: ClientDeadlineStateMachine
+    private var deadlineCheck: RepeatedTask?
     private var reading = Reading.idle
     private var bodyLimit = 0
     private var answering: Answering?
@@ -79,12 +95,61 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// - Parameters:
     ///   - responder: Answers each request.
     ///   - maxBodyBytes: The largest body a request may have; read as each request starts.
+    ///   - limits: The time limits on the client (`server.head_timeout`, `body_timeout`, `idle_timeout`).
+    ///   - refusesBeforeBody: Whether a request will be refused from its head alone.
     ///   - inFlight: Where the task answering the current request is kept, so that the server's
     ///     drain can wait for it.
-    init(responder: @escaping Responder, maxBodyBytes: @escaping @Sendable () -> Int, inFlight: InFlightRequest = InFlightRequest()) {
+    init(
+        responder: @escaping Responder,
+        maxBodyBytes: @escaping @Sendable () -> Int,
+        limits: ClientDeadlineStateMachine.Limits = ClientDeadlineStateMachine.Limits(ServerSettings()),
+        refusesBeforeBody: @escaping HeadCheck = { _ in false },
+        inFlight: InFlightRequest = InFlightRequest()
+    ) {
         self.responder = responder
         self.maxBodyBytes = maxBodyBytes
+        self.refusesBeforeBody = refusesBeforeBody
         self.inFlight = inFlight
+        self.deadlines = ClientDeadlineStateMachine(limits: limits, openedAt: .now())
+    }
+
+    // MARK: Time limits
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        deadlines = ClientDeadlineStateMachine(limits: deadlines.limits, openedAt: .now())
+        // One check per interval per connection, rather than a timer set and cancelled per request.
+        let interval = deadlines.limits.checkInterval
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        deadlineCheck = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
+            bound.value.handler.checkDeadline(context: bound.value.context)
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        deadlineCheck?.cancel()
+        deadlineCheck = nil
+    }
+
+    /// Bytes came from the client (``ClientBytesObserver``): the first of a head start its limit.
+    func clientSentBytes() {
+        guard !deadlines.answering, case .idle = deadlines.phase else { return }
+        deadlines.bytesArrived(at: .now())
+    }
+
+    private func checkDeadline(context: ChannelHandlerContext) {
+        guard !closing, let expiry = deadlines.expiry(at: .now()) else { return }
+        switch expiry {
+        case .closeQuietly, .close:
+            close(context)
+        case .requestTimeout:
+            let timeout = GatewayError(
+                status: .requestTimeout,
+                message: "The request was not received in time; the connection is closed. Send the whole request promptly.",
+                type: "invalid_request_error",
+                code: "request_timeout"
+            )
+            refuse(timeout, context: context)
+        }
     }
 
     // MARK: Requests
@@ -125,9 +190,11 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
         case (.end, .body(let head, let request, let receivedAt, let body)):
             reading = .idle
+            deadlines.bodyEnded(at: .now())
             dispatch(head, request, receivedAt: receivedAt, body: RequestBody(buffer: body ?? ByteBuffer()), context: context)
         case (.end, .discarding):
             reading = .idle
+            deadlines.bodyEnded(at: .now())
             guard answering == nil else { return }
             if closesAfterAnswer {
                 close(context)
@@ -144,18 +211,36 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func start(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         let receivedAt = ContinuousClock.now
-        let request: HTTPRequest
+        deadlines.headArrived(at: .now())
+        var request: HTTPRequest
         do {
+            if let violation = HostHeaderRule.violation(in: head) {
+                throw GatewayError(status: .badRequest, message: violation, type: "invalid_request_error", code: "invalid_http")
+            }
             request = try HTTPRequest(gatewayHead: head)
         } catch {
             reading = .discarding
             closesAfterAnswer = true
-            let refusal = GatewayError(
-                status: .badRequest,
-                message: "The request line '\(head.method.rawValue) \(head.uri)' is not one this gateway serves.",
-                type: "invalid_request_error"
-            )
+            let refusal =
+                error as? GatewayError
+                ?? GatewayError(
+                    status: .badRequest,
+                    message:
+                        "The request line '\(head.method.rawValue) \(Self.shortened(head.uri))' is not one this gateway serves.",
+                    type: "invalid_request_error",
+                    code: "invalid_http"
+                )
             answer(head, context: context) { _ in refusal.response() }
+            return
+        }
+        // Every GET endpoint answers HEAD; the answer's body is dropped when it is written.
+        if request.method == .head { request.method = .get }
+        if Self.hasBody(head), refusesBeforeBody(request) {
+            // Refused from its head (401): the body is dropped as it comes, never buffered, and the
+            // connection closes after the answer, so a client without a key cannot hold it open.
+            reading = .discarding
+            closesAfterAnswer = true
+            dispatch(head, request, receivedAt: receivedAt, body: RequestBody(buffer: ByteBuffer()), context: context)
             return
         }
         bodyLimit = maxBodyBytes()
@@ -174,6 +259,17 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
             context.writeAndFlush(wrapOutboundOut(.byteBuffer(ByteBuffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n"))), promise: nil)
         }
         reading = .body(head, request, receivedAt: receivedAt, body: nil)
+    }
+
+    /// `text` cut to 64 characters, so an answer never echoes a long request line in full.
+    private static func shortened(_ text: String) -> String {
+        text.count <= 64 ? text : text.prefix(64) + "…"
+    }
+
+    /// Whether `head` announces a body (a non-zero `Content-Length`, or a transfer coding).
+    private static func hasBody(_ head: HTTPRequestHead) -> Bool {
+        if let length = head.headers.first(name: "content-length") { return length != "0" }
+        return head.headers.contains(name: "transfer-encoding")
     }
 
     /// Answers the request through the router, in a task of its own.
@@ -197,6 +293,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         answersStarted &+= 1
         let number = answersStarted
         answering = Answering(number: number, version: head.version, keepAlive: head.isKeepAlive, isHead: head.method == .HEAD)
+        deadlines.answerStarted()
         let channel = context.channel
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let task = Task {
@@ -290,6 +387,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
             context.write(wrapOutboundOut(.byteBuffer(bytes)), promise: promise)
         case .end(let trailers):
             self.answering = nil
+            deadlines.answerEnded(at: .now())
             let bytes =
                 answering.framing == .chunked
                 ? HTTPResponseEncoding.lastChunk(trailers: trailers, allocator: context.channel.allocator) : ByteBuffer()
@@ -317,7 +415,10 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
             pipelined.removeAll()
             if answering == nil { close(context) } else { closesAfterAnswer = true }
         case is ChannelShouldQuiesceEvent:
-            if answering == nil, case .idle = reading { close(context) } else { closesAfterAnswer = true }
+            // Only an answer in flight is worth waiting for. A request still arriving (half a head,
+            // half a body) could hold the drain for as long as its client likes, and a body being
+            // dropped after its answer is owed nothing.
+            if answering == nil { close(context) } else { closesAfterAnswer = true }
         default:
             context.fireUserInboundEventTriggered(event)
         }
@@ -342,11 +443,29 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         // Bytes that are not HTTP: say so, then close.
+        let refusal = GatewayError(
+            status: .badRequest,
+            message: "The request is not valid HTTP/1.1 (\(error)); the connection is closed.",
+            type: "invalid_request_error",
+            code: "invalid_http"
+        )
+        refuse(refusal, context: context)
+    }
+
+    /// Answers `error` from the connection itself, with no request to route, then closes.
+    private func refuse(_ error: GatewayError, context: ChannelHandlerContext) {
+        pipelined.removeAll()
         answersStarted &+= 1
         answering = Answering(number: answersStarted, version: .http1_1, keepAlive: false, isHead: false)
+        deadlines.answerStarted()
         closesAfterAnswer = true
-        let head = HTTPResponse(status: .badRequest, headerFields: [.contentLength: "0"])
-        write(context: context, data: NIOAny(ResponsePart.head(head, bodyLength: 0)), promise: nil)
+        let body = error.jsonBody()
+        let head = HTTPResponse(
+            status: error.status,
+            headerFields: [.contentType: "application/json", .contentLength: String(body.readableBytes)]
+        )
+        write(context: context, data: NIOAny(ResponsePart.head(head, bodyLength: body.readableBytes)), promise: nil)
+        write(context: context, data: NIOAny(ResponsePart.body(body)), promise: nil)
         write(context: context, data: NIOAny(ResponsePart.end(nil)), promise: nil)
         context.flush()
     }

@@ -70,6 +70,20 @@ struct GatewayMiddleware: RouterMiddleware {
         return response
     }
 
+    /// Whether a request with `head` will be refused for its key whatever its body: the gateway has
+    /// a master key, the path is guarded, and the request presents neither that key nor a valid
+    /// virtual key. The connection asks before it reads a body, so that a client without a key
+    /// cannot make the gateway buffer one; ``handle(_:context:next:)`` then answers the refusal.
+    func refusesBeforeBody(_ head: HTTPRequest) -> Bool {
+        let runtime = runtime()
+        guard runtime.masterKey != nil else { return false }
+        let request = Request(head: head, body: RequestBody(buffer: ByteBuffer()))
+        let path = Self.routedPath(request.uri.path)
+        guard !Self.publicPaths.contains(path) else { return false }
+        var caller = RequestCaller.anonymous
+        return Self.authenticate(request, path: path, runtime: runtime, caller: &caller) != nil
+    }
+
     /// Paths anyone may call, whatever the keys.
     private static let publicPaths: Set<String> = ["/health", "/ready", "/metrics"]
 

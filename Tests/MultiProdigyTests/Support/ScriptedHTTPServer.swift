@@ -23,8 +23,12 @@ final class ScriptedHTTPServer: Sendable {
         let children = Mutex<[any Channel]>([])
     }
 
-    /// Starts it on a free port of 127.0.0.1.
-    init(maxBody: Int, bigBody: Int = 0) async throws {
+    /// Starts it on a free port of 127.0.0.1, its connections held to `limits`.
+    init(
+        maxBody: Int,
+        bigBody: Int = 0,
+        limits: ClientDeadlineStateMachine.Limits = ClientDeadlineStateMachine.Limits(ServerSettings())
+    ) async throws {
         let state = State()
         let responder: GatewayHTTPHandler.Responder = { request, _, _ in
             let path = request.uri.path
@@ -44,10 +48,8 @@ final class ScriptedHTTPServer: Sendable {
             .childChannelInitializer { channel in
                 state.children.withLock { $0.append(channel) }
                 return channel.eventLoop.makeCompletedFuture {
-                    let pipeline = channel.pipeline.syncOperations
-                    try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
-                    try pipeline.addHandler(ClientDisconnectHandler())
-                    try pipeline.addHandler(GatewayHTTPHandler(responder: responder, maxBodyBytes: { maxBody }))
+                    let handler = GatewayHTTPHandler(responder: responder, maxBodyBytes: { maxBody }, limits: limits)
+                    try GatewayHTTPChannel.addHandlers(serving: handler, to: channel.pipeline.syncOperations)
                 }
             }
             .bind(host: "127.0.0.1", port: 0)
@@ -69,6 +71,9 @@ final class ScriptedHTTPServer: Sendable {
         try await waitFor { isWaiting(path) }
         state.gates.withLock { $0.removeValue(forKey: path) }?.resume()
     }
+
+    /// How many connections it has accepted.
+    var connectionCount: Int { state.children.withLock { $0.count } }
 
     /// Sends the server's shutdown signal to its latest connection, as Hummingbird's server does.
     func quiesceLatestConnection() {
