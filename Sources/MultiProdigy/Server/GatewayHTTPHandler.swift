@@ -445,11 +445,17 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         // Bytes that are not HTTP: say so, then close.
         let refusal = GatewayError(
             status: .badRequest,
-            message: "The request is not valid HTTP/1.1 (\(error)); the connection is closed.",
+            message: "The request is not valid HTTP/1.1 (\(Self.reason(error))); the connection is closed.",
             type: "invalid_request_error",
             code: "invalid_http"
         )
         refuse(refusal, context: context)
+    }
+
+    /// What the decoder found wrong, in its words; its catch-all reads "unknown (http_parser error)".
+    private static func reason(_ error: any Error) -> String {
+        let text = "\(error)"
+        return text.hasPrefix("unknown") ? "it could not be parsed" : text
     }
 
     /// Answers `error` from the connection itself, with no request to route, then closes.
