@@ -53,24 +53,25 @@ import Testing
             let baseline = (rss: Self.residentBytes(pid), fds: Self.openDescriptors(pid))
 
             // 200 connections send half a head; 20 send a head without a key declaring 8,388,000
-            // bytes, then 8,000,000 of them, then nothing.
+            // bytes, then 8,000,000 of them, then nothing. Each is timed from when it sent.
             let attackStart = ContinuousClock.now
-            var halfHeads: [RawConnection] = []
+            var attackers: [(connection: RawConnection, sentAt: ContinuousClock.Instant)] = []
             for _ in 0..<200 {
                 let connection = try await RawConnection.open(port: gateway.port)
+                let sentAt = ContinuousClock.now
                 connection.startSending("POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\nContent-Type: appl").whenComplete { _ in }
-                halfHeads.append(connection)
+                attackers.append((connection, sentAt))
             }
             let body = String(repeating: "x", count: 8_000_000)
-            var bodies: [RawConnection] = []
             for _ in 0..<20 {
                 let connection = try await RawConnection.open(port: gateway.port)
+                let sentAt = ContinuousClock.now
                 connection.startSending("POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\nContent-Length: 8388000\r\n\r\n" + body)
                     .whenComplete { _ in }
-                bodies.append(connection)
+                attackers.append((connection, sentAt))
             }
             defer {
-                for connection in halfHeads + bodies { Task { await connection.close() } }
+                for attacker in attackers { Task { await attacker.connection.close() } }
             }
 
             // During the attack: memory, descriptors, and a normal request's time.
@@ -83,28 +84,34 @@ import Testing
                 peakFDs = max(peakFDs, Self.openDescriptors(pid))
             }
             // Every attacking connection is closed within its limit (2 s, checked every 500 ms).
-            let all = halfHeads + bodies
-            while all.contains(where: { !$0.isClosedByPeer }), ContinuousClock.now - attackStart < .seconds(6) {
+            var closedAfter: [Duration?] = Array(repeating: nil, count: attackers.count)
+            while closedAfter.contains(where: { $0 == nil }), ContinuousClock.now - attackStart < .seconds(10) {
+                for (index, attacker) in attackers.enumerated() where closedAfter[index] == nil && attacker.connection.isClosedByPeer {
+                    closedAfter[index] = ContinuousClock.now - attacker.sentAt
+                }
                 peak = max(peak, Self.residentBytes(pid))
                 peakFDs = max(peakFDs, Self.openDescriptors(pid))
-                try await Task.sleep(for: .milliseconds(50))
+                try await Task.sleep(for: .milliseconds(20))
             }
-            let allClosedAfter = ContinuousClock.now - attackStart
-            let unauthenticatedClosed = bodies.filter(\.isClosedByPeer).count
-            let halfHeadsClosed = halfHeads.filter(\.isClosedByPeer).count
+            let halfHeads = attackers.prefix(200).map(\.connection)
+            let bodies = attackers.suffix(20).map(\.connection)
+            let slowestHalfHead = closedAfter.prefix(200).map { $0 ?? .seconds(999) }.max() ?? .zero
+            let slowestBody = closedAfter.suffix(20).map { $0 ?? .seconds(999) }.max() ?? .zero
             try await Task.sleep(for: .milliseconds(300))
             let after = (rss: Self.residentBytes(pid), fds: Self.openDescriptors(pid))
             let median = times.sorted()[times.count / 2]
             print(
                 """
                 front-door attack: RSS before \(Self.megabytes(baseline.rss)), peak \(Self.megabytes(peak)), after \(Self.megabytes(after.rss)); \
-                fds before \(baseline.fds), peak \(peakFDs), after \(after.fds); all closed after \(allClosedAfter); \
+                fds before \(baseline.fds), peak \(peakFDs), after \(after.fds); \
+                slowest close after its bytes: half head \(slowestHalfHead), unauthenticated body \(slowestBody); \
                 chat during the attack: median \(String(format: "%.1f", median)) ms, all \(times.map { String(format: "%.1f", $0) })
                 """
             )
-            #expect(unauthenticatedClosed == 20)
-            #expect(halfHeadsClosed == 200)
-            #expect(allClosedAfter < .seconds(4))
+            // The limit is 2 s, checked every 500 ms; a second more for a loaded machine. The
+            // unauthenticated bodies are refused from their heads, at once.
+            #expect(slowestHalfHead < .seconds(3.5))
+            #expect(slowestBody < .seconds(1))
             #expect(bodies.allSatisfy { RawConnection.statusLines(in: $0.text) == ["HTTP/1.1 401 Unauthorized"] })
             #expect(halfHeads.allSatisfy { RawConnection.statusLines(in: $0.text) == ["HTTP/1.1 408 Request Timeout"] })
             #expect(peak - baseline.rss < 20_000_000, "RSS grew by \(Self.megabytes(peak - baseline.rss))")
