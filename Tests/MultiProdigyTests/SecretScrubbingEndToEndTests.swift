@@ -179,4 +179,36 @@ import Testing
         }
         #expect(!log.text.contains(key))
     }
+
+    @Test func aHealthCheckDetailQuotingTheKeyIsMaskedInReady() async throws {
+        let key = "canary-probe-zq8w4k"
+        let upstream = FakeUpstream(
+            .echoing(
+                header: "authorization",
+                FakeBehaviourBox(
+                    .raw(status: .internalServerError, contentType: "application/json", body: #"{"error":"no route for {ECHO_TOKEN}"}"#)
+                )
+            )
+        )
+        let yaml = """
+            providers:
+              tgi: {type: huggingface, base_url: "http://127.0.0.1:{PORT0}", api_key: \(key), locality: local}
+            models:
+              llama: {provider: tgi, model: tgi}
+            resilience:
+              health_check: {interval: 100ms}
+            """
+        let log = LogCapture()
+        try await withGateway(upstreams: [upstream], yaml: yaml, healthChecks: true, logger: log.logger(), knownSecrets: log.secrets) {
+            gateway in
+            try await waitFor { upstream.requests.filter { $0.path == "/health" }.count >= 2 }
+            // The only provider is down: `/ready` answers 503 with the probe's detail in its message.
+            let ready = try await gateway.send(.GET, "/ready")
+            #expect(ready.status == 503)
+            #expect(ready.body.contains("no route for \(Self.mask)"), "\(ready.body)")
+            Self.expectMasked(ready.body, keys: [key])
+        }
+        #expect(log.text.contains("failed its health check"))
+        #expect(!log.text.contains(key))
+    }
 }
