@@ -67,8 +67,12 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let level = (logLevel ?? ProcessInfo.processInfo.environment["LOG_LEVEL"]).flatMap(Logger.Level.init(rawValue:)) ?? .info
-        LoggingSystem.bootstrap { label in GatewayLogHandler(label: label, level: level) }
+        // The log handler and the gateway share the secrets of every configuration loaded, so that
+        // no log line shows one; the first configuration's are known before anything is logged.
+        let secrets = KnownSecrets()
+        LoggingSystem.bootstrap { label in GatewayLogHandler(label: label, level: level, secrets: secrets) }
         let config = try options.load()
+        secrets.learn(from: config)
         let logger = Logger(label: "multiprodigy")
         // Where a new task's jobs run, checked rather than assumed (CI and the bench look for these lines).
         if await Task.detached(operation: { MultiThreadedEventLoopGroup.currentEventLoop != nil }).value {
@@ -79,6 +83,7 @@ struct Serve: AsyncParsableCommand {
             )
         }
         var gateway = Gateway(config: config, logger: logger)
+        gateway.knownSecrets = secrets
         // SIGHUP, or a change to the file, reloads it.
         gateway.configPath = options.config
         try await gateway.run(listenAddress: listen.flatMap(ListenAddress.init(parsing:)))

@@ -12,8 +12,8 @@ import Darwin
 
 /// Why one attempt at one upstream failed.
 ///
-/// Carries a kind (which decides whether another target may be tried), a message safe to show the
-/// client (never a secret), and, when the upstream answered with an error, its status and its error
+/// Carries a kind (which decides whether another target may be tried), a message for the client
+/// (scrubbed of secrets before it is shown or logged), and, when the upstream answered with an error, its status and its error
 /// normalised to OpenAI's envelope.
 public struct ProviderError: Error, Sendable, CustomStringConvertible {
     /// The failure's category; also a low-cardinality label for logs and metrics.
@@ -41,7 +41,8 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
 
     /// The category.
     public var kind: Kind
-    /// What happened, in words safe to show the client.
+    /// What happened, in words for the client. Text quoted from an upstream may hold a secret until
+    /// the failover executor scrubs it (``SecretScrubber``), before anyone sees it.
     public var message: String
     /// The upstream's error, in OpenAI's envelope, when it answered with one.
     public var upstreamError: GatewayError?

@@ -13,6 +13,8 @@ public struct FailoverExecutor: Sendable {
     private let breakers: CircuitBreakerBoard
     private let retry: RetrySettings
     private let observer: (any AttemptObserver)?
+    /// Masks secrets in every failure's text before it is kept, logged or shown to the client.
+    let scrubber: SecretScrubber
 
     /// Creates an executor over the configured providers.
     ///
@@ -22,18 +24,21 @@ public struct FailoverExecutor: Sendable {
     ///   - breakers: One circuit breaker per target, fed by every attempt.
     ///   - retry: `resilience.retry`: attempts per target and the longest `Retry-After` honoured.
     ///   - observer: Learns of failed attempts and failovers (the metrics).
+    ///   - scrubber: Masks secrets an upstream's error text quotes (see ``SecretScrubber``).
     public init(
         providers: [String: ProviderSlot],
         tracker: LatencyTracker = LatencyTracker(),
         breakers: CircuitBreakerBoard = CircuitBreakerBoard(settings: BreakerSettings()),
         retry: RetrySettings = RetrySettings(),
-        observer: (any AttemptObserver)? = nil
+        observer: (any AttemptObserver)? = nil,
+        scrubber: SecretScrubber = SecretScrubber()
     ) {
         self.providers = providers
         self.tracker = tracker
         self.breakers = breakers
         self.retry = retry
         self.observer = observer
+        self.scrubber = scrubber
     }
 
     /// Tries each target of `plan` with `attempt` until one succeeds.
@@ -111,7 +116,9 @@ public struct FailoverExecutor: Sendable {
                 do {
                     outcome = .success(try await attempt(target, provider))
                 } catch {
-                    outcome = .failure(ProviderError.classify(error))
+                    // Every reason below (retries, "every target failed", the client's error) is
+                    // built from this one, so this is where an upstream's text loses its secrets.
+                    outcome = .failure(scrubber.scrub(ProviderError.classify(error)))
                 }
                 tracker.end(key)
                 upstreamTime += .now - started

@@ -878,9 +878,10 @@ extension PIIDetector {
 
         // MARK: Assignments and armour
 
+        /// Where the credential assigned at `operatorIndex` lies, or nil when there is none:
         /// `password=…`, `"api_key": "…"`, `client_secret: …`, `Authorization: Bearer …` and the
         /// like, when the value looks like a real credential rather than prose, a type, code or a
-        /// placeholder.
+        /// placeholder. The range covers the value alone, without quotes or scheme.
         ///
         /// A quoted value is a literal someone wrote down: it must have six or more characters and
         /// mix letters with digits or symbols, which rules out words, numbers and placeholders such
@@ -891,7 +892,7 @@ extension PIIDetector {
         /// hold a digit: `NAME=value` without spaces (environment files, URLs, command lines), after
         /// an `Authorization` scheme, or on a `name: value` line of its own whose name is not
         /// camelCase (YAML, HTTP headers).
-        func isCredentialAssignment(at operatorIndex: Int) -> Bool {
+        func credentialValue(at operatorIndex: Int) -> Range<Int>? {
             var nameEnd = operatorIndex
             while operatorIndex - nameEnd < 4, self[nameEnd - 1] == UInt8(ascii: " ") { nameEnd -= 1 }
             let isSpacedOperator = nameEnd != operatorIndex
@@ -900,7 +901,7 @@ extension PIIDetector {
             if isQuotedName {
                 nameEnd -= self[nameEnd - 2] == .backslash ? 2 : 1
             }
-            guard isCredentialName(endingAt: nameEnd) else { return false }
+            guard isCredentialName(endingAt: nameEnd) else { return nil }
 
             var index = operatorIndex + 1
             let operatorByte = self[operatorIndex]
@@ -940,23 +941,30 @@ extension PIIDetector {
             }
             if quote != 0 {
                 let shape = ValueShape(of: self, from: valueStart, to: index)
-                return shape.isPlausible && (shape.hasDigit || shape.hasSymbol || shape.hasOperator || shape.hasPunctuation)
+                let isCredential = shape.isPlausible && (shape.hasDigit || shape.hasSymbol || shape.hasOperator || shape.hasPunctuation)
+                return isCredential ? valueStart..<index : nil
             }
             // A call or a subscript (`get_token()`, `environ["TOKEN"]`) computes the value.
-            if self[index] == UInt8(ascii: "(") || self[index] == UInt8(ascii: "[") { return false }
+            if self[index] == UInt8(ascii: "(") || self[index] == UInt8(ascii: "[") { return nil }
             let isConfigurationLine =
                 !isSpacedOperator && operatorByte == UInt8(ascii: ":")
                 && isConfigurationKey(endingAt: nameEnd, quoted: isQuotedName) && endsLine(at: index)
             let shape = ValueShape(of: self, from: valueStart, to: index)
-            guard shape.isPlausible else { return false }
-            if shape.hasSymbol { return true }
+            guard shape.isPlausible else { return nil }
+            if shape.hasSymbol { return valueStart..<index }
             // `config.password2` and `base64.b64encode` are member paths, not values.
-            if shape.hasDot, self[valueStart].isLetter { return false }
-            if shape.alternations >= 3 { return true }
+            if shape.hasDot, self[valueStart].isLetter { return nil }
+            if shape.alternations >= 3 { return valueStart..<index }
             if isCompact || valueStart > valueScheme {
-                return shape.hasDigit || shape.hasOperator
+                return shape.hasDigit || shape.hasOperator ? valueStart..<index : nil
             }
-            return isConfigurationLine && (shape.hasDigit || shape.hasOperator) && !shape.hasCamelHump
+            let isCredential = isConfigurationLine && (shape.hasDigit || shape.hasOperator) && !shape.hasCamelHump
+            return isCredential ? valueStart..<index : nil
+        }
+
+        /// Whether the `=` or `:` at `operatorIndex` assigns a credential; see ``credentialValue(at:)``.
+        func isCredentialAssignment(at operatorIndex: Int) -> Bool {
+            credentialValue(at: operatorIndex) != nil
         }
 
         /// Whether the name ending at `nameEnd` holds a credential, matched case-insensitively at

@@ -262,7 +262,9 @@ final class ChatCompletionsHandler: Sendable {
                 finish(&tally, status: 200)
                 try await writer.write(frame)
                 return
-            } catch let failure as ProviderError where failure.kind != .cancelled {
+            } catch let unscrubbed as ProviderError where unscrubbed.kind != .cancelled {
+                // An in-band error quoting the upstream's text never passed through the executor.
+                let failure = executor.scrubber.scrub(unscrubbed)
                 tally.end(accounting: accounting)
                 accounting.metrics.attemptFailed(currentTarget, error: failure)
                 logger.warning(

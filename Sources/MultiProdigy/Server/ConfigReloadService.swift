@@ -9,7 +9,11 @@ import UnixSignals
 ///
 /// Requests already running finish under the runtime they started with, so a reload drops none.
 /// `server.listen` and `resilience.health_check.interval` take effect at the next start only.
-struct ConfigReloadService: Service {
+///
+/// Its description names the file only: swift-service-lifecycle logs every service it starts and
+/// stops as `"\(service)"`, and the default description would print ``environment``, every
+/// variable of the process, secrets included.
+struct ConfigReloadService: Service, CustomStringConvertible {
     let path: String
     let box: RuntimeBox
     let shared: GatewayRuntime.Shared
@@ -71,6 +75,9 @@ struct ConfigReloadService: Service {
             "configuration reloaded: \(config.providers.filter(\.isEnabled).count) providers enabled, \(config.models.count) models, \(config.routes.count) routes"
         )
     }
+
+    /// `ConfigReloadService(path: …)`, without the environment.
+    var description: String { "ConfigReloadService(path: \(path))" }
 
     private static func modificationDate(of path: String) -> Date? {
         (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date

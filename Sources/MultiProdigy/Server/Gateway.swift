@@ -30,6 +30,9 @@ public struct Gateway: Sendable {
     public var environment: [String: String] = ProcessInfo.processInfo.environment
     /// How often a reloadable configuration file is checked for changes.
     var reloadPollInterval: Duration = .seconds(1)
+    /// Where the gateway keeps the secrets of every configuration it loads, so that upstream error
+    /// text and health details are scrubbed of them; give the log handler the same instance.
+    public var knownSecrets = KnownSecrets()
 
     /// Creates a gateway for `config`.
     public init(config: GatewayConfig, logger: Logger) {
@@ -81,6 +84,7 @@ public struct Gateway: Sendable {
             limiter: limiter,
             ledger: ledger,
             keys: keys,
+            secrets: knownSecrets,
             logger: logger
         )
         let box: RuntimeBox
@@ -108,6 +112,7 @@ public struct Gateway: Sendable {
                 providers: { runsHealthChecks ? box.current.probedProviders : [] },
                 board: shared.health,
                 interval: config.resilience.healthCheckInterval,
+                secrets: knownSecrets,
                 logger: logger
             ),
         ]

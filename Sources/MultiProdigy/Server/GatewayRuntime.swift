@@ -22,6 +22,8 @@ final class GatewayRuntime: Sendable {
         let ledger: UsageLedger
         /// The virtual keys.
         let keys: KeyAuthenticator
+        /// Every secret of every configuration loaded, which errors and logs must not show.
+        let secrets: KnownSecrets
         let logger: Logger
     }
 
@@ -79,6 +81,8 @@ final class GatewayRuntime: Sendable {
     /// - Throws: When a provider cannot be created (an unknown custom type, say).
     static func make(config: GatewayConfig, shared: Shared, previous: GatewayRuntime? = nil) throws -> GatewayRuntime {
         let logger = shared.logger
+        // Learnt first, so that the log handler masks this configuration's secrets from its first line.
+        let scrubber = shared.secrets.learn(from: config)
         var slots: [String: ProviderSlot] = [:]
         for provider in config.providers {
             guard provider.isEnabled else {
@@ -111,7 +115,8 @@ final class GatewayRuntime: Sendable {
             tracker: shared.tracker,
             breakers: breakers,
             retry: config.resilience.retry,
-            observer: shared.metrics
+            observer: shared.metrics,
+            scrubber: scrubber
         )
         let accounting = RequestAccounting(metrics: shared.metrics, resolver: resolver, limiter: shared.limiter, ledger: shared.ledger)
         return GatewayRuntime(

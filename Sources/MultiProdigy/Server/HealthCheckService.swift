@@ -7,10 +7,13 @@ import ServiceLifecycle
 ///
 /// Cloud providers are not probed: they fail over on real traffic. Transitions are logged once.
 /// Each round asks `providers` afresh, so a reloaded configuration is probed from the next round.
-struct HealthCheckService: Service {
+struct HealthCheckService: Service, CustomStringConvertible {
     let providers: @Sendable () -> [(name: String, provider: any LLMProvider)]
     let board: ProviderHealthBoard
     let interval: Duration
+    /// A probe's detail may quote the upstream's error text; it is scrubbed before `/ready` or
+    /// the log shows it.
+    let secrets: KnownSecrets
     let logger: Logger
 
     func run() async throws {
@@ -22,6 +25,9 @@ struct HealthCheckService: Service {
         }
     }
 
+    /// `HealthCheckService(interval: …)`: the service lifecycle logs services by their description.
+    var description: String { "HealthCheckService(interval: \(interval))" }
+
     /// How long one probe may take. Independent of the interval: a short interval must not turn a
     /// slow but healthy provider into a failed check.
     static let probeTimeout: Duration = .seconds(5)
@@ -32,7 +38,8 @@ struct HealthCheckService: Service {
         await withTaskGroup(of: Void.self) { group in
             for (name, provider) in providers() {
                 group.addTask {
-                    guard let probe = await provider.probe(deadline: deadline, logger: logger) else { return }
+                    guard var probe = await provider.probe(deadline: deadline, logger: logger) else { return }
+                    probe.detail = probe.detail.map(secrets.scrubber.scrub)
                     let previous = board.record(probe, for: name)
                     if probe.isHealthy, previous?.isHealthy == false {
                         logger.notice("provider '\(name)' is healthy again")

@@ -4,7 +4,7 @@ import ServiceLifecycle
 /// Owns the shared upstream clients and shuts them down after the server has drained.
 ///
 /// Registered before the HTTP server in the service group, so it is shut down after it.
-struct UpstreamClientService: Service {
+struct UpstreamClientService: Service, CustomStringConvertible {
     let client: HTTPClient
     let plainHTTPClient: PlainHTTPClient
 
@@ -13,4 +13,7 @@ struct UpstreamClientService: Service {
         plainHTTPClient.shutdown()
         try await client.shutdown()
     }
+
+    /// The type's name: the service lifecycle logs services by their description.
+    var description: String { "UpstreamClientService" }
 }

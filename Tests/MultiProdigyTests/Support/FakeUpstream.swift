@@ -53,6 +53,10 @@ enum FakeBehaviour: Sendable {
     case chunked(contentType: String, chunks: [String], delay: Duration = .zero, hold: Bool = false)
     /// The behaviour for the request's path (first prefix match), else `otherwise`.
     case byPath([(prefix: String, behaviour: FakeBehaviourBox)], otherwise: FakeBehaviourBox)
+    /// `behaviour` with `{ECHO}` in its bodies and events replaced by the request's `header` value,
+    /// and `{ECHO_TOKEN}` by that value without its scheme (`Bearer `), as upstreams that quote
+    /// the credentials they were sent in their errors do.
+    case echoing(header: String, FakeBehaviourBox)
 }
 
 /// Boxes a behaviour so `FakeBehaviour` can be recursive.
@@ -187,6 +191,10 @@ final class FakeUpstream: Sendable {
                     try await writer.finish(nil)
                 }
             )
+        case .echoing(let header, let behaviour):
+            let value = request.headers[HTTPField.Name(header)!] ?? ""
+            let token = value.split(separator: " ", maxSplits: 1).last.map(String.init) ?? value
+            return await respond(behaviour.behaviour.echoing(value, token: token), request: request, body: body)
         case .byPath(let routes, let otherwise):
             let path = request.uri.path
             let match = routes.first { path.hasPrefix($0.prefix) }?.behaviour ?? otherwise
@@ -280,5 +288,36 @@ final class FakeUpstream: Sendable {
 
     static func stream(_ words: [String]) -> [String] {
         [roleChunk()] + words.map { contentChunk($0) } + [finishChunk()]
+    }
+}
+
+extension FakeBehaviour {
+    /// This behaviour with `{ECHO}` replaced by `value` and `{ECHO_TOKEN}` by `token` in every body
+    /// and event it sends.
+    func echoing(_ value: String, token: String) -> FakeBehaviour {
+        func fill(_ text: String) -> String {
+            text.replacingOccurrences(of: "{ECHO}", with: value).replacingOccurrences(of: "{ECHO_TOKEN}", with: token)
+        }
+        func fill(_ box: FakeBehaviourBox) -> FakeBehaviourBox { FakeBehaviourBox(box.behaviour.echoing(value, token: token)) }
+        switch self {
+        case .respond(let status, let body):
+            return .respond(status: status, body: fill(body))
+        case .respondWithHeaders(let status, let headers, let body):
+            return .respondWithHeaders(status: status, headers: headers, body: fill(body))
+        case .stream(let events, let delay, let done):
+            return .stream(events: events.map(fill), delay: delay, done: done)
+        case .raw(let status, let contentType, let body):
+            return .raw(status: status, contentType: contentType, body: fill(body))
+        case .chunked(let contentType, let chunks, let delay, let hold):
+            return .chunked(contentType: contentType, chunks: chunks.map(fill), delay: delay, hold: hold)
+        case .byStreamFlag(let streaming, let plain):
+            return .byStreamFlag(streaming: fill(streaming), plain: fill(plain))
+        case .byPath(let routes, let otherwise):
+            return .byPath(routes.map { ($0.prefix, fill($0.behaviour)) }, otherwise: fill(otherwise))
+        case .delayed(let delay, let then):
+            return .delayed(delay, then: fill(then))
+        default:
+            return self
+        }
     }
 }

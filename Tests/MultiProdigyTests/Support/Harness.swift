@@ -32,6 +32,8 @@ func withGateway<T: Sendable>(
     plainHTTPClient: Bool = true,
     healthChecks: Bool = false,
     reloadingFrom configFile: String? = nil,
+    logger: Logger? = nil,
+    knownSecrets: KnownSecrets? = nil,
     _ body: (GatewayClient) async throws -> T
 ) async throws -> T {
     try await withUpstreams(upstreams, ports: []) { ports in
@@ -46,9 +48,10 @@ func withGateway<T: Sendable>(
         defer {
             for suffix in ["", "-wal", "-shm", "-usage-journal"] { try? FileManager.default.removeItem(atPath: database + suffix) }
         }
-        var logger = Logger(label: "gateway-under-test")
-        logger.logLevel = .critical
-        var configured = Gateway(config: config, logger: logger)
+        var quiet = Logger(label: "gateway-under-test")
+        quiet.logLevel = .critical
+        var configured = Gateway(config: config, logger: logger ?? quiet)
+        if let knownSecrets { configured.knownSecrets = knownSecrets }
         configured.usesPlainHTTPClient = plainHTTPClient
         configured.runsHealthChecks = healthChecks
         if let configFile {
