@@ -286,4 +286,73 @@ import Testing
             #expect(metrics.value("multiprodigy_requests_total", ["provider": "first"]) == nil, "one request, counted once")
         }
     }
+
+    /// `openAIContinuing` with the transcript bound at `bytes`.
+    static func bounded(_ bytes: Int, _ yaml: String = openAIContinuing) -> String {
+        yaml + "\nserver:\n  max_stream_transcript_bytes: \(bytes)\n"
+    }
+
+    /// Ten chunks of ten letters: 100 bytes of text.
+    static let tenChunks = (0..<10).map { _ in "abcdefghi " }
+
+    @Test func cutStreamLongerThanTheTranscriptBoundEndsInBandNamingTheBound() async throws {
+        let first = FakeUpstream(.stream(events: [Self.role()] + Self.tenChunks.map { Self.text($0) }, done: false))
+        let second = FakeUpstream(Self.rest)
+        try await withGateway(upstreams: [first, second, FakeUpstream()], yaml: Self.bounded(64)) { gateway in
+            let reply = try await gateway.chat("r", stream: true)
+            #expect(reply.status == 200)
+            #expect(Self.text(of: reply.events) == Self.tenChunks.joined(), "the whole answer is relayed")
+            #expect(!reply.events.contains("[DONE]"))
+            let last = try #require(reply.events.last)
+            #expect(last.contains(#""code":"stream_interrupted""#))
+            #expect(last.contains("longer than the gateway keeps to continue it"), "\(last)")
+            #expect(last.contains("server.max_stream_transcript_bytes, 64B"), "\(last)")
+            #expect(second.requests.isEmpty, "no continuation is attempted")
+        }
+    }
+
+    @Test func cutStreamWithinTheTranscriptBoundIsStillContinued() async throws {
+        let first = FakeUpstream(Self.cutAnswer)
+        let second = FakeUpstream(Self.rest)
+        try await withGateway(upstreams: [first, second, FakeUpstream()], yaml: Self.bounded(9)) { gateway in
+            let reply = try await gateway.chat("r", stream: true)
+            #expect(Self.text(of: reply.events) == "Hello world!")
+            #expect(reply.events.last == "[DONE]")
+            #expect(Self.messages(second).last?["content"] as? String == "Hello wor", "exactly 9 bytes: kept whole")
+        }
+    }
+
+    @Test func continuationThatOutgrowsTheBoundIsNotContinuedAgain() async throws {
+        // 40 bytes from the first target, 40 more from the continuation, then it is cut too.
+        let first = FakeUpstream(.stream(events: [Self.role()] + Self.tenChunks.prefix(4).map { Self.text($0) }, done: false))
+        let second = FakeUpstream(
+            .stream(events: [Self.role(id: "second")] + Self.tenChunks.prefix(4).map { Self.text($0, id: "second") }, done: false)
+        )
+        let third = FakeUpstream(Self.rest)
+        try await withGateway(upstreams: [first, second, third], yaml: Self.bounded(64)) { gateway in
+            let reply = try await gateway.chat("r3", stream: true)
+            #expect(Self.text(of: reply.events) == Self.tenChunks.prefix(8).joined())
+            #expect(second.requests.count == 1, "40 bytes fit the bound: continued once")
+            #expect(third.requests.isEmpty, "80 bytes do not: not continued again")
+            let last = try #require(reply.events.last)
+            #expect(last.contains("stream_interrupted"))
+            #expect(last.contains("server.max_stream_transcript_bytes"))
+        }
+    }
+
+    @Test func usageOfAStreamPastTheBoundIsEstimatedFromAllItsText() async throws {
+        let words = (0..<200).map { " word\($0)" }
+        let first = FakeUpstream(.stream(events: [Self.role()] + words.map { Self.text($0) } + [Self.finish(id: "first")]))
+        try await withGateway(upstreams: [first, FakeUpstream(), FakeUpstream()], yaml: Self.bounded(64)) { gateway in
+            let reply = try await gateway.chat("r", stream: true, extra: #","stream_options":{"include_usage":true}"#)
+            #expect(reply.events.last == "[DONE]")
+            let usageEvent = try #require(reply.events.dropLast().last)
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(usageEvent.utf8)) as? [String: Any])
+            let counts = try #require(object["usage"] as? [String: Any])
+            var text = words.joined()
+            let expected = text.withUTF8 { TokenEstimator.estimateTokens(inText: UnsafeRawBufferPointer($0)) }
+            #expect(counts["completion_tokens"] as? Int == expected)
+            #expect(counts["estimated"] as? Bool == true)
+        }
+    }
 }

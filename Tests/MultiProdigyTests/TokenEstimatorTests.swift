@@ -177,4 +177,24 @@ import Testing
         // The cookbook's gpt-4o tool recipe with tiktoken gives 65 for this tool (both encodings).
         #expect((56...75).contains(with - without), "tools estimated at \(with - without), recipe says 65")
     }
+
+    @Test func textAppendedInPiecesCountsAsTheWholeText() {
+        let samples = [
+            "Hello world, this is camelCase text with 12345 digits,  two spaces\n\nand newlines!",
+            "Grüße aus Köln — 你好世界 😀 done.",
+        ]
+        for sample in samples {
+            let whole = estimate(sample)
+            let boundaries = sample.unicodeScalars.indices.map { $0.utf16Offset(in: sample) }
+            for offset in boundaries {
+                let index = String.Index(utf16Offset: offset, in: sample)
+                var head = String(sample[..<index])
+                var tail = String(sample[index...])
+                var tally = TokenTally()
+                head.withUTF8 { tally.append(UnsafeRawBufferPointer($0)) }
+                tail.withUTF8 { tally.append(UnsafeRawBufferPointer($0)) }
+                #expect(tally.tokensClosingOpenPiece == whole, "split before \(offset) of \(sample)")
+            }
+        }
+    }
 }

@@ -39,6 +39,14 @@ public enum ConfigValueParsing {
         return Int(trimmed).flatMap { $0 > 0 && Double($0) <= maximumByteSize ? $0 : nil }
     }
 
+    /// `bytes` written as the configuration would write it: `1MiB`, `512KiB`, else `1500B`.
+    public static func byteSizeText(_ bytes: Int) -> String {
+        for (suffix, scale) in [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)] where bytes >= scale && bytes % scale == 0 {
+            return "\(bytes / scale)\(suffix)"
+        }
+        return "\(bytes)B"
+    }
+
     /// The candidate closest to `word` by edit distance, if close enough to be a plausible typo.
     public static func suggestion(for word: String, among candidates: some Sequence<String>) -> String? {
         var best: (candidate: String, distance: Int)?

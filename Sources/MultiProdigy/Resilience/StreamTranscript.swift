@@ -6,8 +6,13 @@ import NIOCore
 /// Fed every chunk the client receives, in order. Only plain text can be continued: a tool call,
 /// a refusal, reasoning or audio already sent cannot be handed to another model as a prefill.
 ///
+/// What it keeps has a fixed bound, however long the stream: at most `maximumTextBytes` of text
+/// (`server.max_stream_transcript_bytes`), the stream's identity and a running token estimate. A
+/// longer answer still relays, but its transcript no longer holds the whole of it, so it cannot be
+/// continued.
+///
 /// ```swift
-/// var transcript = StreamTranscript()
+/// var transcript = StreamTranscript(maximumTextBytes: 1 << 20)
 /// transcript.record(chunk)
 /// if transcript.isContinuable { /* prefill transcript.text */ }
 /// ```
@@ -16,19 +21,35 @@ public struct StreamTranscript: Sendable, Equatable {
     public private(set) var id: String?
     /// The stream's `created`, as its JSON number text, from the first chunk that had one.
     public private(set) var created: String?
-    /// Choice 0's `delta.content`, concatenated.
+    /// Choice 0's `delta.content`, concatenated, while it fits in ``maximumTextBytes``; once the
+    /// text outgrows it, its beginning up to that size, ending on a whole character (see
+    /// ``isTruncated``).
     public private(set) var text = ""
+    /// The most UTF-8 bytes ``text`` holds.
+    public let maximumTextBytes: Int
+    /// Whether choice 0's text grew past ``maximumTextBytes``, so ``text`` holds only its beginning
+    /// and the answer cannot be continued.
+    public private(set) var isTruncated = false
     /// Whether anything other than choice 0's text was sent (tool calls, a refusal, reasoning,
     /// audio, another choice).
     public private(set) var sentOtherThanText = false
     /// Whether a choice's `finish_reason` was sent.
     public private(set) var finished = false
+    /// The estimated tokens of all of choice 0's text, counted as it arrives, kept or not.
+    public var estimatedTextTokens: Int { textTokens.tokensClosingOpenPiece }
+    private var textTokens = TokenTally()
 
     /// An empty transcript.
-    public init() {}
+    ///
+    /// - Parameter maximumTextBytes: The most text kept for a continuation, in UTF-8 bytes (default
+    ///   1 MiB, as `server.max_stream_transcript_bytes`).
+    public init(maximumTextBytes: Int = 1 << 20) {
+        self.maximumTextBytes = max(0, maximumTextBytes)
+    }
 
-    /// Whether a continuation could finish the answer: text was sent, nothing else, no end yet.
-    public var isContinuable: Bool { !text.isEmpty && !sentOtherThanText && !finished }
+    /// Whether a continuation could finish the answer: text was sent, all of it kept, nothing
+    /// else, no end yet.
+    public var isContinuable: Bool { !text.isEmpty && !isTruncated && !sentOtherThanText && !finished }
 
     /// Records one chunk sent to the client. A chunk that is not a JSON object changes nothing.
     public mutating func record(_ chunk: ByteBuffer) {
@@ -42,13 +63,36 @@ public struct StreamTranscript: Sendable, Equatable {
             for member in delta.members {
                 switch (member.key, member.value) {
                 case ("role", _), (_, .null): continue
-                case ("content", .string(let content)) where index == 0: text += content
+                case ("content", .string(let content)) where index == 0: appendText(content)
                 case (_, .string(let value)) where value.isEmpty: continue
                 case (_, .array(let values)) where values.isEmpty: continue
                 default: sentOtherThanText = true
                 }
             }
         }
+    }
+
+    /// Counts `content`'s tokens and keeps it in ``text`` as far as the bound allows.
+    private mutating func appendText(_ content: String) {
+        var content = content
+        content.withUTF8 { textTokens.append(UnsafeRawBufferPointer($0)) }
+        guard !isTruncated else { return }
+        let room = maximumTextBytes - text.utf8.count
+        if content.utf8.count <= room {
+            text += content
+            return
+        }
+        // The characters that fit whole; the text then stops growing.
+        isTruncated = true
+        var fitting = 0
+        var end = content.startIndex
+        for character in content {
+            let size = character.utf8.count
+            guard fitting + size <= room else { break }
+            fitting += size
+            end = content.index(after: end)
+        }
+        text += content[..<end]
     }
 
     /// Whether `chunk` only announces the assistant's role (`delta` of `role` and empty content,

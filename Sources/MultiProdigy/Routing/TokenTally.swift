@@ -10,7 +10,7 @@
 ///
 /// Text may be the raw contents of a JSON string literal: escapes (`\n`, `\"`, `\uXXXX`, surrogate
 /// pairs) count as the characters they stand for.
-struct TokenTally {
+struct TokenTally: Equatable {
     /// What the weights are expressed in: thousandths of a token, so sums stay exact integers.
     static let scale = 1000
 
@@ -67,8 +67,26 @@ struct TokenTally {
     /// The total rounded to whole tokens.
     var tokens: Int { (milliTokens + Self.scale / 2) / Self.scale }
 
+    /// The total with the piece still open counted as if the text ended here, rounded to whole
+    /// tokens: what ``append(_:)``ed text costs so far.
+    var tokensClosingOpenPiece: Int {
+        var closed = self
+        closed.closeRun()
+        return closed.tokens
+    }
+
     /// Adds one text; its last piece is closed, so the next text starts a new one.
     mutating func add(_ bytes: UnsafeRawBufferPointer) {
+        append(bytes)
+        closeRun()
+        previousPiece = .other
+    }
+
+    /// Adds text that continues the text added before it, as a stream's pieces of one answer do:
+    /// a word split across two calls counts once. Read the total with ``tokensClosingOpenPiece``.
+    ///
+    /// Each call must end on a whole UTF-8 character and a whole escape.
+    mutating func append(_ bytes: UnsafeRawBufferPointer) {
         let count = bytes.count
         var index = 0
         while index < count {
@@ -122,8 +140,6 @@ struct TokenTally {
             }
             addNonASCII(Self.decodeUTF8(in: bytes, at: &index))
         }
-        closeRun()
-        previousPiece = .other
     }
 
     @inline(__always)

@@ -12,6 +12,9 @@ final class ChatCompletionsHandler: Sendable {
     let maxRequestBytes: Int
     /// The most a streamed answer may buffer for a slow client (`server.max_response_bytes`).
     let maxResponseBytes: Int
+    /// The most text of a streamed answer kept to continue it after a cut
+    /// (`server.max_stream_transcript_bytes`).
+    let maxStreamTranscriptBytes: Int
     /// Prices answers and records finished requests.
     let accounting: RequestAccounting
 
@@ -20,12 +23,14 @@ final class ChatCompletionsHandler: Sendable {
         executor: FailoverExecutor,
         maxRequestBytes: Int,
         maxResponseBytes: Int,
+        maxStreamTranscriptBytes: Int,
         accounting: RequestAccounting
     ) {
         self.planning = planning
         self.executor = executor
         self.maxRequestBytes = maxRequestBytes
         self.maxResponseBytes = maxResponseBytes
+        self.maxStreamTranscriptBytes = maxStreamTranscriptBytes
         self.accounting = accounting
     }
 
@@ -148,7 +153,7 @@ final class ChatCompletionsHandler: Sendable {
             }
             let body = ResponseBody { writer in
                 abandonment.disarm()
-                var tally = StreamTally(answer: answer)
+                var tally = StreamTally(answer: answer, maximumTranscriptBytes: self.maxStreamTranscriptBytes)
                 defer {
                     relay.cancel()
                     lease.end()
@@ -290,6 +295,8 @@ final class ChatCompletionsHandler: Sendable {
                     reason = "\(failure.message). No later target could continue it; the response is incomplete."
                 } else if answer.chat.choiceCount == 1, !tally.transcript.finished, tally.transcript.sentOtherThanText {
                     reason = "\(failure.message). Only text answers can be continued; the response is incomplete."
+                } else if answer.chat.choiceCount == 1, !tally.transcript.finished, tally.transcript.isTruncated {
+                    reason = Self.tooLongToContinue(failure.message, bound: maxStreamTranscriptBytes)
                 }
                 let error = GatewayError(
                     status: .badGateway,
@@ -306,6 +313,13 @@ final class ChatCompletionsHandler: Sendable {
                 return
             }
         }
+    }
+
+    /// Why a cut answer longer than the transcript bound was not continued.
+    static func tooLongToContinue(_ failure: String, bound: Int) -> String {
+        "\(failure). The answer was longer than the gateway keeps to continue it on another target "
+            + "(server.max_stream_transcript_bytes, \(ConfigValueParsing.byteSizeText(bound))), so it could not be continued; "
+            + "the response is incomplete."
     }
 
     /// Records the streamed request's outcome, once.

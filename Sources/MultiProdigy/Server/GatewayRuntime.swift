@@ -127,6 +127,7 @@ final class GatewayRuntime: Sendable {
                 executor: executor,
                 maxRequestBytes: config.server.maxRequestBytes,
                 maxResponseBytes: config.server.maxResponseBytes,
+                maxStreamTranscriptBytes: config.server.maxStreamTranscriptBytes,
                 accounting: accounting
             ),
             embeddings: EmbeddingsHandler(

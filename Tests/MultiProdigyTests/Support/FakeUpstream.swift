@@ -57,6 +57,9 @@ enum FakeBehaviour: Sendable {
     /// and `{ECHO_TOKEN}` by that value without its scheme (`Bearer `), as upstreams that quote
     /// the credentials they were sent in their errors do.
     case echoing(header: String, FakeBehaviourBox)
+    /// An SSE stream of `event` repeated `count` times, as fast as the client takes it, then `last`
+    /// and `[DONE]`: a long answer made on the fly, many events to a write, never held whole.
+    case repeatedStream(event: String, count: Int, last: [String])
 }
 
 /// Boxes a behaviour so `FakeBehaviour` can be recursive.
@@ -199,6 +202,26 @@ final class FakeUpstream: Sendable {
             let path = request.uri.path
             let match = routes.first { path.hasPrefix($0.prefix) }?.behaviour ?? otherwise
             return await respond(match.behaviour, request: request, body: body)
+        case .repeatedStream(let event, let count, let last):
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/event-stream"],
+                body: .init { writer in
+                    let frame = ByteBuffer(string: "data: \(event)\n\n")
+                    let perWrite = max(1, (64 << 10) / frame.readableBytes)
+                    var batch = ByteBuffer()
+                    for _ in 0..<perWrite { batch.writeImmutableBuffer(frame) }
+                    var sent = 0
+                    while sent < count {
+                        let events = min(perWrite, count - sent)
+                        try await writer.write(events == perWrite ? batch : batch.getSlice(at: 0, length: events * frame.readableBytes)!)
+                        sent += events
+                    }
+                    for event in last { try await writer.write(ByteBuffer(string: "data: \(event)\n\n")) }
+                    try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
+                    try await writer.finish(nil)
+                }
+            )
         case .trickle(let text, let interval):
             return Response(
                 status: .ok,
