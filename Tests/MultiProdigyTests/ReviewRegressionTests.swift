@@ -54,7 +54,7 @@ import Testing
         let a = FakeUpstream(.hangUntilDisconnect)
         let b = FakeUpstream()
         try await withGateway(upstreams: [a, b], yaml: Self.yaml()) { gateway in
-            try await abandon(gateway, stream: false, after: .milliseconds(300))
+            try await abandon(gateway, stream: false, after: .milliseconds(300), once: { !a.requests.isEmpty })
             try await waitFor { a.disconnects == 1 }
             #expect(a.disconnects == 1)
             try await Task.sleep(for: .milliseconds(200))

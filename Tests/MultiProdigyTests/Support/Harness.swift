@@ -125,8 +125,9 @@ func fakeProvider(_ name: String, index: Int, locality: String = "local") -> Str
     "  \(name): {type: openai, base_url: http://127.0.0.1:{PORT\(index)}/v1, locality: \(locality)}\n"
 }
 
-/// Waits until `condition` holds, for up to 5 s (the caller's next expectation reports a timeout).
+/// Waits until `condition` holds, for up to 10 s (the caller's next expectation reports a timeout):
+/// long enough for a machine whose two cores run the whole suite at once.
 func waitFor(_ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(5)
+    let deadline = ContinuousClock.now + .seconds(10)
     while !condition(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
 }

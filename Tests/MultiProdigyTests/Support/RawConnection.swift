@@ -85,14 +85,14 @@ final class RawConnection: Sendable {
     /// Whether the gateway closed the connection.
     var isClosedByPeer: Bool { collector.received.withLock { $0.closed } }
 
-    /// Waits up to 5 s until what was received satisfies `condition`; returns it either way.
+    /// Waits up to 10 s until what was received satisfies `condition`; returns it either way.
     @discardableResult
     func receive(until condition: (String) -> Bool) async throws -> String {
         try await waitFor { condition(text) }
         return text
     }
 
-    /// Waits up to 5 s for the gateway to close the connection; whether it did.
+    /// Waits up to 10 s for the gateway to close the connection; whether it did.
     func waitForClose() async throws -> Bool {
         try await waitFor { isClosedByPeer }
         return isClosedByPeer
