@@ -112,8 +112,8 @@ import Testing
                 body: #"{"model":"auto","messages":[{"role":"user","content":"hi"}],"multiprodigy":{"\#(field)":1}}"#,
                 headers: Self.master
             )
-            Self.expectShortEnvelope(badField, status: 400, code: "unknown_parameter", echoing: "multiprodigy." + field)
-            #expect(badField.error["param"] as? String == EchoedName.shortened("multiprodigy." + field))
+            Self.expectShortEnvelope(badField, status: 400, code: "unknown_parameter", echoing: field)
+            #expect(badField.error["param"] as? String == "multiprodigy." + String(repeating: "f", count: 64) + "…")
 
             let keyName = String(repeating: "!", count: 100_000)
             let badKey = try await gateway.send(.POST, "/admin/keys", body: #"{"name":"\#(keyName)"}"#, headers: Self.master)

@@ -154,7 +154,9 @@ import Testing
             #expect(after.value("multiprodigy_requests_total", ["route": "none", "status": "4xx"]) == 1)
             #expect(after.all("multiprodigy_requests_total").count == 4 * 3 + 2)
             #expect(after.value("multiprodigy_tokens_total", ["provider": "a", "model": "first", "direction": "input"]) == 9)
-            #expect(after.all("multiprodigy_tokens_total").count == 4)
+            for family in ["multiprodigy_requests_total", "multiprodigy_tokens_total", "multiprodigy_upstream_errors_total"] {
+                #expect(after.all(family).count == fresh.all(family).count, "\(family): the same series, none added")
+            }
             let cost = try #require(after.value("multiprodigy_cost_usd_total", ["provider": "a", "model": "first", "key": "none"]))
             #expect(abs(cost - Self.completionCost) < 1e-12)
             #expect(after.all("multiprodigy_cost_usd_total").count == 2)

@@ -63,7 +63,7 @@ public final class GatewayMetrics: Sendable {
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), maximumSeries: Int = 2000) {
         self.registry = registry
         self.maximumSeries = maximumSeries
-        registry.makeGauge(descriptor: Self.buildInfo, labels: [("version", GatewayVersion.current)]).set(1)
+        registry.makeGauge(descriptor: Self.buildInfo, labels: [("version", GatewayVersion.current)]).set(Double(1))
     }
 
     /// Makes the series a configuration can produce, at zero, so that they exist from the first
