@@ -21,6 +21,7 @@ struct MultiProdigyCommand: AsyncParsableCommand {
         abstract: "An OpenAI-compatible LLM gateway in front of many providers.",
         discussion: "Clients call it as they would call OpenAI (POST /v1/chat/completions, POST /v1/embeddings, GET /v1/models); "
             + "it routes each request to the providers in the config and fails over between them.",
+        version: GatewayVersion.current,
         subcommands: [Serve.self, Check.self, ExplainRoute.self, ShowUsage.self, Keys.self],
         defaultSubcommand: Serve.self
     )

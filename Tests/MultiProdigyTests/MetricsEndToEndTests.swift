@@ -99,6 +99,129 @@ import Testing
         }
     }
 
+    @Test func aFreshGatewayReportsEveryConfiguredSeriesAtZeroAndTrafficContinuesThem() async throws {
+        let a = FakeUpstream(.respond(status: .ok, body: FakeUpstream.completion()))
+        let b = FakeUpstream(.respond(status: .ok, body: FakeUpstream.completion()))
+        try await withGateway(upstreams: [a, b], yaml: Self.yaml) { gateway in
+            let scrape = try await gateway.send(.GET, "/metrics")
+            #expect(scrape.status == 200)
+            let fresh = PrometheusText(scrape.body)
+            #expect(fresh.value("multiprodigy_build_info", ["version": GatewayVersion.current]) == 1)
+            #expect(fresh.all("multiprodigy_build_info").count == 1)
+            // Each route and declared model, with each of its targets, at every status class.
+            let pairs = [("r", "a", "first"), ("r", "b", "second"), ("first", "a", "first"), ("second", "b", "second")]
+            for (route, provider, model) in pairs {
+                for status in ["2xx", "4xx", "5xx"] {
+                    let labels = ["route": route, "provider": provider, "model": model, "status": status]
+                    #expect(fresh.value("multiprodigy_requests_total", labels) == 0, "\(labels)")
+                }
+                let series = ["route": route, "provider": provider, "model": model]
+                #expect(fresh.value("multiprodigy_request_duration_seconds_count", series) == 0, "\(series)")
+            }
+            #expect(fresh.all("multiprodigy_requests_total").count == 4 * 3 + 2, "and route none with 4xx and 5xx")
+            #expect(
+                fresh.value("multiprodigy_requests_total", ["route": "none", "provider": "none", "model": "none", "status": "4xx"]) == 0
+            )
+            #expect(
+                fresh.value("multiprodigy_requests_total", ["route": "none", "provider": "none", "model": "none", "status": "5xx"]) == 0
+            )
+            for (provider, model) in [("a", "first"), ("b", "second")] {
+                for direction in ["input", "output"] {
+                    #expect(fresh.value("multiprodigy_tokens_total", ["provider": provider, "model": model, "direction": direction]) == 0)
+                }
+                // An open gateway: requests without a virtual key are `none`.
+                #expect(fresh.value("multiprodigy_cost_usd_total", ["provider": provider, "model": model, "key": "none"]) == 0)
+                for kind in [
+                    "connection", "timeout", "rate_limited", "server", "client", "authentication", "protocol", "unsupported",
+                    "malformed_chunk",
+                ] {
+                    #expect(
+                        fresh.value("multiprodigy_upstream_errors_total", ["provider": provider, "model": model, "kind": kind]) == 0,
+                        "\(kind)"
+                    )
+                }
+                #expect(fresh.value("multiprodigy_breaker_state", ["provider": provider, "model": model]) == 0)
+                #expect(fresh.value("multiprodigy_inflight_requests", ["provider": provider]) == 0)
+            }
+            #expect(fresh.all("multiprodigy_upstream_errors_total").count == 2 * 9)
+            #expect(fresh.all("multiprodigy_breaker_state").count == 2)
+
+            // Real traffic moves the same series rather than adding new ones.
+            #expect(try await gateway.chat("r").status == 200)
+            #expect(try await gateway.chat("nothing-by-that-name").status == 404)
+            let after = PrometheusText(try await gateway.send(.GET, "/metrics").body)
+            #expect(after.value("multiprodigy_requests_total", ["route": "r", "provider": "a", "model": "first", "status": "2xx"]) == 1)
+            #expect(after.value("multiprodigy_requests_total", ["route": "none", "status": "4xx"]) == 1)
+            #expect(after.all("multiprodigy_requests_total").count == 4 * 3 + 2)
+            #expect(after.value("multiprodigy_tokens_total", ["provider": "a", "model": "first", "direction": "input"]) == 9)
+            for family in ["multiprodigy_requests_total", "multiprodigy_tokens_total", "multiprodigy_upstream_errors_total"] {
+                #expect(after.all(family).count == fresh.all(family).count, "\(family): the same series, none added")
+            }
+            let cost = try #require(after.value("multiprodigy_cost_usd_total", ["provider": "a", "model": "first", "key": "none"]))
+            #expect(abs(cost - Self.completionCost) < 1e-12)
+            #expect(after.all("multiprodigy_cost_usd_total").count == 2)
+            #expect(after.all("multiprodigy_breaker_state").count == 2)
+            #expect(after.all("multiprodigy_inflight_requests").count == 2)
+        }
+    }
+
+    @Test func aMasterKeyGatewayDeclaresCostUnderMasterAndAReloadAddsNewRoutes() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("metrics-\(UUID().uuidString).yaml").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let yaml = Self.yaml + "\nauth: {master_key: metrics-master}\n"
+        try await withGateway(upstreams: [FakeUpstream(), FakeUpstream()], yaml: yaml, reloadingFrom: path) { gateway in
+            let fresh = PrometheusText(try await gateway.send(.GET, "/metrics").body)
+            #expect(fresh.value("multiprodigy_cost_usd_total", ["provider": "a", "model": "first", "key": "master"]) == 0)
+            #expect(fresh.value("multiprodigy_cost_usd_total", ["key": "none"]) == nil)
+            #expect(fresh.value("multiprodigy_requests_total", ["route": "later"]) == nil)
+
+            let written = try String(contentsOfFile: path, encoding: .utf8)
+            try written.replacingOccurrences(
+                of: "  r: {targets: [first, second]}",
+                with: "  r: {targets: [first, second]}\n  later: {targets: [second]}"
+            )
+            .write(toFile: path, atomically: true, encoding: .utf8)
+            var reloaded = PrometheusText("")
+            for _ in 0..<50 where reloaded.value("multiprodigy_requests_total", ["route": "later"]) == nil {
+                try await Task.sleep(for: .milliseconds(100))
+                reloaded = PrometheusText(try await gateway.send(.GET, "/metrics").body)
+            }
+            for status in ["2xx", "4xx", "5xx"] {
+                #expect(
+                    reloaded.value("multiprodigy_requests_total", ["route": "later", "provider": "b", "model": "second", "status": status])
+                        == 0
+                )
+            }
+        }
+    }
+
+    @Test func theRealBinaryReportsItsVersionAndZeroSeriesOnItsFirstScrape() async throws {
+        let version = try GatewayProcess(arguments: ["--version"]).runToExit()
+        #expect(version.status == 0)
+        #expect(version.output.trimmingCharacters(in: .whitespacesAndNewlines) == GatewayVersion.current)
+        let yaml: @Sendable (Int) -> String = { port in
+            """
+            providers:
+              fake: {type: openai, base_url: "http://127.0.0.1:\(port)/v1", locality: local}
+            models:
+              small: {provider: fake, model: tiny-1}
+            routes:
+              auto: {targets: [small]}
+            """
+        }
+        try await withServingGatewayProcess(upstream: FakeUpstream(), yaml: yaml) { _, gateway in
+            let fresh = PrometheusText(try await gateway.send(.GET, "/metrics").body)
+            #expect(fresh.value("multiprodigy_build_info", ["version": GatewayVersion.current]) == 1)
+            let auto = ["route": "auto", "provider": "fake", "model": "tiny-1", "status": "2xx"]
+            #expect(fresh.value("multiprodigy_requests_total", auto) == 0)
+            #expect(fresh.value("multiprodigy_breaker_state", ["provider": "fake", "model": "tiny-1"]) == 0)
+            #expect(try await gateway.chat("auto").status == 200)
+            let after = PrometheusText(try await gateway.send(.GET, "/metrics").body)
+            #expect(after.value("multiprodigy_requests_total", auto) == 1)
+            #expect(after.all("multiprodigy_requests_total").count == fresh.all("multiprodigy_requests_total").count)
+        }
+    }
+
     @Test func malformedChunksAreCountedAsUpstreamErrors() async throws {
         let events = [FakeUpstream.roleChunk(), "{not json", FakeUpstream.contentChunk("Hi"), FakeUpstream.finishChunk()]
         let a = FakeUpstream(.stream(events: events))

@@ -81,7 +81,7 @@ public struct ChatCompletionRequest: Sendable {
                 if bytes[member.value.lowerBound] == UInt8(ascii: "-") || JSONScanner.integer(at: member.value, in: bytes) == 0 {
                     let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[member.value]), as: UTF8.self)
                     throw .invalidRequest(
-                        "Invalid '\(member.key)': integer below minimum value. Expected a value >= 1, but got \(text) instead.",
+                        "Invalid '\(member.key)': integer below minimum value. Expected a value >= 1, but got \(EchoedName.shortened(text)) instead.",
                         param: member.key,
                         code: "integer_below_min_value"
                     )
@@ -90,7 +90,7 @@ public struct ChatCompletionRequest: Sendable {
                 guard let n = JSONScanner.integer(at: member.value, in: bytes), n >= 1 else {
                     let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[member.value]), as: UTF8.self)
                     throw .invalidRequest(
-                        "Invalid 'n': integer below minimum value. Expected a value >= 1, but got \(text) instead.",
+                        "Invalid 'n': integer below minimum value. Expected a value >= 1, but got \(EchoedName.shortened(text)) instead.",
                         param: "n",
                         code: "integer_below_min_value"
                     )

@@ -14,6 +14,10 @@ import Synchronization
 /// dictionary lookup and a few atomic adds. State kept elsewhere (circuit breakers, in-flight
 /// counts) is read when the endpoint is scraped.
 ///
+/// ``declare(routes:providers:keyName:)`` makes the series of every configured route, target and
+/// provider at zero before any traffic, so a fresh or idle gateway reports 0, not "no data"; real
+/// traffic then continues the same series, since they carry the same labels.
+///
 /// | metric | labels |
 /// |---|---|
 /// | `multiprodigy_requests_total` | route, provider, model, status (`2xx`, `4xx`, `5xx`) |
@@ -27,6 +31,7 @@ import Synchronization
 /// | `multiprodigy_rejected_requests_total` | key, reason (`budget_exceeded`, `rate_limit_rpm`, `rate_limit_tpm`) |
 /// | `multiprodigy_breaker_state` | provider, model (0 closed, 1 half-open, 2 open) |
 /// | `multiprodigy_inflight_requests` | provider |
+/// | `multiprodigy_build_info` | version (always 1) |
 public final class GatewayMetrics: Sendable {
     /// Where the metrics are registered.
     public let registry: PrometheusCollectorRegistry
@@ -48,10 +53,64 @@ public final class GatewayMetrics: Sendable {
         0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1,
     ]
 
-    /// Metrics in a fresh registry.
+    /// The status classes a request can end with, each declared at zero for every target.
+    static let statusClasses = ["2xx", "4xx", "5xx"]
+    /// The `kind` values of `multiprodigy_upstream_errors_total`: every ``ProviderError/Kind`` an
+    /// attempt can fail with (a cancelled one is not a failure of the upstream), and malformed chunks.
+    static let upstreamErrorKinds = ProviderError.Kind.allCases.filter { $0 != .cancelled }.map(\.rawValue) + ["malformed_chunk"]
+
+    /// Metrics in a fresh registry, with `multiprodigy_build_info` set.
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), maximumSeries: Int = 2000) {
         self.registry = registry
         self.maximumSeries = maximumSeries
+        registry.makeGauge(descriptor: Self.buildInfo, labels: [("version", GatewayVersion.current)]).set(Double(1))
+    }
+
+    /// Makes the series a configuration can produce, at zero, so that they exist from the first
+    /// scrape: for each of `routes` (routes and declared models, as clients name them) and each of
+    /// its targets, the request counters of every status class, the token counters, the cost counter
+    /// of `keyName`, the upstream error counters of every kind and the breaker gauge; the in-flight
+    /// gauge of each of `providers`; and `route="none"` for requests that fail before reaching one.
+    ///
+    /// Called for each configuration the gateway runs, so a reload adds the series of new routes and
+    /// models. Series of removed ones stay at their last value, as they would without this.
+    ///
+    /// - Parameters:
+    ///   - routes: The definitions of every route and declared model.
+    ///   - providers: The configured providers' names.
+    ///   - keyName: The `key` label of requests without a virtual key: `master` when a master key is
+    ///     set, `none` on an open gateway.
+    public func declare(routes: [RouteDefinition], providers: [String], keyName: String) {
+        var breakerKeys: [String] = []
+        var seenTargets: Set<String> = []
+        for status in Self.statusClasses where status != "2xx" {
+            _ = requestHandles(route: Self.none, provider: Self.none, model: Self.none, status: status)
+        }
+        for definition in routes {
+            for target in definition.profiles.map(\.target) {
+                for status in Self.statusClasses {
+                    _ = requestHandles(
+                        route: definition.requestedName,
+                        provider: target.providerName,
+                        model: target.upstreamModel,
+                        status: status
+                    )
+                }
+                guard seenTargets.insert(target.statisticsKey).inserted else { continue }
+                breakerKeys.append(target.statisticsKey)
+                _ = costCounter(provider: target.providerName, model: target.upstreamModel, key: keyName)
+                for kind in Self.upstreamErrorKinds {
+                    _ = counter(
+                        Self.upstreamErrors,
+                        labels: [("provider", target.providerName), ("model", target.upstreamModel), ("kind", kind)]
+                    )
+                }
+            }
+        }
+        cache.withLock { cache in
+            cache.declaredBreakers = breakerKeys
+            cache.declaredProviders = providers
+        }
     }
 
     /// Records a finished request.
@@ -115,12 +174,18 @@ public final class GatewayMetrics: Sendable {
     }
 
     /// The exposition text after refreshing the gauges from `breakers` and `tracker`.
+    ///
+    /// Every declared target has a breaker gauge (a target `breakers` has not seen is closed), and
+    /// every declared provider an in-flight gauge.
     public func exposition(breakers: CircuitBreakerBoard, tracker: LatencyTracker) -> [UInt8] {
-        for entry in breakers.snapshot() {
-            let (provider, model) = Self.split(entry.key)
-            gauge(Self.breakerState, labels: [("provider", provider), ("model", model)])?.set(Double(entry.gauge))
+        let (declaredBreakers, declaredProviders) = cache.withLock { ($0.declaredBreakers, $0.declaredProviders) }
+        var breakerStates = Dictionary(declaredBreakers.map { ($0, 0) }, uniquingKeysWith: { first, _ in first })
+        for entry in breakers.snapshot() { breakerStates[entry.key] = entry.gauge }
+        for (key, state) in breakerStates {
+            let (provider, model) = Self.split(key)
+            gauge(Self.breakerState, labels: [("provider", provider), ("model", model)])?.set(Double(state))
         }
-        var inFlight: [String: Int] = [:]
+        var inFlight = Dictionary(declaredProviders.map { ($0, 0) }, uniquingKeysWith: { first, _ in first })
         for (key, observation) in tracker.snapshot() {
             inFlight[Self.split(key).provider, default: 0] += observation.inFlight
         }
@@ -164,6 +229,10 @@ public final class GatewayMetrics: Sendable {
         var gauges: [String: Gauge] = [:]
         /// Distinct label sets made so far, per metric family.
         var seriesPerFamily: [String: Int] = [:]
+        /// The breaker keys (`provider/model`) of the running configuration's targets.
+        var declaredBreakers: [String] = []
+        /// The running configuration's providers.
+        var declaredProviders: [String] = []
 
         /// Counts a new label set of `family`; false when the family is full.
         mutating func admit(_ family: String, limit: Int) -> Bool {
@@ -300,5 +369,8 @@ public final class GatewayMetrics: Sendable {
     }
     private static var inFlight: MetricNameDescriptor {
         descriptor("inflight_requests", unit: "", help: "Requests in flight to each provider.")
+    }
+    private static var buildInfo: MetricNameDescriptor {
+        descriptor("build", unit: "info", help: "Always 1; the gateway's version is in the version label.")
     }
 }

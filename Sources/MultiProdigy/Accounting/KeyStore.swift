@@ -134,11 +134,11 @@ public final class KeyStore: Sendable {
                 )
                 if revoked == true {
                     throw KeyStoreError(
-                        "the key '\(nameOrID)' is already revoked. Fix: nothing to do; 'multiprodigy keys list --all' shows it"
+                        "the key '\(EchoedName.shortened(nameOrID))' is already revoked. Fix: nothing to do; 'multiprodigy keys list --all' shows it"
                     )
                 }
                 throw KeyStoreError(
-                    "no key has the name or id '\(nameOrID)'. Fix: 'multiprodigy keys list' shows the keys",
+                    "no key has the name or id '\(EchoedName.shortened(nameOrID))'. Fix: 'multiprodigy keys list' shows the keys",
                     isUnknownKey: true
                 )
             }
@@ -198,12 +198,14 @@ public final class KeyStore: Sendable {
             throw KeyStoreError("a key needs a name. Fix: give one such as team-a")
         }
         guard name.count <= 64 else {
-            throw KeyStoreError("the key name '\(name.prefix(20))…' is longer than 64 characters. Fix: choose a shorter name")
+            throw KeyStoreError("the key name '\(EchoedName.shortened(name))' is longer than 64 characters. Fix: choose a shorter name")
         }
         guard
             name.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) })
         else {
-            throw KeyStoreError("the key name '\(name)' may only hold letters, digits, '.', '_' and '-'. Fix: use a name such as team-a")
+            throw KeyStoreError(
+                "the key name '\(EchoedName.shortened(name))' may only hold letters, digits, '.', '_' and '-'. Fix: use a name such as team-a"
+            )
         }
         // Metrics label requests with the master key `master` and those of an open gateway `none`.
         guard !reservedNames.contains(name.lowercased()) else {

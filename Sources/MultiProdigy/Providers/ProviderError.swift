@@ -17,7 +17,7 @@ import Darwin
 /// normalised to OpenAI's envelope.
 public struct ProviderError: Error, Sendable, CustomStringConvertible {
     /// The failure's category; also a low-cardinality label for logs and metrics.
-    public enum Kind: String, Sendable, Equatable {
+    public enum Kind: String, Sendable, Equatable, CaseIterable {
         /// The connection could not be opened, or was reset or closed early.
         case connection
         /// A timeout fired (connect, first byte, first token, stall or total).

@@ -97,7 +97,7 @@ public struct ModelResolver: Sendable {
         let listing = available.isEmpty ? "No models are configured." : "Available \(available.joined(separator: "; "))."
         return GatewayError(
             status: .notFound,
-            message: "The model '\(model)' does not exist on this gateway. \(listing)",
+            message: "The model '\(EchoedName.shortened(model))' does not exist on this gateway. \(listing)",
             type: "invalid_request_error",
             param: "model",
             code: "model_not_found"

@@ -60,7 +60,7 @@ public struct RoutingOverrides: Sendable, Equatable {
             throw .invalidRequest("Invalid 'multiprodigy': \(error.reason).", param: "multiprodigy", code: "invalid_value")
         }
         for field in fields {
-            let param = "multiprodigy.\(field.key)"
+            let param = "multiprodigy.\(EchoedName.shortened(field.key))"
             switch field.key {
             case "policy":
                 guard field.kind == .string else { throw typeError(param, expected: "a string", got: field.kind) }
@@ -90,7 +90,7 @@ public struct RoutingOverrides: Sendable, Equatable {
     private static func policy(named name: String, source: String, param: String?) throws(GatewayError) -> RoutingPolicy {
         guard let policy = RoutingPolicy(rawValue: name.lowercased()) else {
             throw .invalidRequest(
-                "Invalid value for \(source): '\(name)'. Use one of \(RoutingPolicy.allCases.map(\.rawValue).joined(separator: ", ")).",
+                "Invalid value for \(source): '\(EchoedName.shortened(name))'. Use one of \(RoutingPolicy.allCases.map(\.rawValue).joined(separator: ", ")).",
                 param: param,
                 code: "invalid_value"
             )
@@ -101,7 +101,7 @@ public struct RoutingOverrides: Sendable, Equatable {
     private static func checkPrivacy(_ value: String, source: String, param: String?) throws(GatewayError) {
         guard value.lowercased() == Locality.local.rawValue else {
             throw .invalidRequest(
-                "Invalid value for \(source): '\(value)'. The only value is 'local', which keeps the request on local targets.",
+                "Invalid value for \(source): '\(EchoedName.shortened(value))'. The only value is 'local', which keeps the request on local targets.",
                 param: param,
                 code: "invalid_value"
             )
@@ -117,7 +117,7 @@ public struct RoutingOverrides: Sendable, Equatable {
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[field.value]), as: UTF8.self)
         guard let value = Double(text), value >= 0, value.isFinite else {
             throw .invalidRequest(
-                "Invalid '\(param)': expected a number >= 0, but got \(text) instead.",
+                "Invalid '\(param)': expected a number >= 0, but got \(EchoedName.shortened(text)) instead.",
                 param: param,
                 code: "invalid_value"
             )

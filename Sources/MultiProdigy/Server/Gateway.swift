@@ -73,7 +73,8 @@ public struct Gateway: Sendable {
         )
         let plainHTTPClient = PlainHTTPClient(
             group: MultiThreadedEventLoopGroup.singleton,
-            connectTimeout: config.resilience.timeouts.connect.timeAmount
+            connectTimeout: config.resilience.timeouts.connect.timeAmount,
+            idleTimeout: config.server.upstreamIdleTimeout.timeAmount
         )
         let shared = GatewayRuntime.Shared(
             httpClient: httpClient,
@@ -141,7 +142,8 @@ public struct Gateway: Sendable {
     }
 
     /// The upstream client: no redirects, no decompression, fast failure on refused connections,
-    /// and a pool large enough that concurrency is not capped per upstream host.
+    /// a pool large enough that concurrency is not capped per upstream host, and idle connections
+    /// closed after `server.upstream_idle_timeout` (read at start; a reload does not change it).
     static func clientConfiguration(for config: GatewayConfig) -> HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
@@ -150,7 +152,10 @@ public struct Gateway: Sendable {
             connect: config.resilience.timeouts.connect.timeAmount,
             read: config.resilience.timeouts.total.timeAmount
         )
-        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 1024)
+        configuration.connectionPool = .init(
+            idleTimeout: config.server.upstreamIdleTimeout.timeAmount,
+            concurrentHTTP1ConnectionsPerHostSoftLimit: 1024
+        )
         configuration.connectionPool.retryConnectionEstablishment = false
         // No tracer is bootstrapped; without this the client still builds span attributes per call.
         configuration.tracing.tracer = nil

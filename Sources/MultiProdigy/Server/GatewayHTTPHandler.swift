@@ -226,7 +226,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 ?? GatewayError(
                     status: .badRequest,
                     message:
-                        "The request line '\(head.method.rawValue) \(Self.shortened(head.uri))' is not one this gateway serves.",
+                        "The request line '\(head.method.rawValue) \(EchoedName.shortened(head.uri))' is not one this gateway serves.",
                     type: "invalid_request_error",
                     code: "invalid_http"
                 )
@@ -259,11 +259,6 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
             context.writeAndFlush(wrapOutboundOut(.byteBuffer(ByteBuffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n"))), promise: nil)
         }
         reading = .body(head, request, receivedAt: receivedAt, body: nil)
-    }
-
-    /// `text` cut to 64 characters, so an answer never echoes a long request line in full.
-    private static func shortened(_ text: String) -> String {
-        text.count <= 64 ? text : text.prefix(64) + "…"
     }
 
     /// Whether `head` announces a body (a non-zero `Content-Length`, or a transfer coding).

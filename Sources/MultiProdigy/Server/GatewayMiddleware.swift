@@ -115,7 +115,7 @@ struct GatewayMiddleware: RouterMiddleware {
         case .notFound where knownPaths.contains(request.uri.path):
             return GatewayError(
                 status: .methodNotAllowed,
-                message: "\(request.method) is not allowed on \(request.uri.path).",
+                message: "\(EchoedName.shortened(request.method.rawValue)) is not allowed on \(EchoedName.shortened(request.uri.path)).",
                 type: "invalid_request_error",
                 code: "method_not_allowed"
             )
@@ -123,14 +123,14 @@ struct GatewayMiddleware: RouterMiddleware {
             return GatewayError(
                 status: .notFound,
                 message:
-                    "Unknown endpoint: \(request.method) \(request.uri.path). The gateway serves POST /v1/chat/completions, POST /v1/embeddings, GET /v1/models, POST /v1/route, GET /health, GET /ready, GET /metrics, GET /admin/breakers and /admin/keys.",
+                    "Unknown endpoint: \(EchoedName.shortened(request.method.rawValue)) \(EchoedName.shortened(request.uri.path)). The gateway serves POST /v1/chat/completions, POST /v1/embeddings, GET /v1/models, POST /v1/route, GET /health, GET /ready, GET /metrics, GET /admin/breakers and /admin/keys.",
                 type: "invalid_request_error",
                 code: "unknown_url"
             )
         case .methodNotAllowed:
             return GatewayError(
                 status: .methodNotAllowed,
-                message: "\(request.method) is not allowed on \(request.uri.path).",
+                message: "\(EchoedName.shortened(request.method.rawValue)) is not allowed on \(EchoedName.shortened(request.uri.path)).",
                 type: "invalid_request_error",
                 code: "method_not_allowed"
             )

@@ -119,6 +119,12 @@ final class GatewayRuntime: Sendable {
             scrubber: scrubber
         )
         let accounting = RequestAccounting(metrics: shared.metrics, resolver: resolver, limiter: shared.limiter, ledger: shared.ledger)
+        // Every series this configuration can produce exists from the first scrape, at zero.
+        shared.metrics.declare(
+            routes: (resolver.routeNames + resolver.modelNames).compactMap(resolver.definition(for:)),
+            providers: config.providers.map(\.name),
+            keyName: (config.auth.masterKey == nil ? RequestCaller.anonymous : RequestCaller.master).name
+        )
         return GatewayRuntime(
             config: config,
             masterKey: config.auth.masterKey.map { Array($0.utf8) },

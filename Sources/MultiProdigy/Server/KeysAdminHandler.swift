@@ -54,8 +54,8 @@ struct KeysAdminHandler: Sendable {
         let allowed: Set<String> = ["name", "budget", "rpm", "tpm", "routes", "privacy"]
         if case .object(let object) = json, let unknown = object.keys.first(where: { !allowed.contains($0) }) {
             throw GatewayError.invalidRequest(
-                "Unknown field '\(unknown)'. A key takes: \(allowed.sorted().joined(separator: ", ")).",
-                param: unknown,
+                "Unknown field '\(EchoedName.shortened(unknown))'. A key takes: \(allowed.sorted().joined(separator: ", ")).",
+                param: EchoedName.shortened(unknown),
                 code: "unknown_parameter"
             )
         }
@@ -87,7 +87,7 @@ struct KeysAdminHandler: Sendable {
         case "local": privacy = .local
         case let other?:
             throw GatewayError.invalidRequest(
-                "Invalid 'privacy': '\(other)'. The only restriction is \"local\".",
+                "Invalid 'privacy': '\(EchoedName.shortened(other))'. The only restriction is \"local\".",
                 param: "privacy",
                 code: "invalid_value"
             )

@@ -35,7 +35,7 @@ struct RequestCaller: Sendable {
         return GatewayError(
             status: .forbidden,
             message:
-                "The key '\(name)' may not use '\(model)'. It may use: \(allowedRoutes.joined(separator: ", ")). Ask the gateway's operator to widen the key's --routes.",
+                "The key '\(name)' may not use '\(EchoedName.shortened(model))'. It may use: \(allowedRoutes.joined(separator: ", ")). Ask the gateway's operator to widen the key's --routes.",
             type: "invalid_request_error",
             param: "model",
             code: "model_not_allowed"

@@ -125,7 +125,7 @@ enum AnthropicRequestTranslator {
             default:
                 throw .invalidRequest(
                     "Invalid '\(param).role': Anthropic models accept the roles system, developer, user, assistant and tool, "
-                        + "but got '\(role)'.",
+                        + "but got '\(EchoedName.shortened(role))'.",
                     param: "\(param).role",
                     code: "invalid_value"
                 )
@@ -192,7 +192,7 @@ enum AnthropicRequestTranslator {
                     blocks.append(try imageBlock(url: url, param: "\(partParam).image_url.url"))
                 case let type:
                     throw .invalidRequest(
-                        "Invalid '\(partParam).type': Anthropic models accept text and image_url content parts, but got '\(type ?? "")'.",
+                        "Invalid '\(partParam).type': Anthropic models accept text and image_url content parts, but got '\(EchoedName.shortened(type ?? ""))'.",
                         param: "\(partParam).type",
                         code: "invalid_value"
                     )
@@ -221,7 +221,7 @@ enum AnthropicRequestTranslator {
                 case let type:
                     throw .invalidRequest(
                         "Invalid '\(param).content[\(index)].type': assistant messages may contain text and refusal parts, "
-                            + "but got '\(type ?? "")'.",
+                            + "but got '\(EchoedName.shortened(type ?? ""))'.",
                         param: "\(param).content[\(index)].type",
                         code: "invalid_value"
                     )
@@ -341,7 +341,7 @@ enum AnthropicRequestTranslator {
         let type = format["type"]?.stringValue ?? ""
         guard type == "text" else {
             throw .invalidRequest(
-                "Invalid 'response_format': the gateway's Anthropic adapter does not support '\(type)'. "
+                "Invalid 'response_format': the gateway's Anthropic adapter does not support '\(EchoedName.shortened(type))'. "
                     + "Describe the JSON you want in the prompt, or route this request to a model that supports it.",
                 param: "response_format",
                 code: "unsupported_parameter"

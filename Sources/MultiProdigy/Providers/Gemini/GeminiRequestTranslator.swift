@@ -105,7 +105,7 @@ struct GeminiRequestTranslator {
         case "tool", "function":
             let id = message["tool_call_id"]?.stringValue
             guard let name = id.flatMap({ conversation.toolNames[$0] }) ?? message["name"]?.stringValue else {
-                let known = id.map { "'\($0)'" } ?? "(missing)"
+                let known = id.map { "'\(EchoedName.shortened($0))'" } ?? "(missing)"
                 throw .invalidRequest(
                     "Invalid '\(path).tool_call_id': \(known) does not match any tool call of an earlier assistant message. "
                         + "Gemini needs the function's name for each tool result, so keep the assistant message with its tool_calls in the conversation.",
@@ -121,7 +121,7 @@ struct GeminiRequestTranslator {
             conversation.append(role: "user", parts: [["functionResponse": response]])
         default:
             throw .invalidRequest(
-                "Invalid '\(path).role': '\(role)'. Supported roles are system, developer, user, assistant and tool.",
+                "Invalid '\(path).role': '\(EchoedName.shortened(role))'. Supported roles are system, developer, user, assistant and tool.",
                 param: "\(path).role",
                 code: "invalid_value"
             )
@@ -214,7 +214,7 @@ struct GeminiRequestTranslator {
             )
         default:
             throw .invalidRequest(
-                "Invalid '\(path).type': '\(type)'. Gemini accepts text, image_url, input_audio and file parts.",
+                "Invalid '\(path).type': '\(EchoedName.shortened(type))'. Gemini accepts text, image_url, input_audio and file parts.",
                 param: "\(path).type",
                 code: "invalid_value"
             )
@@ -432,7 +432,7 @@ struct GeminiRequestTranslator {
         case .string("required"): mode = "ANY"
         case .string(let other):
             throw .invalidRequest(
-                "Invalid 'tool_choice': '\(other)'. Expected 'auto', 'none', 'required' or {\"type\": \"function\", \"function\": {\"name\": …}}.",
+                "Invalid 'tool_choice': '\(EchoedName.shortened(other))'. Expected 'auto', 'none', 'required' or {\"type\": \"function\", \"function\": {\"name\": …}}.",
                 param: "tool_choice",
                 code: "invalid_value"
             )

@@ -12,6 +12,8 @@ import Synchronization
 ///
 /// Connections are kept alive and reused. A reused connection the upstream closed while idle is
 /// detected and the call retried once on a new one, but only when no byte of the answer had arrived.
+/// A connection idle for `idleTimeout` is closed by a periodic sweep (see ``IdleConnectionPool``),
+/// so an upstream does not hold sockets for a gateway that has stopped calling it.
 final class PlainHTTPClient: Sendable {
     private struct Connection: Sendable {
         let channel: any Channel
@@ -28,12 +30,22 @@ final class PlainHTTPClient: Sendable {
 
     private let group: any EventLoopGroup
     private let connectTimeout: TimeAmount
-    private let idle = Mutex<[PoolKey: [Connection]]>([:])
+    private let idle: Mutex<IdleConnectionPool<PoolKey, Connection>>
 
-    init(group: any EventLoopGroup, connectTimeout: TimeAmount) {
+    /// A client with no connections yet.
+    ///
+    /// - Parameters:
+    ///   - group: Where connections run.
+    ///   - connectTimeout: How long opening a connection may take.
+    ///   - idleTimeout: How long a connection is kept for reuse once idle (`server.upstream_idle_timeout`).
+    init(group: any EventLoopGroup, connectTimeout: TimeAmount, idleTimeout: TimeAmount = .seconds(60)) {
         self.group = group
         self.connectTimeout = connectTimeout
+        self.idle = Mutex(IdleConnectionPool(idleTimeout: idleTimeout, maximumPerKey: Self.maximumIdlePerUpstream))
     }
+
+    /// The idle connections kept, for tests.
+    var idleConnectionCount: Int { idle.withLock { $0.entries.values.reduce(0) { $0 + $1.count } } }
 
     /// Sends `POST` with `body` as `template` describes and returns the whole answer.
     ///
@@ -77,12 +89,9 @@ final class PlainHTTPClient: Sendable {
         }
     }
 
-    /// Closes every idle connection.
+    /// Closes every idle connection, and those checked in later.
     func shutdown() {
-        let connections = idle.withLock { idle in
-            defer { idle.removeAll() }
-            return idle.values.flatMap { $0 }
-        }
+        let connections = idle.withLock { $0.shutdown() }
         for connection in connections { connection.channel.close(promise: nil) }
     }
 
@@ -151,31 +160,35 @@ final class PlainHTTPClient: Sendable {
     /// sleeping thread: more than a new connection costs once.
     private func checkout(_ key: PoolKey) async throws -> (Connection, reused: Bool) {
         let currentLoop = MultiThreadedEventLoopGroup.currentEventLoop
-        while let connection = idle.withLock({ idle -> Connection? in
-            // Removed in place: a copy of the list held across the removal would copy it.
-            guard let index = Self.index(in: idle[key], on: currentLoop) else { return nil }
-            return idle[key]?.remove(at: index)
+        while let connection = idle.withLock({ idle in
+            idle.checkout(key: key) { connection in currentLoop.map { connection.channel.eventLoop === $0 } ?? true }
         }) {
             if connection.channel.isActive { return (connection, true) }
         }
         return (try await connect(key, on: currentLoop ?? group.any()), false)
     }
 
-    /// Where the connection to check out is in `connections`: the last one on `loop`, or the last
-    /// one when there is no loop; nil if there is none.
-    private static func index(in connections: [Connection]?, on loop: (any EventLoop)?) -> Int? {
-        guard let connections, !connections.isEmpty else { return nil }
-        guard let loop else { return connections.count - 1 }
-        return connections.lastIndex { $0.channel.eventLoop === loop }
+    private func checkin(_ connection: Connection, key: PoolKey) {
+        switch idle.withLock({ $0.checkin(connection, key: key, at: .now()) }) {
+        case .keep(sweepAt: nil):
+            break
+        case .keep(sweepAt: let deadline?):
+            scheduleSweep(at: deadline, on: connection.channel.eventLoop)
+        case .close:
+            connection.channel.close(promise: nil)
+        }
     }
 
-    private func checkin(_ connection: Connection, key: PoolKey) {
-        let kept = idle.withLock { idle -> Bool in
-            guard idle[key, default: []].count < Self.maximumIdlePerUpstream else { return false }
-            idle[key, default: []].append(connection)
-            return true
+    /// Closes the connections idle too long at `deadline`, then schedules the next sweep while any
+    /// connection is left. The task holds the client weakly: a client dropped without `shutdown()`
+    /// is not kept alive by its sweep.
+    private func scheduleSweep(at deadline: NIODeadline, on loop: any EventLoop) {
+        loop.scheduleTask(deadline: deadline) { [weak self] in
+            guard let self else { return }
+            let (expired, next) = self.idle.withLock { $0.sweep(at: .now()) }
+            for connection in expired { connection.channel.close(promise: nil) }
+            if let next { self.scheduleSweep(at: next, on: loop) }
         }
-        if !kept { connection.channel.close(promise: nil) }
     }
 
     private func connect(_ key: PoolKey, on loop: any EventLoop) async throws -> Connection {

@@ -75,7 +75,7 @@ enum OllamaRequestTranslation {
                 translated.append(out)
             default:
                 throw .invalidRequest(
-                    "Invalid value for '\(path).role': '\(role)'. Supported roles are system, developer, user, assistant and tool.",
+                    "Invalid value for '\(path).role': '\(EchoedName.shortened(role))'. Supported roles are system, developer, user, assistant and tool.",
                     param: "\(path).role",
                     code: "invalid_value"
                 )
@@ -191,7 +191,7 @@ enum OllamaRequestTranslation {
     }
 
     private static func unsupportedPart(_ part: JSONValue, path: String, accepted: String) -> GatewayError {
-        let type = part["type"]?.stringValue.map { "'\($0)'" } ?? "without a type"
+        let type = part["type"]?.stringValue.map { "'\(EchoedName.shortened($0))'" } ?? "without a type"
         return .invalidRequest(
             "Content part \(type) at '\(path)' is not supported by Ollama models; this message accepts \(accepted) parts.",
             param: "\(path).type",
