@@ -5,8 +5,8 @@ import Testing
 @testable import MultiProdigy
 
 /// The front door's limits and HTTP rules on the gateway, byte by byte over real sockets: time
-/// limits on clients, the key checked from the head, the connection cap, `Host`, `HEAD`, and
-/// malformed requests answered in the error envelope.
+/// limits on clients, the key checked from the head, the connection cap, `Host` and `HEAD`
+/// (malformed requests: ``HTTPConnectionTests``, ``FrontDoorProbeTests``).
 @Suite struct FrontDoorTests {
     static let masterKey = "mp-test-master-key-0123456789"
 
@@ -234,18 +234,6 @@ import Testing
             #expect(text[first.upperBound...].hasPrefix("HTTP/1.1 200 OK"))
             let length = text[..<first.lowerBound].split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length: ") }
             #expect(length.flatMap { Int($0.dropFirst(16)) } != nil, "\(text)")
-        }
-    }
-
-    @Test func bytesThatAreNotHTTPGet400InTheErrorEnvelope() async throws {
-        try await withGateway(upstreams: [FakeUpstream()], yaml: Self.yaml) { gateway in
-            let connection = try await RawConnection.open(port: gateway.port)
-            defer { Task { await connection.close() } }
-            try await connection.send("HELLO THERE\r\n\r\n")
-            #expect(try await connection.waitForClose())
-            #expect(RawConnection.statusLines(in: connection.text) == ["HTTP/1.1 400 Bad Request"])
-            #expect(Self.errorCode(connection.text) == "invalid_http")
-            #expect(connection.text.lowercased().contains("content-type: application/json\r\n"))
         }
     }
 }

@@ -138,7 +138,7 @@ import Testing
         }
     }
 
-    @Test func bytesThatAreNotHTTPGet400AndTheConnectionCloses() async throws {
+    @Test func bytesThatAreNotHTTPGet400InTheErrorEnvelopeAndTheConnectionCloses() async throws {
         try await withGateway(upstreams: [FakeUpstream()], yaml: Self.yaml) { gateway in
             let connection = try await RawConnection.open(port: gateway.port)
             defer { Task { await connection.close() } }
@@ -146,6 +146,8 @@ import Testing
             #expect(try await connection.waitForClose())
             #expect(RawConnection.statusLines(in: connection.text) == ["HTTP/1.1 400 Bad Request"])
             #expect(connection.text.contains("connection: close\r\n"))
+            #expect(connection.text.lowercased().contains("content-type: application/json\r\n"))
+            #expect(FrontDoorTests.errorCode(connection.text) == "invalid_http")
         }
     }
 
