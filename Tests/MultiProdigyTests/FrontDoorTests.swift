@@ -180,10 +180,21 @@ import Testing
             #expect(Self.errorCode(refused.text) == "too_many_connections")
 
             await open.removeFirst().close()
-            try await Task.sleep(for: .milliseconds(100))
-            let admitted = try await RawConnection.open(port: gateway.port)
-            defer { Task { await admitted.close() } }
-            try await admitted.send("GET /health HTTP/1.1\r\nHost: gw\r\n\r\n")
+            // The slot frees once the gateway has seen the close, which a loaded machine may take a
+            // while to do: a connection refused meanwhile is tried again, for up to 10 s.
+            var admitted = try await RawConnection.open(port: gateway.port)
+            let start = ContinuousClock.now
+            while ContinuousClock.now - start < .seconds(10) {
+                // A refused connection may be closed before the request is sent.
+                try? await admitted.send("GET /health HTTP/1.1\r\nHost: gw\r\n\r\n")
+                try await admitted.receive { $0.contains("\r\n\r\n{") }
+                guard admitted.text.hasPrefix("HTTP/1.1 503") else { break }
+                await admitted.close()
+                try await Task.sleep(for: .milliseconds(50))
+                admitted = try await RawConnection.open(port: gateway.port)
+            }
+            let slot = admitted
+            defer { Task { await slot.close() } }
             try await admitted.receive { $0.contains(#"{"status":"ok"}"#) }
             #expect(RawConnection.statusLines(in: admitted.text) == ["HTTP/1.1 200 OK"])
             for connection in open { await connection.close() }

@@ -148,6 +148,39 @@ import Testing
         #expect(RawConnection.statusLines(in: connection.text) == ["HTTP/1.1 200 OK"])
     }
 
+    /// How the connection is told to close while its last answer is still queued for a client that
+    /// reads slowly: a shutdown, the idle limit, the client closing its sending side.
+    enum CloseCause: CaseIterable, Sendable { case quiesce, idleTimeout, inputClosed }
+
+    @Test(arguments: CloseCause.allCases)
+    func anAnswerStillQueuedForASlowReaderIsDeliveredWholeBeforeTheConnectionCloses(_ cause: CloseCause) async throws {
+        // The idle limit ends at 1 s (checked every 250 ms); a connection told to close waits at
+        // most one more idle period for its answer to go, so the client reads at 1.5 s.
+        let limits = ClientDeadlineStateMachine.Limits(head: .seconds(10), body: .seconds(10), idle: .seconds(1))
+        let server = try await ScriptedHTTPServer(maxBody: 1 << 20, bigBody: 2 << 20, limits: limits)
+        defer { Task { await server.close() } }
+        // The client reads nothing yet: 2 MB cannot fit in the two 64 KiB socket buffers, so most
+        // of the answer is still queued in the gateway when its last part has been written.
+        let connection = try await RawConnection.open(port: server.port, reading: false, bufferBytes: 64 << 10)
+        defer { Task { await connection.close() } }
+        try await connection.send(Self.get("/big"))
+        try await waitFor { server.dispatched == ["/big"] }
+        let answered = ContinuousClock.now
+        try await Task.sleep(for: .milliseconds(200))
+        switch cause {
+        case .quiesce: server.quiesceLatestConnection()
+        case .idleTimeout: break
+        case .inputClosed: try await connection.closeOutput()
+        }
+        try await Task.sleep(until: answered + (cause == .idleTimeout ? .milliseconds(1500) : .milliseconds(400)), clock: .continuous)
+        try await connection.startReading()
+        #expect(try await connection.waitForClose())
+        let text = connection.text
+        #expect(RawConnection.statusLines(in: text) == ["HTTP/1.1 200 OK"])
+        let body = try #require(text.range(of: "\r\n\r\n")).upperBound
+        #expect(text.utf8[body...].count == 2 << 20)
+    }
+
     @Test func bytesThatAreNotHTTPBehindAnAnswerInFlightLetItFinishThenClose() async throws {
         let server = try await ScriptedHTTPServer(maxBody: 1 << 20)
         defer { Task { await server.close() } }

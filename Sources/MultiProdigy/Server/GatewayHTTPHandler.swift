@@ -41,6 +41,9 @@ import NIOHTTPTypesHTTP1
 ///   from its head: its body is never buffered, and the connection closes after the answer.
 /// - On shutdown (`ChannelShouldQuiesceEvent`) a connection closes at once unless an answer is in
 ///   flight: a request that is still half-sent could hold the drain for as long as its client likes.
+/// - No close (shutdown, idle limit, the client's end of input) cuts short an answer already written
+///   but still queued for a client that reads slowly: the connection closes once it has gone, or
+///   after one more idle period at most.
 final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = ResponsePart
@@ -86,6 +89,9 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var closesAfterAnswer = false
     /// The last answer has ended: the connection is closing, and nothing more is read or served.
     private var closing = false
+    /// The write of the last answer's end until it completes: until then some of the answer may
+    /// still be queued for a client that reads slowly, and closing the channel would drop it.
+    private var lastAnswerSent: EventLoopFuture<Void>?
     private var pipelined = CircularBuffer<HTTPServerRequestPart>()
     private var readPending = false
     private var date = HTTPDateHeader()
@@ -319,7 +325,19 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func close(_ context: ChannelHandlerContext) {
         closing = true
         pipelined.removeAll()
-        context.close(promise: nil)
+        guard let sent = lastAnswerSent else {
+            context.close(promise: nil)
+            return
+        }
+        // The last answer is still queued for a slow reader: it was promised whole, so the
+        // connection closes once it has gone, or after one more idle period at most, so that a
+        // client that reads nothing cannot hold it (a shutdown's drain limit also ends the wait).
+        let channel = context.channel
+        let giveUp = context.eventLoop.scheduleTask(in: deadlines.limits.idle) { channel.close(promise: nil) }
+        sent.whenComplete { _ in
+            giveUp.cancel()
+            channel.close(promise: nil)
+        }
     }
 
     // MARK: Pipelined requests
@@ -387,7 +405,14 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 answering.framing == .chunked
                 ? HTTPResponseEncoding.lastChunk(trailers: trailers, allocator: context.channel.allocator) : ByteBuffer()
             guard closesAfterAnswer else {
-                context.write(wrapOutboundOut(.byteBuffer(bytes)), promise: promise)
+                let written = promise ?? context.eventLoop.makePromise()
+                let sent = written.futureResult
+                lastAnswerSent = sent
+                let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+                sent.whenComplete { _ in
+                    if handler.value.lastAnswerSent === sent { handler.value.lastAnswerSent = nil }
+                }
+                context.write(wrapOutboundOut(.byteBuffer(bytes)), promise: written)
                 servePipelined(context: context)
                 return
             }
