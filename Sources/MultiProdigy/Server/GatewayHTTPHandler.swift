@@ -89,9 +89,6 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var closesAfterAnswer = false
     /// The last answer has ended: the connection is closing, and nothing more is read or served.
     private var closing = false
-    /// The write of the last answer's end until it completes: until then some of the answer may
-    /// still be queued for a client that reads slowly, and closing the channel would drop it.
-    private var lastAnswerSent: EventLoopFuture<Void>?
     private var pipelined = CircularBuffer<HTTPServerRequestPart>()
     private var readPending = false
     private var date = HTTPDateHeader()
@@ -325,16 +322,14 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func close(_ context: ChannelHandlerContext) {
         closing = true
         pipelined.removeAll()
-        guard let sent = lastAnswerSent else {
-            context.close(promise: nil)
-            return
-        }
-        // The last answer is still queued for a slow reader: it was promised whole, so the
-        // connection closes once it has gone, or after one more idle period at most, so that a
-        // client that reads nothing cannot hold it (a shutdown's drain limit also ends the wait).
+        // An answer already written may still be queued for a client that reads slowly: it was
+        // promised whole, so the connection closes once everything queued has gone (writes complete
+        // in order, so an empty write completes last), or after one more idle period at most, so
+        // that a client that reads nothing cannot hold it (a shutdown's drain limit also ends the
+        // wait). Done here, when closing, so an answer costs no promise of its own.
         let channel = context.channel
         let giveUp = context.eventLoop.scheduleTask(in: deadlines.limits.idle) { channel.close(promise: nil) }
-        sent.whenComplete { _ in
+        context.writeAndFlush(wrapOutboundOut(.byteBuffer(ByteBuffer()))).whenComplete { _ in
             giveUp.cancel()
             channel.close(promise: nil)
         }
@@ -405,14 +400,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 answering.framing == .chunked
                 ? HTTPResponseEncoding.lastChunk(trailers: trailers, allocator: context.channel.allocator) : ByteBuffer()
             guard closesAfterAnswer else {
-                let written = promise ?? context.eventLoop.makePromise()
-                let sent = written.futureResult
-                lastAnswerSent = sent
-                let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
-                sent.whenComplete { _ in
-                    if handler.value.lastAnswerSent === sent { handler.value.lastAnswerSent = nil }
-                }
-                context.write(wrapOutboundOut(.byteBuffer(bytes)), promise: written)
+                context.write(wrapOutboundOut(.byteBuffer(bytes)), promise: promise)
                 servePipelined(context: context)
                 return
             }
