@@ -108,10 +108,11 @@ import Testing
                 chat during the attack: median \(String(format: "%.1f", median)) ms, all \(times.map { String(format: "%.1f", $0) })
                 """
             )
-            // The limit is 2 s, checked every 500 ms; a second more for a loaded machine. The
-            // unauthenticated bodies are refused from their heads, at once.
+            // The limits are 2 s, checked every 500 ms; a second more for a loaded machine. The
+            // unauthenticated bodies are answered from their heads at once, and their connections
+            // read (and drop) what follows until the body limit.
             #expect(slowestHalfHead < .seconds(3.5))
-            #expect(slowestBody < .seconds(1))
+            #expect(slowestBody < .seconds(3.5))
             #expect(bodies.allSatisfy { RawConnection.statusLines(in: $0.text) == ["HTTP/1.1 401 Unauthorized"] })
             #expect(halfHeads.allSatisfy { RawConnection.statusLines(in: $0.text) == ["HTTP/1.1 408 Request Timeout"] })
             #expect(peak - baseline.rss < 20_000_000, "RSS grew by \(Self.megabytes(peak - baseline.rss))")

@@ -162,6 +162,24 @@ import Testing
         }
     }
 
+    @Test func aClientStillUploadingWhenRefusedReadsItsAnswerAndIsNotReset() async throws {
+        try await withGateway(upstreams: [FakeUpstream()], yaml: Self.yaml) { gateway in
+            // Small socket buffers, so most of the body is still to come when the 401 goes.
+            let connection = try await RawConnection.open(port: gateway.port, bufferBytes: 64 << 10)
+            defer { Task { await connection.close() } }
+            let chunk = String(repeating: "x", count: 1 << 20)
+            try await connection.send("POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\nContent-Length: \(4 << 20)\r\n\r\n")
+            let upload = connection.startSending(chunk)
+            try await connection.receive { $0.contains("invalid_api_key") }
+            #expect(RawConnection.statusLines(in: connection.text) == ["HTTP/1.1 401 Unauthorized"])
+            // The gateway closed its sending side but goes on reading, so the upload is not reset.
+            try await upload.get()
+            for _ in 0..<3 { try await connection.send(chunk) }
+            #expect(try await connection.waitForClose())
+            #expect(Self.errorCode(connection.text) == "invalid_api_key")
+        }
+    }
+
     @Test func aConnectionOverTheCapGets503AndASlotFreesWhenOneCloses() async throws {
         // Idle connections must stay open while the test opens the next ones, however slowly.
         let yaml = Self.yaml.replacingOccurrences(of: "idle_timeout: 600ms", with: "idle_timeout: 30s")

@@ -38,7 +38,9 @@ import NIOHTTPTypesHTTP1
 ///   `body_timeout`, `idle_timeout`) are checked every ``ClientDeadlineStateMachine/Limits/checkInterval``:
 ///   a half-sent request gets 408 and the connection closes; an idle one just closes.
 /// - A request that will be refused for its key whatever its body (`refusesBeforeBody`) is answered
-///   from its head: its body is never buffered, and the connection closes after the answer.
+///   from its head: its body is never buffered, and the connection closes after the answer. When
+///   the last answer goes while its body is still arriving, the sending side closes first and the
+///   rest is read and dropped until it ends (or `body_timeout`), so the client is not reset mid-upload.
 /// - On shutdown (`ChannelShouldQuiesceEvent`) a connection closes at once unless an answer is in
 ///   flight: a request that is still half-sent could hold the drain for as long as its client likes.
 /// - No close (shutdown, idle limit, the client's end of input) cuts short an answer already written
@@ -89,6 +91,12 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var closesAfterAnswer = false
     /// The last answer has ended: the connection is closing, and nothing more is read or served.
     private var closing = false
+    /// The last answer went while its request's body was still arriving (an early 401 or 413): the
+    /// sending side is closed and the rest of the body is read and dropped until it ends, the client
+    /// closes, or `body_timeout` runs out. Closing at once, with the client's bytes unread, would
+    /// make the kernel reset the connection, and a client still uploading would see "connection
+    /// reset" instead of the answer.
+    private var lingering = false
     private var pipelined = CircularBuffer<HTTPServerRequestPart>()
     private var readPending = false
     private var date = HTTPDateHeader()
@@ -140,7 +148,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func checkDeadline(context: ChannelHandlerContext) {
-        guard !closing, let expiry = deadlines.expiry(at: .now()) else { return }
+        guard !closing || lingering, let expiry = deadlines.expiry(at: .now()) else { return }
         switch expiry {
         case .closeQuietly, .close:
             close(context)
@@ -158,7 +166,11 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: Requests
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !closing else { return }
+        guard !closing else {
+            // Lingering: the dropped body's end is the connection's.
+            if lingering, case .end = unwrapInboundIn(data) { close(context) }
+            return
+        }
         let part = unwrapInboundIn(data)
         // Parts wait behind the ones already waiting, and behind an answer unless they are the
         // rest of its own body.
@@ -349,7 +361,9 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if closing || !pipelined.isEmpty {
+        if lingering {
+            context.read()
+        } else if closing || !pipelined.isEmpty {
             readPending = true
         } else {
             context.read()
@@ -410,7 +424,16 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
             let written = promise ?? context.eventLoop.makePromise()
             context.write(wrapOutboundOut(.byteBuffer(bytes)), promise: written)
             let channel = context.channel
-            written.futureResult.whenComplete { _ in channel.close(promise: nil) }
+            if isDiscarding {
+                lingering = true
+                if readPending {
+                    readPending = false
+                    context.read()
+                }
+                written.futureResult.whenComplete { _ in channel.close(mode: .output, promise: nil) }
+            } else {
+                written.futureResult.whenComplete { _ in channel.close(promise: nil) }
+            }
         }
     }
 
