@@ -65,13 +65,32 @@ import Testing
             deadline: nil,
             expiry: nil
         ),
-        // Bytes during an answer (a pipelined request) change nothing.
+        // Bytes during an answer (a pipelined request) start no limit while it is in flight...
         Row(
             events: [.bytes(5), .head(7), .bodyEnd(8), .answerStart, .bytes(9)],
             phase: .idle(since: at(8)),
             answering: true,
             deadline: nil,
             expiry: nil
+        ),
+        // ...and the head limit when it ends, if their head is still incomplete.
+        Row(
+            events: [.bytes(5), .head(7), .bodyEnd(8), .answerStart, .bytes(9), .answerEnd(100)],
+            phase: .head(since: at(100)),
+            answering: false,
+            deadline: 110,
+            expiry: .requestTimeout
+        ),
+        // A complete pipelined head clears them: its own answer's end starts the idle limit.
+        Row(
+            events: [
+                .bytes(5), .head(7), .bodyEnd(8), .answerStart, .bytes(9), .answerEnd(100), .head(100), .bodyEnd(100), .answerStart,
+                .answerEnd(200),
+            ],
+            phase: .idle(since: at(200)),
+            answering: false,
+            deadline: 230,
+            expiry: .closeQuietly
         ),
         // After the answer, the idle limit runs from its end.
         Row(

@@ -79,6 +79,9 @@ struct ClientDeadlineStateMachine: Equatable {
     private(set) var phase: Phase
     /// Whether an answer is in flight.
     private(set) var answering = false
+    /// Whether bytes came while an answer was in flight: the start of a pipelined request, whose
+    /// head limit starts when the answer ends.
+    private(set) var bytesWaiting = false
 
     /// A connection that opened at `openedAt`, waiting for its first request.
     init(limits: Limits, openedAt: NIODeadline) {
@@ -87,15 +90,20 @@ struct ClientDeadlineStateMachine: Equatable {
     }
 
     /// Bytes came from the client: they begin a head when the connection was waiting for a request.
-    /// Bytes that arrive while an answer is in flight wait for it, so they change nothing.
+    /// Bytes that arrive while an answer is in flight wait for it: they begin a head when it ends.
     mutating func bytesArrived(at now: NIODeadline) {
-        guard !answering, case .idle = phase else { return }
-        phase = .head(since: now)
+        guard case .idle = phase else { return }
+        if answering {
+            bytesWaiting = true
+        } else {
+            phase = .head(since: now)
+        }
     }
 
     /// A request's head is complete: its body follows (an empty one ends at once).
     mutating func headArrived(at now: NIODeadline) {
         phase = .body(headEnded: now)
+        bytesWaiting = false
     }
 
     /// The request's body is complete (or it had none): the reading side waits for the next
@@ -111,10 +119,13 @@ struct ClientDeadlineStateMachine: Equatable {
         if case .body(let headEnded) = phase { phase = .discarding(headEnded: headEnded) }
     }
 
-    /// The answer ended: the idle time starts now, unless a body is still being dropped.
+    /// The answer ended: the idle time starts now, unless a body is still being dropped, or the
+    /// head time, when bytes of the next request came meanwhile.
     mutating func answerEnded(at now: NIODeadline) {
         answering = false
-        if case .idle = phase { phase = .idle(since: now) }
+        guard case .idle = phase else { return }
+        phase = bytesWaiting ? .head(since: now) : .idle(since: now)
+        bytesWaiting = false
     }
 
     /// When the current limit runs out; nil while an answer is in flight.

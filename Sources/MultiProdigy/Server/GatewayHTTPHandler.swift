@@ -143,7 +143,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Bytes came from the client (``ClientBytesObserver``): the first of a head start its limit.
     func clientSentBytes() {
-        guard !deadlines.answering, case .idle = deadlines.phase else { return }
+        guard case .idle = deadlines.phase, !deadlines.bytesWaiting else { return }
         deadlines.bytesArrived(at: .now())
     }
 
