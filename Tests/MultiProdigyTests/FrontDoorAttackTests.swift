@@ -97,7 +97,11 @@ import Testing
             let bodies = attackers.suffix(20).map(\.connection)
             let slowestHalfHead = closedAfter.prefix(200).map { $0 ?? .seconds(999) }.max() ?? .zero
             let slowestBody = closedAfter.suffix(20).map { $0 ?? .seconds(999) }.max() ?? .zero
-            try await Task.sleep(for: .milliseconds(300))
+            // Refused uploads linger until their body limit (reading and dropping), then close.
+            let settle = ContinuousClock.now
+            while Self.openDescriptors(pid) > baseline.fds + 2, ContinuousClock.now - settle < .seconds(5) {
+                try await Task.sleep(for: .milliseconds(50))
+            }
             let after = (rss: Self.residentBytes(pid), fds: Self.openDescriptors(pid))
             let median = times.sorted()[times.count / 2]
             print(
