@@ -250,7 +250,8 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         // Every GET endpoint answers HEAD; the answer's body is dropped when it is written.
         if request.method == .head { request.method = .get }
-        if Self.hasBody(head), refusesBeforeBody(request) {
+        let declaredLength = head.headers.first(name: "content-length")
+        if Self.hasBody(head, declaredLength: declaredLength), refusesBeforeBody(request) {
             // Refused from its head (401): the body is dropped as it comes, never buffered, and the
             // connection closes after the answer, so a client without a key cannot hold it open.
             reading = .discarding
@@ -261,7 +262,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         bodyLimit = maxBodyBytes()
         let expectsContinue =
             head.version.minor >= 1 && head.headers[canonicalForm: "expect"].contains { $0.lowercased() == "100-continue" }
-        if let declared = head.headers.first(name: "content-length").flatMap(Int.init), declared > bodyLimit {
+        if let declared = declaredLength.flatMap(Int.init), declared > bodyLimit {
             // Answered at once (413, after the key check), without waiting for a body it will not
             // read. A client waiting for 100 Continue may never send that body: close after.
             reading = .discarding
@@ -277,8 +278,8 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// Whether `head` announces a body (a non-zero `Content-Length`, or a transfer coding).
-    private static func hasBody(_ head: HTTPRequestHead) -> Bool {
-        if let length = head.headers.first(name: "content-length") { return length != "0" }
+    private static func hasBody(_ head: HTTPRequestHead, declaredLength: String?) -> Bool {
+        if let length = declaredLength { return length != "0" }
         return head.headers.contains(name: "transfer-encoding")
     }
 
