@@ -124,7 +124,8 @@ import Testing
         #expect(error.kind == .client)
     }
 
-    @Test func theConfigurationsSecretsAreItsKeysCredentialHeadersAndMasterKey() {
+    /// A configuration with a master key and one provider with these secrets.
+    static func config(headers: [String: String], options: [String: String]) -> GatewayConfig {
         var config = GatewayConfig()
         config.auth.masterKey = "master-canary-1"
         config.providers = [
@@ -133,14 +134,20 @@ import Testing
                 type: "openai",
                 baseURL: "http://127.0.0.1:1/v1",
                 apiKey: "key-canary-1",
-                headers: [
-                    "Proxy-Authorization": "Bearer proxy-canary-1",
-                    "X-Goog-Api-Key": "goog-canary-1",
-                    "anthropic-version": "2023-06-01",
-                ],
-                options: ["client_secret": "option-canary-1", "region": "eu-west-1a"]
+                headers: headers,
+                options: options
             )
         ]
+        return config
+    }
+
+    @Test func theConfigurationsSecretsAreItsKeysCredentialHeadersAndMasterKey() {
+        let config = Self.config(
+            headers: [
+                "Proxy-Authorization": "Bearer proxy-canary-1", "X-Goog-Api-Key": "goog-canary-1", "anthropic-version": "2023-06-01",
+            ],
+            options: ["client_secret": "option-canary-1", "region": "eu-west-1a"]
+        )
         let secrets = Set(SecretScrubber.secrets(in: config))
         #expect(
             secrets == [
@@ -162,18 +169,7 @@ import Testing
     }
 
     @Test func aPrintedConfigurationShowsNoSecret() {
-        var config = GatewayConfig()
-        config.auth.masterKey = "master-canary-1"
-        config.providers = [
-            ProviderConfig(
-                name: "a",
-                type: "openai",
-                baseURL: "http://127.0.0.1:1/v1",
-                apiKey: "key-canary-1",
-                headers: ["Authorization": "Bearer header-canary-1"],
-                options: ["token": "option-canary-1"]
-            )
-        ]
+        let config = Self.config(headers: ["Authorization": "Bearer header-canary-1"], options: ["token": "option-canary-1"])
         for printed in ["\(config)", String(reflecting: config), "\(config.providers)", "\(config.auth)"] {
             #expect(!printed.contains("canary"), "\(printed)")
         }
