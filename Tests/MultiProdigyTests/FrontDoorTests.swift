@@ -240,16 +240,6 @@ import Testing
         }
     }
 
-    @Test func anHTTP10RequestMayOmitHost() async throws {
-        try await withGateway(upstreams: [FakeUpstream()], yaml: Self.yaml) { gateway in
-            let connection = try await RawConnection.open(port: gateway.port)
-            defer { Task { await connection.close() } }
-            try await connection.send("GET /health HTTP/1.0\r\n\r\n")
-            #expect(try await connection.waitForClose())
-            #expect(RawConnection.statusLines(in: connection.text) == ["HTTP/1.0 200 OK"])
-        }
-    }
-
     @Test(arguments: ["/health", "/ready", "/metrics", "/v1/models", "/v1/models/small", "/admin/breakers", "/admin/keys"])
     func everyGETEndpointAnswersHEADWithItsHeadOnly(_ path: String) async throws {
         try await withGateway(upstreams: [FakeUpstream()], yaml: Self.yaml) { gateway in

@@ -49,6 +49,7 @@ import Testing
         try await withGateway(upstreams: [FakeUpstream()], yaml: Self.yaml) { gateway in
             let connection = try await RawConnection.open(port: gateway.port)
             defer { Task { await connection.close() } }
+            // Without Host, which HTTP/1.0 may omit (RFC 9112 §3.2 requires it of HTTP/1.1 only).
             try await connection.send("GET /health HTTP/1.0\r\n\r\n")
             #expect(try await connection.waitForClose())
             #expect(connection.text.hasPrefix("HTTP/1.0 200 OK\r\n"))

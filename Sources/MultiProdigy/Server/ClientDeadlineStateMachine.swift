@@ -91,12 +91,13 @@ struct ClientDeadlineStateMachine: Equatable {
 
     /// Bytes came from the client: they begin a head when the connection was waiting for a request.
     /// Bytes that arrive while an answer is in flight wait for it: they begin a head when it ends.
-    mutating func bytesArrived(at now: NIODeadline) {
-        guard case .idle = phase else { return }
+    /// `now` is read only when a head begins, so the bytes of a request under way cost no clock read.
+    mutating func bytesArrived(at now: @autoclosure () -> NIODeadline) {
+        guard case .idle = phase, !bytesWaiting else { return }
         if answering {
             bytesWaiting = true
         } else {
-            phase = .head(since: now)
+            phase = .head(since: now())
         }
     }
 

@@ -233,11 +233,10 @@ public struct Gateway: Sendable {
         }
         let connections = GatewayHTTPChannel(
             responder: responder,
-            maxBodyBytes: { box.read { $0.config.server.maxRequestBytes } },
-            limits: { box.read { ClientDeadlineStateMachine.Limits($0.config.server) } },
-            // An open gateway refuses no one from the head: asked without copying the runtime.
-            refusesBeforeBody: { head in box.read { $0.masterKey != nil } && middleware.refusesBeforeBody(head) },
-            connectionLimiter: ConnectionLimiter { box.read { $0.config.server.maxConnections } }
+            maxBodyBytes: { box.current.config.server.maxRequestBytes },
+            limits: { ClientDeadlineStateMachine.Limits(box.current.config.server) },
+            refusesBeforeBody: { head in middleware.refusesBeforeBody(head) },
+            connectionLimiter: ConnectionLimiter { box.current.config.server.maxConnections }
         )
         return connections.server(
             configuration: ServerConfiguration(address: .hostname(listenAddress.host, port: listenAddress.port)),

@@ -71,9 +71,18 @@ struct GatewayHTTPChannel: ServerChildChannel {
             code: "too_many_connections"
         )
         .jsonBody()
-        var bytes = ByteBuffer(
-            string:
-                "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: \(body.readableBytes)\r\nretry-after: 1\r\nconnection: close\r\n\r\n"
+        let head = HTTPResponse(
+            status: .serviceUnavailable,
+            headerFields: [.contentType: "application/json", .contentLength: String(body.readableBytes), .retryAfter: "1"]
+        )
+        var date = HTTPDateHeader()
+        var bytes = HTTPResponseEncoding.head(
+            head,
+            version: .http1_1,
+            date: date.current(),
+            connection: "close",
+            framing: .sized,
+            allocator: channel.allocator
         )
         bytes.writeImmutableBuffer(body)
         channel.writeAndFlush(bytes).whenComplete { _ in channel.close(promise: nil) }

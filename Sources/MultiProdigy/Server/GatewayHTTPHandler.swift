@@ -143,7 +143,6 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Bytes came from the client (``ClientBytesObserver``): the first of a head start its limit.
     func clientSentBytes() {
-        guard case .idle = deadlines.phase, !deadlines.bytesWaiting else { return }
         deadlines.bytesArrived(at: .now())
     }
 
@@ -153,15 +152,17 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .closeQuietly, .close:
             close(context)
         case .requestTimeout:
-            let timeout = GatewayError(
-                status: .requestTimeout,
-                message: "The request was not received in time; the connection is closed. Send the whole request promptly.",
-                type: "invalid_request_error",
-                code: "request_timeout"
-            )
-            refuse(timeout, context: context)
+            refuse(Self.requestTimeout, context: context)
         }
     }
+
+    /// The answer to a request not received within its limit.
+    private static let requestTimeout = GatewayError(
+        status: .requestTimeout,
+        message: "The request was not received in time; the connection is closed. Send the whole request promptly.",
+        type: "invalid_request_error",
+        code: "request_timeout"
+    )
 
     // MARK: Requests
 
