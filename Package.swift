@@ -20,15 +20,119 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
+        // JSON reading and writing, server-sent events, and small shared helpers; imports no other layer.
         .target(
-            name: "MultiProdigy",
+            name: "MultiProdigyCore",
             dependencies: [
+                .product(name: "NIOCore", package: "swift-nio")
+            ]
+        ),
+        // The OpenAI-shaped wire types, the gateway's error shape and the provider protocol with its calls, results and errors.
+        .target(
+            name: "MultiProdigyWire",
+            dependencies: [
+                "MultiProdigyCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // Personal data and secret detection, and the scrubber that masks secrets.
+        .target(
+            name: "MultiProdigyPrivacy",
+            dependencies: [
+                "MultiProdigyCore",
+                "MultiProdigyWire",
+            ]
+        ),
+        // `gateway.yaml` read into validated values; provider types are injected, not looked up.
+        .target(
+            name: "MultiProdigyConfig",
+            dependencies: [
+                "MultiProdigyCore",
+                "MultiProdigyWire",
+                "MultiProdigyPrivacy",
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        // One adapter per provider type, the upstream HTTP clients and the provider registry.
+        .target(
+            name: "MultiProdigyProviders",
+            dependencies: [
+                "MultiProdigyCore",
+                "MultiProdigyWire",
+                "MultiProdigyPrivacy",
+                "MultiProdigyConfig",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // Route planning: the resolver, policies, latency, cost and token estimates, privacy routing.
+        .target(
+            name: "MultiProdigyRouting",
+            dependencies: [
+                "MultiProdigyCore",
+                "MultiProdigyWire",
+                "MultiProdigyPrivacy",
+                "MultiProdigyConfig",
+            ]
+        ),
+        // Retries, circuit breakers, the failover executor, the stream relay and continuation.
+        .target(
+            name: "MultiProdigyResilience",
+            dependencies: [
+                "MultiProdigyCore",
+                "MultiProdigyWire",
+                "MultiProdigyPrivacy",
+                "MultiProdigyConfig",
+                "MultiProdigyRouting",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // The usage ledger, virtual keys, budgets and rate limits, and the Prometheus metrics.
+        .target(
+            name: "MultiProdigyAccounting",
+            dependencies: [
+                "MultiProdigyCore",
+                "MultiProdigyWire",
+                "MultiProdigyPrivacy",
+                "MultiProdigyConfig",
+                "MultiProdigyRouting",
+                "MultiProdigyResilience",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The Hummingbird application: connections, handlers, middleware, the runtime and its services; the only layer that wires the others together.
+        .target(
+            name: "MultiProdigyServer",
+            dependencies: [
+                "MultiProdigyCore",
+                "MultiProdigyWire",
+                "MultiProdigyPrivacy",
+                "MultiProdigyConfig",
+                "MultiProdigyProviders",
+                "MultiProdigyRouting",
+                "MultiProdigyResilience",
+                "MultiProdigyAccounting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Yams", package: "Yams"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -37,8 +141,21 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // The public front: re-exports every layer for apps and embedders.
+        .target(
+            name: "MultiProdigy",
+            dependencies: [
+                "MultiProdigyCore",
+                "MultiProdigyWire",
+                "MultiProdigyPrivacy",
+                "MultiProdigyConfig",
+                "MultiProdigyProviders",
+                "MultiProdigyRouting",
+                "MultiProdigyResilience",
+                "MultiProdigyAccounting",
+                "MultiProdigyServer",
             ]
         ),
         // Names the Swift runtime's global-executor hook for the executable (see EventLoopGlobalExecutor).
@@ -84,15 +201,131 @@ let package = Package(
             ],
             path: "Tests/UsageLedgerProbe"
         ),
+        // Fixtures shared by several test targets.
+        .target(
+            name: "TestFixtures",
+            dependencies: ["MultiProdigyAccounting"],
+            path: "Tests/TestFixtures"
+        ),
+        // Unit tests of MultiProdigyCore.
         .testTarget(
-            name: "MultiProdigyTests",
+            name: "MultiProdigyCoreTests",
             dependencies: [
-                "MultiProdigy",
+                "MultiProdigyCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // Unit tests of MultiProdigyWire.
+        .testTarget(
+            name: "MultiProdigyWireTests",
+            dependencies: [
+                "MultiProdigyCore",
+                "MultiProdigyWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // Unit tests of MultiProdigyPrivacy.
+        .testTarget(
+            name: "MultiProdigyPrivacyTests",
+            dependencies: [
+                "MultiProdigyPrivacy"
+            ]
+        ),
+        // Unit tests of MultiProdigyProviders.
+        .testTarget(
+            name: "MultiProdigyProvidersTests",
+            dependencies: [
+                "TestFixtures",
+                "MultiProdigyConfig",
+                "MultiProdigyCore",
+                "MultiProdigyProviders",
+                "MultiProdigyWire",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        // Unit tests of MultiProdigyRouting.
+        .testTarget(
+            name: "MultiProdigyRoutingTests",
+            dependencies: [
+                "MultiProdigyConfig",
+                "MultiProdigyCore",
+                "MultiProdigyRouting",
+                "MultiProdigyWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // Unit tests of MultiProdigyResilience.
+        .testTarget(
+            name: "MultiProdigyResilienceTests",
+            dependencies: [
+                "MultiProdigyConfig",
+                "MultiProdigyProviders",
+                "MultiProdigyResilience",
+                "MultiProdigyRouting",
+                "MultiProdigyWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // Unit tests of MultiProdigyAccounting.
+        .testTarget(
+            name: "MultiProdigyAccountingTests",
+            dependencies: [
+                "TestFixtures",
+                "MultiProdigyAccounting",
+                "MultiProdigyConfig",
+                "MultiProdigyCore",
+                "MultiProdigyProviders",
+                "MultiProdigyResilience",
+                "MultiProdigyRouting",
+                "MultiProdigyWire",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // Unit tests of MultiProdigyServer.
+        .testTarget(
+            name: "MultiProdigyServerTests",
+            dependencies: [
+                "MultiProdigyAccounting",
+                "MultiProdigyConfig",
+                "MultiProdigyCore",
+                "MultiProdigyPrivacy",
+                "MultiProdigyServer",
+                "MultiProdigyWire",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        // The real server over real sockets against fake upstreams, and the real binary.
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "TestFixtures",
+                "MultiProdigyAccounting",
+                "MultiProdigyConfig",
+                "MultiProdigyCore",
+                "MultiProdigyPrivacy",
+                "MultiProdigyProviders",
+                "MultiProdigyResilience",
+                "MultiProdigyRouting",
+                "MultiProdigyServer",
+                "MultiProdigyWire",
                 "multiprodigy",
                 "custom-provider-example",
                 "usage-ledger-probe",
-                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
     ]

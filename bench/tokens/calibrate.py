@@ -1,4 +1,4 @@
-"""Fits the weights of TokenEstimator's character-class model (Sources/MultiProdigy/Routing/TokenTally.swift).
+"""Fits the weights of TokenEstimator's character-class model (Sources/MultiProdigyRouting/TokenTally.swift).
 
 This is the Python twin of the Swift tally used to choose the features and fit their weights by
 non-negative least squares on relative error, against the geometric mean of the cl100k_base and

@@ -5,17 +5,24 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 out="${TMPDIR:-/tmp}/multiprodigy-token-driver"
 sources=(
-    "$root/Sources/MultiProdigy/Routing/TokenEstimator.swift"
-    "$root/Sources/MultiProdigy/Routing/TokenTally.swift"
-    "$root/Sources/MultiProdigy/API/JSONScanner.swift"
-    "$root/Sources/MultiProdigy/API/JSONMember.swift"
-    "$root/Sources/MultiProdigy/API/JSONElement.swift"
-    "$root/Sources/MultiProdigy/API/JSONValueKind.swift"
-    "$root/Sources/MultiProdigy/API/JSONSyntaxError.swift"
+    "$root/Sources/MultiProdigyRouting/TokenEstimator.swift"
+    "$root/Sources/MultiProdigyRouting/TokenTally.swift"
+    "$root/Sources/MultiProdigyCore/JSONScanner.swift"
+    "$root/Sources/MultiProdigyCore/JSONMember.swift"
+    "$root/Sources/MultiProdigyCore/JSONElement.swift"
+    "$root/Sources/MultiProdigyCore/JSONValueKind.swift"
+    "$root/Sources/MultiProdigyCore/JSONSyntaxError.swift"
     "$here/driver/main.swift"
 )
 newest="$(ls -t "${sources[@]}" | head -1)"
 if [[ ! -x "$out" || "$newest" -nt "$out" ]]; then
-    swiftc -O -wmo -swift-version 6 -module-name TokenDriver "${sources[@]}" -o "$out" >&2
+    # The files come from several of the package's modules; compiled as one, their imports of each
+    # other go.
+    flat="$(mktemp -d)"
+    trap 'rm -rf "$flat"' EXIT
+    for source in "${sources[@]}"; do
+        grep -v '^import MultiProdigy' "$source" >"$flat/$(basename "$source")"
+    done
+    swiftc -O -wmo -swift-version 6 -module-name TokenDriver -package-name TokenDriver "$flat"/*.swift -o "$out" >&2
 fi
 exec "$out" "$@"

@@ -1,4 +1,0 @@
-extension Duration {
-    /// The duration in seconds, as latency estimates and the planner work with it.
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
-}

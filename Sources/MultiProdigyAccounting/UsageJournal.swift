@@ -1,0 +1,117 @@
+import Foundation
+import GRDB
+import MultiProdigyConfig
+import MultiProdigyPrivacy
+import MultiProdigyResilience
+import MultiProdigyRouting
+
+/// The folder of append-only files beside the database that hold usage records until SQLite has them.
+///
+/// For a database at `multiprodigy.db` the folder is `multiprodigy.db-usage-journal/`; each
+/// ``UsageLedger`` writes segments named `<token>-<number>.jsonl` there, one JSON line per record.
+/// A segment is removed only after a transaction holding all of its lines has committed, and
+/// replaying a line twice is harmless (see ``JournaledUsage``), so at any instant every recorded
+/// row is in SQLite, in a segment, or both.
+struct UsageJournal: Sendable {
+    /// The journal folder.
+    package let directory: String
+
+    /// The suffix of a segment being created (not yet locked): never replayed.
+    static let creationSuffix = ".new"
+    /// The suffix of a segment.
+    static let segmentSuffix = ".jsonl"
+
+    /// The journal of the database at `databasePath`.
+    init(databasePath: String) {
+        directory = databasePath + "-usage-journal"
+    }
+
+    /// Creates the folder when it is missing.
+    func prepare() throws(StorageError) {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw StorageError(
+                problem: "storage: cannot create the usage journal folder \(directory): \(error.localizedDescription)",
+                fix: "check that the database's folder is writable"
+            )
+        }
+    }
+
+    /// The path of segment `number` of the ledger with `token`.
+    func segmentPath(token: Int64, number: Int) -> String {
+        "\(directory)/\(String(UInt64(bitPattern: token), radix: 16))-\(number)\(Self.segmentSuffix)"
+    }
+
+    /// What a replay found.
+    struct ReplayOutcome: Sendable, Equatable {
+        /// Lines read (some may have been stored already).
+        package var entries = 0
+        /// Segments removed: their writers are gone and their lines are now stored.
+        var removedSegments = 0
+        /// Segments of running ledgers, read but left in place.
+        var liveSegments = 0
+        /// Torn or unreadable lines skipped.
+        package var skippedLines = 0
+    }
+
+    /// Stores every line of every segment in `writer`, then removes the segments no live ledger holds.
+    ///
+    /// A segment whose lock can be taken belongs to a ledger that has closed it or died; its lines
+    /// are inserted and, once that transaction has committed, the file is removed. A segment still
+    /// locked belongs to a running ledger (perhaps in another process): its complete lines are
+    /// inserted too, so a report is up to date, but the file is left to its writer. Lines already
+    /// stored are ignored, so this is safe at any time, concurrently with running ledgers.
+    func replay(into writer: some DatabaseWriter) throws -> ReplayOutcome {
+        var outcome = ReplayOutcome()
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return outcome }
+        var owned: [(path: String, descriptor: Int32)] = []
+        defer { for file in owned { close(file.descriptor) } }
+        var entries: [JournaledUsage] = []
+        for name in names.sorted() {
+            let path = "\(directory)/\(name)"
+            let isCreation = name.hasSuffix(Self.segmentSuffix + Self.creationSuffix)
+            guard isCreation || name.hasSuffix(Self.segmentSuffix) else { continue }
+            let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { continue }
+            guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+                close(descriptor)
+                if isCreation { continue }
+                outcome.liveSegments += 1
+                if let read = Self.read(path: path) {
+                    entries += read.entries
+                    // The last line of a live segment may be mid-write: not counted as skipped.
+                }
+                continue
+            }
+            owned.append((path, descriptor))
+            // A creation that died before its rename holds no line.
+            guard !isCreation, let read = Self.read(path: path) else { continue }
+            entries += read.entries
+            outcome.skippedLines += read.skipped
+        }
+        outcome.entries = entries.count
+        if !entries.isEmpty {
+            try writer.write { db in try JournaledUsage.insert(entries, into: db) }
+        }
+        for file in owned where unlink(file.path) == 0 {
+            if !file.path.hasSuffix(Self.creationSuffix) { outcome.removedSegments += 1 }
+        }
+        return outcome
+    }
+
+    /// The lines of the segment at `path`, skipping torn or unreadable ones; nil when the file is gone.
+    package static func read(path: String) -> (entries: [JournaledUsage], skipped: Int)? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        var entries: [JournaledUsage] = []
+        var skipped = 0
+        for line in data.split(separator: 0x0A, omittingEmptySubsequences: true) {
+            if let entry = JournaledUsage(line: line) {
+                entries.append(entry)
+            } else {
+                skipped += 1
+            }
+        }
+        return (entries, skipped)
+    }
+}

@@ -1,0 +1,12 @@
+import Foundation
+import MultiProdigyConfig
+import MultiProdigyPrivacy
+
+extension ConfigLoader {
+    /// Creates a loader that accepts the provider types registered with ``ProviderRegistry``.
+    ///
+    /// - Parameter environment: Variables for `${VAR}` expansion (default: the process environment).
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.init(environment: environment, providerTypes: ProviderRegistry.catalog)
+    }
+}

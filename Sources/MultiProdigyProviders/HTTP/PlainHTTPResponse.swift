@@ -1,0 +1,15 @@
+import NIOCore
+import NIOHTTP1
+
+/// A complete HTTP response read by ``PlainHTTPClient``.
+struct PlainHTTPResponse: Sendable {
+    /// Status line.
+    package var status: HTTPResponseStatus
+    /// Response headers.
+    package var headers: HTTPHeaders
+    /// The whole body.
+    package var body: ByteBuffer
+    /// Whether the connection may carry another request, as the parser read the version and
+    /// `Connection` header (without scanning the headers again).
+    var keepsAlive: Bool
+}

@@ -1,0 +1,23 @@
+import AsyncHTTPClient
+import Logging
+import MultiProdigyConfig
+import MultiProdigyPrivacy
+
+/// What a provider factory gets besides its configuration.
+public struct ProviderContext: Sendable {
+    /// The gateway's shared, pooled upstream HTTP client. Do not shut it down.
+    public var httpClient: HTTPClient
+    /// The gateway's settings that adapters may need (response size limit, timeouts).
+    public var gatewayConfig: GatewayConfig
+    /// A logger labelled for the provider.
+    public var logger: Logger
+    /// The gateway's lean client for plain-HTTP upstreams, when the gateway provides one.
+    package var plainHTTPClient: PlainHTTPClient?
+
+    /// Creates a context.
+    public init(httpClient: HTTPClient, gatewayConfig: GatewayConfig, logger: Logger) {
+        self.httpClient = httpClient
+        self.gatewayConfig = gatewayConfig
+        self.logger = logger
+    }
+}

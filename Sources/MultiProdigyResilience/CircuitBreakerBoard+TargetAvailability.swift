@@ -1,0 +1,3 @@
+import MultiProdigyRouting
+
+extension CircuitBreakerBoard: TargetAvailability {}

@@ -1,0 +1,257 @@
+import MultiProdigyConfig
+import MultiProdigyCore
+import MultiProdigyPrivacy
+import MultiProdigyRouting
+import MultiProdigyWire
+import NIOCore
+
+/// A streaming attempt that has committed: the chunks to send first, and the rest as they arrive.
+///
+/// ``start(_:targetName:limits:)`` reads the upstream in a task of its own, guarded by a
+/// ``StreamGuardStateMachine`` and a watchdog, and returns only once the stream commits (its first
+/// content chunk) or fails. A failure before commit is thrown, so the caller can try another target;
+/// a failure after it ends ``remaining`` with an error, which the caller reports in-band.
+///
+/// - warning: Call ``cancel()`` when the client goes away; ``remaining``'s termination does it too.
+public final class StreamRelay: Sendable {
+    /// The chunks held back until commit, `model` already rewritten.
+    public let committedChunks: [ByteBuffer]
+    /// The chunks after commit. It finishes normally when the answer is complete, and throws a
+    /// ``ProviderError`` when it was cut, stalled, timed out or replaced by an in-band error.
+    public let remaining: AsyncThrowingStream<ByteBuffer, any Error>
+    /// How many chunks were skipped because they were not valid JSON.
+    public var malformedChunkCount: Int { counters.withLock { $0 } }
+    /// The upstream's report of the tokens used, and the usage chunk to send the client if it asked
+    /// for one; nil until it arrives (last, just before the end). The relay never forwards usage
+    /// itself: the gateway adds the cost and decides whether the client gets it.
+    public var reportedUsage: ReportedUsage? { usage.withLock { $0 } }
+    private let producer: Task<Void, Never>
+    private let counters: SharedState<Int>
+    private let buffered: SharedState<Int>
+    private let usage: SharedState<ReportedUsage?>
+
+    /// Usage an upstream reported in its stream.
+    public struct ReportedUsage: Sendable {
+        /// The counts.
+        public var usage: TokenUsage
+        /// The chunk that carries them, `model` rewritten and `choices` empty.
+        public var chunk: ByteBuffer
+    }
+
+    private init(
+        committedChunks: [ByteBuffer],
+        remaining: AsyncThrowingStream<ByteBuffer, any Error>,
+        producer: Task<Void, Never>,
+        counters: SharedState<Int>,
+        buffered: SharedState<Int>,
+        usage: SharedState<ReportedUsage?>
+    ) {
+        self.committedChunks = committedChunks
+        self.remaining = remaining
+        self.producer = producer
+        self.counters = counters
+        self.buffered = buffered
+        self.usage = usage
+    }
+
+    /// Tells the relay `chunk` has been sent to the client, freeing its share of the buffer.
+    public func delivered(_ chunk: ByteBuffer) {
+        buffered.withLock { $0 -= chunk.readableBytes }
+    }
+
+    /// Stops reading the upstream, which cancels its HTTP request.
+    public func cancel() {
+        producer.cancel()
+    }
+
+    /// Starts relaying `stream` and waits until it commits.
+    ///
+    /// - Parameters:
+    ///   - stream: The provider's events.
+    ///   - targetName: The name every chunk's `model` is rewritten to.
+    ///   - limits: First-token, stall and total limits for this attempt.
+    ///   - expectedChoices: The client's `n`: how many choices must finish for the answer to be complete.
+    ///   - maximumBufferedBytes: How much may wait for a client that reads slower than the upstream
+    ///     writes; past it the relay gives up, so a client that stops reading cannot exhaust memory.
+    ///   - removesNullUsage: Whether to drop the `"usage": null` an upstream asked for usage puts in
+    ///     every chunk (when the client did not ask for usage itself).
+    /// - Throws: ``ProviderError`` when the attempt fails before anything could be sent.
+    public static func start(
+        _ stream: ChatCompletionStream,
+        targetName: String,
+        limits: StreamGuardStateMachine.Limits,
+        expectedChoices: Int = 1,
+        maximumBufferedBytes: Int = 32 << 20,
+        removesNullUsage: Bool = false
+    ) async throws -> StreamRelay {
+        let (remaining, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
+        let machine = SharedState(StreamGuardStateMachine(limits: limits, start: .now, expectedChoices: expectedChoices))
+        let commit = OneShotSignal<[ByteBuffer]>()
+        let malformed = SharedState(0)
+        let buffered = SharedState(0)
+        let usage = SharedState<ReportedUsage?>(nil)
+        let modelName = JSONWriter.encodedString(targetName)
+        let events = stream.events
+        let producer = Task {
+            do {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        try await watch(machine, commit: commit)
+                    }
+                    group.addTask {
+                        try await pump(
+                            events,
+                            modelName: modelName,
+                            machine: machine,
+                            commit: commit,
+                            continuation: continuation,
+                            malformed: malformed,
+                            buffered: buffered,
+                            usage: usage,
+                            maximumBufferedBytes: maximumBufferedBytes,
+                            removesNullUsage: removesNullUsage
+                        )
+                    }
+                    try await group.next()
+                    group.cancelAll()
+                }
+                continuation.finish()
+            } catch {
+                machine.withLock { $0.failed() }
+                let failure = ProviderError.classify(error)
+                commit.resolve(.failure(failure))
+                continuation.finish(throwing: failure)
+            }
+        }
+        continuation.onTermination = { _ in producer.cancel() }
+        do {
+            let committed = try await withTaskCancellationHandler {
+                try await commit.wait()
+            } onCancel: {
+                producer.cancel()
+            }
+            return StreamRelay(
+                committedChunks: committed,
+                remaining: remaining,
+                producer: producer,
+                counters: malformed,
+                buffered: buffered,
+                usage: usage
+            )
+        } catch {
+            producer.cancel()
+            throw ProviderError.classify(error)
+        }
+    }
+
+    /// Sleeps until the guard's next deadline and throws when it has passed.
+    ///
+    /// It never returns normally: the relay's task group ends when the pump does, and cancels it.
+    private static func watch(_ machine: SharedState<StreamGuardStateMachine>, commit: OneShotSignal<[ByteBuffer]>) async throws {
+        while true {
+            let now = ContinuousClock.now
+            let (expired, wakeUp) = machine.withLock { ($0.expire(at: now), $0.nextCheck(after: now)) }
+            if let expired {
+                let failure = ProviderError(kind: .timeout, message: Self.describe(expired))
+                // Answer the waiting caller now, even if the upstream's sequence is slow to honour
+                // cancellation (a custom provider might be).
+                commit.resolve(.failure(failure))
+                throw failure
+            }
+            try await Task.sleep(until: wakeUp ?? now.advanced(by: .seconds(3600)), clock: .continuous)
+        }
+    }
+
+    private static func pump(
+        _ events: any AsyncSequence<ChatStreamEvent, any Error> & Sendable,
+        modelName: ByteBuffer,
+        machine: SharedState<StreamGuardStateMachine>,
+        commit: OneShotSignal<[ByteBuffer]>,
+        continuation: AsyncThrowingStream<ByteBuffer, any Error>.Continuation,
+        malformed: SharedState<Int>,
+        buffered: SharedState<Int>,
+        usage: SharedState<ReportedUsage?>,
+        maximumBufferedBytes: Int,
+        removesNullUsage: Bool
+    ) async throws {
+        var heldBack: [ByteBuffer] = []
+        for try await event in events {
+            switch event {
+            case .done:
+                machine.withLock { $0.doneReceived() }
+            case .chunk(let chunk):
+                guard let inspected = ChatChunkInspector.inspect(chunk, modelName: modelName, removesNullUsage: removesNullUsage) else {
+                    malformed.withLock { $0 += 1 }
+                    continue
+                }
+                if let error = inspected.error {
+                    throw ProviderError(
+                        kind: .server,
+                        message: "the upstream reported an error mid-stream: \(error.message)",
+                        upstreamError: error
+                    )
+                }
+                let action = machine.withLock {
+                    $0.chunkReceived(
+                        at: ContinuousClock.now,
+                        carriesContent: inspected.carriesContent,
+                        finishing: inspected.finishedChoices
+                    )
+                }
+                if let counts = inspected.usage, let usageChunk = inspected.usageChunk {
+                    usage.withLock { $0 = ReportedUsage(usage: counts, chunk: usageChunk) }
+                    // A usage-only chunk has nothing else for the client; the gateway sends its own.
+                    if inspected.hasNoChoices {
+                        if case .commit = action {
+                            commit.resolve(.success(heldBack))
+                            heldBack = []
+                        }
+                        continue
+                    }
+                }
+                switch action {
+                case .holdBack:
+                    heldBack.append(inspected.json)
+                case .commit:
+                    heldBack.append(inspected.json)
+                    commit.resolve(.success(heldBack))
+                    heldBack = []
+                case .forward:
+                    let waiting = buffered.withLock { total in
+                        total += inspected.json.readableBytes
+                        return total
+                    }
+                    guard waiting <= maximumBufferedBytes else {
+                        throw ProviderError(kind: .protocolViolation, message: "the client is not reading the answer fast enough")
+                    }
+                    continuation.yield(inspected.json)
+                case .ignore:
+                    break
+                }
+            }
+        }
+        let (ending, wasCommitted) = machine.withLock { state -> (StreamGuardStateMachine.Ending, Bool) in
+            let committed = state.phase != StreamGuardStateMachine.Phase.awaitingContent
+            return (state.sourceEnded(), committed)
+        }
+        switch ending {
+        case .complete where !wasCommitted && heldBack.isEmpty:
+            throw ProviderError(kind: .protocolViolation, message: "the upstream ended its stream without sending any chunk")
+        case .complete:
+            commit.resolve(.success(heldBack))
+        case .truncated:
+            throw ProviderError(
+                kind: .protocolViolation,
+                message: "the upstream's stream ended before the answer was complete (no finish_reason and no [DONE])"
+            )
+        }
+    }
+
+    private static func describe(_ kind: StreamGuardStateMachine.TimeoutKind) -> String {
+        switch kind {
+        case .firstToken: "no answer content arrived within the first-token time limit"
+        case .stall: "the upstream stopped sending for longer than the stall limit"
+        case .total: "the request's total time budget ran out"
+        }
+    }
+}

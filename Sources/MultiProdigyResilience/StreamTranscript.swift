@@ -1,0 +1,134 @@
+import MultiProdigyConfig
+import MultiProdigyCore
+import MultiProdigyPrivacy
+import MultiProdigyRouting
+import NIOCore
+
+/// What a streamed answer has sent the client so far, for choice 0: enough to decide whether
+/// another target can continue it, and to make that continuation look like the same stream.
+///
+/// Fed every chunk the client receives, in order. Only plain text can be continued: a tool call,
+/// a refusal, reasoning or audio already sent cannot be handed to another model as a prefill.
+///
+/// What it keeps has a fixed bound, however long the stream: at most `maximumTextBytes` of text
+/// (`server.max_stream_transcript_bytes`), the stream's identity and a running token estimate. A
+/// longer answer still relays, but its transcript no longer holds the whole of it, so it cannot be
+/// continued.
+///
+/// ```swift
+/// var transcript = StreamTranscript(maximumTextBytes: 1 << 20)
+/// transcript.record(chunk)
+/// if transcript.isContinuable { /* prefill transcript.text */ }
+/// ```
+public struct StreamTranscript: Sendable, Equatable {
+    /// The stream's `id`, from the first chunk that had one.
+    public private(set) var id: String?
+    /// The stream's `created`, as its JSON number text, from the first chunk that had one.
+    public private(set) var created: String?
+    /// Choice 0's `delta.content`, concatenated, while it fits in ``maximumTextBytes``; once the
+    /// text outgrows it, its beginning up to that size, ending on a whole character (see
+    /// ``isTruncated``).
+    public private(set) var text = ""
+    /// The most UTF-8 bytes ``text`` holds.
+    public let maximumTextBytes: Int
+    /// Whether choice 0's text grew past ``maximumTextBytes``, so ``text`` holds only its beginning
+    /// and the answer cannot be continued.
+    public private(set) var isTruncated = false
+    /// Whether anything other than choice 0's text was sent (tool calls, a refusal, reasoning,
+    /// audio, another choice).
+    public private(set) var sentOtherThanText = false
+    /// Whether a choice's `finish_reason` was sent.
+    public private(set) var finished = false
+    /// The estimated tokens of all of choice 0's text, counted as it arrives, kept or not.
+    public var estimatedTextTokens: Int { textTokens.tokensClosingOpenPiece }
+    private var textTokens = TokenTally()
+
+    /// An empty transcript.
+    ///
+    /// - Parameter maximumTextBytes: The most text kept for a continuation, in UTF-8 bytes (default
+    ///   1 MiB, as `server.max_stream_transcript_bytes`).
+    public init(maximumTextBytes: Int = 1 << 20) {
+        self.maximumTextBytes = max(0, maximumTextBytes)
+    }
+
+    /// Whether a continuation could finish the answer: text was sent, all of it kept, nothing
+    /// else, no end yet.
+    public var isContinuable: Bool { !text.isEmpty && !isTruncated && !sentOtherThanText && !finished }
+
+    /// Records one chunk sent to the client. A chunk that is not a JSON object changes nothing.
+    public mutating func record(_ chunk: ByteBuffer) {
+        guard let json = try? JSONValue.parse(chunk), case .object(let object) = json else { return }
+        if id == nil, let value = object["id"]?.stringValue { id = value }
+        if created == nil, case .number(let value) = object["created"] { created = value }
+        for choice in object["choices"]?.arrayValue ?? [] {
+            let index = choice["index"]?.intValue ?? 0
+            if let reason = choice["finish_reason"], !reason.isNull { finished = true }
+            guard case .object(let delta) = choice["delta"] else { continue }
+            for member in delta.members {
+                switch (member.key, member.value) {
+                case ("role", _), (_, .null): continue
+                case ("content", .string(let content)) where index == 0: appendText(content)
+                case (_, .string(let value)) where value.isEmpty: continue
+                case (_, .array(let values)) where values.isEmpty: continue
+                default: sentOtherThanText = true
+                }
+            }
+        }
+    }
+
+    /// Counts `content`'s tokens and keeps it in ``text`` as far as the bound allows.
+    private mutating func appendText(_ content: String) {
+        var content = content
+        content.withUTF8 { textTokens.append(UnsafeRawBufferPointer($0)) }
+        guard !isTruncated else { return }
+        let room = maximumTextBytes - text.utf8.count
+        if content.utf8.count <= room {
+            text += content
+            return
+        }
+        // The characters that fit whole; the text then stops growing.
+        isTruncated = true
+        var fitting = 0
+        var end = content.startIndex
+        for character in content {
+            let size = character.utf8.count
+            guard fitting + size <= room else { break }
+            fitting += size
+            end = content.index(after: end)
+        }
+        text += content[..<end]
+    }
+
+    /// Whether `chunk` only announces the assistant's role (`delta` of `role` and empty content,
+    /// no finish, no usage): a continuation's own announcement, which the client must not see twice.
+    public static func isRoleAnnouncement(_ chunk: ByteBuffer) -> Bool {
+        guard let json = try? JSONValue.parse(chunk), case .object(let object) = json else { return false }
+        if let usage = object["usage"], !usage.isNull { return false }
+        guard let choices = object["choices"]?.arrayValue, !choices.isEmpty else { return false }
+        for choice in choices {
+            if let reason = choice["finish_reason"], !reason.isNull { return false }
+            guard case .object(let delta) = choice["delta"] else { return false }
+            for member in delta.members where member.key != "role" {
+                switch member.value {
+                case .null: continue
+                case .string(let value) where value.isEmpty: continue
+                default: return false
+                }
+            }
+        }
+        return true
+    }
+
+    /// `chunk` with `id` and `created` set to this stream's, so a continuation reads as the same
+    /// stream; unchanged when it is not a JSON object or nothing is known yet.
+    public func stamping(_ chunk: ByteBuffer) -> ByteBuffer {
+        var replacements: [(key: String, value: ByteBuffer)] = []
+        if let id { replacements.append((key: "id", value: JSONWriter.encodedString(id))) }
+        if let created { replacements.append((key: "created", value: ByteBuffer(string: created))) }
+        guard !replacements.isEmpty else { return chunk }
+        return chunk.withUnsafeReadableBytes { bytes in
+            guard let members = try? JSONScanner.topLevelMembers(of: bytes) else { return chunk }
+            return JSONObjectRewriter.rewrite(chunk, members: members, replacing: replacements)
+        }
+    }
+}

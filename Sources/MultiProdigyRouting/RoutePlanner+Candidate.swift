@@ -1,0 +1,67 @@
+import MultiProdigyConfig
+import MultiProdigyPrivacy
+
+extension RoutePlanner {
+    /// A target being planned: where its profile sits, what is known about it, and its estimates
+    /// for one request.
+    ///
+    /// Plain values only, so ranking moves candidates around without reference counting; the
+    /// profile itself is read from the definition by ``index``.
+    struct Candidate {
+        /// Its place in the route's list, which breaks ties and finds its profile.
+        package let index: Int
+        /// The first profile of the route serving the same upstream model: deployments share it.
+        let deploymentGroup: Int
+        let isFallback: Bool
+        package let weight: Double
+        package let observation: TargetObservation
+        /// Estimated USD for the request; nil when the price is unknown.
+        package let estimatedCostUSD: Double?
+        /// Predicted latency in seconds, inflated by in-flight load; nil when nothing is known.
+        let predictedSeconds: Double?
+        /// The policy's score: lower ranks first.
+        var score = 0.0
+        package var reason = PlanReason.unranked
+
+        init(index: Int, definition: RouteDefinition, observation: TargetObservation, request: RoutingRequest) {
+            let profile = definition.profiles[index]
+            self.index = index
+            self.deploymentGroup = definition.deploymentGroups[index]
+            self.isFallback = profile.isFallback
+            self.weight = profile.weight
+            self.observation = observation
+            self.estimatedCostUSD = profile.effectivePrice.map { price in
+                let output =
+                    request.maxOutputTokens.map(Double.init) ?? observation.completionTokens ?? Double(RoutePlanner.defaultCompletionTokens)
+                return CostModel.usd(
+                    promptTokens: Double(request.promptTokens),
+                    completionTokens: output * Double(request.choiceCount),
+                    price: price
+                )
+            }
+            self.predictedSeconds = LatencyModel.predictedSeconds(
+                observation: observation,
+                prior: profile.latencyPrior,
+                locality: profile.locality,
+                isStreaming: request.isStreaming
+            )
+        }
+
+        var isExploring: Bool {
+            if case .exploring = reason { return true }
+            return false
+        }
+
+        package func entry(in definition: RouteDefinition) -> PlannedTarget {
+            let profile = definition.profiles[index]
+            return PlannedTarget(
+                target: profile.target,
+                locality: profile.locality,
+                estimatedCostUSD: estimatedCostUSD,
+                predictedLatency: predictedSeconds.map { .microseconds(Int64(($0 * 1_000_000).rounded())) },
+                placement: reason,
+                contextWindow: profile.contextWindow
+            )
+        }
+    }
+}

@@ -1,0 +1,34 @@
+import MultiProdigyConfig
+import MultiProdigyPrivacy
+
+/// What the gateway has measured about one target, as read for one plan.
+public struct TargetObservation: Sendable, Equatable {
+    /// Smoothed time to first token of streamed answers, in seconds.
+    public var firstTokenSeconds: Double?
+    /// Smoothed total time of non-streamed answers, in seconds.
+    public var totalSeconds: Double?
+    /// Smoothed completion tokens per answer.
+    public var completionTokens: Double?
+    /// Requests in flight to it right now.
+    public var inFlight: Int
+    /// When it was last measured.
+    public var lastObserved: ContinuousClock.Instant?
+
+    /// Creates an observation; the default is "never measured, idle".
+    public init(
+        firstTokenSeconds: Double? = nil,
+        totalSeconds: Double? = nil,
+        completionTokens: Double? = nil,
+        inFlight: Int = 0,
+        lastObserved: ContinuousClock.Instant? = nil
+    ) {
+        self.firstTokenSeconds = firstTokenSeconds
+        self.totalSeconds = totalSeconds
+        self.completionTokens = completionTokens
+        self.inFlight = inFlight
+        self.lastObserved = lastObserved
+    }
+
+    /// Nothing measured, nothing in flight.
+    public static let unobserved = TargetObservation()
+}

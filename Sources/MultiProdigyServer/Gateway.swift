@@ -1,0 +1,260 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import Logging
+import MultiProdigyAccounting
+import MultiProdigyConfig
+import MultiProdigyCore
+import MultiProdigyPrivacy
+import MultiProdigyProviders
+import MultiProdigyResilience
+import MultiProdigyRouting
+import MultiProdigyWire
+import NIOPosix
+import ServiceLifecycle
+import UnixSignals
+
+/// The gateway: an HTTP server speaking OpenAI's API in front of the configured providers.
+///
+/// ```swift
+/// let config = try ConfigLoader().load(contentsOf: "config/gateway.yaml")
+/// try await Gateway(config: config, logger: Logger(label: "multiprodigy")).run()
+/// ```
+public struct Gateway: Sendable {
+    /// The configuration it serves.
+    public let config: GatewayConfig
+    /// Its logger.
+    public let logger: Logger
+    /// Whether non-streaming calls to plain-HTTP upstreams use the lean client; tests turn it off to
+    /// exercise the AsyncHTTPClient path that HTTPS upstreams take.
+    var usesPlainHTTPClient = true
+    /// Whether local providers are probed actively; tests whose fakes answer a script turn it off.
+    var runsHealthChecks = true
+    /// The file the configuration came from: when set, SIGHUP or a change to the file reloads it
+    /// (validated first; a bad file keeps the running configuration).
+    public var configPath: String?
+    /// The variables `${VAR}` expands to when the configuration is reloaded.
+    public var environment: [String: String] = ProcessInfo.processInfo.environment
+    /// How often a reloadable configuration file is checked for changes.
+    var reloadPollInterval: Duration = .seconds(1)
+    /// Where the gateway keeps the secrets of every configuration it loads, so that upstream error
+    /// text and health details are scrubbed of them; give the log handler the same instance.
+    public var knownSecrets = KnownSecrets()
+
+    /// Creates a gateway for `config`.
+    public init(config: GatewayConfig, logger: Logger) {
+        self.config = config
+        self.logger = logger
+    }
+
+    /// Runs until a graceful-shutdown signal (or task cancellation), then drains in-flight requests,
+    /// stops the server, and only then closes the upstream client.
+    ///
+    /// - Parameters:
+    ///   - gracefulShutdownSignals: Signals that start a graceful shutdown.
+    ///   - listenAddress: Overrides `server.listen`.
+    ///   - onListening: Called with the bound port once the server accepts connections.
+    public func run(
+        gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint],
+        listenAddress: ListenAddress? = nil,
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws {
+        // Keys and the usage ledger live in `storage:`; without them the gateway does not start.
+        // Opening it (migrations, journal replay) blocks, so it runs on a thread of its own.
+        let storage = config.storage
+        let (ledger, keys) = try await NIOThreadPool.singleton.runIfActive { [logger] in
+            let database = try GatewayDatabase.open(storage: storage)
+            return (try UsageLedger(database: database, logger: logger), KeyAuthenticator(store: KeyStore(database: database)))
+        }
+        let limiter = KeyLimiter { [logger] keyName, since in
+            do {
+                return try ledger.spend(keyName: keyName, since: since)
+            } catch {
+                logger.error("could not read what key '\(keyName)' has spent; its budget starts from zero", metadata: ["error": "\(error)"])
+                return 0
+            }
+        }
+        let httpClient = HTTPClient(
+            eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+            configuration: Self.clientConfiguration(for: config)
+        )
+        let plainHTTPClient = PlainHTTPClient(
+            group: MultiThreadedEventLoopGroup.singleton,
+            connectTimeout: config.resilience.timeouts.connect.timeAmount,
+            idleTimeout: config.server.upstreamIdleTimeout.timeAmount
+        )
+        let shared = GatewayRuntime.Shared(
+            httpClient: httpClient,
+            plainHTTPClient: usesPlainHTTPClient ? plainHTTPClient : nil,
+            health: ProviderHealthBoard(),
+            tracker: LatencyTracker(),
+            metrics: GatewayMetrics(),
+            limiter: limiter,
+            ledger: ledger,
+            keys: keys,
+            secrets: knownSecrets,
+            logger: logger
+        )
+        let box: RuntimeBox
+        let server: any Service
+        do {
+            box = RuntimeBox(try GatewayRuntime.make(config: config, shared: shared))
+            server = makeServer(
+                box: box,
+                shared: shared,
+                listenAddress: listenAddress ?? config.server.listen,
+                onListening: onListening
+            )
+        } catch {
+            try? await httpClient.shutdown()
+            throw error
+        }
+        let runsHealthChecks = self.runsHealthChecks
+        // Services stop in reverse order: the ledger commits its last rows after the server has
+        // drained, and the upstream client closes last of all.
+        var services: [any Service] = [
+            UpstreamClientService(client: httpClient, plainHTTPClient: plainHTTPClient),
+            ledger,
+            keys,
+            HealthCheckService(
+                providers: { runsHealthChecks ? box.current.probedProviders : [] },
+                board: shared.health,
+                interval: config.resilience.healthCheckInterval,
+                secrets: knownSecrets,
+                logger: logger
+            ),
+        ]
+        if let configPath {
+            services.append(
+                ConfigReloadService(
+                    path: configPath,
+                    box: box,
+                    shared: shared,
+                    environment: environment,
+                    pollInterval: reloadPollInterval,
+                    logger: logger
+                )
+            )
+        }
+        services.append(server)
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: services,
+            gracefulShutdownSignals: gracefulShutdownSignals,
+            logger: logger
+        )
+        // A client that stops reading must not hold a shutdown forever.
+        groupConfiguration.maximumGracefulShutdownDuration = config.server.drainTimeout
+        let group = ServiceGroup(configuration: groupConfiguration)
+        try await group.run()
+    }
+
+    /// The upstream client: no redirects, no decompression, fast failure on refused connections,
+    /// a pool large enough that concurrency is not capped per upstream host, and idle connections
+    /// closed after `server.upstream_idle_timeout` (read at start; a reload does not change it).
+    static func clientConfiguration(for config: GatewayConfig) -> HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        configuration.decompression = .disabled
+        configuration.timeout = .init(
+            connect: config.resilience.timeouts.connect.timeAmount,
+            read: config.resilience.timeouts.total.timeAmount
+        )
+        configuration.connectionPool = .init(
+            idleTimeout: config.server.upstreamIdleTimeout.timeAmount,
+            concurrentHTTP1ConnectionsPerHostSoftLimit: 1024
+        )
+        configuration.connectionPool.retryConnectionEstablishment = false
+        // No tracer is bootstrapped; without this the client still builds span attributes per call.
+        configuration.tracing.tracer = nil
+        return configuration
+    }
+
+    /// The HTTP server: Hummingbird's server and router, with the gateway's own connection handling
+    /// (``GatewayHTTPChannel``). Every route reads the current runtime when a request starts.
+    private func makeServer(
+        box: RuntimeBox,
+        shared: GatewayRuntime.Shared,
+        listenAddress: ListenAddress,
+        onListening: @escaping @Sendable (Int) async -> Void
+    ) -> any Service {
+        let router = Router(context: GatewayRequestContext.self)
+        let middleware = GatewayMiddleware(runtime: { box.current })
+        router.middlewares.add(middleware)
+        let chat: @Sendable (Request, GatewayRequestContext) async throws -> Response = { request, context in
+            try await box.current.chat.handle(request, context: context)
+        }
+        router.post("/v1/chat/completions", use: chat)
+        router.post("/v1/embeddings") { request, context in try await box.current.embeddings.handle(request, context: context) }
+        router.post("/v1/route") { request, context in try await box.current.explain.handle(request, context: context) }
+        // A virtual key limited to some routes sees only those.
+        router.get("/v1/models") { _, context in await box.current.models.list(allowed: context.caller.allowedRoutes) }
+        router.get("/v1/models/**") { _, context in
+            try box.current.models.retrieve(
+                context.parameters.getCatchAll().joined(separator: "/"),
+                allowed: context.caller.allowedRoutes
+            )
+        }
+        router.get("/health") { _, _ in box.current.readiness.health() }
+        router.get("/ready") { _, _ in try box.current.readiness.ready() }
+        router.get("/admin/breakers") { _, _ in box.current.breakerStatus.list() }
+        // The middleware admits only the master key to /admin/keys; the handlers check it again.
+        router.get("/admin/keys") { request, context in
+            try KeysAdminHandler.requireMaster(context)
+            return try box.current.keysAdmin.list(request)
+        }
+        router.post("/admin/keys") { request, context in
+            try KeysAdminHandler.requireMaster(context)
+            return try await box.current.keysAdmin.create(request)
+        }
+        router.delete("/admin/keys/:key") { _, context in
+            try KeysAdminHandler.requireMaster(context)
+            return try box.current.keysAdmin.revoke(try context.parameters.require("key"))
+        }
+        router.get("/metrics") { _, _ in
+            let text = shared.metrics.exposition(breakers: box.current.breakers, tracker: shared.tracker)
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: text))
+            )
+        }
+
+        let logger = self.logger
+        let routes = router.buildResponder()
+        let responder: GatewayHTTPHandler.Responder = { request, channel, receivedAt in
+            var context = GatewayRequestContext(source: .init(channel: channel, logger: logger))
+            context.receivedAt = receivedAt
+            do {
+                // The hottest endpoint skips the router's path look-up: the same middleware and
+                // handler as its route above, without the trie walk and the responder layers.
+                if request.method == .post, request.uri.path == "/v1/chat/completions" {
+                    return try await middleware.handle(request, context: context, next: chat)
+                }
+                return try await routes.respond(to: request, context: context)
+            } catch {
+                // The middleware answers every error itself; this is a last resort.
+                logger.error("unanswered error", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+                return GatewayError(status: .internalServerError, message: "The gateway hit an internal error.", type: "server_error")
+                    .response()
+            }
+        }
+        let connections = GatewayHTTPChannel(
+            responder: responder,
+            maxBodyBytes: { box.current.config.server.maxRequestBytes },
+            limits: { ClientDeadlineStateMachine.Limits(box.current.config.server) },
+            refusesBeforeBody: { head in middleware.refusesBeforeBody(head) },
+            connectionLimiter: ConnectionLimiter { box.current.config.server.maxConnections }
+        )
+        return connections.server(
+            configuration: ServerConfiguration(address: .hostname(listenAddress.host, port: listenAddress.port)),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? listenAddress.port
+                logger.info("multiprodigy listening on \(ListenAddress(host: listenAddress.host, port: port))")
+                await onListening(port)
+            },
+            eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+            logger: logger
+        )
+    }
+}

@@ -1,0 +1,19 @@
+import HTTPTypes
+import Hummingbird
+import MultiProdigyAccounting
+import MultiProdigyConfig
+import MultiProdigyPrivacy
+import MultiProdigyResilience
+import MultiProdigyRouting
+import MultiProdigyWire
+
+extension GatewayError {
+    /// This error as an HTTP response with a JSON body.
+    func response(headers extra: HTTPFields = [:]) -> Response {
+        var headers = extra
+        headers[.contentType] = "application/json"
+        if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
+        if let shouldRetry { headers[HTTPField.Name("x-should-retry")!] = shouldRetry ? "true" : "false" }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: jsonBody()))
+    }
+}

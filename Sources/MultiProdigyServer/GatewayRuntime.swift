@@ -1,0 +1,177 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import MultiProdigyAccounting
+import MultiProdigyConfig
+import MultiProdigyPrivacy
+import MultiProdigyProviders
+import MultiProdigyResilience
+import MultiProdigyRouting
+import MultiProdigyWire
+
+/// Everything a configuration decides, built once per configuration: the providers, the planner
+/// and the handlers. A reload builds a new runtime and swaps it in whole; requests already running
+/// keep the runtime they started with.
+///
+/// A class, so that reading the current runtime on every request costs one reference, not a copy
+/// of every handler.
+final class GatewayRuntime: Sendable {
+    /// What lives across reloads: the HTTP clients, and what has been learnt about targets (health,
+    /// latency, breakers), which stays valid as long as a target is still configured.
+    struct Shared: Sendable {
+        let httpClient: HTTPClient
+        let plainHTTPClient: PlainHTTPClient?
+        let health: ProviderHealthBoard
+        let tracker: LatencyTracker
+        let metrics: GatewayMetrics
+        let limiter: KeyLimiter
+        /// The usage ledger: a row per finished request.
+        let ledger: UsageLedger
+        /// The virtual keys.
+        let keys: KeyAuthenticator
+        /// Every secret of every configuration loaded, which errors and logs must not show.
+        let secrets: KnownSecrets
+        let logger: Logger
+    }
+
+    let config: GatewayConfig
+    let masterKey: [UInt8]?
+    let chat: ChatCompletionsHandler
+    let embeddings: EmbeddingsHandler
+    let explain: RouteExplainHandler
+    let models: ModelsHandler
+    let readiness: HealthHandler
+    let breakerStatus: BreakerStatusHandler
+    let keysAdmin: KeysAdminHandler
+    /// The virtual keys.
+    let keys: KeyAuthenticator
+    let breakers: CircuitBreakerBoard
+    /// Prices answers and records finished requests.
+    let accounting: RequestAccounting
+    /// The enabled local providers, which the health checks probe.
+    let probedProviders: [(name: String, provider: any LLMProvider)]
+
+    private init(
+        config: GatewayConfig,
+        masterKey: [UInt8]?,
+        chat: ChatCompletionsHandler,
+        embeddings: EmbeddingsHandler,
+        explain: RouteExplainHandler,
+        models: ModelsHandler,
+        readiness: HealthHandler,
+        breakerStatus: BreakerStatusHandler,
+        keysAdmin: KeysAdminHandler,
+        keys: KeyAuthenticator,
+        breakers: CircuitBreakerBoard,
+        accounting: RequestAccounting,
+        probedProviders: [(name: String, provider: any LLMProvider)]
+    ) {
+        self.accounting = accounting
+        self.config = config
+        self.masterKey = masterKey
+        self.chat = chat
+        self.embeddings = embeddings
+        self.explain = explain
+        self.models = models
+        self.readiness = readiness
+        self.breakerStatus = breakerStatus
+        self.keysAdmin = keysAdmin
+        self.keys = keys
+        self.breakers = breakers
+        self.probedProviders = probedProviders
+    }
+
+    /// Builds the runtime of `config`.
+    ///
+    /// - Parameter previous: The runtime being replaced: its circuit breakers carry over when the
+    ///   breaker settings did not change.
+    /// - Throws: When a provider cannot be created (an unknown custom type, say).
+    static func make(config: GatewayConfig, shared: Shared, previous: GatewayRuntime? = nil) throws -> GatewayRuntime {
+        let logger = shared.logger
+        // Learnt first, so that the log handler masks this configuration's secrets from its first line.
+        let scrubber = shared.secrets.learn(from: config)
+        var slots: [String: ProviderSlot] = [:]
+        for provider in config.providers {
+            guard provider.isEnabled else {
+                logger.warning("provider '\(provider.name)' is disabled: \(provider.disabledReason ?? "")")
+                slots[provider.name] = ProviderSlot(config: provider, provider: nil)
+                continue
+            }
+            var providerLogger = logger
+            providerLogger[metadataKey: "provider"] = .string(provider.name)
+            var context = ProviderContext(httpClient: shared.httpClient, gatewayConfig: config, logger: providerLogger)
+            context.plainHTTPClient = shared.plainHTTPClient
+            slots[provider.name] = ProviderSlot(
+                config: provider,
+                provider: try ProviderRegistry.makeProvider(for: provider, context: context)
+            )
+        }
+        if config.auth.masterKey == nil {
+            logger.notice(
+                "auth.master_key is empty: the gateway accepts requests without a key (set MULTIPRODIGY_MASTER_KEY to require one)"
+            )
+        }
+        let resolver = ModelResolver(config: config)
+        let breakers =
+            previous.flatMap { $0.config.resilience.breaker == config.resilience.breaker ? $0.breakers : nil }
+            ?? CircuitBreakerBoard(settings: config.resilience.breaker)
+        let planner = RoutePlanner(resolver: resolver, tracker: shared.tracker, availability: breakers)
+        let planning = RequestPlanning(planner: planner, health: shared.health, detectsPII: config.privacy.detectPII)
+        let executor = FailoverExecutor(
+            providers: slots,
+            tracker: shared.tracker,
+            breakers: breakers,
+            retry: config.resilience.retry,
+            observer: shared.metrics,
+            scrubber: scrubber
+        )
+        let accounting = RequestAccounting(metrics: shared.metrics, resolver: resolver, limiter: shared.limiter, ledger: shared.ledger)
+        // Every series this configuration can produce exists from the first scrape, at zero.
+        shared.metrics.declare(
+            routes: (resolver.routeNames + resolver.modelNames).compactMap(resolver.definition(for:)),
+            providers: config.providers.map(\.name),
+            keyName: (config.auth.masterKey == nil ? RequestCaller.anonymous : RequestCaller.master).name
+        )
+        return GatewayRuntime(
+            config: config,
+            masterKey: config.auth.masterKey.map { Array($0.utf8) },
+            chat: ChatCompletionsHandler(
+                planning: planning,
+                executor: executor,
+                maxRequestBytes: config.server.maxRequestBytes,
+                maxResponseBytes: config.server.maxResponseBytes,
+                maxStreamTranscriptBytes: config.server.maxStreamTranscriptBytes,
+                accounting: accounting
+            ),
+            embeddings: EmbeddingsHandler(
+                planning: planning,
+                executor: executor,
+                maxRequestBytes: config.server.maxRequestBytes,
+                accounting: accounting
+            ),
+            explain: RouteExplainHandler(planning: planning, maxRequestBytes: config.server.maxRequestBytes),
+            models: ModelsHandler(
+                config: config,
+                resolver: resolver,
+                discovery: ModelDiscovery(slots: slots, logger: logger),
+                created: Int(Date().timeIntervalSince1970)
+            ),
+            readiness: HealthHandler(providers: config.providers, board: shared.health),
+            breakerStatus: BreakerStatusHandler(board: breakers),
+            keysAdmin: KeysAdminHandler(
+                keys: shared.keys,
+                limiter: shared.limiter,
+                ledger: shared.ledger,
+                maxRequestBytes: config.server.maxRequestBytes
+            ),
+            keys: shared.keys,
+            breakers: breakers,
+            accounting: accounting,
+            probedProviders: slots.compactMap { name, slot in
+                guard slot.config.locality == .local, let provider = slot.provider else { return nil }
+                return (name, provider)
+            }
+            .sorted { $0.name < $1.name }
+        )
+    }
+}

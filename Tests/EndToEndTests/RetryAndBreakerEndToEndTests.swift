@@ -1,0 +1,269 @@
+import Foundation
+import Testing
+
+@testable import MultiProdigyConfig
+@testable import MultiProdigyRouting
+@testable import MultiProdigyServer
+
+/// Retries, Retry-After and circuit breakers through the real server, against fakes that inject
+/// the faults; what each fake received, and when, is the proof.
+@Suite struct RetryAndBreakerEndToEndTests {
+    private static let ok = FakeBehaviour.respond(status: .ok, body: FakeUpstream.completion())
+    private static let rateLimited = #"{"error":{"message":"Rate limit reached","type":"rate_limit_error","code":"rate_limit_exceeded"}}"#
+    private static let overloaded = #"{"error":{"message":"The server is overloaded","type":"server_error"}}"#
+
+    private static func yaml(_ extra: String = "") -> String {
+        """
+        providers:
+        \(fakeProvider("a", index: 0))\(fakeProvider("b", index: 1))
+        models:
+          first: {provider: a}
+          second: {provider: b}
+        routes:
+          r: {targets: [first, second]}
+          only: {targets: [first]}
+        \(extra)
+        """
+    }
+
+    @Test(arguments: [false, true])
+    func aShortRetryAfterIsHonouredOnTheSameTarget(stream: Bool) async throws {
+        let a = FakeUpstream(FakeUpstream.answer)
+        a.script([.respondWithHeaders(status: .tooManyRequests, headers: [("retry-after", "1")], body: Self.rateLimited)])
+        let b = FakeUpstream()
+        try await withGateway(upstreams: [a, b], yaml: Self.yaml()) { gateway in
+            let started = ContinuousClock.now
+            let reply = try await gateway.chat("r", stream: stream)
+            #expect(reply.status == 200)
+            #expect(reply.headers.first(name: "x-multiprodigy-model") == "first")
+            #expect(reply.headers.first(name: "x-multiprodigy-attempts") == "2")
+            #expect(ContinuousClock.now - started >= .seconds(1), "waited as asked")
+            #expect(a.requests.count == 2 && b.requests.isEmpty)
+        }
+    }
+
+    @Test(arguments: [false, true])
+    func aLongRetryAfterFailsOverAtOnce(stream: Bool) async throws {
+        let a = FakeUpstream(.respondWithHeaders(status: .tooManyRequests, headers: [("retry-after", "60")], body: Self.rateLimited))
+        let b = FakeUpstream(FakeUpstream.answer)
+        try await withGateway(upstreams: [a, b], yaml: Self.yaml()) { gateway in
+            let started = ContinuousClock.now
+            let reply = try await gateway.chat("r", stream: stream)
+            #expect(reply.headers.first(name: "x-multiprodigy-model") == "second")
+            #expect(ContinuousClock.now - started < .seconds(2))
+            #expect(a.requests.count == 1)
+        }
+    }
+
+    @Test func retryAfterMillisecondsAndHTTPDatesAreRead() async throws {
+        let a = FakeUpstream(Self.ok)
+        a.script([.respondWithHeaders(status: .tooManyRequests, headers: [("retry-after-ms", "300")], body: Self.rateLimited)])
+        let b = FakeUpstream()
+        try await withGateway(upstreams: [a, b], yaml: Self.yaml()) { gateway in
+            let started = ContinuousClock.now
+            let reply = try await gateway.chat("r")
+            #expect(reply.headers.first(name: "x-multiprodigy-model") == "first")
+            #expect(ContinuousClock.now - started >= .milliseconds(300))
+        }
+        let far = FakeUpstream(
+            .respondWithHeaders(
+                status: .tooManyRequests,
+                headers: [("retry-after", "Fri, 31 Dec 2100 23:59:59 GMT")],
+                body: Self.rateLimited
+            )
+        )
+        let spare = FakeUpstream(Self.ok)
+        try await withGateway(upstreams: [far, spare], yaml: Self.yaml()) { gateway in
+            let reply = try await gateway.chat("r")
+            #expect(reply.headers.first(name: "x-multiprodigy-model") == "second")
+            #expect(far.requests.count == 1)
+        }
+    }
+
+    @Test(arguments: [false, true])
+    func a429WithoutRetryAfterGetsTwoAttemptsWithBackoffThenFailsOver(stream: Bool) async throws {
+        let a = FakeUpstream(.respond(status: .tooManyRequests, body: Self.rateLimited))
+        let b = FakeUpstream(FakeUpstream.answer)
+        try await withGateway(upstreams: [a, b], yaml: Self.yaml("resilience: {retry: {max_attempts_per_target: 5}}")) { gateway in
+            let started = ContinuousClock.now
+            let reply = try await gateway.chat("r", stream: stream)
+            #expect(reply.headers.first(name: "x-multiprodigy-model") == "second")
+            #expect(a.requests.count == 2, "never more than two attempts on a rate-limited target")
+            #expect(ContinuousClock.now - started >= .milliseconds(250), "a jittered backoff came between them")
+        }
+    }
+
+    @Test func a500OnceThenHealthyIsRetriedOnTheSameTarget() async throws {
+        for stream in [false, true] {
+            let a = FakeUpstream(stream ? .stream(events: FakeUpstream.stream(["ok"])) : Self.ok)
+            a.script([.respond(status: .internalServerError, body: #"{"error":{"message":"boom"}}"#)])
+            let b = FakeUpstream()
+            try await withGateway(upstreams: [a, b], yaml: Self.yaml()) { gateway in
+                let reply = try await gateway.chat("r", stream: stream)
+                #expect(reply.status == 200)
+                #expect(reply.headers.first(name: "x-multiprodigy-model") == "first")
+                #expect(reply.headers.first(name: "x-multiprodigy-attempts") == "2")
+                #expect(b.requests.isEmpty)
+            }
+        }
+    }
+
+    @Test(arguments: [false, true])
+    func aPersistent503IsTriedBoundedTimesAndTheClientGetsItsOwnError(stream: Bool) async throws {
+        let a = FakeUpstream(.respond(status: .serviceUnavailable, body: Self.overloaded))
+        try await withGateway(upstreams: [a, FakeUpstream()], yaml: Self.yaml()) { gateway in
+            let reply = try await gateway.chat("only", stream: stream)
+            #expect(reply.status == 503)
+            #expect((reply.error["message"] as? String)?.hasPrefix("The server is overloaded") == true)
+            #expect(reply.headers.first(name: "x-multiprodigy-attempts") == "2")
+            #expect(a.requests.count == 2)
+        }
+    }
+
+    @Test(arguments: [(true, false), (false, false), (false, true)])
+    func aConnectionResetBeforeHeadersIsRetried(plainHTTPClient: Bool, stream: Bool) async throws {
+        let resetting = ResettingUpstream(
+            resets: 1,
+            answer: stream ? ResettingUpstream.streamResponse() : ResettingUpstream.completionResponse()
+        )
+        let b = FakeUpstream()
+        try await withService({ onPort in try await resetting.run(onPort: onPort) }) { port in
+            let yaml = """
+                providers:
+                  a: {type: openai, base_url: "http://127.0.0.1:\(port)/v1", locality: local}
+                \(fakeProvider("b", index: 0))
+                models:
+                  first: {provider: a}
+                  second: {provider: b}
+                routes:
+                  r: {targets: [first, second]}
+                """
+            try await withGateway(upstreams: [b], yaml: yaml, plainHTTPClient: plainHTTPClient) { gateway in
+                let reply = try await gateway.chat("r", stream: stream)
+                #expect(reply.status == 200)
+                #expect(reply.headers.first(name: "x-multiprodigy-model") == "first")
+                #expect(reply.headers.first(name: "x-multiprodigy-attempts") == "2")
+                #expect(b.requests.isEmpty)
+            }
+        }
+        #expect(resetting.requests == 2)
+    }
+
+    @Test func aSilentTargetIsNotRetriedAndTheWholeCallStaysInItsBudget() async throws {
+        let silent = FakeUpstream(.hang)
+        let b = FakeUpstream(.stream(events: FakeUpstream.stream(["ok"])))
+        let extra = "resilience: {timeouts: {first_byte: 300ms, total: 5s}, retry: {max_attempts_per_target: 3}}"
+        try await withGateway(upstreams: [silent, b], yaml: Self.yaml(extra)) { gateway in
+            let started = ContinuousClock.now
+            let reply = try await gateway.chat("r", stream: true)
+            #expect(reply.status == 200)
+            #expect(reply.headers.first(name: "x-multiprodigy-model") == "second")
+            #expect(silent.requests.count == 1, "a silent target is not asked again")
+            #expect(ContinuousClock.now - started < .seconds(2))
+        }
+    }
+
+    @Test(arguments: [true, false])
+    func aSilentTargetOfANonStreamingCallLeavesTimeForTheNext(plainHTTPClient: Bool) async throws {
+        let silent = FakeUpstream(.hang)
+        let b = FakeUpstream(Self.ok)
+        let extra = "resilience: {timeouts: {first_byte: 300ms, total: 3s}}"
+        try await withGateway(upstreams: [silent, b], yaml: Self.yaml(extra), plainHTTPClient: plainHTTPClient) { gateway in
+            let started = ContinuousClock.now
+            let reply = try await gateway.chat("r")
+            let elapsed = ContinuousClock.now - started
+            #expect(reply.status == 200)
+            #expect(reply.headers.first(name: "x-multiprodigy-model") == "second")
+            #expect(silent.requests.count == 1, "a silent target is not asked again")
+            // Half of the 3 s budget for the first of two targets.
+            #expect(elapsed >= .milliseconds(1400) && elapsed < .milliseconds(2800), "\(elapsed)")
+        }
+    }
+
+    @Test func theAttemptDeadlineSharesWhatIsLeftOfTheBudget() {
+        let now = ContinuousClock.now
+        let targets = ["a", "b", "c"].map {
+            PlannedTarget(
+                target: RouteTarget(name: $0, providerName: $0, upstreamModel: $0),
+                locality: .local,
+                estimatedCostUSD: 0,
+                predictedLatency: nil,
+                placement: .listed(position: 1)
+            )
+        }
+        let plan = RoutePlan(requestedName: "r", routeName: "r", entries: targets, timeouts: TimeoutSettings())
+        let total = now + .seconds(90)
+        let deadline = { (name: String, firstByte: Duration) in
+            ChatCompletionsHandler.attemptDeadline(
+                for: RouteTarget(name: name, providerName: name, upstreamModel: name),
+                in: plan,
+                firstByte: firstByte,
+                totalDeadline: total,
+                now: now
+            )
+        }
+        #expect(deadline("a", .seconds(1)) == now + .seconds(30))
+        #expect(deadline("b", .seconds(1)) == now + .seconds(45))
+        #expect(deadline("c", .seconds(1)) == total)
+        #expect(deadline("a", .seconds(40)) == now + .seconds(40), "at least first_byte")
+        #expect(deadline("a", .seconds(200)) == total, "never past total")
+    }
+
+    @Test func theBreakerOpensSendsTrafficToTheFallbackAndClosesAfterARecoveredProbe() async throws {
+        let primary = FakeUpstream(.respond(status: .internalServerError, body: #"{"error":{"message":"down"}}"#))
+        let fallback = FakeUpstream(Self.ok)
+        let yaml = """
+            providers:
+            \(fakeProvider("a", index: 0, locality: "cloud"))\(fakeProvider("b", index: 1))
+            models:
+              primary: {provider: a}
+              backup: {provider: b}
+            routes:
+              r: {targets: [primary], fallback: [backup]}
+            resilience: {breaker: {failure_threshold: 3, cooldown: 1s}}
+            """
+        try await withGateway(upstreams: [primary, fallback], yaml: yaml) { gateway in
+            // Two requests: 2 + 1 failed attempts on the primary open its breaker.
+            for _ in 0..<2 { #expect(try await gateway.chat("r").headers.first(name: "x-multiprodigy-model") == "backup") }
+            #expect(primary.requests.count == 3)
+            // While it is open, the primary gets nothing and the fallback answers at once.
+            for _ in 0..<5 {
+                let reply = try await gateway.chat("r")
+                #expect(reply.headers.first(name: "x-multiprodigy-model") == "backup")
+                #expect(reply.headers.first(name: "x-multiprodigy-attempts") == "1")
+                #expect(reply.headers.first(name: "x-multiprodigy-route")?.contains("excluded=1") == true)
+            }
+            #expect(primary.requests.count == 3)
+            let admin = try await gateway.send(.GET, "/admin/breakers")
+            let breakers = admin.json["breakers"] as? [[String: Any]] ?? []
+            #expect(breakers.first { $0["target"] as? String == "a/primary" }?["state"] as? String == "open")
+            #expect(breakers.first { $0["target"] as? String == "a/primary" }?["gauge"] as? Int == 2)
+            let metrics = try await gateway.send(.GET, "/metrics")
+            #expect(metrics.status == 200)
+            #expect(metrics.body.contains(#"multiprodigy_breaker_state{provider="a",model="primary"} 2"#), "\(metrics.body)")
+            #expect(metrics.body.contains(#"multiprodigy_breaker_state{provider="b",model="backup"} 0"#), "\(metrics.body)")
+
+            // The primary recovers; after the cooldown one probe finds out and traffic returns.
+            primary.script(Array(repeating: Self.ok, count: 20))
+            try await Task.sleep(for: .milliseconds(1100))
+            var served: [String] = []
+            for _ in 0..<4 { served.append(try await gateway.chat("r").headers.first(name: "x-multiprodigy-model") ?? "") }
+            #expect(served == ["primary", "primary", "primary", "primary"])
+            let closed = try await gateway.send(.GET, "/admin/breakers")
+            #expect((closed.json["breakers"] as? [[String: Any]])?.first?["state"] as? String == "closed")
+            let closedMetrics = try await gateway.send(.GET, "/metrics")
+            #expect(closedMetrics.body.contains(#"multiprodigy_breaker_state{provider="a",model="primary"} 0"#))
+            #expect(closedMetrics.body.contains(#"multiprodigy_inflight_requests{provider="a"} 0"#))
+        }
+    }
+
+    @Test func adminEndpointsNeedTheMasterKey() async throws {
+        let yaml = Self.yaml("auth: {master_key: sekret}")
+        try await withGateway(upstreams: [FakeUpstream(), FakeUpstream()], yaml: yaml) { gateway in
+            let refused = try await gateway.send(.GET, "/admin/breakers")
+            #expect(refused.status == 401)
+            let allowed = try await gateway.send(.GET, "/admin/breakers", headers: [("authorization", "Bearer sekret")])
+            #expect(allowed.status == 200)
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Testing
+
+@testable import MultiProdigyProviders
+
+/// `server.upstream_idle_timeout` through the real server: an upstream connection left idle that
+/// long is closed (the upstream sees it go), one used again sooner is reused.
+@Suite struct UpstreamIdleTimeoutTests {
+    private static func yaml(port: Int, idleTimeout: String?) -> String {
+        """
+        \(idleTimeout.map { "server: {upstream_idle_timeout: \($0)}" } ?? "")
+        providers:
+          local: {type: openai, base_url: "http://127.0.0.1:\(port)/v1", locality: local}
+        models:
+          small: {provider: local}
+        """
+    }
+
+    /// Runs a gateway in front of a counting upstream.
+    private static func withCountingUpstream(
+        idleTimeout: String?,
+        plainHTTPClient: Bool = true,
+        _ body: (ConnectionCountingUpstream, GatewayClient) async throws -> Void
+    ) async throws {
+        let upstream = ConnectionCountingUpstream()
+        try await withService({ onPort in try await upstream.run(onPort: onPort) }) { port in
+            try await withGateway(upstreams: [], yaml: Self.yaml(port: port, idleTimeout: idleTimeout), plainHTTPClient: plainHTTPClient) {
+                gateway in
+                try await body(upstream, gateway)
+            }
+        }
+    }
+
+    @Test(arguments: [true, false])
+    func anIdleUpstreamConnectionIsClosedAfterTheIdleTimeout(plainHTTPClient: Bool) async throws {
+        try await Self.withCountingUpstream(idleTimeout: "300ms", plainHTTPClient: plainHTTPClient) { upstream, gateway in
+            let started = ContinuousClock.now
+            #expect(try await gateway.chat("small").status == 200)
+            #expect(upstream.accepted == 1)
+            try await waitFor { upstream.open == 0 }
+            #expect(upstream.open == 0, "the idle connection was closed")
+            #expect(ContinuousClock.now - started >= .milliseconds(300), "not before its idle time")
+            // The next call opens a new one.
+            #expect(try await gateway.chat("small").status == 200)
+            #expect(upstream.accepted == 2)
+            #expect(upstream.requests == 2)
+        }
+    }
+
+    @Test func aConnectionUsedAgainWithinTheIdleTimeoutIsReusedAndStaysOpen() async throws {
+        try await Self.withCountingUpstream(idleTimeout: nil) { upstream, gateway in
+            #expect(try await gateway.chat("small").status == 200)
+            try await Task.sleep(for: .milliseconds(600))
+            #expect(upstream.open == 1, "kept for the default 60 s")
+            #expect(try await gateway.chat("small").status == 200)
+            #expect(upstream.accepted == 1, "reused")
+            #expect(upstream.requests == 2)
+            #expect(upstream.open == 1)
+        }
+    }
+
+    @Test func theLeanClientClosesOnlyConnectionsIdleForTheirWholeTimeout() async throws {
+        let upstream = ConnectionCountingUpstream()
+        try await withService({ onPort in try await upstream.run(onPort: onPort) }) { port in
+            let client = PlainHTTPClient(
+                group: MultiThreadedEventLoopGroup.singleton,
+                connectTimeout: .seconds(1),
+                idleTimeout: .seconds(2)
+            )
+            defer { client.shutdown() }
+            let endpoint = try #require(PlainHTTPEndpoint("http://127.0.0.1:\(port)/v1/chat/completions"))
+            let template = try #require(PlainHTTPRequestTemplate(endpoint: endpoint, headers: ["content-type": "application/json"]))
+            let body = ByteBuffer(string: #"{"model":"m","messages":[]}"#)
+            // One call every 100 ms for a second: the connection never waits 2 s (however loaded the
+            // machine), so it is kept.
+            for _ in 0..<10 {
+                let response = try await client.post(template, body: body, deadline: .now() + .seconds(5), maxResponseBytes: 1 << 20)
+                #expect(response.status == .ok)
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(upstream.accepted == 1)
+            #expect(client.idleConnectionCount == 1)
+            try await waitFor { upstream.open == 0 }
+            #expect(upstream.open == 0)
+            #expect(client.idleConnectionCount == 0)
+        }
+    }
+}

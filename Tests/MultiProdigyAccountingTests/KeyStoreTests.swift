@@ -1,0 +1,123 @@
+import Foundation
+import GRDB
+import Testing
+
+@testable import MultiProdigyAccounting
+
+/// Virtual keys at the store level: the secret is shown once and stored hashed; lifecycle and validation.
+@Suite struct KeyStoreTests {
+    static let created = Date(timeIntervalSince1970: 1_750_000_000)
+
+    @Test func createFindListRevokeLifecycle() throws {
+        let store = KeyStore(database: try GatewayDatabase.temporary())
+        let version = try store.changeCounter()
+        let (key, secret) = try store.create(
+            name: "team-a",
+            budget: KeyBudget(amountUSD: 50, period: .month),
+            requestsPerMinute: 600,
+            tokensPerMinute: 200_000,
+            routes: ["auto", " cheap", "auto"],
+            privacy: .local,
+            now: Self.created
+        )
+        #expect(secret.hasPrefix("mp-") && secret.count == 46)
+        #expect(secret.dropFirst(3).allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) })
+        #expect(key.prefix == String(secret.prefix(8)))
+        #expect(key.id.hasPrefix("key_") && key.id.count == 12)
+        #expect(key.routes == ["auto", "cheap"])
+        #expect(try store.changeCounter() == version + 1)
+
+        #expect(try store.find(secret: secret) == key)
+        #expect(try store.find(secret: secret + "x") == nil)
+        #expect(try store.find(secret: "") == nil)
+        #expect(try store.list() == [key])
+
+        // Neither the database nor any listing holds the secret.
+        let stored = try store.database.pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM keys")! }
+        let hash: String = stored["secret_hash"]
+        #expect(hash.count == 64 && hash != secret && !hash.contains(secret))
+        #expect(!String(describing: stored).contains(secret))
+        #expect(!key.json.text.contains(secret) && !key.details.contains(secret) && !VirtualKey.table([key]).contains(secret))
+
+        let revoked = try store.revoke(nameOrID: "team-a", now: Self.created.addingTimeInterval(60))
+        #expect(revoked.revokedAt == Self.created.addingTimeInterval(60))
+        #expect(try store.find(secret: secret)?.isRevoked == true)
+        #expect(try store.list() == [])
+        #expect(try store.list(includingRevoked: true) == [revoked])
+        #expect(try store.changeCounter() == version + 2)
+        #expect(throws: KeyStoreError("the key 'team-a' is already revoked. Fix: nothing to do; 'multiprodigy keys list --all' shows it")) {
+            try store.revoke(nameOrID: "team-a")
+        }
+        #expect(
+            throws: KeyStoreError("no key has the name or id 'team-b'. Fix: 'multiprodigy keys list' shows the keys", isUnknownKey: true)
+        ) {
+            try store.revoke(nameOrID: "team-b")
+        }
+    }
+
+    @Test func aNameIsUniqueAmongValidKeysAndFreeAgainOnceRevoked() throws {
+        let store = KeyStore(database: try GatewayDatabase.temporary())
+        let first = try store.create(name: "team-a")
+        #expect(
+            throws: KeyStoreError(
+                "a key named 'team-a' already exists. Fix: choose another name, or revoke it first (multiprodigy keys revoke team-a)"
+            )
+        ) {
+            try store.create(name: "team-a")
+        }
+        try store.revoke(nameOrID: first.key.id)
+        let second = try store.create(name: "team-a")
+        #expect(second.key.id != first.key.id && second.secret != first.secret)
+        #expect(try store.find(secret: second.secret)?.isRevoked == false)
+        #expect(try store.find(secret: first.secret)?.isRevoked == true)
+    }
+
+    @Test func invalidSettingsAreRefusedWithAFix() throws {
+        let store = KeyStore(database: try GatewayDatabase.temporary())
+        let cases: [(String, () throws -> Void)] = [
+            ("a key needs a name", { _ = try store.create(name: "") }),
+            ("may only hold letters, digits", { _ = try store.create(name: "team a") }),
+            ("may only hold letters, digits", { _ = try store.create(name: "équipe") }),
+            ("longer than 64 characters", { _ = try store.create(name: String(repeating: "a", count: 65)) }),
+            ("requests per minute must be at least 1", { _ = try store.create(name: "a", requestsPerMinute: 0) }),
+            ("tokens per minute must be at least 1", { _ = try store.create(name: "a", tokensPerMinute: -5) }),
+            ("a route name is empty", { _ = try store.create(name: "a", routes: ["auto", ""]) }),
+            ("the list of routes is empty", { _ = try store.create(name: "a", routes: []) }),
+            ("privacy 'cloud' is not a restriction", { _ = try store.create(name: "a", privacy: .cloud) }),
+            ("a budget must be a positive amount", { _ = try store.create(name: "a", budget: KeyBudget(amountUSD: 0, period: .day)) }),
+        ]
+        for (expected, attempt) in cases {
+            let error = #expect(throws: KeyStoreError.self) { try attempt() }
+            #expect(error?.message.contains(expected) == true, "\(error?.message ?? "no error")")
+            #expect(error?.message.contains("Fix:") == true)
+        }
+        _ = try store.create(name: "Team_1.b-" + String(repeating: "x", count: 55))
+        #expect(try store.list().count == 1)
+    }
+
+    @Test func theDirectoryFindsKeysInMemoryAndTracksChanges() throws {
+        let store = KeyStore(database: try GatewayDatabase.temporary())
+        #expect(KeyDirectory().find(secret: "mp-x") == nil)
+        let (key, secret) = try store.create(name: "a")
+        let directory = try store.directory()
+        #expect(directory.find(secret: secret) == key)
+        #expect(directory.find(secret: "mp-nope") == nil)
+        #expect(directory.version == (try store.changeCounter()))
+
+        // Another process (the CLI) revokes it: the counter moves and a new directory sees it.
+        try KeyStore(database: try GatewayDatabase.open(path: store.database.path)).revoke(nameOrID: "a")
+        #expect(try store.changeCounter() != directory.version)
+        #expect(try store.directory().find(secret: secret)?.isRevoked == true)
+    }
+
+    @Test func theBudgetWindowStartsAtThePeriodOrAtCreation() {
+        let may20 = Date(timeIntervalSince1970: 1_747_699_200)  // 2025-05-20 00:00 UTC
+        var key = VirtualKey(id: "key_1", name: "a", createdAt: may20, prefix: "mp-")
+        let june10 = Date(timeIntervalSince1970: 1_749_513_600)  // 2025-06-10 00:00 UTC
+        #expect(key.budgetWindowStart(at: june10) == nil)
+        key.budget = KeyBudget(amountUSD: 5, period: .month)
+        #expect(key.budgetWindowStart(at: june10) == Date(timeIntervalSince1970: 1_748_736_000))  // 2025-06-01
+        key.budget = KeyBudget(amountUSD: 5, period: .total)
+        #expect(key.budgetWindowStart(at: june10) == may20)
+    }
+}

@@ -1,0 +1,237 @@
+import Foundation
+import Logging
+import TestFixtures
+import Testing
+
+@testable import MultiProdigyAccounting
+
+/// The usage ledger inside one process: exact summaries, group commit, journal replay.
+@Suite struct UsageLedgerTests {
+    static let noon = Fixtures.noon
+
+    static func row(
+        _ id: String,
+        key: String? = "team-a",
+        model: String? = "small",
+        provider: String? = "fake",
+        route: String = "auto",
+        tokens: (Int, Int) = (10, 5),
+        cost: Double = 0.25,
+        latency: Double = 0.1,
+        status: Int = 200,
+        at time: Date = noon
+    ) -> UsageRecord {
+        Fixtures.usageRow(
+            id,
+            key: key,
+            model: model,
+            provider: provider,
+            route: route,
+            tokens: tokens,
+            cost: cost,
+            latency: latency,
+            status: status,
+            at: time
+        )
+    }
+
+    static func journalFiles(_ database: GatewayDatabase) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: database.journal.directory)) ?? []).sorted()
+    }
+
+    static func rowCount(_ database: GatewayDatabase) throws -> Int {
+        try database.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM usage") ?? 0 }
+    }
+
+    @Test func flushedRowsGiveExactSummariesSpendAndTotals() async throws {
+        let database = try GatewayDatabase.temporary()
+        let ledger = try UsageLedger(database: database, logger: Logger(label: "test"))
+        ledger.record(Self.row("r1", tokens: (100, 20), cost: 0.25, latency: 0.25))
+        ledger.record(Self.row("r2", tokens: (50, 10), cost: 0.5, latency: 0.75))
+        ledger.record(Self.row("r3", tokens: (1, 1), cost: 0.125, latency: 0.5, status: 502))
+        ledger.record(Self.row("r4", key: nil, model: "big", tokens: (7, 3), cost: 1, latency: 2))
+        ledger.record(Self.row("old", cost: 100, at: Self.noon.addingTimeInterval(-86_400)))
+        try await ledger.flush()
+
+        let since = Self.noon.addingTimeInterval(-3600)
+        let byKey = try ledger.summary(since: since, by: .key)
+        #expect(
+            byKey == [
+                UsageSummaryRow(
+                    group: nil,
+                    requests: 1,
+                    errors: 0,
+                    promptTokens: 7,
+                    completionTokens: 3,
+                    costUSD: 1,
+                    meanLatencySeconds: 2,
+                    medianLatencySeconds: 2,
+                    maxLatencySeconds: 2
+                ),
+                UsageSummaryRow(
+                    group: "team-a",
+                    requests: 3,
+                    errors: 1,
+                    promptTokens: 151,
+                    completionTokens: 31,
+                    costUSD: 0.875,
+                    meanLatencySeconds: 0.5,
+                    medianLatencySeconds: 0.5,
+                    maxLatencySeconds: 0.75
+                ),
+            ]
+        )
+        #expect(try ledger.summary(since: since, by: .model).map(\.group) == ["big", "small"])
+        #expect(try ledger.summary(since: since, by: .provider).map(\.requests) == [4])
+        let total = try ledger.total(since: since)
+        #expect(total.requests == 4 && total.errors == 1 && total.promptTokens == 158 && total.costUSD == 1.875)
+        #expect(total.medianLatencySeconds == 0.5 && total.maxLatencySeconds == 2)
+        #expect(try ledger.spend(since: since) == ["team-a": 0.875])
+        #expect(try ledger.spend(since: .distantPast) == ["team-a": 100.875])
+        #expect(try ledger.spend(keyName: "team-a", since: since) == 0.875)
+        #expect(try ledger.spend(keyName: "nobody", since: since) == 0)
+        #expect(try ledger.total(since: Self.noon.addingTimeInterval(1)).requests == 0)
+    }
+
+    @Test func everyFieldRoundTripsThroughTheJournalLine() throws {
+        var record = Self.row("req_\"quoted\"\n", key: "ké/y")
+        record.timeToFirstTokenSeconds = nil
+        record.costUSD = 0.000_001_23
+        record.time = Date(timeIntervalSince1970: 1_750_000_000.123456)
+        let entry = JournaledUsage(token: -42, sequence: 7, record: record)
+        var line = entry.line()
+        let bytes = line.readBytes(length: line.readableBytes)!
+        #expect(bytes.last == 0x0A)
+        #expect(JournaledUsage(line: bytes.dropLast()) == entry)
+        #expect(JournaledUsage(line: bytes.dropLast(5)) == nil)
+    }
+
+    @Test func concurrentRecordsAreCommittedInFewTransactions() async throws {
+        let database = try GatewayDatabase.temporary()
+        let ledger = try UsageLedger(database: database, logger: Logger(label: "test"), commitInterval: .milliseconds(50))
+        let writer = Task { try await ledger.run() }
+        await withTaskGroup(of: Void.self) { group in
+            for task in 0..<8 {
+                group.addTask {
+                    for index in 0..<250 { ledger.record(Self.row("t\(task)-\(index)")) }
+                }
+            }
+        }
+        try await ledger.flush()
+        #expect(try Self.rowCount(database) == 2000)
+        let statistics = ledger.statistics
+        #expect(statistics.committedRows == 2000)
+        #expect(statistics.transactions >= 1 && statistics.transactions <= 20, "\(statistics)")
+        writer.cancel()
+        try await writer.value
+        // The writer's last act deletes its empty segment: nothing is left to replay.
+        #expect(Self.journalFiles(database) == [])
+    }
+
+    @Test func cancellingTheWriterStillCommitsWhatWasRecorded() async throws {
+        let database = try GatewayDatabase.temporary()
+        let ledger = try UsageLedger(database: database, logger: Logger(label: "test"), commitInterval: .seconds(10))
+        let writer = Task { try await ledger.run() }
+        for index in 0..<10 { ledger.record(Self.row("r\(index)")) }
+        writer.cancel()
+        try await writer.value
+        #expect(try Self.rowCount(database) == 10)
+    }
+
+    @Test func aFailingDatabaseKeepsRowsJournaledAndStoresThemOnceItRecovers() async throws {
+        let database = try GatewayDatabase.temporary()
+        // Two rows in memory at most: the others are read back from the journal when committed.
+        let ledger = try UsageLedger(database: database, logger: Logger(label: "test"), maxQueuedRows: 2)
+        try await database.pool.write { db in try db.execute(sql: "ALTER TABLE usage RENAME TO usage_away") }
+        for index in 0..<5 { ledger.record(Self.row("r\(index)")) }
+        await #expect(throws: (any Error).self) { try await ledger.flush() }
+        ledger.record(Self.row("r5"))
+        await #expect(throws: (any Error).self) { try await ledger.flush() }
+        // Two retired segments wait for SQLite, beside the active one.
+        #expect(Self.journalFiles(database).count == 3)
+        #expect(ledger.statistics.transactions == 0)
+
+        try await database.pool.write { db in try db.execute(sql: "ALTER TABLE usage_away RENAME TO usage") }
+        try await ledger.flush()
+        #expect(try Self.rowCount(database) == 6)
+        #expect(ledger.statistics == UsageLedger.Statistics(transactions: 1, committedRows: 6))
+        #expect(Self.journalFiles(database).count == 1)
+    }
+
+    @Test func rowsOfALiveLedgerAreReadWithoutRemovingItsJournal() async throws {
+        let database = try GatewayDatabase.temporary()
+        var ledger: UsageLedger? = try UsageLedger(database: database, logger: Logger(label: "test"))
+        for index in 0..<3 { ledger?.record(Self.row("r\(index)")) }
+        #expect(try Self.rowCount(database) == 0)
+
+        // Another process (say `multiprodigy usage`) opens the database while the ledger lives.
+        let reader = try GatewayDatabase.open(path: database.path)
+        #expect(try Self.rowCount(reader) == 3)
+        #expect(Self.journalFiles(database).count == 1)
+
+        // The ledger dies without committing; the next opening replays and removes its segment.
+        ledger = nil
+        let next = try GatewayDatabase.open(path: database.path)
+        #expect(try Self.rowCount(next) == 3)
+        #expect(Self.journalFiles(database) == [])
+    }
+
+    @Test func aTornLastLineIsSkippedAndTheRestReplayed() throws {
+        let database = try GatewayDatabase.temporary()
+        var text = ""
+        for sequence in 1...2 {
+            text += String(buffer: JournaledUsage(token: 9, sequence: Int64(sequence), record: Self.row("r\(sequence)")).line())
+        }
+        let torn = String(buffer: JournaledUsage(token: 9, sequence: 3, record: Self.row("r3")).line())
+        text += torn.prefix(torn.count / 2)
+        try text.write(toFile: database.journal.segmentPath(token: 9, number: 0), atomically: false, encoding: .utf8)
+
+        let outcome = try database.journal.replay(into: database.pool)
+        #expect(outcome == UsageJournal.ReplayOutcome(entries: 2, removedSegments: 1, liveSegments: 0, skippedLines: 1))
+        #expect(try Self.rowCount(database) == 2)
+        #expect(Self.journalFiles(database) == [])
+    }
+
+    @Test func replayingASegmentTwiceStoresItsRowsOnce() throws {
+        let database = try GatewayDatabase.temporary()
+        let line = String(buffer: JournaledUsage(token: 5, sequence: 1, record: Self.row("same")).line())
+        let path = database.journal.segmentPath(token: 5, number: 0)
+        try line.write(toFile: path, atomically: false, encoding: .utf8)
+        try database.replayUsageJournal()
+        try line.write(toFile: path, atomically: false, encoding: .utf8)
+        try database.replayUsageJournal()
+        #expect(try Self.rowCount(database) == 1)
+        // Two requests that share a request id (a different journal identity) are both kept.
+        let other = String(buffer: JournaledUsage(token: 6, sequence: 1, record: Self.row("same")).line())
+        try other.write(toFile: path, atomically: false, encoding: .utf8)
+        try database.replayUsageJournal()
+        #expect(try Self.rowCount(database) == 2)
+    }
+
+    @Test func aRowRecordedAfterTheWriterStoppedIsKeptForTheNextStart() async throws {
+        let database = try GatewayDatabase.temporary()
+        do {
+            let ledger = try UsageLedger(database: database, logger: Logger(label: "test"))
+            let writer = Task { try await ledger.run() }
+            writer.cancel()
+            try await writer.value
+            ledger.record(Self.row("late"))
+        }
+        #expect(try Self.rowCount(database) == 0)
+        let reopened = try GatewayDatabase.open(path: database.path)
+        #expect(try Self.rowCount(reopened) == 1)
+    }
+
+    @Test func recordTakesOnlyMicroseconds() throws {
+        let database = try GatewayDatabase.temporary()
+        let ledger = try UsageLedger(database: database, logger: Logger(label: "test"))
+        let row = Self.row("warm")
+        ledger.record(row)
+        let clock = ContinuousClock()
+        let elapsed = clock.measure {
+            for _ in 0..<2000 { ledger.record(row) }
+        }
+        // Generous for a shared debug build; the release figure is a few microseconds.
+        #expect(elapsed / 2000 < .microseconds(200), "\(elapsed / 2000) per record")
+    }
+}
