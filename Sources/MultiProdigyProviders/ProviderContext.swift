@@ -13,6 +13,10 @@ public struct ProviderContext: Sendable {
     public var logger: Logger
     /// The gateway's lean client for plain-HTTP upstreams, when the gateway provides one.
     package var plainHTTPClient: PlainHTTPClient?
+    /// State that outlives this configuration: the gateway passes the same memory to the providers
+    /// of every configuration it loads. A context made with ``init(httpClient:gatewayConfig:logger:)``
+    /// starts with an empty one.
+    public var memory = ProviderMemory()
 
     /// Creates a context.
     public init(httpClient: HTTPClient, gatewayConfig: GatewayConfig, logger: Logger) {

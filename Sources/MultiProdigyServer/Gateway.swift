@@ -94,6 +94,7 @@ public struct Gateway: Sendable {
             ledger: ledger,
             keys: keys,
             secrets: knownSecrets,
+            providerMemory: ProviderMemory(),
             logger: logger
         )
         let box: RuntimeBox
@@ -171,7 +172,8 @@ public struct Gateway: Sendable {
     }
 
     /// The HTTP server: Hummingbird's server and router, with the gateway's own connection handling
-    /// (``GatewayHTTPChannel``). Every route reads the current runtime when a request starts.
+    /// (``GatewayHTTPChannel``). A request takes the current runtime once, when it starts, and
+    /// keeps it to its last byte.
     private func makeServer(
         box: RuntimeBox,
         shared: GatewayRuntime.Shared,
@@ -181,38 +183,41 @@ public struct Gateway: Sendable {
         let router = Router(context: GatewayRequestContext.self)
         let middleware = GatewayMiddleware(runtime: { box.current })
         router.middlewares.add(middleware)
+        // Every route serves a request with the runtime its context took at the start (see
+        // GatewayMiddleware), never `box.current`: a reload mid-request cannot mix configurations.
         let chat: @Sendable (Request, GatewayRequestContext) async throws -> Response = { request, context in
-            try await box.current.chat.handle(request, context: context)
+            try await context.servingRuntime().chat.handle(request, context: context)
         }
         router.post("/v1/chat/completions", use: chat)
-        router.post("/v1/embeddings") { request, context in try await box.current.embeddings.handle(request, context: context) }
-        router.post("/v1/route") { request, context in try await box.current.explain.handle(request, context: context) }
+        router.post("/v1/embeddings") { request, context in try await context.servingRuntime().embeddings.handle(request, context: context)
+        }
+        router.post("/v1/route") { request, context in try await context.servingRuntime().explain.handle(request, context: context) }
         // A virtual key limited to some routes sees only those.
-        router.get("/v1/models") { _, context in await box.current.models.list(allowed: context.caller.allowedRoutes) }
+        router.get("/v1/models") { _, context in try await context.servingRuntime().models.list(allowed: context.caller.allowedRoutes) }
         router.get("/v1/models/**") { _, context in
-            try box.current.models.retrieve(
+            try context.servingRuntime().models.retrieve(
                 context.parameters.getCatchAll().joined(separator: "/"),
                 allowed: context.caller.allowedRoutes
             )
         }
-        router.get("/health") { _, _ in box.current.readiness.health() }
-        router.get("/ready") { _, _ in try box.current.readiness.ready() }
-        router.get("/admin/breakers") { _, _ in box.current.breakerStatus.list() }
+        router.get("/health") { _, context in try context.servingRuntime().readiness.health() }
+        router.get("/ready") { _, context in try context.servingRuntime().readiness.ready() }
+        router.get("/admin/breakers") { _, context in try context.servingRuntime().breakerStatus.list() }
         // The middleware admits only the master key to /admin/keys; the handlers check it again.
         router.get("/admin/keys") { request, context in
             try KeysAdminHandler.requireMaster(context)
-            return try box.current.keysAdmin.list(request)
+            return try context.servingRuntime().keysAdmin.list(request)
         }
         router.post("/admin/keys") { request, context in
             try KeysAdminHandler.requireMaster(context)
-            return try await box.current.keysAdmin.create(request)
+            return try await context.servingRuntime().keysAdmin.create(request)
         }
         router.delete("/admin/keys/:key") { _, context in
             try KeysAdminHandler.requireMaster(context)
-            return try box.current.keysAdmin.revoke(try context.parameters.require("key"))
+            return try context.servingRuntime().keysAdmin.revoke(try context.parameters.require("key"))
         }
-        router.get("/metrics") { _, _ in
-            let text = shared.metrics.exposition(breakers: box.current.breakers, tracker: shared.tracker)
+        router.get("/metrics") { _, context in
+            let text = shared.metrics.exposition(breakers: try context.servingRuntime().breakers, tracker: shared.tracker)
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
@@ -225,6 +230,7 @@ public struct Gateway: Sendable {
         let responder: GatewayHTTPHandler.Responder = { request, channel, receivedAt in
             var context = GatewayRequestContext(source: .init(channel: channel, logger: logger))
             context.receivedAt = receivedAt
+            context.runtime = box.current
             do {
                 // The hottest endpoint skips the router's path look-up: the same middleware and
                 // handler as its route above, without the trie walk and the responder layers.

@@ -14,8 +14,10 @@ import NIOCore
 struct GatewayMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
 
-    /// The running configuration's runtime: its master key, and its accounting for requests that
-    /// end in an error before a handler could account for them.
+    /// The running configuration's runtime. A request takes it once (unless its context already
+    /// holds one) and keeps it in its context to the last byte: the master key and keys it is
+    /// authenticated with, the handler that serves it, and the accounting of requests that end in an
+    /// error before a handler could account for them all come from one configuration.
     let runtime: @Sendable () -> GatewayRuntime
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -23,7 +25,8 @@ struct GatewayMiddleware: RouterMiddleware {
         let requestID = RequestIdentifier.next()
         context.requestID = requestID
         context.logger[metadataKey: "request_id"] = .string(requestID)
-        let runtime = runtime()
+        let runtime = context.runtime ?? runtime()
+        context.runtime = runtime
         var response: Response
         // The router ignores empty path segments (`//admin/keys` reaches `/admin/keys`), so the
         // check looks at the path as the router will; and everything but the public probes is guarded.
@@ -81,6 +84,10 @@ struct GatewayMiddleware: RouterMiddleware {
     /// a master key, the path is guarded, and the request presents neither that key nor a valid
     /// virtual key. The connection asks before it reads a body, so that a client without a key
     /// cannot make the gateway buffer one; ``handle(_:context:next:)`` then answers the refusal.
+    ///
+    /// The check reads the current runtime at the head, just before the request's own snapshot is
+    /// taken; a reload between the two can only make ``handle(_:context:next:)`` decide again under
+    /// the newer configuration, as it does for every request.
     func refusesBeforeBody(_ head: HTTPRequest) -> Bool {
         let runtime = runtime()
         guard runtime.masterKey != nil else { return false }

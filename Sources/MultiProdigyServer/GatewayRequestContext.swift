@@ -4,6 +4,7 @@ import MultiProdigyConfig
 import MultiProdigyPrivacy
 import MultiProdigyResilience
 import MultiProdigyRouting
+import MultiProdigyWire
 
 /// The per-request context of the gateway's router.
 public struct GatewayRequestContext: RequestContext {
@@ -17,13 +18,28 @@ public struct GatewayRequestContext: RequestContext {
     var receivedAt: ContinuousClock.Instant
     /// Who sent it.
     var caller: RequestCaller
+    /// The configuration's runtime this request is served by, from authentication to its last
+    /// byte: read once when the request starts, so a reload meanwhile cannot mix two configurations.
+    var runtime: GatewayRuntime?
 
-    /// Creates the context for a new request.
+    /// Creates the context for a new request, without a runtime (the middleware takes the current one).
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.requestID = ""
         self.connectionID = ObjectIdentifier(source.channel)
         self.receivedAt = .now
         self.caller = .anonymous
+        self.runtime = nil
+    }
+
+    /// The request's runtime snapshot.
+    ///
+    /// - Throws: ``GatewayError`` 500 when the request has none, which only a route reached
+    ///   without ``GatewayMiddleware`` could see.
+    func servingRuntime() throws(GatewayError) -> GatewayRuntime {
+        guard let runtime else {
+            throw GatewayError(status: .internalServerError, message: "The gateway hit an internal error.", type: "server_error")
+        }
+        return runtime
     }
 }

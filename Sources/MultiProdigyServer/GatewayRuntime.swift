@@ -31,6 +31,8 @@ final class GatewayRuntime: Sendable {
         let keys: KeyAuthenticator
         /// Every secret of every configuration loaded, which errors and logs must not show.
         let secrets: KnownSecrets
+        /// What providers remember across reloads (Gemini's thought signatures).
+        let providerMemory: ProviderMemory
         let logger: Logger
     }
 
@@ -101,6 +103,7 @@ final class GatewayRuntime: Sendable {
             providerLogger[metadataKey: "provider"] = .string(provider.name)
             var context = ProviderContext(httpClient: shared.httpClient, gatewayConfig: config, logger: providerLogger)
             context.plainHTTPClient = shared.plainHTTPClient
+            context.memory = shared.providerMemory
             slots[provider.name] = ProviderSlot(
                 config: provider,
                 provider: try ProviderRegistry.makeProvider(for: provider, context: context)

@@ -32,7 +32,9 @@ public struct GeminiProvider: LLMProvider {
     private let imageClient: HTTPClient
     private let allowsRemoteImages: Bool
     private let maxRemoteImageBytes: Int
-    private let toolCallMemory = GeminiToolCallMemory()
+    /// The thought signatures of the tool calls this provider's answers carried: kept in the
+    /// gateway's ``ProviderMemory``, so a reload does not forget them mid-conversation.
+    private let toolCallMemory: GeminiToolCallMemory
 
     /// The default largest remote image downloaded: 20 MiB, Gemini's inline request limit.
     static let defaultMaxRemoteImageBytes = 20 << 20
@@ -53,6 +55,10 @@ public struct GeminiProvider: LLMProvider {
             mapError: { status, body in GeminiErrorMapping.error(status: status, body: body, provider: providerName) }
         )
         self.imageClient = context.httpClient
+        // Signatures are only valid where they were issued: one memory per provider and API root.
+        self.toolCallMemory = context.memory.state(for: "gemini-tool-calls \(config.name) \(config.baseURL)") {
+            GeminiToolCallMemory()
+        }
         self.allowsRemoteImages = config.options["allow_remote_images"]?.lowercased() == "true"
         self.maxRemoteImageBytes =
             config.options["max_remote_image_bytes"].flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
