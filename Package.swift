@@ -290,6 +290,10 @@ let package = Package(
         .testTarget(
             name: "MultiProdigyServerTests",
             dependencies: [
+                "MultiProdigyRouting",
+                "MultiProdigyResilience",
+                "MultiProdigyProviders",
+                "TestFixtures",
                 "MultiProdigyAccounting",
                 "MultiProdigyConfig",
                 "MultiProdigyCore",
@@ -300,6 +304,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         // The real server over real sockets against fake upstreams, and the real binary.

@@ -54,6 +54,9 @@ import NIOHTTPTypesHTTP1
 /// - No close (shutdown, idle limit, the client's end of input) cuts short an answer already written
 ///   but still queued for a client that reads slowly: the connection closes once it has gone, or
 ///   after one more idle period at most.
+///
+/// What the connection is doing, and what each event makes of it, is ``HTTPConnectionStateMachine``'s
+/// to say; this handler turns its actions into writes, reads, closes and the tasks that answer.
 final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = ResponsePart
@@ -66,47 +69,13 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// gateway that needs one): such a request is answered without reading its body.
     typealias HeadCheck = @Sendable (HTTPRequest) -> Bool
 
-    private enum Reading {
-        /// Between requests.
-        case idle
-        /// A request whose body is arriving; `body` is what came so far.
-        case body(HTTPRequestHead, HTTPRequest, receivedAt: ContinuousClock.Instant, body: ByteBuffer?)
-        /// The rest of a request that was answered without its body.
-        case discarding
-    }
-
-    /// The request being answered.
-    private struct Answering {
-        var number: UInt64
-        var version: HTTPVersion
-        var keepAlive: Bool
-        var isHead: Bool
-        /// How the answer's body is delimited, once its head is written.
-        var framing = HTTPResponseEncoding.Framing.sized
-    }
-
     private let responder: Responder
     private let maxBodyBytes: @Sendable () -> Int
     private let refusesBeforeBody: HeadCheck
     private let inFlight: InFlightRequest
-    private var deadlines: ClientDeadlineStateMachine
+    /// Everything the connection is doing; this handler carries out what it says.
+    private var state: HTTPConnectionStateMachine
     private var deadlineCheck: RepeatedTask?
-    private var reading = Reading.idle
-    private var bodyLimit = 0
-    private var answering: Answering?
-    private var answersStarted: UInt64 = 0
-    /// The answer in flight (or the next) is the connection's last.
-    private var closesAfterAnswer = false
-    /// The last answer has ended: the connection is closing, and nothing more is read or served.
-    private var closing = false
-    /// The last answer went while its request's body was still arriving (an early 401 or 413): the
-    /// sending side is closed and the rest of the body is read and dropped until it ends, the client
-    /// closes, or `body_timeout` runs out. Closing at once, with the client's bytes unread, would
-    /// make the kernel reset the connection, and a client still uploading would see "connection
-    /// reset" instead of the answer.
-    private var lingering = false
-    private var pipelined = CircularBuffer<HTTPServerRequestPart>()
-    private var readPending = false
     private var date = HTTPDateHeader()
 
     /// Creates the handler of one connection.
@@ -129,18 +98,43 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.maxBodyBytes = maxBodyBytes
         self.refusesBeforeBody = refusesBeforeBody
         self.inFlight = inFlight
-        self.deadlines = ClientDeadlineStateMachine(limits: limits, openedAt: .now())
+        self.state = HTTPConnectionStateMachine(limits: limits, openedAt: .now())
+    }
+
+    /// Carries out `action`.
+    private func run(_ action: HTTPConnectionStateMachine.Action, context: ChannelHandlerContext) {
+        switch action {
+        case .wait:
+            break
+        case .verifyHead(let head):
+            run(state.headVerified(verdict(on: head), at: .now()), context: context)
+        case .sendContinue:
+            context.writeAndFlush(wrapOutboundOut(.byteBuffer(ByteBuffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n"))), promise: nil)
+        case .answer(let number, let source):
+            answer(number, from: source, context: context)
+        case .refuse(let refusal):
+            refuse(refusal, context: context)
+        case .servePipelined:
+            while let next = state.servePipelined(at: .now()) { run(next, context: context) }
+        case .read:
+            context.read()
+        case .close:
+            close(context)
+        case .closeNow:
+            context.channel.close(promise: nil)
+        }
     }
 
     // MARK: Time limits
 
     func handlerAdded(context: ChannelHandlerContext) {
-        deadlines = ClientDeadlineStateMachine(limits: deadlines.limits, openedAt: .now())
+        state = HTTPConnectionStateMachine(limits: state.limits, openedAt: .now())
         // One check per interval per connection, rather than a timer set and cancelled per request.
-        let interval = deadlines.limits.checkInterval
+        let interval = state.limits.checkInterval
         let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
         deadlineCheck = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
-            bound.value.handler.checkDeadline(context: bound.value.context)
+            let (handler, context) = bound.value
+            handler.run(handler.state.deadlineCheck(at: .now()), context: context)
         }
     }
 
@@ -151,91 +145,19 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Bytes came from the client (``ClientBytesObserver``): the first of a head start its limit.
     func clientSentBytes() {
-        deadlines.bytesArrived(at: .now())
+        state.bytesArrived(at: .now())
     }
-
-    private func checkDeadline(context: ChannelHandlerContext) {
-        guard !closing || lingering, let expiry = deadlines.expiry(at: .now()) else { return }
-        switch expiry {
-        case .closeQuietly, .close:
-            close(context)
-        case .requestTimeout:
-            refuse(Self.requestTimeout, context: context)
-        }
-    }
-
-    /// The answer to a request not received within its limit.
-    private static let requestTimeout = GatewayError(
-        status: .requestTimeout,
-        message: "The request was not received in time; the connection is closed. Send the whole request promptly.",
-        type: "invalid_request_error",
-        code: "request_timeout"
-    )
 
     // MARK: Requests
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !closing else {
-            // Lingering: the dropped body's end is the connection's.
-            if lingering, case .end = unwrapInboundIn(data) { close(context) }
-            return
-        }
-        let part = unwrapInboundIn(data)
-        // Parts wait behind the ones already waiting, and behind an answer unless they are the
-        // rest of its own body.
-        if !pipelined.isEmpty || (answering != nil && !isDiscarding) {
-            pipelined.append(part)
-        } else {
-            receive(part, context: context)
-        }
+        run(state.channelRead(unwrapInboundIn(data), at: .now()), context: context)
     }
 
-    private var isDiscarding: Bool {
-        if case .discarding = reading { return true }
-        return false
-    }
-
-    private func receive(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
-        switch (part, reading) {
-        case (.head(let head), .idle):
-            start(head, context: context)
-        case (.body(let chunk), .body(let head, let request, let receivedAt, let body)):
-            if (body?.readableBytes ?? 0) + chunk.readableBytes > bodyLimit {
-                reading = .discarding
-                let overLimit = RequestBody(asyncSequence: OverLimitRequestBody(limit: bodyLimit))
-                dispatch(head, request, receivedAt: receivedAt, body: overLimit, context: context)
-            } else if var body {
-                reading = .idle  // releases the buffer's other reference, so the append does not copy it
-                var chunk = chunk
-                body.writeBuffer(&chunk)
-                reading = .body(head, request, receivedAt: receivedAt, body: body)
-            } else {
-                reading = .body(head, request, receivedAt: receivedAt, body: chunk)
-            }
-        case (.end, .body(let head, let request, let receivedAt, let body)):
-            reading = .idle
-            deadlines.bodyEnded(at: .now())
-            dispatch(head, request, receivedAt: receivedAt, body: RequestBody(buffer: body ?? ByteBuffer()), context: context)
-        case (.end, .discarding):
-            reading = .idle
-            deadlines.bodyEnded(at: .now())
-            guard answering == nil else { return }
-            if closesAfterAnswer {
-                close(context)
-            } else {
-                servePipelined(context: context)
-            }
-        case (.body, .discarding), (.body, .idle), (.end, .idle):
-            break
-        case (.head, .body), (.head, .discarding):
-            // The decoder never starts a request before the previous one ended.
-            close(context)
-        }
-    }
-
-    private func start(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+    /// What the state machine needs to know about `head`: whether it is a request this gateway
+    /// serves, and whether its body is to be read.
+    private func verdict(on head: HTTPRequestHead) -> HTTPConnectionStateMachine.HeadVerdict {
         let receivedAt = ContinuousClock.now
-        deadlines.headArrived(at: .now())
         var request: HTTPRequest
         do {
             if let violation = HostHeaderRule.violation(in: head) {
@@ -243,47 +165,32 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
             request = try HTTPRequest(gatewayHead: head)
         } catch {
-            reading = .discarding
-            closesAfterAnswer = true
-            let refusal =
+            return .invalid(
                 error as? GatewayError
-                ?? GatewayError(
-                    status: .badRequest,
-                    message:
-                        "The request line '\(head.method.rawValue) \(EchoedName.shortened(head.uri))' is not one this gateway serves.",
-                    type: "invalid_request_error",
-                    code: "invalid_http"
-                )
-            answer(head, context: context) { _ in refusal.response() }
-            return
+                    ?? GatewayError(
+                        status: .badRequest,
+                        message:
+                            "The request line '\(head.method.rawValue) \(EchoedName.shortened(head.uri))' is not one this gateway serves.",
+                        type: "invalid_request_error",
+                        code: "invalid_http"
+                    )
+            )
         }
         // Every GET endpoint answers HEAD; the answer's body is dropped when it is written.
         if request.method == .head { request.method = .get }
+        let parsed = HTTPConnectionStateMachine.ParsedHead(request: request, receivedAt: receivedAt)
         let declaredLength = head.headers.first(name: "content-length")
         if Self.hasBody(head, declaredLength: declaredLength), refusesBeforeBody(request) {
-            // Refused from its head (401): the body is dropped as it comes, never buffered, and the
-            // connection closes after the answer, so a client without a key cannot hold it open.
-            reading = .discarding
-            closesAfterAnswer = true
-            dispatch(head, request, receivedAt: receivedAt, body: RequestBody(buffer: ByteBuffer()), context: context)
-            return
+            return .refusedBeforeBody(parsed)
         }
-        bodyLimit = maxBodyBytes()
         let expectsContinue =
             head.version.minor >= 1 && head.headers[canonicalForm: "expect"].contains { $0.lowercased() == "100-continue" }
-        if let declared = declaredLength.flatMap(Int.init), declared > bodyLimit {
-            // Answered at once (413, after the key check), without waiting for a body it will not
-            // read. A client waiting for 100 Continue may never send that body: close after.
-            reading = .discarding
-            if expectsContinue { closesAfterAnswer = true }
-            let overLimit = RequestBody(asyncSequence: OverLimitRequestBody(limit: bodyLimit))
-            dispatch(head, request, receivedAt: receivedAt, body: overLimit, context: context)
-            return
-        }
-        if expectsContinue {
-            context.writeAndFlush(wrapOutboundOut(.byteBuffer(ByteBuffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n"))), promise: nil)
-        }
-        reading = .body(head, request, receivedAt: receivedAt, body: nil)
+        return .accepted(
+            parsed,
+            bodyLimit: maxBodyBytes(),
+            declaredLength: declaredLength.flatMap { Int($0) },
+            expectsContinue: expectsContinue
+        )
     }
 
     /// Whether `head` announces a body (a non-zero `Content-Length`, or a transfer coding).
@@ -292,28 +199,23 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         return head.headers.contains(name: "transfer-encoding")
     }
 
-    /// Answers the request through the router, in a task of its own.
-    private func dispatch(
-        _ head: HTTPRequestHead,
-        _ request: HTTPRequest,
-        receivedAt: ContinuousClock.Instant,
-        body: RequestBody,
-        context: ChannelHandlerContext
-    ) {
-        let request = Request(head: request, body: body)
-        let responder = self.responder
-        answer(head, context: context) { channel in await responder(request, channel, receivedAt) }
-    }
-
-    private func answer(
-        _ head: HTTPRequestHead,
-        context: ChannelHandlerContext,
-        respond: @escaping @Sendable (any Channel) async -> Response
-    ) {
-        answersStarted &+= 1
-        let number = answersStarted
-        answering = Answering(number: number, version: head.version, keepAlive: head.isKeepAlive, isHead: head.method == .HEAD)
-        deadlines.answerStarted()
+    /// Starts answer `number` in a task of its own: through the router, or with a refusal.
+    private func answer(_ number: UInt64, from source: HTTPConnectionStateMachine.AnswerSource, context: ChannelHandlerContext) {
+        let respond: @Sendable (any Channel) async -> Response
+        switch source {
+        case .refusal(let error):
+            respond = { _ in error.response() }
+        case .route(let parsed, let body):
+            let requestBody =
+                switch body {
+                case .whole(let buffer): RequestBody(buffer: buffer)
+                case .overLimit(let limit): RequestBody(asyncSequence: OverLimitRequestBody(limit: limit))
+                }
+            let request = Request(head: parsed.request, body: requestBody)
+            let responder = self.responder
+            let receivedAt = parsed.receivedAt
+            respond = { channel in await responder(request, channel, receivedAt) }
+        }
         let channel = context.channel
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let task = Task {
@@ -327,119 +229,71 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
             let eventLoop = channel.eventLoop
             if eventLoop.inEventLoop {
-                handler.value.closeIfUnfinished(number, channel: channel)
+                handler.value.answerTaskEnded(number, channel: channel)
             } else {
-                eventLoop.execute { handler.value.closeIfUnfinished(number, channel: channel) }
+                eventLoop.execute { handler.value.answerTaskEnded(number, channel: channel) }
             }
         }
         inFlight.track(task)
     }
 
     /// Closes the connection when answer `number` stopped before its end: nothing more can follow it.
-    private func closeIfUnfinished(_ number: UInt64, channel: any Channel) {
-        guard let answering, answering.number == number else { return }
-        channel.close(promise: nil)
+    private func answerTaskEnded(_ number: UInt64, channel: any Channel) {
+        if case .closeNow = state.answerTaskEnded(number) { channel.close(promise: nil) }
     }
 
     private func close(_ context: ChannelHandlerContext) {
-        closing = true
-        pipelined.removeAll()
         // An answer already written may still be queued for a client that reads slowly: it was
         // promised whole, so the connection closes once everything queued has gone (writes complete
         // in order, so an empty write completes last), or after one more idle period at most, so
         // that a client that reads nothing cannot hold it (a shutdown's drain limit also ends the
         // wait). Done here, when closing, so an answer costs no promise of its own.
         let channel = context.channel
-        let giveUp = context.eventLoop.scheduleTask(in: deadlines.limits.idle) { channel.close(promise: nil) }
+        let giveUp = context.eventLoop.scheduleTask(in: state.limits.idle) { channel.close(promise: nil) }
         context.writeAndFlush(wrapOutboundOut(.byteBuffer(ByteBuffer()))).whenComplete { _ in
             giveUp.cancel()
             channel.close(promise: nil)
         }
     }
 
-    // MARK: Pipelined requests
-
-    private func servePipelined(context: ChannelHandlerContext) {
-        while !closing, let part = pipelined.first, answering == nil || isDiscarding {
-            pipelined.removeFirst()
-            receive(part, context: context)
-        }
-        if readPending, pipelined.isEmpty, !closing {
-            readPending = false
-            context.read()
-        }
-    }
-
     func read(context: ChannelHandlerContext) {
-        if lingering {
-            context.read()
-        } else if closing || !pipelined.isEmpty {
-            readPending = true
-        } else {
-            context.read()
-        }
+        run(state.read(), context: context)
     }
 
     // MARK: Answers
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        guard var answering else {
-            // Nothing is being answered (the connection was closed under the answer): drop it.
+        let allocator = context.channel.allocator
+        switch state.write(unwrapOutboundIn(data), at: .now()) {
+        case .fail:
             promise?.fail(ChannelError.ioOnClosedChannel)
-            return
-        }
-        switch unwrapOutboundIn(data) {
-        case .head(let head, let bodyLength):
-            answering.framing =
-                answering.isHead ? .sized : HTTPResponseEncoding.framing(of: head, bodyLength: bodyLength, version: answering.version)
-            var connection: String?
-            if closesAfterAnswer || !answering.keepAlive || answering.framing == .closeDelimited {
-                closesAfterAnswer = true
-                connection = "close"
-            } else if answering.version.minor == 0 {
-                connection = "keep-alive"
-            }
-            self.answering = answering
+        case .skip:
+            promise?.succeed(())
+        case .writeHead(let head, let version, let connection, let framing):
             let bytes = HTTPResponseEncoding.head(
                 head,
-                version: answering.version,
+                version: version,
                 date: date.current(),
                 connection: connection,
-                framing: answering.framing,
-                allocator: context.channel.allocator
+                framing: framing,
+                allocator: allocator
             )
             context.write(wrapOutboundOut(.byteBuffer(bytes)), promise: promise)
-        case .body(let body):
-            guard body.readableBytes > 0, !answering.isHead else {
-                // An empty chunk would end a chunked body; an answer to HEAD has none.
-                promise?.succeed(())
-                return
-            }
-            let bytes = answering.framing == .chunked ? HTTPResponseEncoding.chunk(body, allocator: context.channel.allocator) : body
+        case .writeBody(let body, let chunked):
+            let bytes = chunked ? HTTPResponseEncoding.chunk(body, allocator: allocator) : body
             context.write(wrapOutboundOut(.byteBuffer(bytes)), promise: promise)
-        case .end(let trailers):
-            self.answering = nil
-            deadlines.answerEnded(at: .now())
-            let bytes =
-                answering.framing == .chunked
-                ? HTTPResponseEncoding.lastChunk(trailers: trailers, allocator: context.channel.allocator) : ByteBuffer()
-            guard closesAfterAnswer else {
+        case .writeEnd(let trailers, let chunked, let then):
+            let bytes = chunked ? HTTPResponseEncoding.lastChunk(trailers: trailers, allocator: allocator) : ByteBuffer()
+            guard then != .servePipelined else {
                 context.write(wrapOutboundOut(.byteBuffer(bytes)), promise: promise)
-                servePipelined(context: context)
+                run(.servePipelined, context: context)
                 return
             }
-            // The last answer: whatever the client sends after it is neither read nor served.
-            closing = true
-            pipelined.removeAll()
             let written = promise ?? context.eventLoop.makePromise()
             context.write(wrapOutboundOut(.byteBuffer(bytes)), promise: written)
             let channel = context.channel
-            if isDiscarding {
-                lingering = true
-                if readPending {
-                    readPending = false
-                    context.read()
-                }
+            if case .lingerWhenWritten(let readNow) = then {
+                if readNow { context.read() }
                 written.futureResult.whenComplete { _ in channel.close(mode: .output, promise: nil) }
             } else {
                 written.futureResult.whenComplete { _ in channel.close(promise: nil) }
@@ -447,65 +301,27 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    // MARK: Connection events
+    /// The answer to a request not received within its limit.
+    private static let requestTimeout = GatewayError(
+        status: .requestTimeout,
+        message: "The request was not received in time; the connection is closed. Send the whole request promptly.",
+        type: "invalid_request_error",
+        code: "request_timeout"
+    )
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        switch event {
-        case ChannelEvent.inputClosed:
-            // Nothing more can arrive, and the client is taken as gone.
-            pipelined.removeAll()
-            if answering == nil { close(context) } else { closesAfterAnswer = true }
-        case is ChannelShouldQuiesceEvent:
-            // Only an answer in flight is worth waiting for. A request still arriving (half a head,
-            // half a body) could hold the drain for as long as its client likes, and a body being
-            // dropped after its answer is owed nothing.
-            if answering == nil { close(context) } else { closesAfterAnswer = true }
-        default:
-            context.fireUserInboundEventTriggered(event)
-        }
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard !closing else { return }
-        guard error is HTTPParserError else {
-            close(context)
-            return
-        }
-        // The decoder reads nothing more. Requests waiting behind the error are dropped.
-        pipelined.removeAll()
-        if answering != nil {
-            // The answer in flight is finished first, then the connection closes.
-            closesAfterAnswer = true
-            return
-        }
-        if isDiscarding {
-            // Its request was answered already: a second answer would be one too many.
-            close(context)
-            return
-        }
-        // Bytes that are not HTTP: say so, then close.
-        let refusal = GatewayError(
-            status: .badRequest,
-            message: "The request is not valid HTTP/1.1 (\(Self.reason(error))); the connection is closed.",
-            type: "invalid_request_error",
-            code: "invalid_http"
-        )
-        refuse(refusal, context: context)
-    }
-
-    /// What the decoder found wrong, in its words; its catch-all reads "unknown (http_parser error)".
-    private static func reason(_ error: any Error) -> String {
-        let text = "\(error)"
-        return text.hasPrefix("unknown") ? "it could not be parsed" : text
-    }
-
-    /// Answers `error` from the connection itself, with no request to route, then closes.
-    private func refuse(_ error: GatewayError, context: ChannelHandlerContext) {
-        pipelined.removeAll()
-        answersStarted &+= 1
-        answering = Answering(number: answersStarted, version: .http1_1, keepAlive: false, isHead: false)
-        deadlines.answerStarted()
-        closesAfterAnswer = true
+    /// Writes the connection's own answer, which the state machine has started, then closes.
+    private func refuse(_ refusal: HTTPConnectionStateMachine.Refusal, context: ChannelHandlerContext) {
+        let error =
+            switch refusal {
+            case .requestTimeout: Self.requestTimeout
+            case .notHTTP(let reason):
+                GatewayError(
+                    status: .badRequest,
+                    message: "The request is not valid HTTP/1.1 (\(reason)); the connection is closed.",
+                    type: "invalid_request_error",
+                    code: "invalid_http"
+                )
+            }
         let body = error.jsonBody()
         let head = HTTPResponse(
             status: error.status,
@@ -517,8 +333,33 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.flush()
     }
 
+    // MARK: Connection events
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        switch event {
+        case ChannelEvent.inputClosed:
+            run(state.inputClosed(), context: context)
+        case is ChannelShouldQuiesceEvent:
+            run(state.shouldQuiesce(), context: context)
+        default:
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        let caught: HTTPConnectionStateMachine.ConnectionError =
+            error is HTTPParserError ? .notHTTP(reason: Self.reason(error)) : .other
+        run(state.errorCaught(caught), context: context)
+    }
+
+    /// What the decoder found wrong, in its words; its catch-all reads "unknown (http_parser error)".
+    private static func reason(_ error: any Error) -> String {
+        let text = "\(error)"
+        return text.hasPrefix("unknown") ? "it could not be parsed" : text
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
-        pipelined.removeAll()
+        state.channelInactive()
         context.fireChannelInactive()
     }
 }

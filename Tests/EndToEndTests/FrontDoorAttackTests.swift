@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import TestFixtures
 import Testing
 
 /// The two attacks on the front door that used to hold connections and memory, and a shutdown that
@@ -115,8 +116,8 @@ import Testing
             // read (and drop) what follows until the body limit.
             #expect(slowestHalfHead < .seconds(3.5))
             #expect(slowestBody < .seconds(3.5))
-            #expect(bodies.allSatisfy { RawConnection.statusLines(in: $0.text) == ["HTTP/1.1 401 Unauthorized"] })
-            #expect(halfHeads.allSatisfy { RawConnection.statusLines(in: $0.text) == ["HTTP/1.1 408 Request Timeout"] })
+            #expect(bodies.allSatisfy { Fixtures.statusLines(in: $0.text) == ["HTTP/1.1 401 Unauthorized"] })
+            #expect(halfHeads.allSatisfy { Fixtures.statusLines(in: $0.text) == ["HTTP/1.1 408 Request Timeout"] })
             #expect(peak - baseline.rss < 20_000_000, "RSS grew by \(Self.megabytes(peak - baseline.rss))")
             #expect(median < 50, "a normal request took \(median) ms during the attack")
             #expect(after.fds <= baseline.fds + 2, "descriptors before \(baseline.fds), after \(after.fds)")

@@ -1,4 +1,5 @@
 import Foundation
+import TestFixtures
 import Testing
 
 /// What an attacker's or a careless client's probe found correct, kept correct: request smuggling
@@ -75,7 +76,7 @@ import Testing
             defer { Task { await connection.close() } }
             try? await connection.send(probe.bytes)
             #expect(try await connection.waitForClose(), "\(probe.name)")
-            #expect(RawConnection.statusLines(in: connection.text) == ["HTTP/1.1 400 Bad Request"], "\(probe.name)")
+            #expect(Fixtures.statusLines(in: connection.text) == ["HTTP/1.1 400 Bad Request"], "\(probe.name)")
             #expect(FrontDoorTests.errorCode(connection.text) == "invalid_http", "\(probe.name)")
             let message = (FrontDoorTests.lastBody(connection.text)["error"] as? [String: Any])?["message"] as? String ?? ""
             #expect(message.contains(probe.reason), "\(probe.name): \(message)")

@@ -1,5 +1,6 @@
 import Foundation
 import NIOHTTP1
+import TestFixtures
 import Testing
 
 /// The front door's limits and HTTP rules on the gateway, byte by byte over real sockets: time
@@ -52,7 +53,7 @@ import Testing
             // 400 ms, checked every 100 ms.
             #expect(elapsed >= .milliseconds(390))
             #expect(elapsed < .milliseconds(1500))
-            #expect(RawConnection.statusLines(in: connection.text) == ["HTTP/1.1 408 Request Timeout"])
+            #expect(Fixtures.statusLines(in: connection.text) == ["HTTP/1.1 408 Request Timeout"])
             #expect(Self.errorCode(connection.text) == "request_timeout")
             #expect(connection.text.contains("connection: close\r\n"))
         }
@@ -68,7 +69,7 @@ import Testing
             let elapsed = try #require(try await Self.timeToClose(connection, from: start, limit: .seconds(3)))
             #expect(elapsed >= .milliseconds(390))
             #expect(elapsed < .milliseconds(1500))
-            #expect(RawConnection.statusLines(in: connection.text) == ["HTTP/1.1 408 Request Timeout"])
+            #expect(Fixtures.statusLines(in: connection.text) == ["HTTP/1.1 408 Request Timeout"])
             #expect(Self.errorCode(connection.text) == "request_timeout")
             #expect(upstream.requests.isEmpty)
         }
@@ -114,7 +115,7 @@ import Testing
             let idle = try #require(try await Self.timeToClose(served, from: answered, limit: .seconds(3)))
             // The answer ended a little before the client had read it.
             #expect(idle >= .milliseconds(300))
-            #expect(RawConnection.statusLines(in: served.text) == ["HTTP/1.1 200 OK"])
+            #expect(Fixtures.statusLines(in: served.text) == ["HTTP/1.1 200 OK"])
         }
     }
 
@@ -146,7 +147,7 @@ import Testing
                         + String(repeating: "x", count: 64 << 10)
                 )
                 #expect(try await connection.waitForClose(), "key \(key ?? "none")")
-                #expect(RawConnection.statusLines(in: connection.text) == ["HTTP/1.1 401 Unauthorized"])
+                #expect(Fixtures.statusLines(in: connection.text) == ["HTTP/1.1 401 Unauthorized"])
                 #expect(Self.errorCode(connection.text) == "invalid_api_key")
             }
             // With the key, a body is read and served, and the connection stays open.
@@ -154,7 +155,7 @@ import Testing
             defer { Task { await connection.close() } }
             try await connection.send(Self.post(Self.chatBody))
             try await connection.receive { $0.contains("chat.completion") }
-            #expect(RawConnection.statusLines(in: connection.text) == ["HTTP/1.1 200 OK"])
+            #expect(Fixtures.statusLines(in: connection.text) == ["HTTP/1.1 200 OK"])
             #expect(!connection.isClosedByPeer)
             #expect(upstream.requests.count == 1)
         }
@@ -171,7 +172,7 @@ import Testing
             try await connection.send("POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\nContent-Length: \(4 << 20)\r\n\r\n")
             let upload = connection.startSending(chunk)
             try await connection.receive { $0.contains("invalid_api_key") }
-            #expect(RawConnection.statusLines(in: connection.text) == ["HTTP/1.1 401 Unauthorized"])
+            #expect(Fixtures.statusLines(in: connection.text) == ["HTTP/1.1 401 Unauthorized"])
             // The gateway closed its sending side but goes on reading, so the upload is not reset.
             try await upload.get()
             for _ in 0..<3 { try await connection.send(chunk) }
@@ -194,7 +195,7 @@ import Testing
             let refused = try await RawConnection.open(port: gateway.port)
             defer { Task { await refused.close() } }
             #expect(try await refused.waitForClose())
-            #expect(RawConnection.statusLines(in: refused.text) == ["HTTP/1.1 503 Service Unavailable"])
+            #expect(Fixtures.statusLines(in: refused.text) == ["HTTP/1.1 503 Service Unavailable"])
             #expect(Self.errorCode(refused.text) == "too_many_connections")
 
             await open.removeFirst().close()
@@ -214,7 +215,7 @@ import Testing
             let slot = admitted
             defer { Task { await slot.close() } }
             try await admitted.receive { $0.contains(#"{"status":"ok"}"#) }
-            #expect(RawConnection.statusLines(in: admitted.text) == ["HTTP/1.1 200 OK"])
+            #expect(Fixtures.statusLines(in: admitted.text) == ["HTTP/1.1 200 OK"])
             for connection in open { await connection.close() }
         }
     }
@@ -231,7 +232,7 @@ import Testing
             defer { Task { await connection.close() } }
             try await connection.send(request)
             #expect(try await connection.waitForClose())
-            #expect(RawConnection.statusLines(in: connection.text).map { $0.dropFirst(9) } == ["400 Bad Request"])
+            #expect(Fixtures.statusLines(in: connection.text).map { $0.dropFirst(9) } == ["400 Bad Request"])
             #expect(Self.errorCode(connection.text) == "invalid_http")
             let message = (Self.lastBody(connection.text)["error"] as? [String: Any])?["message"] as? String ?? ""
             #expect(message.contains(reason), "\(message)")
@@ -246,7 +247,7 @@ import Testing
             let key = "Authorization: Bearer \(Self.masterKey)\r\n"
             try await connection.send("HEAD \(path) HTTP/1.1\r\nHost: gw\r\n\(key)\r\nGET /health HTTP/1.1\r\nHost: gw\r\n\r\n")
             let text = try await connection.receive { $0.contains(#"{"status":"ok"}"#) }
-            #expect(RawConnection.statusLines(in: text) == ["HTTP/1.1 200 OK", "HTTP/1.1 200 OK"])
+            #expect(Fixtures.statusLines(in: text) == ["HTTP/1.1 200 OK", "HTTP/1.1 200 OK"])
             // The HEAD answer says how long the GET body is, and sends none: the next bytes are the
             // second answer's status line.
             let first = try #require(text.range(of: "\r\n\r\n"))

@@ -190,6 +190,59 @@ private func matchesJSON(_ value: Any?, _ expected: String) -> Bool {
         }
     }
 
+    /// A reload builds every provider anew; the signatures of tool calls answered before it must
+    /// still go back with those calls after it, or Gemini refuses the next turn.
+    @Test func thoughtSignaturesSurviveASIGHUPReload() async throws {
+        let upstream = FakeUpstream()
+        upstream.script([
+            Self.json(
+                """
+                {"candidates":[{"content":{"role":"model","parts":[
+                  {"functionCall":{"name":"get_weather","args":{"city":"Oslo"}},"thoughtSignature":"SigBeforeReload42"}]},
+                  "finishReason":"STOP","index":0}]}
+                """
+            ),
+            Self.json(#"{"candidates":[{"content":{"role":"model","parts":[{"text":"Snow."}]},"finishReason":"STOP","index":0}]}"#),
+        ])
+        try await withService({ onPort in try await upstream.run(onPort: onPort) }) { port in
+            let yaml = { (extraModel: String) in
+                Self.yaml.replacingOccurrences(of: "{PORT0}", with: "\(port)") + extraModel
+            }
+            let path = try temporaryFile(yaml(""))
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let gateway = GatewayProcess(arguments: ["serve", "--config", path, "--listen", "127.0.0.1:0"])
+            try await gateway.startServing()
+            let client = GatewayClient(port: gateway.port)
+            let tools = #""tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object"}}}]"#
+            let first = try await client.send(
+                body: #"{"model":"flash","messages":[{"role":"user","content":"Weather in Oslo?"}],\#(tools)}"#
+            )
+            #expect(first.status == 200, "\(first.body)")
+            let choice = try #require((first.json["choices"] as? [[String: Any]])?.first)
+            let call = try #require(((choice["message"] as? [String: Any])?["tool_calls"] as? [[String: Any]])?.first)
+            let id = try #require(call["id"] as? String)
+
+            try yaml("\n  pro: {provider: gem, model: gemini-2.5-pro}\n").write(toFile: path, atomically: true, encoding: .utf8)
+            kill(gateway.process.processIdentifier, SIGHUP)
+            try await waitFor { gateway.log.contains("configuration reloaded") }
+
+            let second = try await client.send(
+                body: """
+                    {"model":"flash",\(tools),"messages":[
+                      {"role":"user","content":"Weather in Oslo?"},
+                      {"role":"assistant","content":null,"tool_calls":[{"id":"\(id)","type":"function","function":{"name":"get_weather","arguments":"{\\"city\\":\\"Oslo\\"}"}}]},
+                      {"role":"tool","tool_call_id":"\(id)","content":"snow"}]}
+                    """
+            )
+            #expect(second.status == 200, "\(second.body)")
+            #expect(upstream.requests.count == 2)
+            let contents = try #require(upstream.requests.last?.json["contents"] as? [[String: Any]])
+            let modelTurn = try #require(contents.first { $0["role"] as? String == "model" })
+            let part = try #require((modelTurn["parts"] as? [[String: Any]])?.first)
+            #expect(part["thoughtSignature"] as? String == "SigBeforeReload42", "\(upstream.requests.last?.bodyString ?? "")")
+        }
+    }
+
     @Test func streamedToolCallArrivesWholeWithIndexAndToolCallsFinish() async throws {
         let upstream = FakeUpstream(
             Self.sse([

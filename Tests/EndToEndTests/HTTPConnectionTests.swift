@@ -1,4 +1,5 @@
 import Foundation
+import TestFixtures
 import Testing
 
 /// The gateway's HTTP/1.x connection handling, byte by byte over a real socket.
@@ -27,8 +28,8 @@ import Testing
             try await connection.send(
                 Self.post(Self.chatBody) + Self.health + "GET /ready HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n"
             )
-            let text = try await connection.receive { RawConnection.statusLines(in: $0).count == 3 && $0.contains("providers_enabled") }
-            #expect(RawConnection.statusLines(in: text) == ["HTTP/1.1 200 OK", "HTTP/1.1 200 OK", "HTTP/1.1 200 OK"])
+            let text = try await connection.receive { Fixtures.statusLines(in: $0).count == 3 && $0.contains("providers_enabled") }
+            #expect(Fixtures.statusLines(in: text) == ["HTTP/1.1 200 OK", "HTTP/1.1 200 OK", "HTTP/1.1 200 OK"])
             let chat = try #require(text.range(of: "chat.completion"))
             let status = try #require(text.range(of: #"{"status":"ok"}"#))
             let ready = try #require(text.range(of: "providers_enabled"))
@@ -64,8 +65,8 @@ import Testing
             try await connection.send(request)
             try await connection.receive { $0.hasSuffix(#"{"status":"ok"}"#) }
             try await connection.send(request)
-            let text = try await connection.receive { RawConnection.statusLines(in: $0).count == 2 && $0.hasSuffix(#"{"status":"ok"}"#) }
-            #expect(RawConnection.statusLines(in: text) == ["HTTP/1.0 200 OK", "HTTP/1.0 200 OK"])
+            let text = try await connection.receive { Fixtures.statusLines(in: $0).count == 2 && $0.hasSuffix(#"{"status":"ok"}"#) }
+            #expect(Fixtures.statusLines(in: text) == ["HTTP/1.0 200 OK", "HTTP/1.0 200 OK"])
             #expect(text.components(separatedBy: "connection: keep-alive\r\n").count == 3)
             try await Task.sleep(for: .milliseconds(100))
             #expect(!connection.isClosedByPeer)
@@ -98,7 +99,7 @@ import Testing
             #expect(connection.text == "HTTP/1.1 100 Continue\r\n\r\n")
             try await connection.send(Self.chatBody)
             let text = try await connection.receive { $0.contains("chat.completion") }
-            #expect(RawConnection.statusLines(in: text) == ["HTTP/1.1 100 Continue", "HTTP/1.1 200 OK"])
+            #expect(Fixtures.statusLines(in: text) == ["HTTP/1.1 100 Continue", "HTTP/1.1 200 OK"])
         }
     }
 
@@ -111,11 +112,11 @@ import Testing
             try await connection.send(head)
             // Answered before a byte of the body was sent.
             let answer = try await connection.receive { $0.contains("request_too_large") }
-            #expect(RawConnection.statusLines(in: answer) == ["HTTP/1.1 413 Content Too Large"])
+            #expect(Fixtures.statusLines(in: answer) == ["HTTP/1.1 413 Content Too Large"])
             // The body the client was committed to is read and dropped; the next request is served.
             try await connection.send(String(repeating: "x", count: 5000) + Self.health)
             let text = try await connection.receive { $0.hasSuffix(#"{"status":"ok"}"#) }
-            #expect(RawConnection.statusLines(in: text) == ["HTTP/1.1 413 Content Too Large", "HTTP/1.1 200 OK"])
+            #expect(Fixtures.statusLines(in: text) == ["HTTP/1.1 413 Content Too Large", "HTTP/1.1 200 OK"])
             #expect(upstream.requests.isEmpty)
         }
     }
@@ -131,7 +132,7 @@ import Testing
                 "POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked + Self.health
             )
             let text = try await connection.receive { $0.hasSuffix(#"{"status":"ok"}"#) }
-            #expect(RawConnection.statusLines(in: text) == ["HTTP/1.1 413 Content Too Large", "HTTP/1.1 200 OK"])
+            #expect(Fixtures.statusLines(in: text) == ["HTTP/1.1 413 Content Too Large", "HTTP/1.1 200 OK"])
             #expect(text.contains("1024 bytes, server.max_request_bytes"))
             #expect(upstream.requests.isEmpty)
         }
@@ -143,7 +144,7 @@ import Testing
             defer { Task { await connection.close() } }
             try await connection.send("HELLO THERE\r\n\r\n")
             #expect(try await connection.waitForClose())
-            #expect(RawConnection.statusLines(in: connection.text) == ["HTTP/1.1 400 Bad Request"])
+            #expect(Fixtures.statusLines(in: connection.text) == ["HTTP/1.1 400 Bad Request"])
             #expect(connection.text.contains("connection: close\r\n"))
             #expect(connection.text.lowercased().contains("content-type: application/json\r\n"))
             #expect(FrontDoorTests.errorCode(connection.text) == "invalid_http")

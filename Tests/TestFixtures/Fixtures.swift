@@ -40,4 +40,10 @@ package enum Fixtures {
             attempts: 1
         )
     }
+
+    /// The status lines (`HTTP/1.1 200 OK`) in `text`, in order; a body without a line end may
+    /// run straight into the next one.
+    package static func statusLines(in text: String) -> [String] {
+        text.matches(of: /(HTTP\/1\.[01] \d{3} [^\r]*)\r\n/).map { String($0.output.1) }
+    }
 }

@@ -92,6 +92,32 @@ final class RawConnection: Sendable {
         return text
     }
 
+    /// Waits until what was received satisfies `condition` for as long as bytes keep coming: gives
+    /// up only when none has come for `stallTimeout` (or after `limit` in all); returns what was
+    /// received either way. For an exchange of many answers, whose whole time a loaded machine can
+    /// stretch past any fixed bound while every answer still comes.
+    @discardableResult
+    func receive(until condition: (String) -> Bool, stallTimeout: Duration, limit: Duration = .seconds(300)) async throws -> String {
+        let poll = Duration.milliseconds(20)
+        let start = ContinuousClock.now
+        var lastProgress = start
+        var received = -1
+        for _ in 0..<Int(limit / poll) {
+            let count = collector.received.withLock { $0.bytes.count }
+            let now = ContinuousClock.now
+            if count != received {
+                // `condition` is asked again only when bytes came.
+                received = count
+                lastProgress = now
+                if condition(text) { break }
+            } else if now - lastProgress >= stallTimeout || now - start >= limit {
+                break
+            }
+            try await Task.sleep(for: poll)
+        }
+        return text
+    }
+
     /// Waits up to 10 s for the gateway to close the connection; whether it did.
     func waitForClose() async throws -> Bool {
         try await waitFor { isClosedByPeer }
@@ -101,11 +127,5 @@ final class RawConnection: Sendable {
     /// Closes the connection.
     func close() async {
         try? await channel.close()
-    }
-
-    /// The status lines (`HTTP/1.1 200 OK`) in `text`, in order; a body without a line end may
-    /// run straight into the next one.
-    static func statusLines(in text: String) -> [String] {
-        text.matches(of: /(HTTP\/1\.[01] \d{3} [^\r]*)\r\n/).map { String($0.output.1) }
     }
 }
