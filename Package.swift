@@ -23,18 +23,19 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
-        // JSON reading and writing, server-sent events, and small shared helpers; imports no other layer.
+        // JSON reading and writing and server-sent events; imports no other layer.
         .target(
-            name: "MultiProdigyCore",
+            name: "MultiProdigyJSON",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio")
             ]
         ),
-        // The OpenAI-shaped wire types, the gateway's error shape and the provider protocol with its calls, results and errors.
+        // The OpenAI-shaped wire types, the gateway's error shape, the provider protocol with its calls, results
+        // and errors, and small shared helpers (constant-time comparison, durations, the version).
         .target(
-            name: "MultiProdigyWire",
+            name: "MultiProdigyCore",
             dependencies: [
-                "MultiProdigyCore",
+                "MultiProdigyJSON",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -47,16 +48,16 @@ let package = Package(
         .target(
             name: "MultiProdigyPrivacy",
             dependencies: [
+                "MultiProdigyJSON",
                 "MultiProdigyCore",
-                "MultiProdigyWire",
             ]
         ),
         // `gateway.yaml` read into validated values; provider types are injected, not looked up.
         .target(
             name: "MultiProdigyConfig",
             dependencies: [
+                "MultiProdigyJSON",
                 "MultiProdigyCore",
-                "MultiProdigyWire",
                 "MultiProdigyPrivacy",
                 .product(name: "Yams", package: "Yams"),
             ]
@@ -65,8 +66,8 @@ let package = Package(
         .target(
             name: "MultiProdigyProviders",
             dependencies: [
+                "MultiProdigyJSON",
                 "MultiProdigyCore",
-                "MultiProdigyWire",
                 "MultiProdigyPrivacy",
                 "MultiProdigyConfig",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -81,8 +82,8 @@ let package = Package(
         .target(
             name: "MultiProdigyRouting",
             dependencies: [
+                "MultiProdigyJSON",
                 "MultiProdigyCore",
-                "MultiProdigyWire",
                 "MultiProdigyPrivacy",
                 "MultiProdigyConfig",
             ]
@@ -91,8 +92,8 @@ let package = Package(
         .target(
             name: "MultiProdigyResilience",
             dependencies: [
+                "MultiProdigyJSON",
                 "MultiProdigyCore",
-                "MultiProdigyWire",
                 "MultiProdigyPrivacy",
                 "MultiProdigyConfig",
                 "MultiProdigyRouting",
@@ -103,8 +104,8 @@ let package = Package(
         .target(
             name: "MultiProdigyAccounting",
             dependencies: [
+                "MultiProdigyJSON",
                 "MultiProdigyCore",
-                "MultiProdigyWire",
                 "MultiProdigyPrivacy",
                 "MultiProdigyConfig",
                 "MultiProdigyRouting",
@@ -121,8 +122,8 @@ let package = Package(
         .target(
             name: "MultiProdigyServer",
             dependencies: [
+                "MultiProdigyJSON",
                 "MultiProdigyCore",
-                "MultiProdigyWire",
                 "MultiProdigyPrivacy",
                 "MultiProdigyConfig",
                 "MultiProdigyProviders",
@@ -147,8 +148,8 @@ let package = Package(
         .target(
             name: "MultiProdigy",
             dependencies: [
+                "MultiProdigyJSON",
                 "MultiProdigyCore",
-                "MultiProdigyWire",
                 "MultiProdigyPrivacy",
                 "MultiProdigyConfig",
                 "MultiProdigyProviders",
@@ -207,20 +208,20 @@ let package = Package(
             dependencies: ["MultiProdigyAccounting"],
             path: "Tests/TestFixtures"
         ),
+        // Unit tests of MultiProdigyJSON.
+        .testTarget(
+            name: "MultiProdigyJSONTests",
+            dependencies: [
+                "MultiProdigyJSON",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         // Unit tests of MultiProdigyCore.
         .testTarget(
             name: "MultiProdigyCoreTests",
             dependencies: [
+                "MultiProdigyJSON",
                 "MultiProdigyCore",
-                .product(name: "NIOCore", package: "swift-nio"),
-            ]
-        ),
-        // Unit tests of MultiProdigyWire.
-        .testTarget(
-            name: "MultiProdigyWireTests",
-            dependencies: [
-                "MultiProdigyCore",
-                "MultiProdigyWire",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
@@ -237,9 +238,9 @@ let package = Package(
             dependencies: [
                 "TestFixtures",
                 "MultiProdigyConfig",
-                "MultiProdigyCore",
+                "MultiProdigyJSON",
                 "MultiProdigyProviders",
-                "MultiProdigyWire",
+                "MultiProdigyCore",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -251,9 +252,9 @@ let package = Package(
             name: "MultiProdigyRoutingTests",
             dependencies: [
                 "MultiProdigyConfig",
-                "MultiProdigyCore",
+                "MultiProdigyJSON",
                 "MultiProdigyRouting",
-                "MultiProdigyWire",
+                "MultiProdigyCore",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
@@ -265,7 +266,7 @@ let package = Package(
                 "MultiProdigyProviders",
                 "MultiProdigyResilience",
                 "MultiProdigyRouting",
-                "MultiProdigyWire",
+                "MultiProdigyCore",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
@@ -276,11 +277,11 @@ let package = Package(
                 "TestFixtures",
                 "MultiProdigyAccounting",
                 "MultiProdigyConfig",
-                "MultiProdigyCore",
+                "MultiProdigyJSON",
                 "MultiProdigyProviders",
                 "MultiProdigyResilience",
                 "MultiProdigyRouting",
-                "MultiProdigyWire",
+                "MultiProdigyCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -296,10 +297,10 @@ let package = Package(
                 "TestFixtures",
                 "MultiProdigyAccounting",
                 "MultiProdigyConfig",
-                "MultiProdigyCore",
+                "MultiProdigyJSON",
                 "MultiProdigyPrivacy",
                 "MultiProdigyServer",
-                "MultiProdigyWire",
+                "MultiProdigyCore",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -316,13 +317,13 @@ let package = Package(
                 "TestFixtures",
                 "MultiProdigyAccounting",
                 "MultiProdigyConfig",
-                "MultiProdigyCore",
+                "MultiProdigyJSON",
                 "MultiProdigyPrivacy",
                 "MultiProdigyProviders",
                 "MultiProdigyResilience",
                 "MultiProdigyRouting",
                 "MultiProdigyServer",
-                "MultiProdigyWire",
+                "MultiProdigyCore",
                 "multiprodigy",
                 "custom-provider-example",
                 "usage-ledger-probe",

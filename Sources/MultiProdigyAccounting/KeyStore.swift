@@ -2,10 +2,10 @@ import Foundation
 import GRDB
 import MultiProdigyConfig
 import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
 import MultiProdigyResilience
 import MultiProdigyRouting
-import MultiProdigyWire
 
 /// Creates, lists, revokes and finds virtual keys in the gateway's database.
 ///

@@ -1,8 +1,8 @@
 import MultiProdigyConfig
+import MultiProdigyCore
 import MultiProdigyPrivacy
 import MultiProdigyResilience
 import MultiProdigyRouting
-import MultiProdigyWire
 
 /// One finished request, as the metrics and the usage ledger learn of it.
 public struct RequestOutcome: Sendable {

@@ -1,8 +1,8 @@
 import MultiProdigyConfig
+import MultiProdigyCore
 import MultiProdigyPrivacy
 import MultiProdigyResilience
 import MultiProdigyRouting
-import MultiProdigyWire
 
 /// What one target used and cost for part of an answer: a stream's first target before it was
 /// cut, or the target that continued it.

@@ -1,5 +1,5 @@
+import MultiProdigyCore
 import MultiProdigyRouting
-import MultiProdigyWire
 
 /// The result of walking a plan.
 public enum ExecutionResult<Value: Sendable>: Sendable {

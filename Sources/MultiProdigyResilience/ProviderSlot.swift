@@ -1,7 +1,7 @@
 import MultiProdigyConfig
+import MultiProdigyCore
 import MultiProdigyPrivacy
 import MultiProdigyRouting
-import MultiProdigyWire
 
 /// A configured provider and, when it is enabled, its adapter.
 public struct ProviderSlot: Sendable {

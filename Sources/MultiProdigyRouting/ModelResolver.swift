@@ -1,6 +1,6 @@
 import MultiProdigyConfig
+import MultiProdigyCore
 import MultiProdigyPrivacy
-import MultiProdigyWire
 
 /// Turns the client's `model` into a ``RouteDefinition``.
 ///

@@ -3,11 +3,11 @@ import Logging
 import MultiProdigyAccounting
 import MultiProdigyConfig
 import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
 import MultiProdigyProviders
 import MultiProdigyResilience
 import MultiProdigyRouting
-import MultiProdigyWire
 import NIOCore
 
 /// `POST /v1/chat/completions`: validates, resolves the model, walks the plan and relays the answer.

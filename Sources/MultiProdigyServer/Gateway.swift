@@ -6,11 +6,11 @@ import Logging
 import MultiProdigyAccounting
 import MultiProdigyConfig
 import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
 import MultiProdigyProviders
 import MultiProdigyResilience
 import MultiProdigyRouting
-import MultiProdigyWire
 import NIOPosix
 import ServiceLifecycle
 import UnixSignals

@@ -2,10 +2,10 @@ import HTTPTypes
 import Hummingbird
 import MultiProdigyAccounting
 import MultiProdigyConfig
+import MultiProdigyCore
 import MultiProdigyPrivacy
 import MultiProdigyResilience
 import MultiProdigyRouting
-import MultiProdigyWire
 
 extension GatewayError {
     /// This error as an HTTP response with a JSON body.

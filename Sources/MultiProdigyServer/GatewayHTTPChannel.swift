@@ -4,10 +4,10 @@ import Logging
 import MultiProdigyAccounting
 import MultiProdigyConfig
 import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
 import MultiProdigyProviders
 import MultiProdigyResilience
-import MultiProdigyWire
 import NIOCore
 import NIOHTTP1
 

@@ -3,11 +3,11 @@ import Hummingbird
 import MultiProdigyAccounting
 import MultiProdigyConfig
 import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
 import MultiProdigyProviders
 import MultiProdigyResilience
 import MultiProdigyRouting
-import MultiProdigyWire
 import NIOCore
 import NIOHTTP1
 import NIOHTTPTypesHTTP1

@@ -3,10 +3,10 @@ import Hummingbird
 import MultiProdigyAccounting
 import MultiProdigyConfig
 import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
 import MultiProdigyProviders
 import MultiProdigyResilience
-import MultiProdigyWire
 import NIOCore
 
 /// Gives every request an id, checks its key (the master key or a virtual key), and turns every

@@ -1,10 +1,10 @@
 import Hummingbird
 import MultiProdigyAccounting
 import MultiProdigyConfig
+import MultiProdigyCore
 import MultiProdigyPrivacy
 import MultiProdigyResilience
 import MultiProdigyRouting
-import MultiProdigyWire
 
 /// The per-request context of the gateway's router.
 public struct GatewayRequestContext: RequestContext {

@@ -3,11 +3,11 @@ import Foundation
 import Logging
 import MultiProdigyAccounting
 import MultiProdigyConfig
+import MultiProdigyCore
 import MultiProdigyPrivacy
 import MultiProdigyProviders
 import MultiProdigyResilience
 import MultiProdigyRouting
-import MultiProdigyWire
 
 /// Everything a configuration decides, built once per configuration: the providers, the planner
 /// and the handlers. A reload builds a new runtime and swaps it in whole; requests already running

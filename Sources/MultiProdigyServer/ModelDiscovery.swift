@@ -2,11 +2,11 @@ import Logging
 import MultiProdigyAccounting
 import MultiProdigyConfig
 import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
 import MultiProdigyProviders
 import MultiProdigyResilience
 import MultiProdigyRouting
-import MultiProdigyWire
 import NIOCore
 import Synchronization
 

@@ -1,6 +1,6 @@
 import MultiProdigyAccounting
+import MultiProdigyCore
 import MultiProdigyRouting
-import MultiProdigyWire
 
 extension RequestAccounting {
     /// The meter of the request `context` belongs to; a virtual key's request is admitted against

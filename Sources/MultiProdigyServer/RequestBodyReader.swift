@@ -1,6 +1,6 @@
 import Hummingbird
+import MultiProdigyCore
 import MultiProdigyResilience
-import MultiProdigyWire
 import NIOCore
 
 /// Reads a request body up to `server.max_request_bytes`, answering 413 past it.

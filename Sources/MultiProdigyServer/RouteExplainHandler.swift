@@ -1,10 +1,10 @@
 import Hummingbird
 import MultiProdigyAccounting
 import MultiProdigyConfig
+import MultiProdigyCore
 import MultiProdigyPrivacy
 import MultiProdigyResilience
 import MultiProdigyRouting
-import MultiProdigyWire
 import NIOCore
 
 /// `POST /v1/route`: plans a chat-completion body exactly as `POST /v1/chat/completions` would,

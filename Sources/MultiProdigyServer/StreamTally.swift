@@ -1,10 +1,10 @@
 import MultiProdigyAccounting
 import MultiProdigyConfig
+import MultiProdigyCore
 import MultiProdigyPrivacy
 import MultiProdigyProviders
 import MultiProdigyResilience
 import MultiProdigyRouting
-import MultiProdigyWire
 
 /// What a streamed answer used and cost, segment by segment: the first target's stream and any
 /// continuation of it on another target.

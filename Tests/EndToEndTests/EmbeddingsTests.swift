@@ -2,8 +2,8 @@ import Foundation
 import NIOCore
 import Testing
 
+@testable import MultiProdigyCore
 @testable import MultiProdigyProviders
-@testable import MultiProdigyWire
 
 /// `POST /v1/embeddings` through OpenAI-compatible and Hugging Face (TEI) upstreams.
 @Suite struct EmbeddingsTests {

@@ -5,8 +5,8 @@ import NIOCore
 import Testing
 
 @testable import MultiProdigyConfig
+@testable import MultiProdigyCore
 @testable import MultiProdigyProviders
-@testable import MultiProdigyWire
 
 /// Whether a value decoded by `JSONSerialization` equals the JSON text `expected`.
 private func matchesJSON(_ value: Any?, _ expected: String) -> Bool {

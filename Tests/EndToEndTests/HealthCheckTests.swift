@@ -1,7 +1,7 @@
 import Testing
 
+@testable import MultiProdigyCore
 @testable import MultiProdigyResilience
-@testable import MultiProdigyWire
 
 /// Active health checks of local providers: a dead local backend is known before a request needs it.
 @Suite struct HealthCheckTests {

@@ -3,8 +3,8 @@ import NIOCore
 import Testing
 
 @testable import MultiProdigyCore
+@testable import MultiProdigyJSON
 @testable import MultiProdigyProviders
-@testable import MultiProdigyWire
 
 /// `type: huggingface`: TGI's Messages API with Hugging Face's error shapes.
 @Suite struct HuggingFaceTests {

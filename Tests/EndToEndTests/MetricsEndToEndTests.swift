@@ -1,8 +1,9 @@
 import Foundation
+import MultiProdigyCore
 import Testing
 
 @testable import MultiProdigyAccounting
-@testable import MultiProdigyCore
+@testable import MultiProdigyJSON
 @testable import MultiProdigyRouting
 
 /// `/metrics` and per-request cost after known traffic through the real server: every number is

@@ -4,9 +4,9 @@ import Synchronization
 import Testing
 
 @testable import MultiProdigyConfig
+@testable import MultiProdigyCore
 @testable import MultiProdigyResilience
 @testable import MultiProdigyServer
-@testable import MultiProdigyWire
 
 /// `GET /v1/models` lists what enabled providers offer, as `provider/model`.
 @Suite struct ModelDiscoveryTests {

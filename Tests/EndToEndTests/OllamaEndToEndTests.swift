@@ -5,8 +5,8 @@ import NIOCore
 import Testing
 
 @testable import MultiProdigyConfig
+@testable import MultiProdigyCore
 @testable import MultiProdigyProviders
-@testable import MultiProdigyWire
 
 /// `type: ollama` through the real gateway, against a fake speaking Ollama's native API.
 @Suite struct OllamaEndToEndTests {

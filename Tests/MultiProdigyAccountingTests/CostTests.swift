@@ -4,9 +4,9 @@ import Testing
 @testable import MultiProdigyAccounting
 @testable import MultiProdigyConfig
 @testable import MultiProdigyCore
+@testable import MultiProdigyJSON
 @testable import MultiProdigyProviders
 @testable import MultiProdigyRouting
-@testable import MultiProdigyWire
 
 @Suite struct CostTests {
     private static let usageJSON =

@@ -3,8 +3,8 @@ import NIOCore
 import Testing
 
 @testable import MultiProdigyCore
+@testable import MultiProdigyJSON
 @testable import MultiProdigyProviders
-@testable import MultiProdigyWire
 
 /// Pure translation between OpenAI's chat shapes and Anthropic's Messages API, on literal fixtures
 /// in Anthropic's documented format.

@@ -3,8 +3,8 @@ import NIOCore
 import Testing
 
 @testable import MultiProdigyCore
+@testable import MultiProdigyJSON
 @testable import MultiProdigyProviders
-@testable import MultiProdigyWire
 
 /// Inputs built to exhaust the gateway: each must be answered, cheaply, without a crash.
 @Suite struct HostileInputTests {

@@ -2,8 +2,8 @@ import NIOCore
 import Testing
 
 @testable import MultiProdigyCore
+@testable import MultiProdigyJSON
 @testable import MultiProdigyProviders
-@testable import MultiProdigyWire
 
 /// The stream building blocks adapters share: SSE and NDJSON splitting, and translation.
 @Suite struct StreamUnitSequenceTests {

@@ -2,10 +2,10 @@ import NIOCore
 import Testing
 
 @testable import MultiProdigyConfig
+@testable import MultiProdigyCore
 @testable import MultiProdigyProviders
 @testable import MultiProdigyResilience
 @testable import MultiProdigyRouting
-@testable import MultiProdigyWire
 
 /// ``ContinuationRequest`` and ``ContinuationStyle``: the prefilled request, and who gets which.
 @Suite struct ContinuationRequestTests {

@@ -1,8 +1,8 @@
 import Testing
 
 @testable import MultiProdigyConfig
+@testable import MultiProdigyCore
 @testable import MultiProdigyResilience
-@testable import MultiProdigyWire
 
 @Suite struct RetryStateMachineTests {
     typealias Failure = RetryStateMachine.Failure

@@ -1,8 +1,8 @@
 import NIOCore
 import Testing
 
+@testable import MultiProdigyCore
 @testable import MultiProdigyResilience
-@testable import MultiProdigyWire
 
 /// `StreamRelay` driven by literal event sequences, without sockets.
 @Suite struct StreamRelayTests {

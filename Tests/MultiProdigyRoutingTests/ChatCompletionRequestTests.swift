@@ -1,8 +1,8 @@
 import NIOCore
 import Testing
 
+@testable import MultiProdigyCore
 @testable import MultiProdigyRouting
-@testable import MultiProdigyWire
 
 @Suite struct ChatCompletionRequestTests {
     @Test func streamingFlagsAndModelAreRead() throws {

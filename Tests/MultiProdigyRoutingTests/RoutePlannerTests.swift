@@ -2,8 +2,8 @@ import Testing
 
 @testable import MultiProdigyConfig
 @testable import MultiProdigyCore
+@testable import MultiProdigyJSON
 @testable import MultiProdigyRouting
-@testable import MultiProdigyWire
 
 /// Literal fixtures: three cloud models at different prices, two local ones.
 enum PlannerFixture {

@@ -2,8 +2,8 @@ import NIOCore
 import Testing
 
 @testable import MultiProdigyConfig
+@testable import MultiProdigyCore
 @testable import MultiProdigyRouting
-@testable import MultiProdigyWire
 
 @Suite struct RoutingRequestTests {
     private func describe(

@@ -1,8 +1,8 @@
 import NIOCore
 import Testing
 
+@testable import MultiProdigyCore
 @testable import MultiProdigyRouting
-@testable import MultiProdigyWire
 
 @Suite struct TokenEstimatorTests {
     private func estimate(_ text: String) -> Int {

@@ -8,8 +8,8 @@ import TestFixtures
 import Testing
 
 @testable import MultiProdigyConfig
+@testable import MultiProdigyCore
 @testable import MultiProdigyServer
-@testable import MultiProdigyWire
 
 /// ``GatewayHTTPHandler`` in the gateway's pipeline (``GatewayHTTPChannel/addHandlers(serving:to:)``)
 /// on an in-memory channel: bytes in, bytes out, and the reads and closes the pipeline asks of the

@@ -3,8 +3,8 @@ import NIOCore
 import NIOHTTP1
 import Testing
 
+@testable import MultiProdigyCore
 @testable import MultiProdigyServer
-@testable import MultiProdigyWire
 
 /// The HTTP/1 connection's rules as a table: literal sequences of events, each with the action the
 /// handler must carry out. Every event happens at the connection's opening time unless it says

@@ -9,12 +9,12 @@ import Testing
 
 @testable import MultiProdigyAccounting
 @testable import MultiProdigyConfig
+@testable import MultiProdigyCore
 @testable import MultiProdigyPrivacy
 @testable import MultiProdigyProviders
 @testable import MultiProdigyResilience
 @testable import MultiProdigyRouting
 @testable import MultiProdigyServer
-@testable import MultiProdigyWire
 
 /// A request is served by one configuration from authentication to its last byte, whatever
 /// reloads happen meanwhile.

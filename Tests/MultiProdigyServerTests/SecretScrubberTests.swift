@@ -7,9 +7,9 @@ import Testing
 
 @testable import MultiProdigyAccounting
 @testable import MultiProdigyConfig
+@testable import MultiProdigyCore
 @testable import MultiProdigyPrivacy
 @testable import MultiProdigyServer
-@testable import MultiProdigyWire
 
 /// ``SecretScrubber`` on literal fixtures: known secrets, shaped keys, overlaps, JSON escaping, and
 /// text that must come through untouched.

@@ -1,5 +1,5 @@
 import MultiProdigyCore
-import MultiProdigyWire
+import MultiProdigyJSON
 
 /// Translates embeddings calls to Gemini's `:batchEmbedContents` and its answer back to vectors.
 ///

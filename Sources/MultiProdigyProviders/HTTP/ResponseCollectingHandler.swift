@@ -1,5 +1,5 @@
 import MultiProdigyCore
-import MultiProdigyWire
+import MultiProdigyJSON
 import NIOCore
 import NIOHTTP1
 

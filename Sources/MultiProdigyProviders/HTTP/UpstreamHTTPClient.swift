@@ -3,8 +3,8 @@ import HTTPTypes
 import Logging
 import MultiProdigyConfig
 import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
-import MultiProdigyWire
 import NIOCore
 import NIOHTTP1
 

@@ -2,8 +2,8 @@ import AsyncHTTPClient
 import Logging
 import MultiProdigyConfig
 import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
-import MultiProdigyWire
 import NIOCore
 import NIOHTTP1
 

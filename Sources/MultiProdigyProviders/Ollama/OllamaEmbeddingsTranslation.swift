@@ -1,5 +1,5 @@
 import MultiProdigyCore
-import MultiProdigyWire
+import MultiProdigyJSON
 
 /// Translates OpenAI embeddings requests to Ollama's `POST /api/embed` and its answers back.
 ///

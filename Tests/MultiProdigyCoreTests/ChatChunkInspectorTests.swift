@@ -2,7 +2,7 @@ import NIOCore
 import Testing
 
 @testable import MultiProdigyCore
-@testable import MultiProdigyWire
+@testable import MultiProdigyJSON
 
 @Suite struct ChatChunkInspectorTests {
     private func inspect(_ json: String) -> InspectedChunk? {
