@@ -2,14 +2,16 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import MultiProdigyAccounting
+import MultiProdigyResilience
 import MultiProdigyRouting
 import MultiProdigyWire
 
 /// A request let in to be served: its body read, parsed and allowed to its caller, its plan made,
 /// its key's budget and rate limits charged, and its time budget started.
 ///
-/// Every endpoint that calls upstreams starts with this one step, and ends through its
-/// ``failure(_:target:attempts:endpoint:accounting:)`` or with ``answerHeaders(target:attempts:costUSD:overhead:)``.
+/// Every endpoint that calls upstreams starts with this one step; a JSON answer ends with
+/// ``respond(endpoint:accounting:countsEstimatedAnswerTokens:call:)``, a stream that fails to
+/// start with ``failure(_:target:attempts:endpoint:accounting:)``.
 ///
 /// ```swift
 /// let admitted = try await AdmittedRequest<EmbeddingsRequest>(request, context: context, planning: planning, accounting: accounting, maxRequestBytes: limit)
@@ -51,13 +53,49 @@ struct AdmittedRequest<Body: GatewayRequestBody>: Sendable {
         self.connectionID = context.connectionID
     }
 
-    /// The headers of a JSON answer from `target`: how it was routed, what it cost, and the
-    /// gateway's own time.
-    func answerHeaders(target: RouteTarget, attempts: Int, costUSD: Double?, overhead: Duration) -> HTTPFields {
-        var headers = RoutingHeaders.fields(plan: plan, target: target, attempts: attempts)
-        headers[.contentType] = "application/json"
-        RoutingHeaders.addAccounting(to: &headers, costUSD: costUSD, overhead: overhead)
-        return headers
+    /// Has `call` walk the plan, interrupted if the client goes away, and answers with its priced
+    /// JSON body, or with the error when no target answered; either way the request is accounted
+    /// for.
+    ///
+    /// - Parameters:
+    ///   - endpoint: The endpoint's label in the metrics and the usage ledger.
+    ///   - countsEstimatedAnswerTokens: Whether an answer whose upstream reported no usage counts
+    ///     the answer tokens estimated from its text (an embedding has none).
+    ///   - call: The executor's walk, adding its time in upstream calls to the `Duration` it is
+    ///     given, so the gateway's own time can be told apart.
+    func respond(
+        endpoint: String,
+        accounting: RequestAccounting,
+        countsEstimatedAnswerTokens: Bool = true,
+        call: (inout Duration) async -> ExecutionResult<CostAnnotation.PricedCompletion>
+    ) async -> Response {
+        var upstreamTime = Duration.zero
+        let result = await ClientDisconnectHandler.cancellingOnDisconnect(of: connectionID) { await call(&upstreamTime) }
+        switch result {
+        case .success(let priced, let target, let attempts):
+            let overhead = (.now - meter.receivedAt) - upstreamTime
+            var headers = RoutingHeaders.fields(plan: plan, target: target, attempts: attempts)
+            headers[.contentType] = "application/json"
+            RoutingHeaders.addAccounting(to: &headers, costUSD: priced.costUSD, overhead: overhead)
+            var usage = priced.usage
+            if !countsEstimatedAnswerTokens, usage.isEstimated { usage.completionTokens = 0 }
+            accounting.finish(
+                meter.outcome(
+                    endpoint: endpoint,
+                    route: plan.requestedName,
+                    target: target,
+                    status: 200,
+                    attempts: attempts,
+                    usage: usage,
+                    costUSD: priced.costUSD,
+                    overhead: overhead
+                ),
+                settling: meter.reservation
+            )
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: priced.body))
+        case .failure(let error, let target, let attempts):
+            return failure(error, target: target, attempts: attempts, endpoint: endpoint, accounting: accounting)
+        }
     }
 
     /// The response, and the accounting, of a request no target answered.

@@ -64,9 +64,7 @@ final class ChatCompletionsHandler: Sendable {
     private func complete(_ admitted: AdmittedRequest<ChatCompletionRequest>) async -> Response {
         let plan = admitted.plan
         let accounting = self.accounting
-        var upstreamTime = Duration.zero
-        // The client going away interrupts the call.
-        let result = await ClientDisconnectHandler.cancellingOnDisconnect(of: admitted.connectionID) {
+        return await admitted.respond(endpoint: Self.endpoint, accounting: accounting) { upstreamTime in
             await executor.complete(
                 admitted.request,
                 plan: plan,
@@ -76,25 +74,6 @@ final class ChatCompletionsHandler: Sendable {
             ) { answer, target in
                 try accounting.priced(answer.body, from: target, plan: plan)
             }
-        }
-        switch result {
-        case .success(let priced, let target, let attempts):
-            let overhead = (.now - admitted.meter.receivedAt) - upstreamTime
-            let headers = admitted.answerHeaders(target: target, attempts: attempts, costUSD: priced.costUSD, overhead: overhead)
-            accounting.finish(
-                admitted.meter.answered(
-                    endpoint: Self.endpoint,
-                    plan: plan,
-                    target: target,
-                    attempts: attempts,
-                    priced: priced,
-                    overhead: overhead
-                ),
-                settling: admitted.meter.reservation
-            )
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: priced.body))
-        case .failure(let error, let target, let attempts):
-            return admitted.failure(error, target: target, attempts: attempts, endpoint: Self.endpoint, accounting: accounting)
         }
     }
 

@@ -22,8 +22,9 @@ struct EmbeddingsHandler: Sendable {
         )
         let plan = admitted.plan
         let accounting = self.accounting
-        var upstreamTime = Duration.zero
-        let result = await ClientDisconnectHandler.cancellingOnDisconnect(of: admitted.connectionID) {
+        // An embedding has no answer tokens; an estimate from the vectors would be meaningless.
+        return await admitted.respond(endpoint: Self.endpoint, accounting: accounting, countsEstimatedAnswerTokens: false) {
+            upstreamTime in
             await executor.embed(
                 admitted.request,
                 plan: plan,
@@ -33,30 +34,6 @@ struct EmbeddingsHandler: Sendable {
             ) { body, target in
                 try accounting.priced(body, from: target, plan: plan)
             }
-        }
-        switch result {
-        case .success(let priced, let target, let attempts):
-            let overhead = (.now - admitted.meter.receivedAt) - upstreamTime
-            let headers = admitted.answerHeaders(target: target, attempts: attempts, costUSD: priced.costUSD, overhead: overhead)
-            // An embedding has no answer tokens; an estimate from the vectors would be meaningless.
-            var usage = priced.usage
-            if usage.isEstimated { usage.completionTokens = 0 }
-            accounting.finish(
-                admitted.meter.outcome(
-                    endpoint: Self.endpoint,
-                    route: plan.requestedName,
-                    target: target,
-                    status: 200,
-                    attempts: attempts,
-                    usage: usage,
-                    costUSD: priced.costUSD,
-                    overhead: overhead
-                ),
-                settling: admitted.meter.reservation
-            )
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: priced.body))
-        case .failure(let error, let target, let attempts):
-            return admitted.failure(error, target: target, attempts: attempts, endpoint: Self.endpoint, accounting: accounting)
         }
     }
 
