@@ -1,8 +1,8 @@
 import Logging
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyRouting
-import MultiProdigyWire
+import MultiProdigyCore
 import NIOCore
 
 /// A streamed chat answer that outlives its upstream: when the stream that committed is cut after

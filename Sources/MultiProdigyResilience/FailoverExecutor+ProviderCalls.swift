@@ -1,7 +1,7 @@
 import Logging
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyRouting
-import MultiProdigyWire
+import MultiProdigyCore
 import NIOCore
 
 /// The calls a request makes: the executor builds each attempt's call, with its deadline, and asks

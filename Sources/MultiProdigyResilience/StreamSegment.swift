@@ -1,5 +1,5 @@
 import MultiProdigyRouting
-import MultiProdigyWire
+import MultiProdigyCore
 
 /// One target's part of a streamed answer: the first target's stream, or a continuation of it.
 public struct StreamSegment: Sendable, Equatable {

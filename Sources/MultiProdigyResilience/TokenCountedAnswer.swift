@@ -1,4 +1,4 @@
-import MultiProdigyWire
+import MultiProdigyCore
 
 /// An answer accepted from an upstream, with the tokens it used.
 ///

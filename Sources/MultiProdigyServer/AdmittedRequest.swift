@@ -4,7 +4,7 @@ import Logging
 import MultiProdigyAccounting
 import MultiProdigyResilience
 import MultiProdigyRouting
-import MultiProdigyWire
+import MultiProdigyCore
 
 /// A request let in to be served: its body read, parsed and allowed to its caller, its plan made,
 /// its key's budget and rate limits charged, and its time budget started.

@@ -2,7 +2,7 @@ import Hummingbird
 import MultiProdigyAccounting
 import MultiProdigyResilience
 import MultiProdigyRouting
-import MultiProdigyWire
+import MultiProdigyCore
 import NIOCore
 
 /// `POST /v1/chat/completions`: validates, resolves the model, has the executor walk the plan, and

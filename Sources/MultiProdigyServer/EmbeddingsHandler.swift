@@ -1,7 +1,7 @@
 import Hummingbird
 import MultiProdigyAccounting
 import MultiProdigyResilience
-import MultiProdigyWire
+import MultiProdigyCore
 
 /// `POST /v1/embeddings`: validates, resolves the model like chat, walks the plan and answers in
 /// OpenAI's shape whatever the upstream's.

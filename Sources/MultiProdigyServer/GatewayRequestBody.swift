@@ -1,7 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import MultiProdigyRouting
-import MultiProdigyWire
+import MultiProdigyCore
 import NIOCore
 
 /// A client's request body the gateway plans and serves: a chat completion or an embeddings

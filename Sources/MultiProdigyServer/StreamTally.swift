@@ -1,7 +1,7 @@
 import MultiProdigyAccounting
 import MultiProdigyResilience
 import MultiProdigyRouting
-import MultiProdigyWire
+import MultiProdigyCore
 
 /// What a streamed answer used and cost, segment by segment: the first target's stream and any
 /// continuation of it on another target.

@@ -1,5 +1,5 @@
 import MultiProdigyRouting
-import MultiProdigyWire
+import MultiProdigyCore
 
 /// A streamed answer in progress: what accounting for it needs to know.
 struct StreamedAnswer: Sendable {

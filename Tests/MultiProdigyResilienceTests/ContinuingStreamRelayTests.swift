@@ -6,7 +6,7 @@ import Testing
 @testable import MultiProdigyConfig
 @testable import MultiProdigyResilience
 @testable import MultiProdigyRouting
-@testable import MultiProdigyWire
+@testable import MultiProdigyCore
 
 /// ``ContinuingStreamRelay`` driven by scripted provider streams, without sockets: what the client
 /// is sent, which targets are asked to continue and with what, how each segment is counted, and

@@ -1,4 +1,4 @@
-import MultiProdigyWire
+import MultiProdigyCore
 import NIOCore
 
 /// The units of a byte stream, as a ``StreamFramer`` cuts them, as the bytes arrive.

@@ -1,4 +1,4 @@
-import MultiProdigyWire
+import MultiProdigyCore
 import NIOCore
 
 /// The lines of a newline-delimited JSON (NDJSON) byte stream, as they arrive.

@@ -1,5 +1,5 @@
+import MultiProdigyJSON
 import MultiProdigyCore
-import MultiProdigyWire
 import NIOCore
 
 /// The server-sent events of a byte stream, parsed as they arrive.

@@ -1,4 +1,4 @@
-import MultiProdigyWire
+import MultiProdigyCore
 import NIOCore
 
 /// Cuts a byte stream into the units an upstream sends: server-sent events, NDJSON lines.
