@@ -97,6 +97,7 @@ let package = Package(
                 "MultiProdigyPrivacy",
                 "MultiProdigyConfig",
                 "MultiProdigyRouting",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),

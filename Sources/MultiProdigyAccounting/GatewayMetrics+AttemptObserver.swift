@@ -13,4 +13,9 @@ extension GatewayMetrics: AttemptObserver {
     public func failedOver(route: String, from: RouteTarget, to: RouteTarget, reason: ProviderError.Kind) {
         recordFailover(route: route, from: from, to: to, reason: reason.rawValue)
     }
+
+    /// Counts the chunks in `multiprodigy_upstream_errors_total` as `malformed_chunk`.
+    public func skippedMalformedChunks(from target: RouteTarget, count: Int) {
+        recordUpstreamError(target, kind: "malformed_chunk", count: count)
+    }
 }

@@ -8,4 +8,7 @@ public protocol AttemptObserver: Sendable {
     func attemptFailed(_ target: RouteTarget, error: ProviderError)
     /// After `from` failed with `reason`, the request moved on to `to`.
     func failedOver(route: String, from: RouteTarget, to: RouteTarget, reason: ProviderError.Kind)
+    /// A stream from `target` that completed had `count` chunks that were not valid JSON, which
+    /// were skipped.
+    func skippedMalformedChunks(from target: RouteTarget, count: Int)
 }

@@ -15,10 +15,12 @@ import MultiProdigyRouting
 /// larger context window.
 public struct FailoverExecutor: Sendable {
     private let providers: [String: ProviderSlot]
-    private let tracker: LatencyTracker
+    /// Learns every attempt's latency, and the length of the answers upstreams report.
+    let tracker: LatencyTracker
     private let breakers: CircuitBreakerBoard
     private let retry: RetrySettings
-    private let observer: (any AttemptObserver)?
+    /// Learns of failed attempts, failovers and skipped chunks (the metrics).
+    let observer: (any AttemptObserver)?
     /// Masks secrets in every failure's text before it is kept, logged or shown to the client.
     package let scrubber: SecretScrubber
 

@@ -53,27 +53,6 @@ struct RequestMeter: Sendable {
         )
     }
 
-    /// The outcome of a request that was answered now with `priced`.
-    func answered(
-        endpoint: String,
-        plan: RoutePlan,
-        target: RouteTarget,
-        attempts: Int,
-        priced: CostAnnotation.PricedCompletion,
-        overhead: Duration
-    ) -> RequestOutcome {
-        outcome(
-            endpoint: endpoint,
-            route: plan.requestedName,
-            target: target,
-            status: 200,
-            attempts: attempts,
-            usage: priced.usage,
-            costUSD: priced.costUSD,
-            overhead: overhead
-        )
-    }
-
     /// The outcome of a request that failed now with `error`.
     func failed(endpoint: String, plan: RoutePlan, error: GatewayError, target: RouteTarget?, attempts: Int) -> RequestOutcome {
         outcome(endpoint: endpoint, route: plan.requestedName, target: target, status: Int(error.status.code), attempts: attempts)

@@ -15,9 +15,7 @@ struct RouteExplainHandler: Sendable {
 
     func handle(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         var request = request
-        let body = try await RequestBodyReader.collect(&request, limit: maxRequestBytes)
-        let chat = try ChatCompletionRequest.parse(body)
-        if let refusal = context.caller.refusal(forModel: chat.model) { throw refusal }
+        let chat = try await ChatCompletionRequest.read(from: &request, caller: context.caller, limit: maxRequestBytes)
         let plan = try planning.explain(
             model: chat.model,
             request: planning.routingRequest(for: chat, headers: request.headers, caller: context.caller)

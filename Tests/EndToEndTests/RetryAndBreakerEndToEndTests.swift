@@ -1,4 +1,5 @@
 import Foundation
+import MultiProdigyResilience
 import Testing
 
 @testable import MultiProdigyConfig
@@ -194,7 +195,7 @@ import Testing
         let plan = RoutePlan(requestedName: "r", routeName: "r", entries: targets, timeouts: TimeoutSettings())
         let total = now + .seconds(90)
         let deadline = { (name: String, firstByte: Duration) in
-            ChatCompletionsHandler.attemptDeadline(
+            FailoverExecutor.attemptDeadline(
                 for: RouteTarget(name: name, providerName: name, upstreamModel: name),
                 in: plan,
                 firstByte: firstByte,

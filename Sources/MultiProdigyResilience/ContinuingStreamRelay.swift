@@ -1,0 +1,344 @@
+import Logging
+import MultiProdigyConfig
+import MultiProdigyCore
+import MultiProdigyJSON
+import MultiProdigyRouting
+import NIOCore
+
+/// A streamed chat answer that outlives its upstream: when the stream that committed is cut after
+/// commit, the answer is continued on a later target of the plan that supports it.
+///
+/// ``FailoverExecutor/stream(_:plan:totalDeadline:logger:bounds:continuationStyle:upstreamTime:)``
+/// starts it once a target's stream commits. Iterating it yields the chunks to send the client, in
+/// order, then one ending: ``Event/completed(upstreamUsageChunk:)`` or
+/// ``Event/interrupted(_:)``. Framing and writing them is the caller's; so is accounting, for
+/// which the iterator keeps each target's ``StreamSegment``.
+///
+/// ```swift
+/// var events = answer.makeAsyncIterator()
+/// defer { events.cancel() }
+/// while let event = try await events.next() {
+///     switch event {
+///     case .chunks(let chunks): write(chunks)
+///     case .completed: write("[DONE]")
+///     case .interrupted(let error): write(error)
+///     }
+/// }
+/// ```
+///
+/// A continuation asks the next target after the failed one that supports it
+/// (``ContinuationStyle``) for the rest, with the text already sent as a prefill
+/// (``ContinuationRequest``). Each candidate is tried alone through the executor, so breakers,
+/// retries and the privacy check apply as for any attempt; one that fails before committing (a 4xx
+/// refusing the prefill, a timeout) moves on to the next. The total time budget is the request's.
+/// A continuation's chunks carry the original stream's `id` and `created`, and its announcement of
+/// the assistant role is dropped: the client already had one. Only a single-choice, text-only
+/// answer whose text the transcript holds whole can be continued.
+///
+/// - warning: Call ``Iterator/cancel()`` when iteration ends, and ``cancel()`` when it never
+///   starts: each stops the upstream and counts the stream out of flight.
+public struct ContinuingStreamRelay: AsyncSequence, Sendable {
+    /// Each step of the answer.
+    public typealias Element = Event
+    /// The cancellation (a ``ProviderError`` of kind `cancelled`) when the client went away.
+    public typealias Failure = any Error
+
+    /// One step of the answer.
+    public enum Event: Sendable {
+        /// Chunks for the client, in order: OpenAI `chat.completion.chunk` objects naming
+        /// ``ContinuingStreamRelay/target`` as `model`.
+        case chunks([ByteBuffer])
+        /// The answer is complete: the last event. `upstreamUsageChunk` is the usage chunk its only
+        /// upstream reported (`model` rewritten), which covers the whole answer; nil when the answer
+        /// was continued or the upstream reported none, and then the segments' usage does.
+        case completed(upstreamUsageChunk: ByteBuffer?)
+        /// The answer was cut and no later target could continue it: the last event, the error to
+        /// end the stream with, in-band, so the client knows its answer is incomplete.
+        case interrupted(GatewayError)
+    }
+
+    /// What the answer may hold in memory.
+    public struct Bounds: Sendable {
+        /// The most chunks waiting for a slow client may take (`server.max_response_bytes`).
+        public var maximumBufferedBytes: Int
+        /// The most text kept to continue the answer after a cut
+        /// (`server.max_stream_transcript_bytes`).
+        public var maximumTranscriptBytes: Int
+
+        /// Creates bounds.
+        public init(maximumBufferedBytes: Int, maximumTranscriptBytes: Int) {
+            self.maximumBufferedBytes = maximumBufferedBytes
+            self.maximumTranscriptBytes = maximumTranscriptBytes
+        }
+    }
+
+    /// What continuing the answer needs: the request, its plan and budget, and the executor.
+    struct Context: Sendable {
+        let chat: ChatCompletionRequest
+        let plan: RoutePlan
+        let totalDeadline: ContinuousClock.Instant
+        let logger: Logger
+        let bounds: Bounds
+        let continuationStyle: @Sendable (RouteTarget) -> ContinuationStyle?
+        let executor: FailoverExecutor
+    }
+
+    /// The target whose stream committed first; every chunk names it as `model`.
+    public let target: RouteTarget
+    private let first: StreamRelay
+    private let lease: InFlightLease
+    private let context: Context
+
+    init(first: StreamRelay, target: RouteTarget, lease: InFlightLease, context: Context) {
+        self.first = first
+        self.target = target
+        self.lease = lease
+        self.context = context
+    }
+
+    /// Stops the first upstream and counts the stream out of flight, for an answer never iterated
+    /// (the client went away before the response head was sent).
+    public func cancel() {
+        first.cancel()
+        lease.end()
+    }
+
+    /// Starts relaying the answer; iterate it once.
+    public func makeAsyncIterator() -> Iterator {
+        Iterator(first: first, target: target, lease: lease, context: context)
+    }
+
+    /// Why a cut answer longer than the transcript bound was not continued.
+    static func tooLongToContinue(_ failure: String, bound: Int) -> String {
+        "\(failure). The answer was longer than the gateway keeps to continue it on another target "
+            + "(server.max_stream_transcript_bytes, \(ConfigValueParsing.byteSizeText(bound))), so it could not be continued; "
+            + "the response is incomplete."
+    }
+
+    /// Relays the answer segment by segment, and keeps what accounting for it needs.
+    public struct Iterator: AsyncIteratorProtocol {
+        /// Where the answer stands.
+        private enum Phase {
+            /// A segment has committed; its held-back chunks go first.
+            case committed
+            /// The segment's chunks after commit are being relayed.
+            case relaying
+            /// The segment was cut by `failure` after commit.
+            case cut(ProviderError)
+            /// The ending has been returned.
+            case ended
+        }
+
+        private let context: Context
+        private let lease: InFlightLease
+        private let first: StreamRelay
+        private let reportedName: String
+        private var phase = Phase.committed
+        private var current: StreamRelay
+        private var currentTarget: RouteTarget
+        private var chunks: AsyncThrowingStream<ByteBuffer, any Error>.AsyncIterator?
+        private var isContinuation = false
+        /// The chunk last returned, which the relay counts as buffered until the next call.
+        private var undelivered: ByteBuffer?
+        /// The estimated text tokens sent before the open segment; nil between segments.
+        private var openSegmentStart: Int?
+        private var endedSegments: [StreamSegment] = []
+
+        /// What the client has been sent so far.
+        public private(set) var transcript: StreamTranscript
+        /// Upstream calls made to continue the answer, beyond those until the first commit.
+        public private(set) var continuationAttempts = 0
+
+        /// Each target's part of the answer so far, the open one's up to now.
+        public var segments: [StreamSegment] {
+            guard let openSegmentStart else { return endedSegments }
+            return endedSegments + [segment(since: openSegmentStart)]
+        }
+
+        /// The target of the latest segment.
+        public var lastTarget: RouteTarget { currentTarget }
+
+        init(first: StreamRelay, target: RouteTarget, lease: InFlightLease, context: Context) {
+            self.context = context
+            self.lease = lease
+            self.first = first
+            self.reportedName = target.name
+            self.current = first
+            self.currentTarget = target
+            self.transcript = StreamTranscript(maximumTextBytes: context.bounds.maximumTranscriptBytes)
+            self.openSegmentStart = 0
+        }
+
+        /// Stops the upstream being read and counts the stream out of flight; later calls do
+        /// nothing.
+        public func cancel() {
+            current.cancel()
+            first.cancel()
+            lease.end()
+        }
+
+        /// The next chunks for the client, or the answer's ending; nil after the ending, or when
+        /// the task was cancelled as the answer completed.
+        ///
+        /// - Throws: The cancellation when the task is cancelled while relaying.
+        public mutating func next() async throws -> Event? {
+            while true {
+                switch phase {
+                case .ended:
+                    return nil
+                case .committed:
+                    phase = .relaying
+                    chunks = current.remaining.makeAsyncIterator()
+                    var sent: [ByteBuffer] = []
+                    for chunk in current.committedChunks {
+                        if isContinuation, StreamTranscript.isRoleAnnouncement(chunk) { continue }
+                        sent.append(record(chunk))
+                    }
+                    if !sent.isEmpty { return .chunks(sent) }
+                case .relaying:
+                    if let undelivered {
+                        current.delivered(undelivered)
+                        self.undelivered = nil
+                    }
+                    do {
+                        while let chunk = try await chunks?.next() {
+                            if isContinuation, StreamTranscript.isRoleAnnouncement(chunk) {
+                                current.delivered(chunk)
+                                continue
+                            }
+                            undelivered = chunk
+                            return .chunks([record(chunk)])
+                        }
+                    } catch let failure as ProviderError where failure.kind != .cancelled {
+                        endSegment()
+                        // An in-band error quoting the upstream's text never passed through the executor.
+                        phase = .cut(context.executor.scrubber.scrub(failure))
+                        continue
+                    }
+                    return complete()
+                case .cut(let failure):
+                    if let ending = await continueOrEnd(after: failure) { return ending }
+                }
+            }
+        }
+
+        /// Records `chunk` as sent, stamped as the first stream's when it is a continuation's.
+        private mutating func record(_ chunk: ByteBuffer) -> ByteBuffer {
+            let sent = isContinuation ? transcript.stamping(chunk) : chunk
+            transcript.record(sent)
+            return sent
+        }
+
+        /// The open segment, from its start to now.
+        private func segment(since start: Int) -> StreamSegment {
+            if let reported = current.reportedUsage?.usage { return StreamSegment(target: currentTarget, usage: reported) }
+            // The prompt, with the text already sent, which a continuation's prompt carries.
+            let sent = Swift.max(0, transcript.estimatedTextTokens - start)
+            let usage = TokenUsage(promptTokens: context.plan.promptTokens + start, completionTokens: sent, isEstimated: true)
+            return StreamSegment(target: currentTarget, usage: usage)
+        }
+
+        private mutating func endSegment() {
+            guard let start = openSegmentStart else { return }
+            openSegmentStart = nil
+            endedSegments.append(segment(since: start))
+        }
+
+        /// The segment's upstream finished the answer.
+        private mutating func complete() -> Event? {
+            endSegment()
+            phase = .ended
+            if let reported = current.reportedUsage?.usage {
+                context.executor.tracker.recordCompletionTokens(reported.completionTokens, for: currentTarget.statisticsKey)
+            }
+            guard !Task.isCancelled else { return nil }
+            let malformed = current.malformedChunkCount
+            if malformed > 0 {
+                context.executor.observer?.skippedMalformedChunks(from: currentTarget, count: malformed)
+                context.logger.warning("skipped malformed chunks", metadata: ["target": "\(currentTarget.name)", "count": "\(malformed)"])
+            }
+            return .completed(upstreamUsageChunk: isContinuation ? nil : current.reportedUsage?.chunk)
+        }
+
+        /// After a cut: continues the answer on a later target (nil: relay on), or says why it
+        /// cannot be.
+        private mutating func continueOrEnd(after failure: ProviderError) async -> Event? {
+            let logger = context.logger
+            context.executor.observer?.attemptFailed(currentTarget, error: failure)
+            logger.warning("stream failed after commit", metadata: ["target": "\(currentTarget.name)", "kind": "\(failure.kind.rawValue)"])
+            let isSingleChoice = context.chat.choiceCount == 1
+            var reason = "\(failure.message). The response is incomplete."
+            if isSingleChoice, transcript.isContinuable, !Task.isCancelled {
+                if let (next, target) = await continuation() {
+                    current.cancel()
+                    context.executor.observer?.failedOver(
+                        route: context.plan.requestedName,
+                        from: currentTarget,
+                        to: target,
+                        reason: failure.kind
+                    )
+                    current = next
+                    currentTarget = target
+                    isContinuation = true
+                    openSegmentStart = transcript.estimatedTextTokens
+                    phase = .committed
+                    logger.info("continuing the answer", metadata: ["target": "\(target.name)"])
+                    return nil
+                }
+                reason = "\(failure.message). No later target could continue it; the response is incomplete."
+            } else if isSingleChoice, !transcript.finished, transcript.sentOtherThanText {
+                reason = "\(failure.message). Only text answers can be continued; the response is incomplete."
+            } else if isSingleChoice, !transcript.finished, transcript.isTruncated {
+                reason = ContinuingStreamRelay.tooLongToContinue(failure.message, bound: context.bounds.maximumTranscriptBytes)
+            }
+            phase = .ended
+            return .interrupted(
+                GatewayError(
+                    status: .badGateway,
+                    message: "The answer from \(currentTarget.name) was interrupted: \(reason)",
+                    type: "upstream_error",
+                    code: "stream_interrupted"
+                )
+            )
+        }
+
+        /// Starts continuing the answer on the first target after the failed one in the plan that
+        /// supports it and whose stream commits; nil when none does.
+        private mutating func continuation() async -> (StreamRelay, RouteTarget)? {
+            let plan = context.plan
+            guard let failedIndex = plan.entries.firstIndex(where: { $0.target == currentTarget }) else { return nil }
+            for entry in plan.entries[(failedIndex + 1)...] {
+                guard !Task.isCancelled, ContinuousClock.now < context.totalDeadline else { return nil }
+                if plan.isPrivate, entry.locality != .local { continue }
+                guard let style = context.continuationStyle(entry.target),
+                    let request = try? ContinuationRequest.make(continuing: context.chat, partialAnswer: transcript.text, style: style)
+                else { continue }
+                var single = plan
+                single.entries = [entry]
+                single.excluded = []
+                var upstreamTime = Duration.zero
+                let result = await context.executor.commitStream(
+                    request,
+                    plan: single,
+                    totalDeadline: context.totalDeadline,
+                    logger: context.logger,
+                    maximumBufferedBytes: context.bounds.maximumBufferedBytes,
+                    reportedName: reportedName,
+                    upstreamTime: &upstreamTime
+                )
+                switch result {
+                case .success(let relay, let target, let attempts):
+                    continuationAttempts += attempts
+                    return (relay, target)
+                case .failure(let error, _, let attempts):
+                    continuationAttempts += attempts
+                    context.logger.info(
+                        "continuation target failed",
+                        metadata: ["target": "\(entry.target.name)", "status": "\(error.status.code)"]
+                    )
+                }
+            }
+            return nil
+        }
+    }
+}

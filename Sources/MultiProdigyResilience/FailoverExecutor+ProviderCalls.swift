@@ -1,0 +1,206 @@
+import Logging
+import MultiProdigyCore
+import MultiProdigyJSON
+import MultiProdigyRouting
+import NIOCore
+
+/// The calls a request makes: the executor builds each attempt's call, with its deadline, and asks
+/// the provider itself. What the caller adds (pricing an answer) comes in as a value transform
+/// that may refuse an answer, which then counts as a failed attempt.
+extension FailoverExecutor {
+    /// Answers a non-streaming chat completion from the first target of `plan` that can.
+    ///
+    /// Each attempt's answer, body included, must arrive by its ``attemptDeadline(for:in:firstByte:totalDeadline:now:)``;
+    /// the upstream clients enforce it. The completion tokens an accepted answer's upstream reported
+    /// feed the planner's estimate of the target's answer length.
+    ///
+    /// - Parameters:
+    ///   - chat: The client's request.
+    ///   - plan: The targets, in order.
+    ///   - totalDeadline: When the whole call must be over.
+    ///   - logger: The request's logger.
+    ///   - upstreamTime: Gains the time spent in attempts and waiting between them.
+    ///   - accept: Turns one target's answer into the caller's; throwing a ``ProviderError``
+    ///     refuses it, and the next attempt follows.
+    public func complete<Answer: TokenCountedAnswer>(
+        _ chat: ChatCompletionRequest,
+        plan: RoutePlan,
+        totalDeadline: ContinuousClock.Instant,
+        logger: Logger,
+        upstreamTime: inout Duration,
+        accept: (ChatCompletionResult, RouteTarget) throws -> Answer
+    ) async -> ExecutionResult<Answer> {
+        let firstByte = plan.timeouts.firstByte
+        return await run(plan, totalDeadline: totalDeadline, upstreamTime: &upstreamTime) { target, provider in
+            let deadline = Self.attemptDeadline(for: target, in: plan, firstByte: firstByte, totalDeadline: totalDeadline)
+            let call = ChatCompletionCall(
+                request: chat,
+                upstreamModel: target.upstreamModel,
+                responseDeadline: deadline.nioDeadline,
+                logger: logger
+            )
+            let answer = try accept(try await provider.complete(call), target)
+            if !answer.usage.isEstimated {
+                tracker.recordCompletionTokens(answer.usage.completionTokens, for: target.statisticsKey)
+            }
+            return answer
+        }
+    }
+
+    /// Embeds the inputs of `embeddings` on the first target of `plan` that can, in OpenAI's shape
+    /// whatever the upstream's.
+    ///
+    /// An upstream's vectors are rendered as an OpenAI `list` named after the target, in the
+    /// client's `encoding_format`; an upstream that returns a different number of vectors than inputs
+    /// has failed the attempt.
+    ///
+    /// - Parameters:
+    ///   - accept: Turns the OpenAI-shaped body from one target into the caller's answer; throwing a
+    ///     ``ProviderError`` refuses it, and the next attempt follows.
+    ///   - upstreamTime: Gains the time spent in attempts and waiting between them.
+    public func embed<Answer: Sendable>(
+        _ embeddings: EmbeddingsRequest,
+        plan: RoutePlan,
+        totalDeadline: ContinuousClock.Instant,
+        logger: Logger,
+        upstreamTime: inout Duration,
+        accept: (ByteBuffer, RouteTarget) throws -> Answer
+    ) async -> ExecutionResult<Answer> {
+        await run(plan, totalDeadline: totalDeadline, upstreamTime: &upstreamTime) { target, provider in
+            let call = EmbeddingsCall(
+                request: embeddings,
+                upstreamModel: target.upstreamModel,
+                responseDeadline: totalDeadline.nioDeadline,
+                logger: logger
+            )
+            switch try await provider.embed(call) {
+            case .openAIBody(let body):
+                return try accept(body, target)
+            case .vectors(let vectors, let promptTokens):
+                guard vectors.count == embeddings.inputs.count else {
+                    throw ProviderError(
+                        kind: .protocolViolation,
+                        message: "the upstream returned \(vectors.count) vectors for \(embeddings.inputs.count) inputs"
+                    )
+                }
+                let body = EmbeddingsResponseRenderer.render(
+                    vectors,
+                    model: target.name,
+                    promptTokens: promptTokens,
+                    format: embeddings.encodingFormat
+                )
+                return try accept(body, target)
+            }
+        }
+    }
+
+    /// Starts a streamed chat answer on the first target of `plan` whose stream commits, to be
+    /// continued on a later target should it be cut (see ``ContinuingStreamRelay``).
+    ///
+    /// The committed target counts as in flight until the answer ends (``ContinuingStreamRelay/cancel()``).
+    ///
+    /// - Parameters:
+    ///   - bounds: What the answer may buffer for a slow client, and keep to continue it.
+    ///   - continuationStyle: How a target continues another's answer; nil when it cannot.
+    ///   - upstreamTime: Gains the time spent until the commit.
+    public func stream(
+        _ chat: ChatCompletionRequest,
+        plan: RoutePlan,
+        totalDeadline: ContinuousClock.Instant,
+        logger: Logger,
+        bounds: ContinuingStreamRelay.Bounds,
+        continuationStyle: @escaping @Sendable (RouteTarget) -> ContinuationStyle?,
+        upstreamTime: inout Duration
+    ) async -> ExecutionResult<ContinuingStreamRelay> {
+        let result = await commitStream(
+            chat,
+            plan: plan,
+            totalDeadline: totalDeadline,
+            logger: logger,
+            maximumBufferedBytes: bounds.maximumBufferedBytes,
+            upstreamTime: &upstreamTime
+        )
+        switch result {
+        case .success(let relay, let target, let attempts):
+            let answer = ContinuingStreamRelay(
+                first: relay,
+                target: target,
+                lease: tracker.lease(target.statisticsKey),
+                context: ContinuingStreamRelay.Context(
+                    chat: chat,
+                    plan: plan,
+                    totalDeadline: totalDeadline,
+                    logger: logger,
+                    bounds: bounds,
+                    continuationStyle: continuationStyle,
+                    executor: self
+                )
+            )
+            return .success(answer, target: target, attempts: attempts)
+        case .failure(let error, let lastTarget, let attempts):
+            return .failure(error, lastTarget: lastTarget, attempts: attempts)
+        }
+    }
+
+    /// Walks `plan` until one target's stream commits.
+    ///
+    /// - Parameter reportedName: The `model` every chunk names; nil for each target's own name. A
+    ///   continuation keeps the name of the target that started the answer.
+    func commitStream(
+        _ chat: ChatCompletionRequest,
+        plan: RoutePlan,
+        totalDeadline: ContinuousClock.Instant,
+        logger: Logger,
+        maximumBufferedBytes: Int,
+        reportedName: String? = nil,
+        upstreamTime: inout Duration
+    ) async -> ExecutionResult<StreamRelay> {
+        let timeouts = plan.timeouts
+        let removesNullUsage = !chat.includeUsage
+        return await run(plan, totalDeadline: totalDeadline, measurement: .firstToken, upstreamTime: &upstreamTime) { target, provider in
+            let firstByteDeadline = min(ContinuousClock.now.advanced(by: timeouts.firstByte), totalDeadline)
+            let call = ChatCompletionCall(
+                request: chat,
+                upstreamModel: target.upstreamModel,
+                responseDeadline: firstByteDeadline.nioDeadline,
+                logger: logger
+            )
+            let upstream = try await provider.stream(call)
+            let limits = StreamGuardStateMachine.Limits(
+                firstToken: timeouts.firstToken,
+                stall: timeouts.stall,
+                totalDeadline: totalDeadline
+            )
+            return try await StreamRelay.start(
+                upstream,
+                targetName: reportedName ?? target.name,
+                limits: limits,
+                expectedChoices: chat.choiceCount,
+                maximumBufferedBytes: maximumBufferedBytes,
+                removesNullUsage: removesNullUsage
+            )
+        }
+    }
+
+    /// When a non-streaming attempt at `target` must have its whole answer.
+    ///
+    /// Its head only comes with the whole answer, so a silent upstream and a long generation look
+    /// alike until then. An attempt may use its share of what is left of the total budget, the
+    /// remaining time divided by the targets not yet tried (itself included), and at least
+    /// `first_byte`; the last target may use all of it. A silent target thus leaves time for the
+    /// next one, and the whole call stays inside `total`.
+    public static func attemptDeadline(
+        for target: RouteTarget,
+        in plan: RoutePlan,
+        firstByte: Duration,
+        totalDeadline: ContinuousClock.Instant,
+        now: ContinuousClock.Instant = .now
+    ) -> ContinuousClock.Instant {
+        let position = plan.entries.firstIndex { $0.target == target } ?? 0
+        let targetsLeft = max(1, plan.entries.count - position)
+        let remaining = totalDeadline - now
+        guard targetsLeft > 1, remaining > .zero else { return totalDeadline }
+        let share = max(remaining / targetsLeft, firstByte)
+        return min(now + share, totalDeadline)
+    }
+}

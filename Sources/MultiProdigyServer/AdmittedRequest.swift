@@ -1,0 +1,116 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import MultiProdigyAccounting
+import MultiProdigyCore
+import MultiProdigyResilience
+import MultiProdigyRouting
+
+/// A request let in to be served: its body read, parsed and allowed to its caller, its plan made,
+/// its key's budget and rate limits charged, and its time budget started.
+///
+/// Every endpoint that calls upstreams starts with this one step; a JSON answer ends with
+/// ``respond(endpoint:accounting:countsEstimatedAnswerTokens:call:)``, a stream that fails to
+/// start with ``failure(_:target:attempts:endpoint:accounting:)``.
+///
+/// ```swift
+/// let admitted = try await AdmittedRequest<EmbeddingsRequest>(request, context: context, planning: planning, accounting: accounting, maxRequestBytes: limit)
+/// ```
+struct AdmittedRequest<Body: GatewayRequestBody>: Sendable {
+    /// The client's request.
+    let request: Body
+    /// The targets to try, without those its key's budget rules out.
+    let plan: RoutePlan
+    /// Who sent it and when, and what its key reserved.
+    let meter: RequestMeter
+    /// When the whole request must be over (`timeouts.total` from its arrival here).
+    let totalDeadline: ContinuousClock.Instant
+    /// The request's logger.
+    let logger: Logger
+    /// The client's connection, which interrupts the request when it goes away.
+    let connectionID: ObjectIdentifier?
+
+    /// Admits `request`.
+    ///
+    /// - Throws: ``GatewayError``: the body's (413, 400), the key's refusal of the model (403) or
+    ///   of the request (429, 400 `unpriced_model`), and the planner's (404, `no_private_target`, ...).
+    init(
+        _ request: Request,
+        context: GatewayRequestContext,
+        planning: RequestPlanning,
+        accounting: RequestAccounting,
+        maxRequestBytes: Int
+    ) async throws {
+        var request = request
+        let caller = context.caller
+        let body = try await Body.read(from: &request, caller: caller, limit: maxRequestBytes)
+        var plan = try body.plan(with: planning, headers: request.headers, caller: caller)
+        self.meter = try accounting.meter(for: context, plan: &plan)
+        self.request = body
+        self.plan = plan
+        self.totalDeadline = ContinuousClock.now.advanced(by: plan.timeouts.total)
+        self.logger = context.logger
+        self.connectionID = context.connectionID
+    }
+
+    /// Has `call` walk the plan, interrupted if the client goes away, and answers with its priced
+    /// JSON body, or with the error when no target answered; either way the request is accounted
+    /// for.
+    ///
+    /// - Parameters:
+    ///   - endpoint: The endpoint's label in the metrics and the usage ledger.
+    ///   - countsEstimatedAnswerTokens: Whether an answer whose upstream reported no usage counts
+    ///     the answer tokens estimated from its text (an embedding has none).
+    ///   - call: The executor's walk, adding its time in upstream calls to the `Duration` it is
+    ///     given, so the gateway's own time can be told apart.
+    func respond(
+        endpoint: String,
+        accounting: RequestAccounting,
+        countsEstimatedAnswerTokens: Bool = true,
+        call: (inout Duration) async -> ExecutionResult<CostAnnotation.PricedCompletion>
+    ) async -> Response {
+        var upstreamTime = Duration.zero
+        let result = await ClientDisconnectHandler.cancellingOnDisconnect(of: connectionID) { await call(&upstreamTime) }
+        switch result {
+        case .success(let priced, let target, let attempts):
+            let overhead = (.now - meter.receivedAt) - upstreamTime
+            var headers = RoutingHeaders.fields(plan: plan, target: target, attempts: attempts)
+            headers[.contentType] = "application/json"
+            RoutingHeaders.addAccounting(to: &headers, costUSD: priced.costUSD, overhead: overhead)
+            var usage = priced.usage
+            if !countsEstimatedAnswerTokens, usage.isEstimated { usage.completionTokens = 0 }
+            accounting.finish(
+                meter.outcome(
+                    endpoint: endpoint,
+                    route: plan.requestedName,
+                    target: target,
+                    status: 200,
+                    attempts: attempts,
+                    usage: usage,
+                    costUSD: priced.costUSD,
+                    overhead: overhead
+                ),
+                settling: meter.reservation
+            )
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: priced.body))
+        case .failure(let error, let target, let attempts):
+            return failure(error, target: target, attempts: attempts, endpoint: endpoint, accounting: accounting)
+        }
+    }
+
+    /// The response, and the accounting, of a request no target answered.
+    func failure(
+        _ error: GatewayError,
+        target: RouteTarget?,
+        attempts: Int,
+        endpoint: String,
+        accounting: RequestAccounting
+    ) -> Response {
+        logger.info("request failed", metadata: ["status": "\(error.status.code)", "code": "\(error.code ?? "-")"])
+        accounting.finish(
+            meter.failed(endpoint: endpoint, plan: plan, error: error, target: target, attempts: attempts),
+            settling: meter.reservation
+        )
+        return error.response(headers: RoutingHeaders.fields(plan: plan, target: target, attempts: attempts))
+    }
+}
