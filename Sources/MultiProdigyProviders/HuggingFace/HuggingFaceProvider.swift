@@ -55,7 +55,7 @@ public struct HuggingFaceProvider: LLMProvider {
     /// Answers through the Messages API (`/v1/chat/completions`), in OpenAI's dialect.
     public func complete(_ call: ChatCompletionCall) async throws -> ChatCompletionResult {
         let answer = try await chat.complete(try tgiCall(call))
-        return ChatCompletionResult(body: HuggingFaceMessagesAPI.completion(from: answer.body))
+        return ChatCompletionResult(body: HuggingFaceResponseTranslator.completion(from: answer.body))
     }
 
     /// Streams through the Messages API (`/v1/chat/completions`), in OpenAI's dialect.
@@ -73,7 +73,7 @@ public struct HuggingFaceProvider: LLMProvider {
 
     /// The call with its body in TGI's dialect (the router's providers take OpenAI's as is).
     private func tgiCall(_ call: ChatCompletionCall) throws -> ChatCompletionCall {
-        guard !isRouter, let body = HuggingFaceMessagesAPI.tgiRequest(from: call.request.body) else { return call }
+        guard !isRouter, let body = HuggingFaceRequestTranslator.tgiRequest(from: call.request.body) else { return call }
         var call = call
         call.request = try ChatCompletionRequest.parse(body)
         return call

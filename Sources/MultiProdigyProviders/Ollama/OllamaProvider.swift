@@ -88,7 +88,7 @@ public struct OllamaProvider: LLMProvider {
             )
         }
         do {
-            return try OllamaRequestTranslation.chatRequest(from: request, model: call.upstreamModel, stream: stream, settings: settings)
+            return try OllamaRequestTranslator.chatRequest(from: request, model: call.upstreamModel, stream: stream, settings: settings)
                 .buffer
         } catch {
             throw ProviderError.translationRefusal(error)
@@ -106,7 +106,7 @@ public struct OllamaProvider: LLMProvider {
         )
         let json = try Self.parseAnswer(answer)
         if let error = json["error"], !error.isNull { throw OllamaStreamTranslator.streamError(error) }
-        let completion = try OllamaResponseTranslation.completion(
+        let completion = try OllamaResponseTranslator.completion(
             from: json,
             id: Self.completionID(),
             created: Self.now(),
@@ -138,7 +138,7 @@ public struct OllamaProvider: LLMProvider {
     public func embed(_ call: EmbeddingsCall) async throws -> EmbeddingsResult {
         let body: JSONValue
         do {
-            body = try OllamaEmbeddingsTranslation.request(call.request, model: call.upstreamModel, settings: settings)
+            body = try OllamaEmbeddingsTranslator.request(call.request, model: call.upstreamModel, settings: settings)
         } catch {
             throw ProviderError.translationRefusal(error)
         }
@@ -148,7 +148,7 @@ public struct OllamaProvider: LLMProvider {
             deadline: call.responseDeadline,
             logger: call.logger
         )
-        return try OllamaEmbeddingsTranslation.result(from: Self.parseAnswer(answer), inputCount: call.request.inputs.count)
+        return try OllamaEmbeddingsTranslator.result(from: Self.parseAnswer(answer), inputCount: call.request.inputs.count)
     }
 
     /// The installed models, from `GET /api/tags`.
@@ -159,7 +159,7 @@ public struct OllamaProvider: LLMProvider {
             deadline: deadline,
             logger: logger
         )
-        return try OllamaResponseTranslation.modelNames(from: Self.parseAnswer(answer))
+        return try OllamaResponseTranslator.modelNames(from: Self.parseAnswer(answer))
     }
 
     /// `GET /api/tags`: Ollama is up when it lists its models.
