@@ -493,12 +493,17 @@ import Testing
 
     // MARK: Settings and base URL
 
+    /// The provider's options, typed by its schema as the config reader types them.
+    private func settings(_ options: ProviderOptions) throws -> OllamaSettings {
+        OllamaSettings(options: try OllamaProvider.optionSchema.validate(options, provider: "local", type: "ollama"))
+    }
+
     @Test func settingsAreParsedAndValidated() throws {
-        let settings = try OllamaSettings.parse(["num_ctx": "8_192", "keep_alive": "1h30m", "truncate": "false"], provider: "local")
+        let settings = try settings(["num_ctx": "8_192", "keep_alive": "1h30m", "truncate": "false"])
         #expect(settings == OllamaSettings(contextLength: 8192, keepAlive: "1h30m", truncate: false))
-        #expect(try OllamaSettings.parse(["keep_alive": "-1"], provider: "local").keepAlive == .number("-1"))
+        #expect(try self.settings(["keep_alive": "-1"]).keepAlive == .number("-1"))
         #expect {
-            try OllamaSettings.parse(["num_ctx": "big", "numctx": "1", "keep_alive": "soon"], provider: "local")
+            try self.settings(["num_ctx": "big", "numctx": "1", "keep_alive": "soon"])
         } throws: { error in
             guard let error = error as? ConfigError else { return false }
             let text = error.description
@@ -526,6 +531,6 @@ import Testing
         ("https://proxy.example.com/ollama/", "https://proxy.example.com/ollama"),
     ])
     func baseURLBecomesTheServerRoot(_ baseURL: String, _ root: String) {
-        #expect(OllamaProvider.serverRoot(baseURL) == root)
+        #expect(OllamaProvider.baseURLNormalization.apiRoot(from: baseURL) == root)
     }
 }
