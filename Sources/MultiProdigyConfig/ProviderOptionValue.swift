@@ -1,4 +1,4 @@
-import MultiProdigyCore
+import MultiProdigyJSON
 
 /// The typed value of one entry under a provider's `options:`.
 ///

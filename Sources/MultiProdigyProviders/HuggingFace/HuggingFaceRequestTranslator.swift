@@ -1,4 +1,4 @@
-import MultiProdigyCore
+import MultiProdigyJSON
 import NIOCore
 
 /// Smooths over where TGI's Messages API takes requests differently from OpenAI's.

@@ -1,7 +1,7 @@
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
-import MultiProdigyWire
+import MultiProdigyCore
 
 /// The `options:` of an `ollama` provider (``OllamaProvider/optionSchema``), as the translators use them.
 ///
