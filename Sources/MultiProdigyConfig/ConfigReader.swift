@@ -123,7 +123,7 @@ struct ConfigReader {
             var disabledReason: String?
             var locality: Locality?
             var headers: [String: String] = [:]
-            var options: [String: String] = [:]
+            var optionsNode: Node?
             for (key, field) in fields {
                 let fieldPath = "\(path).\(key)"
                 switch key {
@@ -156,7 +156,7 @@ struct ConfigReader {
                         )
                     }
                 case "headers": headers = stringMap(field, path: fieldPath)
-                case "options": options = stringMap(field, path: fieldPath)
+                case "options": optionsNode = field
                 default: break
                 }
             }
@@ -179,6 +179,8 @@ struct ConfigReader {
                 )
                 continue
             }
+            let options =
+                optionsNode.map { readOptions($0, path: "\(path).options", type: type, schema: types.entries[type]?.options) } ?? [:]
             let defaultURL = types.entries[type]?.defaultBaseURL
             guard let url = baseURL ?? defaultURL else {
                 report(path, value, "the provider has no 'base_url'", "add the API root, such as `base_url: http://127.0.0.1:8000/v1`")
@@ -206,6 +208,29 @@ struct ConfigReader {
             )
         }
         return providers
+    }
+
+    /// A provider's `options:`, typed by its type's schema; a type without one takes any, as text.
+    private mutating func readOptions(_ node: Node, path: String, type: String, schema: ProviderOptionSchema?) -> ProviderOptions {
+        guard let pairs = mapping(node, path: path, allowed: nil) else { return [:] }
+        var options = ProviderOptions()
+        for (key, value) in pairs {
+            let optionPath = "\(path).\(key)"
+            if let refusal = schema?.check(name: key, type: type) {
+                report(optionPath, value, refusal.problem, refusal.fix)
+                continue
+            }
+            guard let text = string(value, path: optionPath) else { continue }
+            guard let schema else {
+                options[key] = .string(text)
+                continue
+            }
+            switch schema.read(.string(text), for: key, type: type) {
+            case .success(let typed): options[key] = typed
+            case .failure(let refusal): report(optionPath, value, refusal.problem, refusal.fix)
+            }
+        }
+        return options
     }
 
     private mutating func readModels(_ node: Node) -> [ModelConfig] {

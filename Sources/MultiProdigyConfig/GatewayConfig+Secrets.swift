@@ -4,15 +4,19 @@ import MultiProdigyPrivacy
 
 extension SecretScrubber {
     /// The secrets `config` holds: the master key, and for every provider its `api_key` and the
-    /// values of its `headers` and `options` whose names say they are credentials
+    /// values of its `headers` and text `options` whose names say they are credentials
     /// (``isCredentialName(_:)``). A value with a scheme, such as `Bearer abc…`, counts with and
-    /// without it.
+    /// without it. A typed number, boolean or duration is never a secret, whatever its name
+    /// (`default_max_tokens` holds a count, not a token).
     public static func secrets(in config: GatewayConfig) -> [String] {
         var secrets: [String] = []
         if let masterKey = config.auth.masterKey { secrets.append(masterKey) }
         for provider in config.providers {
             if let apiKey = provider.apiKey { secrets.append(apiKey) }
-            for (name, value) in Array(provider.headers) + Array(provider.options) where isCredentialName(name) {
+            let options = provider.options.values.compactMap { name, value in
+                if case .string(let text) = value { (key: name, value: text) } else { nil }
+            }
+            for (name, value) in Array(provider.headers) + options where isCredentialName(name) {
                 secrets.append(value)
                 if let space = value.firstIndex(of: " ") {
                     secrets.append(String(value[value.index(after: space)...]).trimmingWhitespace())

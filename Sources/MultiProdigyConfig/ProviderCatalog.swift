@@ -14,10 +14,18 @@ public struct ProviderCatalog: Sendable {
     public struct Entry: Sendable {
         /// The `base_url` used when a provider of this type gives none.
         public var defaultBaseURL: String?
+        /// The options a provider of this type accepts; nil accepts any, as text.
+        public var options: ProviderOptionSchema?
 
         /// Creates an entry.
-        public init(defaultBaseURL: String? = nil) {
+        ///
+        /// - Parameters:
+        ///   - defaultBaseURL: The `base_url` used when a provider of this type gives none.
+        ///   - options: The options a provider of this type accepts; nil (a custom type that declares
+        ///     none) accepts any, as text.
+        public init(defaultBaseURL: String? = nil, options: ProviderOptionSchema? = nil) {
             self.defaultBaseURL = defaultBaseURL
+            self.options = options
         }
     }
 

@@ -7,7 +7,7 @@ extension ProviderConfig: CustomStringConvertible, CustomDebugStringConvertible 
     public var description: String {
         let apiKey = apiKey == nil ? "nil" : SecretScrubber.mask
         return "ProviderConfig(name: \(name), type: \(type), base_url: \(baseURL), api_key: \(apiKey), locality: \(locality), "
-            + "headers: \(headers.keys.sorted()), options: \(options.keys.sorted()), disabled: \(disabledReason ?? "no"))"
+            + "headers: \(headers.keys.sorted()), options: \(options.names), disabled: \(disabledReason ?? "no"))"
     }
 
     /// The same as ``description``: the default would print every field, secrets included.

@@ -14,8 +14,9 @@ public struct ProviderConfig: Sendable, Equatable {
     public var locality: Locality
     /// `headers`: extra headers sent with every upstream call.
     public var headers: [String: String]
-    /// `options`: free-form settings for custom provider types.
-    public var options: [String: String]
+    /// `options`: the provider type's own settings, typed by its ``ProviderOptionSchema``; text for
+    /// a custom type that declares none.
+    public var options: ProviderOptions
     /// Why the provider is disabled (such as an unset secret); nil when enabled.
     public var disabledReason: String?
 
@@ -27,7 +28,7 @@ public struct ProviderConfig: Sendable, Equatable {
         apiKey: String? = nil,
         locality: Locality = .cloud,
         headers: [String: String] = [:],
-        options: [String: String] = [:],
+        options: ProviderOptions = [:],
         disabledReason: String? = nil
     ) {
         self.name = name

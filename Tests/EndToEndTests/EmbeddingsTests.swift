@@ -26,7 +26,7 @@ import Testing
 
     init() {
         ProviderRegistry.register("chatonly-test") { config, context in
-            OpenAIChatOnlyProvider(inner: OpenAICompatibleProvider(config: config, context: context))
+            OpenAIChatOnlyProvider(inner: try OpenAICompatibleProvider(config: config, context: context))
         }
     }
 

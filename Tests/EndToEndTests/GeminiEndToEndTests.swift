@@ -381,6 +381,35 @@ private func matchesJSON(_ value: Any?, _ expected: String) -> Bool {
         }
     }
 
+    @Test func typedOptionsReachTheProviderAsTheirKinds() async throws {
+        // `yes` is a boolean and `4B` a size only to the typed options; read as text, remote images
+        // stayed off and the limit at its 20 MiB default.
+        let images = FakeUpstream(.raw(status: .ok, contentType: "image/png", body: "PNGDATA"))
+        let upstream = FakeUpstream(Self.json(Self.textAnswer))
+        let yaml = """
+            providers:
+              gem:
+                type: gemini
+                base_url: "http://127.0.0.1:{PORT0}"
+                api_key: test-key
+                options: {allow_remote_images: yes, max_remote_image_bytes: 4B}
+            models:
+              flash: {provider: gem, model: gemini-2.5-flash}
+            """
+        try await withService({ onPort in try await images.run(onPort: onPort) }) { imagePort in
+            try await withGateway(upstreams: [upstream], yaml: yaml) { gateway in
+                let url = "http://127.0.0.1:\(imagePort)/cat.png"
+                let reply = try await gateway.send(
+                    body: #"{"model":"flash","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"\#(url)"}}]}]}"#
+                )
+                #expect(reply.status == 400)
+                #expect(images.requests.first?.path == "/cat.png", "allow_remote_images: yes turned downloads on")
+                #expect((reply.error["message"] as? String)?.contains("larger than 4 bytes") == true, "\(reply.error)")
+                #expect(upstream.requests.isEmpty)
+            }
+        }
+    }
+
     @Test func remoteImageThatIsNotAnImageIsA400() async throws {
         let images = FakeUpstream(.raw(status: .ok, contentType: "text/html", body: "<html></html>"))
         let upstream = FakeUpstream(Self.json(Self.textAnswer))
@@ -416,7 +445,7 @@ private func matchesJSON(_ value: Any?, _ expected: String) -> Bool {
         let config = try ConfigLoader(environment: [:]).load(yaml: yaml, source: "test")
         let providerConfig = try #require(config.providers.first)
         let context = ProviderContext(httpClient: .shared, gatewayConfig: config, logger: Logger(label: "gemini-test"))
-        return GeminiProvider(config: providerConfig, context: context)
+        return try GeminiProvider(config: providerConfig, context: context)
     }
 
     @Test func embedSplitsMoreThanAHundredInputsIntoOrderedBatches() async throws {

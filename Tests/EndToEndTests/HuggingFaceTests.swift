@@ -110,16 +110,16 @@ import Testing
             string:
                 #"{"model":"tgi","messages":[],"max_completion_tokens":64,"response_format":{"type":"json_schema","json_schema":{"name":"p","schema":{"type":"object","properties":{"a":{"type":"string"}}},"strict":true}}}"#
         )
-        let rewritten = try #require(HuggingFaceMessagesAPI.tgiRequest(from: body))
+        let rewritten = try #require(HuggingFaceRequestTranslator.tgiRequest(from: body))
         #expect(
             String(buffer: rewritten)
                 == #"{"model":"tgi","messages":[],"response_format":{"type":"json","value":{"type":"object","properties":{"a":{"type":"string"}}}},"max_tokens":64}"#
         )
-        #expect(HuggingFaceMessagesAPI.tgiRequest(from: ByteBuffer(string: #"{"model":"tgi","messages":[],"max_tokens":5}"#)) == nil)
+        #expect(HuggingFaceRequestTranslator.tgiRequest(from: ByteBuffer(string: #"{"model":"tgi","messages":[],"max_tokens":5}"#)) == nil)
     }
 
     @Test func answersGetAnIdOpenAIFinishReasonsAndNullContentOnToolCalls() throws {
-        let answer = HuggingFaceMessagesAPI.completion(
+        let answer = HuggingFaceResponseTranslator.completion(
             from: ByteBuffer(
                 string:
                     #"{"object":"chat.completion","id":"","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","tool_calls":[{"id":"0","type":"function","function":{"description":null,"name":"get_weather","arguments":"{\"location\":\"Paris\"}"}}]},"logprobs":null,"finish_reason":"eos_token"}]}"#
@@ -129,7 +129,7 @@ import Testing
         #expect(json["id"]?.stringValue?.hasPrefix("chatcmpl-") == true)
         #expect(json["choices"]?.arrayValue?.first?["finish_reason"] == "tool_calls")
         #expect(json["choices"]?.arrayValue?.first?["message"]?["content"] == .null)
-        let stopped = HuggingFaceMessagesAPI.completion(
+        let stopped = HuggingFaceResponseTranslator.completion(
             from: ByteBuffer(
                 string: #"{"id":"x","choices":[{"index":0,"message":{"role":"assistant","content":"Hi"},"finish_reason":"stop_sequence"}]}"#
             )

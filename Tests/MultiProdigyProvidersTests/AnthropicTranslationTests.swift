@@ -525,6 +525,6 @@ import Testing
         "https://api.anthropic.com", "https://api.anthropic.com/", "https://api.anthropic.com/v1", "https://api.anthropic.com/v1/",
     ])
     func baseURLRootIsFoundWithOrWithoutV1(baseURL: String) {
-        #expect(AnthropicProvider.apiRoot(baseURL) == "https://api.anthropic.com")
+        #expect(AnthropicProvider.baseURLNormalization.apiRoot(from: baseURL) == "https://api.anthropic.com")
     }
 }

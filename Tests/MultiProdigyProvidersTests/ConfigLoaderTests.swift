@@ -242,11 +242,11 @@ import Testing
     }
 
     @Test func providerBaseURLGetsV1OnlyWhenItHasNoPath() {
-        #expect(OpenAICompatibleProvider.apiRoot("http://127.0.0.1:8080") == "http://127.0.0.1:8080/v1")
-        #expect(OpenAICompatibleProvider.apiRoot("http://127.0.0.1:8080/") == "http://127.0.0.1:8080/v1")
-        #expect(OpenAICompatibleProvider.apiRoot("https://api.openai.com/v1/") == "https://api.openai.com/v1")
+        #expect(OpenAICompatibleProvider.baseURLNormalization.apiRoot(from: "http://127.0.0.1:8080") == "http://127.0.0.1:8080/v1")
+        #expect(OpenAICompatibleProvider.baseURLNormalization.apiRoot(from: "http://127.0.0.1:8080/") == "http://127.0.0.1:8080/v1")
+        #expect(OpenAICompatibleProvider.baseURLNormalization.apiRoot(from: "https://api.openai.com/v1/") == "https://api.openai.com/v1")
         #expect(
-            OpenAICompatibleProvider.apiRoot("https://generativelanguage.googleapis.com/v1beta/openai")
+            OpenAICompatibleProvider.baseURLNormalization.apiRoot(from: "https://generativelanguage.googleapis.com/v1beta/openai")
                 == "https://generativelanguage.googleapis.com/v1beta/openai"
         )
     }

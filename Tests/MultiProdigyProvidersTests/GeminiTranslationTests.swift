@@ -716,7 +716,7 @@ private func chunks(_ events: [ChatStreamEvent]) -> [JSONValue] {
         ("http://127.0.0.1:8080/proxy", "http://127.0.0.1:8080/proxy/v1beta"),
     ])
     func baseURLsAreAcceptedWithOrWithoutVersion(baseURL: String, root: String) {
-        #expect(GeminiProvider.versionedRoot(baseURL) == root)
+        #expect(GeminiProvider.baseURLNormalization.apiRoot(from: baseURL) == root)
     }
 
     @Test func toolCallMemoryForgetsTheOldestBeyondItsCapacity() {

@@ -11,7 +11,7 @@ import Testing
 /// `/api/tags`, with fixtures in Ollama's documented wire format.
 @Suite struct OllamaTranslationTests {
     private func translate(_ request: String, stream: Bool = false, settings: OllamaSettings = OllamaSettings()) throws -> JSONValue {
-        try OllamaRequestTranslation.chatRequest(from: JSONValue.parse(request), model: "llama3.2", stream: stream, settings: settings)
+        try OllamaRequestTranslator.chatRequest(from: JSONValue.parse(request), model: "llama3.2", stream: stream, settings: settings)
     }
 
     private func requestError(_ request: String) throws -> GatewayError {
@@ -189,7 +189,7 @@ import Testing
              "eval_count":282,"eval_duration":4535599000,"remote_model":"x"}
             """#
         )
-        let completion = try OllamaResponseTranslation.completion(
+        let completion = try OllamaResponseTranslator.completion(
             from: answer,
             id: "chatcmpl-abc",
             created: 1_700_000_000,
@@ -210,7 +210,7 @@ import Testing
              "done_reason":"stop","done":true,"eval_count":18}
             """#
         )
-        let completion = try OllamaResponseTranslation.completion(from: answer, id: "chatcmpl-abc", created: 1, model: "llama3.2")
+        let completion = try OllamaResponseTranslator.completion(from: answer, id: "chatcmpl-abc", created: 1, model: "llama3.2")
         let message = try #require(completion["choices"]?.arrayValue?.first?["message"])
         #expect(
             message.text
@@ -226,7 +226,7 @@ import Testing
     @Test func answerWithoutAMessageIsAProtocolViolation() throws {
         let answer = try JSONValue.parse(#"{"model":"llama3.2","done":true}"#)
         #expect(throws: ProviderError.self) {
-            try OllamaResponseTranslation.completion(from: answer, id: "chatcmpl-a", created: 1, model: "m")
+            try OllamaResponseTranslator.completion(from: answer, id: "chatcmpl-a", created: 1, model: "m")
         }
     }
 
@@ -237,7 +237,7 @@ import Testing
         ] as [(String?, Bool, String)]
     )
     func doneReasonMapsToFinishReason(doneReason: String?, hasToolCalls: Bool, expected: String) {
-        #expect(OllamaResponseTranslation.finishReason(doneReason: doneReason, hasToolCalls: hasToolCalls) == expected)
+        #expect(OllamaResponseTranslator.finishReason(doneReason: doneReason, hasToolCalls: hasToolCalls) == expected)
     }
 
     @Test func tagsListTheModelNames() throws {
@@ -248,7 +248,7 @@ import Testing
               {"model":"all-minilm:latest"}]}
             """#
         )
-        #expect(try OllamaResponseTranslation.modelNames(from: tags) == ["llama3.2:latest", "all-minilm:latest"])
+        #expect(try OllamaResponseTranslator.modelNames(from: tags) == ["llama3.2:latest", "all-minilm:latest"])
     }
 
     // MARK: Stream
@@ -448,14 +448,14 @@ import Testing
             ByteBuffer(string: #"{"model":"e","input":["Why is the sky blue?","Why is the grass green?"],"dimensions":384}"#)
         )
         let settings = OllamaSettings(contextLength: 512, keepAlive: "5m", truncate: false)
-        let body = try OllamaEmbeddingsTranslation.request(request, model: "all-minilm", settings: settings)
+        let body = try OllamaEmbeddingsTranslator.request(request, model: "all-minilm", settings: settings)
         #expect(
             body.text
                 == #"{"model":"all-minilm","input":["Why is the sky blue?","Why is the grass green?"],"dimensions":384,"truncate":false,"options":{"num_ctx":512},"keep_alive":"5m"}"#
         )
         let single = try EmbeddingsRequest.parse(ByteBuffer(string: #"{"model":"e","input":"one"}"#))
         #expect(
-            try OllamaEmbeddingsTranslation.request(single, model: "m", settings: OllamaSettings()).text
+            try OllamaEmbeddingsTranslator.request(single, model: "m", settings: OllamaSettings()).text
                 == #"{"model":"m","input":["one"]}"#
         )
     }
@@ -463,7 +463,7 @@ import Testing
     @Test func tokenIDInputsAreRefused() throws {
         let request = try EmbeddingsRequest.parse(ByteBuffer(string: #"{"model":"e","input":[1,2,3]}"#))
         #expect {
-            try OllamaEmbeddingsTranslation.request(request, model: "m", settings: OllamaSettings())
+            try OllamaEmbeddingsTranslator.request(request, model: "m", settings: OllamaSettings())
         } throws: { error in
             (error as? GatewayError)?.param == "input" && (error as? GatewayError)?.status == .badRequest
         }
@@ -473,7 +473,7 @@ import Testing
         let answer = try JSONValue.parse(
             #"{"model":"all-minilm","embeddings":[[0.010071029,-0.0017594862],[-0.0098027075,0.06042469]],"total_duration":14143917,"load_duration":1019500,"prompt_eval_count":8}"#
         )
-        let result = try OllamaEmbeddingsTranslation.result(from: answer, inputCount: 2)
+        let result = try OllamaEmbeddingsTranslator.result(from: answer, inputCount: 2)
         guard case .vectors(let vectors, let promptTokens) = result else {
             Issue.record("expected vectors")
             return
@@ -485,7 +485,7 @@ import Testing
     @Test func embeddingsAnswerWithTheWrongCountIsAProtocolViolation() throws {
         let answer = try JSONValue.parse(#"{"embeddings":[[0.1]]}"#)
         #expect {
-            try OllamaEmbeddingsTranslation.result(from: answer, inputCount: 2)
+            try OllamaEmbeddingsTranslator.result(from: answer, inputCount: 2)
         } throws: { error in
             (error as? ProviderError)?.kind == .protocolViolation
         }
@@ -493,12 +493,17 @@ import Testing
 
     // MARK: Settings and base URL
 
+    /// The provider's options, typed by its schema as the config reader types them.
+    private func settings(_ options: ProviderOptions) throws -> OllamaSettings {
+        OllamaSettings(options: try OllamaProvider.optionSchema.validate(options, provider: "local", type: "ollama"))
+    }
+
     @Test func settingsAreParsedAndValidated() throws {
-        let settings = try OllamaSettings.parse(["num_ctx": "8_192", "keep_alive": "1h30m", "truncate": "false"], provider: "local")
+        let settings = try settings(["num_ctx": "8_192", "keep_alive": "1h30m", "truncate": "false"])
         #expect(settings == OllamaSettings(contextLength: 8192, keepAlive: "1h30m", truncate: false))
-        #expect(try OllamaSettings.parse(["keep_alive": "-1"], provider: "local").keepAlive == .number("-1"))
+        #expect(try self.settings(["keep_alive": "-1"]).keepAlive == .number("-1"))
         #expect {
-            try OllamaSettings.parse(["num_ctx": "big", "numctx": "1", "keep_alive": "soon"], provider: "local")
+            try self.settings(["num_ctx": "big", "numctx": "1", "keep_alive": "soon"])
         } throws: { error in
             guard let error = error as? ConfigError else { return false }
             let text = error.description
@@ -526,6 +531,6 @@ import Testing
         ("https://proxy.example.com/ollama/", "https://proxy.example.com/ollama"),
     ])
     func baseURLBecomesTheServerRoot(_ baseURL: String, _ root: String) {
-        #expect(OllamaProvider.serverRoot(baseURL) == root)
+        #expect(OllamaProvider.baseURLNormalization.apiRoot(from: baseURL) == root)
     }
 }

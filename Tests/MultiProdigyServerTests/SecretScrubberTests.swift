@@ -129,7 +129,7 @@ import Testing
     }
 
     /// A configuration with a master key and one provider with these secrets.
-    static func config(headers: [String: String], options: [String: String]) -> GatewayConfig {
+    static func config(headers: [String: String], options: ProviderOptions) -> GatewayConfig {
         var config = GatewayConfig()
         config.auth.masterKey = "master-canary-1"
         config.providers = [

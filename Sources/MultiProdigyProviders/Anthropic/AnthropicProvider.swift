@@ -18,16 +18,36 @@ import NIOHTTP1
 ///   trailing `/v1` is accepted.
 /// - `api_key` (String): sent as `x-api-key`.
 /// - `headers` (map): extra headers, such as `anthropic-beta`; they override the adapter's own.
-/// - `options.anthropic_version` (String, default `2023-06-01`): the `anthropic-version` header.
-/// - `options.default_max_tokens` (positive integer, default `4096`): `max_tokens` for requests that
-///   give neither `max_tokens` nor `max_completion_tokens` (Anthropic requires one).
-struct AnthropicProvider: LLMProvider {
+/// - `options` (see ``optionSchema``):
+///   - `anthropic_version` (text, default `2023-06-01`): the `anthropic-version` header.
+///   - `default_max_tokens` (positive integer, default `4096`): `max_tokens` for requests that
+///     give neither `max_tokens` nor `max_completion_tokens` (Anthropic requires one).
+///
+/// ```yaml
+/// providers:
+///   claude: {type: anthropic, api_key: ${ANTHROPIC_API_KEY}, options: {default_max_tokens: 8192}}
+/// ```
+public struct AnthropicProvider: LLMProvider {
     /// The default `base_url`.
-    package static let defaultBaseURL = "https://api.anthropic.com"
+    public static let defaultBaseURL = "https://api.anthropic.com"
     /// The default `anthropic-version` header.
     static let defaultVersion = "2023-06-01"
     /// The default `max_tokens`.
     static let defaultMaxTokens = 4096
+
+    /// The `options:` an `anthropic` provider accepts.
+    public static let optionSchema: ProviderOptionSchema = [
+        ProviderOptionSpec("anthropic_version", .string, default: defaultVersion, summary: "the `anthropic-version` header"),
+        ProviderOptionSpec(
+            "default_max_tokens",
+            .positiveInteger,
+            default: String(defaultMaxTokens),
+            summary: "`max_tokens` for requests that set neither `max_tokens` nor `max_completion_tokens`"
+        ),
+    ]
+
+    /// How `base_url` becomes the root `/v1/messages` is appended to: a trailing `/v1` is dropped.
+    static let baseURLNormalization = BaseURLNormalization.strippingSuffixes(["/v1"])
 
     private let name: String
     private let upstream: UpstreamHTTPClient
@@ -37,17 +57,17 @@ struct AnthropicProvider: LLMProvider {
 
     /// Creates the adapter for `config`.
     ///
-    /// - Throws: ``ConfigError`` when an option has an invalid value.
-    init(config: ProviderConfig, context: ProviderContext) throws {
+    /// - Throws: ``ConfigError`` when `options:` holds an unknown option or a value of the wrong kind.
+    public init(config: ProviderConfig, context: ProviderContext) throws {
         self.name = config.name
-        let root = Self.apiRoot(config.baseURL)
+        let root = Self.baseURLNormalization.apiRoot(from: config.baseURL)
         self.messagesURL = root + "/v1/messages"
         self.modelsURL = root + "/v1/models"
-        let options = try Self.options(config)
-        self.maxTokens = options.maxTokens
+        let options = try Self.optionSchema.validate(config.options, provider: config.name, type: config.type)
+        self.maxTokens = options.integer("default_max_tokens") ?? Self.defaultMaxTokens
         var headers = HTTPHeaders()
         if let apiKey = config.apiKey { headers.add(name: "x-api-key", value: apiKey) }
-        headers.add(name: "anthropic-version", value: options.version)
+        headers.add(name: "anthropic-version", value: options.string("anthropic_version") ?? Self.defaultVersion)
         for (field, value) in config.headers.sorted(by: { $0.key < $1.key }) { headers.replaceOrAdd(name: field, value: value) }
         let providerName = config.name
         self.upstream = UpstreamHTTPClient(
@@ -59,50 +79,8 @@ struct AnthropicProvider: LLMProvider {
         )
     }
 
-    /// The API root without a trailing slash or `/v1`.
-    static func apiRoot(_ baseURL: String) -> String {
-        var root = baseURL
-        while root.hasSuffix("/") { root.removeLast() }
-        if root.hasSuffix("/v1") { root.removeLast(3) }
-        while root.hasSuffix("/") { root.removeLast() }
-        return root
-    }
-
-    private static func options(_ config: ProviderConfig) throws -> (version: String, maxTokens: Int) {
-        var issues: [ConfigIssue] = []
-        let path = "providers.\(config.name).options"
-        let version = config.options["anthropic_version"] ?? defaultVersion
-        if version.trimmingWhitespace().isEmpty {
-            issues.append(
-                ConfigIssue(
-                    path: "\(path).anthropic_version",
-                    line: nil,
-                    problem: "anthropic_version is empty",
-                    fix: "set it to a version date such as \(defaultVersion), or remove it"
-                )
-            )
-        }
-        var maxTokens = defaultMaxTokens
-        if let text = config.options["default_max_tokens"] {
-            if let value = Int(text.trimmingWhitespace()), value > 0 {
-                maxTokens = value
-            } else {
-                issues.append(
-                    ConfigIssue(
-                        path: "\(path).default_max_tokens",
-                        line: nil,
-                        problem: "'\(text)' is not a positive whole number",
-                        fix: "give the number of tokens, such as \(defaultMaxTokens)"
-                    )
-                )
-            }
-        }
-        guard issues.isEmpty else { throw ConfigError(source: "providers.\(config.name)", issues: issues) }
-        return (version, maxTokens)
-    }
-
     /// Sends the translated request and translates Anthropic's `Message` back.
-    package func complete(_ call: ChatCompletionCall) async throws -> ChatCompletionResult {
+    public func complete(_ call: ChatCompletionCall) async throws -> ChatCompletionResult {
         let answer = try await upstream.fetch(
             url: messagesURL,
             body: try requestBody(for: call, stream: false),
@@ -114,7 +92,7 @@ struct AnthropicProvider: LLMProvider {
     }
 
     /// Sends the translated request with `stream: true` and translates its events once the head has arrived.
-    package func stream(_ call: ChatCompletionCall) async throws -> ChatCompletionStream {
+    public func stream(_ call: ChatCompletionCall) async throws -> ChatCompletionStream {
         let body = try await upstream.openStream(
             url: messagesURL,
             body: try requestBody(for: call, stream: true),
@@ -132,7 +110,7 @@ struct AnthropicProvider: LLMProvider {
     }
 
     /// The ids of `GET /v1/models`, following its pages.
-    package func discoverModels(deadline: NIODeadline, logger: Logger) async throws -> [String] {
+    public func discoverModels(deadline: NIODeadline, logger: Logger) async throws -> [String] {
         var ids: [String] = []
         var after: String?
         // Anthropic pages its list; a bound keeps a misbehaving upstream from looping forever.

@@ -21,11 +21,26 @@ import NIOHTTP1
 ///   trailing slash and a root that already ends in `/v1beta` (or `/v1`, `/v1alpha`) are accepted.
 /// - `api_key` (String): sent as `x-goog-api-key`.
 /// - `headers` (map): extra headers.
-/// - `options.allow_remote_images` (`"true"`/`"false"`, default `"false"`): download `http(s)`
-///   image URLs in messages (up to `options.max_remote_image_bytes`) and send them inline; when
-///   off such requests are answered with a 400 that says how to send the image instead.
-/// - `options.max_remote_image_bytes` (Int, default 20971520 = 20 MiB): the largest image downloaded.
+/// - `options` (see ``optionSchema``):
+///   - `allow_remote_images` (boolean, default `false`): download `http(s)` image URLs in messages
+///     (up to `max_remote_image_bytes`) and send them inline; when off such requests are answered
+///     with a 400 that says how to send the image instead.
+///   - `max_remote_image_bytes` (size, default 20 MiB): the largest image downloaded.
 public struct GeminiProvider: LLMProvider {
+    /// The `options:` a `gemini` provider accepts.
+    public static let optionSchema: ProviderOptionSchema = [
+        ProviderOptionSpec(
+            "allow_remote_images",
+            .bool,
+            default: "false",
+            summary: "download http(s) image URLs and send them inline (only for trusted clients: the gateway fetches any URL they give)"
+        ),
+        ProviderOptionSpec("max_remote_image_bytes", .byteSize, default: "20MiB", summary: "the largest remote image downloaded"),
+    ]
+
+    /// How `base_url` becomes the versioned root: `/v1beta` unless it names a version already.
+    static let baseURLNormalization = BaseURLNormalization.versioned("/v1beta", accepting: ["v1beta", "v1", "v1alpha"])
+
     private let name: String
     private let versionedRoot: String
     private let upstream: UpstreamHTTPClient
@@ -40,9 +55,12 @@ public struct GeminiProvider: LLMProvider {
     static let defaultMaxRemoteImageBytes = 20 << 20
 
     /// Creates the adapter for `config`.
-    public init(config: ProviderConfig, context: ProviderContext) {
+    ///
+    /// - Throws: ``ConfigError`` when `options:` holds an unknown option or a value of the wrong kind.
+    public init(config: ProviderConfig, context: ProviderContext) throws {
+        let options = try Self.optionSchema.validate(config.options, provider: config.name, type: config.type)
         self.name = config.name
-        self.versionedRoot = Self.versionedRoot(config.baseURL)
+        self.versionedRoot = Self.baseURLNormalization.apiRoot(from: config.baseURL)
         var headers = HTTPHeaders()
         if let apiKey = config.apiKey { headers.add(name: "x-goog-api-key", value: apiKey) }
         for (field, value) in config.headers.sorted(by: { $0.key < $1.key }) { headers.add(name: field, value: value) }
@@ -59,20 +77,8 @@ public struct GeminiProvider: LLMProvider {
         self.toolCallMemory = context.memory.state(for: "gemini-tool-calls \(config.name) \(config.baseURL)") {
             GeminiToolCallMemory()
         }
-        self.allowsRemoteImages = config.options["allow_remote_images"]?.lowercased() == "true"
-        self.maxRemoteImageBytes =
-            config.options["max_remote_image_bytes"].flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
-            ?? Self.defaultMaxRemoteImageBytes
-    }
-
-    /// The API root including its version: `base_url` without trailing slashes, `/v1beta` appended
-    /// unless it already names a version.
-    static func versionedRoot(_ baseURL: String) -> String {
-        var root = baseURL
-        while root.hasSuffix("/") { root.removeLast() }
-        let lastSegment = root.split(separator: "/").last ?? ""
-        if ["v1beta", "v1", "v1alpha"].contains(lastSegment) { return root }
-        return root + "/v1beta"
+        self.allowsRemoteImages = options.bool("allow_remote_images") ?? false
+        self.maxRemoteImageBytes = options.integer("max_remote_image_bytes") ?? Self.defaultMaxRemoteImageBytes
     }
 
     /// The model id without a `models/` prefix.

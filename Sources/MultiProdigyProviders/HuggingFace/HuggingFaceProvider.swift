@@ -21,8 +21,11 @@ import NIOHTTP1
 /// → 400, 424 generation failure → 502 (fails over), 429 overloaded, 503 model loading (fails over,
 /// with the estimated time). Embeddings go to TEI's `POST /embed` beside the `/v1` root, or for the
 /// router to `/hf-inference/models/{model}/pipeline/feature-extraction`. Model discovery reads the
-/// router's `/v1/models`, or a TGI/TEI server's `/info`.
+/// router's `/v1/models`, or a TGI/TEI server's `/info`. It takes no `options:` (``optionSchema``).
 public struct HuggingFaceProvider: LLMProvider {
+    /// The `options:` a `huggingface` provider accepts: none.
+    public static let optionSchema: ProviderOptionSchema = []
+
     private let chat: OpenAICompatibleProvider
     private let upstream: UpstreamHTTPClient
     private let apiRoot: String
@@ -30,15 +33,19 @@ public struct HuggingFaceProvider: LLMProvider {
     private let isRouter: Bool
 
     /// Creates the adapter for `config`.
-    public init(config: ProviderConfig, context: ProviderContext) {
+    ///
+    /// - Throws: ``ConfigError`` when `options:` holds any option.
+    public init(config: ProviderConfig, context: ProviderContext) throws {
         let name = config.name
+        let options = try Self.optionSchema.validate(config.options, provider: config.name, type: config.type)
         let mapError: UpstreamHTTPClient.ErrorMapping = { status, body in
             HuggingFaceErrorMapping.map(status: status, body: body, provider: name)
         }
-        self.chat = OpenAICompatibleProvider(config: config, context: context, mapError: mapError)
-        let apiRoot = OpenAICompatibleProvider.apiRoot(config.baseURL)
+        self.chat = OpenAICompatibleProvider(config: config, options: options, context: context, mapError: mapError)
+        let apiRoot = OpenAICompatibleProvider.baseURLNormalization.apiRoot(from: config.baseURL)
         self.apiRoot = apiRoot
-        self.serverRoot = apiRoot.hasSuffix("/v1") ? String(apiRoot.dropLast(3)) : apiRoot
+        // TEI's `/embed`, `/info` and `/health` sit beside the `/v1` root.
+        self.serverRoot = BaseURLNormalization.strippingSuffixes(["/v1"]).apiRoot(from: apiRoot)
         self.isRouter = apiRoot.contains("://router.huggingface.co")
         var headers = HTTPHeaders()
         if let apiKey = config.apiKey { headers.add(name: "authorization", value: "Bearer \(apiKey)") }
@@ -55,7 +62,7 @@ public struct HuggingFaceProvider: LLMProvider {
     /// Answers through the Messages API (`/v1/chat/completions`), in OpenAI's dialect.
     public func complete(_ call: ChatCompletionCall) async throws -> ChatCompletionResult {
         let answer = try await chat.complete(try tgiCall(call))
-        return ChatCompletionResult(body: HuggingFaceMessagesAPI.completion(from: answer.body))
+        return ChatCompletionResult(body: HuggingFaceResponseTranslator.completion(from: answer.body))
     }
 
     /// Streams through the Messages API (`/v1/chat/completions`), in OpenAI's dialect.
@@ -73,7 +80,7 @@ public struct HuggingFaceProvider: LLMProvider {
 
     /// The call with its body in TGI's dialect (the router's providers take OpenAI's as is).
     private func tgiCall(_ call: ChatCompletionCall) throws -> ChatCompletionCall {
-        guard !isRouter, let body = HuggingFaceMessagesAPI.tgiRequest(from: call.request.body) else { return call }
+        guard !isRouter, let body = HuggingFaceRequestTranslator.tgiRequest(from: call.request.body) else { return call }
         var call = call
         call.request = try ChatCompletionRequest.parse(body)
         return call

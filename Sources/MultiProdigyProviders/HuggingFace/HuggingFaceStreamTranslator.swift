@@ -6,7 +6,7 @@ import NIOCore
 /// Reads TGI's (or the router's) SSE chunks: OpenAI's shape, with TGI's empty ids and finish
 /// reasons made OpenAI's, and `tool_calls` reported when the answer called a tool.
 struct HuggingFaceStreamTranslator: StreamTranslator {
-    private let id = HuggingFaceMessagesAPI.newID()
+    private let id = HuggingFaceResponseTranslator.newID()
     private var choicesWithToolCalls: Set<Int> = []
 
     mutating func translate(_ event: SSEEvent) throws -> [ChatStreamEvent] {
@@ -21,7 +21,7 @@ struct HuggingFaceStreamTranslator: StreamTranslator {
                 let index = choices[position]["index"]?.intValue ?? 0
                 if !(choices[position]["delta"]?["tool_calls"]?.arrayValue?.isEmpty ?? true) { choicesWithToolCalls.insert(index) }
                 if let reason = choices[position]["finish_reason"]?.stringValue {
-                    let mapped = HuggingFaceMessagesAPI.finishReason(reason, hasToolCalls: choicesWithToolCalls.contains(index))
+                    let mapped = HuggingFaceResponseTranslator.finishReason(reason, hasToolCalls: choicesWithToolCalls.contains(index))
                     choices[position]["finish_reason"] = .string(mapped)
                 }
             }

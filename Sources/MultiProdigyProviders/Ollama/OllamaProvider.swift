@@ -17,7 +17,7 @@ import NIOHTTP1
 /// Configuration keys: `base_url` (String, default `http://127.0.0.1:11434`; the server's root, a
 /// trailing `/` or `/v1` is dropped), `api_key` (String, optional, sent as `Authorization: Bearer`
 /// for ollama.com or an authenticating proxy), `headers` (map of extra headers), and `options:`
-/// `num_ctx`, `keep_alive`, `truncate` (see ``OllamaSettings``).
+/// `num_ctx`, `keep_alive`, `truncate` (see ``optionSchema``).
 ///
 /// ```yaml
 /// providers:
@@ -29,6 +29,36 @@ public struct OllamaProvider: LLMProvider {
     /// The base URL used when the config gives none.
     public static let defaultBaseURL = "http://127.0.0.1:11434"
 
+    /// The `options:` an `ollama` provider accepts.
+    public static let optionSchema: ProviderOptionSchema = [
+        ProviderOptionSpec(
+            "num_ctx",
+            .positiveInteger,
+            default: "the model's own",
+            summary: "context window sent with every chat and embeddings call (Ollama's /v1 cannot set it)"
+        ),
+        ProviderOptionSpec(
+            "keep_alive",
+            .custom(
+                expected: "a duration",
+                example: "a duration such as `5m`, `1h` or `30s`, a number of seconds, `0` to unload at once or `-1` to keep loaded",
+                parse: OllamaSettings.keepAlive
+            ),
+            default: "Ollama's (5m)",
+            summary: "how long Ollama keeps the model loaded after a call"
+        ),
+        ProviderOptionSpec(
+            "truncate",
+            .bool,
+            default: "Ollama's (true)",
+            summary: "whether /api/embed truncates inputs longer than the context"
+        ),
+    ]
+
+    /// How `base_url` becomes the server's root: a `/v1` (Ollama's OpenAI-compatible API) or `/api`
+    /// suffix is dropped, as the native paths start at the root.
+    static let baseURLNormalization = BaseURLNormalization.strippingSuffixes(["/v1", "/api"])
+
     private let name: String
     private let root: String
     private let httpClient: HTTPClient
@@ -38,29 +68,18 @@ public struct OllamaProvider: LLMProvider {
 
     /// Creates the adapter for `config`.
     ///
-    /// - Throws: ``ConfigError`` when `options:` holds an unknown key or a bad value.
+    /// - Throws: ``ConfigError`` when `options:` holds an unknown option or a value of the wrong kind.
     public init(config: ProviderConfig, context: ProviderContext) throws {
         self.name = config.name
-        self.root = Self.serverRoot(config.baseURL)
+        self.root = Self.baseURLNormalization.apiRoot(from: config.baseURL)
         self.httpClient = context.httpClient
         self.maxResponseBytes = context.gatewayConfig.server.maxResponseBytes
-        self.settings = try OllamaSettings.parse(config.options, provider: config.name)
+        let options = try Self.optionSchema.validate(config.options, provider: config.name, type: config.type)
+        self.settings = OllamaSettings(options: options)
         var headers = HTTPHeaders()
         if let apiKey = config.apiKey { headers.add(name: "authorization", value: "Bearer \(apiKey)") }
         for (field, value) in config.headers.sorted(by: { $0.key < $1.key }) { headers.add(name: field, value: value) }
         self.headers = headers
-    }
-
-    /// The server's root without a trailing slash; a `/v1` (Ollama's OpenAI-compatible API) or
-    /// `/api` suffix is dropped, as the native paths start at the root.
-    static func serverRoot(_ baseURL: String) -> String {
-        var root = baseURL
-        while root.hasSuffix("/") { root.removeLast() }
-        for suffix in ["/v1", "/api"] where root.hasSuffix(suffix) {
-            root.removeLast(suffix.count)
-            while root.hasSuffix("/") { root.removeLast() }
-        }
-        return root
     }
 
     /// A client whose errors name `model` (for the `ollama pull` hint) and `path`.
@@ -88,7 +107,7 @@ public struct OllamaProvider: LLMProvider {
             )
         }
         do {
-            return try OllamaRequestTranslation.chatRequest(from: request, model: call.upstreamModel, stream: stream, settings: settings)
+            return try OllamaRequestTranslator.chatRequest(from: request, model: call.upstreamModel, stream: stream, settings: settings)
                 .buffer
         } catch {
             throw ProviderError.translationRefusal(error)
@@ -106,7 +125,7 @@ public struct OllamaProvider: LLMProvider {
         )
         let json = try Self.parseAnswer(answer)
         if let error = json["error"], !error.isNull { throw OllamaStreamTranslator.streamError(error) }
-        let completion = try OllamaResponseTranslation.completion(
+        let completion = try OllamaResponseTranslator.completion(
             from: json,
             id: Self.completionID(),
             created: Self.now(),
@@ -138,7 +157,7 @@ public struct OllamaProvider: LLMProvider {
     public func embed(_ call: EmbeddingsCall) async throws -> EmbeddingsResult {
         let body: JSONValue
         do {
-            body = try OllamaEmbeddingsTranslation.request(call.request, model: call.upstreamModel, settings: settings)
+            body = try OllamaEmbeddingsTranslator.request(call.request, model: call.upstreamModel, settings: settings)
         } catch {
             throw ProviderError.translationRefusal(error)
         }
@@ -148,7 +167,7 @@ public struct OllamaProvider: LLMProvider {
             deadline: call.responseDeadline,
             logger: call.logger
         )
-        return try OllamaEmbeddingsTranslation.result(from: Self.parseAnswer(answer), inputCount: call.request.inputs.count)
+        return try OllamaEmbeddingsTranslator.result(from: Self.parseAnswer(answer), inputCount: call.request.inputs.count)
     }
 
     /// The installed models, from `GET /api/tags`.
@@ -159,7 +178,7 @@ public struct OllamaProvider: LLMProvider {
             deadline: deadline,
             logger: logger
         )
-        return try OllamaResponseTranslation.modelNames(from: Self.parseAnswer(answer))
+        return try OllamaResponseTranslator.modelNames(from: Self.parseAnswer(answer))
     }
 
     /// `GET /api/tags`: Ollama is up when it lists its models.

@@ -3,7 +3,7 @@ import MultiProdigyCore
 import MultiProdigyJSON
 import MultiProdigyPrivacy
 
-/// The `options:` an `ollama` provider reads from the config, validated when the gateway starts.
+/// The `options:` of an `ollama` provider (``OllamaProvider/optionSchema``), as the translators use them.
 ///
 /// | Key | Type | Default | Meaning |
 /// |---|---|---|---|
@@ -18,52 +18,28 @@ struct OllamaSettings: Sendable, Equatable {
     /// `truncate` for embeddings calls.
     var truncate: Bool?
 
-    /// The keys an `ollama` provider understands.
-    static let knownKeys = ["keep_alive", "num_ctx", "truncate"]
+    /// Creates settings.
+    init(contextLength: Int? = nil, keepAlive: JSONValue? = nil, truncate: Bool? = nil) {
+        self.contextLength = contextLength
+        self.keepAlive = keepAlive
+        self.truncate = truncate
+    }
 
-    /// Reads and validates the provider's `options:`.
-    ///
-    /// - Throws: ``ConfigError`` naming every bad or unknown key.
-    package static func parse(_ options: [String: String], provider: String) throws(ConfigError) -> OllamaSettings {
-        var settings = OllamaSettings()
-        var issues: [ConfigIssue] = []
-        func report(_ key: String, _ problem: String, _ fix: String) {
-            issues.append(ConfigIssue(path: "providers.\(provider).options.\(key)", line: nil, problem: problem, fix: fix))
+    /// The settings of `options`, typed by ``OllamaProvider/optionSchema``.
+    init(options: ProviderOptions) {
+        self.contextLength = options.integer("num_ctx")
+        switch options["keep_alive"] {
+        case .integer(let seconds)?: self.keepAlive = .integer(seconds)
+        case .string(let duration)?: self.keepAlive = .string(duration)
+        default: self.keepAlive = nil
         }
-        for (key, rawValue) in options.sorted(by: { $0.key < $1.key }) {
-            let value = rawValue.trimmingWhitespace()
-            switch key {
-            case "num_ctx":
-                if let count = Int(value.replacingOccurrences(of: "_", with: "")), count > 0 {
-                    settings.contextLength = count
-                } else {
-                    report(key, "'\(value)' is not a positive whole number", "write the context window in tokens, such as `num_ctx: 8192`")
-                }
-            case "keep_alive":
-                if let seconds = Int(value) {
-                    settings.keepAlive = .integer(seconds)
-                } else if Self.isDuration(value) {
-                    settings.keepAlive = .string(value)
-                } else {
-                    report(
-                        key,
-                        "'\(value)' is not a duration",
-                        "write a duration such as `5m`, `1h` or `30s`, a number of seconds, `0` to unload at once or `-1` to keep loaded"
-                    )
-                }
-            case "truncate":
-                switch value.lowercased() {
-                case "true", "yes", "on": settings.truncate = true
-                case "false", "no", "off": settings.truncate = false
-                default: report(key, "'\(value)' is not true or false", "write `truncate: true` or `truncate: false`")
-                }
-            default:
-                let hint = ConfigValueParsing.suggestion(for: key, among: knownKeys).map { " (did you mean '\($0)'?)" } ?? ""
-                report(key, "'\(key)' is not an option of ollama providers\(hint)", "use one of: \(knownKeys.joined(separator: ", "))")
-            }
-        }
-        guard issues.isEmpty else { throw ConfigError(source: "providers.\(provider)", issues: issues) }
-        return settings
+        self.truncate = options.bool("truncate")
+    }
+
+    /// Reads `keep_alive` as Ollama takes it: a whole number of seconds, or a Go duration string.
+    static func keepAlive(_ text: String) -> ProviderOptionValue? {
+        if let seconds = Int(text) { return .integer(seconds) }
+        return isDuration(text) ? .string(text) : nil
     }
 
     /// Whether `text` is a Go duration such as `5m`, `1h30m`, `-1s` or `2.5h`.

@@ -56,7 +56,7 @@ struct OllamaStreamTranslator: StreamTranslator {
         if let content = message?["content"]?.stringValue, !content.isEmpty {
             events.append(chunk(delta: ["content": .string(content)]))
         }
-        let calls = OllamaResponseTranslation.openAIToolCalls(from: message?["tool_calls"], completionID: id, firstIndex: toolCallCount)
+        let calls = OllamaResponseTranslator.openAIToolCalls(from: message?["tool_calls"], completionID: id, firstIndex: toolCallCount)
         for call in calls {
             // Ollama sends each call whole, so each becomes one complete delta.
             events.append(chunk(delta: ["tool_calls": [call.withIndex]]))
@@ -64,7 +64,7 @@ struct OllamaStreamTranslator: StreamTranslator {
         toolCallCount += calls.count
         guard json["done"]?.boolValue == true else { return events }
         finished = true
-        let reason = OllamaResponseTranslation.finishReason(doneReason: json["done_reason"]?.stringValue, hasToolCalls: toolCallCount > 0)
+        let reason = OllamaResponseTranslator.finishReason(doneReason: json["done_reason"]?.stringValue, hasToolCalls: toolCallCount > 0)
         events.append(chunk(delta: [:], finishReason: reason))
         if includeUsage {
             events.append(
@@ -74,7 +74,7 @@ struct OllamaStreamTranslator: StreamTranslator {
                         created: created,
                         model: model,
                         choices: [],
-                        usage: OllamaResponseTranslation.usage(from: json)
+                        usage: OllamaResponseTranslator.usage(from: json)
                     ).buffer
                 )
             )

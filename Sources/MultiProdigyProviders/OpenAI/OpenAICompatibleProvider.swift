@@ -16,9 +16,23 @@ import NIOHTTP1
 ///
 /// Configuration keys: `base_url` (String, default `https://api.openai.com/v1`; a bare
 /// `http://host:port` gets `/v1` appended), `api_key` (String, sent as `Authorization: Bearer`),
-/// `headers` (map of extra headers), `options.stream_usage` (`"false"` for a server that refuses
-/// `stream_options`: the gateway then does not ask it for a stream's usage, and estimates it).
+/// `headers` (map of extra headers), `options.stream_usage` (boolean, default `true`; `false` for a
+/// server that refuses `stream_options`: the gateway then does not ask it for a stream's usage, and
+/// estimates it). See ``optionSchema``.
 public struct OpenAICompatibleProvider: LLMProvider {
+    /// The `options:` an `openai` provider accepts.
+    public static let optionSchema: ProviderOptionSchema = [
+        ProviderOptionSpec(
+            "stream_usage",
+            .bool,
+            default: "true",
+            summary: "ask streams for their usage with `stream_options`; false for a server that refuses it (usage is then estimated)"
+        )
+    ]
+
+    /// How `base_url` becomes the root `/chat/completions` is appended to: a URL with no path gets `/v1`.
+    static let baseURLNormalization = BaseURLNormalization.defaultingPath("/v1")
+
     private let name: String
     private let upstream: UpstreamHTTPClient
     private let apiRoot: String
@@ -31,16 +45,19 @@ public struct OpenAICompatibleProvider: LLMProvider {
     private let requestsStreamUsage: Bool
 
     /// Creates the adapter for `config`.
-    public init(config: ProviderConfig, context: ProviderContext) {
-        self.init(config: config, context: context, mapError: nil)
+    ///
+    /// - Throws: ``ConfigError`` when `options:` holds an unknown option or a value of the wrong kind.
+    public init(config: ProviderConfig, context: ProviderContext) throws {
+        let options = try Self.optionSchema.validate(config.options, provider: config.name, type: config.type)
+        self.init(config: config, options: options, context: context, mapError: nil)
     }
 
-    /// Creates the adapter for `config`, mapping non-2xx answers with `mapError` (for servers whose
-    /// error bodies are not OpenAI's, such as TGI's).
-    init(config: ProviderConfig, context: ProviderContext, mapError: UpstreamHTTPClient.ErrorMapping?) {
+    /// Creates the adapter for `config` with its typed `options`, mapping non-2xx answers with
+    /// `mapError` (for servers whose error bodies are not OpenAI's, such as TGI's).
+    init(config: ProviderConfig, options: ProviderOptions, context: ProviderContext, mapError: UpstreamHTTPClient.ErrorMapping?) {
         self.name = config.name
-        self.requestsStreamUsage = config.options["stream_usage"]?.lowercased() != "false"
-        self.apiRoot = Self.apiRoot(config.baseURL)
+        self.requestsStreamUsage = options.bool("stream_usage") ?? true
+        self.apiRoot = Self.baseURLNormalization.apiRoot(from: config.baseURL)
         self.chatCompletionsURL = apiRoot + "/chat/completions"
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: "application/json")
@@ -61,15 +78,6 @@ public struct OpenAICompatibleProvider: LLMProvider {
         self.plainRequestTemplate = PlainHTTPEndpoint(chatCompletionsURL).flatMap {
             PlainHTTPRequestTemplate(endpoint: $0, headers: plainHeaders)
         }
-    }
-
-    /// The API root with no trailing slash; a URL with no path gets `/v1`.
-    static func apiRoot(_ baseURL: String) -> String {
-        var root = baseURL
-        while root.hasSuffix("/") { root.removeLast() }
-        let afterScheme = root.range(of: "://").map { root[$0.upperBound...] } ?? Substring(root)
-        if !afterScheme.contains("/") { root += "/v1" }
-        return root
     }
 
     /// Sends the request and returns the upstream's answer as is.

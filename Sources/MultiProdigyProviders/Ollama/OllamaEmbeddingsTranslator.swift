@@ -4,7 +4,7 @@ import MultiProdigyJSON
 /// Translates OpenAI embeddings requests to Ollama's `POST /api/embed` and its answers back.
 ///
 /// Pure: no I/O.
-enum OllamaEmbeddingsTranslation {
+enum OllamaEmbeddingsTranslator {
     /// The `/api/embed` body: `{"model", "input": [texts], "dimensions"?, "truncate"?, "options"?, "keep_alive"?}`.
     ///
     /// - Throws: ``GatewayError`` (400) when an input is token ids, which Ollama cannot embed.

@@ -8,7 +8,7 @@ import MultiProdigyPrivacy
 /// Pure: no I/O. Ollama's tool-call `arguments` are objects and become JSON text; calls without an
 /// `id` (older Ollama versions) get one derived from the completion's id; `message.thinking` is
 /// not part of OpenAI's answer and is left out.
-enum OllamaResponseTranslation {
+enum OllamaResponseTranslator {
     /// The OpenAI `chat.completion` for Ollama's non-streaming answer.
     ///
     /// - Parameters:

@@ -8,7 +8,7 @@ import MultiProdigyPrivacy
 /// Pure: no I/O. What has no Ollama equivalent is dropped (`logit_bias`, `user`,
 /// `parallel_tool_calls`, a `tool_choice` other than `none`); what would silently change the answer
 /// is refused with a 400 (`n` > 1, remote image URLs, audio and file parts).
-enum OllamaRequestTranslation {
+enum OllamaRequestTranslator {
     /// Top-level sampling fields Ollama takes under `options` with the same name. `top_k`, `min_p`
     /// and `repeat_penalty` are not OpenAI's, but clients of local servers send them.
     private static let sameNameOptions = [
