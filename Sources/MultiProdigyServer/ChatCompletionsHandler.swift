@@ -37,6 +37,7 @@ final class ChatCompletionsHandler: Sendable {
         maxRequestBytes: Int,
         maxResponseBytes: Int,
         maxStreamTranscriptBytes: Int,
+        continuationStyle: @escaping @Sendable (RouteTarget) -> ContinuationStyle?,
         accounting: RequestAccounting
     ) {
         self.planning = planning
@@ -46,8 +47,7 @@ final class ChatCompletionsHandler: Sendable {
             maximumBufferedBytes: maxResponseBytes,
             maximumTranscriptBytes: maxStreamTranscriptBytes
         )
-        let resolver = planning.planner.resolver
-        self.continuationStyle = { resolver.continuationStyle(of: $0) }
+        self.continuationStyle = continuationStyle
         self.accounting = accounting
     }
 

@@ -144,6 +144,7 @@ final class GatewayRuntime: Sendable {
                 maxRequestBytes: config.server.maxRequestBytes,
                 maxResponseBytes: config.server.maxResponseBytes,
                 maxStreamTranscriptBytes: config.server.maxStreamTranscriptBytes,
+                continuationStyle: { resolver.continuationStyle(of: $0) },
                 accounting: accounting
             ),
             embeddings: EmbeddingsHandler(
