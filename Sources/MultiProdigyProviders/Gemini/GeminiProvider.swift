@@ -86,6 +86,22 @@ public struct GeminiProvider: LLMProvider {
         model.hasPrefix("models/") ? String(model.dropFirst("models/".count)) : model
     }
 
+    /// Posts `body` to `model`'s `method` and parses the answer.
+    ///
+    /// - Throws: ``ProviderError``: the upstream's, or `protocol` when the answer is not JSON.
+    private func fetchJSON<Request>(model: String, method: String, body: JSONValue, call: ProviderCall<Request>) async throws -> JSONValue {
+        let answer = try await upstream.fetch(
+            url: modelURL(model, method: method),
+            body: body.buffer,
+            deadline: call.responseDeadline,
+            logger: call.logger
+        )
+        guard let response = try? JSONValue.parse(answer) else {
+            throw ProviderError(kind: .protocolViolation, message: "\(name) answered with a body that is not JSON")
+        }
+        return response
+    }
+
     private func modelURL(_ model: String, method: String) -> String {
         "\(versionedRoot)/models/\(URLPathEscaping.segment(Self.bareModelName(model))):\(method)"
     }
@@ -95,15 +111,7 @@ public struct GeminiProvider: LLMProvider {
     /// Sends `:generateContent` and translates the answer.
     public func complete(_ call: ChatCompletionCall) async throws -> ChatCompletionResult {
         let body = try await requestBody(for: call)
-        let answer = try await upstream.fetch(
-            url: modelURL(call.upstreamModel, method: "generateContent"),
-            body: body.buffer,
-            deadline: call.responseDeadline,
-            logger: call.logger
-        )
-        guard let response = try? JSONValue.parse(answer) else {
-            throw ProviderError(kind: .protocolViolation, message: "\(name) answered with a body that is not JSON")
-        }
+        let response = try await fetchJSON(model: call.upstreamModel, method: "generateContent", body: body, call: call)
         return ChatCompletionResult(body: try responseTranslator(for: call).translate(response).buffer)
     }
 
@@ -210,15 +218,7 @@ public struct GeminiProvider: LLMProvider {
         for start in stride(from: 0, to: requests.count, by: Self.maximumEmbeddingsBatch) {
             let batch = Array(requests[start..<min(start + Self.maximumEmbeddingsBatch, requests.count)])
             let batchBody: JSONValue = ["requests": .array(batch)]
-            let answer = try await upstream.fetch(
-                url: modelURL(call.upstreamModel, method: "batchEmbedContents"),
-                body: batchBody.buffer,
-                deadline: call.responseDeadline,
-                logger: call.logger
-            )
-            guard let response = try? JSONValue.parse(answer) else {
-                throw ProviderError(kind: .protocolViolation, message: "\(name) answered with a body that is not JSON")
-            }
+            let response = try await fetchJSON(model: call.upstreamModel, method: "batchEmbedContents", body: batchBody, call: call)
             vectors += try GeminiEmbeddingsTranslator.vectors(from: response, expectedCount: batch.count)
         }
         return .vectors(vectors, promptTokens: nil)
