@@ -212,7 +212,7 @@ public final class GatewayMetrics: Sendable {
     }
 
     /// `provider/model` keys split at the first slash (model names may hold more).
-    package static func split(_ key: String) -> (provider: String, model: String) {
+    static func split(_ key: String) -> (provider: String, model: String) {
         guard let slash = key.firstIndex(of: "/") else { return (key, "") }
         return (String(key[..<slash]), String(key[key.index(after: slash)...]))
     }

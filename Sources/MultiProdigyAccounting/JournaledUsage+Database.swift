@@ -5,7 +5,7 @@ import MultiProdigyRouting
 
 extension JournaledUsage {
     /// Inserts `entries` into the `usage` table; entries already there (same token and sequence) are ignored.
-    package static func insert(_ entries: [JournaledUsage], into db: Database) throws {
+    static func insert(_ entries: [JournaledUsage], into db: Database) throws {
         let statement = try db.cachedStatement(
             sql: """
                 INSERT OR IGNORE INTO usage (

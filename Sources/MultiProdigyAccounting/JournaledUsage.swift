@@ -14,15 +14,15 @@ import NIOCore
 /// requests that happen to share a request id are both kept.
 struct JournaledUsage: Sendable, Equatable {
     /// The writing ledger's random identity.
-    package var token: Int64
+    var token: Int64
     /// The record's number within that ledger.
-    package var sequence: Int64
+    var sequence: Int64
     /// The record itself.
-    package var record: UsageRecord
+    var record: UsageRecord
 
     /// The record as one JSON line (ending in a newline), written by hand: ``UsageLedger/record(_:)``
     /// runs on the request path and this takes about a microsecond, a `JSONEncoder` several.
-    package func line() -> ByteBuffer {
+    func line() -> ByteBuffer {
         // Sized first, then written in one pass into one buffer: a line has some thirty parts.
         let strings = [record.requestID, record.keyName, record.endpoint, record.route, record.provider, record.model]
         var room = 320 + 6 * UnsafeByteWriter.maximumDecimalLength + 4 * 32

@@ -16,7 +16,7 @@ public struct KeyDirectory: Sendable {
     public let version: Int
 
     /// A directory of `entries` (the SHA-256 of each key's secret in hex, and the key).
-    package init(entries: [(hash: String, key: VirtualKey)], version: Int) {
+    init(entries: [(hash: String, key: VirtualKey)], version: Int) {
         var byHash: [String: (hash: [UInt8], key: VirtualKey)] = [:]
         for entry in entries { byHash[entry.hash] = (Array(entry.hash.utf8), entry.key) }
         self.entries = byHash

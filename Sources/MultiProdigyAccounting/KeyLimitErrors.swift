@@ -7,7 +7,7 @@ import MultiProdigyRouting
 /// The errors a client gets when its key's budget or rate limit refuses a request.
 enum KeyLimitErrors {
     /// The 429 for `rejection` of the key `keyName`.
-    package static func error(for rejection: KeyLimiter.Rejection, keyName: String) -> GatewayError {
+    static func error(for rejection: KeyLimiter.Rejection, keyName: String) -> GatewayError {
         switch rejection {
         case .budget(let spent, let amount, let renewsAt):
             let renewal = renewsAt.map { "It renews on \(Self.date($0))." } ?? "It does not renew."
@@ -43,7 +43,7 @@ enum KeyLimitErrors {
     }
 
     /// The `reason` label of `multiprodigy_rejected_requests_total`.
-    package static func reason(for rejection: KeyLimiter.Rejection) -> String {
+    static func reason(for rejection: KeyLimiter.Rejection) -> String {
         switch rejection {
         case .budget: "budget_exceeded"
         case .requests: "rate_limit_rpm"

@@ -58,7 +58,7 @@ public final class KeyLimiter: Sendable {
         }
 
         /// The current window at `date`: its start, and its end (nil for a budget that never renews).
-        package func window(at date: Date) -> (start: Date, end: Date?) {
+        func window(at date: Date) -> (start: Date, end: Date?) {
             (max(period.start(containing: date), notBefore), period.end(containing: date))
         }
     }
@@ -66,9 +66,9 @@ public final class KeyLimiter: Sendable {
     /// What an admitted request holds until it is settled.
     public struct Reservation: Sendable {
         let keyID: String
-        package let tokens: Double
-        package let costUSD: Double
-        package let periodStart: Date?
+        let tokens: Double
+        let costUSD: Double
+        let periodStart: Date?
     }
 
     /// Why a request was refused.
@@ -89,8 +89,8 @@ public final class KeyLimiter: Sendable {
         public var reservedUSD: Double
         /// Start of the period `spentUSD` counts.
         public var periodStart: Date?
-        package var requests: TokenBucket?
-        package var tokens: TokenBucket?
+        var requests: TokenBucket?
+        var tokens: TokenBucket?
     }
 
     private let state = Mutex<[String: Usage]>([:])

@@ -16,7 +16,7 @@ package enum KeySecret {
     private static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
     /// A new secret.
-    package static func generate() -> String {
+    static func generate() -> String {
         scheme + randomCharacters(43, from: alphabet)
     }
 

@@ -12,11 +12,11 @@ package struct RequestAccounting: Sendable {
     /// The Prometheus metrics.
     package let metrics: GatewayMetrics
     /// Where prices come from.
-    package let resolver: ModelResolver
+    let resolver: ModelResolver
     /// Virtual keys' budgets and rate limits.
-    package let limiter: KeyLimiter
+    let limiter: KeyLimiter
     /// A row per finished request.
-    package let ledger: UsageLedger
+    let ledger: UsageLedger
 
     /// Creates the accounting of a runtime from its parts.
     package init(metrics: GatewayMetrics, resolver: ModelResolver, limiter: KeyLimiter, ledger: UsageLedger) {
@@ -27,7 +27,7 @@ package struct RequestAccounting: Sendable {
     }
 
     /// The price `target` is charged at; nil for a cloud model of unknown price.
-    package func price(of target: RouteTarget) -> ModelPrice? {
+    func price(of target: RouteTarget) -> ModelPrice? {
         resolver.price(of: target)
     }
 

@@ -12,7 +12,7 @@ public enum UsageGrouping: String, CaseIterable, Sendable {
     case route
 
     /// The `usage` column holding the group.
-    package var column: String {
+    var column: String {
         switch self {
         case .key: "key_name"
         case .model: "model"

@@ -14,7 +14,7 @@ import MultiProdigyRouting
 /// row is in SQLite, in a segment, or both.
 struct UsageJournal: Sendable {
     /// The journal folder.
-    package let directory: String
+    let directory: String
 
     /// The suffix of a segment being created (not yet locked): never replayed.
     static let creationSuffix = ".new"
@@ -46,13 +46,13 @@ struct UsageJournal: Sendable {
     /// What a replay found.
     struct ReplayOutcome: Sendable, Equatable {
         /// Lines read (some may have been stored already).
-        package var entries = 0
+        var entries = 0
         /// Segments removed: their writers are gone and their lines are now stored.
         var removedSegments = 0
         /// Segments of running ledgers, read but left in place.
         var liveSegments = 0
         /// Torn or unreadable lines skipped.
-        package var skippedLines = 0
+        var skippedLines = 0
     }
 
     /// Stores every line of every segment in `writer`, then removes the segments no live ledger holds.
@@ -101,7 +101,7 @@ struct UsageJournal: Sendable {
     }
 
     /// The lines of the segment at `path`, skipping torn or unreadable ones; nil when the file is gone.
-    package static func read(path: String) -> (entries: [JournaledUsage], skipped: Int)? {
+    static func read(path: String) -> (entries: [JournaledUsage], skipped: Int)? {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         var entries: [JournaledUsage] = []
         var skipped = 0

@@ -14,11 +14,11 @@ import NIOCore
 /// - warning: Not thread-safe; ``UsageLedger`` only touches it under its lock.
 struct UsageJournalSegment: Sendable {
     /// The file's path.
-    package let path: String
+    let path: String
     /// The open descriptor, or -1 once closed.
     private(set) var descriptor: Int32
     /// Bytes appended so far.
-    package private(set) var byteCount = 0
+    private(set) var byteCount = 0
     /// Set after a failed or partial write: the next line starts with a newline so that a torn
     /// line cannot swallow it.
     private var needsNewline = false
@@ -28,7 +28,7 @@ struct UsageJournalSegment: Sendable {
     /// A replay in another process may take the lock of the temporary file in the instant between
     /// its creation and its locking, and remove it; the rename then fails, and creation is tried again.
     /// - Throws: ``StorageError`` when the file cannot be created (permissions, full disk).
-    package static func create(at path: String) throws(StorageError) -> UsageJournalSegment {
+    static func create(at path: String) throws(StorageError) -> UsageJournalSegment {
         var attempt = 1
         while true {
             do {
@@ -66,7 +66,7 @@ struct UsageJournalSegment: Sendable {
     /// Once this returns nil the bytes are in the kernel's page cache: they survive the death of
     /// the process, kill -9 included, though not a power cut.
     /// - Returns: nil on success, else the `errno` of the failed write.
-    package mutating func append(_ line: ByteBuffer) -> Int32? {
+    mutating func append(_ line: ByteBuffer) -> Int32? {
         if needsNewline {
             if let failure = [UInt8(0x0A)].withUnsafeBytes({ writeAll($0) }) { return failure }
             needsNewline = false
@@ -81,7 +81,7 @@ struct UsageJournalSegment: Sendable {
     }
 
     /// Closes the descriptor, which also releases the lock.
-    package mutating func close() {
+    mutating func close() {
         guard descriptor >= 0 else { return }
         Foundation.close(descriptor)
         descriptor = -1

@@ -45,7 +45,7 @@ extension UsageLedger {
     }
 
     /// The summary query; `groupColumn` is a column of ``UsageGrouping`` or `NULL`, never user input.
-    package static func summary(in database: GatewayDatabase, since: Date, groupColumn: String) throws -> [UsageSummaryRow] {
+    static func summary(in database: GatewayDatabase, since: Date, groupColumn: String) throws -> [UsageSummaryRow] {
         try database.pool.read { db in
             let arguments: StatementArguments = [since.timeIntervalSince1970]
             // The nearest-rank median: the ((n + 1) / 2)-th latency of each group, in order.

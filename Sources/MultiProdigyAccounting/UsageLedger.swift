@@ -42,11 +42,11 @@ import Synchronization
 public final class UsageLedger: Service, Sendable {
     /// Where rows are stored.
     public let database: GatewayDatabase
-    package let logger: Logger
-    package let commitInterval: Duration
+    let logger: Logger
+    let commitInterval: Duration
     let maxQueuedRows: Int
     /// This ledger's journal identity: random, so lines of two ledgers never collide.
-    package let token: Int64
+    let token: Int64
     private let sequence = Atomic<Int64>(0)
     private let segmentNumber = Atomic<Int>(0)
     private let state: Mutex<State>

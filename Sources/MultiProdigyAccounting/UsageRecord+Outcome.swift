@@ -10,7 +10,7 @@ extension UsageRecord {
     ///
     /// The key is the virtual key's name, `master` for the master key, nil on an open gateway; the
     /// model is the declared name of the target that answered (or was tried last).
-    package init(_ outcome: RequestOutcome, time: Date = Date()) {
+    init(_ outcome: RequestOutcome, time: Date = Date()) {
         let usage = outcome.usage ?? .zero
         self.init(
             time: time,

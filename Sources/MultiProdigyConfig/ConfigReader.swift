@@ -5,7 +5,7 @@ import Yams
 /// Walks a YAML node tree into a ``GatewayConfig``, collecting every ``ConfigIssue`` on the way.
 struct ConfigReader {
     let interpolation: EnvironmentInterpolation
-    package private(set) var issues: [ConfigIssue] = []
+    private(set) var issues: [ConfigIssue] = []
     private var deferredRouteTimeouts: [(route: String, node: Node, path: String)] = []
 
     init(interpolation: EnvironmentInterpolation) {
@@ -505,7 +505,7 @@ struct ConfigReader {
         return host == "localhost" || host.hasPrefix("127.") || url.contains("://[::1]")
     }
 
-    package mutating func report(_ path: String, _ node: Node?, _ problem: String, _ fix: String) {
+    mutating func report(_ path: String, _ node: Node?, _ problem: String, _ fix: String) {
         issues.append(ConfigIssue(path: path, line: node?.mark?.line, problem: problem, fix: fix))
     }
 

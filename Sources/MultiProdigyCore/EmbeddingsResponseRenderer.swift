@@ -44,7 +44,7 @@ public enum EmbeddingsResponseRenderer {
     }
 
     /// The little-endian float32 bytes of `vector`, base64-encoded.
-    package static func base64(_ vector: [Float]) -> String {
+    static func base64(_ vector: [Float]) -> String {
         var bytes = [UInt8]()
         bytes.reserveCapacity(vector.count * 4)
         for value in vector {

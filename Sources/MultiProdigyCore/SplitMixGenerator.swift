@@ -10,6 +10,7 @@ package struct SplitMixGenerator: RandomNumberGenerator {
         state = seed
     }
 
+    /// The next 64 random bits.
     package mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var value = state

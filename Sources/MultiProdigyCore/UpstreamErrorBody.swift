@@ -57,6 +57,7 @@ public enum UpstreamErrorBody {
 }
 
 extension String {
+    /// This text without leading and trailing whitespace (Unicode's, line breaks included).
     package func trimmingWhitespace() -> String {
         var view = Substring(self)
         while let first = view.first, first.isWhitespace { view.removeFirst() }

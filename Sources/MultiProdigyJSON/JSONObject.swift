@@ -22,7 +22,7 @@ public struct JSONObject: Sendable, Equatable {
     /// An object of `members` in order; a repeated key keeps its first position and last value.
     ///
     /// Linear in the member count, so parsing a hostile object with many keys stays cheap.
-    package init(uniquing members: [Member]) {
+    init(uniquing members: [Member]) {
         var positions: [String: Int] = [:]
         positions.reserveCapacity(members.count)
         self.members.reserveCapacity(members.count)

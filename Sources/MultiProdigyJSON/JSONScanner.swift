@@ -153,14 +153,14 @@ public enum JSONScanner {
 
     /// Moves through the bytes, validating as it goes.
     struct Cursor {
-        package let bytes: UnsafeRawBufferPointer
-        package var position: Int
+        let bytes: UnsafeRawBufferPointer
+        var position: Int
 
         var isAtEnd: Bool { position >= bytes.count }
 
         func peek() -> UInt8? { position < bytes.count ? bytes[position] : nil }
 
-        package mutating func skipWhitespace() {
+        mutating func skipWhitespace() {
             while position < bytes.count {
                 switch bytes[position] {
                 case 0x20, 0x09, 0x0A, 0x0D: position += 1
@@ -169,7 +169,7 @@ public enum JSONScanner {
             }
         }
 
-        package func error(_ reason: String) -> JSONSyntaxError {
+        func error(_ reason: String) -> JSONSyntaxError {
             JSONSyntaxError(offset: position, reason: reason)
         }
 
@@ -351,7 +351,7 @@ public enum JSONScanner {
             return hasControl || hasZeroByte(word ^ (ones &* 0x22)) || hasZeroByte(word ^ (ones &* 0x5C))
         }
 
-        package static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+        static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
 
         static func hexDigit(_ byte: UInt8) -> UInt8? {
             switch byte {

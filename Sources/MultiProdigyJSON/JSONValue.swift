@@ -46,7 +46,7 @@ public enum JSONValue: Sendable, Equatable {
     }
 
     /// Builds the value stored at `range` of a validated document.
-    package init(range: Range<Int>, kind: JSONValueKind, in bytes: UnsafeRawBufferPointer) throws(JSONSyntaxError) {
+    init(range: Range<Int>, kind: JSONValueKind, in bytes: UnsafeRawBufferPointer) throws(JSONSyntaxError) {
         switch kind {
         case .null:
             self = .null

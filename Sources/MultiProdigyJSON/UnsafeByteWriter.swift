@@ -5,7 +5,7 @@
 /// The caller guarantees the room: appending past the end of `output` is a programming error.
 package struct UnsafeByteWriter {
     /// The memory written to.
-    package let output: UnsafeMutableRawBufferPointer
+    let output: UnsafeMutableRawBufferPointer
     /// Bytes written so far.
     package private(set) var count = 0
 

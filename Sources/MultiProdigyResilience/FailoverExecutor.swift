@@ -22,7 +22,7 @@ public struct FailoverExecutor: Sendable {
     /// Learns of failed attempts, failovers and skipped chunks (the metrics).
     let observer: (any AttemptObserver)?
     /// Masks secrets in every failure's text before it is kept, logged or shown to the client.
-    package let scrubber: SecretScrubber
+    let scrubber: SecretScrubber
 
     /// Creates an executor over the configured providers.
     ///

@@ -15,7 +15,7 @@ final class SharedState<Value: Sendable>: Sendable {
     }
 
     /// Runs `body` with exclusive access to the value.
-    package func withLock<Result: Sendable>(_ body: (inout sending Value) throws -> sending Result) rethrows -> sending Result {
+    func withLock<Result: Sendable>(_ body: (inout sending Value) throws -> sending Result) rethrows -> sending Result {
         try mutex.withLock(body)
     }
 }

@@ -9,19 +9,19 @@ extension RoutePlanner {
     /// profile itself is read from the definition by ``index``.
     struct Candidate {
         /// Its place in the route's list, which breaks ties and finds its profile.
-        package let index: Int
+        let index: Int
         /// The first profile of the route serving the same upstream model: deployments share it.
         let deploymentGroup: Int
         let isFallback: Bool
-        package let weight: Double
-        package let observation: TargetObservation
+        let weight: Double
+        let observation: TargetObservation
         /// Estimated USD for the request; nil when the price is unknown.
-        package let estimatedCostUSD: Double?
+        let estimatedCostUSD: Double?
         /// Predicted latency in seconds, inflated by in-flight load; nil when nothing is known.
         let predictedSeconds: Double?
         /// The policy's score: lower ranks first.
         var score = 0.0
-        package var reason = PlanReason.unranked
+        var reason = PlanReason.unranked
 
         init(index: Int, definition: RouteDefinition, observation: TargetObservation, request: RoutingRequest) {
             let profile = definition.profiles[index]
@@ -52,7 +52,7 @@ extension RoutePlanner {
             return false
         }
 
-        package func entry(in definition: RouteDefinition) -> PlannedTarget {
+        func entry(in definition: RouteDefinition) -> PlannedTarget {
             let profile = definition.profiles[index]
             return PlannedTarget(
                 target: profile.target,

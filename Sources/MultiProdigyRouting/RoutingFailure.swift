@@ -11,7 +11,7 @@ import MultiProdigyPrivacy
 /// error. Targets excluded only because their provider is disabled or down give no error here: the
 /// executor answers 503 `provider_unavailable` naming each one.
 enum RoutingFailure {
-    package static func error(
+    static func error(
         for definition: RouteDefinition,
         request: RoutingRequest,
         privateReason: String?,

@@ -19,10 +19,10 @@ package struct TokenTally: Equatable {
     package init() {}
 
     /// What the weights are expressed in: thousandths of a token, so sums stay exact integers.
-    package static let scale = 1000
+    static let scale = 1000
 
     // Fitted weights, in thousandths of a token (geometric mean of cl100k and o200k as the target).
-    package static let word = 885
+    static let word = 885
     static let letterBeyondSix = 230
     static let capitalizedWord = 430
     static let letterInCapitalsWord = 24
@@ -72,7 +72,7 @@ package struct TokenTally: Equatable {
     private var lastLetterWasLowercase = false
 
     /// The total rounded to whole tokens.
-    package var tokens: Int { (milliTokens + Self.scale / 2) / Self.scale }
+    var tokens: Int { (milliTokens + Self.scale / 2) / Self.scale }
 
     /// The total with the piece still open counted as if the text ended here, rounded to whole
     /// tokens: what ``append(_:)``ed text costs so far.
@@ -83,7 +83,7 @@ package struct TokenTally: Equatable {
     }
 
     /// Adds one text; its last piece is closed, so the next text starts a new one.
-    package mutating func add(_ bytes: UnsafeRawBufferPointer) {
+    mutating func add(_ bytes: UnsafeRawBufferPointer) {
         append(bytes)
         closeRun()
         previousPiece = .other

@@ -96,7 +96,7 @@ extension PIIDetector.Text {
     /// `_` or `-` (`DB_PASSWORD`, `client_secret`, `X-Api-Key`, `accessToken`). Plural and
     /// compound names such as `max_tokens` or `token_count` end differently and are not
     /// credentials. The last letter picks the candidates, so most names cost one comparison.
-    package func isCredentialName(endingAt nameEnd: Int) -> Bool {
+    func isCredentialName(endingAt nameEnd: Int) -> Bool {
         func endsWith(_ literal: StaticString, at end: Int) -> Bool {
             hasPrefixIgnoringCase(literal, at: end - literal.utf8CodeUnitCount)
         }

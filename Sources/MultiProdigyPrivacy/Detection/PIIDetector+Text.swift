@@ -5,7 +5,7 @@ extension PIIDetector {
     /// so matchers can look ahead and behind without checking bounds at every step.
     struct Text {
         /// The UTF-8 bytes.
-        package let bytes: UnsafeRawBufferPointer
+        let bytes: UnsafeRawBufferPointer
 
         /// The byte at `index`, or 0 outside the text.
         @inline(__always) subscript(index: Int) -> UInt8 {
@@ -13,7 +13,7 @@ extension PIIDetector {
         }
 
         /// Whether `literal` appears at `index`, byte for byte.
-        package func hasPrefix(_ literal: StaticString, at index: Int) -> Bool {
+        func hasPrefix(_ literal: StaticString, at index: Int) -> Bool {
             let count = literal.utf8CodeUnitCount
             let start = literal.utf8Start
             for offset in 0..<count where self[index + offset] != start[offset] {
@@ -41,7 +41,7 @@ extension PIIDetector {
         }
 
         /// The decimal value of `count` digits at `index`; call after ``hasDigits(_:at:)``.
-        package func value(ofDigits count: Int, at index: Int) -> Int {
+        func value(ofDigits count: Int, at index: Int) -> Int {
             var value = 0
             for offset in 0..<count {
                 value = value * 10 + Int(self[index + offset] &- UInt8(ascii: "0"))
@@ -84,7 +84,7 @@ extension PIIDetector {
         }
 
         /// Measures the token starting at `index` over `alphabet`, noting whether it mixes letters and digits.
-        package func token(from index: Int, over alphabet: PIIDetector.TokenAlphabet) -> (length: Int, hasLetter: Bool, hasDigit: Bool) {
+        func token(from index: Int, over alphabet: PIIDetector.TokenAlphabet) -> (length: Int, hasLetter: Bool, hasDigit: Bool) {
             var end = index
             var hasLetter = false
             var hasDigit = false

@@ -13,7 +13,7 @@ extension PIIDetector {
         case bearer
 
         /// Whether `byte` belongs to the alphabet; letters and digits always do.
-        package func contains(_ byte: UInt8) -> Bool {
+        func contains(_ byte: UInt8) -> Bool {
             if byte.isLetter || byte.isDigit { return true }
             switch self {
             case .alphanumeric:

@@ -2,21 +2,21 @@ import MultiProdigyJSON
 
 extension UInt8 {
     /// `\`, which opens a JSON escape.
-    package static var backslash: UInt8 { UInt8(ascii: "\\") }
+    static var backslash: UInt8 { UInt8(ascii: "\\") }
 
-    package var isDigit: Bool { self &- UInt8(ascii: "0") < 10 }
+    var isDigit: Bool { self &- UInt8(ascii: "0") < 10 }
 
     var isUppercase: Bool { self &- UInt8(ascii: "A") < 26 }
 
     var isLowercase: Bool { self &- UInt8(ascii: "a") < 26 }
 
-    package var isLetter: Bool { (self | 0x20) &- UInt8(ascii: "a") < 26 }
+    var isLetter: Bool { (self | 0x20) &- UInt8(ascii: "a") < 26 }
 
     /// Letters, digits and `_`: the bytes that continue a word or an identifier.
     var isWordByte: Bool { isLetter || isDigit || self == UInt8(ascii: "_") }
 
     /// The byte with ASCII letters in lower case, for case-insensitive comparison.
-    package var lowercased: UInt8 { isLetter ? self | 0x20 : self }
+    var lowercased: UInt8 { isLetter ? self | 0x20 : self }
 
     /// What an unquoted e-mail local part is made of in practice.
     var isLocalPartByte: Bool {

@@ -19,7 +19,7 @@ enum AnthropicErrorMapping {
     static let overloadedStatus = 529
 
     /// The error for a non-2xx answer from Anthropic.
-    package static func error(status: HTTPResponse.Status, body: ByteBuffer, provider: String) -> ProviderError {
+    static func error(status: HTTPResponse.Status, body: ByteBuffer, provider: String) -> ProviderError {
         switch status.code {
         case 401, 403, 100..<200, 300..<400:
             return ProviderError.upstreamStatus(status, body: body, provider: provider)
@@ -51,7 +51,7 @@ enum AnthropicErrorMapping {
     }
 
     /// Builds the error for Anthropic status `status`, error type `anthropicType` and `message`.
-    package static func error(status: Int, anthropicType: String?, message: String, provider: String) -> ProviderError {
+    static func error(status: Int, anthropicType: String?, message: String, provider: String) -> ProviderError {
         switch status {
         case 401, 403:
             return ProviderError.upstreamStatus(HTTPResponse.Status(code: status), body: ByteBuffer(), provider: provider)

@@ -30,8 +30,7 @@ enum AnthropicRequestTranslator {
     ///   - stream: Whether to ask for a stream.
     ///   - defaultMaxTokens: `max_tokens` when the client gave none.
     /// - Throws: ``GatewayError`` (400) for what Anthropic cannot express.
-    package static func request(from body: ByteBuffer, model: String, stream: Bool, defaultMaxTokens: Int) throws(GatewayError) -> JSONValue
-    {
+    static func request(from body: ByteBuffer, model: String, stream: Bool, defaultMaxTokens: Int) throws(GatewayError) -> JSONValue {
         let json: JSONValue
         do {
             json = try JSONValue.parse(body)
@@ -44,8 +43,7 @@ enum AnthropicRequestTranslator {
     /// The request body for `model`, from the client's OpenAI body as a JSON value.
     ///
     /// - Throws: ``GatewayError`` (400) for what Anthropic cannot express.
-    package static func request(from body: JSONValue, model: String, stream: Bool, defaultMaxTokens: Int) throws(GatewayError) -> JSONValue
-    {
+    static func request(from body: JSONValue, model: String, stream: Bool, defaultMaxTokens: Int) throws(GatewayError) -> JSONValue {
         if let n = body["n"]?.intValue, n > 1 {
             throw .invalidRequest(
                 "Invalid 'n': Anthropic models return one choice per request, but you asked for \(n). Send n = 1 or leave it out.",
@@ -97,11 +95,11 @@ enum AnthropicRequestTranslator {
 
     /// One Anthropic turn being built.
     struct Turn {
-        package var role: String
+        var role: String
         var blocks: [JSONValue]
 
         /// A lone text block is sent as a plain string, as Anthropic's examples do.
-        package var json: JSONValue {
+        var json: JSONValue {
             if blocks.count == 1, blocks[0]["type"] == "text", let text = blocks[0]["text"] {
                 return ["role": .string(role), "content": text]
             }
@@ -114,7 +112,7 @@ enum AnthropicRequestTranslator {
         var system: [String] = []
         var turns: [Turn] = []
 
-        package mutating func add(_ message: JSONValue, at index: Int) throws(GatewayError) {
+        mutating func add(_ message: JSONValue, at index: Int) throws(GatewayError) {
             let param = "messages[\(index)]"
             let role = message["role"]?.stringValue ?? ""
             switch role {
@@ -138,7 +136,7 @@ enum AnthropicRequestTranslator {
         }
 
         /// Adds blocks to the conversation, merging them into the last turn when it has the same role.
-        package mutating func append(_ role: String, _ blocks: [JSONValue]) {
+        mutating func append(_ role: String, _ blocks: [JSONValue]) {
             guard !blocks.isEmpty else { return }
             if let last = turns.indices.last, turns[last].role == role {
                 turns[last].blocks.append(contentsOf: blocks)

@@ -15,7 +15,7 @@ enum AnthropicResponseTranslator {
     ///   - model: The model named when Anthropic's answer names none.
     ///   - created: The `created` timestamp (seconds since 1970).
     /// - Throws: ``ProviderError`` of kind `protocolViolation` when `body` is not a `Message`.
-    package static func completion(from body: ByteBuffer, model: String, created: Int) throws(ProviderError) -> JSONValue {
+    static func completion(from body: ByteBuffer, model: String, created: Int) throws(ProviderError) -> JSONValue {
         guard let message = try? JSONValue.parse(body), let blocks = message["content"]?.arrayValue else {
             throw ProviderError(kind: .protocolViolation, message: "the upstream's answer is not an Anthropic message")
         }
@@ -84,7 +84,7 @@ enum AnthropicResponseTranslator {
     /// is `input_tokens + cache_read_input_tokens + cache_creation_input_tokens`, with the cache reads
     /// also reported as `prompt_tokens_details.cached_tokens` and the cache writes as
     /// `prompt_tokens_details.cache_creation_tokens` (the gateway's own field, for pricing them).
-    package static func usage(_ counts: JSONValue) -> JSONValue {
+    static func usage(_ counts: JSONValue) -> JSONValue {
         usage(
             input: counts["input_tokens"]?.intValue ?? 0,
             output: counts["output_tokens"]?.intValue ?? 0,
@@ -94,7 +94,7 @@ enum AnthropicResponseTranslator {
     }
 
     /// OpenAI's `usage` for these counts; `cacheRead` nil when Anthropic did not report it.
-    package static func usage(input: Int, output: Int, cacheRead: Int?, cacheCreation: Int) -> JSONValue {
+    static func usage(input: Int, output: Int, cacheRead: Int?, cacheCreation: Int) -> JSONValue {
         let prompt = input + (cacheRead ?? 0) + cacheCreation
         var out: JSONValue = [
             "prompt_tokens": .integer(prompt),

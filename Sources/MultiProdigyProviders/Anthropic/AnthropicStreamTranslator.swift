@@ -73,7 +73,7 @@ struct AnthropicStreamTranslator: StreamTranslator {
         }
     }
 
-    package mutating func finish() throws -> [ChatStreamEvent] {
+    mutating func finish() throws -> [ChatStreamEvent] {
         // No message_stop: the answer was cut, so no `.done`.
         []
     }

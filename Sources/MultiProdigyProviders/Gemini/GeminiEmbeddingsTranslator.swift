@@ -10,7 +10,7 @@ enum GeminiEmbeddingsTranslator {
     /// The `:batchEmbedContents` body for `request` and the upstream model `model`.
     ///
     /// - Throws: ``GatewayError`` (400) when an input is token ids, which Gemini cannot embed.
-    package static func request(for request: EmbeddingsRequest, model: String) throws(GatewayError) -> JSONValue {
+    static func request(for request: EmbeddingsRequest, model: String) throws(GatewayError) -> JSONValue {
         guard let texts = request.texts else {
             throw .invalidRequest(
                 "Gemini embeds text only: send 'input' as a string or an array of strings, not token ids.",
@@ -33,7 +33,7 @@ enum GeminiEmbeddingsTranslator {
     /// The vectors of a `:batchEmbedContents` answer, checked to be one per input.
     ///
     /// - Throws: ``ProviderError`` (kind `protocolViolation`) for an answer of the wrong shape.
-    package static func vectors(from response: JSONValue, expectedCount: Int) throws(ProviderError) -> [[Float]] {
+    static func vectors(from response: JSONValue, expectedCount: Int) throws(ProviderError) -> [[Float]] {
         guard let embeddings = response["embeddings"]?.arrayValue else {
             throw ProviderError(kind: .protocolViolation, message: "Gemini's embeddings answer has no 'embeddings' array")
         }

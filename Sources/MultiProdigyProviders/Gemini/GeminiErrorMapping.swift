@@ -16,7 +16,7 @@ import NIOCore
 /// | 408, 500, 503, 504 | same status, `server_error` | server |
 enum GeminiErrorMapping {
     /// The error for Gemini's non-2xx answer `status` with `body`.
-    package static func error(status: HTTPResponse.Status, body: ByteBuffer, provider: String) -> ProviderError {
+    static func error(status: HTTPResponse.Status, body: ByteBuffer, provider: String) -> ProviderError {
         guard let error = googleError(in: body) else {
             return ProviderError.upstreamStatus(status, body: body, provider: provider)
         }
@@ -32,7 +32,7 @@ enum GeminiErrorMapping {
     }
 
     /// The error for a parsed Google `error` object answered with `status`.
-    package static func error(status: HTTPResponse.Status, googleError error: JSONValue, provider: String) -> ProviderError {
+    static func error(status: HTTPResponse.Status, googleError error: JSONValue, provider: String) -> ProviderError {
         let message = error["message"]?.stringValue ?? "\(provider) answered HTTP \(status.code)"
         let details = error["details"]?.arrayValue ?? []
         let reasons = details.compactMap { $0["reason"]?.stringValue }
@@ -78,7 +78,7 @@ enum GeminiErrorMapping {
     }
 
     /// The status an in-stream Google error object stands for (its `code`, else 500).
-    package static func status(of googleError: JSONValue) -> HTTPResponse.Status {
+    static func status(of googleError: JSONValue) -> HTTPResponse.Status {
         guard let code = googleError["code"]?.intValue, (400..<600).contains(code) else { return .internalServerError }
         return HTTPResponse.Status(code: code)
     }

@@ -8,7 +8,7 @@ import MultiProdigyPrivacy
 /// `generateContent` or `embedContent`) and names them without the `models/` prefix.
 struct GeminiModelList: Equatable {
     /// The usable model names on this page, in order.
-    package var names: [String]
+    var names: [String]
     /// The token for the next page, when there is one.
     var nextPageToken: String?
 

@@ -20,14 +20,14 @@ struct GeminiRequestTranslator {
         /// The MIME type, such as `image/png`.
         var mimeType: String
         /// The bytes, base64-encoded.
-        package var base64: String
+        var base64: String
     }
 
     /// The value Gemini documents for "no signature available" on a function call it requires one for.
     static let placeholderThoughtSignature = "skip_thought_signature_validator"
 
     /// The provider's name, for messages.
-    package var providerName: String
+    var providerName: String
     /// Remote image URLs already fetched, by URL.
     var remoteImages: [String: InlineData] = [:]
     /// What the gateway remembers about earlier tool calls (signatures, Gemini's own ids).

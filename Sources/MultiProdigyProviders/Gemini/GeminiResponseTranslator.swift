@@ -13,9 +13,9 @@ import MultiProdigyPrivacy
 /// could not form (`MALFORMED_FUNCTION_CALL` and kin) is an error, never a silent stop.
 struct GeminiResponseTranslator {
     /// The model name written into the answer.
-    package var model: String
+    var model: String
     /// How many choices the client asked for (`n`); a blocked prompt answers each of them.
-    package var choiceCount: Int = 1
+    var choiceCount: Int = 1
     /// Where the ids and thought signatures of handed-out tool calls are remembered.
     var toolCallMemory: GeminiToolCallMemory?
     /// Makes an id for a tool call Gemini gave none.
@@ -82,7 +82,7 @@ struct GeminiResponseTranslator {
     // MARK: Shared rules
 
     /// The concatenated text of `parts`, thought summaries and empty parts left out.
-    package static func text(of parts: [JSONValue]) -> String {
+    static func text(of parts: [JSONValue]) -> String {
         var text = ""
         for part in parts where part["thought"]?.boolValue != true {
             if let piece = part["text"]?.stringValue { text += piece }
@@ -158,7 +158,7 @@ struct GeminiResponseTranslator {
     ///
     /// `completion_tokens` includes thinking tokens (as OpenAI's includes reasoning tokens), and
     /// tool-use prompt tokens count as prompt tokens, so the parts add up to `totalTokenCount`.
-    package static func usage(from metadata: JSONValue) -> JSONValue {
+    static func usage(from metadata: JSONValue) -> JSONValue {
         let prompt = (metadata["promptTokenCount"]?.intValue ?? 0) + (metadata["toolUsePromptTokenCount"]?.intValue ?? 0)
         let thoughts = metadata["thoughtsTokenCount"]?.intValue ?? 0
         let completion = (metadata["candidatesTokenCount"]?.intValue ?? 0) + thoughts

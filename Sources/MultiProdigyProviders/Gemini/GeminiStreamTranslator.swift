@@ -15,11 +15,11 @@ import NIOCore
 /// running `usageMetadata`) and ``ChatStreamEvent/done``. A body that ends earlier was cut.
 struct GeminiStreamTranslator: StreamTranslator {
     /// The provider's name, for error messages.
-    package let providerName: String
+    let providerName: String
     /// Whether the client asked for a usage chunk.
-    package let includeUsage: Bool
+    let includeUsage: Bool
     /// How many choices the client asked for (`n`).
-    package let choiceCount: Int
+    let choiceCount: Int
     /// Translates tool calls and remembers their signatures.
     let responses: GeminiResponseTranslator
 
@@ -99,7 +99,7 @@ struct GeminiStreamTranslator: StreamTranslator {
         events.append(chunk([["index": .integer(index), "delta": ["role": "assistant", "content": ""], "finish_reason": nil]]))
     }
 
-    package mutating func finish() throws -> [ChatStreamEvent] {
+    mutating func finish() throws -> [ChatStreamEvent] {
         // Without a finishReason for every candidate that spoke, the body ended early: no `.done`.
         guard !finished.isEmpty, started.isSubset(of: finished) else { return [] }
         var events: [ChatStreamEvent] = []

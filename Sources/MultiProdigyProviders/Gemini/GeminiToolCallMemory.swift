@@ -49,7 +49,7 @@ final class GeminiToolCallMemory: Sendable {
     }
 
     /// What is remembered for the tool call `id`, if anything.
-    package func record(forToolCall id: String) -> Record? {
+    func record(forToolCall id: String) -> Record? {
         storage.withLock { $0.records[id] }
     }
 }

@@ -18,7 +18,7 @@ package enum BaseURLNormalization: Sendable, Equatable {
     case versioned(String, accepting: [String])
 
     /// The root for `baseURL`, without a trailing slash.
-    package func apiRoot(from baseURL: String) -> String {
+    func apiRoot(from baseURL: String) -> String {
         var root = Self.trimmingTrailingSlashes(baseURL)
         switch self {
         case .defaultingPath(let path):

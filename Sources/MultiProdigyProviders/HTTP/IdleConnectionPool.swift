@@ -20,8 +20,8 @@ import NIOCore
 /// ```
 struct IdleConnectionPool<Key: Hashable & Sendable, Connection: Sendable>: Sendable {
     /// A connection waiting for its next call.
-    package struct Entry: Sendable {
-        package let connection: Connection
+    struct Entry: Sendable {
+        let connection: Connection
         /// When it was checked in.
         let idleSince: NIODeadline
     }
@@ -35,11 +35,11 @@ struct IdleConnectionPool<Key: Hashable & Sendable, Connection: Sendable>: Senda
     }
 
     /// How long a connection may stay idle.
-    package let idleTimeout: TimeAmount
+    let idleTimeout: TimeAmount
     /// Idle connections kept per key at most.
     let maximumPerKey: Int
     /// The idle connections of each key, oldest first.
-    package private(set) var entries: [Key: [Entry]] = [:]
+    private(set) var entries: [Key: [Entry]] = [:]
     /// Whether a sweep is scheduled.
     private(set) var isSweepScheduled = false
     private var isShutDown = false
@@ -96,7 +96,7 @@ struct IdleConnectionPool<Key: Hashable & Sendable, Connection: Sendable>: Senda
 
     /// Empties the pool for good, returning every idle connection for the caller to close; later
     /// checkins are refused.
-    package mutating func shutdown() -> [Connection] {
+    mutating func shutdown() -> [Connection] {
         isShutDown = true
         defer { entries.removeAll() }
         return entries.values.flatMap { $0.map(\.connection) }

@@ -4,11 +4,11 @@ import MultiProdigyPrivacy
 /// A parsed `http://host:port/path` URL: what ``PlainHTTPClient`` needs to send a request.
 struct PlainHTTPEndpoint: Sendable, Hashable {
     /// Host name or address.
-    package var host: String
+    var host: String
     /// TCP port.
-    package var port: Int
+    var port: Int
     /// Path (with query), starting with `/`.
-    package var path: String
+    var path: String
 
     /// Parses `url`; nil unless it is a plain `http://` URL.
     init?(_ url: String) {

@@ -11,9 +11,9 @@ import NIOHTTP1
 /// reason to build and encode them again for every request.
 struct PlainHTTPRequestTemplate: Sendable {
     /// Where requests go.
-    package let endpoint: PlainHTTPEndpoint
+    let endpoint: PlainHTTPEndpoint
     /// The head given to the response decoder, which needs the method of each request.
-    package let head: HTTPRequestHead
+    let head: HTTPRequestHead
     private let prefix: ByteBuffer
 
     /// Prepares requests to `endpoint` with `headers`; nil when a header cannot be sent verbatim
@@ -35,7 +35,7 @@ struct PlainHTTPRequestTemplate: Sendable {
     }
 
     /// The whole request for `body`.
-    package func request(with body: ByteBuffer) -> ByteBuffer {
+    func request(with body: ByteBuffer) -> ByteBuffer {
         var request = ByteBuffer()
         request.reserveCapacity(prefix.readableBytes + body.readableBytes + 24)
         request.writeImmutableBuffer(prefix)
@@ -49,10 +49,10 @@ struct PlainHTTPRequestTemplate: Sendable {
 /// Writes requests that ``PlainHTTPRequestTemplate`` serialised: `.body` carries the complete bytes;
 /// `.head` travels through the pipeline only so the response decoder learns the request's method.
 final class PrebuiltRequestEncoder: ChannelOutboundHandler, RemovableChannelHandler {
-    package typealias OutboundIn = HTTPClientRequestPart
-    package typealias OutboundOut = ByteBuffer
+    typealias OutboundIn = HTTPClientRequestPart
+    typealias OutboundOut = ByteBuffer
 
-    package func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
         case .head, .end:
             promise?.succeed(())

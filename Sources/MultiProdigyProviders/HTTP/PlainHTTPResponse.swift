@@ -4,11 +4,11 @@ import NIOHTTP1
 /// A complete HTTP response read by ``PlainHTTPClient``.
 struct PlainHTTPResponse: Sendable {
     /// Status line.
-    package var status: HTTPResponseStatus
+    var status: HTTPResponseStatus
     /// Response headers.
-    package var headers: HTTPHeaders
+    var headers: HTTPHeaders
     /// The whole body.
-    package var body: ByteBuffer
+    var body: ByteBuffer
     /// Whether the connection may carry another request, as the parser read the version and
     /// `Connection` header (without scanning the headers again).
     var keepsAlive: Bool

@@ -8,7 +8,7 @@ import NIOHTTP1
 ///
 /// Lives on its channel's event loop; every method is called there.
 final class ResponseCollectingHandler: ChannelInboundHandler, RemovableChannelHandler {
-    package typealias InboundIn = HTTPClientResponsePart
+    typealias InboundIn = HTTPClientResponsePart
 
     /// Receives the whole response, or why there is none; called once.
     typealias Completion = (Result<PlainHTTPResponse, any Error>) -> Void
@@ -19,7 +19,7 @@ final class ResponseCollectingHandler: ChannelInboundHandler, RemovableChannelHa
     private var maxBodyBytes = 0
     /// Whether any byte of the current response arrived; a reused connection that dies before
     /// that may be retried on a fresh one.
-    package private(set) var receivedResponseBytes = false
+    private(set) var receivedResponseBytes = false
 
     /// Starts waiting for the response to a request about to be written.
     func expectResponse(maxBodyBytes: Int, completion: @escaping Completion) {
@@ -30,7 +30,7 @@ final class ResponseCollectingHandler: ChannelInboundHandler, RemovableChannelHa
         self.receivedResponseBytes = false
     }
 
-    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         receivedResponseBytes = true
         switch unwrapInboundIn(data) {
         case .head(let head):
@@ -52,18 +52,18 @@ final class ResponseCollectingHandler: ChannelInboundHandler, RemovableChannelHa
         }
     }
 
-    package func channelInactive(context: ChannelHandlerContext) {
+    func channelInactive(context: ChannelHandlerContext) {
         fail(HTTPClientConnectionClosedError(receivedResponseBytes: receivedResponseBytes))
         context.fireChannelInactive()
     }
 
-    package func errorCaught(context: ChannelHandlerContext, error: any Error) {
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
         fail(error)
         context.close(promise: nil)
     }
 
     /// Fails the request in flight, if any.
-    package func fail(_ error: any Error) {
+    func fail(_ error: any Error) {
         guard let completion else { return }
         self.completion = nil
         completion(.failure(error))

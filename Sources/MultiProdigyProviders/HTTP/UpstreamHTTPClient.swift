@@ -118,7 +118,7 @@ public struct UpstreamHTTPClient: Sendable {
     ///
     /// The deadline given to `execute` covers only the response head; the body must arrive by it
     /// too, or a trickling upstream could hold the call far past its budget.
-    package static func collect(_ body: HTTPClientResponse.Body, upTo limit: Int, by deadline: NIODeadline) async throws -> ByteBuffer {
+    static func collect(_ body: HTTPClientResponse.Body, upTo limit: Int, by deadline: NIODeadline) async throws -> ByteBuffer {
         do {
             return try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
                 group.addTask { try await body.collect(upTo: limit) }

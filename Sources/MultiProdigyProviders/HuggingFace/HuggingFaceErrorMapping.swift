@@ -12,7 +12,7 @@ import NIOCore
 /// plain text, and a model still loading `{"error": "...", "estimated_time": 20.0}` with 503.
 enum HuggingFaceErrorMapping {
     /// The error for a non-2xx answer from provider `provider`.
-    package static func map(status: HTTPResponse.Status, body: ByteBuffer, provider: String) -> ProviderError {
+    static func map(status: HTTPResponse.Status, body: ByteBuffer, provider: String) -> ProviderError {
         if status.code == 401 || status.code == 403 || (300..<400).contains(status.code) || status.code < 200 {
             return ProviderError.upstreamStatus(status, body: body, provider: provider)
         }

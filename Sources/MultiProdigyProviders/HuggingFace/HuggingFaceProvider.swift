@@ -143,7 +143,7 @@ public struct HuggingFaceProvider: LLMProvider {
     }
 
     /// The vectors of a TEI-shaped answer: an array of arrays of numbers (or one flat array).
-    package static func vectors(in body: ByteBuffer) -> [[Float]]? {
+    static func vectors(in body: ByteBuffer) -> [[Float]]? {
         guard let answer = try? JSONValue.parse(body), let rows = answer.arrayValue else { return nil }
         if rows.first?.doubleValue != nil { return answer.floatArrayValue.map { [$0] } }
         var vectors: [[Float]] = []

@@ -18,7 +18,7 @@ enum HuggingFaceResponseTranslator {
     }
 
     /// A non-streaming answer in OpenAI's shape; the body as is when it is not a JSON object.
-    package static func completion(from body: ByteBuffer) -> ByteBuffer {
+    static func completion(from body: ByteBuffer) -> ByteBuffer {
         guard var answer = try? JSONValue.parse(body), answer.objectValue != nil else { return body }
         if answer["id"]?.stringValue?.isEmpty ?? true { answer["id"] = .string(newID()) }
         if case .array(var choices) = answer["choices"] {

@@ -30,5 +30,5 @@ struct HuggingFaceStreamTranslator: StreamTranslator {
         return [.chunk(chunk.buffer)]
     }
 
-    package mutating func finish() throws -> [ChatStreamEvent] { [] }
+    mutating func finish() throws -> [ChatStreamEvent] { [] }
 }

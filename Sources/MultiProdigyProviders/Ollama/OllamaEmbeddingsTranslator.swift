@@ -8,7 +8,7 @@ enum OllamaEmbeddingsTranslator {
     /// The `/api/embed` body: `{"model", "input": [texts], "dimensions"?, "truncate"?, "options"?, "keep_alive"?}`.
     ///
     /// - Throws: ``GatewayError`` (400) when an input is token ids, which Ollama cannot embed.
-    package static func request(_ request: EmbeddingsRequest, model: String, settings: OllamaSettings) throws(GatewayError) -> JSONValue {
+    static func request(_ request: EmbeddingsRequest, model: String, settings: OllamaSettings) throws(GatewayError) -> JSONValue {
         guard let texts = request.texts else {
             throw .invalidRequest(
                 "Ollama embeds text only: send 'input' as a string or an array of strings, not token ids.",
@@ -28,7 +28,7 @@ enum OllamaEmbeddingsTranslator {
     ///
     /// - Throws: ``ProviderError`` of kind `protocolViolation` when the answer does not hold
     ///   `inputCount` arrays of numbers.
-    package static func result(from response: JSONValue, inputCount: Int) throws(ProviderError) -> EmbeddingsResult {
+    static func result(from response: JSONValue, inputCount: Int) throws(ProviderError) -> EmbeddingsResult {
         guard let embeddings = response["embeddings"]?.arrayValue else {
             throw ProviderError(kind: .protocolViolation, message: "Ollama's embeddings answer has no 'embeddings' array")
         }

@@ -21,7 +21,7 @@ enum OllamaErrorMapping {
     ///   - provider: The provider's name in the config.
     ///   - model: The model name sent to Ollama, for the `ollama pull` hint.
     ///   - path: The API path called, for messages.
-    package static func error(
+    static func error(
         status: HTTPResponse.Status,
         body: ByteBuffer,
         provider: String,

@@ -17,7 +17,7 @@ enum OllamaResponseTranslator {
     ///   - created: Unix seconds.
     ///   - model: The model name to report.
     /// - Throws: ``ProviderError`` of kind `protocolViolation` when the answer has no `message`.
-    package static func completion(from response: JSONValue, id: String, created: Int, model: String) throws(ProviderError) -> JSONValue {
+    static func completion(from response: JSONValue, id: String, created: Int, model: String) throws(ProviderError) -> JSONValue {
         guard let message = response["message"], case .object = message else {
             throw ProviderError(kind: .protocolViolation, message: "Ollama's answer has no 'message' object")
         }
@@ -60,7 +60,7 @@ enum OllamaResponseTranslator {
     /// OpenAI's `usage` from an answer's (or the final stream line's) counters.
     ///
     /// `prompt_eval_count` is omitted when the prompt came from Ollama's cache; it counts as 0.
-    package static func usage(from response: JSONValue) -> JSONValue {
+    static func usage(from response: JSONValue) -> JSONValue {
         let prompt = response["prompt_eval_count"]?.intValue ?? 0
         let completion = response["eval_count"]?.intValue ?? 0
         return [
@@ -102,7 +102,7 @@ enum OllamaResponseTranslator {
     /// The model names of `GET /api/tags`: each entry's `name` (or `model`), in the server's order.
     ///
     /// - Throws: ``ProviderError`` of kind `protocolViolation` when the answer has no `models` array.
-    package static func modelNames(from tags: JSONValue) throws(ProviderError) -> [String] {
+    static func modelNames(from tags: JSONValue) throws(ProviderError) -> [String] {
         guard let models = tags["models"]?.arrayValue else {
             throw ProviderError(kind: .protocolViolation, message: "Ollama's /api/tags answer has no 'models' array")
         }
@@ -111,10 +111,10 @@ enum OllamaResponseTranslator {
 
     /// One tool call in OpenAI's shape.
     struct OpenAIToolCall: Equatable {
-        package var index: Int
-        package var id: String
-        package var name: String
-        package var arguments: String
+        var index: Int
+        var id: String
+        var name: String
+        var arguments: String
 
         /// As a stream delta: `{"index", "id", "type", "function": {"name", "arguments"}}`.
         var withIndex: JSONValue {

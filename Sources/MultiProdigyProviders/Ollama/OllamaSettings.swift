@@ -14,7 +14,7 @@ struct OllamaSettings: Sendable, Equatable {
     /// `options.num_ctx` for every call.
     var contextLength: Int?
     /// `keep_alive` for every call, as Ollama takes it (a number of seconds or a duration string).
-    package var keepAlive: JSONValue?
+    var keepAlive: JSONValue?
     /// `truncate` for embeddings calls.
     var truncate: Bool?
 

@@ -20,7 +20,7 @@ struct OllamaStreamTranslator: StreamTranslator {
     private var toolCallCount = 0
     private var finished = false
     /// How many lines were not JSON objects and were skipped.
-    package private(set) var skippedLines = 0
+    private(set) var skippedLines = 0
 
     /// Creates a translator for one stream.
     ///
@@ -83,7 +83,7 @@ struct OllamaStreamTranslator: StreamTranslator {
         return events
     }
 
-    package mutating func finish() throws -> [ChatStreamEvent] { [] }
+    mutating func finish() throws -> [ChatStreamEvent] { [] }
 
     private func chunk(delta: JSONValue, finishReason: String? = nil) -> ChatStreamEvent {
         let choice: JSONValue = [

@@ -11,5 +11,5 @@ struct OpenAIStreamTranslator: StreamTranslator {
         return [.chunk(ByteBuffer(bytes: event.data))]
     }
 
-    package mutating func finish() throws -> [ChatStreamEvent] { [] }
+    mutating func finish() throws -> [ChatStreamEvent] { [] }
 }
