@@ -30,10 +30,14 @@ import Testing
         #expect(!completed)
         #expect(server.dispatched == ["/slowA"])
         try await server.release("/slowA")
-        try await sent.get()
         // 251 answers: bounded by their progress, not by a total a loaded machine may overrun.
         try await connection.receive(until: { $0.hasSuffix("ok:/r249") }, stallTimeout: .seconds(10))
         #expect(server.dispatched.count == 251)
+        // The last answer came, so the gateway read everything: the write has completed (or
+        // failed, which `get()` reports), rather than being waited for without a bound.
+        try await waitFor { allSent.withLock { $0 } }
+        try #require(allSent.withLock { $0 })
+        try await sent.get()
     }
 
     @Test func manyPipelinedRequestsAreAllAnsweredInOrderAfterAHeldOne() async throws {

@@ -65,10 +65,7 @@ import Testing
                 try await client.send(body: #"{"model":"\#(model)","messages":[{"role":"user","content":"hi"}]}"#, headers: authorization)
             }
             func waitForLog(_ text: String, count: Int = 1) async throws {
-                let deadline = ContinuousClock.now + .seconds(15)
-                while gateway.log.components(separatedBy: text).count - 1 < count, ContinuousClock.now < deadline {
-                    try await Task.sleep(for: .milliseconds(50))
-                }
+                try await waitFor(progress: { gateway.log.utf8.count }) { gateway.log.components(separatedBy: text).count - 1 >= count }
                 #expect(gateway.log.components(separatedBy: text).count - 1 >= count, "waited for '\(text)'")
             }
 

@@ -127,9 +127,32 @@ func fakeProvider(_ name: String, index: Int, locality: String = "local") -> Str
     "  \(name): {type: openai, base_url: http://127.0.0.1:{PORT\(index)}/v1, locality: \(locality)}\n"
 }
 
-/// Waits until `condition` holds, for up to 10 s (the caller's next expectation reports a timeout):
-/// long enough for a machine whose two cores run the whole suite at once.
-func waitFor(_ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(10)
-    while !condition(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+/// Waits until `condition` holds, for as long as `progress` moves: gives up only when it has not
+/// moved for `stallTimeout`, or after `limit` in all; the caller's next expectation then reports
+/// the failure. `progress` is a count that grows while what is awaited is on its way (bytes
+/// received, requests seen); without one this waits `stallTimeout`. Only a failing test waits that
+/// long, so it is generous: a machine whose two cores run the whole suite beside another build can
+/// take seconds for what takes milliseconds alone.
+func waitFor(
+    stallTimeout: Duration = .seconds(30),
+    limit: Duration = .seconds(300),
+    progress: () -> Int = { 0 },
+    _ condition: () -> Bool
+) async throws {
+    let poll = Duration.milliseconds(20)
+    let start = ContinuousClock.now
+    var lastProgress = start
+    var seen = progress()
+    for _ in 0..<Int(limit / poll) {
+        if condition() { return }
+        let now = ContinuousClock.now
+        let current = progress()
+        if current != seen {
+            seen = current
+            lastProgress = now
+        } else if now - lastProgress >= stallTimeout || now - start >= limit {
+            return
+        }
+        try await Task.sleep(for: poll)
+    }
 }
