@@ -46,7 +46,9 @@ import Testing
 
     @Test func latencyPolicyMovesOffATargetThatSlowsTenfold() async throws {
         // Gaps wide enough that a loaded machine's scheduling noise (up to hundreds of ms while the
-        // other suites run) cannot reorder them: 100 ms against 300 ms, then 1 s.
+        // other suites run) cannot reorder them: 100 ms against 300 ms, then 2 s, after which the
+        // slowed target's average (670 ms after one sample) stays above the steady one's unless a
+        // steady sample takes over 1.5 s.
         let primary = FakeUpstream(Self.delayed(100))
         let rival = FakeUpstream(Self.delayed(300))
         let yaml = """
@@ -69,7 +71,7 @@ import Testing
             #expect(Set(served.prefix(2)) == ["fast-one", "steady"], "\(served)")
             #expect(served.suffix(3).allSatisfy { $0 == "fast-one" }, "\(served)")
 
-            primary.script(Array(repeating: Self.delayed(1000), count: 40))
+            primary.script(Array(repeating: Self.delayed(2000), count: 40))
             served = []
             while served.count < 20, served.last != "steady" {
                 served.append(try await gateway.chat("fast").headers.first(name: "x-multiprodigy-model") ?? "")
