@@ -82,21 +82,23 @@ import Testing
     @Test func silentUpstreamTimesOutOnFirstByteAndTheNextTargetAnswers() async throws {
         let a = FakeUpstream(.hang)
         let b = FakeUpstream(.stream(events: FakeUpstream.stream(["ok"])))
-        try await withGateway(upstreams: [a, b], yaml: Self.yaml("resilience:\n  timeouts: {first_byte: 300ms}")) { gateway in
+        // 3 s: the next target must send its head within it too, on a machine however busy.
+        try await withGateway(upstreams: [a, b], yaml: Self.yaml("resilience:\n  timeouts: {first_byte: 3s}")) { gateway in
             let started = ContinuousClock.now
             let reply = try await gateway.chat("r", stream: true)
             #expect(reply.status == 200)
             #expect(reply.headers.first(name: "x-multiprodigy-model") == "second")
-            // Half of the 30 s or more that any other limit on this path (stall, first_token, total,
-            // the client's own) would take to end the silent attempt.
-            #expect(ContinuousClock.now - started < .seconds(15))
+            // Well below the 30 s or more that any other limit on this path (stall, first_token,
+            // total, the client's own) would take to end the silent attempt.
+            #expect(ContinuousClock.now - started < .seconds(20))
         }
     }
 
     @Test func slowFirstTokenMovesOnBeforeAnythingIsSent() async throws {
         let a = FakeUpstream(.gatedStream(first: [FakeUpstream.roleChunk()], gate: Gate(), rest: []))
         let b = FakeUpstream(.stream(events: FakeUpstream.stream(["fast"])))
-        try await withGateway(upstreams: [a, b], yaml: Self.yaml("resilience:\n  timeouts: {first_token: 300ms}")) { gateway in
+        // 3 s: the next target must send its first token within it too, on a machine however busy.
+        try await withGateway(upstreams: [a, b], yaml: Self.yaml("resilience:\n  timeouts: {first_token: 3s}")) { gateway in
             let reply = try await gateway.chat("r", stream: true)
             #expect(reply.status == 200)
             #expect(reply.events.filter { $0.contains(#""role":"assistant""#) }.count == 1, "the first target's role chunk was never sent")
