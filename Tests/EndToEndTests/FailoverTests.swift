@@ -59,12 +59,12 @@ import Testing
         let a = FakeUpstream()
         let b = FakeUpstream(stream ? .stream(events: FakeUpstream.stream(["ok"])) : .respond(status: .ok, body: FakeUpstream.completion()))
         // A connect timeout far above what a busy machine adds to a failover.
-        try await withGateway(upstreams: [a, b], yaml: Self.yaml("resilience:\n  timeouts: {connect: 20s}")) { gateway in
+        try await withGateway(upstreams: [a, b], yaml: Self.yaml("resilience:\n  timeouts: {connect: 60s}")) { gateway in
             let started = ContinuousClock.now
             let reply = try await gateway.chat("refused", stream: stream)
             #expect(reply.status == 200)
             #expect(reply.headers.first(name: "x-multiprodigy-model") == "second")
-            #expect(ContinuousClock.now - started < .seconds(10), "a refused connection fails fast, not after the 20 s connect timeout")
+            #expect(ContinuousClock.now - started < .seconds(30), "a refused connection fails fast, not after the 60 s connect timeout")
         }
     }
 
@@ -88,9 +88,9 @@ import Testing
             let reply = try await gateway.chat("r", stream: true)
             #expect(reply.status == 200)
             #expect(reply.headers.first(name: "x-multiprodigy-model") == "second")
-            // Well below the 30 s or more that any other limit on this path (stall, first_token,
-            // total, the client's own) would take to end the silent attempt.
-            #expect(ContinuousClock.now - started < .seconds(20))
+            // Half of the 60 s or more that any other limit on this path (first_token, total, the
+            // client's own) would take to end the silent attempt.
+            #expect(ContinuousClock.now - started < .seconds(30))
         }
     }
 
@@ -168,8 +168,8 @@ import Testing
             #expect(reply.status == 504)
             #expect(reply.error["code"] as? String == "upstream_timeout")
             // The hang has no other limit (first_byte does not split a lone target's time): half
-            // of the client's own 30 s means the 400 ms total ended it, however busy the machine.
-            #expect(ContinuousClock.now - started < .seconds(15))
+            // of the client's own 60 s means the 400 ms total ended it, however busy the machine.
+            #expect(ContinuousClock.now - started < .seconds(30))
         }
     }
 }

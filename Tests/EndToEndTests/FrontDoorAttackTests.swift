@@ -113,32 +113,29 @@ import Testing
                 """
             )
             // The limits are 2 s, checked every 500 ms; nothing else would close these connections
-            // before the 60 s idle limit, if at all. A third of that is more than a busy machine
-            // adds. The unauthenticated bodies are answered from their heads at once, and their
+            // before the 60 s idle limit, if at all. Half that is more than a busy machine adds. The unauthenticated bodies are answered from their heads at once, and their
             // connections read (and drop) what follows until the body limit.
-            #expect(slowestHalfHead < .seconds(20))
-            #expect(slowestBody < .seconds(20))
+            #expect(slowestHalfHead < .seconds(30))
+            #expect(slowestBody < .seconds(30))
             #expect(bodies.allSatisfy { Fixtures.statusLines(in: $0.text) == ["HTTP/1.1 401 Unauthorized"] })
             #expect(halfHeads.allSatisfy { Fixtures.statusLines(in: $0.text) == ["HTTP/1.1 408 Request Timeout"] })
             #expect(peak - baseline.rss < 20_000_000, "RSS grew by \(Self.megabytes(peak - baseline.rss))")
-            // A request that waited behind the attackers would take their 2 s limits; one that did not
-            // takes about what it took before the attack, on a machine however busy.
-            #expect(
-                median < max(50, 20 * baselineMedian),
-                "a normal request took \(median) ms during the attack, \(baselineMedian) ms before"
-            )
+            // A request held behind the attackers would wait for their 2 s limits: a quarter of
+            // that is far more than a busy machine adds to one that was not (the time before the
+            // attack, on the same machine, is printed above for comparison).
+            #expect(median < 500, "a normal request took \(median) ms during the attack, \(baselineMedian) ms before")
             #expect(after.fds <= baseline.fds + 2, "descriptors before \(baseline.fds), after \(after.fds)")
         }
     }
 
     @Test func aHalfSentBodyDoesNotHoldAShutdownWhileSlowStreamsFinish() async throws {
-        // Fifty streams of eight chunks 250 ms apart (2 s each); the drain may take 30 s, the
-        // half-sent body's own limit 60 s.
+        // Fifty streams of eight chunks 250 ms apart (2 s each); the drain may take 60 s, the
+        // half-sent body's own limit 120 s.
         let words = ["a", "b", "c", "d", "e", "f", "g", "h"]
         let upstream = FakeUpstream(.stream(events: FakeUpstream.stream(words), delay: .milliseconds(250)))
         let yaml: @Sendable (Int) -> String = { port in
             """
-            server: {drain_timeout: 30s, body_timeout: 60s}
+            server: {drain_timeout: 60s, body_timeout: 120s}
             providers:
               fake: {type: openai, base_url: "http://127.0.0.1:\(port)/v1", locality: local}
             models:
@@ -170,16 +167,16 @@ import Testing
             kill(gateway.process.processIdentifier, SIGTERM)
             #expect(try await halfBody.waitForClose())
             let halfBodyClosed = ContinuousClock.now - signalled
-            // Less than the drain's 30 s, which a shutdown held by the half-sent body would take.
-            let status = await gateway.waitForExit(timeout: .seconds(25))
+            // Less than the drain's 60 s, which a shutdown held by the half-sent body would take.
+            let status = await gateway.waitForExit(timeout: .seconds(50))
             let exited = ContinuousClock.now - signalled
             print("shutdown: half-sent body closed after \(halfBodyClosed), exit after \(exited)")
             #expect(status == 0, "\(gateway.log)")
             // The streams need at most 2 s more, and the exit follows; held by the half-sent body, it
-            // would come at the drain's 30 s (its body limit is 60 s). Half that is more than a
+            // would come at the drain's 60 s (its body limit is 120 s). Half that is more than a
             // busy machine adds.
-            #expect(exited < .seconds(15))
-            #expect(halfBodyClosed < .seconds(15))
+            #expect(exited < .seconds(30))
+            #expect(halfBodyClosed < .seconds(30))
             let finished = streams.filter { $0.text.contains("data: [DONE]") }.count
             #expect(finished == 50)
         }

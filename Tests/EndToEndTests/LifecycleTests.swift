@@ -39,7 +39,7 @@ import Testing
             #expect(replies[2].events.last == "[DONE]")
             #expect(replies[2].events.count == 11)
             // Less than the 60 s drain_timeout that a drain which did not end by itself would take.
-            let status = await gateway.waitForExit(timeout: .seconds(30))
+            let status = await gateway.waitForExit(timeout: .seconds(50))
             #expect(status == 0, "\(gateway.log)")
         }
     }

@@ -98,7 +98,7 @@ import Testing
     }
 
     @Test func aStuckProviderCannotHoldTheListAndConcurrentCallersShareOneRefresh() async throws {
-        let stuck = StuckProvider(giveUpAfter: .seconds(20))
+        let stuck = StuckProvider(giveUpAfter: .seconds(60))
         let counting = CountingProvider()
         let config = ProviderConfig(name: "x", type: "openai", baseURL: "http://127.0.0.1:1")
         let discovery = ModelDiscovery(
@@ -106,14 +106,13 @@ import Testing
             logger: Logger(label: "test"),
             askTimeout: .seconds(3)
         )
-        let started = ContinuousClock.now
         let lists = await withTaskGroup(of: [String].self) { group in
             for _ in 0..<5 { group.addTask { await discovery.models().map { "\($0.provider)/\($0.model)" } } }
             return await group.reduce(into: []) { $0.append($1) }
         }
         // Without the 3 s limit on an ask (time for the quick provider on a busy machine), the
-        // listing would wait for the stuck provider's 20 s and show its `late` model.
-        #expect(ContinuousClock.now - started < .seconds(15))
+        // listing would wait for the stuck provider's 60 s and show its `late` model. No bound on
+        // the time: a machine busy with a build beside the suite has taken 15 s for this.
         #expect(lists.allSatisfy { $0 == ["quick/fast-model"] }, "\(lists)")
         #expect(counting.asked.withLock { $0 } == 1, "five concurrent listings, one ask")
         stuck.release()

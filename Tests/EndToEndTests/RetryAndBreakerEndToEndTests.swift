@@ -50,8 +50,8 @@ import Testing
             let started = ContinuousClock.now
             let reply = try await gateway.chat("r", stream: stream)
             #expect(reply.headers.first(name: "x-multiprodigy-model") == "second")
-            // Half the 60 s it asked for: a gateway that honoured it would take all of it (and the
-            // client gives up at 30 s), while a busy machine adds seconds at most.
+            // Half the 60 s it asked for: a gateway that honoured it would take all of it, while a
+            // busy machine adds seconds (15 s at worst seen).
             #expect(ContinuousClock.now - started < .seconds(30))
             #expect(a.requests.count == 1)
         }
@@ -155,7 +155,7 @@ import Testing
         let silent = FakeUpstream(.hang)
         let b = FakeUpstream(.stream(events: FakeUpstream.stream(["ok"])))
         // first_byte applies to the next target too: 3 s is time enough on a machine however busy.
-        let extra = "resilience: {timeouts: {first_byte: 3s, total: 20s}, retry: {max_attempts_per_target: 3}}"
+        let extra = "resilience: {timeouts: {first_byte: 3s, total: 30s}, retry: {max_attempts_per_target: 3}}"
         try await withGateway(upstreams: [silent, b], yaml: Self.yaml(extra)) { gateway in
             let started = ContinuousClock.now
             let reply = try await gateway.chat("r", stream: true)
@@ -163,7 +163,7 @@ import Testing
             #expect(reply.headers.first(name: "x-multiprodigy-model") == "second")
             #expect(silent.requests.count == 1, "a silent target is not asked again")
             // The configured total, which a call that overran its budget would have reached.
-            #expect(ContinuousClock.now - started < .seconds(20))
+            #expect(ContinuousClock.now - started < .seconds(30))
         }
     }
 
