@@ -25,16 +25,16 @@ let package = Package(
     targets: [
         // JSON reading and writing, server-sent events, and small shared helpers; imports no other layer.
         .target(
-            name: "MultiProdigyCore",
+            name: "MultiProdigyJSON",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio")
             ]
         ),
         // The OpenAI-shaped wire types, the gateway's error shape and the provider protocol with its calls, results and errors.
         .target(
-            name: "MultiProdigyWire",
+            name: "MultiProdigyCore",
             dependencies: [
-                "MultiProdigyCore",
+                "MultiProdigyJSON",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -47,16 +47,16 @@ let package = Package(
         .target(
             name: "MultiProdigyPrivacy",
             dependencies: [
+                "MultiProdigyJSON",
                 "MultiProdigyCore",
-                "MultiProdigyWire",
             ]
         ),
         // `gateway.yaml` read into validated values; provider types are injected, not looked up.
         .target(
             name: "MultiProdigyConfig",
             dependencies: [
+                "MultiProdigyJSON",
                 "MultiProdigyCore",
-                "MultiProdigyWire",
                 "MultiProdigyPrivacy",
                 .product(name: "Yams", package: "Yams"),
             ]
@@ -65,8 +65,8 @@ let package = Package(
         .target(
             name: "MultiProdigyProviders",
             dependencies: [
+                "MultiProdigyJSON",
                 "MultiProdigyCore",
-                "MultiProdigyWire",
                 "MultiProdigyPrivacy",
                 "MultiProdigyConfig",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -81,8 +81,8 @@ let package = Package(
         .target(
             name: "MultiProdigyRouting",
             dependencies: [
+                "MultiProdigyJSON",
                 "MultiProdigyCore",
-                "MultiProdigyWire",
                 "MultiProdigyPrivacy",
                 "MultiProdigyConfig",
             ]
@@ -91,8 +91,8 @@ let package = Package(
         .target(
             name: "MultiProdigyResilience",
             dependencies: [
+                "MultiProdigyJSON",
                 "MultiProdigyCore",
-                "MultiProdigyWire",
                 "MultiProdigyPrivacy",
                 "MultiProdigyConfig",
                 "MultiProdigyRouting",
@@ -103,8 +103,8 @@ let package = Package(
         .target(
             name: "MultiProdigyAccounting",
             dependencies: [
+                "MultiProdigyJSON",
                 "MultiProdigyCore",
-                "MultiProdigyWire",
                 "MultiProdigyPrivacy",
                 "MultiProdigyConfig",
                 "MultiProdigyRouting",
@@ -121,8 +121,8 @@ let package = Package(
         .target(
             name: "MultiProdigyServer",
             dependencies: [
+                "MultiProdigyJSON",
                 "MultiProdigyCore",
-                "MultiProdigyWire",
                 "MultiProdigyPrivacy",
                 "MultiProdigyConfig",
                 "MultiProdigyProviders",
@@ -147,8 +147,8 @@ let package = Package(
         .target(
             name: "MultiProdigy",
             dependencies: [
+                "MultiProdigyJSON",
                 "MultiProdigyCore",
-                "MultiProdigyWire",
                 "MultiProdigyPrivacy",
                 "MultiProdigyConfig",
                 "MultiProdigyProviders",
@@ -207,20 +207,20 @@ let package = Package(
             dependencies: ["MultiProdigyAccounting"],
             path: "Tests/TestFixtures"
         ),
+        // Unit tests of MultiProdigyJSON.
+        .testTarget(
+            name: "MultiProdigyJSONTests",
+            dependencies: [
+                "MultiProdigyJSON",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         // Unit tests of MultiProdigyCore.
         .testTarget(
             name: "MultiProdigyCoreTests",
             dependencies: [
+                "MultiProdigyJSON",
                 "MultiProdigyCore",
-                .product(name: "NIOCore", package: "swift-nio"),
-            ]
-        ),
-        // Unit tests of MultiProdigyWire.
-        .testTarget(
-            name: "MultiProdigyWireTests",
-            dependencies: [
-                "MultiProdigyCore",
-                "MultiProdigyWire",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
@@ -237,9 +237,9 @@ let package = Package(
             dependencies: [
                 "TestFixtures",
                 "MultiProdigyConfig",
-                "MultiProdigyCore",
+                "MultiProdigyJSON",
                 "MultiProdigyProviders",
-                "MultiProdigyWire",
+                "MultiProdigyCore",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -251,9 +251,9 @@ let package = Package(
             name: "MultiProdigyRoutingTests",
             dependencies: [
                 "MultiProdigyConfig",
-                "MultiProdigyCore",
+                "MultiProdigyJSON",
                 "MultiProdigyRouting",
-                "MultiProdigyWire",
+                "MultiProdigyCore",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
@@ -265,7 +265,7 @@ let package = Package(
                 "MultiProdigyProviders",
                 "MultiProdigyResilience",
                 "MultiProdigyRouting",
-                "MultiProdigyWire",
+                "MultiProdigyCore",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
@@ -276,11 +276,11 @@ let package = Package(
                 "TestFixtures",
                 "MultiProdigyAccounting",
                 "MultiProdigyConfig",
-                "MultiProdigyCore",
+                "MultiProdigyJSON",
                 "MultiProdigyProviders",
                 "MultiProdigyResilience",
                 "MultiProdigyRouting",
-                "MultiProdigyWire",
+                "MultiProdigyCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -296,10 +296,10 @@ let package = Package(
                 "TestFixtures",
                 "MultiProdigyAccounting",
                 "MultiProdigyConfig",
-                "MultiProdigyCore",
+                "MultiProdigyJSON",
                 "MultiProdigyPrivacy",
                 "MultiProdigyServer",
-                "MultiProdigyWire",
+                "MultiProdigyCore",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -316,13 +316,13 @@ let package = Package(
                 "TestFixtures",
                 "MultiProdigyAccounting",
                 "MultiProdigyConfig",
-                "MultiProdigyCore",
+                "MultiProdigyJSON",
                 "MultiProdigyPrivacy",
                 "MultiProdigyProviders",
                 "MultiProdigyResilience",
                 "MultiProdigyRouting",
                 "MultiProdigyServer",
-                "MultiProdigyWire",
+                "MultiProdigyCore",
                 "multiprodigy",
                 "custom-provider-example",
                 "usage-ledger-probe",

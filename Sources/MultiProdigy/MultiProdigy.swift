@@ -4,10 +4,10 @@
 
 @_exported import MultiProdigyAccounting
 @_exported import MultiProdigyConfig
-@_exported import MultiProdigyCore
+@_exported import MultiProdigyJSON
 @_exported import MultiProdigyPrivacy
 @_exported import MultiProdigyProviders
 @_exported import MultiProdigyResilience
 @_exported import MultiProdigyRouting
 @_exported import MultiProdigyServer
-@_exported import MultiProdigyWire
+@_exported import MultiProdigyCore

@@ -1,6 +1,6 @@
 import Foundation
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
 
 /// The calendar period a key's budget applies to, in UTC.

@@ -1,7 +1,7 @@
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyResilience
 import MultiProdigyRouting
-import MultiProdigyWire
+import MultiProdigyCore
 
 extension GatewayMetrics: AttemptObserver {
     /// Counts the failure in `multiprodigy_upstream_errors_total`.

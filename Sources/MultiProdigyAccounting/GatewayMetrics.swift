@@ -1,9 +1,9 @@
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
 import MultiProdigyResilience
 import MultiProdigyRouting
-import MultiProdigyWire
+import MultiProdigyCore
 import Prometheus
 import Synchronization
 

@@ -1,8 +1,8 @@
 import Foundation
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyResilience
 import MultiProdigyRouting
-import MultiProdigyWire
+import MultiProdigyCore
 
 /// The errors a client gets when its key's budget or rate limit refuses a request.
 enum KeyLimitErrors {

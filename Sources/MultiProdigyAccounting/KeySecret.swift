@@ -1,5 +1,5 @@
 import Crypto
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
 
 /// Makes and hashes virtual key secrets.

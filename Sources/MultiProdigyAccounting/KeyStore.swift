@@ -1,11 +1,11 @@
 import Foundation
 import GRDB
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
 import MultiProdigyResilience
 import MultiProdigyRouting
-import MultiProdigyWire
+import MultiProdigyCore
 
 /// Creates, lists, revokes and finds virtual keys in the gateway's database.
 ///

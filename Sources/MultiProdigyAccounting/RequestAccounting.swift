@@ -1,9 +1,9 @@
 import Foundation
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyResilience
 import MultiProdigyRouting
-import MultiProdigyWire
+import MultiProdigyCore
 import NIOCore
 
 /// Prices answers, admits requests against their key's limits, and records every finished

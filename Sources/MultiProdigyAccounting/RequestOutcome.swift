@@ -2,7 +2,7 @@ import MultiProdigyConfig
 import MultiProdigyPrivacy
 import MultiProdigyResilience
 import MultiProdigyRouting
-import MultiProdigyWire
+import MultiProdigyCore
 
 /// One finished request, as the metrics and the usage ledger learn of it.
 public struct RequestOutcome: Sendable {

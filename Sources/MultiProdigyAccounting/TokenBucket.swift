@@ -1,5 +1,5 @@
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
 import MultiProdigyResilience
 import MultiProdigyRouting

@@ -1,4 +1,4 @@
-import MultiProdigyCore
+import MultiProdigyJSON
 
 /// What a usage summary groups rows by.
 public enum UsageGrouping: String, CaseIterable, Sendable {

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
 import MultiProdigyResilience
 import MultiProdigyRouting

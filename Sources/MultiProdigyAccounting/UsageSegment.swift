@@ -2,7 +2,7 @@ import MultiProdigyConfig
 import MultiProdigyPrivacy
 import MultiProdigyResilience
 import MultiProdigyRouting
-import MultiProdigyWire
+import MultiProdigyCore
 
 /// What one target used and cost for part of an answer: a stream's first target before it was
 /// cut, or the target that continued it.

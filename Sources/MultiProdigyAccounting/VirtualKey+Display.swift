@@ -1,6 +1,6 @@
 import Foundation
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
 import MultiProdigyResilience
 

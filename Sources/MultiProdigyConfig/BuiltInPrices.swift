@@ -1,4 +1,4 @@
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
 
 /// Prices the gateway knows for well-known cloud models, so cost routing, budgets and the ledger

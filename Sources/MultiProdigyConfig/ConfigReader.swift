@@ -1,4 +1,4 @@
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
 import Yams
 

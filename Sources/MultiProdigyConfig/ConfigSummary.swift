@@ -1,4 +1,4 @@
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
 
 /// The human-readable report `multiprodigy check` prints for a valid configuration.

@@ -1,5 +1,5 @@
 import Foundation
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
 
 /// Parsers for the unit-carrying values of the configuration file.

@@ -1,4 +1,4 @@
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
 
 /// Expands `${VAR}` and `${VAR:-default}` in configuration values.

@@ -1,6 +1,6 @@
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
-import MultiProdigyWire
+import MultiProdigyCore
 
 extension SecretScrubber {
     /// The secrets `config` holds: the master key, and for every provider its `api_key` and the

@@ -1,5 +1,5 @@
 import MultiProdigyConfig
-import MultiProdigyWire
+import MultiProdigyCore
 import Synchronization
 
 /// The provider types the gateway can build, by the `type:` name used in the config.

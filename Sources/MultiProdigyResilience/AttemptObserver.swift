@@ -1,6 +1,6 @@
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyRouting
-import MultiProdigyWire
+import MultiProdigyCore
 
 /// Learns of every failed attempt and every move to another target, for metrics.
 public protocol AttemptObserver: Sendable {

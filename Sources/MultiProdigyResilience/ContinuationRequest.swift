@@ -1,5 +1,5 @@
+import MultiProdigyJSON
 import MultiProdigyCore
-import MultiProdigyWire
 import NIOCore
 
 /// Builds the request that asks a target to finish an answer another target left incomplete.

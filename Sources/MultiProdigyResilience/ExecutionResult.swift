@@ -1,5 +1,5 @@
 import MultiProdigyRouting
-import MultiProdigyWire
+import MultiProdigyCore
 
 /// The result of walking a plan.
 public enum ExecutionResult<Value: Sendable>: Sendable {

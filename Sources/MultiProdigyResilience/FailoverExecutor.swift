@@ -1,8 +1,8 @@
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
 import MultiProdigyRouting
-import MultiProdigyWire
+import MultiProdigyCore
 
 /// Walks a ``RoutePlan`` in order until a target answers.
 ///

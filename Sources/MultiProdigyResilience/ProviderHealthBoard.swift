@@ -1,7 +1,7 @@
 import MultiProdigyConfig
 import MultiProdigyPrivacy
 import MultiProdigyRouting
-import MultiProdigyWire
+import MultiProdigyCore
 import Synchronization
 
 /// The latest active health check of each probed provider, shared by the checker, the failover

@@ -1,7 +1,7 @@
 import MultiProdigyConfig
 import MultiProdigyPrivacy
 import MultiProdigyRouting
-import MultiProdigyWire
+import MultiProdigyCore
 
 /// A configured provider and, when it is enabled, its adapter.
 public struct ProviderSlot: Sendable {

@@ -1,8 +1,8 @@
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
 import MultiProdigyRouting
-import MultiProdigyWire
+import MultiProdigyCore
 
 /// Decides, after an attempt at one target failed, whether to try the same target again (and
 /// when) or to move on to the next target.

@@ -1,8 +1,8 @@
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
 import MultiProdigyRouting
-import MultiProdigyWire
+import MultiProdigyCore
 import NIOCore
 
 /// A streaming attempt that has committed: the chunks to send first, and the rest as they arrive.

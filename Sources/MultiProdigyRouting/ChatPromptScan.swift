@@ -1,7 +1,7 @@
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
-import MultiProdigyWire
+import MultiProdigyCore
 
 /// One pass over a chat request's body that finds what routing needs: the capabilities it uses and
 /// the text the model will read.

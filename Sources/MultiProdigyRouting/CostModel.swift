@@ -1,5 +1,5 @@
 import MultiProdigyConfig
-import MultiProdigyWire
+import MultiProdigyCore
 
 /// USD for tokens at a model's price (prices are per million tokens).
 public enum CostModel {

@@ -1,5 +1,5 @@
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 
 /// Predicts a target's latency for one request from what has been measured.
 ///

@@ -1,6 +1,6 @@
 import MultiProdigyConfig
 import MultiProdigyPrivacy
-import MultiProdigyWire
+import MultiProdigyCore
 
 /// Turns the client's `model` into a ``RouteDefinition``.
 ///

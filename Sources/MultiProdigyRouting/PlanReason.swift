@@ -1,4 +1,4 @@
-import MultiProdigyCore
+import MultiProdigyJSON
 
 /// Why a target holds its place in a plan; rendered to a sentence only when someone reads it
 /// (`POST /v1/route`, `multiprodigy route`), so planning a real request builds no strings.

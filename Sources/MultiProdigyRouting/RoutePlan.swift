@@ -1,7 +1,7 @@
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
-import MultiProdigyWire
+import MultiProdigyCore
 
 /// The targets a request will be offered to, in order, and why: what the planner decided.
 public struct RoutePlan: Sendable, Equatable {

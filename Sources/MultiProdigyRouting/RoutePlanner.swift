@@ -1,7 +1,7 @@
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
-import MultiProdigyWire
+import MultiProdigyCore
 import Synchronization
 
 /// Orders the targets of a route for one request: filters, then ranks by policy.

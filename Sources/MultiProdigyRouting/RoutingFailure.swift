@@ -1,7 +1,7 @@
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
-import MultiProdigyWire
+import MultiProdigyCore
 
 /// The error a client gets when the planner excluded every target for a reason the client can act
 /// on, or when a private request has no local target.

@@ -1,7 +1,7 @@
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
-import MultiProdigyWire
+import MultiProdigyCore
 
 /// The client's per-request routing wishes: header `x-multiprodigy-policy`, header
 /// `x-multiprodigy-privacy: local`, and the body field `"multiprodigy": {...}`.

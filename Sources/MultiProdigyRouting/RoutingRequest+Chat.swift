@@ -1,7 +1,7 @@
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
-import MultiProdigyWire
+import MultiProdigyCore
 
 extension RoutingRequest {
     /// Describes a chat completion for the planner: its estimated prompt tokens, output limit,

@@ -1,6 +1,6 @@
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
-import MultiProdigyWire
+import MultiProdigyCore
 
 extension TokenEstimator {
     /// Estimates the prompt tokens of a chat request, reading its bytes in place.

@@ -1,5 +1,5 @@
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
 
 /// Estimates the prompt tokens of a chat request in a few microseconds, without a tokenizer.

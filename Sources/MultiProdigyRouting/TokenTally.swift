@@ -1,5 +1,5 @@
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
 
 /// The character-class model behind ``TokenEstimator``: one pass over UTF-8 text, in thousandths

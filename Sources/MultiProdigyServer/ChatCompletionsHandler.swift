@@ -2,12 +2,12 @@ import Hummingbird
 import Logging
 import MultiProdigyAccounting
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
 import MultiProdigyProviders
 import MultiProdigyResilience
 import MultiProdigyRouting
-import MultiProdigyWire
+import MultiProdigyCore
 import NIOCore
 
 /// `POST /v1/chat/completions`: validates, resolves the model, walks the plan and relays the answer.

@@ -2,12 +2,12 @@ import Hummingbird
 import Logging
 import MultiProdigyAccounting
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
 import MultiProdigyProviders
 import MultiProdigyResilience
 import MultiProdigyRouting
-import MultiProdigyWire
+import MultiProdigyCore
 import NIOCore
 
 /// `POST /v1/embeddings`: validates, resolves the model like chat, walks the plan and answers in

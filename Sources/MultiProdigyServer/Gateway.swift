@@ -5,12 +5,12 @@ import HummingbirdCore
 import Logging
 import MultiProdigyAccounting
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
 import MultiProdigyProviders
 import MultiProdigyResilience
 import MultiProdigyRouting
-import MultiProdigyWire
+import MultiProdigyCore
 import NIOPosix
 import ServiceLifecycle
 import UnixSignals

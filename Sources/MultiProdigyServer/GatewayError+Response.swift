@@ -5,7 +5,7 @@ import MultiProdigyConfig
 import MultiProdigyPrivacy
 import MultiProdigyResilience
 import MultiProdigyRouting
-import MultiProdigyWire
+import MultiProdigyCore
 
 extension GatewayError {
     /// This error as an HTTP response with a JSON body.

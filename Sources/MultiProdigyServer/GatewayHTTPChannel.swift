@@ -3,11 +3,11 @@ import HummingbirdCore
 import Logging
 import MultiProdigyAccounting
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
 import MultiProdigyProviders
 import MultiProdigyResilience
-import MultiProdigyWire
+import MultiProdigyCore
 import NIOCore
 import NIOHTTP1
 

@@ -2,12 +2,12 @@ import HTTPTypes
 import Hummingbird
 import MultiProdigyAccounting
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
 import MultiProdigyProviders
 import MultiProdigyResilience
 import MultiProdigyRouting
-import MultiProdigyWire
+import MultiProdigyCore
 import NIOCore
 import NIOHTTP1
 import NIOHTTPTypesHTTP1

@@ -2,11 +2,11 @@ import HTTPTypes
 import Hummingbird
 import MultiProdigyAccounting
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
 import MultiProdigyProviders
 import MultiProdigyResilience
-import MultiProdigyWire
+import MultiProdigyCore
 import NIOCore
 
 /// Gives every request an id, checks its key (the master key or a virtual key), and turns every

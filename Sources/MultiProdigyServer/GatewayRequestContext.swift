@@ -4,7 +4,7 @@ import MultiProdigyConfig
 import MultiProdigyPrivacy
 import MultiProdigyResilience
 import MultiProdigyRouting
-import MultiProdigyWire
+import MultiProdigyCore
 
 /// The per-request context of the gateway's router.
 public struct GatewayRequestContext: RequestContext {

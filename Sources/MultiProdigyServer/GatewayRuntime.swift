@@ -7,7 +7,7 @@ import MultiProdigyPrivacy
 import MultiProdigyProviders
 import MultiProdigyResilience
 import MultiProdigyRouting
-import MultiProdigyWire
+import MultiProdigyCore
 
 /// Everything a configuration decides, built once per configuration: the providers, the planner
 /// and the handlers. A reload builds a new runtime and swaps it in whole; requests already running

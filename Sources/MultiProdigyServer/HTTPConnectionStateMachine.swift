@@ -1,5 +1,5 @@
 import HTTPTypes
-import MultiProdigyWire
+import MultiProdigyCore
 import NIOCore
 import NIOHTTP1
 

@@ -1,10 +1,10 @@
 import Logging
 import MultiProdigyAccounting
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
 import MultiProdigyProviders
 import MultiProdigyResilience
-import MultiProdigyWire
+import MultiProdigyCore
 import NIOCore
 import ServiceLifecycle
 

@@ -1,12 +1,12 @@
 import Hummingbird
 import MultiProdigyAccounting
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
 import MultiProdigyProviders
 import MultiProdigyResilience
 import MultiProdigyRouting
-import MultiProdigyWire
+import MultiProdigyCore
 
 /// `GET /health` (the process is up) and `GET /ready` (at least one provider is enabled and not
 /// known down by its active health check).

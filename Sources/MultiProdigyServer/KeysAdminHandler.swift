@@ -2,12 +2,12 @@ import Foundation
 import Hummingbird
 import MultiProdigyAccounting
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
 import MultiProdigyProviders
 import MultiProdigyResilience
 import MultiProdigyRouting
-import MultiProdigyWire
+import MultiProdigyCore
 import NIOCore
 
 /// `/admin/keys` (master key only): list, create and revoke virtual keys, as

@@ -1,12 +1,12 @@
 import Logging
 import MultiProdigyAccounting
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
 import MultiProdigyProviders
 import MultiProdigyResilience
 import MultiProdigyRouting
-import MultiProdigyWire
+import MultiProdigyCore
 import NIOCore
 import Synchronization
 

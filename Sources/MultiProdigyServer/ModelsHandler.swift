@@ -1,7 +1,7 @@
 import Hummingbird
 import MultiProdigyAccounting
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
 import MultiProdigyProviders
 import MultiProdigyResilience

@@ -1,6 +1,6 @@
 import MultiProdigyAccounting
 import MultiProdigyRouting
-import MultiProdigyWire
+import MultiProdigyCore
 
 extension RequestAccounting {
     /// The meter of the request `context` belongs to; a virtual key's request is admitted against

@@ -1,6 +1,6 @@
 import Hummingbird
 import MultiProdigyResilience
-import MultiProdigyWire
+import MultiProdigyCore
 import NIOCore
 
 /// Reads a request body up to `server.max_request_bytes`, answering 413 past it.

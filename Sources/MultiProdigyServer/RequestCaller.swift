@@ -1,12 +1,12 @@
 import Foundation
 import MultiProdigyAccounting
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
 import MultiProdigyProviders
 import MultiProdigyResilience
 import MultiProdigyRouting
-import MultiProdigyWire
+import MultiProdigyCore
 
 /// Who sent a request, as the gateway's key check found, and what that allows.
 struct RequestCaller: Sendable {

@@ -1,11 +1,11 @@
 import MultiProdigyAccounting
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
 import MultiProdigyProviders
 import MultiProdigyResilience
 import MultiProdigyRouting
-import MultiProdigyWire
+import MultiProdigyCore
 
 /// What a handler carries from a request's arrival to its accounting: who sent it and when.
 struct RequestMeter: Sendable {

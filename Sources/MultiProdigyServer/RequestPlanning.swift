@@ -1,10 +1,10 @@
 import HTTPTypes
 import MultiProdigyAccounting
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
 import MultiProdigyResilience
 import MultiProdigyRouting
-import MultiProdigyWire
+import MultiProdigyCore
 import NIOCore
 
 /// Plans a request: reads the client's routing headers and `multiprodigy` field, describes the

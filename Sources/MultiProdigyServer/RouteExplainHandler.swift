@@ -4,7 +4,7 @@ import MultiProdigyConfig
 import MultiProdigyPrivacy
 import MultiProdigyResilience
 import MultiProdigyRouting
-import MultiProdigyWire
+import MultiProdigyCore
 import NIOCore
 
 /// `POST /v1/route`: plans a chat-completion body exactly as `POST /v1/chat/completions` would,

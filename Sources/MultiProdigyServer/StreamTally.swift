@@ -4,7 +4,7 @@ import MultiProdigyPrivacy
 import MultiProdigyProviders
 import MultiProdigyResilience
 import MultiProdigyRouting
-import MultiProdigyWire
+import MultiProdigyCore
 
 /// What a streamed answer used and cost, segment by segment: the first target's stream and any
 /// continuation of it on another target.

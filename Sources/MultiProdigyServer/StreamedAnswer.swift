@@ -1,7 +1,7 @@
 import Logging
 import MultiProdigyResilience
 import MultiProdigyRouting
-import MultiProdigyWire
+import MultiProdigyCore
 
 /// A streamed answer in progress: what continuing it on another target, and accounting for it,
 /// need to know.

@@ -4,7 +4,7 @@ import TestFixtures
 import Testing
 
 @testable import MultiProdigyAccounting
-@testable import MultiProdigyCore
+@testable import MultiProdigyJSON
 
 /// `multiprodigy keys …` and `multiprodigy usage`, run as the built executable against a temporary database.
 @Suite struct AccountingCommandTests {

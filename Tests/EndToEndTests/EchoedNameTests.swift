@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import MultiProdigyWire
+@testable import MultiProdigyCore
 
 /// Names a client sends are echoed in error messages cut to a short prefix, so a megabyte-long
 /// model name costs the gateway a small answer, still in OpenAI's envelope.

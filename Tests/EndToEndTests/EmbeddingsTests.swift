@@ -3,7 +3,7 @@ import NIOCore
 import Testing
 
 @testable import MultiProdigyProviders
-@testable import MultiProdigyWire
+@testable import MultiProdigyCore
 
 /// `POST /v1/embeddings` through OpenAI-compatible and Hugging Face (TEI) upstreams.
 @Suite struct EmbeddingsTests {

@@ -6,7 +6,7 @@ import Testing
 
 @testable import MultiProdigyConfig
 @testable import MultiProdigyProviders
-@testable import MultiProdigyWire
+@testable import MultiProdigyCore
 
 /// Whether a value decoded by `JSONSerialization` equals the JSON text `expected`.
 private func matchesJSON(_ value: Any?, _ expected: String) -> Bool {

@@ -1,7 +1,7 @@
 import Testing
 
 @testable import MultiProdigyResilience
-@testable import MultiProdigyWire
+@testable import MultiProdigyCore
 
 /// Active health checks of local providers: a dead local backend is known before a request needs it.
 @Suite struct HealthCheckTests {

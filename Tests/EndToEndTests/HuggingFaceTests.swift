@@ -2,9 +2,9 @@ import HTTPTypes
 import NIOCore
 import Testing
 
-@testable import MultiProdigyCore
+@testable import MultiProdigyJSON
 @testable import MultiProdigyProviders
-@testable import MultiProdigyWire
+@testable import MultiProdigyCore
 
 /// `type: huggingface`: TGI's Messages API with Hugging Face's error shapes.
 @Suite struct HuggingFaceTests {

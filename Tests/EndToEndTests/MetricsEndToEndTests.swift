@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 @testable import MultiProdigyAccounting
-@testable import MultiProdigyCore
+@testable import MultiProdigyJSON
 @testable import MultiProdigyRouting
 
 /// `/metrics` and per-request cost after known traffic through the real server: every number is

@@ -6,7 +6,7 @@ import Testing
 @testable import MultiProdigyConfig
 @testable import MultiProdigyResilience
 @testable import MultiProdigyServer
-@testable import MultiProdigyWire
+@testable import MultiProdigyCore
 
 /// `GET /v1/models` lists what enabled providers offer, as `provider/model`.
 @Suite struct ModelDiscoveryTests {

@@ -6,7 +6,7 @@ import Testing
 
 @testable import MultiProdigyConfig
 @testable import MultiProdigyProviders
-@testable import MultiProdigyWire
+@testable import MultiProdigyCore
 
 /// `type: ollama` through the real gateway, against a fake speaking Ollama's native API.
 @Suite struct OllamaEndToEndTests {

@@ -3,10 +3,10 @@ import Testing
 
 @testable import MultiProdigyAccounting
 @testable import MultiProdigyConfig
-@testable import MultiProdigyCore
+@testable import MultiProdigyJSON
 @testable import MultiProdigyProviders
 @testable import MultiProdigyRouting
-@testable import MultiProdigyWire
+@testable import MultiProdigyCore
 
 @Suite struct CostTests {
     private static let usageJSON =

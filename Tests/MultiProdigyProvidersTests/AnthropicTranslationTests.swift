@@ -2,9 +2,9 @@ import HTTPTypes
 import NIOCore
 import Testing
 
-@testable import MultiProdigyCore
+@testable import MultiProdigyJSON
 @testable import MultiProdigyProviders
-@testable import MultiProdigyWire
+@testable import MultiProdigyCore
 
 /// Pure translation between OpenAI's chat shapes and Anthropic's Messages API, on literal fixtures
 /// in Anthropic's documented format.

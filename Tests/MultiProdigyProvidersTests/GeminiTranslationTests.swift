@@ -3,9 +3,9 @@ import NIOCore
 import Synchronization
 import Testing
 
-@testable import MultiProdigyCore
+@testable import MultiProdigyJSON
 @testable import MultiProdigyProviders
-@testable import MultiProdigyWire
+@testable import MultiProdigyCore
 
 /// Whether `value` and the JSON text `expected` hold the same document (member order aside).
 private func sameJSON(_ value: JSONValue, _ expected: String) -> Bool {

@@ -2,9 +2,9 @@ import HTTPTypes
 import NIOCore
 import Testing
 
-@testable import MultiProdigyCore
+@testable import MultiProdigyJSON
 @testable import MultiProdigyProviders
-@testable import MultiProdigyWire
+@testable import MultiProdigyCore
 
 /// Inputs built to exhaust the gateway: each must be answered, cheaply, without a crash.
 @Suite struct HostileInputTests {

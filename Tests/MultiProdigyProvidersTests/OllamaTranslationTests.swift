@@ -3,9 +3,9 @@ import NIOCore
 import Testing
 
 @testable import MultiProdigyConfig
-@testable import MultiProdigyCore
+@testable import MultiProdigyJSON
 @testable import MultiProdigyProviders
-@testable import MultiProdigyWire
+@testable import MultiProdigyCore
 
 /// Pure translation between OpenAI's chat shapes and Ollama's native `/api/chat`, `/api/embed` and
 /// `/api/tags`, with fixtures in Ollama's documented wire format.

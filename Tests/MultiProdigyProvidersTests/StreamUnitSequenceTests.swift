@@ -1,9 +1,9 @@
 import NIOCore
 import Testing
 
-@testable import MultiProdigyCore
+@testable import MultiProdigyJSON
 @testable import MultiProdigyProviders
-@testable import MultiProdigyWire
+@testable import MultiProdigyCore
 
 /// The stream building blocks adapters share: SSE and NDJSON splitting, and translation.
 @Suite struct StreamUnitSequenceTests {

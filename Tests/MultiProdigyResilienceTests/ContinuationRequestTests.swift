@@ -5,7 +5,7 @@ import Testing
 @testable import MultiProdigyProviders
 @testable import MultiProdigyResilience
 @testable import MultiProdigyRouting
-@testable import MultiProdigyWire
+@testable import MultiProdigyCore
 
 /// ``ContinuationRequest`` and ``ContinuationStyle``: the prefilled request, and who gets which.
 @Suite struct ContinuationRequestTests {

@@ -2,7 +2,7 @@ import Testing
 
 @testable import MultiProdigyConfig
 @testable import MultiProdigyResilience
-@testable import MultiProdigyWire
+@testable import MultiProdigyCore
 
 @Suite struct RetryStateMachineTests {
     typealias Failure = RetryStateMachine.Failure

@@ -2,7 +2,7 @@ import NIOCore
 import Testing
 
 @testable import MultiProdigyResilience
-@testable import MultiProdigyWire
+@testable import MultiProdigyCore
 
 /// `StreamRelay` driven by literal event sequences, without sockets.
 @Suite struct StreamRelayTests {

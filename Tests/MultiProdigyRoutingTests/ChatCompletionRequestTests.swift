@@ -2,7 +2,7 @@ import NIOCore
 import Testing
 
 @testable import MultiProdigyRouting
-@testable import MultiProdigyWire
+@testable import MultiProdigyCore
 
 @Suite struct ChatCompletionRequestTests {
     @Test func streamingFlagsAndModelAreRead() throws {

@@ -1,9 +1,9 @@
 import Testing
 
 @testable import MultiProdigyConfig
-@testable import MultiProdigyCore
+@testable import MultiProdigyJSON
 @testable import MultiProdigyRouting
-@testable import MultiProdigyWire
+@testable import MultiProdigyCore
 
 /// Literal fixtures: three cloud models at different prices, two local ones.
 enum PlannerFixture {

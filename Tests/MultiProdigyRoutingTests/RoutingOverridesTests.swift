@@ -1,9 +1,9 @@
 import NIOCore
 import Testing
 
-@testable import MultiProdigyCore
+@testable import MultiProdigyJSON
 @testable import MultiProdigyRouting
-@testable import MultiProdigyWire
+@testable import MultiProdigyCore
 
 @Suite struct RoutingOverridesTests {
     private func parse(_ body: String, policy: String? = nil, privacy: String? = nil) throws(GatewayError) -> RoutingOverrides {

@@ -3,7 +3,7 @@ import Testing
 
 @testable import MultiProdigyConfig
 @testable import MultiProdigyRouting
-@testable import MultiProdigyWire
+@testable import MultiProdigyCore
 
 @Suite struct RoutingRequestTests {
     private func describe(

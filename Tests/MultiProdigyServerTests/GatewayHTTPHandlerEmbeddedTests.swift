@@ -9,7 +9,7 @@ import Testing
 
 @testable import MultiProdigyConfig
 @testable import MultiProdigyServer
-@testable import MultiProdigyWire
+@testable import MultiProdigyCore
 
 /// ``GatewayHTTPHandler`` in the gateway's pipeline (``GatewayHTTPChannel/addHandlers(serving:to:)``)
 /// on an in-memory channel: bytes in, bytes out, and the reads and closes the pipeline asks of the

@@ -4,7 +4,7 @@ import NIOHTTP1
 import Testing
 
 @testable import MultiProdigyServer
-@testable import MultiProdigyWire
+@testable import MultiProdigyCore
 
 /// The HTTP/1 connection's rules as a table: literal sequences of events, each with the action the
 /// handler must carry out. Every event happens at the connection's opening time unless it says

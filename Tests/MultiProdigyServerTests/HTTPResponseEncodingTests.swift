@@ -3,7 +3,7 @@ import NIOCore
 import NIOHTTP1
 import Testing
 
-@testable import MultiProdigyCore
+@testable import MultiProdigyJSON
 @testable import MultiProdigyServer
 
 /// The bytes of answers' heads and chunks, against literal fixtures.

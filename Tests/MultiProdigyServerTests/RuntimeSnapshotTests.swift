@@ -14,7 +14,7 @@ import Testing
 @testable import MultiProdigyResilience
 @testable import MultiProdigyRouting
 @testable import MultiProdigyServer
-@testable import MultiProdigyWire
+@testable import MultiProdigyCore
 
 /// A request is served by one configuration from authentication to its last byte, whatever
 /// reloads happen meanwhile.

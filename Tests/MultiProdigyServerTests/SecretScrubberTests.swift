@@ -9,7 +9,7 @@ import Testing
 @testable import MultiProdigyConfig
 @testable import MultiProdigyPrivacy
 @testable import MultiProdigyServer
-@testable import MultiProdigyWire
+@testable import MultiProdigyCore
 
 /// ``SecretScrubber`` on literal fixtures: known secrets, shaped keys, overlaps, JSON escaping, and
 /// text that must come through untouched.

@@ -1,4 +1,4 @@
-import MultiProdigyCore
+import MultiProdigyJSON
 
 extension PIIDetector.Text {
     /// Where the credential assigned at `operatorIndex` lies, or nil when there is none:

@@ -1,4 +1,4 @@
-import MultiProdigyCore
+import MultiProdigyJSON
 
 extension PIIDetector.Text {
     /// A local part of the characters people use unquoted, `@`, and a domain of at least two

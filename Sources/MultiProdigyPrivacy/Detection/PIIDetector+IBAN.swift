@@ -1,4 +1,4 @@
-import MultiProdigyCore
+import MultiProdigyJSON
 
 extension PIIDetector.Text {
     /// Country code, check digits 02–98 and an upper-case BBAN, compact or in groups of four

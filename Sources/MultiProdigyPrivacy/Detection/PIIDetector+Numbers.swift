@@ -1,4 +1,4 @@
-import MultiProdigyCore
+import MultiProdigyJSON
 
 extension PIIDetector.Text {
     /// Checks a number that starts a word for a social security number, a North American phone

@@ -1,4 +1,4 @@
-import MultiProdigyCore
+import MultiProdigyJSON
 
 extension PIIDetector {
     /// Where `text` holds something shaped like a credential, so that it can be masked.

@@ -1,4 +1,4 @@
-import MultiProdigyCore
+import MultiProdigyJSON
 
 extension PIIDetector {
     /// The bytes under inspection, read without traps: outside the text every byte reads as 0,

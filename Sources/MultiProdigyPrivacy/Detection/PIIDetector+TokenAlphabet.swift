@@ -1,4 +1,4 @@
-import MultiProdigyCore
+import MultiProdigyJSON
 
 extension PIIDetector {
     /// The characters a token of some issuer may contain beyond letters and digits.

@@ -1,4 +1,4 @@
-import MultiProdigyCore
+import MultiProdigyJSON
 
 extension PIIDetector {
     /// What a candidate credential value is made of, to tell secrets from words, types and code.

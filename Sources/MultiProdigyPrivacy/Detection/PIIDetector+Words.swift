@@ -1,4 +1,4 @@
-import MultiProdigyCore
+import MultiProdigyJSON
 
 extension PIIDetector.Text {
     /// Checks a word that starts with a capital for an IBAN, an insurance number or a key.

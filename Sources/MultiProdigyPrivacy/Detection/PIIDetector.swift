@@ -1,4 +1,4 @@
-import MultiProdigyCore
+import MultiProdigyJSON
 
 /// Finds personal data and secrets in prompt text in one pass over its UTF-8 bytes.
 ///

@@ -1,4 +1,4 @@
-import MultiProdigyCore
+import MultiProdigyJSON
 
 extension UInt8 {
     /// `\`, which opens a JSON escape.

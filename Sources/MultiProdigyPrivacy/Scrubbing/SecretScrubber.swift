@@ -1,5 +1,5 @@
+import MultiProdigyJSON
 import MultiProdigyCore
-import MultiProdigyWire
 
 /// Masks secrets in the text the gateway relays or logs: upstream error messages, mid-stream error
 /// events, the reasons joined into "every target failed", health check details and log lines.

@@ -1,6 +1,6 @@
 import HTTPTypes
+import MultiProdigyJSON
 import MultiProdigyCore
-import MultiProdigyWire
 import NIOCore
 
 /// Turns Anthropic's errors — an HTTP answer's `{"type":"error","error":{"type","message"}}` body or

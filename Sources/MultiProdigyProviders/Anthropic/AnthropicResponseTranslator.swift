@@ -1,5 +1,5 @@
+import MultiProdigyJSON
 import MultiProdigyCore
-import MultiProdigyWire
 import NIOCore
 
 /// Translates an Anthropic `Message` into an OpenAI `chat.completion`, and holds the mappings the

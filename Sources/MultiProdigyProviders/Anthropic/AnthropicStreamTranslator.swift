@@ -1,7 +1,7 @@
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
-import MultiProdigyWire
+import MultiProdigyCore
 import NIOCore
 
 /// Reads Anthropic's Messages stream (`event:` + `data:` SSE) and emits OpenAI chunks.

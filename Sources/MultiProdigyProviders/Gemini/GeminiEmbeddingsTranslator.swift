@@ -1,5 +1,5 @@
+import MultiProdigyJSON
 import MultiProdigyCore
-import MultiProdigyWire
 
 /// Translates embeddings calls to Gemini's `:batchEmbedContents` and its answer back to vectors.
 ///

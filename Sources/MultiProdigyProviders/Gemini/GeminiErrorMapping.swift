@@ -1,7 +1,7 @@
 import HTTPTypes
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
-import MultiProdigyWire
+import MultiProdigyCore
 import NIOCore
 
 /// Maps Gemini's error answers (`{"error":{"code","message","status","details"}}`, sometimes

@@ -1,5 +1,5 @@
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
 
 /// Reads one page of Gemini's `GET /v1beta/models` answer.

@@ -1,7 +1,7 @@
 import Foundation
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
-import MultiProdigyWire
+import MultiProdigyCore
 
 /// Translates a Gemini `GenerateContentResponse` into an OpenAI `chat.completion`, and holds the
 /// mapping rules the stream translator shares: finish reasons, usage and tool calls.

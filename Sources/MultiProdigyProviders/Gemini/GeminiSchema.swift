@@ -1,5 +1,5 @@
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
 
 /// Converts a JSON Schema (as OpenAI clients write tool `parameters` and `response_format` schemas)

@@ -1,8 +1,8 @@
 import Foundation
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
-import MultiProdigyWire
+import MultiProdigyCore
 import NIOCore
 
 /// Turns Gemini's `streamGenerateContent?alt=sse` events into OpenAI `chat.completion.chunk`s.

@@ -1,5 +1,5 @@
+import MultiProdigyJSON
 import MultiProdigyCore
-import MultiProdigyWire
 import NIOCore
 import NIOHTTP1
 

@@ -1,5 +1,5 @@
 import Foundation
-import MultiProdigyWire
+import MultiProdigyCore
 
 /// Escapes client-controlled names (model names reach upstream URLs through `provider/model`) so
 /// they stay one path component and cannot add a query, a fragment or a `..` step.

@@ -1,8 +1,8 @@
 import Foundation
 import HTTPTypes
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
-import MultiProdigyWire
+import MultiProdigyCore
 import NIOCore
 
 /// Maps Hugging Face error answers (TGI, TEI, the HF router) to the gateway's errors.

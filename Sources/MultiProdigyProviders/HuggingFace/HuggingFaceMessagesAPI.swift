@@ -1,5 +1,5 @@
 import Foundation
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
 import NIOCore
 

@@ -1,9 +1,9 @@
 import AsyncHTTPClient
 import Logging
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
-import MultiProdigyWire
+import MultiProdigyCore
 import NIOCore
 import NIOHTTP1
 

@@ -1,6 +1,6 @@
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
-import MultiProdigyWire
+import MultiProdigyCore
 import NIOCore
 
 /// Reads TGI's (or the router's) SSE chunks: OpenAI's shape, with TGI's empty ids and finish

@@ -1,5 +1,5 @@
+import MultiProdigyJSON
 import MultiProdigyCore
-import MultiProdigyWire
 
 /// Translates OpenAI embeddings requests to Ollama's `POST /api/embed` and its answers back.
 ///

@@ -1,7 +1,7 @@
 import HTTPTypes
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
-import MultiProdigyWire
+import MultiProdigyCore
 import NIOCore
 
 /// Maps Ollama's error answers (`{"error": "<text>"}`) to the errors the gateway reports.

@@ -1,7 +1,7 @@
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
-import MultiProdigyWire
+import MultiProdigyCore
 
 /// Translates Ollama's `/api/chat` answers (whole or one NDJSON line) into OpenAI's shapes.
 ///

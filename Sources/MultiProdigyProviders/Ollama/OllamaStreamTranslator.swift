@@ -1,7 +1,7 @@
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
-import MultiProdigyWire
+import MultiProdigyCore
 import NIOCore
 
 /// Turns the NDJSON lines of Ollama's streaming `/api/chat` into OpenAI `chat.completion.chunk`s.

@@ -2,9 +2,9 @@ import AsyncHTTPClient
 import HTTPTypes
 import Logging
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
-import MultiProdigyWire
+import MultiProdigyCore
 import NIOCore
 import NIOHTTP1
 

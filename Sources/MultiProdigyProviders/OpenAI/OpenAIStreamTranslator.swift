@@ -1,6 +1,6 @@
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
-import MultiProdigyWire
+import MultiProdigyCore
 import NIOCore
 
 /// Reads an OpenAI-style SSE stream: each `data:` payload is a chunk as is, `[DONE]` the end.

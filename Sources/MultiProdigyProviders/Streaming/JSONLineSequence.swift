@@ -1,7 +1,7 @@
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
-import MultiProdigyWire
+import MultiProdigyCore
 import NIOCore
 
 /// The lines of a newline-delimited JSON (NDJSON) byte stream, as they arrive.

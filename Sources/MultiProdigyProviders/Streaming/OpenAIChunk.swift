@@ -1,4 +1,4 @@
-import MultiProdigyCore
+import MultiProdigyJSON
 
 /// Builds OpenAI `chat.completion.chunk` objects for adapters that translate a native stream.
 public enum OpenAIChunk {

@@ -1,7 +1,7 @@
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
-import MultiProdigyWire
+import MultiProdigyCore
 import NIOCore
 
 /// The server-sent events of a byte stream, parsed as they arrive.

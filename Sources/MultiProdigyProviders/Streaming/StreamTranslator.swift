@@ -1,4 +1,4 @@
-import MultiProdigyWire
+import MultiProdigyCore
 
 /// Turns one upstream's stream units (SSE events, NDJSON lines) into OpenAI chunk events.
 ///

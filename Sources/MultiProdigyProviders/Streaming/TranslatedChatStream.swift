@@ -1,7 +1,7 @@
 import MultiProdigyConfig
-import MultiProdigyCore
+import MultiProdigyJSON
 import MultiProdigyPrivacy
-import MultiProdigyWire
+import MultiProdigyCore
 
 /// OpenAI chunk events made from an upstream's stream by a ``StreamTranslator``.
 ///

@@ -1,4 +1,4 @@
-import MultiProdigyCore
+import MultiProdigyJSON
 
 /// The tokens one answer used, as OpenAI's `usage` object counts them (every provider's answer is
 /// translated into it before the gateway reads it).

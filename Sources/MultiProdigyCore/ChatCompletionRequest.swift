@@ -1,4 +1,4 @@
-import MultiProdigyCore
+import MultiProdigyJSON
 import NIOCore
 
 /// A validated `POST /v1/chat/completions` body, kept as the client's original bytes.

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import MultiProdigyCore
+@testable import MultiProdigyJSON
 
 @Suite struct SSEParserTests {
     private func parse(_ pieces: [String], finish: Bool = false) -> [SSEEvent] {

@@ -1,7 +1,7 @@
 import NIOCore
 import Testing
 
-@testable import MultiProdigyCore
+@testable import MultiProdigyJSON
 
 @Suite struct JSONValueTests {
     @Test func parsesEveryKindAndWritesItBackCompactly() throws {

@@ -1,8 +1,8 @@
 import NIOCore
 import Testing
 
+@testable import MultiProdigyJSON
 @testable import MultiProdigyCore
-@testable import MultiProdigyWire
 
 @Suite struct ChatChunkInspectorTests {
     private func inspect(_ json: String) -> InspectedChunk? {

@@ -1,6 +1,6 @@
 import AsyncHTTPClient
 import HTTPTypes
-import MultiProdigyCore
+import MultiProdigyJSON
 import NIOCore
 import NIOHTTP1
 import NIOPosix

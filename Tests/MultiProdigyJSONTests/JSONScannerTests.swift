@@ -1,7 +1,7 @@
 import NIOCore
 import Testing
 
-@testable import MultiProdigyCore
+@testable import MultiProdigyJSON
 
 @Suite struct JSONScannerTests {
     private func members(_ json: String) throws -> [JSONMember] {

@@ -1,4 +1,4 @@
-import MultiProdigyCore
+import MultiProdigyJSON
 
 extension ProviderError {
     /// Whether the upstream refused the prompt as longer than the model's context window.

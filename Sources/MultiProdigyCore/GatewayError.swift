@@ -1,5 +1,5 @@
 import HTTPTypes
-import MultiProdigyCore
+import MultiProdigyJSON
 import NIOCore
 
 /// An error answered to the client in OpenAI's envelope:

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import MultiProdigyWire
+@testable import MultiProdigyCore
 
 @Suite struct RetryAfterTests {
     /// One header pair and the delay it must read as.

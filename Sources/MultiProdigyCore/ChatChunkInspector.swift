@@ -1,4 +1,4 @@
-import MultiProdigyCore
+import MultiProdigyJSON
 import NIOCore
 
 /// What the gateway needs to know about one streamed `chat.completion.chunk`, and the chunk itself

@@ -1,5 +1,5 @@
 import HTTPTypes
-import MultiProdigyCore
+import MultiProdigyJSON
 import NIOCore
 
 /// Turns an upstream's error body, whatever its shape, into OpenAI's envelope.

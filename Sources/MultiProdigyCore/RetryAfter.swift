@@ -1,4 +1,4 @@
-import MultiProdigyCore
+import MultiProdigyJSON
 
 /// Reads how long an upstream asked the gateway to wait before calling it again.
 ///

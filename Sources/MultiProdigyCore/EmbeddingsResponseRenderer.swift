@@ -1,5 +1,5 @@
 import Foundation
-import MultiProdigyCore
+import MultiProdigyJSON
 import NIOCore
 
 /// Renders vectors as OpenAI's embeddings response: `{"object":"list","data":[...],"model","usage"}`.
