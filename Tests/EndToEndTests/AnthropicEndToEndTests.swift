@@ -437,7 +437,7 @@ import Testing
             let config = ProviderConfig(name: "claude", type: "anthropic", baseURL: "http://127.0.0.1:\(port)/", apiKey: "test-key")
             let context = ProviderContext(httpClient: HTTPClient.shared, gatewayConfig: GatewayConfig(), logger: Logger(label: "test"))
             let provider = try AnthropicProvider(config: config, context: context)
-            return try await provider.discoverModels(deadline: .now() + .seconds(10), logger: Logger(label: "test"))
+            return try await provider.discoverModels(deadline: .now() + .seconds(60), logger: Logger(label: "test"))
         }
         #expect(ids == ["claude-sonnet-4-5", "claude-opus-4-1", "claude-haiku-4-5"])
         let requests = upstream.requests

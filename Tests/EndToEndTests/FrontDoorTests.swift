@@ -9,8 +9,10 @@ import Testing
 @Suite struct FrontDoorTests {
     static let masterKey = "mp-test-master-key-0123456789"
 
+    /// Client limits of 3 s: short for a test, and time enough for a busy machine to read a request
+    /// sent at once (the tests of one limit make it shorter, see ``yaml(only:at:)``).
     static let yaml = """
-        server: {head_timeout: 400ms, body_timeout: 400ms, idle_timeout: 600ms, max_connections: 3}
+        server: {head_timeout: 3s, body_timeout: 3s, idle_timeout: 3s, max_connections: 3}
         auth: {master_key: \(masterKey)}
         providers:
         \(fakeProvider("local", index: 0))
@@ -19,6 +21,24 @@ import Testing
         """
 
     static let chatBody = #"{"model":"small","messages":[{"role":"user","content":"hi"}]}"#
+
+    /// The other limits, in configs where one is short: a close well before them comes from the
+    /// short one alone, however busy the machine.
+    static let otherLimits = Duration.seconds(60)
+
+    /// ``yaml`` with `limit` (`head_timeout`, `body_timeout` or `idle_timeout`) at `value` and the
+    /// other two at ``otherLimits``.
+    static func yaml(only limit: String, at value: String) -> String {
+        var text = yaml
+        for name in ["head_timeout", "body_timeout", "idle_timeout"] {
+            text = text.replacingOccurrences(of: "\(name): 3s", with: "\(name): \(name == limit ? value : "60s")")
+        }
+        return text
+    }
+
+    /// How long ``timeToClose(_:from:limit:)`` waits in the tests of one short limit: less than
+    /// ``otherLimits``, so that a connection only they would close counts as never closed.
+    static let closeWait = Duration.seconds(45)
 
     static func post(_ body: String, key: String? = masterKey, extra: String = "") -> String {
         let authorization = key.map { "Authorization: Bearer \($0)\r\n" } ?? ""
@@ -44,15 +64,15 @@ import Testing
     }
 
     @Test func halfAHeadGets408AndTheConnectionClosesAtTheHeadTimeout() async throws {
-        try await withGateway(upstreams: [FakeUpstream()], yaml: Self.yaml) { gateway in
+        try await withGateway(upstreams: [FakeUpstream()], yaml: Self.yaml(only: "head_timeout", at: "400ms")) { gateway in
             let connection = try await RawConnection.open(port: gateway.port)
             defer { Task { await connection.close() } }
             let start = ContinuousClock.now
             try await connection.send("POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\nContent-")
-            let elapsed = try #require(try await Self.timeToClose(connection, from: start, limit: .seconds(3)))
-            // 400 ms, checked every 100 ms.
+            let elapsed = try #require(try await Self.timeToClose(connection, from: start, limit: Self.closeWait))
+            // 400 ms (checked every 100 ms), not before; and long before the other limits' 60 s.
             #expect(elapsed >= .milliseconds(390))
-            #expect(elapsed < .milliseconds(1500))
+            #expect(elapsed < Self.otherLimits / 2)
             #expect(Fixtures.statusLines(in: connection.text) == ["HTTP/1.1 408 Request Timeout"])
             #expect(Self.errorCode(connection.text) == "request_timeout")
             #expect(connection.text.contains("connection: close\r\n"))
@@ -61,14 +81,14 @@ import Testing
 
     @Test func halfABodyGets408AndTheConnectionClosesAtTheBodyTimeout() async throws {
         let upstream = FakeUpstream()
-        try await withGateway(upstreams: [upstream], yaml: Self.yaml) { gateway in
+        try await withGateway(upstreams: [upstream], yaml: Self.yaml(only: "body_timeout", at: "400ms")) { gateway in
             let connection = try await RawConnection.open(port: gateway.port)
             defer { Task { await connection.close() } }
             let start = ContinuousClock.now
             try await connection.send(String(Self.post(Self.chatBody).dropLast(10)))
-            let elapsed = try #require(try await Self.timeToClose(connection, from: start, limit: .seconds(3)))
+            let elapsed = try #require(try await Self.timeToClose(connection, from: start, limit: Self.closeWait))
             #expect(elapsed >= .milliseconds(390))
-            #expect(elapsed < .milliseconds(1500))
+            #expect(elapsed < Self.otherLimits / 2)
             #expect(Fixtures.statusLines(in: connection.text) == ["HTTP/1.1 408 Request Timeout"])
             #expect(Self.errorCode(connection.text) == "request_timeout")
             #expect(upstream.requests.isEmpty)
@@ -76,53 +96,61 @@ import Testing
     }
 
     @Test func aTricklingBodyIsHeldToTheWholeBodyTimeoutNotToTheGapsBetweenReads() async throws {
-        try await withGateway(upstreams: [FakeUpstream()], yaml: Self.yaml) { gateway in
+        try await withGateway(upstreams: [FakeUpstream()], yaml: Self.yaml(only: "body_timeout", at: "400ms")) { gateway in
             let connection = try await RawConnection.open(port: gateway.port)
             defer { Task { await connection.close() } }
-            let request = Self.post(Self.chatBody)
-            let split = request.index(request.startIndex, offsetBy: request.utf8.count - Self.chatBody.utf8.count)
+            let body = #"{"model":"small","messages":[{"role":"user","content":""# + String(repeating: "a", count: 200) + #""}]}"#
+            let request = Self.post(body)
+            let split = request.index(request.startIndex, offsetBy: request.utf8.count - body.utf8.count)
             let start = ContinuousClock.now
             try await connection.send(String(request[..<split]))
-            // One byte every 100 ms: each gap is short, the whole body is not.
-            for byte in request[split...].prefix(20) {
+            // One byte every 100 ms for 15 s: each gap is far shorter than the 400 ms limit, the
+            // whole body far longer.
+            var sent = 0
+            for byte in request[split...].prefix(150) {
                 guard !connection.isClosedByPeer else { break }
                 try? await connection.send(String(byte))
+                sent += 1
                 try await Task.sleep(for: .milliseconds(100))
             }
-            let elapsed = try #require(try await Self.timeToClose(connection, from: start, limit: .seconds(3)))
-            #expect(elapsed < .milliseconds(1500))
+            _ = try #require(try await Self.timeToClose(connection, from: start, limit: Self.closeWait))
+            // Cut while the bytes still came: a limit on the gaps would have let all of them in.
+            #expect(sent < 150, "closed after \(sent) bytes")
             #expect(Self.errorCode(connection.text) == "request_timeout")
         }
     }
 
     @Test func anIdleConnectionClosesQuietlyAtTheIdleTimeoutAndAKeepAliveOneAfterItsAnswer() async throws {
-        try await withGateway(upstreams: [FakeUpstream()], yaml: Self.yaml) { gateway in
+        try await withGateway(upstreams: [FakeUpstream()], yaml: Self.yaml(only: "idle_timeout", at: "2s")) { gateway in
             // Timed from before the connection opens, so the limit cannot have started earlier.
             let start = ContinuousClock.now
             let silent = try await RawConnection.open(port: gateway.port)
             defer { Task { await silent.close() } }
-            let elapsed = try #require(try await Self.timeToClose(silent, from: start, limit: .seconds(3)))
-            #expect(elapsed >= .milliseconds(590))
-            #expect(elapsed < .milliseconds(2000))
+            let elapsed = try #require(try await Self.timeToClose(silent, from: start, limit: Self.closeWait))
+            #expect(elapsed >= .milliseconds(1990))
+            #expect(elapsed < Self.otherLimits / 2)
             #expect(silent.text.isEmpty)
 
+            // The request goes 400 ms after the connection opened, so an idle limit that counted
+            // from the opening would close it 1.6 s after the request, not 2 s after its answer (and
+            // the 1.6 s leave a busy machine time to send it).
             let served = try await RawConnection.open(port: gateway.port)
             defer { Task { await served.close() } }
+            try await Task.sleep(for: .milliseconds(400))
+            let requested = ContinuousClock.now
             try await served.send(Self.post(Self.chatBody))
             try await served.receive { $0.contains("chat.completion") }
-            let answered = ContinuousClock.now
             #expect(!served.isClosedByPeer)
-            let idle = try #require(try await Self.timeToClose(served, from: answered, limit: .seconds(3)))
-            // The answer ended a little before the client had read it.
-            #expect(idle >= .milliseconds(300))
+            let idle = try #require(try await Self.timeToClose(served, from: requested, limit: Self.closeWait))
+            #expect(idle >= .milliseconds(1990))
             #expect(Fixtures.statusLines(in: served.text) == ["HTTP/1.1 200 OK"])
         }
     }
 
     @Test func aStreamLongerThanEveryClientLimitIsNotCut() async throws {
-        // Eight chunks 150 ms apart: 1.2 s, twice the idle limit and three times the others.
+        // Eight chunks 750 ms apart: 6 s, twice every limit.
         let words = ["a", "b", "c", "d", "e", "f", "g", "h"]
-        let upstream = FakeUpstream(.stream(events: FakeUpstream.stream(words), delay: .milliseconds(150)))
+        let upstream = FakeUpstream(.stream(events: FakeUpstream.stream(words), delay: .milliseconds(750)))
         try await withGateway(upstreams: [upstream], yaml: Self.yaml) { gateway in
             let connection = try await RawConnection.open(port: gateway.port)
             defer { Task { await connection.close() } }
@@ -163,7 +191,7 @@ import Testing
 
     @Test func aClientStillUploadingWhenRefusedReadsItsAnswerAndIsNotReset() async throws {
         // The upload must fit in its body limit however loaded the machine.
-        let yaml = Self.yaml.replacingOccurrences(of: "body_timeout: 400ms", with: "body_timeout: 30s")
+        let yaml = Self.yaml.replacingOccurrences(of: "body_timeout: 3s", with: "body_timeout: 30s")
         try await withGateway(upstreams: [FakeUpstream()], yaml: yaml) { gateway in
             // Small socket buffers, so most of the body is still to come when the 401 goes.
             let connection = try await RawConnection.open(port: gateway.port, bufferBytes: 64 << 10)
@@ -183,7 +211,7 @@ import Testing
 
     @Test func aConnectionOverTheCapGets503AndASlotFreesWhenOneCloses() async throws {
         // Idle connections must stay open while the test opens the next ones, however slowly.
-        let yaml = Self.yaml.replacingOccurrences(of: "idle_timeout: 600ms", with: "idle_timeout: 30s")
+        let yaml = Self.yaml.replacingOccurrences(of: "idle_timeout: 3s", with: "idle_timeout: 30s")
         try await withGateway(upstreams: [FakeUpstream()], yaml: yaml) { gateway in
             var open: [RawConnection] = []
             for _ in 0..<3 {
@@ -200,10 +228,10 @@ import Testing
 
             await open.removeFirst().close()
             // The slot frees once the gateway has seen the close, which a loaded machine may take a
-            // while to do: a connection refused meanwhile is tried again, for up to 10 s.
+            // while to do: a connection refused meanwhile is tried again, for up to 30 s.
             var admitted = try await RawConnection.open(port: gateway.port)
             let start = ContinuousClock.now
-            while ContinuousClock.now - start < .seconds(10) {
+            while ContinuousClock.now - start < .seconds(30) {
                 // A refused connection may be closed before the request is sent.
                 try? await admitted.send("GET /health HTTP/1.1\r\nHost: gw\r\n\r\n")
                 try await admitted.receive { $0.contains("\r\n\r\n{") }

@@ -463,7 +463,7 @@ private func matchesJSON(_ value: Any?, _ expected: String) -> Bool {
             let call = EmbeddingsCall(
                 request: request,
                 upstreamModel: "gemini-embedding-001",
-                responseDeadline: .now() + .seconds(10),
+                responseDeadline: .now() + .seconds(60),
                 logger: Logger(label: "gemini-test")
             )
             guard case .vectors(let vectors, _) = try await provider.embed(call) else {
@@ -487,7 +487,7 @@ private func matchesJSON(_ value: Any?, _ expected: String) -> Bool {
             let call = EmbeddingsCall(
                 request: request,
                 upstreamModel: "gemini-embedding-001",
-                responseDeadline: .now() + .seconds(10),
+                responseDeadline: .now() + .seconds(60),
                 logger: Logger(label: "gemini-test")
             )
             let result = try await provider.embed(call)
@@ -522,7 +522,7 @@ private func matchesJSON(_ value: Any?, _ expected: String) -> Bool {
             let call = EmbeddingsCall(
                 request: request,
                 upstreamModel: "gemini-embedding-001",
-                responseDeadline: .now() + .seconds(10),
+                responseDeadline: .now() + .seconds(60),
                 logger: Logger(label: "gemini-test")
             )
             do {
@@ -552,7 +552,7 @@ private func matchesJSON(_ value: Any?, _ expected: String) -> Bool {
         ])
         try await withService({ onPort in try await upstream.run(onPort: onPort) }) { port in
             let provider = try Self.provider(port: port)
-            let names = try await provider.discoverModels(deadline: .now() + .seconds(10), logger: Logger(label: "gemini-test"))
+            let names = try await provider.discoverModels(deadline: .now() + .seconds(60), logger: Logger(label: "gemini-test"))
             #expect(names == ["gemini-2.5-flash", "gemini-embedding-001"])
             #expect(upstream.requests.count == 2)
             #expect(upstream.requests.first?.method == .get)

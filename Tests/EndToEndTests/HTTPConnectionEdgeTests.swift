@@ -30,10 +30,14 @@ import Testing
         #expect(!completed)
         #expect(server.dispatched == ["/slowA"])
         try await server.release("/slowA")
-        try await sent.get()
         // 251 answers: bounded by their progress, not by a total a loaded machine may overrun.
         try await connection.receive(until: { $0.hasSuffix("ok:/r249") }, stallTimeout: .seconds(10))
         #expect(server.dispatched.count == 251)
+        // The last answer came, so the gateway read everything: the write has completed (or
+        // failed, which `get()` reports), rather than being waited for without a bound.
+        try await waitFor { allSent.withLock { $0 } }
+        try #require(allSent.withLock { $0 })
+        try await sent.get()
     }
 
     @Test func manyPipelinedRequestsAreAllAnsweredInOrderAfterAHeldOne() async throws {
@@ -157,10 +161,11 @@ import Testing
 
     @Test(arguments: CloseCause.allCases)
     func anAnswerStillQueuedForASlowReaderIsDeliveredWholeBeforeTheConnectionCloses(_ cause: CloseCause) async throws {
-        // The idle limit ends at 3 s (checked every 750 ms, so by 3.75 s); a connection told to
-        // close waits at most one more idle period for its answer to go (until 6 s at the
-        // earliest), so the client reads at 4 s and has 2 s to take 2 MB, however loaded the machine.
-        let limits = ClientDeadlineStateMachine.Limits(head: .seconds(10), body: .seconds(10), idle: .seconds(3))
+        // The idle limit ends at 10 s (checked every second, so by 11 s); a connection told to
+        // close waits at most one more idle period for its answer to go (until 20 s at the
+        // earliest), so the client reads at 12 s and has 8 s to take 2 MB: a machine busy with a
+        // build beside the whole suite has taken more than 2 s.
+        let limits = ClientDeadlineStateMachine.Limits(head: .seconds(10), body: .seconds(10), idle: .seconds(10))
         let server = try await ScriptedHTTPServer(maxBody: 1 << 20, bigBody: 2 << 20, limits: limits)
         defer { Task { await server.close() } }
         // The client reads nothing yet: 2 MB cannot fit in the two 64 KiB socket buffers, so most
@@ -176,7 +181,7 @@ import Testing
         case .idleTimeout: break
         case .inputClosed: try await connection.closeOutput()
         }
-        try await Task.sleep(until: answered + (cause == .idleTimeout ? .seconds(4) : .milliseconds(400)), clock: .continuous)
+        try await Task.sleep(until: answered + (cause == .idleTimeout ? .seconds(12) : .milliseconds(400)), clock: .continuous)
         try await connection.startReading()
         #expect(try await connection.waitForClose())
         let text = connection.text

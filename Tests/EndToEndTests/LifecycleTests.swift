@@ -29,7 +29,8 @@ import Testing
             async let first = client.chat("small")
             async let second = client.chat("small")
             async let streamed = client.chat("small", stream: true)
-            while upstream.requests.count < 3 { try await Task.sleep(for: .milliseconds(10)) }
+            try await waitFor(progress: { upstream.requests.count }) { upstream.requests.count >= 3 }
+            try #require(upstream.requests.count >= 3)
             kill(gateway.process.processIdentifier, SIGTERM)
             let replies = try await [first, second, streamed]
             #expect(replies.map(\.status) == [200, 200, 200], "\(gateway.log)")
@@ -37,7 +38,8 @@ import Testing
             #expect(replies[1].body.contains("slow answer"))
             #expect(replies[2].events.last == "[DONE]")
             #expect(replies[2].events.count == 11)
-            let status = await gateway.waitForExit(timeout: .seconds(10))
+            // Less than the 60 s drain_timeout that a drain which did not end by itself would take.
+            let status = await gateway.waitForExit(timeout: .seconds(50))
             #expect(status == 0, "\(gateway.log)")
         }
     }

@@ -328,7 +328,7 @@ import Testing
         }
     }
 
-    private static var deadline: NIODeadline { .now() + .seconds(10) }
+    private static var deadline: NIODeadline { .now() + .seconds(60) }
 
     @Test func embedCallsApiEmbedAndReturnsTheVectors() async throws {
         let upstream = FakeUpstream(

@@ -45,8 +45,25 @@ import Testing
     }
 
     @Test func latencyPolicyMovesOffATargetThatSlowsTenfold() async throws {
-        // Gaps wide enough that a loaded machine's scheduling noise (up to hundreds of ms while the
-        // other suites run) cannot reorder them: 100 ms against 300 ms, then 1 s.
+        // Before the slowdown, the faster target must have won, which takes samples that a busy
+        // machine did not distort: one that took seconds (while the whole suite starts) keeps the
+        // faster target behind until exploration re-measures it, more than once. So that phase
+        // gets a fresh gateway, up to three times; what follows it is checked the same every time.
+        var preferredTheFasterOne: [[String]] = []
+        for _ in 0..<3 {
+            let served = try await latencyPolicyMovesOffATargetThatSlows()
+            preferredTheFasterOne.append(served)
+            if served.suffix(3) == Array(repeating: "fast-one", count: 3) { break }
+        }
+        #expect(preferredTheFasterOne.last?.suffix(3) == ["fast-one", "fast-one", "fast-one"], "\(preferredTheFasterOne)")
+    }
+
+    /// One gateway: the latency route's choices until it prefers the faster target (three in a
+    /// row, within 30), returned; once it does, the faster one slows and the route must move off.
+    private func latencyPolicyMovesOffATargetThatSlows() async throws -> [String] {
+        // Gaps wide enough that a loaded machine's scheduling noise cannot reorder them: 100 ms
+        // against 300 ms, then 3 s, after which the slowed target's average (970 ms after one
+        // sample) stays above the steady one's unless a steady sample takes over 2.5 s.
         let primary = FakeUpstream(Self.delayed(100))
         let rival = FakeUpstream(Self.delayed(300))
         let yaml = """
@@ -58,26 +75,25 @@ import Testing
             routes:
               fast: {policy: latency, targets: [fast-one, steady]}
             """
-        try await withGateway(upstreams: [primary, rival], yaml: yaml) { gateway in
+        return try await withGateway(upstreams: [primary, rival], yaml: yaml) { gateway in
             var served: [String] = []
-            // Each is measured once (an unmeasured target is tried early), then the faster one wins;
-            // a sample made slow by a busy machine may delay that (until exploration re-measures it),
-            // so wait for three in a row.
-            while served.count < 60, served.suffix(3) != Array(repeating: "fast-one", count: 3) {
+            // Each is measured once (an unmeasured target is tried early), then the faster one wins.
+            while served.count < 30, served.suffix(3) != Array(repeating: "fast-one", count: 3) {
                 served.append(try await gateway.chat("fast").headers.first(name: "x-multiprodigy-model") ?? "")
             }
             #expect(Set(served.prefix(2)) == ["fast-one", "steady"], "\(served)")
-            #expect(served.suffix(3).allSatisfy { $0 == "fast-one" }, "\(served)")
+            guard served.suffix(3) == Array(repeating: "fast-one", count: 3) else { return served }
 
-            primary.script(Array(repeating: Self.delayed(1000), count: 40))
-            served = []
-            while served.count < 20, served.last != "steady" {
-                served.append(try await gateway.chat("fast").headers.first(name: "x-multiprodigy-model") ?? "")
+            primary.script(Array(repeating: Self.delayed(3000), count: 40))
+            var moved: [String] = []
+            while moved.count < 20, moved.last != "steady" {
+                moved.append(try await gateway.chat("fast").headers.first(name: "x-multiprodigy-model") ?? "")
             }
-            #expect(served.last == "steady", "moved off within 20 requests: \(served)")
+            #expect(moved.last == "steady", "moved off within 20 requests: \(moved)")
             for _ in 0..<5 {
                 #expect(try await gateway.chat("fast").headers.first(name: "x-multiprodigy-model") == "steady")
             }
+            return served
         }
     }
 

@@ -65,10 +65,7 @@ import Testing
                 try await client.send(body: #"{"model":"\#(model)","messages":[{"role":"user","content":"hi"}]}"#, headers: authorization)
             }
             func waitForLog(_ text: String, count: Int = 1) async throws {
-                let deadline = ContinuousClock.now + .seconds(15)
-                while gateway.log.components(separatedBy: text).count - 1 < count, ContinuousClock.now < deadline {
-                    try await Task.sleep(for: .milliseconds(50))
-                }
+                try await waitFor(progress: { gateway.log.utf8.count }) { gateway.log.components(separatedBy: text).count - 1 >= count }
                 #expect(gateway.log.components(separatedBy: text).count - 1 >= count, "waited for '\(text)'")
             }
 
@@ -95,7 +92,8 @@ import Testing
             #expect(upstream.requests.last?.headers[HTTPField.Name("X-Canary-Token")!] == "canary-rotated-\(Self.marker)")
 
             kill(gateway.process.processIdentifier, SIGTERM)
-            #expect(await gateway.waitForExit(timeout: .seconds(20)) == 0)
+            // Less than the 60 s drain_timeout that a drain which did not end by itself would take.
+            #expect(await gateway.waitForExit(timeout: .seconds(50)) == 0)
             let output = gateway.log
             // The most verbose level really was on: the service lifecycle's debug lines are there.
             #expect(output.contains("Starting service"))

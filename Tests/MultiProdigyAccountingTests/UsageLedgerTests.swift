@@ -227,11 +227,15 @@ import Testing
         let ledger = try UsageLedger(database: database, logger: Logger(label: "test"))
         let row = Self.row("warm")
         ledger.record(row)
+        // The fastest of 100 batches of 20: a busy machine takes the processor away for
+        // milliseconds at a time, but not from every batch, while a record that waited for the
+        // disk would make every batch slow.
         let clock = ContinuousClock()
-        let elapsed = clock.measure {
-            for _ in 0..<2000 { ledger.record(row) }
+        var fastest = Duration.seconds(1)
+        for _ in 0..<100 {
+            fastest = min(fastest, clock.measure { for _ in 0..<20 { ledger.record(row) } })
         }
         // Generous for a shared debug build; the release figure is a few microseconds.
-        #expect(elapsed / 2000 < .microseconds(200), "\(elapsed / 2000) per record")
+        #expect(fastest / 20 < .microseconds(200), "\(fastest / 20) per record")
     }
 }

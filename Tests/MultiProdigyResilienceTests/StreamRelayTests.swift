@@ -6,8 +6,10 @@ import Testing
 
 /// `StreamRelay` driven by literal event sequences, without sockets.
 @Suite struct StreamRelayTests {
-    private func limits(total: Duration = .seconds(10)) -> StreamGuardStateMachine.Limits {
-        .init(firstToken: .seconds(5), stall: .seconds(5), totalDeadline: ContinuousClock.now.advanced(by: total))
+    /// Limits no test here means to reach: long, because a machine running the whole suite can
+    /// hold an in-memory stream for seconds, and a limit reached would pass for the error expected.
+    private func limits(total: Duration = .seconds(120)) -> StreamGuardStateMachine.Limits {
+        .init(firstToken: .seconds(60), stall: .seconds(60), totalDeadline: ContinuousClock.now.advanced(by: total))
     }
 
     private func events(_ items: [ChatStreamEvent]) -> ChatCompletionStream {

@@ -112,7 +112,9 @@ struct GatewayClient: Sendable {
         request.headers.add(name: "content-type", value: "application/json")
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body { request.body = .bytes(ByteBuffer(string: body)) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        // A hang guard: 60 s, more than the stalls of a machine busy with a build beside the suite
+        // (15 s seen), so that the tests' bounds (at most half of it) are what fails.
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
         let bytes = try await response.body.collect(upTo: 64 << 20)
         return Reply(status: Int(response.status.code), headers: response.headers, body: String(buffer: bytes))
     }
@@ -127,9 +129,32 @@ func fakeProvider(_ name: String, index: Int, locality: String = "local") -> Str
     "  \(name): {type: openai, base_url: http://127.0.0.1:{PORT\(index)}/v1, locality: \(locality)}\n"
 }
 
-/// Waits until `condition` holds, for up to 10 s (the caller's next expectation reports a timeout):
-/// long enough for a machine whose two cores run the whole suite at once.
-func waitFor(_ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(10)
-    while !condition(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+/// Waits until `condition` holds, for as long as `progress` moves: gives up only when it has not
+/// moved for `stallTimeout`, or after `limit` in all; the caller's next expectation then reports
+/// the failure. `progress` is a count that grows while what is awaited is on its way (bytes
+/// received, requests seen); without one this waits `stallTimeout`. Only a failing test waits that
+/// long, so it is generous: a machine whose two cores run the whole suite beside another build can
+/// take seconds for what takes milliseconds alone.
+func waitFor(
+    stallTimeout: Duration = .seconds(30),
+    limit: Duration = .seconds(300),
+    progress: () -> Int = { 0 },
+    _ condition: () -> Bool
+) async throws {
+    let poll = Duration.milliseconds(20)
+    let start = ContinuousClock.now
+    var lastProgress = start
+    var seen = progress()
+    for _ in 0..<Int(limit / poll) {
+        if condition() { return }
+        let now = ContinuousClock.now
+        let current = progress()
+        if current != seen {
+            seen = current
+            lastProgress = now
+        } else if now - lastProgress >= stallTimeout || now - start >= limit {
+            return
+        }
+        try await Task.sleep(for: poll)
+    }
 }

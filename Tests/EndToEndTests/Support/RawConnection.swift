@@ -85,42 +85,34 @@ final class RawConnection: Sendable {
     /// Whether the gateway closed the connection.
     var isClosedByPeer: Bool { collector.received.withLock { $0.closed } }
 
-    /// Waits up to 10 s until what was received satisfies `condition`; returns it either way.
-    @discardableResult
-    func receive(until condition: (String) -> Bool) async throws -> String {
-        try await waitFor { condition(text) }
-        return text
-    }
+    /// How many bytes have come so far: the progress of an answer.
+    var receivedByteCount: Int { collector.received.withLock { $0.bytes.count } }
 
     /// Waits until what was received satisfies `condition` for as long as bytes keep coming: gives
     /// up only when none has come for `stallTimeout` (or after `limit` in all); returns what was
-    /// received either way. For an exchange of many answers, whose whole time a loaded machine can
-    /// stretch past any fixed bound while every answer still comes.
+    /// received either way. An exchange of many answers may take a loaded machine past any fixed
+    /// total while every answer still comes.
     @discardableResult
-    func receive(until condition: (String) -> Bool, stallTimeout: Duration, limit: Duration = .seconds(300)) async throws -> String {
-        let poll = Duration.milliseconds(20)
-        let start = ContinuousClock.now
-        var lastProgress = start
-        var received = -1
-        for _ in 0..<Int(limit / poll) {
-            let count = collector.received.withLock { $0.bytes.count }
-            let now = ContinuousClock.now
-            if count != received {
-                // `condition` is asked again only when bytes came.
-                received = count
-                lastProgress = now
-                if condition(text) { break }
-            } else if now - lastProgress >= stallTimeout || now - start >= limit {
-                break
-            }
-            try await Task.sleep(for: poll)
+    func receive(
+        until condition: (String) -> Bool,
+        stallTimeout: Duration = .seconds(30),
+        limit: Duration = .seconds(300)
+    ) async throws -> String {
+        var checked = -1
+        try await waitFor(stallTimeout: stallTimeout, limit: limit, progress: { receivedByteCount }) {
+            // `condition` is asked again only when bytes came.
+            let count = receivedByteCount
+            guard count != checked else { return false }
+            checked = count
+            return condition(text)
         }
         return text
     }
 
-    /// Waits up to 10 s for the gateway to close the connection; whether it did.
+    /// Waits for the gateway to close the connection, for as long as bytes keep coming (30 s
+    /// after the last); whether it did.
     func waitForClose() async throws -> Bool {
-        try await waitFor { isClosedByPeer }
+        try await waitFor(progress: { receivedByteCount }) { isClosedByPeer }
         return isClosedByPeer
     }
 

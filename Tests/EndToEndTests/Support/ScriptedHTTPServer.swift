@@ -67,7 +67,7 @@ final class ScriptedHTTPServer: Sendable {
     /// Whether a request for `path` is waiting for ``release(_:)``.
     func isWaiting(_ path: String) -> Bool { state.gates.withLock { $0[path] != nil } }
 
-    /// Lets the waiting request for `path` be answered, once it waits (up to 10 s).
+    /// Lets the waiting request for `path` be answered, once it waits (as long as ``waitFor`` waits).
     func release(_ path: String) async throws {
         try await waitFor { isWaiting(path) }
         state.gates.withLock { $0.removeValue(forKey: path) }?.resume()
