@@ -233,6 +233,13 @@ let package = Package(
                 "MultiProdigyPrivacy"
             ]
         ),
+        // Unit tests of MultiProdigyConfig (with provider types of their own: no provider module).
+        .testTarget(
+            name: "MultiProdigyConfigTests",
+            dependencies: [
+                "MultiProdigyConfig"
+            ]
+        ),
         // Unit tests of MultiProdigyProviders.
         .testTarget(
             name: "MultiProdigyProvidersTests",

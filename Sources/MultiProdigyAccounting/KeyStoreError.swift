@@ -1,6 +1,4 @@
 import MultiProdigyConfig
-import MultiProdigyPrivacy
-import MultiProdigyResilience
 import MultiProdigyRouting
 
 /// A virtual key request that cannot be done: an invalid setting, a taken name, an unknown key.

@@ -1,6 +1,4 @@
 import MultiProdigyConfig
-import MultiProdigyPrivacy
-import MultiProdigyResilience
 import MultiProdigyRouting
 
 /// The `storage:` setting names a store this build cannot use, or the store could not be opened.

@@ -1,6 +1,5 @@
 import MultiProdigyConfig
 import MultiProdigyJSON
-import MultiProdigyPrivacy
 import MultiProdigyResilience
 import MultiProdigyRouting
 

@@ -1,6 +1,5 @@
 import Foundation
 import MultiProdigyConfig
-import MultiProdigyPrivacy
 import MultiProdigyResilience
 import MultiProdigyRouting
 

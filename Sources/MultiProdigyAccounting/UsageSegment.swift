@@ -1,6 +1,4 @@
-import MultiProdigyConfig
 import MultiProdigyCore
-import MultiProdigyPrivacy
 import MultiProdigyResilience
 import MultiProdigyRouting
 

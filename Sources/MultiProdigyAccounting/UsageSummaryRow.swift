@@ -1,6 +1,3 @@
-import MultiProdigyConfig
-import MultiProdigyPrivacy
-import MultiProdigyResilience
 import MultiProdigyRouting
 
 /// The usage of one group (a key, model, provider or route) over a period, or of all rows.

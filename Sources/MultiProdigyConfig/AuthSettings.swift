@@ -1,5 +1,3 @@
-import MultiProdigyPrivacy
-
 /// `auth:` settings.
 public struct AuthSettings: Sendable, Equatable {
     /// `master_key`: when set, every `/v1` call must present it; when empty the gateway is open.

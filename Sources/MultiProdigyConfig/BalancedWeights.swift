@@ -1,5 +1,3 @@
-import MultiProdigyPrivacy
-
 /// How the `balanced` policy weighs cost against latency (`routes.<name>.weights`).
 ///
 /// Both scores are normalised to the route's most expensive and slowest eligible target before

@@ -1,6 +1,3 @@
-import MultiProdigyJSON
-import MultiProdigyPrivacy
-
 /// `resilience.breaker`.
 public struct BreakerSettings: Sendable, Equatable {
     /// `failure_threshold`: consecutive failures that open the breaker (default 3).

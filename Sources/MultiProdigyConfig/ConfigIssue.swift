@@ -1,5 +1,3 @@
-import MultiProdigyPrivacy
-
 /// One problem found in a configuration file.
 public struct ConfigIssue: Sendable, Equatable, CustomStringConvertible {
     /// Where in the document, such as `routes.auto.targets[2]`.

@@ -4,17 +4,20 @@ import MultiProdigyPrivacy
 
 extension SecretScrubber {
     /// The secrets `config` holds: the master key, and for every provider its `api_key` and the
-    /// values of its `headers` and text `options` whose names say they are credentials
-    /// (``isCredentialName(_:)``). A value with a scheme, such as `Bearer abc…`, counts with and
-    /// without it. A typed number, boolean or duration is never a secret, whatever its name
-    /// (`default_max_tokens` holds a count, not a token).
+    /// values of its `headers` and `options` whose names say they are credentials
+    /// (``isCredentialName(_:)``), typed values as written. A value with a scheme, such as
+    /// `Bearer abc…`, counts with and without it.
     public static func secrets(in config: GatewayConfig) -> [String] {
         var secrets: [String] = []
         if let masterKey = config.auth.masterKey { secrets.append(masterKey) }
         for provider in config.providers {
             if let apiKey = provider.apiKey { secrets.append(apiKey) }
-            let options = provider.options.values.compactMap { name, value in
-                if case .string(let text) = value { (key: name, value: text) } else { nil }
+            // A typed value counts as written; a short one (a count such as `default_max_tokens: 4096`)
+            // could never be matched, and is left out.
+            let options = provider.options.values.compactMap { name, value -> (key: String, value: String)? in
+                if case .string(let text) = value { return (name, text) }
+                let written = value.description
+                return written.utf8.count >= minimumSecretLength ? (name, written) : nil
             }
             for (name, value) in Array(provider.headers) + options where isCredentialName(name) {
                 secrets.append(value)

@@ -1,5 +1,3 @@
-import MultiProdigyPrivacy
-
 /// `privacy:` settings.
 public struct PrivacySettings: Sendable, Equatable {
     /// `detect_pii`: restrict prompts that carry personal data to local targets.

@@ -1,5 +1,3 @@
-import MultiProdigyPrivacy
-
 /// The provider types a configuration may name, and what the reader needs to check each one.
 ///
 /// The reader never looks provider types up itself: the Providers layer supplies the catalogue of

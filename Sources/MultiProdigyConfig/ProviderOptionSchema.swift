@@ -1,3 +1,5 @@
+import MultiProdigyPrivacy
+
 /// The options a provider type accepts, with the kind of each: how `providers.<name>.options` is
 /// checked and typed.
 ///
@@ -59,7 +61,10 @@ public struct ProviderOptionSchema: Sendable, ExpressibleByArrayLiteral {
         if let refusal = check(name: name, type: type) { return .failure(refusal) }
         guard let spec = self[name] else { return .failure(Refusal(problem: "'\(name)' is not an option", fix: "remove it")) }
         if let typed = spec.kind.value(from: value) { return .success(typed) }
-        return .failure(Refusal(problem: "'\(value)' is not \(spec.kind.expected)", fix: spec.kind.example(for: name)))
+        // A credential's value is never quoted: the configuration that holds it was refused, so its
+        // secrets were never learnt, and the message goes to the terminal and the log as it is.
+        let shown = SecretScrubber.isCredentialName(name) ? "its value" : "'\(value)'"
+        return .failure(Refusal(problem: "\(shown) is not \(spec.kind.expected)", fix: spec.kind.example(for: name)))
     }
 
     /// `options` typed by this schema, for a provider built from a configuration the reader did not

@@ -1,6 +1,3 @@
-import MultiProdigyJSON
-import MultiProdigyPrivacy
-
 /// `resilience:` settings.
 public struct ResilienceSettings: Sendable, Equatable {
     /// `timeouts`.

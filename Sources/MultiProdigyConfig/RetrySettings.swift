@@ -1,6 +1,3 @@
-import MultiProdigyJSON
-import MultiProdigyPrivacy
-
 /// `resilience.retry`.
 public struct RetrySettings: Sendable, Equatable {
     /// `max_attempts_per_target` (default 2).

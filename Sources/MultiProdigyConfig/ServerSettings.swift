@@ -1,6 +1,3 @@
-import MultiProdigyJSON
-import MultiProdigyPrivacy
-
 /// `server:` settings.
 ///
 /// The limits that guard the front door (time to read a head, time to read a body, keep-alive idle

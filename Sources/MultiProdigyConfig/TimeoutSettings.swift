@@ -1,4 +1,3 @@
-import MultiProdigyJSON
 import MultiProdigyPrivacy
 
 /// `resilience.timeouts`.

@@ -1,6 +1,5 @@
 import Foundation
 import MultiProdigyConfig
-import MultiProdigyPrivacy
 
 extension ConfigLoader {
     /// Creates a loader that accepts the provider types registered with ``ProviderRegistry``.

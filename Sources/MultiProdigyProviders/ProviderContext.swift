@@ -1,7 +1,6 @@
 import AsyncHTTPClient
 import Logging
 import MultiProdigyConfig
-import MultiProdigyPrivacy
 
 /// What a provider factory gets besides its configuration.
 public struct ProviderContext: Sendable {

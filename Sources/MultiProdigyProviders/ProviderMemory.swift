@@ -15,7 +15,13 @@ import Synchronization
 /// }
 /// ```
 public final class ProviderMemory: Sendable {
-    private let states = Mutex<[String: any Sendable & AnyObject]>([:])
+    private struct Storage {
+        var states: [String: any Sendable & AnyObject] = [:]
+        /// The keys asked for since ``beginConfiguration()``.
+        var asked: Set<String> = []
+    }
+
+    private let storage = Mutex(Storage())
 
     /// Creates an empty memory.
     public init() {}
@@ -25,13 +31,32 @@ public final class ProviderMemory: Sendable {
     /// Every caller of one key should ask for the same type: a caller asking for another type under
     /// a taken key gets a fresh state that is not kept, and the stored one stays.
     public func state<State: Sendable & AnyObject>(for key: String, make: () -> State) -> State {
-        states.withLock { states in
-            guard let existing = states[key] else {
+        storage.withLock { storage in
+            storage.asked.insert(key)
+            guard let existing = storage.states[key] else {
                 let state = make()
-                states[key] = state
+                storage.states[key] = state
                 return state
             }
             return existing as? State ?? make()
         }
     }
+
+    /// Starts building the providers of a configuration: from now on the memory notes which keys
+    /// they ask for.
+    package func beginConfiguration() {
+        storage.withLock { $0.asked = [] }
+    }
+
+    /// The configuration begun last is running: forgets the states its providers did not ask for,
+    /// those of providers it removed, renamed or pointed elsewhere. Providers of the configuration
+    /// before keep the states they hold until their last request ends.
+    package func forgetStatesNotAskedFor() {
+        storage.withLock { storage in
+            storage.states = storage.states.filter { storage.asked.contains($0.key) }
+        }
+    }
+
+    /// How many states the memory holds.
+    package var count: Int { storage.withLock { $0.states.count } }
 }

@@ -12,3 +12,8 @@ public protocol AttemptObserver: Sendable {
     /// were skipped.
     func skippedMalformedChunks(from target: RouteTarget, count: Int)
 }
+
+extension AttemptObserver {
+    /// Ignores skipped chunks: observers written before this requirement existed keep building.
+    public func skippedMalformedChunks(from target: RouteTarget, count: Int) {}
+}

@@ -1,6 +1,5 @@
 import MultiProdigyConfig
 import MultiProdigyCore
-import MultiProdigyPrivacy
 import MultiProdigyRouting
 import Synchronization
 

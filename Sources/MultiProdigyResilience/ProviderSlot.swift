@@ -1,7 +1,5 @@
 import MultiProdigyConfig
 import MultiProdigyCore
-import MultiProdigyPrivacy
-import MultiProdigyRouting
 
 /// A configured provider and, when it is enabled, its adapter.
 public struct ProviderSlot: Sendable {

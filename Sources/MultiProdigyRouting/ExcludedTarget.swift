@@ -1,5 +1,4 @@
 import MultiProdigyConfig
-import MultiProdigyPrivacy
 
 /// A target the planner left out of a plan, and why.
 public struct ExcludedTarget: Sendable, Equatable {

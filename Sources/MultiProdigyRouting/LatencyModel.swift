@@ -1,5 +1,4 @@
 import MultiProdigyConfig
-import MultiProdigyJSON
 
 /// Predicts a target's latency for one request from what has been measured.
 ///

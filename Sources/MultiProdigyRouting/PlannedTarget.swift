@@ -1,5 +1,4 @@
 import MultiProdigyConfig
-import MultiProdigyPrivacy
 
 /// One target of a plan with the estimates that placed it.
 public struct PlannedTarget: Sendable, Equatable {

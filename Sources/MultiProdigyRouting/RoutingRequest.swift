@@ -1,5 +1,4 @@
 import MultiProdigyConfig
-import MultiProdigyPrivacy
 
 /// What the planner needs to know about one request: its size, the capabilities it uses, whether
 /// it must stay on local targets, and the client's own routing wishes.

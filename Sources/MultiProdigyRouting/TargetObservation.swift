@@ -1,6 +1,3 @@
-import MultiProdigyConfig
-import MultiProdigyPrivacy
-
 /// What the gateway has measured about one target, as read for one plan.
 public struct TargetObservation: Sendable, Equatable {
     /// Smoothed time to first token of streamed answers, in seconds.

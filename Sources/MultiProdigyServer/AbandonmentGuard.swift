@@ -1,8 +1,4 @@
-import MultiProdigyAccounting
-import MultiProdigyConfig
-import MultiProdigyPrivacy
 import MultiProdigyResilience
-import MultiProdigyRouting
 import Synchronization
 
 /// Runs an action when it is released still armed: the accounting of a streamed response whose

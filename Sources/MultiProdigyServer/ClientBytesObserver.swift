@@ -1,7 +1,3 @@
-import MultiProdigyAccounting
-import MultiProdigyConfig
-import MultiProdigyPrivacy
-import MultiProdigyResilience
 import MultiProdigyRouting
 import NIOCore
 

@@ -1,6 +1,5 @@
 import MultiProdigyAccounting
 import MultiProdigyConfig
-import MultiProdigyJSON
 import MultiProdigyPrivacy
 import MultiProdigyResilience
 import MultiProdigyRouting

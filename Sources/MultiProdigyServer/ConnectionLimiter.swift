@@ -1,6 +1,5 @@
 import MultiProdigyAccounting
 import MultiProdigyConfig
-import MultiProdigyPrivacy
 import MultiProdigyResilience
 import MultiProdigyRouting
 import Synchronization

@@ -2,7 +2,6 @@ import Hummingbird
 import MultiProdigyAccounting
 import MultiProdigyConfig
 import MultiProdigyCore
-import MultiProdigyJSON
 import MultiProdigyPrivacy
 import MultiProdigyProviders
 import MultiProdigyResilience

@@ -5,7 +5,6 @@ import MultiProdigyConfig
 import MultiProdigyCore
 import MultiProdigyPrivacy
 import MultiProdigyResilience
-import MultiProdigyRouting
 
 extension GatewayError {
     /// This error as an HTTP response with a JSON body.

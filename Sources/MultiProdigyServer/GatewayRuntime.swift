@@ -92,6 +92,7 @@ final class GatewayRuntime: Sendable {
         let logger = shared.logger
         // Learnt first, so that the log handler masks this configuration's secrets from its first line.
         let scrubber = shared.secrets.learn(from: config)
+        shared.providerMemory.beginConfiguration()
         var slots: [String: ProviderSlot] = [:]
         for provider in config.providers {
             guard provider.isEnabled else {
@@ -135,6 +136,8 @@ final class GatewayRuntime: Sendable {
             providers: config.providers.map(\.name),
             keyName: (config.auth.masterKey == nil ? RequestCaller.anonymous : RequestCaller.master).name
         )
+        // Nothing below throws: this configuration will run, so what only earlier ones used goes.
+        shared.providerMemory.forgetStatesNotAskedFor()
         return GatewayRuntime(
             config: config,
             masterKey: config.auth.masterKey.map { Array($0.utf8) },

@@ -1,4 +1,3 @@
-import MultiProdigyAccounting
 import MultiProdigyConfig
 import MultiProdigyJSON
 import MultiProdigyPrivacy

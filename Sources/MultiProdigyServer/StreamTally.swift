@@ -1,7 +1,6 @@
 import MultiProdigyAccounting
 import MultiProdigyConfig
 import MultiProdigyCore
-import MultiProdigyPrivacy
 import MultiProdigyProviders
 import MultiProdigyResilience
 import MultiProdigyRouting

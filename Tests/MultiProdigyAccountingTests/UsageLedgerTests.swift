@@ -232,10 +232,15 @@ import Testing
         // disk would make every batch slow.
         let clock = ContinuousClock()
         var fastest = Duration.seconds(1)
+        var total = Duration.zero
         for _ in 0..<100 {
-            fastest = min(fastest, clock.measure { for _ in 0..<20 { ledger.record(row) } })
+            let batch = clock.measure { for _ in 0..<20 { ledger.record(row) } }
+            fastest = min(fastest, batch)
+            total += batch
         }
         // Generous for a shared debug build; the release figure is a few microseconds.
         #expect(fastest / 20 < .microseconds(200), "\(fastest / 20) per record")
+        // And on average, loosely: stalls now and then are the machine's, but not on most records.
+        #expect(total / 2_000 < .milliseconds(2), "\(total / 2_000) per record on average")
     }
 }

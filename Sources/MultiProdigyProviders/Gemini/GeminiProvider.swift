@@ -74,7 +74,7 @@ public struct GeminiProvider: LLMProvider {
         )
         self.imageClient = context.httpClient
         // Signatures are only valid where they were issued: one memory per provider and API root.
-        self.toolCallMemory = context.memory.state(for: "gemini-tool-calls \(config.name) \(config.baseURL)") {
+        self.toolCallMemory = context.memory.state(for: "gemini-tool-calls \(config.name) \(versionedRoot)") {
             GeminiToolCallMemory()
         }
         self.allowsRemoteImages = options.bool("allow_remote_images") ?? false

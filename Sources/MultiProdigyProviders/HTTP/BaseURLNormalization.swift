@@ -7,7 +7,7 @@
 /// BaseURLNormalization.strippingSuffixes(["/v1"]).apiRoot(from: "https://api.anthropic.com/v1/")
 /// // "https://api.anthropic.com"
 /// ```
-package enum BaseURLNormalization: Sendable, Equatable {
+enum BaseURLNormalization: Sendable, Equatable {
     /// Trailing slashes dropped; a URL with no path gets `path` (OpenAI-compatible servers: `/v1`).
     case defaultingPath(String)
     /// Trailing slashes dropped, then each suffix in turn, with the slashes before it, when the root
