@@ -9,32 +9,6 @@ import Testing
 @Suite struct UsageLedgerTests {
     static let noon = Fixtures.noon
 
-    static func row(
-        _ id: String,
-        key: String? = "team-a",
-        model: String? = "small",
-        provider: String? = "fake",
-        route: String = "auto",
-        tokens: (Int, Int) = (10, 5),
-        cost: Double = 0.25,
-        latency: Double = 0.1,
-        status: Int = 200,
-        at time: Date = noon
-    ) -> UsageRecord {
-        Fixtures.usageRow(
-            id,
-            key: key,
-            model: model,
-            provider: provider,
-            route: route,
-            tokens: tokens,
-            cost: cost,
-            latency: latency,
-            status: status,
-            at: time
-        )
-    }
-
     static func journalFiles(_ database: GatewayDatabase) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: database.journal.directory)) ?? []).sorted()
     }
@@ -46,11 +20,11 @@ import Testing
     @Test func flushedRowsGiveExactSummariesSpendAndTotals() async throws {
         let database = try GatewayDatabase.temporary()
         let ledger = try UsageLedger(database: database, logger: Logger(label: "test"))
-        ledger.record(Self.row("r1", tokens: (100, 20), cost: 0.25, latency: 0.25))
-        ledger.record(Self.row("r2", tokens: (50, 10), cost: 0.5, latency: 0.75))
-        ledger.record(Self.row("r3", tokens: (1, 1), cost: 0.125, latency: 0.5, status: 502))
-        ledger.record(Self.row("r4", key: nil, model: "big", tokens: (7, 3), cost: 1, latency: 2))
-        ledger.record(Self.row("old", cost: 100, at: Self.noon.addingTimeInterval(-86_400)))
+        ledger.record(Fixtures.usageRow("r1", tokens: (100, 20), cost: 0.25, latency: 0.25))
+        ledger.record(Fixtures.usageRow("r2", tokens: (50, 10), cost: 0.5, latency: 0.75))
+        ledger.record(Fixtures.usageRow("r3", tokens: (1, 1), cost: 0.125, latency: 0.5, status: 502))
+        ledger.record(Fixtures.usageRow("r4", key: nil, model: "big", tokens: (7, 3), cost: 1, latency: 2))
+        ledger.record(Fixtures.usageRow("old", cost: 100, at: Self.noon.addingTimeInterval(-86_400)))
         try await ledger.flush()
 
         let since = Self.noon.addingTimeInterval(-3600)
@@ -94,7 +68,7 @@ import Testing
     }
 
     @Test func everyFieldRoundTripsThroughTheJournalLine() throws {
-        var record = Self.row("req_\"quoted\"\n", key: "ké/y")
+        var record = Fixtures.usageRow("req_\"quoted\"\n", key: "ké/y")
         record.timeToFirstTokenSeconds = nil
         record.costUSD = 0.000_001_23
         record.time = Date(timeIntervalSince1970: 1_750_000_000.123456)
@@ -113,7 +87,7 @@ import Testing
         await withTaskGroup(of: Void.self) { group in
             for task in 0..<8 {
                 group.addTask {
-                    for index in 0..<250 { ledger.record(Self.row("t\(task)-\(index)")) }
+                    for index in 0..<250 { ledger.record(Fixtures.usageRow("t\(task)-\(index)")) }
                 }
             }
         }
@@ -132,7 +106,7 @@ import Testing
         let database = try GatewayDatabase.temporary()
         let ledger = try UsageLedger(database: database, logger: Logger(label: "test"), commitInterval: .seconds(10))
         let writer = Task { try await ledger.run() }
-        for index in 0..<10 { ledger.record(Self.row("r\(index)")) }
+        for index in 0..<10 { ledger.record(Fixtures.usageRow("r\(index)")) }
         writer.cancel()
         try await writer.value
         #expect(try Self.rowCount(database) == 10)
@@ -143,9 +117,9 @@ import Testing
         // Two rows in memory at most: the others are read back from the journal when committed.
         let ledger = try UsageLedger(database: database, logger: Logger(label: "test"), maxQueuedRows: 2)
         try await database.pool.write { db in try db.execute(sql: "ALTER TABLE usage RENAME TO usage_away") }
-        for index in 0..<5 { ledger.record(Self.row("r\(index)")) }
+        for index in 0..<5 { ledger.record(Fixtures.usageRow("r\(index)")) }
         await #expect(throws: (any Error).self) { try await ledger.flush() }
-        ledger.record(Self.row("r5"))
+        ledger.record(Fixtures.usageRow("r5"))
         await #expect(throws: (any Error).self) { try await ledger.flush() }
         // Two retired segments wait for SQLite, beside the active one.
         #expect(Self.journalFiles(database).count == 3)
@@ -161,7 +135,7 @@ import Testing
     @Test func rowsOfALiveLedgerAreReadWithoutRemovingItsJournal() async throws {
         let database = try GatewayDatabase.temporary()
         var ledger: UsageLedger? = try UsageLedger(database: database, logger: Logger(label: "test"))
-        for index in 0..<3 { ledger?.record(Self.row("r\(index)")) }
+        for index in 0..<3 { ledger?.record(Fixtures.usageRow("r\(index)")) }
         #expect(try Self.rowCount(database) == 0)
 
         // Another process (say `multiprodigy usage`) opens the database while the ledger lives.
@@ -180,9 +154,9 @@ import Testing
         let database = try GatewayDatabase.temporary()
         var text = ""
         for sequence in 1...2 {
-            text += String(buffer: JournaledUsage(token: 9, sequence: Int64(sequence), record: Self.row("r\(sequence)")).line())
+            text += String(buffer: JournaledUsage(token: 9, sequence: Int64(sequence), record: Fixtures.usageRow("r\(sequence)")).line())
         }
-        let torn = String(buffer: JournaledUsage(token: 9, sequence: 3, record: Self.row("r3")).line())
+        let torn = String(buffer: JournaledUsage(token: 9, sequence: 3, record: Fixtures.usageRow("r3")).line())
         text += torn.prefix(torn.count / 2)
         try text.write(toFile: database.journal.segmentPath(token: 9, number: 0), atomically: false, encoding: .utf8)
 
@@ -194,7 +168,7 @@ import Testing
 
     @Test func replayingASegmentTwiceStoresItsRowsOnce() throws {
         let database = try GatewayDatabase.temporary()
-        let line = String(buffer: JournaledUsage(token: 5, sequence: 1, record: Self.row("same")).line())
+        let line = String(buffer: JournaledUsage(token: 5, sequence: 1, record: Fixtures.usageRow("same")).line())
         let path = database.journal.segmentPath(token: 5, number: 0)
         try line.write(toFile: path, atomically: false, encoding: .utf8)
         try database.replayUsageJournal()
@@ -202,7 +176,7 @@ import Testing
         try database.replayUsageJournal()
         #expect(try Self.rowCount(database) == 1)
         // Two requests that share a request id (a different journal identity) are both kept.
-        let other = String(buffer: JournaledUsage(token: 6, sequence: 1, record: Self.row("same")).line())
+        let other = String(buffer: JournaledUsage(token: 6, sequence: 1, record: Fixtures.usageRow("same")).line())
         try other.write(toFile: path, atomically: false, encoding: .utf8)
         try database.replayUsageJournal()
         #expect(try Self.rowCount(database) == 2)
@@ -215,7 +189,7 @@ import Testing
             let writer = Task { try await ledger.run() }
             writer.cancel()
             try await writer.value
-            ledger.record(Self.row("late"))
+            ledger.record(Fixtures.usageRow("late"))
         }
         #expect(try Self.rowCount(database) == 0)
         let reopened = try GatewayDatabase.open(path: database.path)
@@ -225,7 +199,7 @@ import Testing
     @Test func recordTakesOnlyMicroseconds() throws {
         let database = try GatewayDatabase.temporary()
         let ledger = try UsageLedger(database: database, logger: Logger(label: "test"))
-        let row = Self.row("warm")
+        let row = Fixtures.usageRow("warm")
         ledger.record(row)
         // The fastest of 100 batches of 20: a busy machine takes the processor away for
         // milliseconds at a time, but not from every batch, while a record that waited for the
