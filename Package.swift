@@ -17,8 +17,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
@@ -101,7 +103,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
-        // The usage ledger, virtual keys, budgets and rate limits, and the Prometheus metrics.
+        // The usage ledger, virtual keys, budgets and rate limits, their storage engines (SQLite, PostgreSQL), and the Prometheus metrics.
         .target(
             name: "MultiProdigyAccounting",
             dependencies: [
@@ -115,6 +117,8 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -237,7 +241,8 @@ let package = Package(
         .testTarget(
             name: "MultiProdigyConfigTests",
             dependencies: [
-                "MultiProdigyConfig"
+                "MultiProdigyConfig",
+                "MultiProdigyPrivacy",
             ]
         ),
         // Unit tests of MultiProdigyProviders.

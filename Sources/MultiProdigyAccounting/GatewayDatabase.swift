@@ -1,44 +1,81 @@
 import Foundation
 import GRDB
-import MultiProdigyConfig
-import MultiProdigyPrivacy
-import MultiProdigyResilience
-import MultiProdigyRouting
+import Logging
 
-/// The gateway's SQLite database: the usage ledger and the virtual keys.
+/// The gateway's database: the usage ledger and the virtual keys, on SQLite or PostgreSQL.
 ///
-/// Opened as a GRDB `DatabasePool` in WAL mode with `synchronous=NORMAL`: a commit survives the
-/// death of the process (kill -9 included) without an `fsync` per transaction, and readers (a
-/// `multiprodigy usage` report, a key lookup) never wait for the writer. Other processes may open
-/// the same file at the same time; a busy writer is waited for up to 5 seconds.
+/// `storage: sqlite:PATH` (the default) keeps them in one file for one gateway process;
+/// `storage: postgres://…` in a PostgreSQL database that any number of replicas share. Both hold
+/// the same schema, migrated at open (safely when several processes open at once). Usage rows
+/// reach the database through a local journal (see ``UsageJournal``): beside an SQLite file, in
+/// the `journal` folder for PostgreSQL.
 ///
-/// Opening migrates the schema and replays the usage journal (see ``UsageJournal``), so rows
-/// recorded by a gateway that was killed are in the tables before anything reads them.
+/// Opening migrates the schema and replays the usage journal, so rows recorded by a gateway that
+/// was killed are in the tables before anything reads them.
 ///
 /// ```swift
-/// let database = try GatewayDatabase.open(storage: config.storage)
+/// let database = try await GatewayDatabase.open(storage: config.storage)
 /// ```
 public final class GatewayDatabase: Sendable {
-    /// The database file, as an absolute path.
-    public let path: String
-    /// The connection pool.
-    let pool: DatabasePool
-    /// The usage journal beside the file.
+    /// Where the data is.
+    public let location: StorageLocation
+    /// The engine that keeps it.
+    let engine: any StorageEngine
+    /// The usage journal.
     let journal: UsageJournal
+    /// Whether the engine answers, for `/ready` and the metrics.
+    public let health: StorageHealth
 
-    private init(path: String, pool: DatabasePool) {
-        self.path = path
-        self.pool = pool
-        journal = UsageJournal(databasePath: path)
+    private init(engine: any StorageEngine, journal: UsageJournal) {
+        location = engine.location
+        self.engine = engine
+        self.journal = journal
+        health = StorageHealth()
     }
+
+    /// Where the data is, safe to log: the SQLite file's path, or the PostgreSQL URL without its password.
+    public var path: String {
+        switch location {
+        case .sqlite(let path): path
+        case .postgres(let postgres): postgres.description
+        }
+    }
+
+    /// Whether several gateway processes may share this database (PostgreSQL).
+    public var isShared: Bool {
+        if case .postgres = location { return true }
+        return false
+    }
+
+    /// The SQLite connection pool, for tests that read the tables directly; nil on PostgreSQL.
+    var sqlitePool: DatabasePool? { (engine as? SQLiteEngine)?.pool }
+
+    /// The folder of the usage journal.
+    public var journalDirectory: String { journal.directory }
+
+    /// The default journal folder for PostgreSQL storage, relative to the working directory.
+    public static let defaultJournalDirectory = "multiprodigy-usage-journal"
 
     /// Opens (creating when missing) the database that `storage:` names, migrates it and replays its usage journal.
     ///
-    /// - Parameter storage: `sqlite:PATH`, `sqlite://PATH` or a path, relative to the working directory.
-    /// - Throws: ``StorageError`` naming `storage` and saying how to fix it.
-    public static func open(storage: String) throws(StorageError) -> GatewayDatabase {
+    /// - Parameters:
+    ///   - storage: `sqlite:PATH`, `sqlite://PATH`, a path (relative to the working directory) or `postgres://…`.
+    ///   - journal: the usage journal's folder; nil for the default (beside an SQLite file,
+    ///     ``defaultJournalDirectory`` for PostgreSQL).
+    ///   - logger: receives the PostgreSQL client's own errors.
+    /// - Throws: ``StorageError`` naming `storage` (never a password) and saying how to fix it.
+    public static func open(
+        storage: String,
+        journal: String? = nil,
+        logger: Logger = Logger(label: "multiprodigy.storage")
+    ) async throws(StorageError) -> GatewayDatabase {
         switch try StorageLocation(parsing: storage) {
-        case .sqlite(let path): return try open(path: path)
+        case .sqlite(let path):
+            return try await open(path: path, journal: journal)
+        case .postgres(let location):
+            let engine = try await PostgresEngine.open(location, logger: logger)
+            let directory = URL(fileURLWithPath: journal ?? defaultJournalDirectory).standardizedFileURL.path
+            return try await prepared(GatewayDatabase(engine: engine, journal: UsageJournal(directory: directory)))
         }
     }
 
@@ -46,46 +83,34 @@ public final class GatewayDatabase: Sendable {
     ///
     /// Missing folders on the way to the file are created.
     /// - Throws: ``StorageError`` when the file cannot be opened or is not a gateway database.
-    public static func open(path: String) throws(StorageError) -> GatewayDatabase {
-        let url = URL(fileURLWithPath: path)
-        do {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        } catch {
-            throw StorageError(
-                problem: "storage: cannot create the folder of \(url.path): \(error.localizedDescription)",
-                fix: "create it, or point storage at a writable place"
+    public static func open(path: String, journal: String? = nil) async throws(StorageError) -> GatewayDatabase {
+        let engine = try SQLiteEngine(path: path)
+        let directory = journal.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        return try await prepared(
+            GatewayDatabase(
+                engine: engine,
+                journal: directory.map(UsageJournal.init(directory:)) ?? UsageJournal(databasePath: engine.path)
             )
-        }
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(5)
-        configuration.label = "multiprodigy"
-        // The gateway reads little (keys, spend at a key's first use) and writes small batches: two
-        // readers and a 512 KiB page cache per connection keep its memory small.
-        configuration.maximumReaderCount = 2
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            try db.execute(sql: "PRAGMA cache_size = -512")
-        }
-        let database: GatewayDatabase
+        )
+    }
+
+    private static func prepared(_ database: GatewayDatabase) async throws(StorageError) -> GatewayDatabase {
         do {
-            let pool = try DatabasePool(path: url.path, configuration: configuration)
-            try migrator.migrate(pool)
-            database = GatewayDatabase(path: url.path, pool: pool)
+            // A PostgreSQL journal folder is made by the gateway's ledger, not by a CLI command
+            // that only replays one when it is there.
+            if !database.isShared { try database.journal.prepare() }
+            _ = try await database.replayUsageJournal()
         } catch {
-            throw StorageError(
-                problem: "storage: cannot open the SQLite database \(url.path): \(error)",
-                fix: "check that the file is a MultiProdigy database and that its folder is writable, or point storage elsewhere"
-            )
+            await database.close()
+            throw error
         }
-        try database.journal.prepare()
-        _ = try database.replayUsageJournal()
         return database
     }
 
-    /// Opens a new database in a fresh temporary folder; for tests and experiments.
-    public static func temporary() throws(StorageError) -> GatewayDatabase {
+    /// Opens a new SQLite database in a fresh temporary folder; for tests and experiments.
+    public static func temporary() async throws(StorageError) -> GatewayDatabase {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("multiprodigy-\(UUID().uuidString)")
-        return try open(path: folder.appendingPathComponent("gateway.db").path)
+        return try await open(path: folder.appendingPathComponent("gateway.db").path)
     }
 
     /// Stores the lines of every usage journal segment, and removes the segments of ledgers that are gone.
@@ -93,67 +118,41 @@ public final class GatewayDatabase: Sendable {
     /// Done when the database is opened; safe at any time (see ``UsageJournal/replay(into:)``).
     /// - Returns: how many journal lines were read.
     @discardableResult
-    public func replayUsageJournal() throws(StorageError) -> Int {
+    public func replayUsageJournal() async throws(StorageError) -> Int {
         do {
-            return try journal.replay(into: pool).entries
+            return try await run("replay_journal") { engine in try await self.journal.replay(into: engine).entries }
         } catch {
             throw StorageError(
-                problem: "storage: cannot load the usage journal \(journal.directory) into \(path): \(error)",
-                fix: "check that the disk has room and the database is writable; the journal is kept and loaded at the next start"
+                problem: "storage: cannot load the usage journal \(journal.directory) into \(location): \(Self.describe(error))",
+                fix:
+                    "check that the disk has room and the database is writable and reachable; the journal is kept and loaded at the next start"
             )
         }
     }
 
-    /// The schema, one migration per change; never edit one that has shipped.
-    private static let migrator: DatabaseMigrator = {
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1: usage and keys") { db in
-            // Times are seconds since 1970 (UTC); the journal pair is the idempotency key of a replay.
-            try db.execute(
-                sql: """
-                    CREATE TABLE usage (
-                        id INTEGER PRIMARY KEY,
-                        journal_token INTEGER NOT NULL,
-                        journal_sequence INTEGER NOT NULL,
-                        time REAL NOT NULL,
-                        request_id TEXT NOT NULL,
-                        key_name TEXT,
-                        endpoint TEXT NOT NULL,
-                        route TEXT NOT NULL,
-                        provider TEXT,
-                        model TEXT,
-                        prompt_tokens INTEGER NOT NULL,
-                        completion_tokens INTEGER NOT NULL,
-                        cost_usd REAL NOT NULL,
-                        latency_seconds REAL NOT NULL,
-                        ttft_seconds REAL,
-                        status INTEGER NOT NULL,
-                        attempts INTEGER NOT NULL,
-                        UNIQUE (journal_token, journal_sequence)
-                    );
-                    CREATE INDEX usage_time ON usage (time);
-                    CREATE INDEX usage_key_time ON usage (key_name, time);
-                    CREATE INDEX usage_request_id ON usage (request_id);
-                    CREATE TABLE keys (
-                        id TEXT PRIMARY KEY,
-                        name TEXT NOT NULL,
-                        secret_hash TEXT NOT NULL UNIQUE,
-                        prefix TEXT NOT NULL,
-                        budget_usd REAL,
-                        budget_period TEXT,
-                        requests_per_minute INTEGER,
-                        tokens_per_minute INTEGER,
-                        routes TEXT,
-                        privacy TEXT,
-                        created_at REAL NOT NULL,
-                        revoked_at REAL
-                    );
-                    CREATE UNIQUE INDEX keys_active_name ON keys (name) WHERE revoked_at IS NULL;
-                    CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-                    INSERT INTO counters (name, value) VALUES ('keys_version', 0);
-                    """
-            )
+    /// Closes the engine's connections; the database is not used afterwards.
+    public func close() async {
+        await engine.close()
+    }
+
+    /// Runs a call of the engine, counting its failure (by `operation`) or success in ``health``.
+    func run<T: Sendable>(_ operation: StorageHealth.Operation, _ body: @Sendable (any StorageEngine) async throws -> T) async throws -> T {
+        do {
+            let value = try await body(engine)
+            health.succeeded()
+            return value
+        } catch let error as KeyStoreError {
+            // A refusal of the request (a taken name, an unknown key), not a failing database.
+            health.succeeded()
+            throw error
+        } catch {
+            health.failed(operation, error: Self.describe(error))
+            throw error
         }
-        return migrator
-    }()
+    }
+
+    /// An engine's error as text without secrets.
+    public static func describe(_ error: any Error) -> String {
+        PostgresEngine.describe(error)
+    }
 }

@@ -37,6 +37,8 @@ import Synchronization
 /// | `multiprodigy_rejected_requests_total` | key, reason (`budget_exceeded`, `rate_limit_rpm`, `rate_limit_tpm`) |
 /// | `multiprodigy_breaker_state` | provider, model (0 closed, 1 half-open, 2 open) |
 /// | `multiprodigy_inflight_requests` | provider |
+/// | `multiprodigy_storage_errors_total` | operation (`keys`, `usage`, `limits`, `replay_journal`) |
+/// | `multiprodigy_usage_journal_backlog_rows` | (none): usage rows recorded and not yet in the database |
 /// | `multiprodigy_build_info` | version (always 1) |
 public final class GatewayMetrics: Sendable {
     /// Where the metrics are registered.
@@ -183,7 +185,9 @@ public final class GatewayMetrics: Sendable {
     ///
     /// Every declared target has a breaker gauge (a target `breakers` has not seen is closed), and
     /// every declared provider an in-flight gauge.
-    public func exposition(breakers: CircuitBreakerBoard, tracker: LatencyTracker) -> [UInt8] {
+    /// With a `ledger`, also the storage errors its database has counted (by operation) and its
+    /// journal backlog.
+    public func exposition(breakers: CircuitBreakerBoard, tracker: LatencyTracker, ledger: UsageLedger? = nil) -> [UInt8] {
         let (declaredBreakers, declaredProviders) = cache.withLock { ($0.declaredBreakers, $0.declaredProviders) }
         var breakerStates = Dictionary(declaredBreakers.map { ($0, 0) }, uniquingKeysWith: { first, _ in first })
         for entry in breakers.snapshot() { breakerStates[entry.key] = entry.gauge }
@@ -198,7 +202,29 @@ public final class GatewayMetrics: Sendable {
         for (provider, count) in inFlight {
             gauge(Self.inFlight, labels: [("provider", provider)])?.set(Double(count))
         }
+        if let ledger { exportStorage(of: ledger) }
         return registry.emitToBuffer()
+    }
+
+    /// The operations of `multiprodigy_storage_errors_total`, declared at zero.
+    static let storageOperations = ["keys", "usage", "limits", "replay_journal"]
+
+    /// Brings the storage error counters up to what `ledger`'s database has counted (counters only
+    /// grow, so each scrape adds the difference), and sets the journal backlog gauge.
+    private func exportStorage(of ledger: UsageLedger) {
+        let counted = ledger.database.health.snapshot.errors
+        let operations = Set(Self.storageOperations).union(counted.keys)
+        let increments = cache.withLock { cache in
+            operations.map { operation in
+                let total = counted[operation] ?? 0
+                defer { cache.exportedStorageErrors[operation] = max(total, cache.exportedStorageErrors[operation] ?? 0) }
+                return (operation, max(0, total - (cache.exportedStorageErrors[operation] ?? 0)))
+            }
+        }
+        for (operation, increment) in increments {
+            counter(Self.storageErrors, labels: [("operation", operation)]).increment(by: Int64(increment))
+        }
+        gauge(Self.journalBacklog, labels: [])?.set(Double(ledger.backlogRows))
     }
 
     /// `2xx`, `4xx`, `5xx`, ...
@@ -239,6 +265,8 @@ public final class GatewayMetrics: Sendable {
         var declaredBreakers: [String] = []
         /// The running configuration's providers.
         var declaredProviders: [String] = []
+        /// Storage errors already added to `multiprodigy_storage_errors_total`, by operation.
+        var exportedStorageErrors: [String: Int] = [:]
 
         /// Counts a new label set of `family`; false when the family is full.
         mutating func admit(_ family: String, limit: Int) -> Bool {
@@ -375,6 +403,20 @@ public final class GatewayMetrics: Sendable {
     }
     private static var inFlight: MetricNameDescriptor {
         descriptor("inflight_requests", unit: "", help: "Requests in flight to each provider.")
+    }
+    private static var storageErrors: MetricNameDescriptor {
+        descriptor(
+            "storage_errors",
+            unit: "total",
+            help: "Failed calls to the database (keys, usage rows, shared limits), by operation."
+        )
+    }
+    private static var journalBacklog: MetricNameDescriptor {
+        descriptor(
+            "usage_journal_backlog",
+            unit: "rows",
+            help: "Usage rows recorded in the local journal and not yet committed to the database."
+        )
     }
     private static var buildInfo: MetricNameDescriptor {
         descriptor("build", unit: "info", help: "Always 1; the gateway's version is in the version label.")

@@ -94,13 +94,13 @@ public final class KeyLimiter: Sendable {
     }
 
     private let state = Mutex<[String: Usage]>([:])
-    private let spentSince: @Sendable (_ keyName: String, _ since: Date) -> Double
+    private let spentSince: @Sendable (_ keyName: String, _ since: Date) async -> Double
 
     /// Creates a limiter.
     ///
     /// - Parameter spentSince: What a key (by name) spent since a date, from the usage ledger;
     ///   asked once per key when it is first used, and not while holding any lock.
-    public init(spentSince: @escaping @Sendable (_ keyName: String, _ since: Date) -> Double = { _, _ in 0 }) {
+    public init(spentSince: @escaping @Sendable (_ keyName: String, _ since: Date) async -> Double = { _, _ in 0 }) {
         self.spentSince = spentSince
     }
 
@@ -111,9 +111,10 @@ public final class KeyLimiter: Sendable {
         estimatedCostUSD: Double,
         now: ContinuousClock.Instant = .now,
         date: Date = Date()
-    ) -> Result<Reservation, Rejection> {
+    ) async -> Result<Reservation, Rejection> {
         let window = limits.budget?.window(at: date)
-        let loaded = state.withLock { $0[limits.id] } == nil ? window.map { spentSince(limits.name, $0.start) } : nil
+        var loaded: Double?
+        if let window, state.withLock({ $0[limits.id] }) == nil { loaded = await spentSince(limits.name, window.start) }
         return state.withLock { keys in
             var usage =
                 keys[limits.id]

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import MultiProdigyConfig
 import MultiProdigyCore
 import MultiProdigyJSON
@@ -13,12 +12,12 @@ import MultiProdigyRouting
 /// and never stored: the `keys` table holds its SHA-256 (hex) and its first characters. ``find(secret:)``
 /// hashes what a client sent, looks the hash up, and compares it with the stored one in constant time.
 ///
-/// The CLI and a running gateway may use the store at the same time: every change bumps a counter
-/// (``changeCounter()``), which a gateway can poll cheaply to reload its ``KeyDirectory``.
+/// The CLI and running gateways (replicas, on PostgreSQL) may use the store at the same time: every
+/// change bumps a counter (``changeCounter()``), which a gateway polls cheaply to reload its ``KeyDirectory``.
 ///
 /// ```swift
-/// let store = KeyStore(database: try GatewayDatabase.open(storage: config.storage))
-/// let (key, secret) = try store.create(name: "team-a", budget: KeyBudget(parsing: "50usd/month"))
+/// let store = KeyStore(database: try await GatewayDatabase.open(storage: config.storage))
+/// let (key, secret) = try await store.create(name: "team-a", budget: KeyBudget(parsing: "50usd/month"))
 /// print(secret)  // shown once
 /// ```
 public final class KeyStore: Sendable {
@@ -49,7 +48,7 @@ public final class KeyStore: Sendable {
         routes: [String]? = nil,
         privacy: Locality? = nil,
         now: Date = Date()
-    ) throws -> (key: VirtualKey, secret: String) {
+    ) async throws -> (key: VirtualKey, secret: String) {
         try Self.validate(name: name)
         if let requestsPerMinute, requestsPerMinute < 1 {
             throw KeyStoreError(
@@ -73,8 +72,7 @@ public final class KeyStore: Sendable {
         }
         let routes = try routes.map(Self.validate(routes:))
         let secret = KeySecret.generate()
-        let hash = KeySecret.hex(KeySecret.hash(secret))
-        var key = VirtualKey(
+        let key = VirtualKey(
             id: KeySecret.generateIdentifier(),
             name: name,
             budget: budget,
@@ -85,41 +83,15 @@ public final class KeyStore: Sendable {
             createdAt: now,
             prefix: String(secret.prefix(KeySecret.prefixLength))
         )
-        try database.pool.write { db in
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM keys WHERE name = ? AND revoked_at IS NULL", arguments: [name]) == true {
-                throw KeyStoreError(
-                    "a key named '\(name)' already exists. Fix: choose another name, or revoke it first (multiprodigy keys revoke \(name))"
-                )
-            }
-            while try Bool.fetchOne(db, sql: "SELECT 1 FROM keys WHERE id = ?", arguments: [key.id]) == true {
-                key.id = KeySecret.generateIdentifier()
-            }
-            try db.execute(
-                sql: """
-                    INSERT INTO keys (id, name, secret_hash, prefix, budget_usd, budget_period, requests_per_minute,
-                        tokens_per_minute, routes, privacy, created_at, revoked_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)
-                    """,
-                arguments: [
-                    key.id, key.name, hash, key.prefix, budget?.amountUSD, budget?.period.rawValue, requestsPerMinute,
-                    tokensPerMinute, try routes.map(Self.encode(routes:)), privacy?.rawValue, now.timeIntervalSince1970,
-                ]
-            )
-            try Self.bumpChangeCounter(db)
-            // Read back, so the key compares equal to what `list` and `find` return (times as stored).
-            if let row = try Row.fetchOne(db, sql: "SELECT * FROM keys WHERE id = ?", arguments: [key.id]) {
-                key = try Self.key(from: row)
-            }
-        }
-        return (key, secret)
+        let row = try KeyRow(key: key, secretHash: KeySecret.hex(KeySecret.hash(secret)))
+        // Read back, so the key compares equal to what `list` and `find` return (times as stored).
+        let stored = try await database.run("keys") { engine in try await engine.insertKey(row) }
+        return (try stored.key(), secret)
     }
 
     /// The keys, oldest first; revoked ones only when `includingRevoked`.
-    public func list(includingRevoked: Bool = false) throws -> [VirtualKey] {
-        try database.pool.read { db in
-            let filter = includingRevoked ? "" : "WHERE revoked_at IS NULL"
-            return try Row.fetchAll(db, sql: "SELECT * FROM keys \(filter) ORDER BY created_at, id").map(Self.key(from:))
-        }
+    public func list(includingRevoked: Bool = false) async throws -> [VirtualKey] {
+        try await database.run("keys") { engine in try await engine.keyRows(includingRevoked: includingRevoked) }.map { try $0.key() }
     }
 
     /// Revokes the key with this id or name (the id wins when a name looks like an id).
@@ -127,75 +99,34 @@ public final class KeyStore: Sendable {
     /// - Returns: the key, with ``VirtualKey/revokedAt`` set.
     /// - Throws: ``KeyStoreError`` when no valid key has that name or id.
     @discardableResult
-    public func revoke(nameOrID: String, now: Date = Date()) throws -> VirtualKey {
-        try database.pool.write { db in
-            let row =
-                try Row.fetchOne(db, sql: "SELECT * FROM keys WHERE id = ? AND revoked_at IS NULL", arguments: [nameOrID])
-                ?? Row.fetchOne(db, sql: "SELECT * FROM keys WHERE name = ? AND revoked_at IS NULL", arguments: [nameOrID])
-            guard let row else {
-                let revoked = try Bool.fetchOne(
-                    db,
-                    sql: "SELECT 1 FROM keys WHERE id = ? OR name = ?",
-                    arguments: [nameOrID, nameOrID]
-                )
-                if revoked == true {
-                    throw KeyStoreError(
-                        "the key '\(EchoedName.shortened(nameOrID))' is already revoked. Fix: nothing to do; 'multiprodigy keys list --all' shows it"
-                    )
-                }
-                throw KeyStoreError(
-                    "no key has the name or id '\(EchoedName.shortened(nameOrID))'. Fix: 'multiprodigy keys list' shows the keys",
-                    isUnknownKey: true
-                )
-            }
-            let id: String = row["id"]
-            try db.execute(sql: "UPDATE keys SET revoked_at = ? WHERE id = ?", arguments: [now.timeIntervalSince1970, id])
-            try Self.bumpChangeCounter(db)
-            return try Self.key(from: Row.fetchOne(db, sql: "SELECT * FROM keys WHERE id = ?", arguments: [id]) ?? row)
-        }
+    public func revoke(nameOrID: String, now: Date = Date()) async throws -> VirtualKey {
+        let time = now.timeIntervalSince1970
+        return try await database.run("keys") { engine in try await engine.revokeKey(nameOrID: nameOrID, at: time) }.key()
     }
 
     /// The key whose secret is `secret`, revoked or not (the caller rejects a revoked one); nil when none.
     ///
     /// Reads the database; on the request path prefer a ``KeyDirectory`` (``directory()``), reloaded
     /// when ``changeCounter()`` moves.
-    public func find(secret: String) throws -> VirtualKey? {
-        let hash = KeySecret.hash(secret)
-        let hex = KeySecret.hex(hash)
-        return try database.pool.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM keys WHERE secret_hash = ?", arguments: [hex]) else {
-                return nil
-            }
-            let stored: String = row["secret_hash"]
-            guard ConstantTime.equals(Array(stored.utf8), Array(hex.utf8)) else { return nil }
-            return try Self.key(from: row)
-        }
+    public func find(secret: String) async throws -> VirtualKey? {
+        let hex = KeySecret.hex(KeySecret.hash(secret))
+        guard let row = try await database.run("keys", { engine in try await engine.keyRow(secretHash: hex) }),
+            ConstantTime.equals(Array(row.secretHash.utf8), Array(hex.utf8))
+        else { return nil }
+        return try row.key()
     }
 
-    /// Every key (revoked ones included) in memory, for lookups on the request path without SQLite.
-    public func directory() throws -> KeyDirectory {
-        try database.pool.read { db in
-            let version = try Self.changeCounter(db)
-            let entries = try Row.fetchAll(db, sql: "SELECT * FROM keys").map { row in
-                (hash: row["secret_hash"] as String, key: try Self.key(from: row))
-            }
-            return KeyDirectory(entries: entries, version: version)
-        }
+    /// Every key (revoked ones included) in memory, for lookups on the request path without the database.
+    public func directory() async throws -> KeyDirectory {
+        let snapshot = try await database.run("keys") { engine in try await engine.keySnapshot() }
+        return KeyDirectory(entries: try snapshot.rows.map { (hash: $0.secretHash, key: try $0.key()) }, version: snapshot.version)
     }
 
     /// A number that changes whenever any process creates or revokes a key.
     ///
-    /// One indexed read; a gateway may poll it every second or so and reload its ``KeyDirectory`` when it moves.
-    public func changeCounter() throws -> Int {
-        try database.pool.read { db in try Self.changeCounter(db) }
-    }
-
-    private static func changeCounter(_ db: Database) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT value FROM counters WHERE name = 'keys_version'") ?? 0
-    }
-
-    private static func bumpChangeCounter(_ db: Database) throws {
-        try db.execute(sql: "UPDATE counters SET value = value + 1 WHERE name = 'keys_version'")
+    /// One indexed read; a gateway polls it several times a second and reloads its ``KeyDirectory`` when it moves.
+    public func changeCounter() async throws -> Int {
+        try await database.run("keys") { engine in try await engine.keysVersion() }
     }
 
     /// Checks a key name: letters, digits, `.`, `_`, `-`; 1 to 64 characters.
@@ -235,29 +166,5 @@ public final class KeyStore: Sendable {
             throw KeyStoreError("the list of routes is empty. Fix: name at least one route or model, or leave it out to allow all")
         }
         return result
-    }
-
-    private static func encode(routes: [String]) throws -> String {
-        String(decoding: try JSONEncoder().encode(routes), as: UTF8.self)
-    }
-
-    /// A `keys` row as a key.
-    private static func key(from row: Row) throws -> VirtualKey {
-        let budget: KeyBudget? = (row["budget_usd"] as Double?).map { amount in
-            KeyBudget(amountUSD: amount, period: (row["budget_period"] as String?).flatMap(BudgetPeriod.init(rawValue:)) ?? .total)
-        }
-        let routes = try (row["routes"] as String?).map { try JSONDecoder().decode([String].self, from: Data($0.utf8)) }
-        return VirtualKey(
-            id: row["id"],
-            name: row["name"],
-            budget: budget,
-            requestsPerMinute: row["requests_per_minute"],
-            tokensPerMinute: row["tokens_per_minute"],
-            routes: routes,
-            privacy: (row["privacy"] as String?).flatMap(Locality.init(rawValue:)),
-            createdAt: Date(timeIntervalSince1970: row["created_at"]),
-            revokedAt: (row["revoked_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
-            prefix: row["prefix"]
-        )
     }
 }

@@ -88,7 +88,7 @@ package struct RequestAccounting: Sendable {
         _ limits: KeyLimiter.Limits,
         plan: inout RoutePlan,
         now: Date = Date()
-    ) throws(GatewayError) -> KeyLimiter.Reservation {
+    ) async throws(GatewayError) -> KeyLimiter.Reservation {
         var cost = 0.0
         if limits.budget != nil {
             // Each target's price, looked up once.
@@ -112,8 +112,8 @@ package struct RequestAccounting: Sendable {
             }
             cost = priced.compactMap { item in item.price.map { worstCost(of: item.entry, at: $0, in: plan) } }.max() ?? 0
         }
-        switch limiter.admit(limits, estimatedTokens: plan.promptTokens + plan.expectedCompletionTokens, estimatedCostUSD: cost, date: now)
-        {
+        let tokens = plan.promptTokens + plan.expectedCompletionTokens
+        switch await limiter.admit(limits, estimatedTokens: tokens, estimatedCostUSD: cost, date: now) {
         case .success(let reservation):
             return reservation
         case .failure(let rejection):

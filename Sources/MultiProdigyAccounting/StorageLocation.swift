@@ -7,14 +7,17 @@ import MultiProdigyRouting
 /// Where the gateway keeps its database, as read from `storage:`.
 ///
 /// `sqlite:PATH` (or `sqlite://PATH`) and a bare path name an SQLite file; a relative path is
-/// taken from the working directory. `postgres://` is recognised but not supported yet.
+/// taken from the working directory: one gateway process at a time. `postgres://` (or
+/// `postgresql://`) names a PostgreSQL database that any number of replicas share.
 ///
 /// ```swift
 /// let location = try StorageLocation(parsing: "sqlite:./multiprodigy.db")
 /// ```
-public enum StorageLocation: Sendable, Equatable {
+public enum StorageLocation: Sendable, Equatable, CustomStringConvertible {
     /// An SQLite database file, as an absolute path.
     case sqlite(path: String)
+    /// A PostgreSQL database.
+    case postgres(PostgresLocation)
 
     /// Parses a `storage:` value, resolving a relative path against `workingDirectory`.
     ///
@@ -31,15 +34,13 @@ public enum StorageLocation: Sendable, Equatable {
         } else if lowercased.hasPrefix("sqlite:") {
             path = String(trimmed.dropFirst("sqlite:".count))
         } else if lowercased.hasPrefix("postgres://") || lowercased.hasPrefix("postgresql://") {
-            // The URL may hold a password: it is not repeated.
-            throw StorageError(
-                problem: "storage: PostgreSQL is not supported yet in this build",
-                fix: "use an SQLite file, such as 'storage: sqlite:./multiprodigy.db'"
-            )
+            self = .postgres(try PostgresLocation(parsing: trimmed))
+            return
         } else if let colon = trimmed.firstIndex(of: ":"), trimmed[colon...].hasPrefix("://") {
             throw StorageError(
                 problem: "storage: '\(trimmed[..<colon])' is not a known kind of storage",
-                fix: "use 'sqlite:PATH' or a file path, such as 'storage: sqlite:./multiprodigy.db'"
+                fix:
+                    "use 'sqlite:PATH', a file path or 'postgres://user:password@host:5432/database', such as 'storage: sqlite:./multiprodigy.db'"
             )
         } else {
             path = trimmed
@@ -58,5 +59,13 @@ public enum StorageLocation: Sendable, Equatable {
         }
         let absolute = path.hasPrefix("/") ? path : URL(fileURLWithPath: workingDirectory).appendingPathComponent(path).path
         self = .sqlite(path: URL(fileURLWithPath: absolute).standardizedFileURL.path)
+    }
+
+    /// `sqlite:/path` or the PostgreSQL URL without its password: safe to log.
+    public var description: String {
+        switch self {
+        case .sqlite(let path): "sqlite:\(path)"
+        case .postgres(let location): location.description
+        }
     }
 }

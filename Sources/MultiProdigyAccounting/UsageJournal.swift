@@ -1,17 +1,17 @@
 import Foundation
-import GRDB
 import MultiProdigyConfig
 import MultiProdigyPrivacy
 import MultiProdigyResilience
 import MultiProdigyRouting
 
-/// The folder of append-only files beside the database that hold usage records until SQLite has them.
+/// The folder of append-only files that hold usage records until the database has them.
 ///
-/// For a database at `multiprodigy.db` the folder is `multiprodigy.db-usage-journal/`; each
+/// For an SQLite database at `multiprodigy.db` the folder is `multiprodigy.db-usage-journal/`; for
+/// PostgreSQL it is the `journal` folder of the `storage:` setting, local to each replica. Each
 /// ``UsageLedger`` writes segments named `<token>-<number>.jsonl` there, one JSON line per record.
 /// A segment is removed only after a transaction holding all of its lines has committed, and
 /// replaying a line twice is harmless (see ``JournaledUsage``), so at any instant every recorded
-/// row is in SQLite, in a segment, or both.
+/// row is in the database, in a segment, or both.
 struct UsageJournal: Sendable {
     /// The journal folder.
     let directory: String
@@ -21,9 +21,14 @@ struct UsageJournal: Sendable {
     /// The suffix of a segment.
     static let segmentSuffix = ".jsonl"
 
-    /// The journal of the database at `databasePath`.
+    /// The journal of the SQLite database at `databasePath`, beside it.
     init(databasePath: String) {
         directory = databasePath + "-usage-journal"
+    }
+
+    /// The journal in `directory`.
+    init(directory: String) {
+        self.directory = directory
     }
 
     /// Creates the folder when it is missing.
@@ -55,14 +60,14 @@ struct UsageJournal: Sendable {
         var skippedLines = 0
     }
 
-    /// Stores every line of every segment in `writer`, then removes the segments no live ledger holds.
+    /// Stores every line of every segment in `engine`, then removes the segments no live ledger holds.
     ///
     /// A segment whose lock can be taken belongs to a ledger that has closed it or died; its lines
     /// are inserted and, once that transaction has committed, the file is removed. A segment still
     /// locked belongs to a running ledger (perhaps in another process): its complete lines are
     /// inserted too, so a report is up to date, but the file is left to its writer. Lines already
     /// stored are ignored, so this is safe at any time, concurrently with running ledgers.
-    func replay(into writer: some DatabaseWriter) throws -> ReplayOutcome {
+    func replay(into engine: any StorageEngine) async throws -> ReplayOutcome {
         var outcome = ReplayOutcome()
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return outcome }
         var owned: [(path: String, descriptor: Int32)] = []
@@ -92,7 +97,7 @@ struct UsageJournal: Sendable {
         }
         outcome.entries = entries.count
         if !entries.isEmpty {
-            try writer.write { db in try JournaledUsage.insert(entries, into: db) }
+            try await engine.insertUsage(entries)
         }
         for file in owned where unlink(file.path) == 0 {
             if !file.path.hasSuffix(Self.creationSuffix) { outcome.removedSegments += 1 }

@@ -11,7 +11,7 @@ import Synchronization
 /// The usage ledger: one row per finished request, written off the request path with group commit,
 /// and kept even when the process is killed with SIGKILL.
 ///
-/// ``record(_:)`` costs a few microseconds and never waits for SQLite: it appends the row as one
+/// ``record(_:)`` costs a few microseconds and never waits for the database: it appends the row as one
 /// JSON line to the ledger's journal segment with a single `write(2)`, queues it in memory and, when
 /// the writer was idle, wakes it. Once `write(2)` has returned the line is in the kernel's page
 /// cache, so it outlives the process (not a power cut). The writer (``run()``) then commits
@@ -25,7 +25,7 @@ import Synchronization
 /// 3. Only after the commit does it delete the old segment. Killed before that, the segment is
 ///    replayed when the database is next opened; replaying rows already stored changes nothing.
 ///
-/// If SQLite fails (full disk, locked file), the batch stays queued and its segment stays on disk;
+/// If the database fails (full disk, locked file, PostgreSQL away), the batch stays queued and its segment stays on disk;
 /// the writer retries with a growing delay and logs once a minute. At most `maxQueuedRows` rows are
 /// held in memory: past that, rows already in a segment are read back from it when committed.
 /// ``record(_:)`` never blocks on any of this and never throws; a journal write that fails is
@@ -35,7 +35,7 @@ import Synchronization
 /// server has drained: on graceful shutdown ``run()`` commits everything, then returns.
 ///
 /// ```swift
-/// let database = try GatewayDatabase.open(storage: config.storage)
+/// let database = try await GatewayDatabase.open(storage: config.storage)
 /// let ledger = try UsageLedger(database: database, logger: logger)
 /// ledger.record(UsageRecord(time: .now, requestID: id, keyName: nil, endpoint: "chat", route: "auto", …))
 /// ```
@@ -89,7 +89,7 @@ public final class UsageLedger: Service, Sendable {
     ///
     /// - Parameters:
     ///   - database: where rows are committed; its journal folder receives this ledger's segments.
-    ///   - logger: for failures of the journal or of SQLite (never on the request path's success).
+    ///   - logger: for failures of the journal or of the database (never on the request path's success).
     ///   - commitInterval: the shortest time between two transactions (group commit); default 25 ms.
     ///   - maxQueuedRows: rows kept in memory before the writer reads them back from the journal; default 100 000.
     /// - Throws: ``StorageError`` when the journal segment cannot be created.
@@ -122,7 +122,7 @@ public final class UsageLedger: Service, Sendable {
     /// Records one finished request; durable against the death of the process once this returns.
     ///
     /// Cheap enough for the request path: one hand-written JSON line, one `write(2)` under a lock,
-    /// no `await`, no SQLite. Never throws: a failing journal is logged (once a minute) and the row
+    /// no `await`, no database. Never throws: a failing journal is logged (once a minute) and the row
     /// is kept in memory for the writer.
     public func record(_ row: UsageRecord) {
         let entry = JournaledUsage(token: token, sequence: sequence.add(1, ordering: .relaxed).newValue, record: row)
@@ -155,7 +155,7 @@ public final class UsageLedger: Service, Sendable {
         if wakesWriter { wake.yield() }
         if let failure {
             logger.error(
-                "usage journal write failed; rows are kept in memory until SQLite has them, but would be lost if the process died",
+                "usage journal write failed; rows are kept in memory until the database has them, but would be lost if the process died",
                 metadata: ["path": "\(failure.path)", "error": "\(String(cString: strerror(failure.errno)))"]
             )
         }
@@ -164,7 +164,7 @@ public final class UsageLedger: Service, Sendable {
     /// Commits everything recorded so far (and anything an earlier failure left), in one transaction.
     ///
     /// The writer does this on its own; call it in tests, or before reading the ledger back.
-    /// - Throws: the SQLite error, or ``StorageError`` when a new journal segment cannot be created;
+    /// - Throws: the database error, or ``StorageError`` when a new journal segment cannot be created;
     ///   the rows stay queued and journaled either way.
     public func flush() async throws {
         try await turnstile.withTurn {
@@ -184,7 +184,7 @@ public final class UsageLedger: Service, Sendable {
         } catch {
             logger.error(
                 "usage ledger: the last rows could not be committed; they stay in the journal and are loaded at the next start",
-                metadata: ["error": "\(error)", "journal": "\(database.journal.directory)"]
+                metadata: ["error": "\(GatewayDatabase.describe(error))", "journal": "\(database.journal.directory)"]
             )
         }
         state.withLock { state in
@@ -197,6 +197,13 @@ public final class UsageLedger: Service, Sendable {
 
     /// The writer's counters.
     public var statistics: Statistics { state.withLock { $0.statistics } }
+
+    /// Rows recorded and not yet committed to the database (they are in the journal, or in memory
+    /// when a journal write failed), as far as this ledger holds them in memory: rows it had to
+    /// leave in their segment files only (past `maxQueuedRows`) are not counted.
+    public var backlogRows: Int {
+        state.withLock { state in state.pending.count + state.backlog.reduce(0) { $0 + $1.entries.count } }
+    }
 
     private func writeUntilCancelled() async {
         var iterator = wakeups.makeAsyncIterator()
@@ -221,8 +228,10 @@ public final class UsageLedger: Service, Sendable {
                 if lastFailureLog.map({ now - $0 >= .seconds(60) }) ?? true {
                     lastFailureLog = now
                     logger.error(
-                        "usage ledger cannot write to SQLite; rows are kept in the journal and retried",
-                        metadata: ["error": "\(error)", "database": "\(database.path)", "retry_in": "\(retryDelay)"]
+                        "usage ledger cannot write to the database; rows are kept in the journal and retried",
+                        metadata: [
+                            "error": "\(GatewayDatabase.describe(error))", "database": "\(database.location)", "retry_in": "\(retryDelay)",
+                        ]
                     )
                 }
                 try? await Task.sleep(for: retryDelay)
@@ -277,7 +286,7 @@ public final class UsageLedger: Service, Sendable {
         }
         let batch = entries
         do {
-            try await database.pool.write { db in try JournaledUsage.insert(batch, into: db) }
+            try await database.run("usage") { engine in try await engine.insertUsage(batch) }
         } catch {
             trimBacklog()
             throw error

@@ -23,13 +23,22 @@ public struct UsageReport: Sendable, Equatable {
     /// All rows together.
     public var total: UsageSummaryRow
 
-    /// Reads the report from `database` (committed rows; open the database first, which replays its journal).
-    public init(database: GatewayDatabase, since: Date, by grouping: UsageGrouping) throws {
+    /// A report of `rows` and their `total`.
+    public init(since: Date, grouping: UsageGrouping, rows: [UsageSummaryRow], total: UsageSummaryRow) {
         self.since = since
         self.grouping = grouping
-        rows = try UsageLedger.summary(in: database, since: since, groupColumn: grouping.column)
-        total =
-            try UsageLedger.summary(in: database, since: since, groupColumn: "NULL").first ?? .nothing
+        self.rows = rows
+        self.total = total
+    }
+
+    /// Reads the report from `database` (committed rows; open the database first, which replays its journal).
+    public static func read(from database: GatewayDatabase, since: Date, by grouping: UsageGrouping) async throws -> UsageReport {
+        UsageReport(
+            since: since,
+            grouping: grouping,
+            rows: try await database.usageSummary(since: since, groupColumn: grouping.column),
+            total: try await database.usageSummary(since: since, groupColumn: "NULL").first ?? .nothing
+        )
     }
 
     /// The start of a report period: a duration back from `now` (`30m`, `24h`, `7d`, `2w`) or an

@@ -25,7 +25,7 @@ struct ConfigReader {
             switch key {
             case "server": config.server = readServer(value)
             case "auth": config.auth = readAuth(value)
-            case "storage": config.storage = string(value, path: "storage") ?? config.storage
+            case "storage": readStorage(value, into: &config)
             case "providers": config.providers = readProviders(value, types: providerTypes)
             case "models": config.models = readModels(value)
             case "routes": config.routes = readRoutes(value)
@@ -40,6 +40,46 @@ struct ConfigReader {
         }
         crossCheck(config, sections: sections)
         return config
+    }
+
+    /// `storage:` as a URL, or as a mapping of `url`, `on_unavailable` and `journal`.
+    private mutating func readStorage(_ node: Node, into config: inout GatewayConfig) {
+        guard case .mapping = node else {
+            config.storage = string(node, path: "storage") ?? config.storage
+            return
+        }
+        guard let fields = mapping(node, path: "storage", allowed: ["url", "on_unavailable", "journal"]) else { return }
+        for (key, value) in fields {
+            let path = "storage.\(key)"
+            switch key {
+            case "url": config.storage = string(value, path: path) ?? config.storage
+            case "on_unavailable":
+                guard let text = string(value, path: path) else { continue }
+                if let mode = StorageSettings.UnavailableMode(rawValue: text.lowercased()) {
+                    config.storageSettings.onUnavailable = mode
+                } else {
+                    report(
+                        path,
+                        value,
+                        "'\(text)' is not a choice",
+                        "use open (keep serving while the database is away) or closed (refuse requests of limited keys)"
+                    )
+                }
+            case "journal":
+                guard let text = string(value, path: path) else { continue }
+                if text.trimmingWhitespace().isEmpty {
+                    report(
+                        path,
+                        value,
+                        "the journal folder is empty",
+                        "name a folder, such as ./multiprodigy-usage-journal, or leave it out"
+                    )
+                } else {
+                    config.storageSettings.journal = text
+                }
+            default: break
+            }
+        }
     }
 
     private mutating func readServer(_ node: Node) -> ServerSettings {

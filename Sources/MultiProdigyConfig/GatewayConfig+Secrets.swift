@@ -1,3 +1,4 @@
+import Foundation
 import MultiProdigyCore
 import MultiProdigyJSON
 import MultiProdigyPrivacy
@@ -10,6 +11,7 @@ extension SecretScrubber {
     public static func secrets(in config: GatewayConfig) -> [String] {
         var secrets: [String] = []
         if let masterKey = config.auth.masterKey { secrets.append(masterKey) }
+        secrets += storagePasswords(in: config.storage)
         for provider in config.providers {
             if let apiKey = provider.apiKey { secrets.append(apiKey) }
             // A typed value counts as written; a short one (a count such as `default_max_tokens: 4096`)
@@ -27,6 +29,33 @@ extension SecretScrubber {
             }
         }
         return secrets
+    }
+}
+
+extension SecretScrubber {
+    /// The password of a `postgres://user:password@host/db` storage URL, as written and
+    /// percent-decoded; none for other storage.
+    static func storagePasswords(in storage: String) -> [String] {
+        let trimmed = storage.trimmingWhitespace()
+        guard let schemeEnd = trimmed.range(of: "://"),
+            ["postgres", "postgresql"].contains(trimmed[..<schemeEnd.lowerBound].lowercased())
+        else { return [] }
+        var authority = trimmed[schemeEnd.upperBound...]
+        if let end = authority.firstIndex(where: { $0 == "/" || $0 == "?" }) { authority = authority[..<end] }
+        var passwords: [String] = []
+        if let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") {
+            passwords.append(String(authority[authority.index(after: colon)..<at]))
+        }
+        // `?password=` in the query.
+        if let query = trimmed.firstIndex(of: "?") {
+            for pair in trimmed[trimmed.index(after: query)...].split(separator: "&") where pair.lowercased().hasPrefix("password=") {
+                passwords.append(String(pair.dropFirst("password=".count)))
+            }
+        }
+        return passwords.filter { !$0.isEmpty }.flatMap { written in
+            let decoded = written.removingPercentEncoding ?? written
+            return decoded == written ? [written] : [written, decoded]
+        }
     }
 }
 

@@ -8,8 +8,11 @@ public struct GatewayConfig: Sendable {
     public var server: ServerSettings
     /// `auth:` the master key.
     public var auth: AuthSettings
-    /// `storage:` where keys and the usage ledger live (`sqlite:./multiprodigy.db`).
+    /// `storage:` (or `storage.url:`) where keys and the usage ledger live: `sqlite:./multiprodigy.db`
+    /// or `postgres://user:password@host:5432/database`.
     public var storage: String
+    /// `storage.on_unavailable:` and `storage.journal:`.
+    public var storageSettings: StorageSettings
     /// `providers:` in file order.
     public var providers: [ProviderConfig]
     /// `models:` in file order.
@@ -26,6 +29,7 @@ public struct GatewayConfig: Sendable {
         server: ServerSettings = ServerSettings(),
         auth: AuthSettings = AuthSettings(),
         storage: String = "sqlite:./multiprodigy.db",
+        storageSettings: StorageSettings = StorageSettings(),
         providers: [ProviderConfig] = [],
         models: [ModelConfig] = [],
         routes: [RouteConfig] = [],
@@ -35,6 +39,7 @@ public struct GatewayConfig: Sendable {
         self.server = server
         self.auth = auth
         self.storage = storage
+        self.storageSettings = storageSettings
         self.providers = providers
         self.models = models
         self.routes = routes

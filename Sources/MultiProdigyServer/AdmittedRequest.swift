@@ -45,7 +45,7 @@ struct AdmittedRequest<Body: GatewayRequestBody>: Sendable {
         let caller = context.caller
         let body = try await Body.read(from: &request, caller: caller, limit: maxRequestBytes)
         var plan = try body.plan(with: planning, headers: request.headers, caller: caller)
-        self.meter = try accounting.meter(for: context, plan: &plan)
+        self.meter = try await accounting.meter(for: context, plan: &plan)
         self.request = body
         self.plan = plan
         self.totalDeadline = ContinuousClock.now.advanced(by: plan.timeouts.total)

@@ -61,17 +61,25 @@ public struct Gateway: Sendable {
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
         // Keys and the usage ledger live in `storage:`; without them the gateway does not start.
-        // Opening it (migrations, journal replay) blocks, so it runs on a thread of its own.
-        let storage = config.storage
-        let (ledger, keys) = try await NIOThreadPool.singleton.runIfActive { [logger] in
-            let database = try GatewayDatabase.open(storage: storage)
-            return (try UsageLedger(database: database, logger: logger), KeyAuthenticator(store: KeyStore(database: database)))
+        // Opening it migrates the schema and replays the usage journal, before any request.
+        let database = try await GatewayDatabase.open(storage: config.storage, journal: config.storageSettings.journal, logger: logger)
+        let ledger: UsageLedger
+        let keys: KeyAuthenticator
+        do {
+            ledger = try UsageLedger(database: database, logger: logger)
+            keys = try await KeyAuthenticator(store: KeyStore(database: database))
+        } catch {
+            await database.close()
+            throw error
         }
         let limiter = KeyLimiter { [logger] keyName, since in
             do {
-                return try ledger.spend(keyName: keyName, since: since)
+                return try await ledger.spend(keyName: keyName, since: since)
             } catch {
-                logger.error("could not read what key '\(keyName)' has spent; its budget starts from zero", metadata: ["error": "\(error)"])
+                logger.error(
+                    "could not read what key '\(keyName)' has spent; its budget starts from zero",
+                    metadata: ["error": "\(GatewayDatabase.describe(error))"]
+                )
                 return 0
             }
         }
@@ -109,6 +117,7 @@ public struct Gateway: Sendable {
             )
         } catch {
             try? await httpClient.shutdown()
+            await database.close()
             throw error
         }
         let runsHealthChecks = self.runsHealthChecks
@@ -147,7 +156,13 @@ public struct Gateway: Sendable {
         // A client that stops reading must not hold a shutdown forever.
         groupConfiguration.maximumGracefulShutdownDuration = config.server.drainTimeout
         let group = ServiceGroup(configuration: groupConfiguration)
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            await database.close()
+            throw error
+        }
+        await database.close()
     }
 
     /// The upstream client: no redirects, no decompression, fast failure on refused connections,
@@ -206,7 +221,7 @@ public struct Gateway: Sendable {
         // The middleware admits only the master key to /admin/keys; the handlers check it again.
         router.get("/admin/keys") { request, context in
             try KeysAdminHandler.requireMaster(context)
-            return try context.servingRuntime().keysAdmin.list(request)
+            return try await context.servingRuntime().keysAdmin.list(request)
         }
         router.post("/admin/keys") { request, context in
             try KeysAdminHandler.requireMaster(context)
@@ -214,10 +229,14 @@ public struct Gateway: Sendable {
         }
         router.delete("/admin/keys/:key") { _, context in
             try KeysAdminHandler.requireMaster(context)
-            return try context.servingRuntime().keysAdmin.revoke(try context.parameters.require("key"))
+            return try await context.servingRuntime().keysAdmin.revoke(try context.parameters.require("key"))
         }
         router.get("/metrics") { _, context in
-            let text = shared.metrics.exposition(breakers: try context.servingRuntime().breakers, tracker: shared.tracker)
+            let text = shared.metrics.exposition(
+                breakers: try context.servingRuntime().breakers,
+                tracker: shared.tracker,
+                ledger: shared.ledger
+            )
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

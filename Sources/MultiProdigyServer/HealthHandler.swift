@@ -10,9 +10,16 @@ import MultiProdigyRouting
 
 /// `GET /health` (the process is up) and `GET /ready` (at least one provider is enabled and not
 /// known down by its active health check).
+///
+/// `/ready` also reports the database (`storage`): its engine, whether its last call succeeded,
+/// for how long it has been failing, and the usage rows waiting in the journal. A database that
+/// does not answer does not make the gateway unready: it keeps serving (`storage.on_unavailable`),
+/// and a load balancer that took every replica out at once would stop all traffic.
 struct HealthHandler: Sendable {
     let providers: [ProviderConfig]
     let board: ProviderHealthBoard
+    /// The usage ledger, whose database and backlog `/ready` reports.
+    let ledger: UsageLedger
 
     func health() -> Response {
         Response(
@@ -58,7 +65,25 @@ struct HealthHandler: Sendable {
             body.writeStaticString(":")
             JSONWriter.writeString(reason, into: &body)
         }
-        body.writeStaticString("}}")
+        body.writeStaticString("},\"storage\":")
+        writeStorage(into: &body)
+        body.writeStaticString("}")
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
+    }
+
+    /// `{"engine": "sqlite"|"postgres", "state": "available"|"unavailable", "failing_for_seconds", "last_error", "journal_backlog_rows"}`.
+    private func writeStorage(into body: inout ByteBuffer) {
+        let database = ledger.database
+        let health = database.health.snapshot
+        body.writeStaticString(database.isShared ? "{\"engine\":\"postgres\",\"state\":" : "{\"engine\":\"sqlite\",\"state\":")
+        body.writeStaticString(health.isAvailable ? "\"available\"" : "\"unavailable\"")
+        if let since = health.failingSince {
+            body.writeString(",\"failing_for_seconds\":\(Int((ContinuousClock.now - since).seconds))")
+        }
+        if !health.isAvailable, let error = health.lastError {
+            body.writeStaticString(",\"last_error\":")
+            JSONWriter.writeString(error, into: &body)
+        }
+        body.writeString(",\"journal_backlog_rows\":\(ledger.backlogRows)}")
     }
 }

@@ -5,16 +5,17 @@ import MultiProdigyJSON
 import MultiProdigyPrivacy
 import MultiProdigyResilience
 import MultiProdigyRouting
-import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
 /// Finds the virtual key a client presents, from an in-memory directory of every key.
 ///
-/// The directory is read again when the key store changes: at once after a change through
-/// `/admin/keys`, and within ``refreshInterval`` after one by `multiprodigy keys` in another
-/// process (a revoked key stops working then), by a service that asks the store off the request
-/// path. A lookup touches no database: it hashes the secret and finds the hash.
+/// The directory is read again when the key store changes: at once after a change through this
+/// gateway's `/admin/keys`, and within ``refreshInterval`` after one by `multiprodigy keys` or by
+/// another replica (a revoked key stops working then), by a service that asks the store's change
+/// counter off the request path. A replica that lost its database finds the counter moved when it
+/// answers again, and catches up then. A lookup touches no database: it hashes the secret and
+/// finds the hash.
 final class KeyAuthenticator: Service, Sendable {
     /// Where the keys are kept.
     let store: KeyStore
@@ -23,10 +24,12 @@ final class KeyAuthenticator: Service, Sendable {
     private let directory: Mutex<KeyDirectory>
 
     /// Reads the keys of `store`.
-    init(store: KeyStore, refreshInterval: Duration = .milliseconds(250)) {
+    ///
+    /// - Throws: the store's error: a gateway does not start without its keys.
+    init(store: KeyStore, refreshInterval: Duration = .milliseconds(250)) async throws {
         self.store = store
         self.refreshInterval = refreshInterval
-        self.directory = Mutex((try? store.directory()) ?? KeyDirectory())
+        self.directory = Mutex(try await store.directory())
     }
 
     /// The key whose secret is `secret`, revoked or not; nil when there is none.
@@ -34,19 +37,22 @@ final class KeyAuthenticator: Service, Sendable {
         directory.withLock { $0 }.find(secret: String(secret))
     }
 
-    /// Checks the store for changes every ``refreshInterval`` until the gateway shuts down; the
-    /// blocking SQLite read runs on NIO's thread pool, not on an event loop.
+    /// Checks the store for changes every ``refreshInterval`` until the gateway shuts down (the
+    /// SQLite engine reads on GRDB's own threads, not on an event loop).
     func run() async throws {
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             try? await Task.sleep(for: refreshInterval)
-            try? await NIOThreadPool.singleton.runIfActive { self.refreshIfChanged() }
+            await refreshIfChanged()
         }
     }
 
-    /// Reads the directory again if the store changed.
-    func refreshIfChanged() {
-        let current = directory.withLock { $0 }
-        guard let version = try? store.changeCounter(), version != current.version, let fresh = try? store.directory() else { return }
-        directory.withLock { $0 = fresh }
+    /// Reads the directory again if the store changed; keeps the current one when the store fails.
+    func refreshIfChanged() async {
+        let current = directory.withLock { $0.version }
+        guard let version = try? await store.changeCounter(), version != current, let fresh = try? await store.directory() else { return }
+        directory.withLock { directory in
+            // Two refreshes may race (the service's and one after `/admin/keys`): the newer wins.
+            if fresh.version >= directory.version { directory = fresh }
+        }
     }
 }

@@ -36,16 +36,17 @@ struct KeysAdminHandler: Sendable {
         }
     }
 
-    func list(_ request: Request) throws -> Response {
+    func list(_ request: Request) async throws -> Response {
         let all = request.uri.queryParameters["all"].map { $0 == "true" || $0 == "1" } ?? false
         let now = Date()
-        let listed = try storeCall { try keys.store.list(includingRevoked: all) }
-        let data: [JSONValue] = listed.map { key in
+        let listed = try await storeCall { try await keys.store.list(includingRevoked: all) }
+        var data: [JSONValue] = []
+        for key in listed {
             var json = key.json
-            if let start = key.budgetWindowStart(at: now), let spent = spent(by: key, since: start) {
+            if let start = key.budgetWindowStart(at: now), let spent = await spent(by: key, since: start) {
                 json["spent_usd"] = .number(CostFormatting.usd(spent))
             }
-            return json
+            data.append(json)
         }
         return Self.json(["object": "list", "data": .array(data)])
     }
@@ -74,7 +75,8 @@ struct KeysAdminHandler: Sendable {
                 code: "missing_required_parameter"
             )
         }
-        let budget = try Self.string(json["budget"], param: "budget").map { text in try storeCall { try KeyBudget(parsing: text) } }
+        var budget: KeyBudget?
+        if let text = try Self.string(json["budget"], param: "budget") { budget = try await storeCall { try KeyBudget(parsing: text) } }
         let routes: [String]?
         switch json["routes"] {
         case nil, .null?:
@@ -100,8 +102,8 @@ struct KeysAdminHandler: Sendable {
                 code: "invalid_value"
             )
         }
-        let (key, secret) = try storeCall {
-            try keys.store.create(
+        let (key, secret) = try await storeCall {
+            try await keys.store.create(
                 name: name,
                 budget: budget,
                 requestsPerMinute: try Self.count(json["rpm"], param: "rpm"),
@@ -110,30 +112,30 @@ struct KeysAdminHandler: Sendable {
                 privacy: privacy
             )
         }
-        keys.refreshIfChanged()
+        await keys.refreshIfChanged()
         var answer = key.json
         answer["key"] = .string(secret)
         return Self.json(answer, status: .created)
     }
 
-    func revoke(_ nameOrID: String) throws -> Response {
-        let key = try storeCall { try keys.store.revoke(nameOrID: nameOrID) }
-        keys.refreshIfChanged()
+    func revoke(_ nameOrID: String) async throws -> Response {
+        let key = try await storeCall { try await keys.store.revoke(nameOrID: nameOrID) }
+        await keys.refreshIfChanged()
         limiter.forget(key: key.id)
         return Self.json(key.json)
     }
 
     /// What `key` spent since `start`: the running count once the key has been used (the ledger
     /// commits its rows a few milliseconds later), else the ledger's.
-    private func spent(by key: VirtualKey, since start: Date) -> Double? {
+    private func spent(by key: VirtualKey, since start: Date) async -> Double? {
         if let usage = limiter.usage(ofKey: key.id), usage.periodStart == start { return usage.spentUSD }
-        return try? ledger.spend(keyName: key.name, since: start)
+        return try? await ledger.spend(keyName: key.name, since: start)
     }
 
     /// Runs a store call, answering its complaints as 400s (404 for an unknown key).
-    private func storeCall<T>(_ body: () throws -> T) throws -> T {
+    private func storeCall<T>(_ body: () async throws -> T) async throws -> T {
         do {
-            return try body()
+            return try await body()
         } catch let error as GatewayError {
             throw error
         } catch let error as KeyStoreError {
@@ -145,7 +147,12 @@ struct KeysAdminHandler: Sendable {
                 code: unknown ? "key_not_found" : "invalid_key_settings"
             )
         } catch {
-            throw GatewayError(status: .internalServerError, message: "The key store failed: \(error).", type: "server_error")
+            throw GatewayError(
+                status: .serviceUnavailable,
+                message: "The key store did not answer: \(GatewayDatabase.describe(error)). Try again shortly.",
+                type: "server_error",
+                code: "storage_unavailable"
+            )
         }
     }
 

@@ -7,9 +7,9 @@ extension RequestAccounting {
     /// its budget and rate limits first, which may take unpriced targets out of `plan`.
     ///
     /// - Throws: ``GatewayError``: the key's refusal (see ``admit(_:plan:now:)``).
-    func meter(for context: GatewayRequestContext, plan: inout RoutePlan) throws(GatewayError) -> RequestMeter {
+    func meter(for context: GatewayRequestContext, plan: inout RoutePlan) async throws(GatewayError) -> RequestMeter {
         var meter = RequestMeter(context)
-        if let limits = context.caller.limits { meter.reservation = try admit(limits, plan: &plan) }
+        if let limits = context.caller.limits { meter.reservation = try await admit(limits, plan: &plan) }
         return meter
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 import MultiProdigy
 
 /// `multiprodigy keys create`: creates a virtual key and prints its secret, once.
-struct CreateKey: ParsableCommand {
+struct CreateKey: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "create",
         abstract: "Create a key and print its secret, which is shown this once.",
@@ -56,18 +56,19 @@ struct CreateKey: ParsableCommand {
         }
     }
 
-    func run() throws {
-        let store = KeyStore(database: try storage.openDatabase())
+    func run() async throws {
         let created: (key: VirtualKey, secret: String)
         do {
-            created = try store.create(
-                name: name,
-                budget: budget.map(KeyBudget.init(parsing:)),
-                requestsPerMinute: rpm,
-                tokensPerMinute: tpm,
-                routes: routes.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) },
-                privacy: privacy.flatMap(Locality.init(rawValue:))
-            )
+            created = try await storage.withDatabase { database in
+                try await KeyStore(database: database).create(
+                    name: name,
+                    budget: budget.map(KeyBudget.init(parsing:)),
+                    requestsPerMinute: rpm,
+                    tokensPerMinute: tpm,
+                    routes: routes.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) },
+                    privacy: privacy.flatMap(Locality.init(rawValue:))
+                )
+            }
         } catch let error as KeyStoreError {
             FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
             throw ExitCode(1)

@@ -2,7 +2,7 @@ import ArgumentParser
 import MultiProdigy
 
 /// `multiprodigy keys list`: lists virtual keys, never their secrets.
-struct ListKeys: ParsableCommand {
+struct ListKeys: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
         abstract: "List the keys (never their secrets): id, name, secret prefix, budget, limits, routes, privacy, dates."
@@ -16,8 +16,8 @@ struct ListKeys: ParsableCommand {
     @Flag(name: .long, help: "Print a JSON array instead of a table.")
     var json = false
 
-    func run() throws {
-        let keys = try KeyStore(database: try storage.openDatabase()).list(includingRevoked: all)
+    func run() async throws {
+        let keys = try await storage.withDatabase { database in try await KeyStore(database: database).list(includingRevoked: all) }
         if json {
             print(JSONValue.array(keys.map(\.json)).text)
         } else {

@@ -3,7 +3,7 @@ import Foundation
 import MultiProdigy
 
 /// `multiprodigy keys revoke`: revokes a virtual key.
-struct RevokeKey: ParsableCommand {
+struct RevokeKey: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "revoke",
         abstract: "Revoke a key by name or id: requests with it are refused from then on, also by a running gateway.",
@@ -15,10 +15,9 @@ struct RevokeKey: ParsableCommand {
     @Argument(help: "The key's name (team-a) or id (key_ab12cd34).")
     var nameOrID: String
 
-    func run() throws {
-        let store = KeyStore(database: try storage.openDatabase())
+    func run() async throws {
         do {
-            let key = try store.revoke(nameOrID: nameOrID)
+            let key = try await storage.withDatabase { database in try await KeyStore(database: database).revoke(nameOrID: nameOrID) }
             print("Revoked key '\(key.name)' (\(key.id), \(key.prefix)…).")
         } catch let error as KeyStoreError {
             FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))

@@ -3,7 +3,7 @@ import Foundation
 import MultiProdigy
 
 /// `multiprodigy usage`: prints what the usage ledger recorded, grouped.
-struct ShowUsage: ParsableCommand {
+struct ShowUsage: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "usage",
         abstract: "Show requests, errors, tokens, cost and latency from the usage ledger, by key, model, provider or route.",
@@ -42,13 +42,10 @@ struct ShowUsage: ParsableCommand {
         }
     }
 
-    func run() throws {
-        let database = try storage.openDatabase()
-        let report = try UsageReport(
-            database: database,
-            since: UsageReport.since(parsing: since) ?? Date(),
-            by: UsageGrouping(rawValue: by) ?? .key
-        )
+    func run() async throws {
+        let start = UsageReport.since(parsing: since) ?? Date()
+        let grouping = UsageGrouping(rawValue: by) ?? .key
+        let report = try await storage.withDatabase { database in try await UsageReport.read(from: database, since: start, by: grouping) }
         print(json ? report.json.text : report.table, terminator: json ? "\n" : "")
     }
 }

@@ -39,12 +39,12 @@ import Testing
             let expected = Set(answered.compactMap { $0.headers.first(name: "x-multiprodigy-request-id") })
             #expect(expected.count == 40)
 
-            let database = try GatewayDatabase.open(path: storage)
-            let stored = try await database.pool.read { db in
+            let database = try await GatewayDatabase.open(path: storage)
+            let stored = try await database.sqlitePool!.read { db in
                 try String.fetchAll(db, sql: "SELECT request_id FROM usage WHERE status = 200")
             }
             #expect(expected.isSubset(of: Set(stored)), "lost: \(expected.subtracting(stored).sorted())")
-            let streamedTokens = try await database.pool.read { db in
+            let streamedTokens = try await database.sqlitePool!.read { db in
                 try Int.fetchOne(db, sql: "SELECT SUM(completion_tokens) FROM usage WHERE ttft_seconds IS NOT NULL")
             }
             #expect(streamedTokens == 20, "each of the 10 streams reported 2 completion tokens")

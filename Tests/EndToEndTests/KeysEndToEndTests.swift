@@ -253,14 +253,14 @@ import Testing
             }
             #expect(try await Self.chat(gateway, key: secret, model: "nope").status == 404)
         }
-        let ledger = try UsageLedger(database: try GatewayDatabase.open(path: storage), logger: .init(label: "test"))
-        let byKey = try ledger.summary(since: .distantPast, by: .key)
+        let ledger = try UsageLedger(database: try await GatewayDatabase.open(path: storage), logger: .init(label: "test"))
+        let byKey = try await ledger.summary(since: .distantPast, by: .key)
         let row = try #require(byKey.first { $0.group == "team-c" })
         #expect(row.requests == 4)
         #expect(row.errors == 1)
         #expect(row.promptTokens == 27 && row.completionTokens == 12)
         #expect(row.costUSD == 12)
-        let byModel = try ledger.summary(since: .distantPast, by: .model)
+        let byModel = try await ledger.summary(since: .distantPast, by: .model)
         #expect(byModel.first { $0.group == "paid" }?.requests == 3)
         _ = requestIDs
     }

@@ -31,7 +31,7 @@ import Testing
     }
 
     private func requestIDs(in database: GatewayDatabase) throws -> Set<String> {
-        try database.pool.read { db in Set(try String.fetchAll(db, sql: "SELECT request_id FROM usage")) }
+        try database.sqlitePool!.read { db in Set(try String.fetchAll(db, sql: "SELECT request_id FROM usage")) }
     }
 
     /// Three runs, killed after different numbers of rows, each while the writer commits back to back.
@@ -44,7 +44,7 @@ import Testing
         #expect(recorded >= killAfter / 2)
         #expect(recorded < 50_000, "the probe finished before it was killed; the kill did not land mid-run")
 
-        let reopened = try GatewayDatabase.open(path: path)
+        let reopened = try await GatewayDatabase.open(path: path)
         let stored = try requestIDs(in: reopened)
         let missing = (1...recorded).filter { !stored.contains("req_probe_\($0)") }
         #expect(missing.count == 0, "rows recorded but lost, such as \(missing.prefix(10))")
@@ -62,11 +62,11 @@ import Testing
         let journalDirectory = path + "-usage-journal"
         #expect(try FileManager.default.contentsOfDirectory(atPath: journalDirectory).count == 1)
 
-        let reopened = try GatewayDatabase.open(path: path)
+        let reopened = try await GatewayDatabase.open(path: path)
         #expect(try requestIDs(in: reopened) == Set((1...500).map { "req_probe_\($0)" }))
         #expect(try FileManager.default.contentsOfDirectory(atPath: journalDirectory).isEmpty)
         let ledger = try UsageLedger(database: reopened, logger: .init(label: "test"))
-        #expect(abs(try ledger.total(since: .distantPast).costUSD - 0.5) < 1e-9)
-        #expect(abs((try ledger.spend(since: .distantPast)["team-a"] ?? 0) - 0.25) < 1e-9)
+        #expect(abs(try await ledger.total(since: .distantPast).costUSD - 0.5) < 1e-9)
+        #expect(abs((try await ledger.spend(since: .distantPast)["team-a"] ?? 0) - 0.25) < 1e-9)
     }
 }

@@ -18,16 +18,16 @@ import Testing
         KeyLimiter.Budget(amountUSD: amount, period: .month)
     }
 
-    @Test func aBudgetAdmitsWhileSomethingIsLeftCountingReservations() throws {
+    @Test func aBudgetAdmitsWhileSomethingIsLeftCountingReservations() async throws {
         let limiter = KeyLimiter()
         let limits = KeyLimiter.Limits(id: "k1", name: "team-a", budget: Self.budget(1.0))
         var reservations: [KeyLimiter.Reservation] = []
         for _ in 0..<4 {
-            reservations.append(try limiter.admit(limits, estimatedTokens: 10, estimatedCostUSD: 0.3, date: Self.november).get())
+            reservations.append(try await limiter.admit(limits, estimatedTokens: 10, estimatedCostUSD: 0.3, date: Self.november).get())
         }
         // 4 × 0.3 reserved = 1.2: nothing left, although nothing is settled yet.
-        #expect(throws: KeyLimiter.Rejection.budget(spentUSD: 0, amountUSD: 1.0, renewsAt: Self.nextMonth)) {
-            try limiter.admit(limits, estimatedTokens: 10, estimatedCostUSD: 0.3, date: Self.november).get()
+        await #expect(throws: KeyLimiter.Rejection.budget(spentUSD: 0, amountUSD: 1.0, renewsAt: Self.nextMonth)) {
+            try await limiter.admit(limits, estimatedTokens: 10, estimatedCostUSD: 0.3, date: Self.november).get()
         }
         for reservation in reservations { limiter.settle(reservation, tokens: 10, costUSD: 0.3) }
         let usage = try #require(limiter.usage(ofKey: "k1"))
@@ -43,7 +43,9 @@ import Testing
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<200 {
                 group.addTask {
-                    guard case .success(let reservation) = limiter.admit(limits, estimatedTokens: 1, estimatedCostUSD: 0.07) else { return }
+                    guard case .success(let reservation) = await limiter.admit(limits, estimatedTokens: 1, estimatedCostUSD: 0.07) else {
+                        return
+                    }
                     admitted.withLock { $0 += 1 }
                     try? await Task.sleep(for: .milliseconds(1))
                     limiter.settle(reservation, tokens: 1, costUSD: 0.07)
@@ -56,7 +58,7 @@ import Testing
         #expect(spent <= 1.0 + 0.07 + 1e-9)
     }
 
-    @Test func aNewPeriodStartsAfreshAndPastSpendIsReadOnce() throws {
+    @Test func aNewPeriodStartsAfreshAndPastSpendIsReadOnce() async throws {
         let lookups = SharedState(0)
         let limiter = KeyLimiter { name, since in
             lookups.withLock { $0 += 1 }
@@ -65,43 +67,49 @@ import Testing
             return 0.95
         }
         let limits = KeyLimiter.Limits(id: "k1", name: "team-a", budget: Self.budget(1.0))
-        let reservation = try limiter.admit(limits, estimatedTokens: 1, estimatedCostUSD: 0.1, date: Self.november).get()
+        let reservation = try await limiter.admit(limits, estimatedTokens: 1, estimatedCostUSD: 0.1, date: Self.november).get()
         limiter.settle(reservation, tokens: 1, costUSD: 0.1)
-        #expect(throws: KeyLimiter.Rejection.self) {
-            try limiter.admit(limits, estimatedTokens: 1, estimatedCostUSD: 0.1, date: Self.november).get()
+        await #expect(throws: KeyLimiter.Rejection.self) {
+            try await limiter.admit(limits, estimatedTokens: 1, estimatedCostUSD: 0.1, date: Self.november).get()
         }
         // December: a new period, the budget whole again.
-        let december = try limiter.admit(limits, estimatedTokens: 1, estimatedCostUSD: 0.1, date: Self.december).get()
+        let december = try await limiter.admit(limits, estimatedTokens: 1, estimatedCostUSD: 0.1, date: Self.december).get()
         limiter.settle(december, tokens: 1, costUSD: 0.1)
         // A request that read the clock in November but is admitted late does not take the period back.
-        #expect(throws: Never.self) { try limiter.admit(limits, estimatedTokens: 1, estimatedCostUSD: 0.1, date: Self.november).get() }
+        await #expect(throws: Never.self) {
+            try await limiter.admit(limits, estimatedTokens: 1, estimatedCostUSD: 0.1, date: Self.november).get()
+        }
         #expect(limiter.usage(ofKey: "k1")?.periodStart == Self.nextMonth)
         #expect(abs((limiter.usage(ofKey: "k1")?.spentUSD ?? 0) - 0.1) < 1e-9)
         #expect(lookups.withLock { $0 } == 1)
     }
 
-    @Test func requestsPerMinuteRefillContinuously() throws {
+    @Test func requestsPerMinuteRefillContinuously() async throws {
         let limiter = KeyLimiter()
         let limits = KeyLimiter.Limits(id: "k", name: "k", requestsPerMinute: 3)
         for _ in 0..<3 {
-            #expect(throws: Never.self) { try limiter.admit(limits, estimatedTokens: 1, estimatedCostUSD: 0, now: Self.start).get() }
+            await #expect(throws: Never.self) {
+                try await limiter.admit(limits, estimatedTokens: 1, estimatedCostUSD: 0, now: Self.start).get()
+            }
         }
-        #expect(throws: KeyLimiter.Rejection.requests(limit: 3, retryAfter: .seconds(20))) {
-            try limiter.admit(limits, estimatedTokens: 1, estimatedCostUSD: 0, now: Self.start).get()
+        await #expect(throws: KeyLimiter.Rejection.requests(limit: 3, retryAfter: .seconds(20))) {
+            try await limiter.admit(limits, estimatedTokens: 1, estimatedCostUSD: 0, now: Self.start).get()
         }
         // One request's worth comes back every 20 s.
         let later = Self.start + .seconds(20)
-        #expect(throws: Never.self) { try limiter.admit(limits, estimatedTokens: 1, estimatedCostUSD: 0, now: later).get() }
-        #expect(throws: KeyLimiter.Rejection.self) { try limiter.admit(limits, estimatedTokens: 1, estimatedCostUSD: 0, now: later).get() }
+        await #expect(throws: Never.self) { try await limiter.admit(limits, estimatedTokens: 1, estimatedCostUSD: 0, now: later).get() }
+        await #expect(throws: KeyLimiter.Rejection.self) {
+            try await limiter.admit(limits, estimatedTokens: 1, estimatedCostUSD: 0, now: later).get()
+        }
     }
 
-    @Test func tokensPerMinuteSettleToWhatWasReallyUsed() throws {
+    @Test func tokensPerMinuteSettleToWhatWasReallyUsed() async throws {
         let limiter = KeyLimiter()
         let limits = KeyLimiter.Limits(id: "k", name: "k", requestsPerMinute: 100, tokensPerMinute: 1000)
-        let first = try limiter.admit(limits, estimatedTokens: 600, estimatedCostUSD: 0, now: Self.start).get()
-        _ = try limiter.admit(limits, estimatedTokens: 600, estimatedCostUSD: 0, now: Self.start).get()
+        let first = try await limiter.admit(limits, estimatedTokens: 600, estimatedCostUSD: 0, now: Self.start).get()
+        _ = try await limiter.admit(limits, estimatedTokens: 600, estimatedCostUSD: 0, now: Self.start).get()
         // -200 left: the next waits until the bucket is above zero again (201 tokens at 1000/min).
-        let refused = limiter.admit(limits, estimatedTokens: 600, estimatedCostUSD: 0, now: Self.start)
+        let refused = await limiter.admit(limits, estimatedTokens: 600, estimatedCostUSD: 0, now: Self.start)
         guard case .failure(.tokens(limit: 1000, let wait)) = refused else {
             Issue.record("expected a token-rate refusal, got \(refused)")
             return
@@ -111,10 +119,12 @@ import Testing
         #expect(limiter.usage(ofKey: "k")?.requests?.balance == 98)
         // The first request used only 100 of its 600: 300 are free again at once.
         limiter.settle(first, tokens: 100, costUSD: 0, now: Self.start)
-        #expect(throws: Never.self) { try limiter.admit(limits, estimatedTokens: 600, estimatedCostUSD: 0, now: Self.start).get() }
+        await #expect(throws: Never.self) {
+            try await limiter.admit(limits, estimatedTokens: 600, estimatedCostUSD: 0, now: Self.start).get()
+        }
     }
 
-    @Test func bucketsNeverSaveMoreThanAMinute() {
+    @Test func bucketsNeverSaveMoreThanAMinute() async {
         var bucket = TokenBucket(perMinute: 60, now: Self.start)
         #expect(bucket.take(60, now: Self.start) == nil)
         #expect(bucket.remaining(now: Self.start + .seconds(3600)) == 60)

@@ -8,10 +8,10 @@ import Testing
 @Suite struct KeyStoreTests {
     static let created = Date(timeIntervalSince1970: 1_750_000_000)
 
-    @Test func createFindListRevokeLifecycle() throws {
-        let store = KeyStore(database: try GatewayDatabase.temporary())
-        let version = try store.changeCounter()
-        let (key, secret) = try store.create(
+    @Test func createFindListRevokeLifecycle() async throws {
+        let store = KeyStore(database: try await GatewayDatabase.temporary())
+        let version = try await store.changeCounter()
+        let (key, secret) = try await store.create(
             name: "team-a",
             budget: KeyBudget(amountUSD: 50, period: .month),
             requestsPerMinute: 600,
@@ -25,92 +25,97 @@ import Testing
         #expect(key.prefix == String(secret.prefix(8)))
         #expect(key.id.hasPrefix("key_") && key.id.count == 12)
         #expect(key.routes == ["auto", "cheap"])
-        #expect(try store.changeCounter() == version + 1)
+        #expect(try await store.changeCounter() == version + 1)
 
-        #expect(try store.find(secret: secret) == key)
-        #expect(try store.find(secret: secret + "x") == nil)
-        #expect(try store.find(secret: "") == nil)
-        #expect(try store.list() == [key])
+        #expect(try await store.find(secret: secret) == key)
+        #expect(try await store.find(secret: secret + "x") == nil)
+        #expect(try await store.find(secret: "") == nil)
+        #expect(try await store.list() == [key])
 
         // Neither the database nor any listing holds the secret.
-        let stored = try store.database.pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM keys")! }
+        let stored = try store.database.sqlitePool!.read { db in try Row.fetchOne(db, sql: "SELECT * FROM keys")! }
         let hash: String = stored["secret_hash"]
         #expect(hash.count == 64 && hash != secret && !hash.contains(secret))
         #expect(!String(describing: stored).contains(secret))
         #expect(!key.json.text.contains(secret) && !key.details.contains(secret) && !VirtualKey.table([key]).contains(secret))
 
-        let revoked = try store.revoke(nameOrID: "team-a", now: Self.created.addingTimeInterval(60))
+        let revoked = try await store.revoke(nameOrID: "team-a", now: Self.created.addingTimeInterval(60))
         #expect(revoked.revokedAt == Self.created.addingTimeInterval(60))
-        #expect(try store.find(secret: secret)?.isRevoked == true)
-        #expect(try store.list() == [])
-        #expect(try store.list(includingRevoked: true) == [revoked])
-        #expect(try store.changeCounter() == version + 2)
-        #expect(throws: KeyStoreError("the key 'team-a' is already revoked. Fix: nothing to do; 'multiprodigy keys list --all' shows it")) {
-            try store.revoke(nameOrID: "team-a")
+        #expect(try await store.find(secret: secret)?.isRevoked == true)
+        #expect(try await store.list() == [])
+        #expect(try await store.list(includingRevoked: true) == [revoked])
+        #expect(try await store.changeCounter() == version + 2)
+        await #expect(
+            throws: KeyStoreError("the key 'team-a' is already revoked. Fix: nothing to do; 'multiprodigy keys list --all' shows it")
+        ) {
+            try await store.revoke(nameOrID: "team-a")
         }
-        #expect(
+        await #expect(
             throws: KeyStoreError("no key has the name or id 'team-b'. Fix: 'multiprodigy keys list' shows the keys", isUnknownKey: true)
         ) {
-            try store.revoke(nameOrID: "team-b")
+            try await store.revoke(nameOrID: "team-b")
         }
     }
 
-    @Test func aNameIsUniqueAmongValidKeysAndFreeAgainOnceRevoked() throws {
-        let store = KeyStore(database: try GatewayDatabase.temporary())
-        let first = try store.create(name: "team-a")
-        #expect(
+    @Test func aNameIsUniqueAmongValidKeysAndFreeAgainOnceRevoked() async throws {
+        let store = KeyStore(database: try await GatewayDatabase.temporary())
+        let first = try await store.create(name: "team-a")
+        await #expect(
             throws: KeyStoreError(
                 "a key named 'team-a' already exists. Fix: choose another name, or revoke it first (multiprodigy keys revoke team-a)"
             )
         ) {
-            try store.create(name: "team-a")
+            try await store.create(name: "team-a")
         }
-        try store.revoke(nameOrID: first.key.id)
-        let second = try store.create(name: "team-a")
+        try await store.revoke(nameOrID: first.key.id)
+        let second = try await store.create(name: "team-a")
         #expect(second.key.id != first.key.id && second.secret != first.secret)
-        #expect(try store.find(secret: second.secret)?.isRevoked == false)
-        #expect(try store.find(secret: first.secret)?.isRevoked == true)
+        #expect(try await store.find(secret: second.secret)?.isRevoked == false)
+        #expect(try await store.find(secret: first.secret)?.isRevoked == true)
     }
 
-    @Test func invalidSettingsAreRefusedWithAFix() throws {
-        let store = KeyStore(database: try GatewayDatabase.temporary())
-        let cases: [(String, () throws -> Void)] = [
-            ("a key needs a name", { _ = try store.create(name: "") }),
-            ("may only hold letters, digits", { _ = try store.create(name: "team a") }),
-            ("may only hold letters, digits", { _ = try store.create(name: "équipe") }),
-            ("longer than 64 characters", { _ = try store.create(name: String(repeating: "a", count: 65)) }),
-            ("requests per minute must be at least 1", { _ = try store.create(name: "a", requestsPerMinute: 0) }),
-            ("tokens per minute must be at least 1", { _ = try store.create(name: "a", tokensPerMinute: -5) }),
-            ("a route name is empty", { _ = try store.create(name: "a", routes: ["auto", ""]) }),
-            ("the list of routes is empty", { _ = try store.create(name: "a", routes: []) }),
-            ("privacy 'cloud' is not a restriction", { _ = try store.create(name: "a", privacy: .cloud) }),
-            ("a budget must be a positive amount", { _ = try store.create(name: "a", budget: KeyBudget(amountUSD: 0, period: .day)) }),
+    @Test func invalidSettingsAreRefusedWithAFix() async throws {
+        let store = KeyStore(database: try await GatewayDatabase.temporary())
+        let cases: [(String, @Sendable () async throws -> Void)] = [
+            ("a key needs a name", { _ = try await store.create(name: "") }),
+            ("may only hold letters, digits", { _ = try await store.create(name: "team a") }),
+            ("may only hold letters, digits", { _ = try await store.create(name: "équipe") }),
+            ("longer than 64 characters", { _ = try await store.create(name: String(repeating: "a", count: 65)) }),
+            ("requests per minute must be at least 1", { _ = try await store.create(name: "a", requestsPerMinute: 0) }),
+            ("tokens per minute must be at least 1", { _ = try await store.create(name: "a", tokensPerMinute: -5) }),
+            ("a route name is empty", { _ = try await store.create(name: "a", routes: ["auto", ""]) }),
+            ("the list of routes is empty", { _ = try await store.create(name: "a", routes: []) }),
+            ("privacy 'cloud' is not a restriction", { _ = try await store.create(name: "a", privacy: .cloud) }),
+            (
+                "a budget must be a positive amount",
+                { _ = try await store.create(name: "a", budget: KeyBudget(amountUSD: 0, period: .day)) }
+            ),
         ]
         for (expected, attempt) in cases {
-            let error = #expect(throws: KeyStoreError.self) { try attempt() }
+            let error = await #expect(throws: KeyStoreError.self) { try await attempt() }
             #expect(error?.message.contains(expected) == true, "\(error?.message ?? "no error")")
             #expect(error?.message.contains("Fix:") == true)
         }
-        _ = try store.create(name: "Team_1.b-" + String(repeating: "x", count: 55))
-        #expect(try store.list().count == 1)
+        _ = try await store.create(name: "Team_1.b-" + String(repeating: "x", count: 55))
+        #expect(try await store.list().count == 1)
     }
 
-    @Test func theDirectoryFindsKeysInMemoryAndTracksChanges() throws {
-        let store = KeyStore(database: try GatewayDatabase.temporary())
+    @Test func theDirectoryFindsKeysInMemoryAndTracksChanges() async throws {
+        let store = KeyStore(database: try await GatewayDatabase.temporary())
         #expect(KeyDirectory().find(secret: "mp-x") == nil)
-        let (key, secret) = try store.create(name: "a")
-        let directory = try store.directory()
+        let (key, secret) = try await store.create(name: "a")
+        let directory = try await store.directory()
         #expect(directory.find(secret: secret) == key)
         #expect(directory.find(secret: "mp-nope") == nil)
-        #expect(directory.version == (try store.changeCounter()))
+        #expect(directory.version == (try await store.changeCounter()))
 
         // Another process (the CLI) revokes it: the counter moves and a new directory sees it.
-        try KeyStore(database: try GatewayDatabase.open(path: store.database.path)).revoke(nameOrID: "a")
-        #expect(try store.changeCounter() != directory.version)
-        #expect(try store.directory().find(secret: secret)?.isRevoked == true)
+        try await KeyStore(database: try await GatewayDatabase.open(path: store.database.path)).revoke(nameOrID: "a")
+        #expect(try await store.changeCounter() != directory.version)
+        #expect(try await store.directory().find(secret: secret)?.isRevoked == true)
     }
 
-    @Test func theBudgetWindowStartsAtThePeriodOrAtCreation() {
+    @Test func theBudgetWindowStartsAtThePeriodOrAtCreation() async {
         let may20 = Date(timeIntervalSince1970: 1_747_699_200)  // 2025-05-20 00:00 UTC
         var key = VirtualKey(id: "key_1", name: "a", createdAt: may20, prefix: "mp-")
         let june10 = Date(timeIntervalSince1970: 1_749_513_600)  // 2025-06-10 00:00 UTC

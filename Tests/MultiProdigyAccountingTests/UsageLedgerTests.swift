@@ -14,11 +14,11 @@ import Testing
     }
 
     static func rowCount(_ database: GatewayDatabase) throws -> Int {
-        try database.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM usage") ?? 0 }
+        try database.sqlitePool!.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM usage") ?? 0 }
     }
 
     @Test func flushedRowsGiveExactSummariesSpendAndTotals() async throws {
-        let database = try GatewayDatabase.temporary()
+        let database = try await GatewayDatabase.temporary()
         let ledger = try UsageLedger(database: database, logger: Logger(label: "test"))
         ledger.record(Fixtures.usageRow("r1", tokens: (100, 20), cost: 0.25, latency: 0.25))
         ledger.record(Fixtures.usageRow("r2", tokens: (50, 10), cost: 0.5, latency: 0.75))
@@ -28,7 +28,7 @@ import Testing
         try await ledger.flush()
 
         let since = Self.noon.addingTimeInterval(-3600)
-        let byKey = try ledger.summary(since: since, by: .key)
+        let byKey = try await ledger.summary(since: since, by: .key)
         #expect(
             byKey == [
                 UsageSummaryRow(
@@ -55,19 +55,19 @@ import Testing
                 ),
             ]
         )
-        #expect(try ledger.summary(since: since, by: .model).map(\.group) == ["big", "small"])
-        #expect(try ledger.summary(since: since, by: .provider).map(\.requests) == [4])
-        let total = try ledger.total(since: since)
+        #expect(try await ledger.summary(since: since, by: .model).map(\.group) == ["big", "small"])
+        #expect(try await ledger.summary(since: since, by: .provider).map(\.requests) == [4])
+        let total = try await ledger.total(since: since)
         #expect(total.requests == 4 && total.errors == 1 && total.promptTokens == 158 && total.costUSD == 1.875)
         #expect(total.medianLatencySeconds == 0.5 && total.maxLatencySeconds == 2)
-        #expect(try ledger.spend(since: since) == ["team-a": 0.875])
-        #expect(try ledger.spend(since: .distantPast) == ["team-a": 100.875])
-        #expect(try ledger.spend(keyName: "team-a", since: since) == 0.875)
-        #expect(try ledger.spend(keyName: "nobody", since: since) == 0)
-        #expect(try ledger.total(since: Self.noon.addingTimeInterval(1)).requests == 0)
+        #expect(try await ledger.spend(since: since) == ["team-a": 0.875])
+        #expect(try await ledger.spend(since: .distantPast) == ["team-a": 100.875])
+        #expect(try await ledger.spend(keyName: "team-a", since: since) == 0.875)
+        #expect(try await ledger.spend(keyName: "nobody", since: since) == 0)
+        #expect(try await ledger.total(since: Self.noon.addingTimeInterval(1)).requests == 0)
     }
 
-    @Test func everyFieldRoundTripsThroughTheJournalLine() throws {
+    @Test func everyFieldRoundTripsThroughTheJournalLine() async throws {
         var record = Fixtures.usageRow("req_\"quoted\"\n", key: "ké/y")
         record.timeToFirstTokenSeconds = nil
         record.costUSD = 0.000_001_23
@@ -81,7 +81,7 @@ import Testing
     }
 
     @Test func concurrentRecordsAreCommittedInFewTransactions() async throws {
-        let database = try GatewayDatabase.temporary()
+        let database = try await GatewayDatabase.temporary()
         let ledger = try UsageLedger(database: database, logger: Logger(label: "test"), commitInterval: .milliseconds(50))
         let writer = Task { try await ledger.run() }
         await withTaskGroup(of: Void.self) { group in
@@ -103,7 +103,7 @@ import Testing
     }
 
     @Test func cancellingTheWriterStillCommitsWhatWasRecorded() async throws {
-        let database = try GatewayDatabase.temporary()
+        let database = try await GatewayDatabase.temporary()
         let ledger = try UsageLedger(database: database, logger: Logger(label: "test"), commitInterval: .seconds(10))
         let writer = Task { try await ledger.run() }
         for index in 0..<10 { ledger.record(Fixtures.usageRow("r\(index)")) }
@@ -113,10 +113,10 @@ import Testing
     }
 
     @Test func aFailingDatabaseKeepsRowsJournaledAndStoresThemOnceItRecovers() async throws {
-        let database = try GatewayDatabase.temporary()
+        let database = try await GatewayDatabase.temporary()
         // Two rows in memory at most: the others are read back from the journal when committed.
         let ledger = try UsageLedger(database: database, logger: Logger(label: "test"), maxQueuedRows: 2)
-        try await database.pool.write { db in try db.execute(sql: "ALTER TABLE usage RENAME TO usage_away") }
+        try await database.sqlitePool!.write { db in try db.execute(sql: "ALTER TABLE usage RENAME TO usage_away") }
         for index in 0..<5 { ledger.record(Fixtures.usageRow("r\(index)")) }
         await #expect(throws: (any Error).self) { try await ledger.flush() }
         ledger.record(Fixtures.usageRow("r5"))
@@ -125,7 +125,7 @@ import Testing
         #expect(Self.journalFiles(database).count == 3)
         #expect(ledger.statistics.transactions == 0)
 
-        try await database.pool.write { db in try db.execute(sql: "ALTER TABLE usage_away RENAME TO usage") }
+        try await database.sqlitePool!.write { db in try db.execute(sql: "ALTER TABLE usage_away RENAME TO usage") }
         try await ledger.flush()
         #expect(try Self.rowCount(database) == 6)
         #expect(ledger.statistics == UsageLedger.Statistics(transactions: 1, committedRows: 6))
@@ -133,25 +133,25 @@ import Testing
     }
 
     @Test func rowsOfALiveLedgerAreReadWithoutRemovingItsJournal() async throws {
-        let database = try GatewayDatabase.temporary()
+        let database = try await GatewayDatabase.temporary()
         var ledger: UsageLedger? = try UsageLedger(database: database, logger: Logger(label: "test"))
         for index in 0..<3 { ledger?.record(Fixtures.usageRow("r\(index)")) }
         #expect(try Self.rowCount(database) == 0)
 
         // Another process (say `multiprodigy usage`) opens the database while the ledger lives.
-        let reader = try GatewayDatabase.open(path: database.path)
+        let reader = try await GatewayDatabase.open(path: database.path)
         #expect(try Self.rowCount(reader) == 3)
         #expect(Self.journalFiles(database).count == 1)
 
         // The ledger dies without committing; the next opening replays and removes its segment.
         ledger = nil
-        let next = try GatewayDatabase.open(path: database.path)
+        let next = try await GatewayDatabase.open(path: database.path)
         #expect(try Self.rowCount(next) == 3)
         #expect(Self.journalFiles(database) == [])
     }
 
-    @Test func aTornLastLineIsSkippedAndTheRestReplayed() throws {
-        let database = try GatewayDatabase.temporary()
+    @Test func aTornLastLineIsSkippedAndTheRestReplayed() async throws {
+        let database = try await GatewayDatabase.temporary()
         var text = ""
         for sequence in 1...2 {
             text += String(buffer: JournaledUsage(token: 9, sequence: Int64(sequence), record: Fixtures.usageRow("r\(sequence)")).line())
@@ -160,30 +160,30 @@ import Testing
         text += torn.prefix(torn.count / 2)
         try text.write(toFile: database.journal.segmentPath(token: 9, number: 0), atomically: false, encoding: .utf8)
 
-        let outcome = try database.journal.replay(into: database.pool)
+        let outcome = try await database.journal.replay(into: database.engine)
         #expect(outcome == UsageJournal.ReplayOutcome(entries: 2, removedSegments: 1, liveSegments: 0, skippedLines: 1))
         #expect(try Self.rowCount(database) == 2)
         #expect(Self.journalFiles(database) == [])
     }
 
-    @Test func replayingASegmentTwiceStoresItsRowsOnce() throws {
-        let database = try GatewayDatabase.temporary()
+    @Test func replayingASegmentTwiceStoresItsRowsOnce() async throws {
+        let database = try await GatewayDatabase.temporary()
         let line = String(buffer: JournaledUsage(token: 5, sequence: 1, record: Fixtures.usageRow("same")).line())
         let path = database.journal.segmentPath(token: 5, number: 0)
         try line.write(toFile: path, atomically: false, encoding: .utf8)
-        try database.replayUsageJournal()
+        try await database.replayUsageJournal()
         try line.write(toFile: path, atomically: false, encoding: .utf8)
-        try database.replayUsageJournal()
+        try await database.replayUsageJournal()
         #expect(try Self.rowCount(database) == 1)
         // Two requests that share a request id (a different journal identity) are both kept.
         let other = String(buffer: JournaledUsage(token: 6, sequence: 1, record: Fixtures.usageRow("same")).line())
         try other.write(toFile: path, atomically: false, encoding: .utf8)
-        try database.replayUsageJournal()
+        try await database.replayUsageJournal()
         #expect(try Self.rowCount(database) == 2)
     }
 
     @Test func aRowRecordedAfterTheWriterStoppedIsKeptForTheNextStart() async throws {
-        let database = try GatewayDatabase.temporary()
+        let database = try await GatewayDatabase.temporary()
         do {
             let ledger = try UsageLedger(database: database, logger: Logger(label: "test"))
             let writer = Task { try await ledger.run() }
@@ -192,12 +192,12 @@ import Testing
             ledger.record(Fixtures.usageRow("late"))
         }
         #expect(try Self.rowCount(database) == 0)
-        let reopened = try GatewayDatabase.open(path: database.path)
+        let reopened = try await GatewayDatabase.open(path: database.path)
         #expect(try Self.rowCount(reopened) == 1)
     }
 
-    @Test func recordTakesOnlyMicroseconds() throws {
-        let database = try GatewayDatabase.temporary()
+    @Test func recordTakesOnlyMicroseconds() async throws {
+        let database = try await GatewayDatabase.temporary()
         let ledger = try UsageLedger(database: database, logger: Logger(label: "test"))
         let row = Fixtures.usageRow("warm")
         ledger.record(row)

@@ -27,7 +27,7 @@ import Testing
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("snapshot-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         let logger = Logger(label: "test")
-        let database = try GatewayDatabase.open(path: folder.appendingPathComponent("gateway.db").path)
+        let database = try await GatewayDatabase.open(path: folder.appendingPathComponent("gateway.db").path)
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
         let shared = GatewayRuntime.Shared(
             httpClient: httpClient,
@@ -37,7 +37,7 @@ import Testing
             metrics: GatewayMetrics(),
             limiter: KeyLimiter(),
             ledger: try UsageLedger(database: database, logger: logger),
-            keys: KeyAuthenticator(store: KeyStore(database: database)),
+            keys: try await KeyAuthenticator(store: KeyStore(database: database)),
             secrets: KnownSecrets(),
             providerMemory: ProviderMemory(),
             logger: logger
@@ -120,7 +120,7 @@ import Testing
         }
     }
 
-    @Test func aRouteWithoutASnapshotAnswersAnErrorInsteadOfCrashing() {
+    @Test func aRouteWithoutASnapshotAnswersAnErrorInsteadOfCrashing() async {
         #expect(throws: GatewayError.self) { try Self.context().servingRuntime() }
     }
 }

@@ -19,7 +19,7 @@ guard arguments.count >= 3, let count = Int(arguments[2]) else {
 // Lowest CPU priority: the probe saturates the cores while it runs, and the tests running beside it
 // in `swift test` measure time.
 _ = nice(19)
-let database = try GatewayDatabase.open(path: arguments[1])
+let database = try await GatewayDatabase.open(path: arguments[1])
 // No pause between transactions: the writer commits back to back, so a kill often lands while a
 // batch is in flight.
 let ledger = try UsageLedger(database: database, logger: Logger(label: "probe"), commitInterval: .zero)

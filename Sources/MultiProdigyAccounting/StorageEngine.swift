@@ -1,0 +1,47 @@
+import Foundation
+
+/// What a storage engine does for the gateway: keep the virtual keys and the usage ledger.
+///
+/// Two engines implement it with one schema (``SchemaMigration``): ``SQLiteEngine`` (a file, one
+/// gateway process) and ``PostgresEngine`` (a server that any number of replicas share). Nothing
+/// here runs on the request path: keys are looked up in a ``KeyDirectory`` read from the engine,
+/// and usage rows are committed in batches by the ``UsageLedger``'s writer.
+protocol StorageEngine: Sendable {
+    /// Where the data is, safe to log (a PostgreSQL URL without its password).
+    var location: StorageLocation { get }
+
+    /// Inserts a new key, failing with ``KeyStoreError`` when a valid key already has its name.
+    /// Moves the keys' change counter. Returns the row as stored.
+    func insertKey(_ row: KeyRow) async throws -> KeyRow
+
+    /// Revokes the valid key with this id, else with this name, at `time`; moves the change counter.
+    /// - Throws: ``KeyStoreError`` when no valid key has that id or name.
+    func revokeKey(nameOrID: String, at time: Double) async throws -> KeyRow
+
+    /// The keys, oldest first; revoked ones only when `includingRevoked`.
+    func keyRows(includingRevoked: Bool) async throws -> [KeyRow]
+
+    /// The key whose secret hashes to `secretHash`, revoked or not.
+    func keyRow(secretHash: String) async throws -> KeyRow?
+
+    /// Every key with the change counter read in the same transaction.
+    func keySnapshot() async throws -> (rows: [KeyRow], version: Int)
+
+    /// The keys' change counter: moves whenever any process creates or revokes a key.
+    func keysVersion() async throws -> Int
+
+    /// Inserts usage rows, ignoring those already stored (same journal token and sequence), in one transaction.
+    func insertUsage(_ entries: [JournaledUsage]) async throws
+
+    /// Usage since `since` grouped by `groupColumn` (a ``UsageGrouping`` column or `NULL`, never user input).
+    func usageSummary(since: Date, groupColumn: String) async throws -> [UsageSummaryRow]
+
+    /// USD spent by the key named `keyName` since `since`.
+    func spend(keyName: String, since: Date) async throws -> Double
+
+    /// USD spent per key name since `since`; rows without a key are left out.
+    func spendByKey(since: Date) async throws -> [String: Double]
+
+    /// Closes connections; the engine is not used afterwards.
+    func close() async
+}
