@@ -1,0 +1,233 @@
+import Foundation
+import Testing
+
+/// Several real gateway processes on one real PostgreSQL: migrations under concurrent starts, keys
+/// reaching every replica, no usage row lost to SIGKILL or to the database going away.
+@Suite(.serialized) struct ReplicaTests {
+    /// Runs `body` with a fresh PostgreSQL server and database and a fake upstream answering every
+    /// request with a small completion (2 answer tokens).
+    private static func withDatabase<T: Sendable>(
+        _ body: @escaping @Sendable (_ postgres: PostgresServer, _ url: String, _ upstreamPort: Int) async throws -> T
+    ) async throws -> T {
+        let postgres = try await PostgresServer.start()
+        defer { postgres.shutdown() }
+        let url = try postgres.createDatabase("gateway")
+        let upstream = FakeUpstream(.respond(status: .ok, body: FakeUpstream.completion()))
+        return try await withService({ onPort in try await upstream.run(onPort: onPort) }) { upstreamPort in
+            try await body(postgres, url, upstreamPort)
+        }
+    }
+
+    @Test func threeReplicasStartingAtOnceOnAnEmptyDatabaseMigrateItOnce() async throws {
+        try await Self.withDatabase { postgres, url, upstreamPort in
+            let replicas = ReplicaSet(postgres: postgres, storage: url, upstreamPort: upstreamPort, count: 3)
+            try await replicas.startAll()
+            for index in 0..<3 { #expect(try await replicas.client(index).send(.GET, "/health").status == 200) }
+            #expect(try replicas.query("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations") == "1,2")
+            #expect(try replicas.query("SELECT count(*) FROM information_schema.tables WHERE table_name = 'usage'") == "1")
+            #expect(!replicas.logs.contains(postgres.password), "the database password reached a log")
+        }
+    }
+
+    @Test func threeGatewaysStartingAtOnceOnOneNewSQLiteFileAllStart() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mp-sqlite-starts-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let configPath = try temporaryFile(
+            """
+            storage: sqlite:\(directory.path)/shared.db
+            providers:
+              fake: {type: openai, base_url: "http://127.0.0.1:9/v1", locality: local}
+            """
+        )
+        defer { try? FileManager.default.removeItem(atPath: configPath) }
+        let gateways = (0..<3).map { _ in GatewayProcess(arguments: ["serve", "--config", configPath, "--listen", "127.0.0.1:0"]) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for gateway in gateways { group.addTask { try await gateway.startServing() } }
+            try await group.waitForAll()
+        }
+        for gateway in gateways {
+            #expect(try await GatewayClient(port: gateway.port).send(.GET, "/health").status == 200, "\(gateway.log)")
+            #expect(!gateway.log.contains("already exists"))
+        }
+    }
+
+    @Test func keysCreatedOrRevokedAnywhereWorkOrStopEverywhereWithinASecond() async throws {
+        try await Self.withDatabase { postgres, url, upstreamPort in
+            let replicas = ReplicaSet(postgres: postgres, storage: url, upstreamPort: upstreamPort, count: 3)
+            try await replicas.startAll()
+            let secret = try await replicas.createKey(through: 0, #"{"name":"team-a"}"#)
+            let created = ContinuousClock.now
+            for index in 1..<3 {
+                let status = try await Self.statusWithin(.seconds(1), since: created) { try await replicas.chat(index, key: secret).status }
+                #expect(status == 200, "replica \(index) did not accept a key created through replica 0 within 1 s")
+            }
+
+            // Revoked from the command line, as an operator would: every replica refuses it within 1 s.
+            let revoke = GatewayProcess(arguments: ["keys", "revoke", "--storage", url, "team-a"])
+            let revoked = try revoke.runToExit()
+            #expect(revoked.status == 0, "\(revoked.output)")
+            let revokedAt = ContinuousClock.now
+            for index in 0..<3 {
+                let status = try await Self.statusWithin(.seconds(1), since: revokedAt, until: 401) {
+                    try await replicas.chat(index, key: secret).status
+                }
+                #expect(status == 401, "replica \(index) still accepted a key revoked 1 s ago")
+            }
+            #expect(!revoked.output.contains(postgres.password) && !replicas.logs.contains(postgres.password))
+        }
+    }
+
+    @Test func aReplicaThatLostTheDatabaseCatchesUpOnKeysWhenItReturns() async throws {
+        try await Self.withDatabase { postgres, url, upstreamPort in
+            let replicas = ReplicaSet(postgres: postgres, storage: url, upstreamPort: upstreamPort, count: 2)
+            try await replicas.startAll()
+            let secret = try await replicas.createKey(through: 0, #"{"name":"team-b"}"#)
+            #expect(try await Self.statusWithin(.seconds(1), since: .now) { try await replicas.chat(1, key: secret).status } == 200)
+            // The database goes away: keys already known keep working everywhere.
+            try await postgres.stop()
+            #expect(try await replicas.chat(1, key: secret).status == 200)
+            // The next key refresh (every 250 ms) finds the database gone; /ready says so and stays 200.
+            var readyDuringOutage = try await replicas.client(1).send(.GET, "/ready")
+            for _ in 0..<400 where (readyDuringOutage.json["storage"] as? [String: Any])?["state"] as? String != "unavailable" {
+                try await Task.sleep(for: .milliseconds(25))
+                readyDuringOutage = try await replicas.client(1).send(.GET, "/ready")
+            }
+            #expect(readyDuringOutage.status == 200)
+            let storage = readyDuringOutage.json["storage"] as? [String: Any]
+            #expect(storage?["engine"] as? String == "postgres")
+            #expect(storage?["state"] as? String == "unavailable", "\(readyDuringOutage.body)")
+            #expect(try await replicas.chat(1, key: secret).status == 200)
+            // Revoked while replica 1 could not see it (straight in the database, as a CLI elsewhere would).
+            try await postgres.start()
+            _ = try postgres.psql(
+                "UPDATE keys SET revoked_at = extract(epoch from now()) WHERE name = 'team-b'; UPDATE counters SET value = value + 1 WHERE name = 'keys_version'",
+                database: "gateway"
+            )
+            let status = try await Self.statusWithin(.seconds(10), since: .now, until: 401) { try await replicas.chat(1, key: secret).status }
+            #expect(status == 401, "replica 1 did not catch up with a revocation made while it was cut off")
+            let after = try await replicas.client(1).send(.GET, "/ready")
+            #expect((after.json["storage"] as? [String: Any])?["state"] as? String == "available", "\(after.body)")
+        }
+    }
+
+    @Test func aReplicaKilledDuringTrafficLosesNoAnsweredRequest() async throws {
+        try await Self.withDatabase { postgres, url, upstreamPort in
+            let replicas = ReplicaSet(postgres: postgres, storage: url, upstreamPort: upstreamPort, count: 3)
+            try await replicas.startAll()
+            let answered = Answered()
+            let killed = Answered()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for worker in 0..<6 {
+                    group.addTask {
+                        for round in 0..<34 {
+                            // Replica 1 dies part-way; like a load balancer, the clients then leave it out.
+                            let index = killed.count > 0 && (worker + round) % 3 == 1 ? 0 : (worker + round) % 3
+                            guard let reply = try? await replicas.client(index).send(body: Self.chatBody, headers: ReplicaSet.masterHeader)
+                            else { continue }
+                            if reply.status == 200, let id = reply.headers.first(name: "x-multiprodigy-request-id") { answered.add(id) }
+                        }
+                    }
+                }
+                group.addTask {
+                    try await waitFor { answered.count >= 80 }
+                    killed.add("1")
+                    await replicas.kill(1)
+                }
+                try await group.waitForAll()
+            }
+            #expect(answered.count >= 100)
+            // Restarted with the same journal folder, the killed replica replays what it had not committed.
+            try await replicas.start(1)
+            let expected = answered.ids
+            try await waitFor(progress: { Int((try? replicas.query("SELECT count(*) FROM usage")) ?? "0") ?? 0 }) {
+                (Int((try? replicas.query("SELECT count(*) FROM usage")) ?? "0") ?? 0) >= expected.count
+            }
+            let stored = try replicas.query("SELECT request_id FROM usage").split(separator: "\n").map(String.init)
+            #expect(Set(stored).isSuperset(of: expected), "lost: \(expected.subtracting(stored).count) of \(expected.count)")
+            #expect(stored.count == Set(stored).count, "a request has more than one row")
+            #expect(try replicas.query("SELECT count(*) FROM usage") == String(stored.count))
+        }
+    }
+
+    @Test func postgresAwayForTenSecondsFailsNoRequestAndLosesNoRow() async throws {
+        try await Self.withDatabase { postgres, url, upstreamPort in
+            let replicas = ReplicaSet(postgres: postgres, storage: url, upstreamPort: upstreamPort, count: 2)
+            try await replicas.startAll()
+            let secret = try await replicas.createKey(through: 0, #"{"name":"steady"}"#)
+            #expect(try await Self.statusWithin(.seconds(1), since: .now) { try await replicas.chat(1, key: secret).status } == 200)
+            let answered = Answered()
+            let failures = Answered()
+            let outageOver = Answered()
+            let outage = Task {
+                defer { outageOver.add("over") }
+                try await Task.sleep(for: .seconds(2))
+                try await postgres.stop()
+                try await Task.sleep(for: .seconds(10))
+                try await postgres.start()
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for worker in 0..<2 {
+                    group.addTask {
+                        var round = 0
+                        // Traffic for as long as the outage lasts, and a little after.
+                        while outageOver.count == 0 || round < 10, round < 10_000 {
+                            defer { round += 1 }
+                            let reply = try await replicas.chat((worker + round) % 2, key: secret)
+                            if reply.status == 200, let id = reply.headers.first(name: "x-multiprodigy-request-id") {
+                                answered.add(id)
+                            } else {
+                                failures.add("\(reply.status) \(reply.body)")
+                            }
+                            try await Task.sleep(for: .milliseconds(20))
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            try await outage.value
+            #expect(failures.count == 0, "\(failures.ids.prefix(3))")
+            #expect(answered.count > 50)
+            let expected = answered.ids
+            // The ledgers retry with a growing delay (at most 30 s between tries).
+            try await waitFor(stallTimeout: .seconds(60)) {
+                (Int((try? replicas.query("SELECT count(*) FROM usage")) ?? "0") ?? 0) >= expected.count
+            }
+            let stored = try replicas.query("SELECT request_id FROM usage").split(separator: "\n").map(String.init)
+            #expect(Set(stored).isSuperset(of: expected), "lost: \(expected.subtracting(stored).count) of \(expected.count)")
+            #expect(stored.count == Set(stored).count, "a request has more than one row")
+            let metrics = try await replicas.client(0).send(.GET, "/metrics")
+            #expect(metrics.body.contains("multiprodigy_storage_errors_total{operation=\"usage\"}"), "\(metrics.body.prefix(200))")
+            #expect(metrics.body.contains("multiprodigy_usage_journal_backlog_rows 0"))
+            #expect(!replicas.logs.contains(postgres.password), "the database password reached a log")
+        }
+    }
+
+    static let chatBody = #"{"model":"paid","max_tokens":4,"messages":[{"role":"user","content":"hi"}]}"#
+
+    /// Calls `attempt` until it returns `expected` or `limit` has passed since `start`; returns the last status.
+    private static func statusWithin(
+        _ limit: Duration,
+        since start: ContinuousClock.Instant,
+        until expected: Int = 200,
+        _ attempt: () async throws -> Int
+    ) async throws -> Int {
+        var status = 0
+        for _ in 0..<1000 {
+            status = try await attempt()
+            if status == expected || ContinuousClock.now - start >= limit { return status }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        return status
+    }
+}
+
+/// Request ids (or failures) collected by concurrent workers.
+final class Answered: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [String] = []
+
+    func add(_ value: String) { lock.withLock { values.append(value) } }
+    var count: Int { lock.withLock { values.count } }
+    var ids: Set<String> { lock.withLock { Set(values) } }
+}
