@@ -16,13 +16,15 @@ RUN binary="$(bash scripts/build-release.sh)" \
     && install -D "$binary" /staging/multiprodigy
 
 # Runtime stage: a slim Ubuntu with CA certificates (TLS to cloud providers), curl (health check) and
-# SQLite (usage ledger and keys, in /app/multiprodigy.db by default).
+# SQLite (usage ledger and keys, in /app/multiprodigy.db by default). /var/lib/multiprodigy belongs to the
+# gateway's user, so a volume mounted there (deploy/compose.yaml's usage journals) is writable.
 FROM ubuntu:24.04
 # hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates curl libsqlite3-0 \
     && rm -rf /var/lib/apt/lists/* \
-    && useradd --system --uid 10001 --home-dir /app --create-home multiprodigy
+    && useradd --system --uid 10001 --home-dir /app --create-home multiprodigy \
+    && install -d -o multiprodigy -g multiprodigy /var/lib/multiprodigy
 WORKDIR /app
 COPY --from=build /staging/multiprodigy /usr/local/bin/multiprodigy
 COPY --chown=multiprodigy:multiprodigy config/gateway.yaml /app/config/gateway.yaml
