@@ -166,12 +166,9 @@ import Yams
         for name in ["openai", "gemini", "anthropic", "hf"] { #expect(config.provider(named: name)?.isEnabled == true, "\(name)") }
         for route in ["auto", "cheap", "fast"] { #expect(config.route(named: route) != nil, "\(route)") }
         // The storage mapping (url, on_unavailable, journal), with the password from the environment.
-        let storage = String(describing: config.storage)
-        #expect(
-            storage.contains("postgres://multiprodigy:") && storage.contains("@postgres:5432/multiprodigy?sslmode=disable"),
-            "\(storage)"
-        )
-        #expect(storage.contains("/var/lib/multiprodigy/journal"), "\(storage)")
+        let password = try #require(Self.environment["POSTGRES_PASSWORD"])
+        #expect(config.storage == "postgres://multiprodigy:\(password)@postgres:5432/multiprodigy?sslmode=disable")
+        #expect(config.storageSettings == StorageSettings(onUnavailable: .open, journal: "/var/lib/multiprodigy/journal"))
 
         // Without a master key the replicas would be open gateways: the config refuses to load.
         var withoutMasterKey = Self.environment
