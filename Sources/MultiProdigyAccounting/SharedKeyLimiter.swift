@@ -19,9 +19,12 @@ import Synchronization
 ///   what one process allows — plus whatever requests cost beyond their reservations.
 /// - **Rates** (``TokenLeaseRule``): one shared ``TokenBucket`` per key and limit, on the store's
 ///   clock; slices beyond a request's need are 2 % of the limit and only what the bucket holds, so
-///   the rate across replicas is the rate of one bucket, and a refusal carries the `Retry-After` one
-///   bucket would give. Tokens are taken at admission from the estimate and settled at the end
-///   with the real count, against the replica's slice (a debt is paid with the next lease).
+///   across replicas no more is let in than one bucket lets in, and a refusal carries the
+///   `Retry-After` of a bucket in the shared row's state. For requests per minute that is one
+///   process's; for tokens it can be shorter, since tokens left in slices too small for a request
+///   are not in the shared bucket (so it may refuse at zero where one bucket would have let a last
+///   request take it below). Tokens are taken at admission from the estimate and settled at the
+///   end with the real count, against the replica's slice (a debt is paid with the next lease).
 ///
 /// Slices a replica does not use are given back by ``run()`` once their key has been idle for
 /// ``Configuration/idleAfter``, and all of them at graceful shutdown: until then leasing can only
@@ -35,9 +38,9 @@ import Synchronization
 /// ``KeyLimiter/Rejection/storageUnavailable(retryAfter:)`` (``OnUnavailable/closed``), and the
 /// store is not asked again for ``Configuration/outageHold``.
 ///
-/// - warning: A replica that dies holding slices takes them with it: its unused budget slice stays
-///   committed until the window ends (at most the reservations in flight plus 5 % of what was left
-///   at its last lease), its token slices until the bucket refills. Both err towards refusing.
+/// - warning: A replica that dies holding slices takes them with it: what its budget slice held
+///   (and its requests in flight reserved) stays committed until the window ends, its token slices
+///   are missed until the bucket refills. Both err towards refusing, never towards overspending.
 public final class SharedKeyLimiter: KeyLimiting, Service, CustomStringConvertible {
     /// What to do with a request its slices do not cover while the store is unavailable.
     public enum OnUnavailable: String, Sendable, Equatable {

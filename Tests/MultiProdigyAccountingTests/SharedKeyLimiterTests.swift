@@ -184,6 +184,42 @@ import Testing
         #expect(admitted == 30)
     }
 
+    /// 300 requests of 150 tokens in one instant over 3 replicas against 10,000 tokens a minute:
+    /// never more than one bucket lets in (67: the last on a balance of 100), at most one fewer per
+    /// other replica (slices too small for a request, given back within a second), and the rest
+    /// wait what one bucket in the shared row's state says.
+    ///
+    /// That wait can be shorter than one process's: the tokens left in slices are not in the
+    /// shared bucket, so it stops at 0 where one bucket would have let a last request take it to
+    /// -50. A client retrying then is let in by the bucket's first refill.
+    @Test func tokensPerMinuteHoldAcrossReplicas() async throws {
+        let store = InMemoryLimitStore(latency: .milliseconds(1))
+        let replicas = Self.replicas(3, sharing: store)
+        let limits = KeyLimiter.Limits(id: "k", name: "k", tokensPerMinute: 10_000)
+        let outcomes = await Self.burst(300, over: replicas, limits: limits, tokens: 150)
+
+        var bucket = TokenBucket(perMinute: 10_000, now: Self.start)
+        var single = 0
+        while bucket.take(150, now: Self.start) == nil, single < 1_000 { single += 1 }
+        #expect(single == 67)
+        // One bucket holding what the shared row holds.
+        let row = try #require(await store.tokenRow("k", .tokens))
+        var shared = TokenBucket(perMinute: 10_000, now: Self.start)
+        _ = shared.take(10_000 - row.balance, now: Self.start)
+        let refusal = shared.take(150, now: Self.start)
+        let wait = try #require(refusal)
+
+        var admitted = 0
+        for outcome in outcomes {
+            switch outcome {
+            case .admitted: admitted += 1
+            case .refused(let rejection): #expect(rejection == .tokens(limit: 10_000, retryAfter: wait))
+            }
+        }
+        #expect(admitted <= single)
+        #expect(admitted >= single - (replicas.count - 1))
+    }
+
     /// Replicas lease slices of 2 % of the limit beyond their need, and a limit still holds within
     /// 10 % when traffic keeps coming: a minute of requests over 3 replicas, against a bucket
     /// that refills on the store's clock.
