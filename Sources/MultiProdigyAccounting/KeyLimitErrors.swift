@@ -6,7 +6,7 @@ import MultiProdigyRouting
 
 /// The errors a client gets when its key's budget or rate limit refuses a request.
 enum KeyLimitErrors {
-    /// The 429 for `rejection` of the key `keyName`.
+    /// The 429 (503 when the shared store is unreachable) for `rejection` of the key `keyName`.
     static func error(for rejection: KeyLimiter.Rejection, keyName: String) -> GatewayError {
         switch rejection {
         case .budget(let spent, let amount, let renewsAt):
@@ -39,6 +39,16 @@ enum KeyLimitErrors {
                 code: "rate_limit_exceeded",
                 retryAfterSeconds: retry
             )
+        case .storageUnavailable(let wait):
+            // The client did nothing wrong: the gateway cannot check the key's limits right now.
+            return GatewayError(
+                status: .serviceUnavailable,
+                message:
+                    "The gateway cannot check the limits of the key '\(keyName)' right now: the storage its replicas share is unreachable. Retry after \(seconds(wait)) s.",
+                type: "server_error",
+                code: "storage_unavailable",
+                retryAfterSeconds: seconds(wait)
+            )
         }
     }
 
@@ -48,6 +58,7 @@ enum KeyLimitErrors {
         case .budget: "budget_exceeded"
         case .requests: "rate_limit_rpm"
         case .tokens: "rate_limit_tpm"
+        case .storageUnavailable: "storage_unavailable"
         }
     }
 

@@ -79,6 +79,9 @@ public final class KeyLimiter: Sendable {
         case requests(limit: Int, retryAfter: Duration)
         /// Too many tokens this minute; try again after `retryAfter`.
         case tokens(limit: Int, retryAfter: Duration)
+        /// The store replicas share limits through is unreachable and the gateway is set to refuse
+        /// what it cannot check (``SharedKeyLimiter/OnUnavailable/closed``); try again after `retryAfter`.
+        case storageUnavailable(retryAfter: Duration)
     }
 
     /// One key's running state.
