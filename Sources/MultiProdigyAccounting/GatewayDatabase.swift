@@ -50,6 +50,10 @@ public final class GatewayDatabase: Sendable {
     /// The SQLite connection pool, for tests that read the tables directly; nil on PostgreSQL.
     var sqlitePool: DatabasePool? { (engine as? SQLiteEngine)?.pool }
 
+    /// Where replicas share keys' budgets and rate limits: the PostgreSQL engine; nil on SQLite,
+    /// where one process counts them itself.
+    public var sharedLimits: (any SharedLimitStore)? { engine as? PostgresEngine }
+
     /// The folder of the usage journal.
     public var journalDirectory: String { journal.directory }
 

@@ -25,4 +25,8 @@ public protocol KeyLimiting: Sendable {
 
     /// Forgets a key (revoked).
     func forget(key id: String)
+
+    /// What the key spent in the budget period starting at `periodStart`, when this limiter knows
+    /// it exactly (one process's running count); nil when the usage ledger must be asked.
+    func spentUSD(ofKey id: String, inPeriodStarting periodStart: Date) -> Double?
 }

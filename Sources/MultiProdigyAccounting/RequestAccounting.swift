@@ -14,12 +14,12 @@ package struct RequestAccounting: Sendable {
     /// Where prices come from.
     let resolver: ModelResolver
     /// Virtual keys' budgets and rate limits.
-    let limiter: KeyLimiter
+    let limiter: any KeyLimiting
     /// A row per finished request.
     let ledger: UsageLedger
 
     /// Creates the accounting of a runtime from its parts.
-    package init(metrics: GatewayMetrics, resolver: ModelResolver, limiter: KeyLimiter, ledger: UsageLedger) {
+    package init(metrics: GatewayMetrics, resolver: ModelResolver, limiter: any KeyLimiting, ledger: UsageLedger) {
         self.metrics = metrics
         self.resolver = resolver
         self.limiter = limiter
@@ -68,7 +68,7 @@ package struct RequestAccounting: Sendable {
         ledger.record(UsageRecord(outcome))
         if let reservation {
             let usage = outcome.usage ?? .zero
-            limiter.settle(reservation, tokens: usage.promptTokens + usage.completionTokens, costUSD: outcome.costUSD ?? 0)
+            limiter.settle(reservation, tokens: usage.promptTokens + usage.completionTokens, costUSD: outcome.costUSD ?? 0, now: .now)
         }
     }
 
@@ -113,7 +113,7 @@ package struct RequestAccounting: Sendable {
             cost = priced.compactMap { item in item.price.map { worstCost(of: item.entry, at: $0, in: plan) } }.max() ?? 0
         }
         let tokens = plan.promptTokens + plan.expectedCompletionTokens
-        switch await limiter.admit(limits, estimatedTokens: tokens, estimatedCostUSD: cost, date: now) {
+        switch await limiter.admit(limits, estimatedTokens: tokens, estimatedCostUSD: cost, now: .now, date: now) {
         case .success(let reservation):
             return reservation
         case .failure(let rejection):

@@ -257,6 +257,9 @@ public final class SharedKeyLimiter: KeyLimiting, Service, CustomStringConvertib
         for waiter in waiters { waiter.resume() }
     }
 
+    /// Always nil: a replica sees only its own share; the usage ledger has every replica's rows.
+    public func spentUSD(ofKey id: String, inPeriodStarting periodStart: Date) -> Double? { nil }
+
     /// The key's slices on this replica; nil before its first request.
     public func usage(ofKey id: String) -> Usage? {
         state.withLock { state in

@@ -72,17 +72,7 @@ public struct Gateway: Sendable {
             await database.close()
             throw error
         }
-        let limiter = KeyLimiter { [logger] keyName, since in
-            do {
-                return try await ledger.spend(keyName: keyName, since: since)
-            } catch {
-                logger.error(
-                    "could not read what key '\(keyName)' has spent; its budget starts from zero",
-                    metadata: ["error": "\(GatewayDatabase.describe(error))"]
-                )
-                return 0
-            }
-        }
+        let limiter = Self.limiter(for: database, ledger: ledger, settings: config.storageSettings, logger: logger)
         let httpClient = HTTPClient(
             eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
             configuration: Self.clientConfiguration(for: config)
@@ -127,13 +117,17 @@ public struct Gateway: Sendable {
             UpstreamClientService(client: httpClient, plainHTTPClient: plainHTTPClient),
             ledger,
             keys,
+        ]
+        // Replicas give their unused slices of budgets and rate limits back after the server has drained.
+        if let shared = limiter as? SharedKeyLimiter { services.append(shared) }
+        services += [
             HealthCheckService(
                 providers: { runsHealthChecks ? box.current.probedProviders : [] },
                 board: shared.health,
                 interval: config.resilience.healthCheckInterval,
                 secrets: knownSecrets,
                 logger: logger
-            ),
+            )
         ]
         if let configPath {
             services.append(
@@ -163,6 +157,42 @@ public struct Gateway: Sendable {
             throw error
         }
         await database.close()
+    }
+
+    /// The limiter of keys' budgets and rate limits: one process's own counts on SQLite; slices
+    /// leased from the database that every replica shares on PostgreSQL.
+    static func limiter(
+        for database: GatewayDatabase,
+        ledger: UsageLedger,
+        settings: StorageSettings,
+        logger: Logger
+    ) -> any KeyLimiting {
+        guard database.isShared, let store = database.sharedLimits else {
+            return KeyLimiter { [logger] keyName, since in
+                do {
+                    return try await ledger.spend(keyName: keyName, since: since)
+                } catch {
+                    logger.error(
+                        "could not read what key '\(keyName)' has spent; its budget starts from zero",
+                        metadata: ["error": "\(GatewayDatabase.describe(error))"]
+                    )
+                    return 0
+                }
+            }
+        }
+        var configuration = SharedKeyLimiter.Configuration()
+        configuration.onUnavailable = settings.onUnavailable == .closed ? .closed : .open
+        let health = database.health
+        return SharedKeyLimiter(store: store, configuration: configuration) { [logger] failure in
+            health.failed("limits", error: GatewayDatabase.describe(failure.error))
+            guard failure.shouldLog else { return }
+            logger.error(
+                settings.onUnavailable == .closed
+                    ? "the database did not answer a budget or rate limit lease; requests of limited keys beyond what this replica holds are refused (storage.on_unavailable: closed)"
+                    : "the database did not answer a budget or rate limit lease; requests of limited keys are let through uncounted until it answers (storage.on_unavailable: open)",
+                metadata: ["error": "\(GatewayDatabase.describe(failure.error))"]
+            )
+        }
     }
 
     /// The upstream client: no redirects, no decompression, fast failure on refused connections,

@@ -24,7 +24,7 @@ final class GatewayRuntime: Sendable {
         let health: ProviderHealthBoard
         let tracker: LatencyTracker
         let metrics: GatewayMetrics
-        let limiter: KeyLimiter
+        let limiter: any KeyLimiting
         /// The usage ledger: a row per finished request.
         let ledger: UsageLedger
         /// The virtual keys.

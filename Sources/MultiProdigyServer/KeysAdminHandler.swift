@@ -20,7 +20,7 @@ import NIOCore
 /// - `DELETE /admin/keys/{name or id}`: the revoked key. It stops working at once.
 struct KeysAdminHandler: Sendable {
     let keys: KeyAuthenticator
-    let limiter: KeyLimiter
+    let limiter: any KeyLimiting
     let ledger: UsageLedger
     let maxRequestBytes: Int
 
@@ -125,10 +125,10 @@ struct KeysAdminHandler: Sendable {
         return Self.json(key.json)
     }
 
-    /// What `key` spent since `start`: the running count once the key has been used (the ledger
-    /// commits its rows a few milliseconds later), else the ledger's.
+    /// What `key` spent since `start`: one process's running count once the key has been used (the
+    /// ledger commits its rows a few milliseconds later), else the ledger's, which holds every replica's.
     private func spent(by key: VirtualKey, since start: Date) async -> Double? {
-        if let usage = limiter.usage(ofKey: key.id), usage.periodStart == start { return usage.spentUSD }
+        if let spent = limiter.spentUSD(ofKey: key.id, inPeriodStarting: start) { return spent }
         return try? await ledger.spend(keyName: key.name, since: start)
     }
 

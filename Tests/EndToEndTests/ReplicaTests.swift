@@ -104,7 +104,9 @@ import Testing
                 "UPDATE keys SET revoked_at = extract(epoch from now()) WHERE name = 'team-b'; UPDATE counters SET value = value + 1 WHERE name = 'keys_version'",
                 database: "gateway"
             )
-            let status = try await Self.statusWithin(.seconds(10), since: .now, until: 401) { try await replicas.chat(1, key: secret).status }
+            let status = try await Self.statusWithin(.seconds(10), since: .now, until: 401) {
+                try await replicas.chat(1, key: secret).status
+            }
             #expect(status == 401, "replica 1 did not catch up with a revocation made while it was cut off")
             let after = try await replicas.client(1).send(.GET, "/ready")
             #expect((after.json["storage"] as? [String: Any])?["state"] as? String == "available", "\(after.body)")
@@ -200,6 +202,71 @@ import Testing
             #expect(metrics.body.contains("multiprodigy_storage_errors_total{operation=\"usage\"}"), "\(metrics.body.prefix(200))")
             #expect(metrics.body.contains("multiprodigy_usage_journal_backlog_rows 0"))
             #expect(!replicas.logs.contains(postgres.password), "the database password reached a log")
+        }
+    }
+
+    @Test func aBudgetForTenRequestsHoldsAcrossThreeReplicas() async throws {
+        try await Self.withDatabase { postgres, url, upstreamPort in
+            let replicas = ReplicaSet(postgres: postgres, storage: url, upstreamPort: upstreamPort, count: 3)
+            try await replicas.startAll()
+            // Each answer costs its 4 tokens at 1 USD each, exactly what it reserves: 40 USD is 10 requests.
+            let secret = try await replicas.createKey(through: 0, #"{"name":"budgeted","budget":"40usd/month"}"#)
+            try await Self.waitUntilEveryReplicaKnows(secret, replicas)
+            let replies = try await withThrowingTaskGroup(of: GatewayClient.Reply.self) { group in
+                for index in 0..<60 { group.addTask { try await replicas.chat(index % 3, key: secret) } }
+                return try await group.reduce(into: [GatewayClient.Reply]()) { $0.append($1) }
+            }
+            let served = replies.filter { $0.status == 200 }.count
+            let refused = replies.filter { $0.status == 429 && $0.error["code"] as? String == "budget_exceeded" }.count
+            // The README's bound: one reservation beyond the budget, whatever the number of replicas.
+            #expect(served <= 11, "served \(served) of a budget for 10")
+            // Slices left on other replicas may refuse a few early, never admit more.
+            #expect(served >= 8, "served only \(served) of a budget for 10")
+            #expect(served + refused == 60, "\(replies.filter { $0.status != 200 && $0.status != 429 }.map(\.body).prefix(2))")
+            // Every answer has its row, and the spend the replicas committed comes back to what the rows hold once
+            // the idle slices are given back.
+            try await waitFor(stallTimeout: .seconds(20)) {
+                (try? replicas.query("SELECT count(*) FROM usage WHERE key_name = 'budgeted' AND status = 200")) == String(served)
+            }
+            #expect(try replicas.query("SELECT SUM(cost_usd) FROM usage WHERE key_name = 'budgeted'") == String(served * 4))
+            try await waitFor(stallTimeout: .seconds(20)) {
+                (try? replicas.query("SELECT committed_usd FROM budget_leases")) == String(served * 4)
+            }
+            #expect(try replicas.query("SELECT committed_usd FROM budget_leases") == String(served * 4))
+        }
+    }
+
+    @Test func aRequestsPerMinuteLimitHoldsAcrossThreeReplicas() async throws {
+        try await Self.withDatabase { postgres, url, upstreamPort in
+            let replicas = ReplicaSet(postgres: postgres, storage: url, upstreamPort: upstreamPort, count: 3)
+            try await replicas.startAll()
+            let secret = try await replicas.createKey(through: 0, #"{"name":"limited","rpm":30}"#)
+            try await Self.waitUntilEveryReplicaKnows(secret, replicas)
+            let replies = try await withThrowingTaskGroup(of: GatewayClient.Reply.self) { group in
+                for index in 0..<90 { group.addTask { try await replicas.chat(index % 3, key: secret) } }
+                return try await group.reduce(into: [GatewayClient.Reply]()) { $0.append($1) }
+            }
+            let admitted = replies.filter { $0.status == 200 }.count
+            // A full bucket of 30 (plus what refills at one every 2 s while the burst lasts), within 10 %.
+            #expect((27...33).contains(admitted), "admitted \(admitted) against a limit of 30 per minute")
+            let refusals = replies.filter { $0.status == 429 }
+            #expect(admitted + refusals.count == 90)
+            for refusal in refusals {
+                #expect(refusal.error["code"] as? String == "rate_limit_exceeded")
+                // One request's worth comes back every 2 s: what a single gateway would answer.
+                let retryAfter = refusal.headers.first(name: "retry-after").flatMap(Int.init)
+                #expect(retryAfter.map { (1...2).contains($0) } == true, "Retry-After: \(String(describing: retryAfter))")
+            }
+        }
+    }
+
+    /// Waits until every replica accepts `secret` (listing the models spends nothing).
+    private static func waitUntilEveryReplicaKnows(_ secret: String, _ replicas: ReplicaSet) async throws {
+        for index in 0..<replicas.count {
+            let status = try await statusWithin(.seconds(5), since: .now) {
+                try await replicas.client(index).send(.GET, "/v1/models", headers: [("authorization", "Bearer \(secret)")]).status
+            }
+            #expect(status == 200, "replica \(index) does not know the key")
         }
     }
 
