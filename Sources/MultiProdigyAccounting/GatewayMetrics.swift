@@ -34,7 +34,7 @@ import Synchronization
 /// | `multiprodigy_cost_usd_total` | provider, model, key |
 /// | `multiprodigy_failovers_total` | route, from, to, reason |
 /// | `multiprodigy_upstream_errors_total` | provider, model, kind |
-/// | `multiprodigy_rejected_requests_total` | key, reason (`budget_exceeded`, `rate_limit_rpm`, `rate_limit_tpm`) |
+/// | `multiprodigy_rejected_requests_total` | key, reason (`budget_exceeded`, `rate_limit_rpm`, `rate_limit_tpm`, `storage_unavailable`) |
 /// | `multiprodigy_breaker_state` | provider, model (0 closed, 1 half-open, 2 open) |
 /// | `multiprodigy_inflight_requests` | provider |
 /// | `multiprodigy_storage_errors_total` | operation (`keys`, `usage`, `limits`, `replay_journal`) |

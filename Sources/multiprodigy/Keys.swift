@@ -7,7 +7,8 @@ struct Keys: ParsableCommand {
         discussion: """
             Keys live in the database named by the config's storage: setting (or --storage), stored as a SHA-256 hash: \
             a key's secret is shown once, when it is created. Clients send it as "Authorization: Bearer <secret>" or \
-            "x-api-key: <secret>". A running gateway sees new and revoked keys without a restart.
+            "x-api-key: <secret>". Running gateways (every replica, on PostgreSQL) see new and revoked keys within a \
+            second, without a restart.
             """,
         subcommands: [CreateKey.self, ListKeys.self, RevokeKey.self]
     )

@@ -8,8 +8,10 @@ struct ShowUsage: AsyncParsableCommand {
         commandName: "usage",
         abstract: "Show requests, errors, tokens, cost and latency from the usage ledger, by key, model, provider or route.",
         discussion: """
-            Reads the database named by the config's storage: setting (or --storage). Rows that a gateway recorded but had not \
-            yet stored, because it was killed or is still running, are loaded from the usage journal first. Errors are \
+            Reads the database named by the config's storage: setting (or --storage): an SQLite file, or the PostgreSQL \
+            database replicas share. Rows that a gateway recorded but had not yet stored, because it was killed or is still \
+            running, are loaded from its usage journal first (beside an SQLite file; for PostgreSQL, the config's \
+            storage.journal folder, so run it with the config of the replica whose journal it should load). Errors are \
             requests answered with a status of 400 or more; latency is from a request's arrival to its last byte.
 
             Examples:

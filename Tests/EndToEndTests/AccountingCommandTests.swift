@@ -11,7 +11,7 @@ import Testing
     /// Runs the executable to its end, waiting without blocking a thread of the shared pool (other suites' timers need them).
     private func run(_ arguments: [String]) async throws -> (status: Int32, output: String) {
         let command = GatewayProcess(arguments: arguments)
-        try command.process.run()
+        try ProcessLaunch.run(command.process)
         let status = await command.waitForExit(timeout: .seconds(60))
         return (status ?? -1, command.log)
     }

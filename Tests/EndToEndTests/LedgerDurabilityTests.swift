@@ -16,7 +16,7 @@ import Testing
         until ready: (String) -> Bool
     ) async throws -> Int {
         let probe = GatewayProcess(executable: "usage-ledger-probe", arguments: [path, String(count)] + arguments)
-        try probe.process.run()
+        try ProcessLaunch.run(probe.process)
         let deadline = ContinuousClock.now + .seconds(60)
         while !ready(probe.log), probe.process.isRunning, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(1))

@@ -11,7 +11,10 @@ import Testing
     ) async throws -> T {
         let postgres = try await PostgresServer.start()
         defer { postgres.shutdown() }
-        let url = try postgres.createDatabase("gateway")
+        // psql blocks: on a Dispatch thread, not one of the cooperative pool's few.
+        let url = try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try postgres.createDatabase("gateway") }) }
+        }
         let upstream = FakeUpstream(.respond(status: .ok, body: FakeUpstream.completion()))
         return try await withService({ onPort in try await upstream.run(onPort: onPort) }) { upstreamPort in
             try await body(postgres, url, upstreamPort)
@@ -23,8 +26,8 @@ import Testing
             let replicas = ReplicaSet(postgres: postgres, storage: url, upstreamPort: upstreamPort, count: 3)
             try await replicas.startAll()
             for index in 0..<3 { #expect(try await replicas.client(index).send(.GET, "/health").status == 200) }
-            #expect(try replicas.query("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations") == "1,2")
-            #expect(try replicas.query("SELECT count(*) FROM information_schema.tables WHERE table_name = 'usage'") == "1")
+            #expect(try await replicas.query("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations") == "1,2")
+            #expect(try await replicas.query("SELECT count(*) FROM information_schema.tables WHERE table_name = 'usage'") == "1")
             #expect(!replicas.logs.contains(postgres.password), "the database password reached a log")
         }
     }
@@ -64,8 +67,7 @@ import Testing
             }
 
             // Revoked from the command line, as an operator would: every replica refuses it within 1 s.
-            let revoke = GatewayProcess(arguments: ["keys", "revoke", "--storage", url, "team-a"])
-            let revoked = try revoke.runToExit()
+            let revoked = try await ReplicaSet.runCommand(["keys", "revoke", "--storage", url, "team-a"])
             #expect(revoked.status == 0, "\(revoked.output)")
             let revokedAt = ContinuousClock.now
             for index in 0..<3 {
@@ -100,9 +102,8 @@ import Testing
             #expect(try await replicas.chat(1, key: secret).status == 200)
             // Revoked while replica 1 could not see it (straight in the database, as a CLI elsewhere would).
             try await postgres.start()
-            _ = try postgres.psql(
-                "UPDATE keys SET revoked_at = extract(epoch from now()) WHERE name = 'team-b'; UPDATE counters SET value = value + 1 WHERE name = 'keys_version'",
-                database: "gateway"
+            _ = try await replicas.query(
+                "UPDATE keys SET revoked_at = extract(epoch from now()) WHERE name = 'team-b'; UPDATE counters SET value = value + 1 WHERE name = 'keys_version'"
             )
             let status = try await Self.statusWithin(.seconds(10), since: .now, until: 401) {
                 try await replicas.chat(1, key: secret).status
@@ -142,13 +143,13 @@ import Testing
             // Restarted with the same journal folder, the killed replica replays what it had not committed.
             try await replicas.start(1)
             let expected = answered.ids
-            try await waitFor(progress: { Int((try? replicas.query("SELECT count(*) FROM usage")) ?? "0") ?? 0 }) {
-                (Int((try? replicas.query("SELECT count(*) FROM usage")) ?? "0") ?? 0) >= expected.count
-            }
-            let stored = try replicas.query("SELECT request_id FROM usage").split(separator: "\n").map(String.init)
+            try await replicas.waitForQuery(
+                "SELECT count(*) >= \(expected.count) FROM usage WHERE request_id IN (\(expected.map { "'\($0)'" }.joined(separator: ",")))",
+                toPrint: "t"
+            )
+            let stored = try await replicas.query("SELECT request_id FROM usage").split(separator: "\n").map(String.init)
             #expect(Set(stored).isSuperset(of: expected), "lost: \(expected.subtracting(stored).count) of \(expected.count)")
             #expect(stored.count == Set(stored).count, "a request has more than one row")
-            #expect(try replicas.query("SELECT count(*) FROM usage") == String(stored.count))
         }
     }
 
@@ -191,11 +192,9 @@ import Testing
             #expect(failures.count == 0, "\(failures.ids.prefix(3))")
             #expect(answered.count > 50)
             let expected = answered.ids
-            // The ledgers retry with a growing delay (at most 30 s between tries).
-            try await waitFor(stallTimeout: .seconds(60)) {
-                (Int((try? replicas.query("SELECT count(*) FROM usage")) ?? "0") ?? 0) >= expected.count
-            }
-            let stored = try replicas.query("SELECT request_id FROM usage").split(separator: "\n").map(String.init)
+            // The ledgers retry with a growing delay (at most 30 s between tries; 8 s after a 10 s outage).
+            try await replicas.waitForQuery("SELECT count(*) >= \(expected.count) FROM usage WHERE status = 200", toPrint: "t")
+            let stored = try await replicas.query("SELECT request_id FROM usage").split(separator: "\n").map(String.init)
             #expect(Set(stored).isSuperset(of: expected), "lost: \(expected.subtracting(stored).count) of \(expected.count)")
             #expect(stored.count == Set(stored).count, "a request has more than one row")
             let metrics = try await replicas.client(0).send(.GET, "/metrics")
@@ -225,14 +224,13 @@ import Testing
             #expect(served + refused == 60, "\(replies.filter { $0.status != 200 && $0.status != 429 }.map(\.body).prefix(2))")
             // Every answer has its row, and the spend the replicas committed comes back to what the rows hold once
             // the idle slices are given back.
-            try await waitFor(stallTimeout: .seconds(20)) {
-                (try? replicas.query("SELECT count(*) FROM usage WHERE key_name = 'budgeted' AND status = 200")) == String(served)
-            }
-            #expect(try replicas.query("SELECT SUM(cost_usd) FROM usage WHERE key_name = 'budgeted'") == String(served * 4))
-            try await waitFor(stallTimeout: .seconds(20)) {
-                (try? replicas.query("SELECT committed_usd FROM budget_leases")) == String(served * 4)
-            }
-            #expect(try replicas.query("SELECT committed_usd FROM budget_leases") == String(served * 4))
+            try await replicas.waitForQuery(
+                "SELECT count(*) FROM usage WHERE key_name = 'budgeted' AND status = 200",
+                toPrint: String(served)
+            )
+            #expect(try await replicas.query("SELECT SUM(cost_usd) FROM usage WHERE key_name = 'budgeted'") == String(served * 4))
+            let committed = try await replicas.waitForQuery("SELECT committed_usd FROM budget_leases", toPrint: String(served * 4))
+            #expect(committed == String(served * 4), "the replicas still hold slices of the budget")
         }
     }
 

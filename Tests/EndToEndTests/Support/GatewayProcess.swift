@@ -28,7 +28,7 @@ final class GatewayProcess: @unchecked Sendable {
 
     /// Starts the process and waits until it logs the port it listens on.
     func startServing() async throws {
-        try process.run()
+        try ProcessLaunch.run(process)
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
             if let line = log.split(separator: "\n").first(where: { $0.contains("multiprodigy listening on") }),
@@ -45,7 +45,7 @@ final class GatewayProcess: @unchecked Sendable {
 
     /// Runs to completion and returns the exit status and output.
     func runToExit() throws -> (status: Int32, output: String) {
-        try process.run()
+        try ProcessLaunch.run(process)
         process.waitUntilExit()
         return (process.terminationStatus, log)
     }

@@ -605,8 +605,8 @@ struct PostgresServerError: Error, CustomStringConvertible {
 
 // MARK: - Helpers
 
-/// Launches a process with its standard streams set. Launches are serialised, as the tests' other launches are
-/// few: swift-corelibs-foundation's `Process.run()` has crashed when many processes start at once. Output goes to
+/// Launches a process with its standard streams set. Launches are serialised with every other launch of the tests
+/// (``ProcessLaunch``): swift-corelibs-foundation's `Process.run()` has crashed when processes start at once. Output goes to
 /// files, never pipes, and nothing waits with `waitUntilExit()` (it would block a thread of the shared pool).
 private func launch(
     _ executable: String,
@@ -628,11 +628,9 @@ private func launch(
     process.standardInput = input ?? FileHandle.nullDevice
     process.standardOutput = output
     process.standardError = errorOutput
-    try launchLock.withLock { _ in try process.run() }
+    try ProcessLaunch.run(process)
     return process
 }
-
-private let launchLock = Mutex(())
 
 /// Waits, sleeping between looks, until `condition` holds or `timeout` passes; returns whether it held.
 private func waitUntil(timeout: Duration, _ condition: () -> Bool) async -> Bool {

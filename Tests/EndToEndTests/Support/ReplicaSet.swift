@@ -117,7 +117,44 @@ final class ReplicaSet: @unchecked Sendable {
     }
 
     /// Runs psql on the replicas' database and returns its output, trimmed.
-    func query(_ sql: String) throws -> String {
-        try postgres.psql(sql, url: storage).trimmingCharacters(in: .whitespacesAndNewlines)
+    ///
+    /// On a Dispatch thread: psql blocks for tens of milliseconds, and the suite's parallel tests
+    /// share the few threads of Swift's cooperative pool (a blocked one delays their timers).
+    func query(_ sql: String) async throws -> String {
+        let (postgres, storage) = (self.postgres, self.storage)
+        return try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try postgres.psql(sql, url: storage).trimmingCharacters(in: .whitespacesAndNewlines) })
+            }
+        }
+    }
+
+    /// Waits until `sql` prints `expected`, as long as its output keeps changing (at most 20 s
+    /// without a change, 300 s in all); returns the last output.
+    @discardableResult
+    func waitForQuery(_ sql: String, toPrint expected: String) async throws -> String {
+        var last = try await query(sql)
+        var lastChange = ContinuousClock.now
+        let start = lastChange
+        for _ in 0..<3000 where last != expected {
+            try await Task.sleep(for: .milliseconds(100))
+            let current = (try? await query(sql)) ?? last
+            if current != last {
+                last = current
+                lastChange = .now
+            } else if ContinuousClock.now - lastChange > .seconds(20) || ContinuousClock.now - start > .seconds(300) {
+                break
+            }
+        }
+        return last
+    }
+
+    /// Runs the `multiprodigy` command line to its exit, on a Dispatch thread (it blocks while it waits).
+    static func runCommand(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try GatewayProcess(arguments: arguments).runToExit() })
+            }
+        }
     }
 }
