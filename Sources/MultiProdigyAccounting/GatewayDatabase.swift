@@ -75,11 +75,11 @@ public final class GatewayDatabase: Sendable {
     ) async throws(StorageError) -> GatewayDatabase {
         switch try StorageLocation(parsing: storage) {
         case .sqlite(let path):
-            return try await open(path: path, journal: journal)
+            return try await open(path: path, journal: journal, logger: logger)
         case .postgres(let location):
             let engine = try await PostgresEngine.open(location, logger: logger)
             let directory = URL(fileURLWithPath: journal ?? defaultJournalDirectory).standardizedFileURL.path
-            return try await prepared(GatewayDatabase(engine: engine, journal: UsageJournal(directory: directory)))
+            return try await prepared(GatewayDatabase(engine: engine, journal: UsageJournal(directory: directory)), logger: logger)
         }
     }
 
@@ -87,26 +87,37 @@ public final class GatewayDatabase: Sendable {
     ///
     /// Missing folders on the way to the file are created.
     /// - Throws: ``StorageError`` when the file cannot be opened or is not a gateway database.
-    public static func open(path: String, journal: String? = nil) async throws(StorageError) -> GatewayDatabase {
+    public static func open(
+        path: String,
+        journal: String? = nil,
+        logger: Logger = Logger(label: "multiprodigy.storage")
+    ) async throws(StorageError) -> GatewayDatabase {
         let engine = try SQLiteEngine(path: path)
         let directory = journal.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         return try await prepared(
             GatewayDatabase(
                 engine: engine,
                 journal: directory.map(UsageJournal.init(directory:)) ?? UsageJournal(databasePath: engine.path)
-            )
+            ),
+            logger: logger
         )
     }
 
-    private static func prepared(_ database: GatewayDatabase) async throws(StorageError) -> GatewayDatabase {
+    private static func prepared(_ database: GatewayDatabase, logger: Logger) async throws(StorageError) -> GatewayDatabase {
         do {
             // A PostgreSQL journal folder is made by the gateway's ledger, not by a CLI command
             // that only replays one when it is there.
             if !database.isShared { try database.journal.prepare() }
-            _ = try await database.replayUsageJournal()
         } catch {
             await database.close()
             throw error
+        }
+        // A journal that cannot be loaded now stays on disk, segment by segment, and is loaded by
+        // the ledger's next replay (the next start, `multiprodigy usage`): no reason not to start.
+        do {
+            _ = try await database.replayUsageJournal()
+        } catch {
+            logger.warning("\(error.description)")
         }
         return database
     }

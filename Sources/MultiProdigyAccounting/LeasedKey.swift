@@ -99,6 +99,13 @@ struct LeasedKey: Sendable {
             case .budget(let keyID, _, _), .tokens(let keyID, _, _, _): keyID
             }
         }
+
+        /// What it gives back: positive for an unused slice, negative for a debt it charges.
+        var amount: Double {
+            switch self {
+            case .budget(_, _, let amount), .tokens(_, _, _, let amount): amount
+            }
+        }
     }
 
     /// The budget slice, once the key was used with a budget.

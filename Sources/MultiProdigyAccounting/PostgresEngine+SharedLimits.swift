@@ -15,17 +15,22 @@ extension PostgresEngine: SharedLimitStore {
         let start = windowStart.timeIntervalSince1970
         return try await bounded { [client] in
             try await Self.transaction(client) { connection in
-                // A window's first lease starts from what the ledger says the key spent in it.
-                try await connection.query(
-                    """
-                    INSERT INTO budget_leases (key_id, period_start, committed_usd, overdrawn)
-                    SELECT \(keyID), \(start), COALESCE(SUM(cost_usd), 0)::DOUBLE PRECISION, FALSE
-                    FROM usage WHERE key_name = \(keyName) AND time >= \(start)
-                    ON CONFLICT (key_id, period_start) DO NOTHING
-                    """,
-                    logger: Self.silent
-                )
-                let row = try await Self.budgetRow(connection, keyID: keyID, start: start)
+                var row = try await Self.budgetRowIfAny(connection, keyID: keyID, start: start)
+                if row == nil {
+                    // A window's first lease starts from what the ledger says the key spent in it
+                    // (summed once per window, not at every lease).
+                    try await connection.query(
+                        """
+                        INSERT INTO budget_leases (key_id, period_start, committed_usd, overdrawn)
+                        SELECT \(keyID), \(start), COALESCE(SUM(cost_usd), 0)::DOUBLE PRECISION, FALSE
+                        FROM usage WHERE key_name = \(keyName) AND time >= \(start)
+                        ON CONFLICT (key_id, period_start) DO NOTHING
+                        """,
+                        logger: Self.silent
+                    )
+                    row = try await Self.budgetRowIfAny(connection, keyID: keyID, start: start)
+                }
+                guard let row else { throw PostgresRowMissing(table: "budget_leases") }
                 let (updated, grant) = BudgetLeaseRule.grant(.init(amountUSD: amountUSD, needUSD: needUSD), from: row)
                 if updated != row { try await Self.write(updated, connection, keyID: keyID, start: start) }
                 return grant
@@ -77,13 +82,6 @@ extension PostgresEngine: SharedLimitStore {
     }
 
     // MARK: Rows
-
-    private static func budgetRow(_ connection: PostgresConnection, keyID: String, start: Double) async throws -> BudgetLeaseRule.Row {
-        guard let row = try await budgetRowIfAny(connection, keyID: keyID, start: start) else {
-            throw PostgresRowMissing(table: "budget_leases")
-        }
-        return row
-    }
 
     private static func budgetRowIfAny(_ connection: PostgresConnection, keyID: String, start: Double) async throws -> BudgetLeaseRule.Row?
     {

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOSSL
 import PostgresNIO
+import Synchronization
 
 /// The PostgreSQL storage engine: one database that any number of gateway replicas share.
 ///
@@ -60,7 +61,7 @@ final class PostgresEngine: StorageEngine {
         }
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = .seconds(5)
-        configuration.options.additionalStartupParameters = [("application_name", "multiprodigy")]
+        configuration.options.additionalStartupParameters = sessionSettings
         var quiet = logger
         quiet.logLevel = max(logger.logLevel, .error)
         let engine = PostgresEngine(
@@ -136,13 +137,14 @@ final class PostgresEngine: StorageEngine {
             )
         }
         configuration.options.connectTimeout = .seconds(5)
-        configuration.options.additionalStartupParameters = [("application_name", "multiprodigy")]
+        configuration.options.additionalStartupParameters = sessionSettings
         return configuration
     }
 
     /// A PostgreSQL error as text without secrets: postgres-nio's own description hides the
     /// server's message, which is what tells an operator what is wrong (never a password).
     static func describe(_ error: any Error) -> String {
+        if let error = error as? StorageNotReached { return describe(error.underlying) }
         if let error = error as? PSQLError {
             var text = "\(error.code)"
             if let message = error.serverInfo?[.message] { text += ": \(message)" }
@@ -153,19 +155,26 @@ final class PostgresEngine: StorageEngine {
         return "\(error)"
     }
 
-    /// Runs `operation`, failing with ``StorageTimeout`` after ``operationTimeout``.
+    /// Runs `operation`, failing with ``StorageTimeout`` after ``operationTimeout`` without waiting
+    /// for it: postgres-nio's queries do not stop when cancelled, so a call to a server that stopped
+    /// answering is left to finish (or to meet the server's `statement_timeout` and
+    /// `idle_in_transaction_session_timeout`) on its own. A call that timed out may still take
+    /// effect; every caller errs on the safe side then (see ``SharedLimitStore``).
     func bounded<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await operation() }
-            group.addTask {
-                try await Task.sleep(for: self.operationTimeout)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let value = first else { throw StorageTimeout(after: operationTimeout) }
-            return value
+        do {
+            return try await StoreCallDeadline.run(timeout: operationTimeout, operation)
+        } catch is StoreCallDeadline.TimedOut {
+            throw StorageTimeout(after: operationTimeout)
         }
     }
+
+    /// Run-time settings sent when each connection starts: the server ends a statement, or a
+    /// transaction left open by a client that went away, after 30 s, releasing its row locks.
+    static let sessionSettings = [
+        ("application_name", "multiprodigy"),
+        ("statement_timeout", "30000"),
+        ("idle_in_transaction_session_timeout", "30000"),
+    ]
 
     /// Applies the migrations the database lacks, under a transaction-scoped advisory lock.
     private static func migrate(_ connection: PostgresConnection) async throws {
@@ -197,20 +206,30 @@ final class PostgresEngine: StorageEngine {
 
     /// Runs `body` in a transaction on one connection: committed when it returns, rolled back when
     /// it throws, whose error is thrown as is (postgres-nio's `withTransaction` wraps it).
+    ///
+    /// A failure before the transaction began (no connection could be had, or `BEGIN` failed) is
+    /// thrown as ``StorageNotReached``: nothing of `body` can have taken effect.
     static func transaction<T: Sendable>(
         _ client: PostgresClient,
         _ body: @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
-        try await client.withConnection { connection in
-            try await connection.query("BEGIN", logger: silent)
-            do {
-                let value = try await body(connection)
-                try await connection.query("COMMIT", logger: silent)
-                return value
-            } catch {
-                _ = try? await connection.query("ROLLBACK", logger: silent)
-                throw error
+        let began = Atomic<Bool>(false)
+        do {
+            return try await client.withConnection { connection in
+                try await connection.query("BEGIN", logger: silent)
+                began.store(true, ordering: .relaxed)
+                do {
+                    let value = try await body(connection)
+                    try await connection.query("COMMIT", logger: silent)
+                    return value
+                } catch {
+                    _ = try? await connection.query("ROLLBACK", logger: silent)
+                    throw error
+                }
             }
+        } catch {
+            if began.load(ordering: .relaxed) { throw error }
+            throw StorageNotReached(underlying: error)
         }
     }
 

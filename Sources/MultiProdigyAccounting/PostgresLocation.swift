@@ -51,19 +51,10 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
             throw StorageError(problem: "storage: not a postgres:// URL", fix: "write it as postgres://user:password@host:5432/database")
         }
         var rest = Substring(trimmed[schemeEnd.upperBound...])
-        var query: Substring = ""
-        if let mark = rest.firstIndex(of: "?") {
-            query = rest[rest.index(after: mark)...]
-            rest = rest[..<mark]
-        }
-        var path: Substring = ""
-        if let slash = rest.firstIndex(of: "/") {
-            path = rest[rest.index(after: slash)...]
-            rest = rest[..<slash]
-        }
         var user = "postgres"
         var password: String?
-        // The user part ends at the last '@': a password may hold one when it is not percent-encoded.
+        // The user part ends at the last '@': a password may hold '@', '/', '?' or '#' when it is not
+        // percent-encoded, and must never be taken for a host, a port or a parameter (and echoed).
         if let at = rest.lastIndex(of: "@") {
             let credentials = rest[..<at]
             rest = rest[rest.index(after: at)...]
@@ -73,6 +64,16 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
             } else {
                 user = try Self.decoded(credentials, part: "user")
             }
+        }
+        var query: Substring = ""
+        if let mark = rest.firstIndex(of: "?") {
+            query = rest[rest.index(after: mark)...]
+            rest = rest[..<mark]
+        }
+        var path: Substring = ""
+        if let slash = rest.firstIndex(of: "/") {
+            path = rest[rest.index(after: slash)...]
+            rest = rest[..<slash]
         }
         var hostText = Substring(rest)
         var port = 5432

@@ -324,8 +324,15 @@ public final class SharedKeyLimiter: KeyLimiting, Service, CustomStringConvertib
                 }
             } catch {
                 // The rest stays with this replica, to be used or given back once the store is back.
+                // The one that failed stays too unless it may have been applied (a timeout, a failure
+                // after it was sent): a slice then may be lost, never given back twice, while a
+                // debt is charged again rather than perhaps not at all.
+                let mayHaveApplied = !(error is StorageNotReached)
+                let kept = giveBacks[index...].enumerated().filter { offset, giveBack in
+                    !(offset == 0 && mayHaveApplied && giveBack.amount > 0)
+                }.map(\.element)
                 let shouldLog = state.withLock { state in
-                    for giveBack in giveBacks[index...] {
+                    for giveBack in kept {
                         if state.keys[giveBack.keyID] != nil {
                             state.keys[giveBack.keyID]?.restore(giveBack)
                         } else {

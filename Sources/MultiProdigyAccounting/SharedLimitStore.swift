@@ -76,3 +76,23 @@ public protocol SharedLimitStore: Sendable {
     /// or, negative, charges a debt. A missing row is created full first.
     func returnTokens(keyID: String, kind: RateLimitKind, perMinute: Int, amount: Double) async throws
 }
+
+/// A store call failed before anything reached the store (no connection could be had), so it
+/// certainly had no effect: what it gave back may be given back again.
+///
+/// Any other failure, a timeout above all, leaves the call's effect unknown: it may have been
+/// applied after the caller stopped waiting. ``SharedKeyLimiter`` then errs towards refusing: a
+/// give-back that may have been applied is not given again, a debt that may not have been charged
+/// is charged again.
+public struct StorageNotReached: Error, CustomStringConvertible {
+    /// Why the store could not be reached.
+    public var underlying: any Error
+
+    /// Wraps the error that kept the call from the store.
+    public init(underlying: any Error) {
+        self.underlying = underlying
+    }
+
+    /// The underlying error's text.
+    public var description: String { "\(underlying)" }
+}

@@ -60,47 +60,43 @@ struct UsageJournal: Sendable {
         var skippedLines = 0
     }
 
-    /// Stores every line of every segment in `engine`, then removes the segments no live ledger holds.
+    /// Stores every line of every segment in `engine`, removing each segment no live ledger holds
+    /// once its lines are stored.
     ///
     /// A segment whose lock can be taken belongs to a ledger that has closed it or died; its lines
-    /// are inserted and, once that transaction has committed, the file is removed. A segment still
-    /// locked belongs to a running ledger (perhaps in another process): its complete lines are
-    /// inserted too, so a report is up to date, but the file is left to its writer. Lines already
-    /// stored are ignored, so this is safe at any time, concurrently with running ledgers.
+    /// are inserted, one transaction per segment, and once that has committed the file is removed,
+    /// so a large journal (after a long outage) is stored a segment at a time and a failure keeps
+    /// only what is left. A segment still locked belongs to a running ledger (perhaps in another
+    /// process): its complete lines are inserted too, so a report is up to date, but the file is
+    /// left to its writer. Lines already stored are ignored, so this is safe at any time,
+    /// concurrently with running ledgers.
     func replay(into engine: any StorageEngine) async throws -> ReplayOutcome {
         var outcome = ReplayOutcome()
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return outcome }
-        var owned: [(path: String, descriptor: Int32)] = []
-        defer { for file in owned { close(file.descriptor) } }
-        var entries: [JournaledUsage] = []
         for name in names.sorted() {
             let path = "\(directory)/\(name)"
             let isCreation = name.hasSuffix(Self.segmentSuffix + Self.creationSuffix)
             guard isCreation || name.hasSuffix(Self.segmentSuffix) else { continue }
             let descriptor = open(path, O_RDONLY | O_CLOEXEC)
             guard descriptor >= 0 else { continue }
+            defer { close(descriptor) }
             guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
-                close(descriptor)
                 if isCreation { continue }
                 outcome.liveSegments += 1
-                if let read = Self.read(path: path) {
-                    entries += read.entries
-                    // The last line of a live segment may be mid-write: not counted as skipped.
+                // The last line of a live segment may be mid-write: not counted as skipped.
+                if let read = Self.read(path: path), !read.entries.isEmpty {
+                    try await engine.insertUsage(read.entries)
+                    outcome.entries += read.entries.count
                 }
                 continue
             }
-            owned.append((path, descriptor))
             // A creation that died before its rename holds no line.
-            guard !isCreation, let read = Self.read(path: path) else { continue }
-            entries += read.entries
-            outcome.skippedLines += read.skipped
-        }
-        outcome.entries = entries.count
-        if !entries.isEmpty {
-            try await engine.insertUsage(entries)
-        }
-        for file in owned where unlink(file.path) == 0 {
-            if !file.path.hasSuffix(Self.creationSuffix) { outcome.removedSegments += 1 }
+            if !isCreation, let read = Self.read(path: path) {
+                if !read.entries.isEmpty { try await engine.insertUsage(read.entries) }
+                outcome.entries += read.entries.count
+                outcome.skippedLines += read.skipped
+            }
+            if unlink(path) == 0, !isCreation { outcome.removedSegments += 1 }
         }
         return outcome
     }

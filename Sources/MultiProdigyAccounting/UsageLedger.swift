@@ -69,6 +69,8 @@ public final class UsageLedger: Service, Sendable {
     private struct RetiredSegment: Sendable {
         var path: String
         var entries: [JournaledUsage]
+        /// Rows it holds, in memory or only in its file.
+        var rows: Int
         /// Some of the segment's rows were not kept in memory: read them back from the file.
         var readsFile: Bool
         /// Every entry is also in the file, so the entries may be dropped from memory.
@@ -79,6 +81,8 @@ public final class UsageLedger: Service, Sendable {
         var segment: UsageJournalSegment?
         var pending: [JournaledUsage] = []
         var pendingOnlyInFile = false
+        /// Rows written to the current segment but not kept in memory (past `maxQueuedRows`).
+        var pendingOnlyInFileRows = 0
         var pendingNotJournaled = false
         var backlog: [RetiredSegment] = []
         var statistics = Statistics()
@@ -143,6 +147,7 @@ public final class UsageLedger: Service, Sendable {
                 }
             } else if error == nil {
                 state.pendingOnlyInFile = true
+                state.pendingOnlyInFileRows += 1
             } else {
                 state.statistics.droppedRows += 1
             }
@@ -198,11 +203,10 @@ public final class UsageLedger: Service, Sendable {
     /// The writer's counters.
     public var statistics: Statistics { state.withLock { $0.statistics } }
 
-    /// Rows recorded and not yet committed to the database (they are in the journal, or in memory
-    /// when a journal write failed), as far as this ledger holds them in memory: rows it had to
-    /// leave in their segment files only (past `maxQueuedRows`) are not counted.
+    /// Rows recorded and not yet committed to the database: in the journal, and in memory (or in
+    /// memory only, when a journal write failed).
     public var backlogRows: Int {
-        state.withLock { state in state.pending.count + state.backlog.reduce(0) { $0 + $1.entries.count } }
+        state.withLock { state in state.pending.count + state.pendingOnlyInFileRows + state.backlog.reduce(0) { $0 + $1.rows } }
     }
 
     private func writeUntilCancelled() async {
@@ -259,14 +263,18 @@ public final class UsageLedger: Service, Sendable {
                     RetiredSegment(
                         path: old.path,
                         entries: entries,
+                        rows: entries.count + state.pendingOnlyInFileRows,
                         readsFile: state.pendingOnlyInFile,
                         isFullyJournaled: !state.pendingNotJournaled
                     )
                 )
             } else if !entries.isEmpty {
-                state.backlog.append(RetiredSegment(path: "", entries: entries, readsFile: false, isFullyJournaled: false))
+                state.backlog.append(
+                    RetiredSegment(path: "", entries: entries, rows: entries.count, readsFile: false, isFullyJournaled: false)
+                )
             }
             state.pendingOnlyInFile = false
+            state.pendingOnlyInFileRows = 0
             state.pendingNotJournaled = false
             return old
         }
@@ -274,28 +282,29 @@ public final class UsageLedger: Service, Sendable {
         retired?.close()
     }
 
-    /// Commits every retired segment's rows in one transaction, then deletes the segments.
+    /// Commits the retired segments' rows, one transaction per segment, deleting each segment once
+    /// its rows are in: after a long outage the backlog is stored a segment at a time (each holds
+    /// the rows of one retry interval at most), and a failure keeps only what is left.
     private func commitBacklog() async throws {
         let backlog = state.withLock { $0.backlog }
-        guard !backlog.isEmpty else { return }
-        var entries: [JournaledUsage] = []
         for segment in backlog {
-            entries += segment.entries
+            var entries = segment.entries
             // Gone means another process replayed it, and it deletes a segment only after committing it.
             if segment.readsFile, let read = UsageJournal.read(path: segment.path) { entries += read.entries }
-        }
-        let batch = entries
-        do {
-            try await database.run("usage") { engine in try await engine.insertUsage(batch) }
-        } catch {
-            trimBacklog()
-            throw error
-        }
-        for segment in backlog where !segment.path.isEmpty { unlink(segment.path) }
-        state.withLock { state in
-            state.backlog.removeFirst(backlog.count)
-            state.statistics.transactions += 1
-            state.statistics.committedRows += batch.count
+            let batch = entries
+            do {
+                if !batch.isEmpty { try await database.run("usage") { engine in try await engine.insertUsage(batch) } }
+            } catch {
+                trimBacklog()
+                throw error
+            }
+            if !segment.path.isEmpty { unlink(segment.path) }
+            state.withLock { state in
+                // Only this writer (in the turnstile) removes from the backlog, oldest first.
+                state.backlog.removeFirst()
+                state.statistics.transactions += 1
+                state.statistics.committedRows += batch.count
+            }
         }
     }
 

@@ -40,15 +40,16 @@ extension SecretScrubber {
         guard let schemeEnd = trimmed.range(of: "://"),
             ["postgres", "postgresql"].contains(trimmed[..<schemeEnd.lowerBound].lowercased())
         else { return [] }
-        var authority = trimmed[schemeEnd.upperBound...]
-        if let end = authority.firstIndex(where: { $0 == "/" || $0 == "?" }) { authority = authority[..<end] }
+        let afterScheme = trimmed[schemeEnd.upperBound...]
         var passwords: [String] = []
-        if let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") {
-            passwords.append(String(authority[authority.index(after: colon)..<at]))
+        // As the storage reader has it: the credentials end at the last '@', whatever they hold.
+        if let at = afterScheme.lastIndex(of: "@"), let colon = afterScheme[..<at].firstIndex(of: ":") {
+            passwords.append(String(afterScheme[afterScheme.index(after: colon)..<at]))
         }
         // `?password=` in the query.
-        if let query = trimmed.firstIndex(of: "?") {
-            for pair in trimmed[trimmed.index(after: query)...].split(separator: "&") where pair.lowercased().hasPrefix("password=") {
+        let host = afterScheme.lastIndex(of: "@").map { afterScheme[afterScheme.index(after: $0)...] } ?? afterScheme
+        if let query = host.firstIndex(of: "?") {
+            for pair in host[host.index(after: query)...].split(separator: "&") where pair.lowercased().hasPrefix("password=") {
                 passwords.append(String(pair.dropFirst("password=".count)))
             }
         }

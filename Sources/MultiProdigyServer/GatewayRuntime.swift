@@ -163,7 +163,7 @@ final class GatewayRuntime: Sendable {
                 discovery: ModelDiscovery(slots: slots, logger: logger),
                 created: Int(Date().timeIntervalSince1970)
             ),
-            readiness: HealthHandler(providers: config.providers, board: shared.health, ledger: shared.ledger),
+            readiness: HealthHandler(providers: config.providers, board: shared.health, ledger: shared.ledger, scrubber: scrubber),
             breakerStatus: BreakerStatusHandler(board: breakers),
             keysAdmin: KeysAdminHandler(
                 keys: shared.keys,

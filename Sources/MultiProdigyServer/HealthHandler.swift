@@ -20,6 +20,9 @@ struct HealthHandler: Sendable {
     let board: ProviderHealthBoard
     /// The usage ledger, whose database and backlog `/ready` reports.
     let ledger: UsageLedger
+    /// Masks known secrets (the database password among them) in the database's last error, which
+    /// `/ready`, a public endpoint, shows.
+    let scrubber: SecretScrubber
 
     func health() -> Response {
         Response(
@@ -82,7 +85,7 @@ struct HealthHandler: Sendable {
         }
         if !health.isAvailable, let error = health.lastError {
             body.writeStaticString(",\"last_error\":")
-            JSONWriter.writeString(error, into: &body)
+            JSONWriter.writeString(scrubber.scrub(error), into: &body)
         }
         body.writeString(",\"journal_backlog_rows\":\(ledger.backlogRows)}")
     }

@@ -149,7 +149,8 @@ struct KeysAdminHandler: Sendable {
         } catch {
             throw GatewayError(
                 status: .serviceUnavailable,
-                message: "The key store did not answer: \(GatewayDatabase.describe(error)). Try again shortly.",
+                message:
+                    "The key store did not answer: \(GatewayDatabase.describe(error)). Try again shortly; a change it may still have made shows in GET /admin/keys.",
                 type: "server_error",
                 code: "storage_unavailable"
             )

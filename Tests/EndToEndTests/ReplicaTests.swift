@@ -157,7 +157,8 @@ import Testing
         try await Self.withDatabase { postgres, url, upstreamPort in
             let replicas = ReplicaSet(postgres: postgres, storage: url, upstreamPort: upstreamPort, count: 2)
             try await replicas.startAll()
-            let secret = try await replicas.createKey(through: 0, #"{"name":"steady"}"#)
+            // Limits that never refuse, so that every request goes through the shared limits while the database is away.
+            let secret = try await replicas.createKey(through: 0, #"{"name":"steady","budget":"100000usd/month","rpm":100000}"#)
             #expect(try await Self.statusWithin(.seconds(1), since: .now) { try await replicas.chat(1, key: secret).status } == 200)
             let answered = Answered()
             let failures = Answered()
@@ -265,6 +266,40 @@ import Testing
                 try await replicas.client(index).send(.GET, "/v1/models", headers: [("authorization", "Bearer \(secret)")]).status
             }
             #expect(status == 200, "replica \(index) does not know the key")
+        }
+    }
+
+    @Test func withOnUnavailableClosedALimitedKeyIsRefusedOnceItsSliceIsSpent() async throws {
+        try await Self.withDatabase { postgres, url, upstreamPort in
+            let replicas = ReplicaSet(
+                postgres: postgres,
+                storage: url,
+                upstreamPort: upstreamPort,
+                count: 1,
+                storageExtras: "  on_unavailable: closed"
+            )
+            try await replicas.startAll()
+            // 100 a minute: slices of 2 requests, so the replica soon needs the database again.
+            let secret = try await replicas.createKey(through: 0, #"{"name":"strict","rpm":100}"#)
+            #expect(try await Self.statusWithin(.seconds(5), since: .now) { try await replicas.chat(0, key: secret).status } == 200)
+            try await postgres.stop()
+            var refusal: GatewayClient.Reply?
+            for _ in 0..<20 {
+                let reply = try await replicas.chat(0, key: secret)
+                if reply.status != 200 {
+                    refusal = reply
+                    break
+                }
+            }
+            let refused = try #require(refusal, "the replica kept admitting a limited key without the database")
+            #expect(refused.status == 503)
+            #expect(refused.error["code"] as? String == "storage_unavailable", "\(refused.body)")
+            #expect(refused.headers.first(name: "retry-after") != nil)
+            // Requests without limits are still served.
+            #expect(try await replicas.client(0).send(body: Self.chatBody, headers: ReplicaSet.masterHeader).status == 200)
+            try await postgres.start()
+            let status = try await Self.statusWithin(.seconds(20), since: .now) { try await replicas.chat(0, key: secret).status }
+            #expect(status == 200, "the key was not served again once the database was back")
         }
     }
 

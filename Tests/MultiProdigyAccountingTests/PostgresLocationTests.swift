@@ -47,6 +47,15 @@ import Testing
             tls: .require
         ),
         Case(url: "postgres://u:p@ss@h/d", host: "h", port: 5432, user: "u", password: "p@ss", database: "d", tls: .prefer),
+        Case(
+            url: "postgres://app:ab/cd?e#f@db:5433/mp",
+            host: "db",
+            port: 5433,
+            user: "app",
+            password: "ab/cd?e#f",
+            database: "mp",
+            tls: .prefer
+        ),
         Case(url: "postgres://u@[::1]:6000/d?sslmode=verify-full", host: "::1", port: 6000, user: "u", database: "d", tls: .verifyFull),
         Case(
             url: "postgres://u@%2Fvar%2Frun%2Fpostgresql:5432/d",

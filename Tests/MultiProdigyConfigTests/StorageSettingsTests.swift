@@ -55,6 +55,7 @@ import Testing
         ("postgres://gw:s3cret-canary-value@db/ledger", ["s3cret-canary-value"]),
         ("postgresql://gw:p%40ss-canary-value@db:5432/ledger?sslmode=require", ["p%40ss-canary-value", "p@ss-canary-value"]),
         ("postgres://gw@db/ledger?password=query-canary-value", ["query-canary-value"]),
+        ("postgres://gw:sl/ash?mark#canary@db/ledger", ["sl/ash?mark#canary"]),
         ("postgres://gw@db/ledger", []),
         ("sqlite:./multiprodigy.db", []),
     ])
