@@ -140,8 +140,13 @@ import Testing
                 try await group.waitForAll()
             }
             #expect(answered.count >= 100)
-            // Restarted with the same journal folder, the killed replica replays what it had not committed.
+            // Restarted with the same journal folder, the killed replica replays what it had not committed,
+            // and removes the dead ledger's segments once their rows are in.
+            let segmentsLeftByTheKill = Set((try? FileManager.default.contentsOfDirectory(atPath: replicas.journalDirectory(1))) ?? [])
+            #expect(!segmentsLeftByTheKill.isEmpty, "SIGKILL left no journal segment")
             try await replicas.start(1)
+            let afterRestart = Set((try? FileManager.default.contentsOfDirectory(atPath: replicas.journalDirectory(1))) ?? [])
+            #expect(afterRestart.isDisjoint(with: segmentsLeftByTheKill), "the killed replica's segments were not replayed")
             let expected = answered.ids
             try await replicas.waitForQuery(
                 "SELECT count(*) >= \(expected.count) FROM usage WHERE request_id IN (\(expected.map { "'\($0)'" }.joined(separator: ",")))",
