@@ -510,6 +510,17 @@ declare -A RESULT=()
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 CLK_TCK=$(getconf CLK_TCK)
 declare -A GATEWAY_CPU_US=() # target,conc -> µs
+# PostgreSQL's CPU: the postmaster, its live children (backends, WAL writer…) and those that
+# exited (the postmaster's cutime+cstime), so the database's share of a request is seen too.
+pg_cpu_ticks() {
+    local total pid
+    total=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$PG_PID/stat")
+    for pid in $(pgrep -P "$PG_PID"); do
+        total=$((total + $(cpu_ticks "$pid" 2>/dev/null || echo 0)))
+    done
+    echo "$total"
+}
+declare -A PG_CPU_US=() # conc -> µs
 
 run_wrk() { # target conc duration outfile
     # shellcheck disable=SC2086 # WRK_ARGS holds several words on purpose
@@ -524,10 +535,11 @@ if awk -v l="$LOAD_BEFORE" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
     log "warning: load average is $LOAD_BEFORE on $(nproc) CPUs; other work will skew the results"
 fi
 
-# Transactions committed or rolled back in the bench database so far (PostgreSQL's statistics):
-# the database round trips the gateway made, as far as a request's path goes.
+# Transactions committed or rolled back in the bench database so far, and rows inserted
+# (PostgreSQL's statistics), as "transactions|rows": the database round trips the gateway made,
+# and the usage ledger's rows among the database's work.
 pg_transactions() {
-    pg_sql bench "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = 'bench'" ||
+    pg_sql bench "SELECT xact_commit + xact_rollback, tup_inserted FROM pg_stat_database WHERE datname = 'bench'" ||
         die "could not read pg_stat_database"
 }
 
@@ -549,9 +561,16 @@ for conc in 1 32; do
             XACT_BEFORE=$(pg_transactions)
             XACT_T0=$(date +%s.%N)
         fi
+        [[ "$target" != gateway-postgres-key ]] || pg_ticks0=$(pg_cpu_ticks)
         run_wrk "$target" "$conc" "$BENCH_DURATION" "$out"
         line=$(grep '^BENCH ' "$out") || die "no BENCH line in wrk output for $target c=$conc: $(cat "$out")"
         RESULT[$target,$conc]=$line
+        if [[ "$target" == gateway-postgres-key ]]; then
+            pg_ticks1=$(pg_cpu_ticks)
+            PG_CPU_US[$conc]=$(awk -v t=$((pg_ticks1 - pg_ticks0)) -v hz="$CLK_TCK" -v line="$line" \
+                'BEGIN { match(line, /requests=[0-9]+/); n = substr(line, RSTART + 9, RLENGTH - 9);
+                         printf "%.0f", (n > 0 ? t / hz * 1e6 / n : 0) }')
+        fi
         if [[ -n "$pid" ]]; then
             ticks1=$(cpu_ticks "$pid")
             GATEWAY_CPU_US[$target,$conc]=$(awk -v t=$((ticks1 - ticks0)) -v hz="$CLK_TCK" -v line="$line" \
@@ -639,6 +658,8 @@ if ((KEYED)); then
         printf '%-43s %6s us at c=1, %s us at c=32\n' "$target CPU per request:" \
             "${GATEWAY_CPU_US[$target,1]}" "${GATEWAY_CPU_US[$target,32]}"
     done
+    printf '%-43s %6s us at c=1, %s us at c=32\n' "PostgreSQL CPU per request (all processes):" \
+        "${PG_CPU_US[1]}" "${PG_CPU_US[32]}"
     for target in gateway-sqlite-key gateway-postgres-key; do
         pid=${PID_OF[$target]}
         awk -v kb="$(rss_kb "$pid" VmRSS)" -v anon="$(rss_kb "$pid" RssAnon)" -v file="$(rss_kb "$pid" RssFile)" -v t="$target RSS after the runs:" \
@@ -646,9 +667,11 @@ if ((KEYED)); then
     done
     # Background work is in the count too, whether requests come or not: the key-change check
     # (every 250 ms) and the usage batches; hence the rate per second beside the rate per request.
-    awk -v x=$((XACT_AFTER - XACT_BEFORE)) -v n="$postgres_requests" -v t0="$XACT_T0" -v t1="$XACT_T1" \
+    awk -v x=$((${XACT_AFTER%|*} - ${XACT_BEFORE%|*})) -v r=$((${XACT_AFTER#*|} - ${XACT_BEFORE#*|})) \
+        -v n="$postgres_requests" -v t0="$XACT_T0" -v t1="$XACT_T1" \
         'BEGIN { printf "PostgreSQL transactions, c=32 run + 11 s:    %d for %d requests (%.4f per request; %.1f per second over %.0f s)\n",
-                 x, n, (n > 0 ? x / n : 0), x / (t1 - t0), t1 - t0 }'
+                 x, n, (n > 0 ? x / n : 0), x / (t1 - t0), t1 - t0;
+                 printf "PostgreSQL rows inserted, the same window:   %d (%.2f per request)\n", r, (n > 0 ? r / n : 0) }'
 fi
 
 for target in "${!PID_OF[@]}"; do
