@@ -8,6 +8,14 @@
 # "direct" is the floor; "nginx-proxy" is what a mature, minimal proxy hop costs, so the gateway
 # is judged against it rather than against zero.
 #
+# Two more gateways, when PostgreSQL's server binaries are installed (BENCH_POSTGRES), measure
+# shared storage against local storage in the same run: identical configs but for `storage:`, each
+# driven with a virtual key that has a budget and an RPM limit (too large to ever refuse here):
+#   gateway-sqlite-key    storage: sqlite:FILE                          (127.0.0.1:18084)
+#   gateway-postgres-key  storage: postgres://… (a private cluster)     (127.0.0.1:18085)
+# The PostgreSQL cluster is the script's own: initdb'd into the temp dir, 127.0.0.1:18090 and a
+# unix socket in the temp dir, fsync=off (throwaway data), stopped and removed on exit.
+#
 # Usage: bash bench/run.sh
 # Env:   BENCH_DURATION     wrk duration of each measured run (default 10s)
 #        BENCH_WARMUP       wrk duration of the warm-up run per target (default 2s)
@@ -17,6 +25,13 @@
 #                           scripts/build-release.sh in .build-production); when set, nothing is
 #                           built, so any other build can be benched
 #        BENCH_KEEP_TMP=1   keep the temp dir (configs, logs, raw wrk output) for inspection
+#        BENCH_POSTGRES     1: bench the two keyed gateways (fail if PostgreSQL is missing);
+#                           0: skip them; unset: bench them when /usr/lib/postgresql/*/bin/postgres
+#                           exists, else skip them with a message
+#        BENCH_PG_PORT      the private PostgreSQL's TCP port (default 18090)
+#        BENCH_KEY_BUDGET   the bench key's --budget (default 1000000usd/month)
+#        BENCH_KEY_RPM      the bench key's --rpm (default 100000000: slices of 2 % of it are never
+#                           spent during a run; a smaller one makes the replicas lease again)
 #
 # Everything listens on and talks to 127.0.0.1 only.
 set -euo pipefail
@@ -31,6 +46,11 @@ NGINX_WORKERS=${NGINX_WORKERS:-1}
 DIRECT_PORT=18081
 PROXY_PORT=18082
 GATEWAY_PORT=18083
+SQLITE_KEY_PORT=18084
+POSTGRES_KEY_PORT=18085
+PG_PORT=${BENCH_PG_PORT:-18090}
+BENCH_KEY_BUDGET=${BENCH_KEY_BUDGET:-1000000usd/month}
+BENCH_KEY_RPM=${BENCH_KEY_RPM:-100000000}
 HOST=127.0.0.1
 API_PATH=/v1/chat/completions
 
@@ -47,6 +67,9 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/multiprodigy-bench.XXXXXX")
 NGINX_PID=""
 GATEWAY_PID=""
+SQLITE_KEY_PID=""
+POSTGRES_KEY_PID=""
+PG_PID=""
 
 stop_pid() {
     local pid=$1
@@ -62,9 +85,30 @@ stop_pid() {
     wait "$pid" 2>/dev/null || true
 }
 
+# PostgreSQL: a fast shutdown (SIGINT ends its sessions; the gateways are already gone), bounded,
+# then SIGKILL for the postmaster and whatever of its children is left.
+stop_postgres() {
+    [[ -n "$PG_PID" ]] || return 0
+    kill -0 "$PG_PID" 2>/dev/null || return 0
+    kill -INT "$PG_PID" 2>/dev/null || true
+    for _ in $(seq 100); do
+        kill -0 "$PG_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$PG_PID" 2>/dev/null; then
+        local children
+        children=$(pgrep -P "$PG_PID" || true)
+        kill -KILL "$PG_PID" $children 2>/dev/null || true
+    fi
+    wait "$PG_PID" 2>/dev/null || true
+}
+
 cleanup() {
     local status=$?
+    stop_pid "$POSTGRES_KEY_PID"
+    stop_pid "$SQLITE_KEY_PID"
     stop_pid "$GATEWAY_PID"
+    stop_postgres
     stop_pid "$NGINX_PID"
     if [[ "${BENCH_KEEP_TMP:-0}" == 1 ]]; then
         log "kept $TMP"
@@ -97,8 +141,35 @@ fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 [[ -x "$NGINX" ]] || die "nginx not found"
 
+# The keyed pair needs PostgreSQL's server binaries (15 if there, else the newest installed).
+PG_BIN=""
+for dir in /usr/lib/postgresql/15/bin $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k4 -rn); do
+    if [[ -x "$dir/postgres" && -x "$dir/initdb" && -x "$dir/psql" && -x "$dir/pg_isready" ]]; then
+        PG_BIN=$dir
+        break
+    fi
+done
+case "${BENCH_POSTGRES:-auto}" in
+0) KEYED=0 ;;
+1)
+    [[ -n "$PG_BIN" ]] || die "BENCH_POSTGRES=1 but no PostgreSQL server in /usr/lib/postgresql/*/bin (apt-get install postgresql-15)"
+    KEYED=1
+    ;;
+auto)
+    if [[ -n "$PG_BIN" ]]; then
+        KEYED=1
+    else
+        KEYED=0
+        log "skipping gateway-sqlite-key and gateway-postgres-key: no PostgreSQL server in /usr/lib/postgresql/*/bin (apt-get install postgresql-15; BENCH_POSTGRES=0 skips them silently)"
+    fi
+    ;;
+*) die "BENCH_POSTGRES must be 0 or 1, not '$BENCH_POSTGRES'" ;;
+esac
+
 # A leftover from an earlier run (or anything else) on our ports would silently be benchmarked.
-for port in $DIRECT_PORT $PROXY_PORT $GATEWAY_PORT; do
+PORTS=($DIRECT_PORT $PROXY_PORT $GATEWAY_PORT)
+((KEYED)) && PORTS+=($SQLITE_KEY_PORT $POSTGRES_KEY_PORT $PG_PORT)
+for port in "${PORTS[@]}"; do
     if (exec 3<>"/dev/tcp/$HOST/$port") 2>/dev/null; then
         die "$HOST:$port is already in use; stop whatever listens there first"
     fi
@@ -204,10 +275,11 @@ BODY='{"model":"bench-model","messages":[{"role":"user","content":"Say hello"}]}
 
 # Each target must answer POST with 200 and JSON before we time it; a fast error page would
 # otherwise make for impressive, meaningless numbers.
-check_target() { # name url
-    local name=$1 url=$2 out code ctype
+check_target() { # name url [virtual key secret]
+    local name=$1 url=$2 out code ctype auth=()
+    [[ -z "${3:-}" ]] || auth=(-H "Authorization: Bearer $3")
     out=$(curl -s -o "$TMP/check-$name.body" -w '%{http_code} %{content_type}' \
-        -X POST -H 'content-type: application/json' --data "$BODY" "$url") || die "$name: curl failed"
+        -X POST -H 'content-type: application/json' "${auth[@]}" --data "$BODY" "$url") || die "$name: curl failed"
     code=${out%% *}
     ctype=${out#* }
     [[ "$code" == 200 ]] || die "$name: POST $url -> $code: $(head -c 500 "$TMP/check-$name.body")"
@@ -231,27 +303,173 @@ models:
   bench-model: {provider: canned, model: gpt-4o-mini}
 EOF
 
-log "starting gateway"
-# --log-level warning: per-request logging (info) would measure the terminal, not the gateway.
-"$GATEWAY_BIN" serve --config "$TMP/gateway.yaml" --listen "$HOST:$GATEWAY_PORT" --log-level warning \
-    >"$TMP/gateway.log" 2>&1 &
-GATEWAY_PID=$!
-wait_for "http://$HOST:$GATEWAY_PORT/health" 60 "$GATEWAY_PID" ||
-    die "gateway did not become healthy within 60 s: $(tail -20 "$TMP/gateway.log")"
-check_target gateway "http://$HOST:$GATEWAY_PORT$API_PATH"
+# Starts `multiprodigy serve` as target NAME with $TMP/NAME.yaml and waits until it is healthy;
+# its pid is in STARTED_PID.
+start_gateway() { # name port
+    local name=$1 port=$2
+    log "starting $name"
+    # --log-level warning: per-request logging (info) would measure the terminal, not the gateway.
+    "$GATEWAY_BIN" serve --config "$TMP/$name.yaml" --listen "$HOST:$port" --log-level warning \
+        >"$TMP/$name.log" 2>&1 &
+    STARTED_PID=$!
+    wait_for "http://$HOST:$port/health" 60 "$STARTED_PID" ||
+        die "$name did not become healthy within 60 s: $(tail -20 "$TMP/$name.log")"
+}
+
 # A build whose tasks run on Swift's default executor would only look slow; say what it is.
-if grep -q "default executor" "$TMP/gateway.log"; then
-    die "the gateway runs Swift Concurrency on its default executor, not on its event loops: $(grep "default executor" "$TMP/gateway.log")"
-fi
+check_executor() { # name
+    if grep -q "default executor" "$TMP/$1.log"; then
+        die "$1 runs Swift Concurrency on its default executor, not on its event loops: $(grep "default executor" "$TMP/$1.log")"
+    fi
+}
+
+start_gateway gateway "$GATEWAY_PORT"
+GATEWAY_PID=$STARTED_PID
+check_target gateway "http://$HOST:$GATEWAY_PORT$API_PATH"
+check_executor gateway
 RSS_IDLE_KB=$(awk '/^VmRSS:/ {print $2}' "/proc/$GATEWAY_PID/status")
+
+# ---------------------------------------------------------------------------------------------
+# The keyed pair: the same gateway with a budgeted, rate-limited key, on SQLite and on PostgreSQL
+# ---------------------------------------------------------------------------------------------
+declare -A KEY_SECRET=()
+if ((KEYED)); then
+    # A private cluster in $TMP. initdb and postgres refuse to run as root: as root they run as the
+    # `postgres` OS user through setpriv, which execs in place, so $! is the postmaster itself.
+    PG_DIR=$TMP/pg
+    AS_PG=()
+    mkdir -m 700 "$PG_DIR"
+    if [[ $(id -u) -eq 0 ]]; then
+        getent passwd postgres >/dev/null ||
+            die "running as root, but there is no 'postgres' OS user to run PostgreSQL as (the postgresql package creates it)"
+        command -v setpriv >/dev/null || die "running as root needs setpriv (util-linux) to run PostgreSQL as 'postgres'"
+        AS_PG=(setpriv --reuid=postgres --regid=postgres --init-groups --)
+        chown postgres:postgres "$PG_DIR"
+    fi
+    # ${AS_PG[@]+…}: an empty array is "unbound" to `set -u` in older bash.
+    as_pg() { "${AS_PG[@]+"${AS_PG[@]}"}" "$@"; }
+    as_pg test -w "$PG_DIR" ||
+        die "the postgres user cannot reach $PG_DIR; point TMPDIR at a directory it can traverse (such as /tmp)"
+    # Nothing from our environment (PGHOST, PGPASSWORD, ~/.pgpass, ~/.psqlrc) changes where psql goes.
+    unset PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE PGSERVICE
+    export PGPASSFILE=$TMP/no-pgpass PGCONNECT_TIMEOUT=10
+
+    log "initdb ($PG_BIN)"
+    timeout 120 env LC_ALL=C "${AS_PG[@]+"${AS_PG[@]}"}" "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres \
+        --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C --no-sync --no-instructions \
+        >"$TMP/initdb.log" 2>&1 || die "initdb failed: $(tail -20 "$TMP/initdb.log")"
+    # TCP only on loopback and only with the password (the gateway's URL carries it); the unix
+    # socket, in the private $PG_DIR, is trusted for this script's own psql.
+    printf 'local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n' >"$PG_DIR/data/pg_hba.conf"
+    # fsync=off: the data is thrown away at exit, and the bench measures the gateway, not this VM's
+    # disk. Commits still wait for their WAL write (synchronous_commit stays on).
+    cat >>"$PG_DIR/data/postgresql.conf" <<EOF
+
+# multiprodigy bench: throwaway data
+fsync = off
+full_page_writes = off
+password_encryption = 'scram-sha-256'
+EOF
+    [[ -z "${AS_PG[*]}" ]] || chown postgres:postgres "$PG_DIR/data/pg_hba.conf" "$PG_DIR/data/postgresql.conf"
+
+    log "starting PostgreSQL on $HOST:$PG_PORT"
+    "${AS_PG[@]+"${AS_PG[@]}"}" "$PG_BIN/postgres" -D "$PG_DIR/data" -p "$PG_PORT" -k "$PG_DIR" \
+        -c listen_addresses="$HOST" >"$TMP/postgres.log" 2>&1 &
+    PG_PID=$!
+    pg_ready=0
+    for _ in $(seq 300); do
+        if "$PG_BIN/pg_isready" -q -h "$PG_DIR" -p "$PG_PORT" -t 2; then
+            pg_ready=1
+            break
+        fi
+        kill -0 "$PG_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    ((pg_ready)) || die "PostgreSQL did not accept connections within 30 s: $(tail -20 "$TMP/postgres.log")"
+
+    # Superuser SQL over the unix socket; one statement per call (CREATE DATABASE cannot run in a
+    # transaction block with others).
+    pg_sql() { # database sql
+        timeout 30 "$PG_BIN/psql" -X -q -At -v ON_ERROR_STOP=1 -h "$PG_DIR" -p "$PG_PORT" -U postgres -d "$1" -c "$2"
+    }
+    # Hexadecimal, so it needs no escaping in the URL.
+    PG_PASSWORD=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+    pg_sql postgres "CREATE ROLE bench LOGIN PASSWORD '$PG_PASSWORD'" >/dev/null || die "could not create the role"
+    pg_sql postgres "CREATE DATABASE bench OWNER bench" >/dev/null || die "could not create the database"
+    PG_URL="postgres://bench:$PG_PASSWORD@$HOST:$PG_PORT/bench?sslmode=disable"
+
+    # Identical but for storage. A master key makes virtual keys mandatory, as in production: a
+    # request whose key went missing would get 401 and show in the error columns, where without one
+    # it would quietly be served keyless. A budget needs a priced model (else 400 unpriced_model);
+    # the price is gpt-4o-mini's. The PostgreSQL journal goes to $TMP, not ./multiprodigy-usage-journal.
+    MASTER_KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+    write_keyed_config() { # name port
+        cat >"$TMP/$1.yaml" <<EOF
+server:
+  listen: $HOST:$2
+auth:
+  master_key: $MASTER_KEY
+$(cat)
+providers:
+  canned: {type: openai, base_url: "http://$HOST:$DIRECT_PORT/v1", locality: local}
+models:
+  bench-model: {provider: canned, model: gpt-4o-mini, price: {input: 0.15, output: 0.6}}
+EOF
+    }
+    write_keyed_config gateway-sqlite-key "$SQLITE_KEY_PORT" <<EOF
+storage: sqlite:$TMP/ledger-key.db
+EOF
+    write_keyed_config gateway-postgres-key "$POSTGRES_KEY_PORT" <<EOF
+storage:
+  url: $PG_URL
+  journal: $TMP/postgres-journal
+EOF
+
+    # The key is made with the CLI of the binary under test, reading the same config (so the same
+    # storage and journal), before its gateway starts. Its secret never reaches the terminal.
+    create_key() { # name
+        local out secret
+        out=$(cd "$TMP" && timeout 60 "$GATEWAY_BIN" keys create --config "$TMP/$1.yaml" --name bench \
+            --budget "$BENCH_KEY_BUDGET" --rpm "$BENCH_KEY_RPM" --json 2>"$TMP/$1-keys.err") ||
+            die "$1: keys create failed: $(cat "$TMP/$1-keys.err")"
+        secret=$(printf '%s' "$out" | sed -n 's/.*"secret" *: *"\([^"]*\)".*/\1/p' | head -n 1)
+        [[ "$secret" =~ ^[A-Za-z0-9._-]+$ ]] || die "$1: keys create printed no usable secret"
+        KEY_SECRET[$1]=$secret
+    }
+    for name in gateway-sqlite-key gateway-postgres-key; do
+        create_key "$name"
+    done
+
+    start_gateway gateway-sqlite-key "$SQLITE_KEY_PORT"
+    SQLITE_KEY_PID=$STARTED_PID
+    start_gateway gateway-postgres-key "$POSTGRES_KEY_PORT"
+    POSTGRES_KEY_PID=$STARTED_PID
+    for name in gateway-sqlite-key gateway-postgres-key; do
+        check_executor "$name"
+    done
+    check_target gateway-sqlite-key "http://$HOST:$SQLITE_KEY_PORT$API_PATH" "${KEY_SECRET[gateway-sqlite-key]}"
+    check_target gateway-postgres-key "http://$HOST:$POSTGRES_KEY_PORT$API_PATH" "${KEY_SECRET[gateway-postgres-key]}"
+    for name in gateway-sqlite-key gateway-postgres-key; do
+        port=$SQLITE_KEY_PORT
+        [[ "$name" == gateway-sqlite-key ]] || port=$POSTGRES_KEY_PORT
+        code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'content-type: application/json' \
+            --data "$BODY" "http://$HOST:$port$API_PATH") || die "$name: curl failed"
+        [[ "$code" == 401 ]] || die "$name: a request without a key got $code, not 401: keys are not enforced"
+    done
+fi
 
 # ---------------------------------------------------------------------------------------------
 # wrk
 # ---------------------------------------------------------------------------------------------
-cat >"$TMP/chat.lua" <<EOF
+# One script per target: the keyed targets send their key's secret (it only goes to $TMP).
+write_lua() { # target [virtual key secret]
+    local auth=""
+    [[ -z "${2:-}" ]] || auth="wrk.headers[\"Authorization\"] = \"Bearer $2\""
+    cat >"$TMP/chat-$1.lua" <<EOF
 wrk.method = "POST"
 wrk.body = '$BODY'
 wrk.headers["Content-Type"] = "application/json"
+$auth
 
 -- One machine-readable line per run; the table below is built from it.
 -- errors.status is wrk's "Non-2xx or 3xx responses" (status > 399); only 2xx is expected here.
@@ -265,6 +483,7 @@ function done(summary, latency, requests)
         e.status + e.connect + e.read + e.write + e.timeout))
 end
 EOF
+}
 
 declare -A URL=(
     [direct]="http://$HOST:$DIRECT_PORT$API_PATH"
@@ -272,17 +491,40 @@ declare -A URL=(
     [gateway]="http://$HOST:$GATEWAY_PORT$API_PATH"
 )
 TARGETS=(direct nginx-proxy gateway)
+declare -A PID_OF=([gateway]=$GATEWAY_PID)
+if ((KEYED)); then
+    URL[gateway-sqlite-key]="http://$HOST:$SQLITE_KEY_PORT$API_PATH"
+    URL[gateway-postgres-key]="http://$HOST:$POSTGRES_KEY_PORT$API_PATH"
+    TARGETS+=(gateway-sqlite-key gateway-postgres-key)
+    PID_OF[gateway-sqlite-key]=$SQLITE_KEY_PID
+    PID_OF[gateway-postgres-key]=$POSTGRES_KEY_PID
+fi
+for target in "${TARGETS[@]}"; do
+    write_lua "$target" "${KEY_SECRET[$target]:-}"
+done
+
 declare -A WRK_ARGS=([1]="-t1 -c1" [32]="-t2 -c32")
 declare -A RESULT=()
 
 # utime+stime of a process in clock ticks: CPU per request tells "slow code" from "waiting" apart.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 CLK_TCK=$(getconf CLK_TCK)
-declare -A GATEWAY_CPU_US=()
+declare -A GATEWAY_CPU_US=() # target,conc -> µs
+# PostgreSQL's CPU: the postmaster, its live children (backends, WAL writer…) and those that
+# exited (the postmaster's cutime+cstime), so the database's share of a request is seen too.
+pg_cpu_ticks() {
+    local total pid
+    total=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$PG_PID/stat")
+    for pid in $(pgrep -P "$PG_PID"); do
+        total=$((total + $(cpu_ticks "$pid" 2>/dev/null || echo 0)))
+    done
+    echo "$total"
+}
+declare -A PG_CPU_US=() # conc -> µs
 
 run_wrk() { # target conc duration outfile
     # shellcheck disable=SC2086 # WRK_ARGS holds several words on purpose
-    wrk ${WRK_ARGS[$2]} -d "$3" --latency -s "$TMP/chat.lua" "${URL[$1]}" >"$4" 2>&1 ||
+    wrk ${WRK_ARGS[$2]} -d "$3" --latency -s "$TMP/chat-$1.lua" "${URL[$1]}" >"$4" 2>&1 ||
         die "wrk against $1 failed: $(cat "$4")"
 }
 
@@ -292,6 +534,14 @@ LOAD_BEFORE=$(cut -d' ' -f1 /proc/loadavg)
 if awk -v l="$LOAD_BEFORE" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
     log "warning: load average is $LOAD_BEFORE on $(nproc) CPUs; other work will skew the results"
 fi
+
+# Transactions committed or rolled back in the bench database so far, and rows inserted
+# (PostgreSQL's statistics), as "transactions|rows": the database round trips the gateway made,
+# and the usage ledger's rows among the database's work.
+pg_transactions() {
+    pg_sql bench "SELECT xact_commit + xact_rollback, tup_inserted FROM pg_stat_database WHERE datname = 'bench'" ||
+        die "could not read pg_stat_database"
+}
 
 declare -A WARMED=()
 for conc in 1 32; do
@@ -305,25 +555,50 @@ for conc in 1 32; do
         fi
         log "measuring $target c=$conc ($BENCH_DURATION)"
         out="$TMP/wrk-$target-c$conc.txt"
-        ticks0=$(cpu_ticks "$GATEWAY_PID")
+        pid=${PID_OF[$target]:-}
+        [[ -z "$pid" ]] || ticks0=$(cpu_ticks "$pid")
+        if [[ "$target,$conc" == gateway-postgres-key,32 ]]; then
+            XACT_BEFORE=$(pg_transactions)
+            XACT_T0=$(date +%s.%N)
+        fi
+        [[ "$target" != gateway-postgres-key ]] || pg_ticks0=$(pg_cpu_ticks)
         run_wrk "$target" "$conc" "$BENCH_DURATION" "$out"
         line=$(grep '^BENCH ' "$out") || die "no BENCH line in wrk output for $target c=$conc: $(cat "$out")"
         RESULT[$target,$conc]=$line
-        if [[ "$target" == gateway ]]; then
-            ticks1=$(cpu_ticks "$GATEWAY_PID")
-            GATEWAY_CPU_US[$conc]=$(awk -v t=$((ticks1 - ticks0)) -v hz="$CLK_TCK" -v line="$line" \
+        if [[ "$target" == gateway-postgres-key ]]; then
+            pg_ticks1=$(pg_cpu_ticks)
+            PG_CPU_US[$conc]=$(awk -v t=$((pg_ticks1 - pg_ticks0)) -v hz="$CLK_TCK" -v line="$line" \
+                'BEGIN { match(line, /requests=[0-9]+/); n = substr(line, RSTART + 9, RLENGTH - 9);
+                         printf "%.0f", (n > 0 ? t / hz * 1e6 / n : 0) }')
+        fi
+        if [[ -n "$pid" ]]; then
+            ticks1=$(cpu_ticks "$pid")
+            GATEWAY_CPU_US[$target,$conc]=$(awk -v t=$((ticks1 - ticks0)) -v hz="$CLK_TCK" -v line="$line" \
                 'BEGIN { match(line, /requests=[0-9]+/); n = substr(line, RSTART + 9, RLENGTH - 9);
                          printf "%.0f", (n > 0 ? t / hz * 1e6 / n : 0) }')
         fi
     done
 done
+LOAD_AFTER=$(cut -d' ' -f1 /proc/loadavg)
 
-kill -0 "$GATEWAY_PID" 2>/dev/null || die "gateway exited during the run: $(tail -20 "$TMP/gateway.log")"
-RSS_KB=$(awk '/^VmRSS:/ {print $2}' "/proc/$GATEWAY_PID/status")
+for target in "${!PID_OF[@]}"; do
+    kill -0 "${PID_OF[$target]}" 2>/dev/null || die "$target exited during the run: $(tail -20 "$TMP/$target.log")"
+done
 # Most of the RSS is mapped Swift runtime/Foundation/ICU text (file-backed, shared between
 # processes); the anonymous part is what the gateway itself allocated.
-RSS_ANON_KB=$(awk '/^RssAnon:/ {print $2}' "/proc/$GATEWAY_PID/status")
-RSS_FILE_KB=$(awk '/^RssFile:/ {print $2}' "/proc/$GATEWAY_PID/status")
+rss_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; } # pid VmRSS|RssAnon|RssFile
+RSS_KB=$(rss_kb "$GATEWAY_PID" VmRSS)
+RSS_ANON_KB=$(rss_kb "$GATEWAY_PID" RssAnon)
+RSS_FILE_KB=$(rss_kb "$GATEWAY_PID" RssFile)
+
+if ((KEYED)); then
+    # A backend reports its counts when it goes idle, at most once a second and within 10 s
+    # (PostgreSQL's PGSTAT_IDLE_INTERVAL), so the count after the c=32 run is read 11 s later.
+    log "waiting 11 s for PostgreSQL's statistics of the c=32 run"
+    sleep 11
+    XACT_AFTER=$(pg_transactions)
+    XACT_T1=$(date +%s.%N)
+fi
 
 field() { # target conc key
     local kv
@@ -337,11 +612,11 @@ field() { # target conc key
 # Report
 # ---------------------------------------------------------------------------------------------
 echo
-echo "duration $BENCH_DURATION per run, nginx worker_processes $NGINX_WORKERS, $(nproc) CPUs, load average before: $LOAD_BEFORE"
-printf '%-12s %5s %8s %8s %11s %7s %7s\n' target conc p50_us p99_us req_per_s errors non2xx
+echo "duration $BENCH_DURATION per run, nginx worker_processes $NGINX_WORKERS, $(nproc) CPUs, load average before: $LOAD_BEFORE, after: $LOAD_AFTER"
+printf '%-20s %5s %8s %8s %11s %7s %7s\n' target conc p50_us p99_us req_per_s errors non2xx
 for conc in 1 32; do
     for target in "${TARGETS[@]}"; do
-        printf '%-12s %5s %8s %8s %11s %7s %7s\n' "$target" "$conc" \
+        printf '%-20s %5s %8s %8s %11s %7s %7s\n' "$target" "$conc" \
             "$(field "$target" "$conc" p50_us)" "$(field "$target" "$conc" p99_us)" \
             "$(field "$target" "$conc" rps)" "$(field "$target" "$conc" errors)" \
             "$(field "$target" "$conc" non2xx)"
@@ -360,14 +635,48 @@ printf 'nginx-proxy p50 overhead vs direct at c=1:  %6d us\n' $((proxy_p50 - dir
 awk -v g="$gateway_rps" -v p="$proxy_rps" \
     'BEGIN { printf "gateway req/s at c=32 vs nginx-proxy:       %6.1f %%\n", (p > 0 ? 100 * g / p : 0) }'
 printf 'gateway CPU per request:                    %6s us at c=1, %s us at c=32\n' \
-    "${GATEWAY_CPU_US[1]}" "${GATEWAY_CPU_US[32]}"
+    "${GATEWAY_CPU_US[gateway,1]}" "${GATEWAY_CPU_US[gateway,32]}"
 awk -v idle="$RSS_IDLE_KB" -v kb="$RSS_KB" -v anon="$RSS_ANON_KB" -v file="$RSS_FILE_KB" \
     'BEGIN { printf "gateway RSS after the runs:                 %6.1f MiB (anon %.1f, file-backed %.1f; %.1f MiB before the runs)\n",
              kb / 1024, anon / 1024, file / 1024, idle / 1024 }'
 echo
 echo "target: gateway p50 overhead ≤ 100 µs at c=1; gateway ≥ 40 % of nginx-proxy req/s at c=32; RSS < 40 MB"
 
-gateway_errors=$(($(field gateway 1 errors) + $(field gateway 32 errors)))
-if ((gateway_errors > 0)); then
-    echo "warning: the gateway had $gateway_errors errors; see raw wrk output (BENCH_KEEP_TMP=1)" >&2
+if ((KEYED)); then
+    sqlite_p50=$(field gateway-sqlite-key 1 p50_us)
+    postgres_p50=$(field gateway-postgres-key 1 p50_us)
+    sqlite_rps=$(field gateway-sqlite-key 32 rps)
+    postgres_rps=$(field gateway-postgres-key 32 rps)
+    postgres_requests=$(field gateway-postgres-key 32 requests)
+    echo
+    echo "keyed gateways (key with --budget $BENCH_KEY_BUDGET --rpm $BENCH_KEY_RPM; PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'), fsync=off):"
+    printf 'sqlite key p50 vs keyless gateway at c=1:   %+6d us\n' $((sqlite_p50 - gateway_p50))
+    printf 'postgres vs sqlite p50 at c=1:              %+6d us (target ≤ 50 µs)\n' $((postgres_p50 - sqlite_p50))
+    awk -v pg="$postgres_rps" -v sq="$sqlite_rps" \
+        'BEGIN { printf "postgres vs sqlite req/s at c=32:           %6.1f %% (target ≥ 90 %%)\n", (sq > 0 ? 100 * pg / sq : 0) }'
+    for target in gateway-sqlite-key gateway-postgres-key; do
+        printf '%-43s %6s us at c=1, %s us at c=32\n' "$target CPU per request:" \
+            "${GATEWAY_CPU_US[$target,1]}" "${GATEWAY_CPU_US[$target,32]}"
+    done
+    printf '%-43s %6s us at c=1, %s us at c=32\n' "PostgreSQL CPU per request (all processes):" \
+        "${PG_CPU_US[1]}" "${PG_CPU_US[32]}"
+    for target in gateway-sqlite-key gateway-postgres-key; do
+        pid=${PID_OF[$target]}
+        awk -v kb="$(rss_kb "$pid" VmRSS)" -v anon="$(rss_kb "$pid" RssAnon)" -v file="$(rss_kb "$pid" RssFile)" -v t="$target RSS after the runs:" \
+            'BEGIN { printf "%-43s %6.1f MiB (anon %.1f, file-backed %.1f)\n", t, kb / 1024, anon / 1024, file / 1024 }'
+    done
+    # Background work is in the count too, whether requests come or not: the key-change check
+    # (every 250 ms) and the usage batches; hence the rate per second beside the rate per request.
+    awk -v x=$((${XACT_AFTER%|*} - ${XACT_BEFORE%|*})) -v r=$((${XACT_AFTER#*|} - ${XACT_BEFORE#*|})) \
+        -v n="$postgres_requests" -v t0="$XACT_T0" -v t1="$XACT_T1" \
+        'BEGIN { printf "PostgreSQL transactions, c=32 run + 11 s:    %d for %d requests (%.4f per request; %.1f per second over %.0f s)\n",
+                 x, n, (n > 0 ? x / n : 0), x / (t1 - t0), t1 - t0;
+                 printf "PostgreSQL rows inserted, the same window:   %d (%.2f per request)\n", r, (n > 0 ? r / n : 0) }'
 fi
+
+for target in "${!PID_OF[@]}"; do
+    target_errors=$(($(field "$target" 1 errors) + $(field "$target" 32 errors)))
+    if ((target_errors > 0)); then
+        echo "warning: $target had $target_errors errors; see raw wrk output (BENCH_KEEP_TMP=1)" >&2
+    fi
+done
