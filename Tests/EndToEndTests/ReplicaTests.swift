@@ -235,6 +235,16 @@ import Testing
                 toPrint: String(served)
             )
             #expect(try await replicas.query("SELECT SUM(cost_usd) FROM usage WHERE key_name = 'budgeted'") == String(served * 4))
+            // Every field came through the batch insert: the command line's report adds them up.
+            let report = try await ReplicaSet.runCommand(["usage", "--storage", url, "--by", "key", "--json"])
+            #expect(report.status == 0, "\(report.output)")
+            let json = try JSONSerialization.jsonObject(with: Data(report.output.drop { $0 != "{" }.utf8)) as? [String: Any]
+            let group = (json?["groups"] as? [[String: Any]])?.first { $0["group"] as? String == "budgeted" }
+            #expect(group?["requests"] as? Int == served + (60 - served))
+            #expect(group?["errors"] as? Int == 60 - served)
+            #expect(group?["completion_tokens"] as? Int == served * 4)
+            #expect(group?["cost_usd"] as? Double == Double(served * 4))
+            #expect(!report.output.contains(postgres.password))
             let committed = try await replicas.waitForQuery("SELECT committed_usd FROM budget_leases", toPrint: String(served * 4))
             #expect(committed == String(served * 4), "the replicas still hold slices of the budget")
         }
