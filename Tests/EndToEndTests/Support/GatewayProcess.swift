@@ -2,7 +2,7 @@ import Foundation
 
 /// The built `multiprodigy` executable, run as a child process the way users run it.
 final class GatewayProcess: @unchecked Sendable {
-    let process = Process()
+    let process = ChildProcess()
     let logURL: URL
     private(set) var port = 0
 

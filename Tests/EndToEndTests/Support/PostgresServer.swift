@@ -49,13 +49,13 @@ final class PostgresServer: @unchecked Sendable {
     private let installation: Installation
     private let lock = NSLock()
     /// The running postmaster (a direct child of this process), nil while stopped.
-    private var postmaster: Process?
+    private var postmaster: ChildProcess?
     private var isShutDown = false
 
     private var dataDirectory: URL { directory.appendingPathComponent("data") }
     private var logURL: URL { directory.appendingPathComponent("postgres.log") }
 
-    private init(installation: Installation, password: String, port: Int, directory: URL, postmaster: Process) {
+    private init(installation: Installation, password: String, port: Int, directory: URL, postmaster: ChildProcess) {
         self.installation = installation
         self.password = password
         self.port = port
@@ -148,7 +148,7 @@ final class PostgresServer: @unchecked Sendable {
     /// Stops the server and removes its directory; later calls do nothing. deinit calls it. The data is thrown away,
     /// so it is an immediate shutdown (no checkpoint), bounded in time.
     func shutdown() {
-        let running: Process? = lock.withLock {
+        let running: ChildProcess? = lock.withLock {
             if isShutDown { return nil }
             isShutDown = true
             defer { postmaster = nil }
@@ -235,7 +235,7 @@ final class PostgresServer: @unchecked Sendable {
     /// shared memory attached and a restart on the same data works at once; returns the ids it signalled. The
     /// postmaster is stopped first, so it forks no child after they are listed.
     @discardableResult
-    private static func killTree(of postmaster: Process) -> [Int32] {
+    private static func killTree(of postmaster: ChildProcess) -> [Int32] {
         let pid = postmaster.processIdentifier
         sendSignal(SIGSTOP, to: pid)
         let children = childProcesses(of: pid)
@@ -402,7 +402,7 @@ final class PostgresServer: @unchecked Sendable {
 
         /// Starts `postgres` on `directory`/data, listening on 127.0.0.1:`port` and on a unix socket in `directory`,
         /// and waits (at most 30 s) until it accepts connections.
-        func launchPostmaster(directory: URL, port: Int) async throws -> Process {
+        func launchPostmaster(directory: URL, port: Int) async throws -> ChildProcess {
             let dataDirectory = directory.appendingPathComponent("data")
             let logURL = directory.appendingPathComponent("postgres.log")
             let (executable, arguments) = asOwner(
@@ -606,7 +606,7 @@ struct PostgresServerError: Error, CustomStringConvertible {
 // MARK: - Helpers
 
 /// Launches a process with its standard streams set. Launches are serialised with every other launch of the tests
-/// (``ProcessLaunch``): swift-corelibs-foundation's `Process.run()` has crashed when processes start at once. Output goes to
+/// (``ProcessLaunch``) and made with `posix_spawn` (``ChildProcess``), not Foundation's crashing `Process.run()`. Output goes to
 /// files, never pipes, and nothing waits with `waitUntilExit()` (it would block a thread of the shared pool).
 private func launch(
     _ executable: String,
@@ -614,8 +614,8 @@ private func launch(
     input: FileHandle?,
     output: FileHandle,
     errorOutput: FileHandle
-) throws -> Process {
-    let process = Process()
+) throws -> ChildProcess {
+    let process = ChildProcess()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
     // Nothing from the tests' environment (PGHOST, PGPASSWORD, a ~/.pgpass…) changes where psql connects.
