@@ -74,15 +74,20 @@ import Testing
             let endpoint = try #require(PlainHTTPEndpoint("http://127.0.0.1:\(port)/v1/chat/completions"))
             let template = try #require(PlainHTTPRequestTemplate(endpoint: endpoint, headers: ["content-type": "application/json"]))
             let body = ByteBuffer(string: #"{"model":"m","messages":[]}"#)
-            // One call every 100 ms for a second: the connection never waits 2 s (however loaded the
-            // machine), so it is kept.
+            // One call every 100 ms for a second: the connection never waits 2 s, so it is kept. A
+            // starved machine can stretch a 100 ms sleep past the timeout (18 s for the loop, seen
+            // beside a build); each such gap may cost one connection, and only those may.
+            var longGaps = 0
+            var lastUse: ContinuousClock.Instant?
             for _ in 0..<10 {
+                if let lastUse, ContinuousClock.now - lastUse >= .milliseconds(1900) { longGaps += 1 }
                 let response = try await client.post(template, body: body, deadline: .now() + .seconds(5), maxResponseBytes: 1 << 20)
+                lastUse = .now
                 #expect(response.status == .ok)
                 try await Task.sleep(for: .milliseconds(100))
             }
-            #expect(upstream.accepted == 1)
-            #expect(client.idleConnectionCount == 1)
+            #expect((1...(1 + longGaps)).contains(upstream.accepted), "\(upstream.accepted) connections, \(longGaps) gaps of 1.9 s or more")
+            if let lastUse, ContinuousClock.now - lastUse < .milliseconds(1900) { #expect(client.idleConnectionCount == 1) }
             try await waitFor { upstream.open == 0 }
             #expect(upstream.open == 0)
             #expect(client.idleConnectionCount == 0)
