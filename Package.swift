@@ -80,6 +80,16 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // The front-door APIs other than chat (Anthropic Messages, OpenAI Responses): their requests
+        // translated to chat, chat answers and streams rendered in their shapes, their error envelopes.
+        .target(
+            name: "MultiProdigyFrontDoor",
+            dependencies: [
+                "MultiProdigyJSON",
+                "MultiProdigyCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         // Route planning: the resolver, policies, latency, cost and token estimates, privacy routing.
         .target(
             name: "MultiProdigyRouting",
@@ -135,6 +145,7 @@ let package = Package(
                 "MultiProdigyRouting",
                 "MultiProdigyResilience",
                 "MultiProdigyAccounting",
+                "MultiProdigyFrontDoor",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -161,6 +172,7 @@ let package = Package(
                 "MultiProdigyRouting",
                 "MultiProdigyResilience",
                 "MultiProdigyAccounting",
+                "MultiProdigyFrontDoor",
                 "MultiProdigyServer",
             ]
         ),
@@ -243,6 +255,16 @@ let package = Package(
             dependencies: [
                 "MultiProdigyConfig",
                 "MultiProdigyPrivacy",
+            ]
+        ),
+        // Unit tests of MultiProdigyFrontDoor.
+        .testTarget(
+            name: "MultiProdigyFrontDoorTests",
+            dependencies: [
+                "MultiProdigyFrontDoor",
+                "MultiProdigyJSON",
+                "MultiProdigyCore",
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         // Unit tests of MultiProdigyProviders.

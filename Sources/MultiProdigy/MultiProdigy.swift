@@ -4,6 +4,7 @@
 
 @_exported import MultiProdigyAccounting
 @_exported import MultiProdigyConfig
+@_exported import MultiProdigyFrontDoor
 @_exported import MultiProdigyCore
 @_exported import MultiProdigyJSON
 @_exported import MultiProdigyPrivacy
