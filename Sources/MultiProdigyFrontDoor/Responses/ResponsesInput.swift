@@ -1,0 +1,133 @@
+import MultiProdigyCore
+import MultiProdigyJSON
+
+/// Validation and normalisation of a Responses request's `input` items.
+///
+/// Every item comes out as an object with `id`, `type` and `status` first, so the items a client
+/// sent, the items `GET /v1/responses/{id}/input_items` lists, and the stored history all have one
+/// shape, which ``ResponsesChatTranscript`` renders as chat messages.
+enum ResponsesInput {
+    /// The roles a message item may have.
+    static let roles = ["user", "assistant", "system", "developer"]
+    /// The item types the gateway can translate to chat.
+    static let itemTypes = ["message", "function_call", "function_call_output", "reasoning"]
+
+    /// A user (or other role) message of one text part.
+    static func message(role: String, text: String, generator: inout some RandomNumberGenerator) -> JSONValue {
+        [
+            "id": .string(ResponsesItemID.random(prefix: ResponsesItemID.message, using: &generator)),
+            "type": "message",
+            "status": "completed",
+            "role": .string(role),
+            "content": [textPart(text, role: role)],
+        ]
+    }
+
+    /// A text part as a message of `role` holds it: `output_text` for the assistant, else `input_text`.
+    static func textPart(_ text: String, role: String) -> JSONValue {
+        role == "assistant"
+            ? ["type": "output_text", "text": .string(text), "annotations": []]
+            : ["type": "input_text", "text": .string(text)]
+    }
+
+    /// One validated and normalised item.
+    static func item(_ field: ResponsesField, generator: inout some RandomNumberGenerator) throws(GatewayError) -> JSONValue {
+        guard let item = field.value, let object = item.objectValue else { throw field.invalidType(expected: "an object") }
+        let typeField = ResponsesField("type", of: item, under: field.path)
+        let type: String
+        if typeField.given == nil, item["role"] != nil {
+            type = "message"
+        } else {
+            type = try typeField.requiredString()
+        }
+        let id = try ResponsesField("id", of: item, under: field.path).string()
+        let status = try ResponsesField("status", of: item, under: field.path).string() ?? "completed"
+        var normalized: JSONValue
+        switch type {
+        case "message":
+            let role = try ResponsesField("role", of: item, under: field.path).requiredString(oneOf: roles)
+            normalized = [
+                "id": .string(id ?? ResponsesItemID.random(prefix: ResponsesItemID.message, using: &generator)),
+                "type": "message",
+                "status": .string(status),
+                "role": .string(role),
+                "content": try content(ResponsesField("content", of: item, under: field.path), role: role),
+            ]
+        case "function_call":
+            normalized = [
+                "id": .string(id ?? ResponsesItemID.random(prefix: ResponsesItemID.functionCall, using: &generator)),
+                "type": "function_call",
+                "status": .string(status),
+                "arguments": .string(try ResponsesField("arguments", of: item, under: field.path).requiredString()),
+                "call_id": .string(try ResponsesField("call_id", of: item, under: field.path).requiredString()),
+                "name": .string(try ResponsesField("name", of: item, under: field.path).requiredString()),
+            ]
+        case "function_call_output":
+            normalized = [
+                "id": .string(id ?? ResponsesItemID.random(prefix: ResponsesItemID.functionCallOutput, using: &generator)),
+                "type": "function_call_output",
+                "status": .string(status),
+                "call_id": .string(try ResponsesField("call_id", of: item, under: field.path).requiredString()),
+                "output": try output(ResponsesField("output", of: item, under: field.path)),
+            ]
+        case "reasoning":
+            // Kept for the record and for native targets; chat has no place for it.
+            normalized = ["id": .string(id ?? ResponsesItemID.random(prefix: ResponsesItemID.reasoning, using: &generator)), "type": "reasoning"]
+        default:
+            guard typeField.value?.stringValue != nil else { throw typeField.invalidType(expected: "a string") }
+            throw typeField.unsupported("Input items of type '\(EchoedName.shortened(type))'")
+        }
+        // Whatever else the client sent (`phase`, a reasoning item's `summary`, …) is kept as sent.
+        for member in object.members where normalized[member.key] == nil {
+            normalized[member.key] = member.value
+        }
+        return normalized
+    }
+
+    /// A message's `content`: a string becomes one text part; parts are checked.
+    private static func content(_ field: ResponsesField, role: String) throws(GatewayError) -> JSONValue {
+        guard let given = field.given else { throw field.missing() }
+        if let text = given.stringValue { return [textPart(text, role: role)] }
+        guard let parts = given.arrayValue else { throw field.invalidType(expected: "a string or an array") }
+        for index in parts.indices {
+            try checkPart(ResponsesField(element: index, of: parts, under: field.path), allowsImages: true)
+        }
+        return given
+    }
+
+    /// A `function_call_output`'s `output`: a string, or text parts.
+    private static func output(_ field: ResponsesField) throws(GatewayError) -> JSONValue {
+        guard let given = field.given else { throw field.missing() }
+        if given.stringValue != nil { return given }
+        guard let parts = given.arrayValue else { throw field.invalidType(expected: "a string or an array") }
+        for index in parts.indices {
+            // A chat `tool` message holds text only.
+            try checkPart(ResponsesField(element: index, of: parts, under: field.path), allowsImages: false)
+        }
+        return given
+    }
+
+    /// Checks one content part: `input_text`, `output_text` and `refusal` need their text;
+    /// `input_image` needs an `image_url` (a `file_id` refers to OpenAI's file store, which the
+    /// gateway cannot read); files and audio are refused.
+    private static func checkPart(_ field: ResponsesField, allowsImages: Bool) throws(GatewayError) {
+        guard let part = field.value, part.kind == .object else { throw field.invalidType(expected: "an object") }
+        let typeField = ResponsesField("type", of: part, under: field.path)
+        let type = try typeField.requiredString()
+        switch type {
+        case "input_text", "output_text":
+            _ = try ResponsesField("text", of: part, under: field.path).requiredString()
+        case "refusal":
+            _ = try ResponsesField("refusal", of: part, under: field.path).requiredString()
+        case "input_image" where allowsImages:
+            let fileID = ResponsesField("file_id", of: part, under: field.path)
+            if fileID.given != nil { throw fileID.unsupported("An image given by 'file_id'") }
+            _ = try ResponsesField("image_url", of: part, under: field.path).requiredString()
+            _ = try ResponsesField("detail", of: part, under: field.path).string()
+        case "input_image", "input_file", "input_audio":
+            throw typeField.unsupported("Content of type '\(type)'")
+        default:
+            throw typeField.invalidValue(type, supported: ["input_text", "input_image", "output_text", "refusal"])
+        }
+    }
+}
