@@ -72,7 +72,9 @@ enum ResponsesInput {
             ]
         case "reasoning":
             // Kept for the record and for native targets; chat has no place for it.
-            normalized = ["id": .string(id ?? ResponsesItemID.random(prefix: ResponsesItemID.reasoning, using: &generator)), "type": "reasoning"]
+            normalized = [
+                "id": .string(id ?? ResponsesItemID.random(prefix: ResponsesItemID.reasoning, using: &generator)), "type": "reasoning",
+            ]
         default:
             guard typeField.value?.stringValue != nil else { throw typeField.invalidType(expected: "a string") }
             throw typeField.unsupported("Input items of type '\(EchoedName.shortened(type))'")

@@ -38,7 +38,10 @@ public enum ResponsesRenderer {
         var items: [JSONValue] = []
         if let reasoning = answer.reasoning, !reasoning.isEmpty {
             items.append(
-                reasoningItem(id: ResponsesItemID.output(prefix: ResponsesItemID.reasoning, responseID: responseID, index: items.count), text: reasoning)
+                reasoningItem(
+                    id: ResponsesItemID.output(prefix: ResponsesItemID.reasoning, responseID: responseID, index: items.count),
+                    text: reasoning
+                )
             )
         }
         var content: [JSONValue] = []

@@ -179,7 +179,10 @@ public struct ResponsesStreamRenderer: Sendable {
             message = current
         } else {
             closeOpenItem(status: "completed", into: &buffer)
-            message = MessageItem(outputIndex: output.count, id: ResponsesItemID.output(prefix: ResponsesItemID.message, responseID: id, index: output.count))
+            message = MessageItem(
+                outputIndex: output.count,
+                id: ResponsesItemID.output(prefix: ResponsesItemID.message, responseID: id, index: output.count)
+            )
             let added = ResponsesRenderer.messageItem(id: message.id, status: "in_progress", content: [])
             emit("response.output_item.added", ["output_index": .integer(message.outputIndex), "item": added], into: &buffer)
         }
@@ -232,8 +235,17 @@ public struct ResponsesStreamRenderer: Sendable {
     private mutating func appendToolCall(_ piece: ChatDelta.ToolCallPiece, into buffer: inout ByteBuffer) {
         let arguments = piece.arguments ?? ""
         if case .functionCall(let index, let itemID, let chatIndex, let callID, let name, let sofar) = open, chatIndex == piece.index {
-            open = .functionCall(outputIndex: index, id: itemID, chatIndex: chatIndex, callID: callID, name: name, arguments: sofar + arguments)
-            if !arguments.isEmpty { emit("response.function_call_arguments.delta", argumentsDelta(itemID, index, arguments), into: &buffer) }
+            open = .functionCall(
+                outputIndex: index,
+                id: itemID,
+                chatIndex: chatIndex,
+                callID: callID,
+                name: name,
+                arguments: sofar + arguments
+            )
+            if !arguments.isEmpty {
+                emit("response.function_call_arguments.delta", argumentsDelta(itemID, index, arguments), into: &buffer)
+            }
             return
         }
         if let index = closedCalls[piece.index] {

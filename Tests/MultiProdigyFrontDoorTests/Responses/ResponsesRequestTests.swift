@@ -28,7 +28,9 @@ import Testing
 
     @Test func instructionsComeFirstAsASystemMessage() throws {
         let chat = try ResponsesFixture.chat(#"{"model":"m","instructions":"Be brief.","input":"Hi"}"#)
-        #expect(chat["messages"] == (try ResponsesFixture.json(#"[{"role":"system","content":"Be brief."},{"role":"user","content":"Hi"}]"#)))
+        #expect(
+            chat["messages"] == (try ResponsesFixture.json(#"[{"role":"system","content":"Be brief."},{"role":"user","content":"Hi"}]"#))
+        )
     }
 
     @Test func everyItemKindIsNormalisedAndTranslated() throws {
@@ -47,17 +49,18 @@ import Testing
             """#
         )
         #expect(
-            request.inputItems == (try ResponsesFixture.json(
-                #"""
-                [{"id":"msg_00000000000000010000000000000002","type":"message","status":"completed","role":"developer","content":[{"type":"input_text","text":"Rules."}]},
-                 {"id":"msg_00000000000000030000000000000004","type":"message","status":"completed","role":"system","content":[{"type":"input_text","text":"More rules."}]},
-                 {"id":"msg_00000000000000050000000000000006","type":"message","status":"completed","role":"user",
-                  "content":[{"type":"input_text","text":"What is this?"},{"type":"input_image","image_url":"https://example.com/a.png","detail":"low"}]},
-                 {"id":"rs_1","type":"reasoning","summary":[]},
-                 {"id":"msg_9","type":"message","status":"completed","role":"assistant","content":[{"type":"output_text","text":"A cat.","annotations":[]}],"phase":"final_answer"},
-                 {"id":"msg_00000000000000070000000000000008","type":"message","status":"completed","role":"user","content":[{"type":"input_text","text":"Thanks"}]}]
-                """#
-            ).arrayValue)
+            request.inputItems
+                == (try ResponsesFixture.json(
+                    #"""
+                    [{"id":"msg_00000000000000010000000000000002","type":"message","status":"completed","role":"developer","content":[{"type":"input_text","text":"Rules."}]},
+                     {"id":"msg_00000000000000030000000000000004","type":"message","status":"completed","role":"system","content":[{"type":"input_text","text":"More rules."}]},
+                     {"id":"msg_00000000000000050000000000000006","type":"message","status":"completed","role":"user",
+                      "content":[{"type":"input_text","text":"What is this?"},{"type":"input_image","image_url":"https://example.com/a.png","detail":"low"}]},
+                     {"id":"rs_1","type":"reasoning","summary":[]},
+                     {"id":"msg_9","type":"message","status":"completed","role":"assistant","content":[{"type":"output_text","text":"A cat.","annotations":[]}],"phase":"final_answer"},
+                     {"id":"msg_00000000000000070000000000000008","type":"message","status":"completed","role":"user","content":[{"type":"input_text","text":"Thanks"}]}]
+                    """#
+                ).arrayValue)
         )
         #expect(
             try JSONValue.parse(request.chatBody(history: []))["messages"]
@@ -87,12 +90,18 @@ import Testing
             ]}
             """#
         )
-        #expect(request.inputItems[2] == (try ResponsesFixture.json(
-            #"{"id":"fc_1","type":"function_call","status":"completed","arguments":"{\"city\":\"Paris\"}","call_id":"call_a","name":"weather"}"#
-        )))
-        #expect(request.inputItems[4] == (try ResponsesFixture.json(
-            #"{"id":"fco_00000000000000070000000000000008","type":"function_call_output","status":"completed","call_id":"call_a","output":"18C"}"#
-        )))
+        #expect(
+            request.inputItems[2]
+                == (try ResponsesFixture.json(
+                    #"{"id":"fc_1","type":"function_call","status":"completed","arguments":"{\"city\":\"Paris\"}","call_id":"call_a","name":"weather"}"#
+                ))
+        )
+        #expect(
+            request.inputItems[4]
+                == (try ResponsesFixture.json(
+                    #"{"id":"fco_00000000000000070000000000000008","type":"function_call_output","status":"completed","call_id":"call_a","output":"18C"}"#
+                ))
+        )
         #expect(
             try JSONValue.parse(request.chatBody(history: []))["messages"]
                 == ResponsesFixture.json(
@@ -156,15 +165,20 @@ import Testing
         )
     }
 
-    @Test(arguments: [
-        (#"{"format":{"type":"text"}}"#, nil),
-        (#"{"format":{"type":"json_object"}}"#, #"{"type":"json_object"}"#),
-        (
-            #"{"format":{"type":"json_schema","name":"city","schema":{"type":"object"},"strict":true,"description":"A city."}}"#,
-            #"{"type":"json_schema","json_schema":{"name":"city","schema":{"type":"object"},"strict":true,"description":"A city."}}"#
-        ),
-        (#"{"format":{"type":"json_schema","name":"city","schema":{}}}"#, #"{"type":"json_schema","json_schema":{"name":"city","schema":{}}}"#),
-    ] as [(String, String?)])
+    @Test(
+        arguments: [
+            (#"{"format":{"type":"text"}}"#, nil),
+            (#"{"format":{"type":"json_object"}}"#, #"{"type":"json_object"}"#),
+            (
+                #"{"format":{"type":"json_schema","name":"city","schema":{"type":"object"},"strict":true,"description":"A city."}}"#,
+                #"{"type":"json_schema","json_schema":{"name":"city","schema":{"type":"object"},"strict":true,"description":"A city."}}"#
+            ),
+            (
+                #"{"format":{"type":"json_schema","name":"city","schema":{}}}"#,
+                #"{"type":"json_schema","json_schema":{"name":"city","schema":{}}}"#
+            ),
+        ] as [(String, String?)]
+    )
     func textFormatBecomesResponseFormat(text: String, responseFormat: String?) throws {
         let chat = try ResponsesFixture.chat(#"{"model":"m","input":"Hi","text":\#(text)}"#)
         #expect(chat["response_format"] == (try responseFormat.map(ResponsesFixture.json)))
@@ -193,7 +207,9 @@ import Testing
 
     @Test(arguments: ["none", "auto", "required"])
     func toolChoiceModesAreCopied(mode: String) throws {
-        let chat = try ResponsesFixture.chat(#"{"model":"m","input":"Hi","tool_choice":"\#(mode)","tools":[{"type":"function","name":"f"}]}"#)
+        let chat = try ResponsesFixture.chat(
+            #"{"model":"m","input":"Hi","tool_choice":"\#(mode)","tools":[{"type":"function","name":"f"}]}"#
+        )
         #expect(chat["tool_choice"] == .string(mode))
     }
 

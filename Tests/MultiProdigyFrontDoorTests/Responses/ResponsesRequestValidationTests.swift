@@ -38,7 +38,8 @@ import Testing
             code: "invalid_type"
         ),
         Case(
-            body: #"{"model":"m","input":[{"role":"user","content":"a"},{"role":"user","content":"b"},{"role":"user","content":[{"type":"input_image","detail":"auto"}]}]}"#,
+            body:
+                #"{"model":"m","input":[{"role":"user","content":"a"},{"role":"user","content":"b"},{"role":"user","content":[{"type":"input_image","detail":"auto"}]}]}"#,
             param: "input[2].content[0].image_url",
             code: "missing_required_parameter"
         ),
@@ -67,15 +68,24 @@ import Testing
             param: "input[0].arguments",
             code: "invalid_type"
         ),
-        Case(body: #"{"model":"m","input":[{"type":"function_call_output","output":"x"}]}"#, param: "input[0].call_id", code: "missing_required_parameter"),
         Case(
-            body: #"{"model":"m","input":[{"type":"function_call_output","call_id":"c","output":[{"type":"input_image","image_url":"u"}]}]}"#,
+            body: #"{"model":"m","input":[{"type":"function_call_output","output":"x"}]}"#,
+            param: "input[0].call_id",
+            code: "missing_required_parameter"
+        ),
+        Case(
+            body:
+                #"{"model":"m","input":[{"type":"function_call_output","call_id":"c","output":[{"type":"input_image","image_url":"u"}]}]}"#,
             param: "input[0].output[0].type",
             code: "unsupported_value"
         ),
         Case(body: #"{"model":"m","input":[{"type":"item_reference","id":"msg_1"}]}"#, param: "input[0].type", code: "unsupported_value"),
         Case(body: #"{"model":"m","input":"Hi","tools":{}}"#, param: "tools", code: "invalid_type"),
-        Case(body: #"{"model":"m","input":"Hi","tools":[{"type":"function","name":"f"},{"type":"function"}]}"#, param: "tools[1].name", code: "missing_required_parameter"),
+        Case(
+            body: #"{"model":"m","input":"Hi","tools":[{"type":"function","name":"f"},{"type":"function"}]}"#,
+            param: "tools[1].name",
+            code: "missing_required_parameter"
+        ),
         Case(body: #"{"model":"m","input":"Hi","tools":[{"name":"f"}]}"#, param: "tools[0].type", code: "missing_required_parameter"),
         Case(
             body: #"{"model":"m","input":"Hi","tools":[{"type":"function","name":"f","parameters":"{}"}]}"#,
@@ -83,7 +93,11 @@ import Testing
             code: "invalid_type"
         ),
         Case(body: #"{"model":"m","input":"Hi","tool_choice":"always"}"#, param: "tool_choice", code: "invalid_value"),
-        Case(body: #"{"model":"m","input":"Hi","tool_choice":{"type":"function"}}"#, param: "tool_choice.name", code: "missing_required_parameter"),
+        Case(
+            body: #"{"model":"m","input":"Hi","tool_choice":{"type":"function"}}"#,
+            param: "tool_choice.name",
+            code: "missing_required_parameter"
+        ),
         Case(body: #"{"model":"m","input":"Hi","tool_choice":true}"#, param: "tool_choice", code: "invalid_type"),
         Case(body: #"{"model":"m","input":"Hi","max_output_tokens":8}"#, param: "max_output_tokens", code: "integer_below_min_value"),
         Case(body: #"{"model":"m","input":"Hi","max_output_tokens":20.5}"#, param: "max_output_tokens", code: "invalid_type"),
@@ -97,13 +111,22 @@ import Testing
         Case(body: #"{"model":"m","input":"Hi","user":{}}"#, param: "user", code: "invalid_type"),
         Case(body: #"{"model":"m","input":"Hi","metadata":{"k":1}}"#, param: "metadata.k", code: "invalid_type"),
         Case(
-            body: #"{"model":"m","input":"Hi","metadata":{"1":"","2":"","3":"","4":"","5":"","6":"","7":"","8":"","9":"","10":"","11":"","12":"","13":"","14":"","15":"","16":"","17":""}}"#,
+            body:
+                #"{"model":"m","input":"Hi","metadata":{"1":"","2":"","3":"","4":"","5":"","6":"","7":"","8":"","9":"","10":"","11":"","12":"","13":"","14":"","15":"","16":"","17":""}}"#,
             param: "metadata",
             code: "object_above_max_properties"
         ),
         Case(body: #"{"model":"m","input":"Hi","text":{"format":{"type":"yaml"}}}"#, param: "text.format.type", code: "invalid_value"),
-        Case(body: #"{"model":"m","input":"Hi","text":{"format":{"type":"json_schema","schema":{}}}}"#, param: "text.format.name", code: "missing_required_parameter"),
-        Case(body: #"{"model":"m","input":"Hi","text":{"format":{"type":"json_schema","name":"n"}}}"#, param: "text.format.schema", code: "missing_required_parameter"),
+        Case(
+            body: #"{"model":"m","input":"Hi","text":{"format":{"type":"json_schema","schema":{}}}}"#,
+            param: "text.format.name",
+            code: "missing_required_parameter"
+        ),
+        Case(
+            body: #"{"model":"m","input":"Hi","text":{"format":{"type":"json_schema","name":"n"}}}"#,
+            param: "text.format.schema",
+            code: "missing_required_parameter"
+        ),
         Case(body: #"{"model":"m","input":"Hi","text":"json"}"#, param: "text", code: "invalid_type"),
         Case(body: #"{"model":"m","input":"Hi","reasoning":{"effort":1}}"#, param: "reasoning.effort", code: "invalid_type"),
         Case(body: #"{"model":"m","input":"Hi","background":true}"#, param: "background", code: "unsupported_value"),
@@ -120,7 +143,10 @@ import Testing
     }
 
     @Test func errorMessagesAreWordedLikeOpenAIs() {
-        #expect(ResponsesFixture.error(#"{"model":"m","input":"Hi","tools":[{"type":"function"}]}"#)?.message == "Missing required parameter: 'tools[0].name'.")
+        #expect(
+            ResponsesFixture.error(#"{"model":"m","input":"Hi","tools":[{"type":"function"}]}"#)?.message
+                == "Missing required parameter: 'tools[0].name'."
+        )
         #expect(
             ResponsesFixture.error(#"{"model":"m","input":"Hi","tool_choice":"always"}"#)?.message
                 == "Invalid value: 'always'. Supported values are: 'none', 'auto', and 'required'."

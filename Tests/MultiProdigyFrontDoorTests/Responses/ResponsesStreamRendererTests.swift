@@ -89,7 +89,15 @@ import Testing
             usage: TokenUsage(promptTokens: 5, completionTokens: 2),
             costUSD: 0.25
         )
-        #expect(final == ResponsesRenderer.response(from: answer, request: try ResponsesFixture.request(#"{"model":"fast","input":"Hi"}"#), id: "resp_s", createdAt: 1_700_000_000))
+        #expect(
+            final
+                == ResponsesRenderer.response(
+                    from: answer,
+                    request: try ResponsesFixture.request(#"{"model":"fast","input":"Hi"}"#),
+                    id: "resp_s",
+                    createdAt: 1_700_000_000
+                )
+        )
     }
 
     @Test func textThenFunctionCallWithArgumentPieces() throws {
@@ -243,7 +251,12 @@ import Testing
         var stream = try renderer()
         var buffer = ByteBuffer()
         stream.render(ChatDelta(text: "Half an ans"), into: &buffer)
-        let error = GatewayError(status: .badGateway, message: "The upstream stream broke off.", type: "upstream_error", code: "upstream_stream_error")
+        let error = GatewayError(
+            status: .badGateway,
+            message: "The upstream stream broke off.",
+            type: "upstream_error",
+            code: "upstream_stream_error"
+        )
         let failed = stream.fail(error, into: &buffer)
         // A finish after the failure writes nothing and returns the failed response.
         let after = stream.finish(usage: nil, costUSD: nil, into: &buffer)
