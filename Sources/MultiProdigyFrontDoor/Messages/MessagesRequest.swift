@@ -228,7 +228,9 @@ public struct MessagesRequest: Sendable {
             case .text(let piece):
                 text += piece
             case .toolUse(let id, let name, let input):
-                toolCalls.append(["id": .string(id), "type": "function", "function": ["name": .string(name), "arguments": .string(input.text)]])
+                toolCalls.append([
+                    "id": .string(id), "type": "function", "function": ["name": .string(name), "arguments": .string(input.text)],
+                ])
             case .image, .toolResult, .thinking, .anthropicOnly:
                 break
             }

@@ -66,7 +66,7 @@ struct MessagesRequestReader {
             messages.append(try message(value, at: "messages.\(index)"))
         }
         let system = try Self.system(json["system"])
-        let tools = try tools(json["tools"])
+        let tools = try readTools(json["tools"])
         let (toolChoice, disableParallel) = try Self.toolChoice(json["tool_choice"])
         var stopSequences: [String] = []
         if Self.isPresent(json["stop_sequences"]) {
@@ -76,7 +76,7 @@ struct MessagesRequestReader {
         }
         let temperature = try Self.number(json["temperature"], at: "temperature", in: 0...1)
         let topP = try Self.number(json["top_p"], at: "top_p", in: 0...1)
-        let topK = Self.isPresent(json["top_k"]) ? try Self.integer(json["top_k"], at: "top_k", minimum: 0) : nil
+        let topK = try Self.isPresent(json["top_k"]) ? Self.integer(json["top_k"], at: "top_k", minimum: 0) : nil
         var userID: String?
         if Self.isPresent(json["metadata"]) {
             let metadata = try Self.requiredObject(json["metadata"], at: "metadata")
@@ -133,7 +133,11 @@ struct MessagesRequestReader {
         }
     }
 
-    private mutating func block(_ value: JSONValue, at path: String, role: MessagesRequest.Role) throws(GatewayError) -> MessagesContentBlock {
+    private mutating func block(
+        _ value: JSONValue,
+        at path: String,
+        role: MessagesRequest.Role
+    ) throws(GatewayError) -> MessagesContentBlock {
         let type = try Self.blockType(value, at: path, expected: Self.blockTypes)
         switch type {
         case "text":
@@ -178,7 +182,11 @@ struct MessagesRequestReader {
             }
             let data = try Self.requiredString(source["data"], at: "\(sourcePath).data")
             guard !data.isEmpty else {
-                throw .invalidRequest("\(sourcePath).data: image data must not be empty", param: "\(sourcePath).data", code: "invalid_value")
+                throw .invalidRequest(
+                    "\(sourcePath).data: image data must not be empty",
+                    param: "\(sourcePath).data",
+                    code: "invalid_value"
+                )
             }
             return .image(.base64(mediaType: mediaType, data: data))
         case "url":
@@ -243,7 +251,7 @@ struct MessagesRequestReader {
         }
     }
 
-    private mutating func tools(_ value: JSONValue?) throws(GatewayError) -> [MessagesRequest.Tool] {
+    private mutating func readTools(_ value: JSONValue?) throws(GatewayError) -> [MessagesRequest.Tool] {
         guard Self.isPresent(value) else { return [] }
         var tools: [MessagesRequest.Tool] = []
         for (index, tool) in try Self.requiredArray(value, at: "tools").enumerated() {

@@ -54,7 +54,9 @@ public enum MessagesResponseRenderer {
     public static func messageID(fromChatID chatID: String) -> String {
         var tail = Substring(chatID)
         for prefix in ["chatcmpl-", "msg_"] where tail.hasPrefix(prefix) { tail = tail.dropFirst(prefix.count) }
-        let kept = tail.unicodeScalars.filter { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) }.prefix(48)
+        let kept = tail.unicodeScalars.filter { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) }.prefix(
+            48
+        )
         guard !kept.isEmpty else { return randomMessageID() }
         return "msg_" + String(String.UnicodeScalarView(kept))
     }

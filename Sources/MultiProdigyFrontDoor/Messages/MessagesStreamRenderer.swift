@@ -174,8 +174,14 @@ public struct MessagesStreamRenderer: Sendable {
             toolBlocks[piece.index] = index
             openBlock = .toolUse(index: index, chatIndex: piece.index)
             let id = piece.id.flatMap { $0.isEmpty ? nil : $0 } ?? "toolu_\(messageID.dropFirst(4))_\(piece.index)"
-            let block: JSONValue = ["type": "tool_use", "id": .string(id), "name": .string(piece.name ?? ""), "input": .object(JSONObject())]
-            Self.writeEvent("content_block_start", ["type": "content_block_start", "index": .integer(index), "content_block": block], into: &buffer)
+            let block: JSONValue = [
+                "type": "tool_use", "id": .string(id), "name": .string(piece.name ?? ""), "input": .object(JSONObject()),
+            ]
+            Self.writeEvent(
+                "content_block_start",
+                ["type": "content_block_start", "index": .integer(index), "content_block": block],
+                into: &buffer
+            )
         }
         if let arguments = piece.arguments, !arguments.isEmpty {
             Self.writeDelta(index: index, type: "input_json_delta", field: "partial_json", piece: arguments, into: &buffer)
@@ -203,7 +209,11 @@ public struct MessagesStreamRenderer: Sendable {
             openBlock = .thinking(index: index)
             shell = ["type": "thinking", "thinking": "", "signature": ""]
         }
-        Self.writeEvent("content_block_start", ["type": "content_block_start", "index": .integer(index), "content_block": shell], into: &buffer)
+        Self.writeEvent(
+            "content_block_start",
+            ["type": "content_block_start", "index": .integer(index), "content_block": shell],
+            into: &buffer
+        )
         return index
     }
 

@@ -28,7 +28,12 @@ import Testing
     }
 
     @Test func bodyKeepsTheGatewaysMessage() {
-        let error = GatewayError(status: .tooManyRequests, message: "Budget \"team\" spent", type: "rate_limit_error", code: "budget_exceeded")
+        let error = GatewayError(
+            status: .tooManyRequests,
+            message: "Budget \"team\" spent",
+            type: "rate_limit_error",
+            code: "budget_exceeded"
+        )
         #expect(
             String(buffer: AnthropicErrorEnvelope.body(for: error))
                 == #"{"type":"error","error":{"type":"rate_limit_error","message":"Budget \"team\" spent"}}"#

@@ -63,7 +63,8 @@ import Testing
             #"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]}]}"#
         )
         #expect(
-            body == #"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]}]}"#
+            body
+                == #"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]}]}"#
         )
     }
 
@@ -184,13 +185,13 @@ import Testing
         let request = try MessagesRequest.parse(
             ByteBuffer(
                 string:
-                    #"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}],"stop_sequences":["\nEND","###"],"temperature":0.25,"top_p":0.9,"top_k":40,"metadata":{"user_id":"user-1"},"stream":true,"service_tier":"auto"}"#
+                    #"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}],"stop_sequences":["\nEND","%%%"],"temperature":0.25,"top_p":0.9,"top_k":40,"metadata":{"user_id":"user-1"},"stream":true,"service_tier":"auto"}"#
             )
         )
         #expect(request.isStreaming)
         #expect(
             String(buffer: request.chatBody())
-                == #"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}],"stop":["\nEND","###"],"temperature":0.25,"top_p":0.9,"#
+                == #"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}],"stop":["\nEND","%%%"],"temperature":0.25,"top_p":0.9,"#
                 + #""user":"user-1","stream":true,"stream_options":{"include_usage":true}}"#
         )
     }
@@ -244,7 +245,8 @@ import Testing
         let request = try MessagesRequest.parseForCounting(body)
         #expect(request.maxTokens == nil)
         #expect(String(buffer: request.chatBody()) == #"{"model":"m","messages":[{"role":"user","content":"x"}]}"#)
-        #expect(throws: GatewayError.invalidRequest("max_tokens: Field required", param: "max_tokens", code: "missing_required_parameter")) {
+        #expect(throws: GatewayError.invalidRequest("max_tokens: Field required", param: "max_tokens", code: "missing_required_parameter"))
+        {
             try MessagesRequest.parse(body)
         }
     }

@@ -23,8 +23,16 @@ import Testing
         Case(body: "{", param: nil, message: "We could not parse the JSON body of your request"),
         Case(body: "[]", param: nil, message: "The request body must be a JSON object, but it is an array."),
         Case(body: #"{"max_tokens":1,"messages":[]}"#, param: "model", message: "model: Field required"),
-        Case(body: #"{"model":7,"max_tokens":1,"messages":[]}"#, param: "model", message: "model: Input should be a string, but got a number"),
-        Case(body: #"{"model":"","max_tokens":1,"messages":[]}"#, param: "model", message: "model: String should have at least 1 character"),
+        Case(
+            body: #"{"model":7,"max_tokens":1,"messages":[]}"#,
+            param: "model",
+            message: "model: Input should be a string, but got a number"
+        ),
+        Case(
+            body: #"{"model":"","max_tokens":1,"messages":[]}"#,
+            param: "model",
+            message: "model: String should have at least 1 character"
+        ),
         Case(body: #"{"model":"m","messages":[]}"#, param: "max_tokens", message: "max_tokens: Field required"),
         Case(
             body: #"{"model":"m","max_tokens":1.5,"messages":[]}"#,
@@ -37,15 +45,31 @@ import Testing
             message: "max_tokens: Input should be greater than or equal to 1, but got 0"
         ),
         Case(body: #"{"model":"m","max_tokens":1}"#, param: "messages", message: "messages: Field required"),
-        Case(body: #"{"model":"m","max_tokens":1,"messages":{}}"#, param: "messages", message: "messages: Input should be an array, but got an object"),
-        Case(body: #"{"model":"m","max_tokens":1,"messages":[]}"#, param: "messages", message: "messages: at least one message is required"),
-        Case(body: #"{"model":"m","max_tokens":1,"messages":["hi"]}"#, param: "messages.0", message: "messages.0: Input should be an object, but got a string"),
+        Case(
+            body: #"{"model":"m","max_tokens":1,"messages":{}}"#,
+            param: "messages",
+            message: "messages: Input should be an array, but got an object"
+        ),
+        Case(
+            body: #"{"model":"m","max_tokens":1,"messages":[]}"#,
+            param: "messages",
+            message: "messages: at least one message is required"
+        ),
+        Case(
+            body: #"{"model":"m","max_tokens":1,"messages":["hi"]}"#,
+            param: "messages.0",
+            message: "messages.0: Input should be an object, but got a string"
+        ),
         Case(
             body: #"{"model":"m","max_tokens":1,"messages":[{"role":"system","content":"x"}]}"#,
             param: "messages.0.role",
             message: "messages.0.role: Input should be 'user' or 'assistant', but got 'system'"
         ),
-        Case(body: #"{"model":"m","max_tokens":1,"messages":[{"role":"user"}]}"#, param: "messages.0.content", message: "messages.0.content: Field required"),
+        Case(
+            body: #"{"model":"m","max_tokens":1,"messages":[{"role":"user"}]}"#,
+            param: "messages.0.content",
+            message: "messages.0.content: Field required"
+        ),
         Case(
             body: body(content: "5"),
             param: "messages.0.content",
@@ -64,7 +88,11 @@ import Testing
             param: "messages.0.content.0.type",
             message: "messages.0.content.0: Unable to extract tag using discriminator 'type'"
         ),
-        Case(body: body(content: #"[{"type":"text"}]"#), param: "messages.0.content.0.text", message: "messages.0.content.0.text: Field required"),
+        Case(
+            body: body(content: #"[{"type":"text"}]"#),
+            param: "messages.0.content.0.text",
+            message: "messages.0.content.0.text: Field required"
+        ),
         Case(
             body: body(content: #"[{"type":"image","source":{"type":"base64","media_type":"image/png"}}]"#),
             param: "messages.0.content.0.source.data",
@@ -73,7 +101,8 @@ import Testing
         Case(
             body: body(content: #"[{"type":"image","source":{"type":"base64","media_type":"image/bmp","data":"AA=="}}]"#),
             param: "messages.0.content.0.source.media_type",
-            message: "messages.0.content.0.source.media_type: Input should be 'image/jpeg', 'image/png', 'image/gif' or 'image/webp', but got 'image/bmp'"
+            message:
+                "messages.0.content.0.source.media_type: Input should be 'image/jpeg', 'image/png', 'image/gif' or 'image/webp', but got 'image/bmp'"
         ),
         Case(
             body: body(content: #"[{"type":"image","source":{"type":"url","url":"ftp://x/y.png"}}]"#),
@@ -83,7 +112,8 @@ import Testing
         Case(
             body: body(content: #"[{"type":"image","source":{"type":"path","path":"/etc"}}]"#),
             param: "messages.0.content.0.source.type",
-            message: "messages.0.content.0.source: Input tag 'path' found using 'type' does not match any of the expected tags: 'base64', 'url', 'file'"
+            message:
+                "messages.0.content.0.source: Input tag 'path' found using 'type' does not match any of the expected tags: 'base64', 'url', 'file'"
         ),
         Case(
             body: body(content: #"[{"type":"tool_use","id":"t","name":"f","input":{}}]"#),
@@ -91,7 +121,8 @@ import Testing
             message: "messages.0.content.0: 'tool_use' blocks are only allowed in assistant messages, but this is a user message"
         ),
         Case(
-            body: #"{"model":"m","max_tokens":1,"messages":[{"role":"assistant","content":[{"type":"tool_use","id":"t","name":"f","input":"{}"}]}]}"#,
+            body:
+                #"{"model":"m","max_tokens":1,"messages":[{"role":"assistant","content":[{"type":"tool_use","id":"t","name":"f","input":"{}"}]}]}"#,
             param: "messages.0.content.0.input",
             message: "messages.0.content.0.input: Input should be an object, but got a string"
         ),
@@ -121,8 +152,16 @@ import Testing
             param: "system.0.type",
             message: "system.0: Input tag 'image' found using 'type' does not match any of the expected tags: 'text'"
         ),
-        Case(body: body(extra: #","system":3"#), param: "system", message: "system: Input should be a string or an array of text blocks, but got a number"),
-        Case(body: body(extra: #","tools":[{"name":"f"}]"#), param: "tools.0.input_schema", message: "tools.0.input_schema: Field required"),
+        Case(
+            body: body(extra: #","system":3"#),
+            param: "system",
+            message: "system: Input should be a string or an array of text blocks, but got a number"
+        ),
+        Case(
+            body: body(extra: #","tools":[{"name":"f"}]"#),
+            param: "tools.0.input_schema",
+            message: "tools.0.input_schema: Field required"
+        ),
         Case(
             body: body(extra: #","tools":[{"input_schema":{"type":"object"}}]"#),
             param: "tools.0.name",
@@ -131,7 +170,8 @@ import Testing
         Case(
             body: body(extra: #","tool_choice":{"type":"required"}"#),
             param: "tool_choice.type",
-            message: "tool_choice: Input tag 'required' found using 'type' does not match any of the expected tags: 'auto', 'any', 'tool', 'none'"
+            message:
+                "tool_choice: Input tag 'required' found using 'type' does not match any of the expected tags: 'auto', 'any', 'tool', 'none'"
         ),
         Case(body: body(extra: #","tool_choice":{"type":"tool"}"#), param: "tool_choice.name", message: "tool_choice.name: Field required"),
         Case(
@@ -160,30 +200,27 @@ import Testing
 
     @Test(arguments: cases)
     func invalidBodyIsRefusedNamingItsPath(_ invalid: Case) {
-        #expect {
+        let error = #expect(throws: GatewayError.self) {
             try MessagesRequest.parse(ByteBuffer(string: invalid.body))
-        } throws: { error in
-            guard let error = error as? GatewayError else { return false }
-            return error.status == .badRequest && error.type == "invalid_request_error" && error.param == invalid.param
-                && error.message.hasPrefix(invalid.message)
         }
-    }
-
-    @Test func everyCaseNamesTheExactMessage() throws {
-        // The prefix match above allows the JSON syntax error's detail; the others are exact.
-        for invalid in Self.cases where invalid.body != "{" {
-            do {
-                _ = try MessagesRequest.parse(ByteBuffer(string: invalid.body))
-                Issue.record("accepted: \(invalid.body)")
-            } catch {
-                #expect(error.message == invalid.message, "\(invalid.body)")
-            }
+        #expect(error?.status == .badRequest)
+        #expect(error?.type == "invalid_request_error")
+        #expect(error?.param == invalid.param)
+        if invalid.body == "{" {
+            // The JSON syntax error's message goes on with the scanner's reason and offset.
+            #expect(error?.message.hasPrefix(invalid.message) == true)
+        } else {
+            #expect(error?.message == invalid.message)
         }
     }
 
     @Test func nullOptionalFieldsCountAsAbsent() throws {
         let request = try MessagesRequest.parse(
-            ByteBuffer(string: Self.body(extra: #","system":null,"tools":null,"tool_choice":null,"temperature":null,"stream":null,"thinking":null"#))
+            ByteBuffer(
+                string: Self.body(
+                    extra: #","system":null,"tools":null,"tool_choice":null,"temperature":null,"stream":null,"thinking":null"#
+                )
+            )
         )
         #expect(String(buffer: request.chatBody()) == #"{"model":"m","max_tokens":16,"messages":[{"role":"user","content":"Hi"}]}"#)
     }

@@ -56,15 +56,17 @@ import Testing
         )
     }
 
-    @Test(arguments: [
-        ("stop", false, "end_turn"),
-        ("length", false, "max_tokens"),
-        ("tool_calls", true, "tool_use"),
-        ("content_filter", false, "refusal"),
-        (nil, false, "end_turn"),
-        ("stop", true, "tool_use"),
-        ("something_new", false, "end_turn"),
-    ] as [(String?, Bool, String)])
+    @Test(
+        arguments: [
+            ("stop", false, "end_turn"),
+            ("length", false, "max_tokens"),
+            ("tool_calls", true, "tool_use"),
+            ("content_filter", false, "refusal"),
+            (nil, false, "end_turn"),
+            ("stop", true, "tool_use"),
+            ("something_new", false, "end_turn"),
+        ] as [(String?, Bool, String)]
+    )
     func stopReasons(finishReason: String?, calledTool: Bool, stopReason: String) {
         let answer = ChatAnswer(
             id: "c",
@@ -96,7 +98,11 @@ import Testing
         var usage = TokenUsage(promptTokens: 10, completionTokens: 1, cachedPromptTokens: 10)
         usage.cacheWriteTokens = 5
         let answer = ChatAnswer(id: "c", created: 1, model: "m", text: "x", usage: usage)
-        #expect(render(answer).contains(#""usage":{"input_tokens":0,"cache_creation_input_tokens":5,"cache_read_input_tokens":10,"output_tokens":1}"#))
+        #expect(
+            render(answer).contains(
+                #""usage":{"input_tokens":0,"cache_creation_input_tokens":5,"cache_read_input_tokens":10,"output_tokens":1}"#
+            )
+        )
     }
 
     @Test(arguments: [

@@ -16,12 +16,12 @@ import Testing
         return String(buffer: buffer)
     }
 
-    private static let messageStart = messageStart(inputTokens: 12)
+    private static let messageStart = messageStartEvents(inputTokens: 12)
 
-    private static func messageStart(inputTokens: Int) -> String {
+    private static func messageStartEvents(inputTokens: Int) -> String {
         "event: message_start\n"
-        + #"data: {"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"fast","content":[],"#
-        + #""stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":\#(inputTokens),"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":0}}}"#
+            + #"data: {"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"fast","content":[],"#
+            + #""stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":\#(inputTokens),"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":0}}}"#
             + "\n\n"
             + "event: ping\n"
             + #"data: {"type":"ping"}"# + "\n\n"
@@ -69,7 +69,10 @@ import Testing
         #expect(
             String(buffer: buffer)
                 == Self.event("content_block_start", #"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#)
-                + Self.event("content_block_delta", #"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"a\"b\n"}}"#)
+                + Self.event(
+                    "content_block_delta",
+                    #"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"a\"b\n"}}"#
+                )
         )
         buffer.clear()
         renderer.render(ChatDelta(text: "c"), into: &buffer)
@@ -135,12 +138,15 @@ import Testing
         }
         #expect(
             stream
-                == Self.messageStart(inputTokens: 5)
+                == Self.messageStartEvents(inputTokens: 5)
                 + Self.event(
                     "content_block_start",
                     #"{"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"call_a","name":"f","input":{}}}"#
                 )
-                + Self.event("content_block_delta", #"{"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{\"x\""}}"#)
+                + Self.event(
+                    "content_block_delta",
+                    #"{"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{\"x\""}}"#
+                )
                 + Self.event("content_block_stop", #"{"type":"content_block_stop","index":0}"#)
                 + Self.event(
                     "content_block_start",
@@ -150,7 +156,10 @@ import Testing
                     "content_block_delta",
                     #"{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"y\":2}"}}"#
                 )
-                + Self.event("content_block_delta", #"{"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":":1}"}}"#)
+                + Self.event(
+                    "content_block_delta",
+                    #"{"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":":1}"}}"#
+                )
                 + Self.event("content_block_stop", #"{"type":"content_block_stop","index":1}"#)
                 + Self.event(
                     "message_delta",
@@ -179,11 +188,20 @@ import Testing
                     "content_block_start",
                     #"{"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":"","signature":""}}"#
                 )
-                + Self.event("content_block_delta", #"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"Hmm"}}"#)
-                + Self.event("content_block_delta", #"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":" ok"}}"#)
+                + Self.event(
+                    "content_block_delta",
+                    #"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"Hmm"}}"#
+                )
+                + Self.event(
+                    "content_block_delta",
+                    #"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":" ok"}}"#
+                )
                 + Self.event("content_block_stop", #"{"type":"content_block_stop","index":0}"#)
                 + Self.event("content_block_start", #"{"type":"content_block_start","index":1,"content_block":{"type":"text","text":""}}"#)
-                + Self.event("content_block_delta", #"{"type":"content_block_delta","index":1,"delta":{"type":"text_delta","text":"Answer"}}"#)
+                + Self.event(
+                    "content_block_delta",
+                    #"{"type":"content_block_delta","index":1,"delta":{"type":"text_delta","text":"Answer"}}"#
+                )
                 + Self.event("content_block_stop", #"{"type":"content_block_stop","index":1}"#)
                 + Self.event(
                     "message_delta",
@@ -198,7 +216,10 @@ import Testing
         let stream = events { renderer, buffer in
             renderer.start(into: &buffer)
             renderer.render(ChatDelta(text: "Par"), into: &buffer)
-            renderer.fail(GatewayError(status: .badGateway, message: "The upstream stopped answering.", type: "upstream_error"), into: &buffer)
+            renderer.fail(
+                GatewayError(status: .badGateway, message: "The upstream stopped answering.", type: "upstream_error"),
+                into: &buffer
+            )
             renderer.render(ChatDelta(text: "is"), into: &buffer)
             renderer.finish(usage: nil, costUSD: nil, into: &buffer)
             renderer.fail(GatewayError(status: .gatewayTimeout, message: "again", type: "upstream_error"), into: &buffer)
