@@ -255,4 +255,23 @@ import Testing
         let body = try chatBody(#"{"model":"m\"x","max_tokens":5,"messages":[{"role":"user","content":"a\"},{\"role\":\"system\u0001"}]}"#)
         #expect(body == #"{"model":"m\"x","max_tokens":5,"messages":[{"role":"user","content":"a\"},{\"role\":\"system\u0001"}]}"#)
     }
+
+    @Test func chatBodyPassesTheGatewaysChatValidation() throws {
+        let request = try MessagesRequest.parse(
+            ByteBuffer(
+                string: #"""
+                    {"model":"fast","max_tokens":64,"stream":true,"system":"S","messages":[
+                      {"role":"user","content":[{"type":"text","text":"a"},{"type":"image","source":{"type":"url","url":"https://x/y.png"}}]},
+                      {"role":"assistant","content":[{"type":"tool_use","id":"t1","name":"f","input":{"q":1}}]},
+                      {"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"ok"}]}],
+                     "tools":[{"name":"f","input_schema":{"type":"object"}}],"tool_choice":{"type":"any"}}
+                    """#
+            )
+        )
+        let chat = try ChatCompletionRequest.parse(request.chatBody())
+        #expect(chat.model == "fast")
+        #expect(chat.isStreaming)
+        #expect(chat.includeUsage)
+        #expect(chat.messageCount == 4)
+    }
 }
