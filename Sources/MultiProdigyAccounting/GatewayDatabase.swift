@@ -2,7 +2,8 @@ import Foundation
 import GRDB
 import Logging
 
-/// The gateway's database: the usage ledger and the virtual keys, on SQLite or PostgreSQL.
+/// The gateway's database: the usage ledger, the virtual keys and the stored responses (``ResponseStore``),
+/// on SQLite or PostgreSQL.
 ///
 /// `storage: sqlite:PATH` (the default) keeps them in one file for one gateway process;
 /// `storage: postgres://…` in a PostgreSQL database that any number of replicas share. Both hold

@@ -19,7 +19,7 @@ struct SchemaMigration: Sendable {
     var postgres: String
 
     /// Every migration, oldest first.
-    static let all: [SchemaMigration] = [usageAndKeys, sharedLimits]
+    static let all: [SchemaMigration] = [usageAndKeys, sharedLimits, storedResponses]
 
     /// The table that records applied migrations (the same on both engines).
     static let createTable = """
@@ -159,6 +159,44 @@ struct SchemaMigration: Sendable {
                 refilled_at DOUBLE PRECISION NOT NULL,
                 PRIMARY KEY (key_id, kind)
             );
+            """
+    )
+
+    /// The Responses API's stored responses (`store: true`), each read only with its owner (a key's
+    /// id, `master` or `none`). The JSON columns are text as the gateway wrote it, last in the row:
+    /// they can be large (images as base64), and SQLite reads a row's columns in order, so the
+    /// small ones never cost a read of overflow pages; PostgreSQL moves them out of line (TOAST).
+    /// `(owner, created_at)` serves listing a key's responses; `created_at` retention.
+    static let storedResponses = SchemaMigration(
+        version: 3,
+        name: "stored responses",
+        sqlite: """
+            CREATE TABLE stored_responses (
+                id TEXT PRIMARY KEY,
+                owner TEXT NOT NULL,
+                created_at REAL NOT NULL,
+                model TEXT,
+                status TEXT,
+                response TEXT NOT NULL,
+                input_items TEXT NOT NULL,
+                conversation TEXT NOT NULL
+            );
+            CREATE INDEX stored_responses_owner_created ON stored_responses (owner, created_at);
+            CREATE INDEX stored_responses_created ON stored_responses (created_at);
+            """,
+        postgres: """
+            CREATE TABLE stored_responses (
+                id TEXT PRIMARY KEY,
+                owner TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                model TEXT,
+                status TEXT,
+                response TEXT NOT NULL,
+                input_items TEXT NOT NULL,
+                conversation TEXT NOT NULL
+            );
+            CREATE INDEX stored_responses_owner_created ON stored_responses (owner, created_at);
+            CREATE INDEX stored_responses_created ON stored_responses (created_at);
             """
     )
 }

@@ -1,6 +1,7 @@
 import Foundation
 
-/// What a storage engine does for the gateway: keep the virtual keys and the usage ledger.
+/// What a storage engine does for the gateway: keep the virtual keys, the usage ledger and the
+/// Responses API's stored responses.
 ///
 /// Two engines implement it with one schema (``SchemaMigration``): ``SQLiteEngine`` (a file, one
 /// gateway process) and ``PostgresEngine`` (a server that any number of replicas share). Nothing
@@ -41,6 +42,19 @@ protocol StorageEngine: Sendable {
 
     /// USD spent per key name since `since`; rows without a key are left out.
     func spendByKey(since: Date) async throws -> [String: Double]
+
+    /// Inserts a stored response in one statement; fails when its id is taken.
+    func insertStoredResponse(_ row: StoredResponse) async throws
+
+    /// The stored response with this id and owner; nil when there is none (whoever else owns the id).
+    func storedResponse(id: String, owner: String) async throws -> StoredResponse?
+
+    /// Deletes the stored response with this id and owner; returns whether there was one.
+    func deleteStoredResponse(id: String, owner: String) async throws -> Bool
+
+    /// Deletes at most `limit` stored responses created before `time` (seconds since 1970), of
+    /// any owner, oldest first; returns how many.
+    func deleteStoredResponses(olderThan time: Double, limit: Int) async throws -> Int
 
     /// Closes connections; the engine is not used afterwards.
     func close() async

@@ -26,7 +26,7 @@ import Testing
             let replicas = ReplicaSet(postgres: postgres, storage: url, upstreamPort: upstreamPort, count: 3)
             try await replicas.startAll()
             for index in 0..<3 { #expect(try await replicas.client(index).send(.GET, "/health").status == 200) }
-            #expect(try await replicas.query("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations") == "1,2")
+            #expect(try await replicas.query("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations") == "1,2,3")
             #expect(try await replicas.query("SELECT count(*) FROM information_schema.tables WHERE table_name = 'usage'") == "1")
             #expect(!replicas.logs.contains(postgres.password), "the database password reached a log")
         }

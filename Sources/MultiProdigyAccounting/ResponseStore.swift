@@ -1,0 +1,68 @@
+import Foundation
+
+/// Keeps the Responses API's stored responses (`store: true`) in the gateway's database, each
+/// visible only to the owner that created it.
+///
+/// Every read and delete names the owner with the id: a response of another owner is not found,
+/// exactly as one that does not exist, so a client cannot learn which ids are in use. On
+/// PostgreSQL every replica sees what any of them saved, so a conversation may continue on any of
+/// them. Failures reach ``GatewayDatabase/health`` (operation `responses`), as every storage call's do.
+///
+/// ```swift
+/// let store = database.responses
+/// try await store.save(row)
+/// let previous = try await store.response(id: "resp_abc", owner: key.id)  // nil for anyone else
+/// ```
+public struct ResponseStore: Sendable {
+    /// Where responses are stored.
+    public let database: GatewayDatabase
+
+    /// The rows one retention statement deletes at most: a large backlog is removed in several
+    /// short statements, each within the engine's bound on a call, instead of one long one.
+    static let retentionBatch = 500
+
+    /// A store over `database`.
+    public init(database: GatewayDatabase) {
+        self.database = database
+    }
+
+    /// Stores `row` in one statement.
+    ///
+    /// - Throws: the engine's error when the database fails, or when a response with `row.id` is
+    ///   already stored (ids are generated, so this is a bug, not a client's mistake).
+    public func save(_ row: StoredResponse) async throws {
+        try await database.run("responses") { engine in try await engine.insertStoredResponse(row) }
+    }
+
+    /// The response `id` if `owner` stored it; nil when it does not exist or another owner stored it.
+    public func response(id: String, owner: String) async throws -> StoredResponse? {
+        try await database.run("responses") { engine in try await engine.storedResponse(id: id, owner: owner) }
+    }
+
+    /// Deletes the response `id` if `owner` stored it.
+    ///
+    /// - Returns: whether it was there; false, with the response kept, when another owner stored it.
+    @discardableResult
+    public func delete(id: String, owner: String) async throws -> Bool {
+        try await database.run("responses") { engine in try await engine.deleteStoredResponse(id: id, owner: owner) }
+    }
+
+    /// Deletes every owner's responses created before `date`, for retention.
+    ///
+    /// Runs as statements of at most a few hundred rows each, so a long backlog neither holds a
+    /// lock nor meets a call's deadline; a failure part-way keeps what was already deleted deleted.
+    /// - Returns: how many were deleted.
+    @discardableResult
+    public func deleteOlderThan(_ date: Date) async throws -> Int {
+        let time = date.timeIntervalSince1970
+        let limit = Self.retentionBatch
+        var deleted = 0
+        while true {
+            let batch = try await database.run("responses") { engine in
+                try await engine.deleteStoredResponses(olderThan: time, limit: limit)
+            }
+            deleted += batch
+            if batch < limit { return deleted }
+        }
+    }
+}
