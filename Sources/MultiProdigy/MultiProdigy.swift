@@ -4,8 +4,8 @@
 
 @_exported import MultiProdigyAccounting
 @_exported import MultiProdigyConfig
-@_exported import MultiProdigyFrontDoor
 @_exported import MultiProdigyCore
+@_exported import MultiProdigyFrontDoor
 @_exported import MultiProdigyJSON
 @_exported import MultiProdigyPrivacy
 @_exported import MultiProdigyProviders

@@ -26,9 +26,9 @@ import Synchronization
 ///
 /// | metric | labels |
 /// |---|---|
-/// | `multiprodigy_requests_total` | route, provider, model, status (`2xx`, `4xx`, `5xx`) |
-/// | `multiprodigy_request_duration_seconds` | route, provider, model |
-/// | `multiprodigy_time_to_first_token_seconds` | route, provider, model (streams) |
+/// | `multiprodigy_requests_total` | api (`chat`, `responses`, `messages`, `embeddings`), route, provider, model, status (`2xx`, `4xx`, `5xx`) |
+/// | `multiprodigy_request_duration_seconds` | api, route, provider, model |
+/// | `multiprodigy_time_to_first_token_seconds` | api, route, provider, model (streams) |
 /// | `multiprodigy_gateway_overhead_seconds` | route |
 /// | `multiprodigy_tokens_total` | provider, model, direction (`input`, `output`) |
 /// | `multiprodigy_cost_usd_total` | provider, model, key |
@@ -92,12 +92,13 @@ public final class GatewayMetrics: Sendable {
         var breakerKeys: [String] = []
         var seenTargets: Set<String> = []
         for status in Self.statusClasses where status != "2xx" {
-            _ = requestHandles(route: Self.none, provider: Self.none, model: Self.none, status: status)
+            _ = requestHandles(api: Self.declaredAPI, route: Self.none, provider: Self.none, model: Self.none, status: status)
         }
         for definition in routes {
             for target in definition.profiles.map(\.target) {
                 for status in Self.statusClasses {
                     _ = requestHandles(
+                        api: Self.declaredAPI,
                         route: definition.requestedName,
                         provider: target.providerName,
                         model: target.upstreamModel,
@@ -126,7 +127,13 @@ public final class GatewayMetrics: Sendable {
         let route = outcome.route ?? Self.none
         let provider = outcome.target?.providerName ?? Self.none
         let model = outcome.target?.upstreamModel ?? Self.none
-        let handles = requestHandles(route: route, provider: provider, model: model, status: Self.statusClass(outcome.status))
+        let handles = requestHandles(
+            api: outcome.endpoint,
+            route: route,
+            provider: provider,
+            model: model,
+            status: Self.statusClass(outcome.status)
+        )
         handles.requests.increment()
         handles.duration.record(outcome.duration.seconds)
         if let ttft = outcome.timeToFirstToken { handles.timeToFirstToken.record(ttft.seconds) }
@@ -280,12 +287,16 @@ public final class GatewayMetrics: Sendable {
     /// The labels whose values clients choose, collapsed to `(other)` past the limit.
     private static let clientChosenLabels: Set<String> = ["route", "model", "from", "to"]
 
-    private func requestHandles(route: String, provider: String, model: String, status: String) -> RequestHandles {
-        let key = "\(route)\u{0}\(provider)\u{0}\(model)\u{0}\(status)"
+    /// The API whose series are declared at zero from the start: the canonical one. The others'
+    /// series appear with their first request.
+    private static let declaredAPI = "chat"
+
+    private func requestHandles(api: String, route: String, provider: String, model: String, status: String) -> RequestHandles {
+        let key = "\(api)\u{0}\(route)\u{0}\(provider)\u{0}\(model)\u{0}\(status)"
         if let handles = cache.withLock({ $0.requests[key] }) { return handles }
         let full = !cache.withLock { $0.admit("requests", limit: maximumSeries) }
         let labels = full ? (Self.other, provider, Self.other) : (route, provider, model)
-        let series = [("route", labels.0), ("provider", labels.1), ("model", labels.2)]
+        let series = [("api", api), ("route", labels.0), ("provider", labels.1), ("model", labels.2)]
         let handles = RequestHandles(
             requests: registry.makeCounter(descriptor: Self.requests, labels: series + [("status", status)]),
             duration: registry.makeValueHistogram(descriptor: Self.duration, labels: series, buckets: Self.callBuckets),

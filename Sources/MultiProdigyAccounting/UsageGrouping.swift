@@ -10,6 +10,8 @@ public enum UsageGrouping: String, CaseIterable, Sendable {
     case provider
     /// The client's `model` as asked: route, model or `provider/model`.
     case route
+    /// The front-door API the request came through: `chat`, `responses`, `messages`, `embeddings`.
+    case api
 
     /// The `usage` column holding the group.
     var column: String {
@@ -18,6 +20,7 @@ public enum UsageGrouping: String, CaseIterable, Sendable {
         case .model: "model"
         case .provider: "provider"
         case .route: "route"
+        case .api: "endpoint"
         }
     }
 }

@@ -1,6 +1,6 @@
 import MultiProdigyRouting
 
-/// The usage of one group (a key, model, provider or route) over a period, or of all rows.
+/// The usage of one group (a key, model, provider, route or api) over a period, or of all rows.
 public struct UsageSummaryRow: Sendable, Equatable {
     /// The group's value; nil for rows without one (no key, or no provider tried) and for a total.
     public var group: String?

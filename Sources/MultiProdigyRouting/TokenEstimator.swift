@@ -97,7 +97,7 @@ public enum TokenEstimator {
     /// Estimates the prompt tokens of a request body whose top-level members are already known.
     ///
     /// Counts what ``estimatePromptTokens(of:)`` documents, reading `messages` and `tools` in place.
-    static func estimatePromptTokens(ofRequestBody bytes: UnsafeRawBufferPointer, members: [JSONMember]) -> Int {
+    package static func estimatePromptTokens(ofRequestBody bytes: UnsafeRawBufferPointer, members: [JSONMember]) -> Int {
         var tally = TokenTally()
         var fixedTokens = replyPrimingTokenCount
         for member in members {

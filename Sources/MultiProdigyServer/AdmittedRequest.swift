@@ -5,6 +5,7 @@ import MultiProdigyAccounting
 import MultiProdigyCore
 import MultiProdigyResilience
 import MultiProdigyRouting
+import NIOCore
 
 /// A request let in to be served: its body read, parsed and allowed to its caller, its plan made,
 /// its key's budget and rate limits charged, and its time budget started.
@@ -16,7 +17,7 @@ import MultiProdigyRouting
 /// ```swift
 /// let admitted = try await AdmittedRequest<EmbeddingsRequest>(request, context: context, planning: planning, accounting: accounting, maxRequestBytes: limit)
 /// ```
-struct AdmittedRequest<Body: GatewayRequestBody>: Sendable {
+struct AdmittedRequest<Body: PlannableRequest>: Sendable {
     /// The client's request.
     let request: Body
     /// The targets to try, without those its key's budget rules out.
@@ -30,21 +31,21 @@ struct AdmittedRequest<Body: GatewayRequestBody>: Sendable {
     /// The client's connection, which interrupts the request when it goes away.
     let connectionID: ObjectIdentifier?
 
-    /// Admits `request`.
+    /// Admits `body`, which the handler read and parsed itself (a Responses request that continues
+    /// a stored one needs the store before it can be translated).
     ///
-    /// - Throws: ``GatewayError``: the body's (413, 400), the key's refusal of the model (403) or
-    ///   of the request (429, 400 `unpriced_model`), and the planner's (404, `no_private_target`, ...).
+    /// - Throws: ``GatewayError``: the key's refusal of the model (403) or of the request (429,
+    ///   400 `unpriced_model`), and the planner's (404, `no_private_target`, ...).
     init(
-        _ request: Request,
+        _ body: Body,
+        headers: HTTPFields,
         context: GatewayRequestContext,
         planning: RequestPlanning,
-        accounting: RequestAccounting,
-        maxRequestBytes: Int
+        accounting: RequestAccounting
     ) async throws {
-        var request = request
         let caller = context.caller
-        let body = try await Body.read(from: &request, caller: caller, limit: maxRequestBytes)
-        var plan = try body.plan(with: planning, headers: request.headers, caller: caller)
+        if let refusal = caller.refusal(forModel: body.model) { throw refusal }
+        var plan = try body.plan(with: planning, headers: headers, caller: caller)
         self.meter = try await accounting.meter(for: context, plan: &plan)
         self.request = body
         self.plan = plan
@@ -63,16 +64,27 @@ struct AdmittedRequest<Body: GatewayRequestBody>: Sendable {
     ///     the answer tokens estimated from its text (an embedding has none).
     ///   - call: The executor's walk, adding its time in upstream calls to the `Duration` it is
     ///     given, so the gateway's own time can be told apart.
+    ///   - envelope: The shape of the error body when no target answered.
+    ///   - render: The answer's body in the client's API's shape (the priced body itself for chat
+    ///     and embeddings); an error it throws is answered as if no target had answered.
     func respond(
         endpoint: String,
         accounting: RequestAccounting,
         countsEstimatedAnswerTokens: Bool = true,
+        envelope: ErrorEnvelope = .openAI,
+        render: @Sendable (CostAnnotation.PricedCompletion) async throws(GatewayError) -> ByteBuffer = { $0.body },
         call: (inout Duration) async -> ExecutionResult<CostAnnotation.PricedCompletion>
     ) async -> Response {
         var upstreamTime = Duration.zero
         let result = await ClientDisconnectHandler.cancellingOnDisconnect(of: connectionID) { await call(&upstreamTime) }
         switch result {
         case .success(let priced, let target, let attempts):
+            let body: ByteBuffer
+            do {
+                body = try await render(priced)
+            } catch {
+                return failure(error, target: target, attempts: attempts, endpoint: endpoint, accounting: accounting, envelope: envelope)
+            }
             let overhead = (.now - meter.receivedAt) - upstreamTime
             var headers = RoutingHeaders.fields(plan: plan, target: target, attempts: attempts)
             headers[.contentType] = "application/json"
@@ -92,25 +104,45 @@ struct AdmittedRequest<Body: GatewayRequestBody>: Sendable {
                 ),
                 settling: meter.reservation
             )
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: priced.body))
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
         case .failure(let error, let target, let attempts):
-            return failure(error, target: target, attempts: attempts, endpoint: endpoint, accounting: accounting)
+            return failure(error, target: target, attempts: attempts, endpoint: endpoint, accounting: accounting, envelope: envelope)
         }
     }
 
-    /// The response, and the accounting, of a request no target answered.
+    /// The response (its body in `envelope`'s shape), and the accounting, of a request no target
+    /// answered.
     func failure(
         _ error: GatewayError,
         target: RouteTarget?,
         attempts: Int,
         endpoint: String,
-        accounting: RequestAccounting
+        accounting: RequestAccounting,
+        envelope: ErrorEnvelope = .openAI
     ) -> Response {
         logger.info("request failed", metadata: ["status": "\(error.status.code)", "code": "\(error.code ?? "-")"])
         accounting.finish(
             meter.failed(endpoint: endpoint, plan: plan, error: error, target: target, attempts: attempts),
             settling: meter.reservation
         )
-        return error.response(headers: RoutingHeaders.fields(plan: plan, target: target, attempts: attempts))
+        return error.response(headers: RoutingHeaders.fields(plan: plan, target: target, attempts: attempts), envelope: envelope)
+    }
+}
+
+extension AdmittedRequest where Body: GatewayRequestBody {
+    /// Admits `request`.
+    ///
+    /// - Throws: ``GatewayError``: the body's (413, 400), the key's refusal of the model (403) or
+    ///   of the request (429, 400 `unpriced_model`), and the planner's (404, `no_private_target`, ...).
+    init(
+        _ request: Request,
+        context: GatewayRequestContext,
+        planning: RequestPlanning,
+        accounting: RequestAccounting,
+        maxRequestBytes: Int
+    ) async throws {
+        var request = request
+        let body = try await Body.read(from: &request, limit: maxRequestBytes)
+        try await self.init(body, headers: request.headers, context: context, planning: planning, accounting: accounting)
     }
 }

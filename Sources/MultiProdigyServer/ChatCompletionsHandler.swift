@@ -59,18 +59,28 @@ final class ChatCompletionsHandler: Sendable {
             accounting: accounting,
             maxRequestBytes: maxRequestBytes
         )
-        if admitted.request.isStreaming { return await stream(admitted) }
+        if admitted.request.isStreaming {
+            return await stream(admitted, framing: ChatCompletionFraming(includeUsage: admitted.request.includeUsage))
+        }
         return await complete(admitted)
     }
 
     static let endpoint = "chat"
 
-    private func complete(_ admitted: AdmittedRequest<ChatCompletionRequest>) async -> Response {
+    /// Answers `admitted` with one JSON body: the executor's priced chat completion, turned into
+    /// the client's API's shape by `render` (chat's is the completion itself); errors in
+    /// `envelope`.
+    func complete<Body: ChatPathRequest>(
+        _ admitted: AdmittedRequest<Body>,
+        endpoint: String = endpoint,
+        envelope: ErrorEnvelope = .openAI,
+        render: @escaping @Sendable (CostAnnotation.PricedCompletion) async throws(GatewayError) -> ByteBuffer = { $0.body }
+    ) async -> Response {
         let plan = admitted.plan
         let accounting = self.accounting
-        return await admitted.respond(endpoint: Self.endpoint, accounting: accounting) { upstreamTime in
+        return await admitted.respond(endpoint: endpoint, accounting: accounting, envelope: envelope, render: render) { upstreamTime in
             await executor.complete(
-                admitted.request,
+                admitted.request.chat,
                 plan: plan,
                 totalDeadline: admitted.totalDeadline,
                 logger: admitted.logger,
@@ -81,12 +91,20 @@ final class ChatCompletionsHandler: Sendable {
         }
     }
 
-    private func stream(_ admitted: AdmittedRequest<ChatCompletionRequest>) async -> Response {
+    /// Answers `admitted` with a stream: the executor's chat chunks as they come, framed by
+    /// `framing` (chat's own events, or another API's); a stream that fails before it commits is
+    /// answered with an error in `envelope`.
+    func stream<Body: ChatPathRequest, Framing: StreamFraming>(
+        _ admitted: AdmittedRequest<Body>,
+        framing: Framing,
+        endpoint: String = endpoint,
+        envelope: ErrorEnvelope = .openAI
+    ) async -> Response {
         let connectionID = admitted.connectionID
         var upstreamTime = Duration.zero
         let result = await ClientDisconnectHandler.cancellingOnDisconnect(of: connectionID) {
             await executor.stream(
-                admitted.request,
+                admitted.request.chat,
                 plan: admitted.plan,
                 totalDeadline: admitted.totalDeadline,
                 logger: admitted.logger,
@@ -97,7 +115,14 @@ final class ChatCompletionsHandler: Sendable {
         }
         switch result {
         case .failure(let error, let target, let attempts):
-            return admitted.failure(error, target: target, attempts: attempts, endpoint: Self.endpoint, accounting: accounting)
+            return admitted.failure(
+                error,
+                target: target,
+                attempts: attempts,
+                endpoint: endpoint,
+                accounting: accounting,
+                envelope: envelope
+            )
         case .success(let relay, let target, let attempts):
             let timeToFirstToken = ContinuousClock.now - admitted.meter.receivedAt
             let overhead = timeToFirstToken - upstreamTime
@@ -106,7 +131,9 @@ final class ChatCompletionsHandler: Sendable {
             headers[.cacheControl] = "no-cache"
             headers[GatewayHeader.overheadMilliseconds] = RoutingHeaders.milliseconds(overhead)
             let answer = StreamedAnswer(
-                admitted: admitted,
+                meter: admitted.meter,
+                route: admitted.plan.requestedName,
+                endpoint: endpoint,
                 target: target,
                 attempts: attempts,
                 timeToFirstToken: timeToFirstToken,
@@ -117,21 +144,22 @@ final class ChatCompletionsHandler: Sendable {
             let abandonment = AbandonmentGuard { [accounting] in
                 relay.cancel()
                 accounting.finish(
-                    admitted.meter.outcome(
-                        endpoint: Self.endpoint,
-                        route: admitted.plan.requestedName,
+                    answer.meter.outcome(
+                        endpoint: endpoint,
+                        route: answer.route,
                         target: target,
                         status: Int(HTTPResponseStatusCompat.clientClosedRequest.code),
                         attempts: attempts,
                         timeToFirstToken: timeToFirstToken,
                         overhead: overhead
                     ),
-                    settling: admitted.meter.reservation
+                    settling: answer.meter.reservation
                 )
             }
             let body = ResponseBody { writer in
                 abandonment.disarm()
                 var events = relay.makeAsyncIterator()
+                var framing = framing
                 var isFinished = false
                 defer {
                     events.cancel()
@@ -141,7 +169,7 @@ final class ChatCompletionsHandler: Sendable {
                     }
                 }
                 try await ClientDisconnectHandler.cancellingOnDisconnect(of: connectionID) {
-                    try await self.write(&events, of: answer, isFinished: &isFinished, to: &writer)
+                    try await self.write(&events, of: answer, framing: &framing, isFinished: &isFinished, to: &writer)
                 }
                 try await writer.finish(nil)
             }
@@ -149,51 +177,46 @@ final class ChatCompletionsHandler: Sendable {
         }
     }
 
-    /// Writes the answer's chunks as they come, then the usage chunk (with the cost) if the
-    /// client asked for it, then `[DONE]`; or, when the answer was cut and could not be continued,
-    /// an in-band error event, and never `[DONE]`, so the client knows the answer is incomplete.
+    /// Writes the answer's chunks as they come, framed by `framing`, then its end: the completion,
+    /// or, when the answer was cut and could not be continued, an in-band error, so the client
+    /// knows the answer is incomplete.
     ///
     /// The request is accounted for (and `isFinished` set) before the last event is written, so a
     /// client that has seen the end of its answer has its row in the usage ledger.
-    private func write(
+    private func write<Framing: StreamFraming>(
         _ events: inout ContinuingStreamRelay.Iterator,
         of answer: StreamedAnswer,
+        framing: inout Framing,
         isFinished: inout Bool,
         to writer: inout any ResponseBodyWriter
     ) async throws {
         var frame = ByteBuffer()
+        var isOpen = false
         while let event = try await events.next() {
             frame.clear()
+            if !isOpen {
+                framing.opening(modelName: answer.target.name, into: &frame)
+                isOpen = true
+            }
             switch event {
             case .chunks(let chunks):
-                for chunk in chunks { Self.appendEvent(chunk, to: &frame) }
+                framing.append(chunks, into: &frame)
             case .completed(let upstreamUsageChunk):
                 let tally = StreamTally(events.segments, accounting: accounting)
-                if answer.admitted.request.includeUsage {
-                    if let reported = upstreamUsageChunk {
-                        let chunk = tally.costUSD.map { CostAnnotation.addingCost($0, toUsageChunk: reported) } ?? reported
-                        Self.appendEvent(chunk, to: &frame)
-                    } else if let usage = tally.usage {
-                        // Every segment's tokens (a continued answer), or the gateway's estimate.
-                        let chunk = CostAnnotation.usageChunk(
-                            id: events.transcript.id,
-                            created: events.transcript.created,
-                            model: answer.target.name,
-                            usage: usage,
-                            costUSD: tally.costUSD
-                        )
-                        Self.appendEvent(chunk, to: &frame)
-                    }
-                }
-                frame.writeStaticString("data: [DONE]\n\n")
+                let completion = StreamCompletion(
+                    upstreamUsageChunk: upstreamUsageChunk,
+                    tally: tally,
+                    id: events.transcript.id,
+                    created: events.transcript.created,
+                    modelName: answer.target.name
+                )
                 isFinished = true
                 finish(answer, events, tally: tally, status: 200)
+                await framing.completion(completion, into: &frame)
             case .interrupted(let error):
-                frame.writeStaticString("data: ")
-                error.writeJSON(into: &frame)
-                frame.writeStaticString("\n\n")
                 isFinished = true
                 finish(answer, events, status: Int(error.status.code))
+                await framing.interruption(error, into: &frame)
             }
             try await writer.write(frame)
         }
@@ -207,10 +230,9 @@ final class ChatCompletionsHandler: Sendable {
         status: Int
     ) {
         let tally = tally ?? StreamTally(events.segments, accounting: accounting)
-        let admitted = answer.admitted
-        var outcome = admitted.meter.outcome(
-            endpoint: Self.endpoint,
-            route: admitted.plan.requestedName,
+        var outcome = answer.meter.outcome(
+            endpoint: answer.endpoint,
+            route: answer.route,
             target: events.lastTarget,
             status: status,
             attempts: answer.attempts + events.continuationAttempts,
@@ -220,12 +242,6 @@ final class ChatCompletionsHandler: Sendable {
             overhead: answer.overhead
         )
         outcome.segments = tally.segments
-        accounting.finish(outcome, settling: admitted.meter.reservation)
-    }
-
-    private static func appendEvent(_ chunk: ByteBuffer, to frame: inout ByteBuffer) {
-        frame.writeStaticString("data: ")
-        frame.writeImmutableBuffer(chunk)
-        frame.writeStaticString("\n\n")
+        accounting.finish(outcome, settling: answer.meter.reservation)
     }
 }

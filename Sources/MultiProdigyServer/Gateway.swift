@@ -234,6 +234,24 @@ public struct Gateway: Sendable {
             try await context.servingRuntime().chat.handle(request, context: context)
         }
         router.post("/v1/chat/completions", use: chat)
+        router.post("/v1/responses") { request, context in try await context.servingRuntime().responses.create(request, context: context) }
+        router.get("/v1/responses/:id") { _, context in
+            try await context.servingRuntime().responses.retrieve(try context.parameters.require("id"), context: context)
+        }
+        router.delete("/v1/responses/:id") { _, context in
+            try await context.servingRuntime().responses.delete(try context.parameters.require("id"), context: context)
+        }
+        router.get("/v1/responses/:id/input_items") { request, context in
+            try await context.servingRuntime().responses.inputItems(
+                try context.parameters.require("id"),
+                request: request,
+                context: context
+            )
+        }
+        router.post("/v1/messages") { request, context in try await context.servingRuntime().messages.handle(request, context: context) }
+        router.post("/v1/messages/count_tokens") { request, context in
+            try await context.servingRuntime().messages.countTokens(request, context: context)
+        }
         router.post("/v1/embeddings") { request, context in try await context.servingRuntime().embeddings.handle(request, context: context)
         }
         router.post("/v1/route") { request, context in try await context.servingRuntime().explain.handle(request, context: context) }

@@ -10,7 +10,7 @@ import MultiProdigyResilience
 import NIOCore
 
 /// Gives every request an id, checks its key (the master key or a virtual key), and turns every
-/// error into OpenAI's envelope.
+/// error into its API's envelope (``ErrorEnvelope``: Anthropic's on `/v1/messages`, else OpenAI's).
 struct GatewayMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
 
@@ -32,12 +32,13 @@ struct GatewayMiddleware: RouterMiddleware {
         // check looks at the path as the router will; and everything but the public probes is guarded.
         let path = Self.routedPath(request.uri.path)
         let isGuarded = !Self.publicPaths.contains(path)
+        let envelope = ErrorEnvelope.of(path: path)
         // A request that ends before reaching its handler's accounting: no route, no target.
         let unrouted = { (context: Context, endpoint: String, status: HTTPResponse.Status) in
             RequestMeter(context).outcome(endpoint: endpoint, route: nil, target: nil, status: status.code, attempts: 0)
         }
         if isGuarded, let refusal = Self.authenticate(request, path: path, runtime: runtime, caller: &context.caller) {
-            response = refusal.response()
+            response = refusal.response(envelope: envelope)
             if let endpoint = Self.accountedEndpoints[path] {
                 // Counted, but not in the ledger: a request without a valid key belongs to no one.
                 runtime.accounting.metrics.record(unrouted(context, endpoint, response.status))
@@ -49,9 +50,9 @@ struct GatewayMiddleware: RouterMiddleware {
                 response = try await next(request, context)
                 threw = false
             } catch let error as GatewayError {
-                response = error.response()
+                response = error.response(envelope: envelope)
             } catch let error as HTTPError {
-                response = Self.envelope(for: error, request: request).response(headers: error.headers)
+                response = Self.envelope(for: error, request: request).response(headers: error.headers, envelope: envelope)
             } catch is NIOTooManyBytesError {
                 response = GatewayError(
                     status: .contentTooLarge,
@@ -59,7 +60,7 @@ struct GatewayMiddleware: RouterMiddleware {
                     type: "invalid_request_error",
                     code: "request_too_large"
                 )
-                .response()
+                .response(envelope: envelope)
             } catch {
                 context.logger.error("unexpected error", metadata: ["error": "\(String(reflecting: type(of: error)))"])
                 response = GatewayError(
@@ -67,7 +68,7 @@ struct GatewayMiddleware: RouterMiddleware {
                     message: "The gateway hit an internal error; the request id is \(requestID).",
                     type: "server_error"
                 )
-                .response()
+                .response(envelope: envelope)
             }
             if threw, let endpoint = Self.accountedEndpoints[path] {
                 // The handler stopped before it could account for the request (a bad body, an
@@ -122,6 +123,8 @@ struct GatewayMiddleware: RouterMiddleware {
     private static let accountedEndpoints = [
         "/v1/chat/completions": ChatCompletionsHandler.endpoint,
         "/v1/embeddings": EmbeddingsHandler.endpoint,
+        "/v1/messages": MessagesHandler.endpoint,
+        "/v1/responses": ResponsesHandler.endpoint,
     ]
 
     private static func envelope(for error: HTTPError, request: Request) -> GatewayError {
@@ -137,7 +140,7 @@ struct GatewayMiddleware: RouterMiddleware {
             return GatewayError(
                 status: .notFound,
                 message:
-                    "Unknown endpoint: \(EchoedName.shortened(request.method.rawValue)) \(EchoedName.shortened(request.uri.path)). The gateway serves POST /v1/chat/completions, POST /v1/embeddings, GET /v1/models, POST /v1/route, GET /health, GET /ready, GET /metrics, GET /admin/breakers and /admin/keys.",
+                    "Unknown endpoint: \(EchoedName.shortened(request.method.rawValue)) \(EchoedName.shortened(request.uri.path)). The gateway serves POST /v1/chat/completions, POST /v1/responses (and GET or DELETE /v1/responses/{id}), POST /v1/messages, POST /v1/messages/count_tokens, POST /v1/embeddings, GET /v1/models, POST /v1/route, GET /health, GET /ready, GET /metrics, GET /admin/breakers and /admin/keys.",
                 type: "invalid_request_error",
                 code: "unknown_url"
             )
@@ -159,8 +162,8 @@ struct GatewayMiddleware: RouterMiddleware {
 
     /// Paths that exist, so a wrong method on them is 405 rather than 404.
     private static let knownPaths: Set<String> = [
-        "/v1/chat/completions", "/v1/embeddings", "/v1/models", "/v1/route", "/health", "/ready", "/metrics", "/admin/breakers",
-        "/admin/keys",
+        "/v1/chat/completions", "/v1/embeddings", "/v1/messages", "/v1/messages/count_tokens", "/v1/responses", "/v1/models",
+        "/v1/route", "/health", "/ready", "/metrics", "/admin/breakers", "/admin/keys",
     ]
 
     /// Finds who sent the request, setting `caller`; the error to answer when it may not proceed.

@@ -4,14 +4,8 @@ import MultiProdigyCore
 import MultiProdigyRouting
 import NIOCore
 
-/// A client's request body the gateway plans and serves: a chat completion or an embeddings
-/// request.
-protocol GatewayRequestBody: Sendable {
-    /// The body parsed and validated.
-    ///
-    /// - Throws: ``GatewayError`` 400 for a body that is not a valid request.
-    static func parse(_ body: ByteBuffer) throws(GatewayError) -> Self
-
+/// A request the gateway plans and serves: what it asks for, and how to plan it.
+protocol PlannableRequest: Sendable {
     /// The model or route it asks for.
     var model: String { get }
 
@@ -21,16 +15,22 @@ protocol GatewayRequestBody: Sendable {
     func plan(with planning: RequestPlanning, headers: HTTPFields, caller: RequestCaller) throws(GatewayError) -> RoutePlan
 }
 
-extension GatewayRequestBody {
-    /// The body of `request`, read up to `limit` bytes, parsed, and allowed to `caller`.
+/// A client's request body that is parsed on its own: a chat completion, an embeddings or a
+/// Messages request (a Responses request may need the stored conversation first).
+protocol GatewayRequestBody: PlannableRequest {
+    /// The body parsed and validated.
     ///
-    /// - Throws: ``GatewayError``: 413 past `limit`, 400 for an invalid body, 403 for a model the
-    ///   caller's key may not use.
-    static func read(from request: inout Request, caller: RequestCaller, limit: Int) async throws -> Self {
+    /// - Throws: ``GatewayError`` 400 for a body that is not a valid request.
+    static func parse(_ body: ByteBuffer) throws(GatewayError) -> Self
+}
+
+extension GatewayRequestBody {
+    /// The body of `request`, read up to `limit` bytes and parsed.
+    ///
+    /// - Throws: ``GatewayError``: 413 past `limit`, 400 for an invalid body.
+    static func read(from request: inout Request, limit: Int) async throws -> Self {
         let body = try await RequestBodyReader.collect(&request, limit: limit)
-        let parsed = try parse(body)
-        if let refusal = caller.refusal(forModel: parsed.model) { throw refusal }
-        return parsed
+        return try parse(body)
     }
 }
 

@@ -40,6 +40,12 @@ final class GatewayRuntime: Sendable {
     let masterKey: [UInt8]?
     let chat: ChatCompletionsHandler
     let embeddings: EmbeddingsHandler
+    /// `/v1/messages`: Anthropic's Messages API over the chat path.
+    var messages: MessagesHandler { MessagesHandler(chat: chat) }
+    /// `/v1/responses`: OpenAI's Responses API over the chat path, and its stored responses.
+    var responses: ResponsesHandler { ResponsesHandler(chat: chat, store: responseStore) }
+    /// The Responses API's stored responses, in the gateway's database.
+    let responseStore: ResponseStore
     let explain: RouteExplainHandler
     let models: ModelsHandler
     let readiness: HealthHandler
@@ -64,10 +70,12 @@ final class GatewayRuntime: Sendable {
         breakerStatus: BreakerStatusHandler,
         keysAdmin: KeysAdminHandler,
         keys: KeyAuthenticator,
+        responseStore: ResponseStore,
         breakers: CircuitBreakerBoard,
         accounting: RequestAccounting,
         probedProviders: [(name: String, provider: any LLMProvider)]
     ) {
+        self.responseStore = responseStore
         self.accounting = accounting
         self.config = config
         self.masterKey = masterKey
@@ -172,6 +180,7 @@ final class GatewayRuntime: Sendable {
                 maxRequestBytes: config.server.maxRequestBytes
             ),
             keys: shared.keys,
+            responseStore: ResponseStore(database: shared.ledger.database),
             breakers: breakers,
             accounting: accounting,
             probedProviders: slots.compactMap { name, slot in

@@ -37,6 +37,14 @@ struct RequestCaller: Sendable {
     /// Whether the request carries the master key.
     var isMaster = false
 
+    /// A virtual key's id; nil for the master key and an open gateway.
+    var keyID: String?
+
+    /// Who owns what the caller stores (a Responses API response), and alone may read or delete
+    /// it: a virtual key by its id (a later key of the same name is someone else), else `master` or
+    /// `none`.
+    var owner: String { keyID.map { "key:" + $0 } ?? name }
+
     /// The 403 for a model this caller may not use; nil when it may.
     func refusal(forModel model: String) -> GatewayError? {
         guard let allowedRoutes, !allowedRoutes.contains(model) else { return nil }
@@ -66,5 +74,6 @@ extension RequestCaller {
             allowedRoutes: key.routes,
             forcesLocal: key.privacy == .local
         )
+        self.keyID = key.id
     }
 }

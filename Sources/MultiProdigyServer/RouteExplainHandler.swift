@@ -15,7 +15,8 @@ struct RouteExplainHandler: Sendable {
 
     func handle(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         var request = request
-        let chat = try await ChatCompletionRequest.read(from: &request, caller: context.caller, limit: maxRequestBytes)
+        let chat = try await ChatCompletionRequest.read(from: &request, limit: maxRequestBytes)
+        if let refusal = context.caller.refusal(forModel: chat.model) { throw refusal }
         let plan = try planning.explain(
             model: chat.model,
             request: planning.routingRequest(for: chat, headers: request.headers, caller: context.caller)

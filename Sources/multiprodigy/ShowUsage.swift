@@ -6,7 +6,7 @@ import MultiProdigy
 struct ShowUsage: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "usage",
-        abstract: "Show requests, errors, tokens, cost and latency from the usage ledger, by key, model, provider or route.",
+        abstract: "Show requests, errors, tokens, cost and latency from the usage ledger, by key, model, provider, route or api.",
         discussion: """
             Reads the database named by the config's storage: setting (or --storage): an SQLite file, or the PostgreSQL \
             database replicas share. Rows that a gateway recorded but had not yet stored, because it was killed or is still \
@@ -29,7 +29,7 @@ struct ShowUsage: AsyncParsableCommand {
     )
     var since = "24h"
 
-    @Option(name: .long, help: "Group by key, model, provider or route.")
+    @Option(name: .long, help: "Group by key, model, provider, route or api (chat, responses, messages, embeddings).")
     var by = "key"
 
     @Flag(name: .long, help: "Print JSON instead of a table.")
@@ -40,7 +40,7 @@ struct ShowUsage: AsyncParsableCommand {
             throw ValidationError("--since '\(since)' is neither a duration (30m, 24h, 7d, 2w) nor a date (2025-06-01).")
         }
         guard UsageGrouping(rawValue: by) != nil else {
-            throw ValidationError("--by '\(by)' is not one of key, model, provider, route.")
+            throw ValidationError("--by '\(by)' is not one of key, model, provider, route, api.")
         }
     }
 

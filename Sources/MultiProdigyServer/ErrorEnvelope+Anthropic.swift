@@ -1,0 +1,6 @@
+import MultiProdigyFrontDoor
+
+extension ErrorEnvelope {
+    /// Anthropic's envelope, which `/v1/messages` and `/v1/messages/count_tokens` answer.
+    static let anthropic = ErrorEnvelope { AnthropicErrorEnvelope.body(for: $0) }
+}

@@ -1,0 +1,200 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import MultiProdigyAccounting
+import MultiProdigyCore
+import MultiProdigyFrontDoor
+import MultiProdigyJSON
+import NIOCore
+
+/// OpenAI's Responses API: `POST /v1/responses` served through the chat path (planning, failover,
+/// continuation, accounting) and answered as a `response` object or the Responses stream events;
+/// `GET` and `DELETE /v1/responses/{id}` and `GET /v1/responses/{id}/input_items` over the
+/// responses stored in the gateway's database, each visible only to the key that created it.
+struct ResponsesHandler: Sendable {
+    /// The chat path.
+    let chat: ChatCompletionsHandler
+    /// Where responses are kept (`store: true`, the default), shared by replicas on PostgreSQL.
+    let store: ResponseStore
+
+    /// The endpoint's label in the metrics and the usage ledger.
+    static let endpoint = "responses"
+
+    func create(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        var request = request
+        let body = try await RequestBodyReader.collect(&request, limit: chat.maxRequestBytes)
+        let responses = try ResponsesRequest.parse(body)
+        if let tool = responses.builtInTools.first { throw Self.builtInToolRefusal(tool) }
+        let owner = context.caller.owner
+        let history = try await history(continuing: responses.previousResponseID, owner: owner)
+        let translated = ResponsesChatRequest(
+            responses: responses,
+            chat: try ChatCompletionRequest.parse(GatewayExtensionField.carried(from: body, into: responses.chatBody(history: history)))
+        )
+        let admitted = try await AdmittedRequest(
+            translated,
+            headers: request.headers,
+            context: context,
+            planning: chat.planning,
+            accounting: chat.accounting
+        )
+        let id = Self.responseID(requestID: context.requestID)
+        let createdAt = Int(Date().timeIntervalSince1970)
+        let saving = ResponseSaving(
+            store: responses.store ? store : nil,
+            owner: owner,
+            history: history,
+            inputItems: responses.inputItems,
+            logger: context.logger
+        )
+        if responses.isStreaming {
+            let framing = ResponsesFraming(request: responses, id: id, createdAt: createdAt, saving: saving)
+            return await chat.stream(admitted, framing: framing, endpoint: Self.endpoint)
+        }
+        return await chat.complete(admitted, endpoint: Self.endpoint) { priced throws(GatewayError) in
+            guard let answer = ChatAnswer.read(priced.body) else { throw Self.unreadableAnswer }
+            let response = ResponsesRenderer.response(from: answer, request: responses, id: id, createdAt: createdAt)
+            await saving.save(response)
+            return response.buffer
+        }
+    }
+
+    /// `GET /v1/responses/{id}`: the stored response.
+    func retrieve(_ id: String, context: GatewayRequestContext) async throws -> Response {
+        let stored = try await stored(id, owner: context.caller.owner)
+        return Self.json(ByteBuffer(string: stored.response))
+    }
+
+    /// `DELETE /v1/responses/{id}`: forgets the stored response.
+    func delete(_ id: String, context: GatewayRequestContext) async throws -> Response {
+        let deleted: Bool
+        do {
+            deleted = try await store.delete(id: id, owner: context.caller.owner)
+        } catch {
+            throw Self.storageUnavailable(error)
+        }
+        guard deleted else { throw Self.notFound(id) }
+        let answer: JSONValue = ["id": .string(id), "object": "response.deleted", "deleted": true]
+        return Self.json(answer.buffer)
+    }
+
+    /// `GET /v1/responses/{id}/input_items`: the stored response's input items, as a list page
+    /// (`limit` 1 to 100, default 20; `order` `desc` (default) or `asc`; `after` an item id).
+    func inputItems(_ id: String, request: Request, context: GatewayRequestContext) async throws -> Response {
+        let stored = try await stored(id, owner: context.caller.owner)
+        let query = request.uri.queryParameters
+        var limit = 20
+        if let text = query["limit"] {
+            guard let value = Int(String(text)), (1...100).contains(value) else {
+                throw GatewayError.invalidRequest(
+                    "Invalid 'limit': expected an integer from 1 to 100, but got '\(EchoedName.shortened(String(text)))'.",
+                    param: "limit",
+                    code: "invalid_value"
+                )
+            }
+            limit = value
+        }
+        let order = query["order"].map(String.init) ?? "desc"
+        guard order == "asc" || order == "desc" else {
+            throw GatewayError.invalidRequest(
+                "Invalid 'order': expected 'asc' or 'desc', but got '\(EchoedName.shortened(order))'.",
+                param: "order",
+                code: "invalid_value"
+            )
+        }
+        var items = (try? JSONValue.parse(stored.inputItems))?.arrayValue ?? []
+        if order == "desc" { items.reverse() }
+        if let after = query["after"].map(String.init) {
+            guard let position = items.firstIndex(where: { $0["id"]?.stringValue == after }) else {
+                throw GatewayError.invalidRequest(
+                    "No input item with id '\(EchoedName.shortened(after))' in response '\(EchoedName.shortened(id))'.",
+                    param: "after",
+                    code: "invalid_value"
+                )
+            }
+            items.removeFirst(position + 1)
+        }
+        let page = Array(items.prefix(limit))
+        let answer: JSONValue = [
+            "object": "list",
+            "data": .array(page),
+            "first_id": page.first?["id"] ?? .null,
+            "last_id": page.last?["id"] ?? .null,
+            "has_more": .bool(items.count > page.count),
+        ]
+        return Self.json(answer.buffer)
+    }
+
+    /// The conversation that `previousResponseID` ended with, for the next turn; empty without one.
+    private func history(continuing previousResponseID: String?, owner: String) async throws(GatewayError) -> [JSONValue] {
+        guard let previousResponseID else { return [] }
+        let previous: StoredResponse
+        do throws(GatewayError) {
+            previous = try await stored(previousResponseID, owner: owner)
+        } catch {
+            guard error.status == .notFound else { throw error }
+            throw GatewayError(
+                status: .notFound,
+                message: "Previous response with id '\(EchoedName.shortened(previousResponseID))' not found.",
+                type: "invalid_request_error",
+                param: "previous_response_id",
+                code: "previous_response_not_found"
+            )
+        }
+        return (try? JSONValue.parse(previous.conversation))?.arrayValue ?? []
+    }
+
+    private func stored(_ id: String, owner: String) async throws(GatewayError) -> StoredResponse {
+        let stored: StoredResponse?
+        do {
+            stored = try await store.response(id: id, owner: owner)
+        } catch {
+            throw Self.storageUnavailable(error)
+        }
+        guard let stored else { throw Self.notFound(id) }
+        return stored
+    }
+
+    /// A response id for the request: `resp_` and the gateway's request id.
+    static func responseID(requestID: String) -> String {
+        "resp_" + requestID.filter { $0.isLetter || $0.isNumber }
+    }
+
+    private static func json(_ body: ByteBuffer) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
+    }
+
+    private static func notFound(_ id: String) -> GatewayError {
+        GatewayError(
+            status: .notFound,
+            message: "Response with id '\(EchoedName.shortened(id))' not found.",
+            type: "invalid_request_error",
+            code: "response_not_found"
+        )
+    }
+
+    private static func storageUnavailable(_ error: any Error) -> GatewayError {
+        GatewayError(
+            status: .serviceUnavailable,
+            message: "The gateway's storage is unavailable (\(GatewayDatabase.describe(error))); try again shortly.",
+            type: "server_error",
+            code: "storage_unavailable"
+        )
+    }
+
+    private static func builtInToolRefusal(_ tool: String) -> GatewayError {
+        GatewayError.invalidRequest(
+            "The tool type '\(EchoedName.shortened(tool))' runs only at the provider, and no target of this gateway can run it: "
+                + "the gateway serves the Responses API through chat, which has function tools only. Use function tools.",
+            param: "tools",
+            code: "unsupported_tool"
+        )
+    }
+
+    private static let unreadableAnswer = GatewayError(
+        status: .badGateway,
+        message: "The upstream's answer could not be read as a chat completion.",
+        type: "server_error",
+        code: "upstream_bad_response"
+    )
+}
