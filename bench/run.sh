@@ -16,6 +16,17 @@
 # The PostgreSQL cluster is the script's own: initdb'd into the temp dir, 127.0.0.1:18090 and a
 # unix socket in the temp dir, fsync=off (throwaway data), stopped and removed on exit.
 #
+# The same gateway also serves the other front-door APIs, each through the chat path
+# (BENCH_APIS, default 1), beside chat streaming to a canned stream of 7 chunks and a usage chunk:
+#   direct-stream     nginx returning the canned stream itself            (…:18081/stream/v1/…)
+#   chat-stream       POST /v1/chat/completions with "stream": true
+#   responses         POST /v1/responses ("store": false: chat stores nothing either)
+#   responses-stream  the same, streamed
+#   messages          POST /v1/messages
+#   messages-stream   the same, streamed
+# Each API's added latency is judged against chat's (non-streaming against `gateway`, streams
+# against `chat-stream`).
+#
 # Usage: bash bench/run.sh
 # Env:   BENCH_DURATION     wrk duration of each measured run (default 10s)
 #        BENCH_WARMUP       wrk duration of the warm-up run per target (default 2s)
@@ -28,6 +39,7 @@
 #        BENCH_POSTGRES     1: bench the two keyed gateways (fail if PostgreSQL is missing);
 #                           0: skip them; unset: bench them when /usr/lib/postgresql/*/bin/postgres
 #                           exists, else skip them with a message
+#        BENCH_APIS         0: bench chat only (no streams, no Responses or Messages rows)
 #        BENCH_PG_PORT      the private PostgreSQL's TCP port (default 18090)
 #        BENCH_KEY_BUDGET   the bench key's --budget (default 1000000usd/month)
 #        BENCH_KEY_RPM      the bench key's --rpm (default 100000000: slices of 2 % of it are never
@@ -196,6 +208,19 @@ GATEWAY_BIN=${GATEWAY_BIN:-"$REPO_ROOT/.build-production/release/multiprodigy"}
 CANNED_JSON='{"id":"chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT","object":"chat.completion","created":1741569952,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"message":{"role":"assistant","content":"Hello! How can I assist you today?","refusal":null,"annotations":[]},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":10,"total_tokens":19},"service_tier":"default","system_fingerprint":"fp_06737a9306"}'
 [[ "$CANNED_JSON" != *"'"* && "$CANNED_JSON" != *'$'* ]] || die "CANNED_JSON must not contain ' or \$"
 
+# The canned stream: a role chunk, 5 content chunks, a finish chunk and a usage chunk, then [DONE],
+# with nginx's \n escapes for the event separators (the same rules as CANNED_JSON).
+stream_chunk() { # delta finish_reason
+    printf '{"id":"chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT","object":"chat.completion.chunk","created":1741569952,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"delta":%s,"logprobs":null,"finish_reason":%s}]}' "$1" "$2"
+}
+CANNED_STREAM="data: $(stream_chunk '{"role":"assistant","content":""}' null)\\n\\n"
+for word in "Hello!" " How" " can" " I" " help?"; do
+    CANNED_STREAM+="data: $(stream_chunk "{\"content\":\"$word\"}" null)\\n\\n"
+done
+CANNED_STREAM+="data: $(stream_chunk '{}' '"stop"')\\n\\n"
+CANNED_STREAM+='data: {"id":"chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT","object":"chat.completion.chunk","created":1741569952,"model":"gpt-4o-mini-2024-07-18","choices":[],"usage":{"prompt_tokens":9,"completion_tokens":10,"total_tokens":19}}\n\ndata: [DONE]\n\n'
+[[ "$CANNED_STREAM" != *"'"* && "$CANNED_STREAM" != *'$'* ]] || die "CANNED_STREAM must not contain ' or \$"
+
 mkdir -p "$TMP/nginx/logs"
 # Workers of a root-started nginx run as 'nobody' and must be able to reach the prefix.
 chmod 755 "$TMP" "$TMP/nginx"
@@ -226,6 +251,10 @@ http {
         location = $API_PATH {
             default_type application/json;
             return 200 '$CANNED_JSON';
+        }
+        location = /stream$API_PATH {
+            default_type text/event-stream;
+            return 200 '$CANNED_STREAM';
         }
         location / {
             return 404;
@@ -275,15 +304,15 @@ BODY='{"model":"bench-model","messages":[{"role":"user","content":"Say hello"}]}
 
 # Each target must answer POST with 200 and JSON before we time it; a fast error page would
 # otherwise make for impressive, meaningless numbers.
-check_target() { # name url [virtual key secret]
-    local name=$1 url=$2 out code ctype auth=()
+check_target() { # name url [virtual key secret] [body] [expected content type]
+    local name=$1 url=$2 out code ctype auth=() body=${4:-$BODY} expected=${5:-application/json}
     [[ -z "${3:-}" ]] || auth=(-H "Authorization: Bearer $3")
     out=$(curl -s -o "$TMP/check-$name.body" -w '%{http_code} %{content_type}' \
-        -X POST -H 'content-type: application/json' "${auth[@]}" --data "$BODY" "$url") || die "$name: curl failed"
+        -X POST -H 'content-type: application/json' "${auth[@]}" --data "$body" "$url") || die "$name: curl failed"
     code=${out%% *}
     ctype=${out#* }
     [[ "$code" == 200 ]] || die "$name: POST $url -> $code: $(head -c 500 "$TMP/check-$name.body")"
-    [[ "$ctype" == application/json* ]] || die "$name: unexpected content-type '$ctype'"
+    [[ "$ctype" == "$expected"* ]] || die "$name: unexpected content-type '$ctype'"
     log "$name: POST $url -> $code $ctype, $(wc -c <"$TMP/check-$name.body") bytes"
 }
 check_target direct "http://$HOST:$DIRECT_PORT$API_PATH"
@@ -299,8 +328,10 @@ server:
 storage: sqlite:$TMP/ledger.db
 providers:
   canned: {type: openai, base_url: "http://$HOST:$DIRECT_PORT/v1", locality: local}
+  canned-stream: {type: openai, base_url: "http://$HOST:$DIRECT_PORT/stream/v1", locality: local}
 models:
   bench-model: {provider: canned, model: gpt-4o-mini}
+  bench-stream: {provider: canned-stream, model: gpt-4o-mini}
 EOF
 
 # Starts `multiprodigy serve` as target NAME with $TMP/NAME.yaml and waits until it is healthy;
@@ -326,6 +357,32 @@ check_executor() { # name
 start_gateway gateway "$GATEWAY_PORT"
 GATEWAY_PID=$STARTED_PID
 check_target gateway "http://$HOST:$GATEWAY_PORT$API_PATH"
+
+# The other front-door APIs and the streams: a path and a body per target (BENCH_APIS).
+declare -A BODY_OF=()
+API_TARGETS=()
+if [[ "${BENCH_APIS:-1}" != 0 ]]; then
+    BODY_OF[direct-stream]='{"model":"bench-stream","messages":[{"role":"user","content":"Say hello"}],"stream":true}'
+    BODY_OF[chat-stream]=${BODY_OF[direct-stream]}
+    BODY_OF[responses]='{"model":"bench-model","input":"Say hello","store":false}'
+    BODY_OF[responses-stream]='{"model":"bench-stream","input":"Say hello","store":false,"stream":true}'
+    BODY_OF[messages]='{"model":"bench-model","max_tokens":64,"messages":[{"role":"user","content":"Say hello"}]}'
+    BODY_OF[messages-stream]='{"model":"bench-stream","max_tokens":64,"messages":[{"role":"user","content":"Say hello"}],"stream":true}'
+    declare -A API_URL=(
+        [direct-stream]="http://$HOST:$DIRECT_PORT/stream$API_PATH"
+        [chat-stream]="http://$HOST:$GATEWAY_PORT$API_PATH"
+        [responses]="http://$HOST:$GATEWAY_PORT/v1/responses"
+        [responses-stream]="http://$HOST:$GATEWAY_PORT/v1/responses"
+        [messages]="http://$HOST:$GATEWAY_PORT/v1/messages"
+        [messages-stream]="http://$HOST:$GATEWAY_PORT/v1/messages"
+    )
+    API_TARGETS=(direct-stream chat-stream responses responses-stream messages messages-stream)
+    for target in "${API_TARGETS[@]}"; do
+        expected=application/json
+        [[ "$target" != *-stream ]] || expected=text/event-stream
+        check_target "$target" "${API_URL[$target]}" "" "${BODY_OF[$target]}" "$expected"
+    done
+fi
 check_executor gateway
 RSS_IDLE_KB=$(awk '/^VmRSS:/ {print $2}' "/proc/$GATEWAY_PID/status")
 
@@ -463,11 +520,11 @@ fi
 # ---------------------------------------------------------------------------------------------
 # One script per target: the keyed targets send their key's secret (it only goes to $TMP).
 write_lua() { # target [virtual key secret]
-    local auth=""
+    local auth="" body=${BODY_OF[$1]:-$BODY}
     [[ -z "${2:-}" ]] || auth="wrk.headers[\"Authorization\"] = \"Bearer $2\""
     cat >"$TMP/chat-$1.lua" <<EOF
 wrk.method = "POST"
-wrk.body = '$BODY'
+wrk.body = '$body'
 wrk.headers["Content-Type"] = "application/json"
 $auth
 
@@ -492,6 +549,11 @@ declare -A URL=(
 )
 TARGETS=(direct nginx-proxy gateway)
 declare -A PID_OF=([gateway]=$GATEWAY_PID)
+for target in "${API_TARGETS[@]}"; do
+    URL[$target]=${API_URL[$target]}
+    TARGETS+=("$target")
+    [[ "$target" == direct-stream ]] || PID_OF[$target]=$GATEWAY_PID
+done
 if ((KEYED)); then
     URL[gateway-sqlite-key]="http://$HOST:$SQLITE_KEY_PORT$API_PATH"
     URL[gateway-postgres-key]="http://$HOST:$POSTGRES_KEY_PORT$API_PATH"
@@ -641,6 +703,24 @@ awk -v idle="$RSS_IDLE_KB" -v kb="$RSS_KB" -v anon="$RSS_ANON_KB" -v file="$RSS_
              kb / 1024, anon / 1024, file / 1024, idle / 1024 }'
 echo
 echo "target: gateway p50 overhead ≤ 100 µs at c=1; gateway ≥ 40 % of nginx-proxy req/s at c=32; RSS < 40 MB"
+
+if ((${#API_TARGETS[@]})); then
+    # Added latency: the API's p50 at c=1 over the canned answer's own (direct, or direct-stream for
+    # a stream); its ratio to chat's is the issue's measure (target ≤ 1.3).
+    stream_p50=$(field direct-stream 1 p50_us)
+    echo
+    echo "front-door APIs through the chat path (added p50 at c=1 over direct; req/s at c=32; gateway CPU per request):"
+    printf '%-18s %9s %8s %11s %9s %12s\n' api added_us vs_chat req_per_s vs_chat cpu_us_c32
+    for target in gateway responses messages chat-stream responses-stream messages-stream; do
+        if [[ "$target" == *-stream ]]; then base=$stream_p50 chat=chat-stream; else base=$direct_p50 chat=gateway; fi
+        added=$(($(field "$target" 1 p50_us) - base))
+        chat_added=$(($(field "$chat" 1 p50_us) - base))
+        awk -v t="$target" -v a="$added" -v c="$chat_added" -v r="$(field "$target" 32 rps)" -v cr="$(field "$chat" 32 rps)" \
+            -v cpu="${GATEWAY_CPU_US[$target,32]}" \
+            'BEGIN { printf "%-18s %9d %7.2fx %11.1f %8.1f%% %12s\n", (t == "gateway" ? "chat" : t), a, (c > 0 ? a / c : 0), r, (cr > 0 ? 100 * r / cr : 0), cpu }'
+    done
+    echo "target: each API's added latency within 1.3x of chat's (non-streaming and streaming)"
+fi
 
 if ((KEYED)); then
     sqlite_p50=$(field gateway-sqlite-key 1 p50_us)
