@@ -11,7 +11,7 @@ import Foundation
 /// ```swift
 /// let store = database.responses
 /// try await store.save(row)
-/// let previous = try await store.response(id: "resp_abc", owner: key.id)  // nil for anyone else
+/// let previous = try await store.response(id: "resp_abc", owner: "key:" + key.id)  // nil for anyone else
 /// ```
 public struct ResponseStore: Sendable {
     /// Where responses are stored.

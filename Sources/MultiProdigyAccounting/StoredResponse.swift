@@ -8,7 +8,7 @@ import Foundation
 ///
 /// ```swift
 /// let row = StoredResponse(
-///     id: "resp_abc", owner: key.id, createdAt: Date(timeIntervalSince1970: 1_767_225_600),
+///     id: "resp_abc", owner: "key:" + key.id, createdAt: Date(timeIntervalSince1970: 1_767_225_600),
 ///     model: "gpt-4o-mini", status: "completed",
 ///     response: #"{"id":"resp_abc","object":"response",…}"#,
 ///     inputItems: #"[{"type":"message","role":"user","content":"Hi"}]"#,
@@ -19,7 +19,8 @@ import Foundation
 public struct StoredResponse: Sendable, Equatable {
     /// The response's id (`resp_…`), unique across the database.
     public var id: String
-    /// Who may read or delete it: a virtual key's id, `master`, or `none` on a gateway without keys.
+    /// Who may read or delete it: `key:` and a virtual key's id, `master`, or `none` on a gateway without
+    /// keys (the server's `RequestCaller.owner`).
     public var owner: String
     /// When the response was created; stored as seconds since 1970, so whole seconds read back equal.
     public var createdAt: Date

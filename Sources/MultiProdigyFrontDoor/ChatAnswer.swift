@@ -86,6 +86,22 @@ public struct ChatAnswer: Sendable, Equatable {
         return answer
     }
 
+    /// Reads a `chat.completion` body that must be one.
+    ///
+    /// - Throws: a 502 ``GatewayError`` when it is not a JSON object (the executor accepted it as
+    ///   an answer, so the upstream's bytes are at fault, not the client's request).
+    public static func reading(_ body: ByteBuffer) throws(GatewayError) -> ChatAnswer {
+        guard let answer = read(body) else {
+            throw GatewayError(
+                status: .badGateway,
+                message: "The upstream's answer could not be read as a chat completion.",
+                type: "server_error",
+                code: "upstream_bad_response"
+            )
+        }
+        return answer
+    }
+
     /// A message's `content`: a string, or the text of an array of parts (some upstreams answer
     /// with parts).
     static func text(of content: JSONValue) -> String? {

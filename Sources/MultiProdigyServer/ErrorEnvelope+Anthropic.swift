@@ -1,6 +1,10 @@
+import HTTPTypes
 import MultiProdigyFrontDoor
 
 extension ErrorEnvelope {
     /// Anthropic's envelope, which `/v1/messages` and `/v1/messages/count_tokens` answer.
-    static let anthropic = ErrorEnvelope { AnthropicErrorEnvelope.body(for: $0) }
+    static let anthropic = ErrorEnvelope(
+        body: { AnthropicErrorEnvelope.body(for: $0) },
+        requestIDHeader: HTTPField.Name("request-id")!
+    )
 }

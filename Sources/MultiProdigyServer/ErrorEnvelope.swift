@@ -1,3 +1,4 @@
+import HTTPTypes
 import MultiProdigyCore
 import NIOCore
 
@@ -8,6 +9,9 @@ import NIOCore
 struct ErrorEnvelope: Sendable {
     /// The body of `error` in this shape.
     let body: @Sendable (GatewayError) -> ByteBuffer
+    /// The header that repeats the gateway's request id on every response of the API, besides
+    /// `x-multiprodigy-request-id`, where its SDK looks for one (Anthropic's `request-id`).
+    var requestIDHeader: HTTPField.Name? = nil
 
     /// OpenAI's envelope, which Chat Completions, Responses, Embeddings and the gateway's own
     /// endpoints answer.

@@ -5,6 +5,14 @@ import NIOCore
 /// The gateway's own request field (`multiprodigy`: routing overrides) carried from a front-door
 /// body into its translation, so that every API takes the same overrides as chat.
 enum GatewayExtensionField {
+    /// The chat request that `translated` (a front-door body's translation) makes, with the
+    /// `multiprodigy` member of the client's `original` body.
+    ///
+    /// - Throws: chat's validation error, which a correct translation never meets.
+    static func chatRequest(translated: ByteBuffer, from original: ByteBuffer) throws(GatewayError) -> ChatCompletionRequest {
+        try ChatCompletionRequest.parse(carried(from: original, into: translated))
+    }
+
     /// `translated` with the `multiprodigy` member of `original`, when it has one.
     static func carried(from original: ByteBuffer, into translated: ByteBuffer) -> ByteBuffer {
         let field: ByteBuffer? = original.withUnsafeReadableBytes { bytes in

@@ -78,6 +78,7 @@ struct GatewayMiddleware: RouterMiddleware {
         }
         // Only the middleware sets this header, so it is appended without looking for it first.
         response.headers.append(HTTPField(name: GatewayHeader.requestID, value: requestID))
+        if let name = envelope.requestIDHeader { response.headers.append(HTTPField(name: name, value: requestID)) }
         return response
     }
 

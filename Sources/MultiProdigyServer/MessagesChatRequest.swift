@@ -18,7 +18,7 @@ struct MessagesChatRequest: ChatPathRequest, GatewayRequestBody {
         let messages = try MessagesRequest.parse(body)
         // Server tools and blocks only Anthropic reads have no chat translation.
         if let error = messages.chatTranslationError { throw error }
-        let chat = try ChatCompletionRequest.parse(GatewayExtensionField.carried(from: body, into: messages.chatBody()))
+        let chat = try GatewayExtensionField.chatRequest(translated: messages.chatBody(), from: body)
         return MessagesChatRequest(messages: messages, chat: chat)
     }
 

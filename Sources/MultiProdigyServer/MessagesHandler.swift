@@ -27,14 +27,13 @@ struct MessagesHandler: Sendable {
         )
         if admitted.request.messages.isStreaming {
             let framing = MessagesFraming(
-                messageID: Self.messageID(requestID: context.requestID),
+                messageID: MessagesResponseRenderer.randomMessageID(),
                 estimatedInputTokens: Self.estimatedPromptTokens(of: admitted.request.chat)
             )
             return await chat.stream(admitted, framing: framing, endpoint: Self.endpoint, envelope: .anthropic)
         }
         return await chat.complete(admitted, endpoint: Self.endpoint, envelope: .anthropic) { priced throws(GatewayError) in
-            guard let answer = ChatAnswer.read(priced.body) else { throw Self.unreadableAnswer }
-            return MessagesResponseRenderer.message(from: answer)
+            MessagesResponseRenderer.message(from: try ChatAnswer.reading(priced.body))
         }
     }
 
@@ -48,7 +47,7 @@ struct MessagesHandler: Sendable {
         let body = try await RequestBodyReader.collect(&request, limit: chat.maxRequestBytes)
         let messages = try MessagesRequest.parseForCounting(body)
         if let error = messages.chatTranslationError { throw error }
-        let chatRequest = try ChatCompletionRequest.parse(GatewayExtensionField.carried(from: body, into: messages.chatBody()))
+        let chatRequest = try GatewayExtensionField.chatRequest(translated: messages.chatBody(), from: body)
         if let refusal = context.caller.refusal(forModel: chatRequest.model) { throw refusal }
         // An unknown model is 404, as for a message.
         _ = try chat.planning.plan(chatRequest, headers: request.headers, caller: context.caller)
@@ -63,19 +62,7 @@ struct MessagesHandler: Sendable {
         )
     }
 
-    /// A message id for the request: `msg_` and the gateway's request id.
-    static func messageID(requestID: String) -> String {
-        "msg_" + requestID.filter { $0.isLetter || $0.isNumber }
-    }
-
     static func estimatedPromptTokens(of chat: ChatCompletionRequest) -> Int {
         chat.body.withUnsafeReadableBytes { TokenEstimator.estimatePromptTokens(ofRequestBody: $0, members: chat.members) }
     }
-
-    private static let unreadableAnswer = GatewayError(
-        status: .badGateway,
-        message: "The upstream's answer could not be read as a chat completion.",
-        type: "api_error",
-        code: "upstream_bad_response"
-    )
 }

@@ -37,8 +37,12 @@ struct ResponseSaving: Sendable {
             inputItems: JSONValue.array(inputItems).text,
             conversation: JSONValue.array(history + inputItems + output).text
         )
+        // In a task of its own: a client that leaves as its answer ends must not cancel the save
+        // that the answer's ledger row and `store: true` promise (and a cancellation is no
+        // database failure).
+        let saved = Task { try await store.save(row) }
         do {
-            try await store.save(row)
+            try await saved.value
         } catch {
             logger.warning(
                 "the response could not be stored; a request that continues it will not find it",

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import MultiProdigyAccounting
 import MultiProdigyCore
 import MultiProdigyFrontDoor
@@ -26,10 +27,22 @@ struct ResponsesHandler: Sendable {
         let responses = try ResponsesRequest.parse(body)
         if let tool = responses.builtInTools.first { throw Self.builtInToolRefusal(tool) }
         let owner = context.caller.owner
-        let history = try await history(continuing: responses.previousResponseID, owner: owner)
+        let history = try await history(continuing: responses.previousResponseID, owner: owner, logger: context.logger)
+        let chatBody = responses.chatBody(history: history)
+        // A conversation grows with every turn; what goes upstream is held to what a client may send.
+        guard chatBody.readableBytes <= chat.maxRequestBytes else {
+            throw GatewayError(
+                status: .contentTooLarge,
+                message:
+                    "The conversation continued by 'previous_response_id' has grown to \(chatBody.readableBytes) bytes, past the gateway's server.max_request_bytes (\(chat.maxRequestBytes)). Start a new conversation, or send its gist as input.",
+                type: "invalid_request_error",
+                param: "previous_response_id",
+                code: "conversation_too_large"
+            )
+        }
         let translated = ResponsesChatRequest(
             responses: responses,
-            chat: try ChatCompletionRequest.parse(GatewayExtensionField.carried(from: body, into: responses.chatBody(history: history)))
+            chat: try GatewayExtensionField.chatRequest(translated: chatBody, from: body)
         )
         let admitted = try await AdmittedRequest(
             translated,
@@ -38,7 +51,7 @@ struct ResponsesHandler: Sendable {
             planning: chat.planning,
             accounting: chat.accounting
         )
-        let id = Self.responseID(requestID: context.requestID)
+        let id = Self.newResponseID()
         let createdAt = Int(Date().timeIntervalSince1970)
         let saving = ResponseSaving(
             store: responses.store ? store : nil,
@@ -52,7 +65,7 @@ struct ResponsesHandler: Sendable {
             return await chat.stream(admitted, framing: framing, endpoint: Self.endpoint)
         }
         return await chat.complete(admitted, endpoint: Self.endpoint) { priced throws(GatewayError) in
-            guard let answer = ChatAnswer.read(priced.body) else { throw Self.unreadableAnswer }
+            let answer = try ChatAnswer.reading(priced.body)
             let response = ResponsesRenderer.response(from: answer, request: responses, id: id, createdAt: createdAt)
             await saving.save(response)
             return response.buffer
@@ -61,7 +74,7 @@ struct ResponsesHandler: Sendable {
 
     /// `GET /v1/responses/{id}`: the stored response.
     func retrieve(_ id: String, context: GatewayRequestContext) async throws -> Response {
-        let stored = try await stored(id, owner: context.caller.owner)
+        let stored = try await stored(id, owner: context.caller.owner, logger: context.logger)
         return Self.json(ByteBuffer(string: stored.response))
     }
 
@@ -71,7 +84,7 @@ struct ResponsesHandler: Sendable {
         do {
             deleted = try await store.delete(id: id, owner: context.caller.owner)
         } catch {
-            throw Self.storageUnavailable(error)
+            throw Self.storageUnavailable(error, logger: context.logger)
         }
         guard deleted else { throw Self.notFound(id) }
         let answer: JSONValue = ["id": .string(id), "object": "response.deleted", "deleted": true]
@@ -81,7 +94,7 @@ struct ResponsesHandler: Sendable {
     /// `GET /v1/responses/{id}/input_items`: the stored response's input items, as a list page
     /// (`limit` 1 to 100, default 20; `order` `desc` (default) or `asc`; `after` an item id).
     func inputItems(_ id: String, request: Request, context: GatewayRequestContext) async throws -> Response {
-        let stored = try await stored(id, owner: context.caller.owner)
+        let stored = try await stored(id, owner: context.caller.owner, logger: context.logger)
         let query = request.uri.queryParameters
         var limit = 20
         if let text = query["limit"] {
@@ -102,7 +115,9 @@ struct ResponsesHandler: Sendable {
                 code: "invalid_value"
             )
         }
-        var items = (try? JSONValue.parse(stored.inputItems))?.arrayValue ?? []
+        guard var items = (try? JSONValue.parse(stored.inputItems))?.arrayValue else {
+            throw Self.corrupt(id, logger: context.logger)
+        }
         if order == "desc" { items.reverse() }
         if let after = query["after"].map(String.init) {
             guard let position = items.firstIndex(where: { $0["id"]?.stringValue == after }) else {
@@ -126,11 +141,11 @@ struct ResponsesHandler: Sendable {
     }
 
     /// The conversation that `previousResponseID` ended with, for the next turn; empty without one.
-    private func history(continuing previousResponseID: String?, owner: String) async throws(GatewayError) -> [JSONValue] {
+    private func history(continuing previousResponseID: String?, owner: String, logger: Logger) async throws(GatewayError) -> [JSONValue] {
         guard let previousResponseID else { return [] }
         let previous: StoredResponse
         do throws(GatewayError) {
-            previous = try await stored(previousResponseID, owner: owner)
+            previous = try await stored(previousResponseID, owner: owner, logger: logger)
         } catch {
             guard error.status == .notFound else { throw error }
             throw GatewayError(
@@ -141,23 +156,29 @@ struct ResponsesHandler: Sendable {
                 code: "previous_response_not_found"
             )
         }
-        return (try? JSONValue.parse(previous.conversation))?.arrayValue ?? []
+        // Continuing without the earlier turns would answer a different conversation.
+        guard let conversation = (try? JSONValue.parse(previous.conversation))?.arrayValue else {
+            throw Self.corrupt(previousResponseID, logger: logger)
+        }
+        return conversation
     }
 
-    private func stored(_ id: String, owner: String) async throws(GatewayError) -> StoredResponse {
+    private func stored(_ id: String, owner: String, logger: Logger) async throws(GatewayError) -> StoredResponse {
         let stored: StoredResponse?
         do {
             stored = try await store.response(id: id, owner: owner)
         } catch {
-            throw Self.storageUnavailable(error)
+            throw Self.storageUnavailable(error, logger: logger)
         }
         guard let stored else { throw Self.notFound(id) }
         return stored
     }
 
-    /// A response id for the request: `resp_` and the gateway's request id.
-    static func responseID(requestID: String) -> String {
-        "resp_" + requestID.filter { $0.isLetter || $0.isNumber }
+    /// A new response id: `resp_` and 128 random bits. Unguessable: on a gateway without a master
+    /// key every caller is the same owner, and the id is all that keeps one conversation from another.
+    static func newResponseID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return ResponsesItemID.random(prefix: "resp", using: &generator)
     }
 
     private static func json(_ body: ByteBuffer) -> Response {
@@ -173,28 +194,36 @@ struct ResponsesHandler: Sendable {
         )
     }
 
-    private static func storageUnavailable(_ error: any Error) -> GatewayError {
-        GatewayError(
+    /// The 503 of a store that failed. The database's own words go to the log, not to the client:
+    /// they may name hosts, and any caller may reach this on an open gateway.
+    private static func storageUnavailable(_ error: any Error, logger: Logger) -> GatewayError {
+        logger.warning("stored responses unavailable", metadata: ["error": "\(GatewayDatabase.describe(error))"])
+        return GatewayError(
             status: .serviceUnavailable,
-            message: "The gateway's storage is unavailable (\(GatewayDatabase.describe(error))); try again shortly.",
+            message: "The gateway's storage of responses is unavailable; try again shortly.",
             type: "server_error",
             code: "storage_unavailable"
         )
     }
 
+    /// The 500 of a stored response whose JSON does not read back.
+    private static func corrupt(_ id: String, logger: Logger) -> GatewayError {
+        logger.error("a stored response does not read back as JSON", metadata: ["response_id": "\(id)"])
+        return GatewayError(
+            status: .internalServerError,
+            message: "The stored response '\(EchoedName.shortened(id))' could not be read back.",
+            type: "server_error",
+            code: "stored_response_unreadable"
+        )
+    }
+
     private static func builtInToolRefusal(_ tool: String) -> GatewayError {
         GatewayError.invalidRequest(
-            "The tool type '\(EchoedName.shortened(tool))' runs only at the provider, and no target of this gateway can run it: "
-                + "the gateway serves the Responses API through chat, which has function tools only. Use function tools.",
+            "The tool type '\(EchoedName.shortened(tool))' runs only at the provider. This gateway serves the Responses API "
+                + "through chat, which has function tools only, and does not yet pass Responses requests natively to a provider. "
+                + "Use function tools.",
             param: "tools",
             code: "unsupported_tool"
         )
     }
-
-    private static let unreadableAnswer = GatewayError(
-        status: .badGateway,
-        message: "The upstream's answer could not be read as a chat completion.",
-        type: "server_error",
-        code: "upstream_bad_response"
-    )
 }

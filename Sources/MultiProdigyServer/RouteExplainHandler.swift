@@ -84,6 +84,6 @@ struct RouteExplainHandler: Sendable {
 
     private static func responsesTranslation(of body: ByteBuffer) throws(GatewayError) -> ChatCompletionRequest {
         let responses = try ResponsesRequest.parse(body)
-        return try ChatCompletionRequest.parse(GatewayExtensionField.carried(from: body, into: responses.chatBody(history: [])))
+        return try GatewayExtensionField.chatRequest(translated: responses.chatBody(history: []), from: body)
     }
 }

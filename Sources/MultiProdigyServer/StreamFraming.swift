@@ -5,7 +5,8 @@ import NIOCore
 /// How an answer streamed through the chat path is written to the client: as Chat Completions'
 /// own `data:` events (``ChatCompletionFraming``), or rendered as another front-door API's events.
 ///
-/// The handler calls it from one task, in order: ``opening(modelName:into:)`` once with the first chunks,
+/// The handler calls it from one task, in order: ``opening(modelName:into:)`` once, before the
+/// first event of the relay (chunks, or an end),
 /// ``append(_:into:)`` for each batch, then exactly one of ``completion(_:into:)`` and
 /// ``interruption(_:into:)``. Each writes into the frame that goes out next.
 protocol StreamFraming: Sendable {

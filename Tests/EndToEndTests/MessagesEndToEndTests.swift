@@ -50,6 +50,9 @@ import Testing
             #expect(usage["input_tokens"] as? Int == 9)
             #expect(usage["output_tokens"] as? Int == 4)
             #expect(reply.headers.first(name: "x-multiprodigy-model") == "small")
+            // Anthropic's SDK reads the request id from `request-id`.
+            #expect(reply.headers.first(name: "request-id") == reply.headers.first(name: "x-multiprodigy-request-id"))
+            #expect(reply.headers.first(name: "request-id") != nil)
             // The upstream got a chat completion: the system prompt first, then the user's text.
             let sent = try #require(upstream.requests.first)
             #expect(sent.path == "/v1/chat/completions")
@@ -57,7 +60,7 @@ import Testing
             #expect(messages.first?["role"] as? String == "system")
             #expect(messages.first?["content"] as? String == "Be brief.")
             #expect(messages.count == 2)
-            #expect(sent.json["max_tokens"] as? Int == 64)
+            #expect(sent.json["max_completion_tokens"] as? Int == 64)
         }
     }
 

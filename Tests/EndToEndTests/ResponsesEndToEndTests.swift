@@ -168,6 +168,26 @@ import Testing
         }
     }
 
+    @Test func aConversationIsHeldToTheRequestSizeLimitAndIdsAreUnguessable() async throws {
+        let upstream = FakeUpstream(.respond(status: .ok, body: FakeUpstream.completion()))
+        let yaml = Self.yaml + "\nserver: {max_request_bytes: 2KiB}\n"
+        try await withGateway(upstreams: [upstream], yaml: yaml) { gateway in
+            let long = String(repeating: "word ", count: 240)
+            let first = try await Self.create(gateway, #"{"model":"small","input":"\#(long)"}"#)
+            #expect(first.status == 200)
+            let id = try #require(first.json["id"] as? String)
+            // resp_ and 32 hex digits: 128 random bits, not a counter a caller could walk.
+            #expect(id.count == 37)
+            let other = try #require(try await Self.create(gateway, #"{"model":"small","input":"x"}"#).json["id"] as? String)
+            #expect(other != id)
+            #expect(other.prefix(20) != id.prefix(20))
+            let second = try await Self.create(gateway, #"{"model":"small","previous_response_id":"\#(id)","input":"\#(long)"}"#)
+            #expect(second.status == 413)
+            #expect(second.error["code"] as? String == "conversation_too_large")
+            #expect(upstream.requests.count == 2, "the oversized continuation never went upstream")
+        }
+    }
+
     @Test func storeFalseKeepsNothing() async throws {
         let upstream = FakeUpstream(.respond(status: .ok, body: FakeUpstream.completion()))
         try await withGateway(upstreams: [upstream], yaml: Self.yaml) { gateway in

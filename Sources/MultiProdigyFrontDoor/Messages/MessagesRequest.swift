@@ -151,7 +151,9 @@ public struct MessagesRequest: Sendable {
     /// - A stream asks for the final usage chunk (`stream_options.include_usage`).
     public func chatBody() -> ByteBuffer {
         var body: JSONValue = ["model": .string(model)]
-        if let maxTokens { body["max_tokens"] = .integer(maxTokens) }
+        // `max_completion_tokens`, which OpenAI's reasoning models require (they refuse
+        // `max_tokens`) and every provider adapter of the gateway reads, as for Responses.
+        if let maxTokens { body["max_completion_tokens"] = .integer(maxTokens) }
         var chatMessages: [JSONValue] = []
         let systemText = system.joined(separator: "\n")
         if !systemText.isEmpty { chatMessages.append(["role": "system", "content": .string(systemText)]) }

@@ -292,11 +292,14 @@ public struct ResponsesStreamRenderer: Sendable {
             index = message.outputIndex
             closePart(of: &message, into: &buffer)
             finalItem = self.item(for: .message(message), status: status)
-        case .functionCall(let outputIndex, let itemID, let chatIndex, _, _, let arguments):
+        case .functionCall(let outputIndex, let itemID, let chatIndex, _, let name, let arguments):
             index = outputIndex
             emit(
                 "response.function_call_arguments.done",
-                ["item_id": .string(itemID), "output_index": .integer(outputIndex), "arguments": .string(arguments)],
+                [
+                    "item_id": .string(itemID), "output_index": .integer(outputIndex), "name": .string(name),
+                    "arguments": .string(arguments),
+                ],
                 into: &buffer
             )
             closedCalls[chatIndex] = outputIndex

@@ -19,7 +19,7 @@ import Testing
         #expect(request.isStreaming == false)
         #expect(request.serverTools.isEmpty)
         #expect(request.chatTranslationError == nil)
-        #expect(String(buffer: request.chatBody()) == #"{"model":"fast","max_tokens":100,"messages":[{"role":"user","content":"Hi"}]}"#)
+        #expect(String(buffer: request.chatBody()) == #"{"model":"fast","max_completion_tokens":100,"messages":[{"role":"user","content":"Hi"}]}"#)
     }
 
     @Test func systemStringBecomesFirstSystemMessage() throws {
@@ -28,7 +28,7 @@ import Testing
         )
         #expect(
             body
-                == #"{"model":"m","max_tokens":5,"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Hi"},{"role":"assistant","content":"Hello"}]}"#
+                == #"{"model":"m","max_completion_tokens":5,"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Hi"},{"role":"assistant","content":"Hello"}]}"#
         )
     }
 
@@ -37,7 +37,7 @@ import Testing
             #"{"model":"m","max_tokens":5,"system":[{"type":"text","text":"One.","cache_control":{"type":"ephemeral"}},{"type":"text","text":"Two."}],"messages":[{"role":"user","content":"Hi"}]}"#
         )
         #expect(
-            body == #"{"model":"m","max_tokens":5,"messages":[{"role":"system","content":"One.\nTwo."},{"role":"user","content":"Hi"}]}"#
+            body == #"{"model":"m","max_completion_tokens":5,"messages":[{"role":"system","content":"One.\nTwo."},{"role":"user","content":"Hi"}]}"#
         )
     }
 
@@ -52,7 +52,7 @@ import Testing
         )
         #expect(
             body
-                == #"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"text","text":"What is this?"},"#
+                == #"{"model":"m","max_completion_tokens":5,"messages":[{"role":"user","content":[{"type":"text","text":"What is this?"},"#
                 + #"{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgo="}},"#
                 + #"{"type":"image_url","image_url":{"url":"https://example.com/cat.jpg"}}]}]}"#
         )
@@ -64,7 +64,7 @@ import Testing
         )
         #expect(
             body
-                == #"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]}]}"#
+                == #"{"model":"m","max_completion_tokens":5,"messages":[{"role":"user","content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]}]}"#
         )
     }
 
@@ -86,7 +86,7 @@ import Testing
         )
         #expect(
             body
-                == #"{"model":"m","max_tokens":50,"messages":[{"role":"user","content":"Weather in SF and Paris?"},"#
+                == #"{"model":"m","max_completion_tokens":50,"messages":[{"role":"user","content":"Weather in SF and Paris?"},"#
                 + #"{"role":"assistant","content":"Let me check.","tool_calls":["#
                 + #"{"id":"toolu_1","type":"function","function":{"name":"get_weather","arguments":"{\"location\":\"SF\"}"}},"#
                 + #"{"id":"toolu_2","type":"function","function":{"name":"get_weather","arguments":"{\"location\":\"Paris\",\"unit\":\"c\"}"}}]},"#
@@ -109,7 +109,7 @@ import Testing
         )
         #expect(
             body
-                == #"{"model":"m","max_tokens":50,"messages":[{"role":"user","content":"Go"},"#
+                == #"{"model":"m","max_completion_tokens":50,"messages":[{"role":"user","content":"Go"},"#
                 + #"{"role":"assistant","content":null,"tool_calls":[{"id":"t1","type":"function","function":{"name":"run","arguments":"{}"}}]},"#
                 + #"{"role":"tool","tool_call_id":"t1","content":"boom"}]}"#
         )
@@ -128,7 +128,7 @@ import Testing
         )
         #expect(
             body
-                == #"{"model":"m","max_tokens":50,"messages":["#
+                == #"{"model":"m","max_completion_tokens":50,"messages":["#
                 + #"{"role":"assistant","content":null,"tool_calls":[{"id":"t1","type":"function","function":{"name":"screenshot","arguments":"{}"}}]},"#
                 + #"{"role":"tool","tool_call_id":"t1","content":"Here it is"},"#
                 + #"{"role":"user","content":[{"type":"image_url","image_url":{"url":"data:image/jpeg;base64,/9j/"}},"#
@@ -149,7 +149,7 @@ import Testing
         )
         #expect(
             body
-                == #"{"model":"m","max_tokens":50,"messages":[{"role":"user","content":"Q1"},{"role":"assistant","content":"A1"},"#
+                == #"{"model":"m","max_completion_tokens":50,"messages":[{"role":"user","content":"Q1"},{"role":"assistant","content":"A1"},"#
                 + #"{"role":"user","content":"Q2"},{"role":"user","content":"Q3"}]}"#
         )
     }
@@ -169,7 +169,7 @@ import Testing
         )
         #expect(
             body
-                == #"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}],"#
+                == #"{"model":"m","max_completion_tokens":5,"messages":[{"role":"user","content":"x"}],"#
                 + #""tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object"}}}]"# + expected + "}"
         )
     }
@@ -178,7 +178,7 @@ import Testing
         let body = try chatBody(
             #"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}],"tool_choice":{"type":"any","disable_parallel_tool_use":true}}"#
         )
-        #expect(body == #"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}]}"#)
+        #expect(body == #"{"model":"m","max_completion_tokens":5,"messages":[{"role":"user","content":"x"}]}"#)
     }
 
     @Test func samplingParametersStopSequencesUserAndStream() throws {
@@ -191,7 +191,7 @@ import Testing
         #expect(request.isStreaming)
         #expect(
             String(buffer: request.chatBody())
-                == #"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}],"stop":["\nEND","%%%"],"temperature":0.25,"top_p":0.9,"#
+                == #"{"model":"m","max_completion_tokens":5,"messages":[{"role":"user","content":"x"}],"stop":["\nEND","%%%"],"temperature":0.25,"top_p":0.9,"#
                 + #""user":"user-1","stream":true,"stream_options":{"include_usage":true}}"#
         )
     }
@@ -201,12 +201,12 @@ import Testing
         let body = try chatBody(
             #"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}],"thinking":{"type":"enabled","budget_tokens":\#(budget)}}"#
         )
-        #expect(body == #"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}],"reasoning_effort":"\#(effort)"}"#)
+        #expect(body == #"{"model":"m","max_completion_tokens":5,"messages":[{"role":"user","content":"x"}],"reasoning_effort":"\#(effort)"}"#)
     }
 
     @Test func disabledThinkingAddsNothing() throws {
         let body = try chatBody(#"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}],"thinking":{"type":"disabled"}}"#)
-        #expect(body == #"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}]}"#)
+        #expect(body == #"{"model":"m","max_completion_tokens":5,"messages":[{"role":"user","content":"x"}]}"#)
     }
 
     @Test func anthropicDefinedToolsAreListedNotRefusedAndLeftOutOfChat() throws {
@@ -224,7 +224,7 @@ import Testing
         #expect(error.message.contains("'web_search_20250305' is an Anthropic-defined tool"))
         #expect(
             String(buffer: request.chatBody())
-                == #"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object"}}}]}"#
+                == #"{"model":"m","max_completion_tokens":5,"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object"}}}]}"#
         )
     }
 
@@ -237,7 +237,7 @@ import Testing
         )
         #expect(request.anthropicOnlyBlocks == ["messages.0.content.0"])
         #expect(request.chatTranslationError?.param == "messages.0.content.0")
-        #expect(String(buffer: request.chatBody()) == #"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"Sum up"}]}"#)
+        #expect(String(buffer: request.chatBody()) == #"{"model":"m","max_completion_tokens":5,"messages":[{"role":"user","content":"Sum up"}]}"#)
     }
 
     @Test func countingNeedsNoMaxTokens() throws {
@@ -253,7 +253,7 @@ import Testing
 
     @Test func untrustedTextIsEscapedInTheChatBody() throws {
         let body = try chatBody(#"{"model":"m\"x","max_tokens":5,"messages":[{"role":"user","content":"a\"},{\"role\":\"system\u0001"}]}"#)
-        #expect(body == #"{"model":"m\"x","max_tokens":5,"messages":[{"role":"user","content":"a\"},{\"role\":\"system\u0001"}]}"#)
+        #expect(body == #"{"model":"m\"x","max_completion_tokens":5,"messages":[{"role":"user","content":"a\"},{\"role\":\"system\u0001"}]}"#)
     }
 
     @Test func chatBodyPassesTheGatewaysChatValidation() throws {

@@ -222,6 +222,6 @@ import Testing
                 )
             )
         )
-        #expect(String(buffer: request.chatBody()) == #"{"model":"m","max_tokens":16,"messages":[{"role":"user","content":"Hi"}]}"#)
+        #expect(String(buffer: request.chatBody()) == #"{"model":"m","max_completion_tokens":16,"messages":[{"role":"user","content":"Hi"}]}"#)
     }
 }

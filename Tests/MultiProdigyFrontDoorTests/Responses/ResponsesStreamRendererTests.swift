@@ -125,7 +125,7 @@ import Testing
                     {"type":"response.output_item.added","output_index":1,"item":{"id":"fc_s_1","type":"function_call","status":"in_progress","arguments":"","call_id":"call_1","name":"weather"},"sequence_number":8}
                     {"type":"response.function_call_arguments.delta","item_id":"fc_s_1","output_index":1,"delta":"{\"city\":","sequence_number":9}
                     {"type":"response.function_call_arguments.delta","item_id":"fc_s_1","output_index":1,"delta":"\"Paris\"}","sequence_number":10}
-                    {"type":"response.function_call_arguments.done","item_id":"fc_s_1","output_index":1,"arguments":"{\"city\":\"Paris\"}","sequence_number":11}
+                    {"type":"response.function_call_arguments.done","item_id":"fc_s_1","output_index":1,"name":"weather","arguments":"{\"city\":\"Paris\"}","sequence_number":11}
                     {"type":"response.output_item.done","output_index":1,"item":{"id":"fc_s_1","type":"function_call","status":"completed","arguments":"{\"city\":\"Paris\"}","call_id":"call_1","name":"weather"},"sequence_number":12}
                     """#
                 ) + [events.last!.data])
@@ -152,11 +152,11 @@ import Testing
                     #"""
                     {"type":"response.output_item.added","output_index":0,"item":{"id":"fc_s_0","type":"function_call","status":"in_progress","arguments":"","call_id":"call_a","name":"f"},"sequence_number":2}
                     {"type":"response.function_call_arguments.delta","item_id":"fc_s_0","output_index":0,"delta":"{\"x\":1}","sequence_number":3}
-                    {"type":"response.function_call_arguments.done","item_id":"fc_s_0","output_index":0,"arguments":"{\"x\":1}","sequence_number":4}
+                    {"type":"response.function_call_arguments.done","item_id":"fc_s_0","output_index":0,"name":"f","arguments":"{\"x\":1}","sequence_number":4}
                     {"type":"response.output_item.done","output_index":0,"item":{"id":"fc_s_0","type":"function_call","status":"completed","arguments":"{\"x\":1}","call_id":"call_a","name":"f"},"sequence_number":5}
                     {"type":"response.output_item.added","output_index":1,"item":{"id":"fc_s_1","type":"function_call","status":"in_progress","arguments":"","call_id":"call_b","name":"g"},"sequence_number":6}
                     {"type":"response.function_call_arguments.delta","item_id":"fc_s_1","output_index":1,"delta":"{}","sequence_number":7}
-                    {"type":"response.function_call_arguments.done","item_id":"fc_s_1","output_index":1,"arguments":"{}","sequence_number":8}
+                    {"type":"response.function_call_arguments.done","item_id":"fc_s_1","output_index":1,"name":"g","arguments":"{}","sequence_number":8}
                     {"type":"response.output_item.done","output_index":1,"item":{"id":"fc_s_1","type":"function_call","status":"completed","arguments":"{}","call_id":"call_b","name":"g"},"sequence_number":9}
                     """#
                 ) + [events.last!.data])
