@@ -388,3 +388,19 @@ def test_a_cut_stream_that_cannot_be_continued_raises_during_iteration(failover_
     assert body["error"]["type"] in ("api_error", "overloaded_error")
     assert body["error"]["message"]
     assert [chat["body"]["model"] for chat in log.chats_since(mark)] == ["fake-cut-after-3"]
+
+
+@pytest.mark.parametrize("model,protocol,expected", TARGETS)
+def test_a_streamed_tool_call(client, model, protocol, expected):
+    # The SDK assembles the tool's input from the input_json_delta fragments.
+    with client.messages.stream(
+        model=model, max_tokens=256, messages=[_user("What is the weather in Paris?")], tools=[WEATHER_TOOL]
+    ) as stream:
+        events = list(stream)
+        final = stream.get_final_message()
+    assert final.stop_reason == "tool_use"
+    uses = [block for block in final.content if block.type == "tool_use"]
+    assert len(uses) == 1, final.content
+    assert uses[0].name == "get_weather"
+    assert uses[0].input == {"city": "Paris"}
+    assert any(event.type == "input_json" for event in events)

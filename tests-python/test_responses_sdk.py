@@ -275,6 +275,26 @@ def test_input_items_of_a_stored_response(client, model, protocol, expected):
     assert [item.id for item in first_page] == [item.id for item in ascending]
 
 
+@pytest.mark.parametrize("model,protocol,expected", TARGETS)
+def test_the_sdk_stream_helper_assembles_text_and_tool_calls(client, model, protocol, expected):
+    # `responses.stream` rebuilds the response from the events and checks they fit together.
+    with client.responses.stream(model=model, input=QUESTION) as stream:
+        text = "".join(event.delta for event in stream if event.type == "response.output_text.delta")
+        final = stream.get_final_response()
+    assert text == expected
+    assert final.output_text == expected
+    assert final.status == "completed"
+
+    with client.responses.stream(model=model, input="What is the weather in Paris?", tools=[WEATHER_TOOL]) as stream:
+        events = list(stream)
+        final = stream.get_final_response()
+    calls = [item for item in final.output if item.type == "function_call"]
+    assert [call.name for call in calls] == ["get_weather"]
+    assert json.loads(calls[0].arguments) == {"city": "Paris"}
+    done = [event for event in events if event.type == "response.function_call_arguments.done"]
+    assert [json.loads(event.arguments) for event in done] == [{"city": "Paris"}]
+
+
 def _sse_data(text):
     """The JSON `data` of each server-sent event in a stream body."""
     for block in text.replace("\r\n", "\n").split("\n\n"):
