@@ -5,11 +5,13 @@
   `native_gateway`: a gateway with a provider of every type in front of them (see NATIVE_CONFIG).
   It is a separate gateway so that the tests of the OpenAI pass-through keep running on a build
   that does not know every provider type yet.
+- `failover_gateway`: routes whose first target drops its streams mid-answer (FAILOVER_CONFIG).
 
 The gateway binary comes from $MULTIPRODIGY_BIN, or <repo>/.build/debug/multiprodigy
 (build it first with `swift build --product multiprodigy`).
 """
 
+import json
 import os
 import socket
 import subprocess
@@ -235,3 +237,70 @@ def keyed_gateway(fake_upstream, tmp_path_factory):
     )
     with _running_gateway(config, tmp_path_factory.mktemp("keyed-gateway"), "the keyed gateway") as url:
         yield url, url[: -len("/v1")]
+
+
+# The failover gateway's configuration: {openai} is fake_openai.py's root URL. `cutter` drops its
+# streams after three content chunks (fake_openai.py's fault mode); `finisher` can continue them,
+# `plain` cannot. The breaker is kept closed so that every test reaches the cutter first.
+FAILOVER_CONFIG = """\
+providers:
+  fake: {{type: openai, base_url: "{openai}/v1", locality: local}}
+models:
+  cutter:   {{provider: fake, model: fake-cut-after-3}}
+  finisher: {{provider: fake, model: fake-small, supports: [continuation]}}
+  plain:    {{provider: fake, model: fake-small}}
+routes:
+  continued:   {{policy: ordered, targets: [cutter, finisher]}}
+  uncontinued: {{policy: ordered, targets: [cutter, plain]}}
+resilience:
+  breaker: {{failure_threshold: 1000, cooldown: 1s}}
+"""
+
+
+@pytest.fixture(scope="session")
+def failover_gateway(fake_upstream, tmp_path_factory):
+    """A gateway whose routes start on a target that cuts its streams mid-answer (FAILOVER_CONFIG);
+    yields http://127.0.0.1:<port>/v1."""
+    config = FAILOVER_CONFIG.format(openai=fake_upstream)
+    with _running_gateway(config, tmp_path_factory.mktemp("failover-gateway"), "the failover gateway") as url:
+        yield url
+
+
+class UpstreamLog:
+    """The chat requests one fake received (its GET /__requests: fake_openai.py and fake_native.py
+    record them in the same shape), from a mark on."""
+
+    def __init__(self, url, chat_paths):
+        self.url = url
+        self.chat_paths = chat_paths
+
+    def all(self):
+        with urllib.request.urlopen(f"{self.url}/__requests", timeout=10) as response:
+            return json.loads(response.read())
+
+    def mark(self):
+        """A position to look for later requests from."""
+        return len(self.all())
+
+    def chats_since(self, mark):
+        """The chat requests received after `mark`, oldest first."""
+        return [
+            request
+            for request in self.all()[mark:]
+            if request["method"] == "POST" and any(request["path"].startswith(path) for path in self.chat_paths)
+        ]
+
+    def last_chat_since(self, mark):
+        chats = self.chats_since(mark)
+        assert chats, f"{self.url} received no chat request"
+        return chats[-1]
+
+
+@pytest.fixture(scope="session")
+def upstream_logs(fake_upstream, native_fakes):
+    """{"openai": UpstreamLog, "gemini": …, "anthropic": …}: what the chat fakes received."""
+    return {
+        "openai": UpstreamLog(fake_upstream, ("/v1/chat/completions",)),
+        "gemini": UpstreamLog(native_fakes["gemini"], ("/v1beta/models/",)),
+        "anthropic": UpstreamLog(native_fakes["anthropic"], ("/v1/messages",)),
+    }

@@ -15,6 +15,10 @@ Scripted answers, the same for every chat protocol:
   arguments {"city": "Paris"};
 - otherwise the text "Hello from <protocol>.".
 
+Gemini asked for JSON (`generationConfig.responseMimeType: application/json`) answers a JSON text
+instead: an instance of `responseSchema` whose strings hold that answer (`schema_instance`), or
+{"answer": <text>} without a schema.
+
 Token counts are fixed per protocol (USAGE below) so that tests can check how the gateway maps them.
 The cloud fakes accept only the API keys in API_KEYS, answering a wrong or missing key the way the
 real services do.
@@ -106,6 +110,30 @@ def answer_text(protocol, tool_result=None):
     if tool_result is not None:
         return f"It is {tool_result} in Paris."
     return f"Hello from {protocol}."
+
+
+def schema_instance(schema, text):
+    """A value satisfying a simple JSON Schema (type names in any case, as Gemini's are upper-case):
+    every string holds `text`."""
+    if not isinstance(schema, dict):
+        return text
+    if schema.get("enum"):
+        return schema["enum"][0]
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if str(k).lower() != "null"), "string")
+    kind = str(kind or "").lower()
+    if kind == "object" or "properties" in schema:
+        return {name: schema_instance(sub, text) for name, sub in (schema.get("properties") or {}).items()}
+    if kind == "array":
+        return [schema_instance(schema.get("items"), text)]
+    if kind == "integer":
+        return 42
+    if kind == "number":
+        return 4.5
+    if kind == "boolean":
+        return True
+    return text
 
 
 def _pieces(text):
@@ -503,6 +531,10 @@ class GeminiHandler(BaseHandler):
             }
             return [response([part], finished=True)]
         text = answer_text("gemini", tool_result)
+        config = _gemini_field(body, "generationConfig") or {}
+        if isinstance(config, dict) and _gemini_field(config, "responseMimeType") == "application/json":
+            schema = _gemini_field(config, "responseSchema")
+            text = _compact(schema_instance(schema, text) if schema is not None else {"answer": text})
         if final:
             return [response([{"text": text}], finished=True)]
         pieces = _pieces(text)

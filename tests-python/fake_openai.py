@@ -9,19 +9,41 @@ Prints `PORT <n>` on stdout once it listens on 127.0.0.1, then serves:
   as a `chat.completion` object or, with `"stream": true`, as server-sent events (a role chunk,
   content chunks, a finish chunk, an optional usage chunk when `stream_options.include_usage`
   is true, then `data: [DONE]`).
+  Scripted like fake_native.py: when the conversation holds a tool result (`role: tool`), the
+  answer is "It is <result> in Paris."; otherwise, when the request declares a function named
+  `get_weather`, a call to it with arguments {"city": "Paris"} (`finish_reason: tool_calls`).
+  With `response_format` of type `json_schema`, the answer is a JSON instance of the schema whose
+  string fields hold the text answer (`json_object`: {"answer": <text>}).
+  A trailing assistant message with `"continue_final_message": true` (vLLM's continuation, which
+  the gateway sends to models that support `continuation`) is continued: the answer is what
+  follows that prefix in the scripted answer.
+  Fault mode: a model named `fake-cut-after-<N>` streams the role chunk and N content chunks, then
+  drops the connection (no finish_reason, no `[DONE]`, no terminating chunk), as a crashed upstream.
 - GET /v1/models: the one model it pretends to serve.
 - GET /_last: the JSON body of the last chat-completions request it received (null before any).
+- GET /__requests: every chat-completions request received, oldest first, as fake_native.py records
+  them: a JSON array of {"method", "path", "headers" (names lower-cased), "body" (parsed JSON)};
+  DELETE /__requests forgets them.
 """
 
 import json
+import re
+import socket
 import sys
 import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from fake_native import schema_instance
+
 _lock = threading.Lock()
 _last_request = None
+_requests = []
+
+TOOL_NAME = "get_weather"
+TOOL_ARGUMENTS = {"city": "Paris"}
+_CUT_MODEL = re.compile(r"fake-cut-after-(\d+)")
 
 
 def _last_user_text(messages):
@@ -40,6 +62,39 @@ def _last_user_text(messages):
             )
         return ""
     return ""
+
+
+def _tool_result(messages):
+    """The content of the last `role: tool` message, or None."""
+    result = None
+    for message in messages if isinstance(messages, list) else []:
+        if isinstance(message, dict) and message.get("role") == "tool":
+            content = message.get("content")
+            if isinstance(content, list):
+                content = "".join(part.get("text", "") for part in content if isinstance(part, dict))
+            result = content if isinstance(content, str) else ""
+    return result
+
+
+def _declares_tool(body):
+    return any(
+        isinstance(tool, dict) and isinstance(tool.get("function"), dict) and tool["function"].get("name") == TOOL_NAME
+        for tool in body.get("tools") or []
+    )
+
+
+def _answer_text(body, messages):
+    """The scripted text answer (before any continuation prefix is removed)."""
+    result = _tool_result(messages)
+    text = f"It is {result} in Paris." if result is not None else "You said: " + _last_user_text(messages)
+    response_format = body.get("response_format")
+    if isinstance(response_format, dict):
+        if response_format.get("type") == "json_schema":
+            schema = (response_format.get("json_schema") or {}).get("schema")
+            return json.dumps(schema_instance(schema, text))
+        if response_format.get("type") == "json_object":
+            return json.dumps({"answer": text})
+    return text
 
 
 def _count_tokens(text):
@@ -85,6 +140,10 @@ class Handler(BaseHTTPRequestHandler):
             with _lock:
                 last = _last_request
             self._send_json(200, last)
+        elif path == "/__requests":
+            with _lock:
+                recorded = list(_requests)
+            self._send_json(200, recorded)
         elif path in ("/v1/models", "/models"):
             self._send_json(
                 200,
@@ -97,6 +156,14 @@ class Handler(BaseHTTPRequestHandler):
             self._send_json(200, {"status": "ok"})
         else:
             self._send_json(404, _error_body(f"Unknown path {path}", code="not_found"))
+
+    def do_DELETE(self):
+        if self.path.split("?", 1)[0] == "/__requests":
+            with _lock:
+                _requests.clear()
+            self._send_json(200, {"cleared": True})
+        else:
+            self._send_json(404, _error_body(f"Unknown path {self.path}", code="not_found"))
 
     def do_POST(self):
         global _last_request
@@ -113,13 +180,35 @@ class Handler(BaseHTTPRequestHandler):
             return
         with _lock:
             _last_request = body
+            _requests.append(
+                {
+                    "method": "POST",
+                    "path": path,
+                    "headers": {name.lower(): value for name, value in self.headers.items()},
+                    "body": body,
+                }
+            )
         if not isinstance(body, dict):
             self._send_json(400, _error_body("The body must be a JSON object."))
             return
 
         model = body.get("model", "")
-        text = _last_user_text(body.get("messages"))
-        answer = "You said: " + text
+        messages = body.get("messages") if isinstance(body.get("messages"), list) else []
+        prefill = None
+        if messages and isinstance(messages[-1], dict) and messages[-1].get("role") == "assistant":
+            if body.get("continue_final_message") is True:
+                prefill = messages[-1].get("content") or ""
+                messages = messages[:-1]
+        tool_call = None
+        if _tool_result(messages) is None and _declares_tool(body):
+            tool_call = {
+                "id": "call_" + uuid.uuid4().hex[:24],
+                "type": "function",
+                "function": {"name": TOOL_NAME, "arguments": json.dumps(TOOL_ARGUMENTS)},
+            }
+        answer = _answer_text(body, messages)
+        if prefill is not None and answer.startswith(prefill):
+            answer = answer[len(prefill) :]
         completion_id = "chatcmpl-" + uuid.uuid4().hex[:24]
         created = int(time.time())
         prompt_tokens = sum(
@@ -135,8 +224,21 @@ class Handler(BaseHTTPRequestHandler):
         if body.get("stream") is True:
             options = body.get("stream_options") or {}
             include_usage = isinstance(options, dict) and options.get("include_usage") is True
-            self._stream(completion_id, created, model, answer, usage if include_usage else None)
+            cut = _CUT_MODEL.fullmatch(model)
+            self._stream(
+                completion_id,
+                created,
+                model,
+                answer,
+                usage if include_usage else None,
+                tool_call=tool_call,
+                cut_after=int(cut.group(1)) if cut else None,
+            )
             return
+
+        message = {"role": "assistant", "content": answer, "refusal": None}
+        if tool_call is not None:
+            message = {"role": "assistant", "content": None, "refusal": None, "tool_calls": [tool_call]}
 
         self._send_json(
             200,
@@ -148,9 +250,9 @@ class Handler(BaseHTTPRequestHandler):
                 "choices": [
                     {
                         "index": 0,
-                        "message": {"role": "assistant", "content": answer, "refusal": None},
+                        "message": message,
                         "logprobs": None,
-                        "finish_reason": "stop",
+                        "finish_reason": "tool_calls" if tool_call is not None else "stop",
                     }
                 ],
                 "usage": usage,
@@ -158,7 +260,7 @@ class Handler(BaseHTTPRequestHandler):
             },
         )
 
-    def _stream(self, completion_id, created, model, answer, usage):
+    def _stream(self, completion_id, created, model, answer, usage, tool_call=None, cut_after=None):
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream; charset=utf-8")
         self.send_header("Cache-Control", "no-cache")
@@ -182,11 +284,27 @@ class Handler(BaseHTTPRequestHandler):
         words = answer.split(" ")
         pieces = [word + (" " if i < len(words) - 1 else "") for i, word in enumerate(words)]
 
-        self._send_event(chunk({"role": "assistant", "content": "", "refusal": None}))
-        for piece in pieces:
-            self._send_event(chunk({"content": piece}))
-            time.sleep(0.005)
-        self._send_event(chunk({}, finish_reason="stop"))
+        if tool_call is not None:
+            # OpenAI streams a tool call as its id and name first, then the arguments in fragments.
+            arguments = tool_call["function"]["arguments"]
+            start = {"index": 0, "id": tool_call["id"], "type": "function", "function": {"name": TOOL_NAME, "arguments": ""}}
+            self._send_event(chunk({"role": "assistant", "content": None, "tool_calls": [start], "refusal": None}))
+            for fragment in (arguments[:9], arguments[9:]):
+                self._send_event(chunk({"tool_calls": [{"index": 0, "function": {"arguments": fragment}}]}))
+            finish_reason = "tool_calls"
+        else:
+            self._send_event(chunk({"role": "assistant", "content": "", "refusal": None}))
+            for count, piece in enumerate(pieces):
+                if cut_after is not None and count == cut_after:
+                    # A crashed upstream: the connection drops mid-answer, without even the
+                    # terminating chunk.
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                self._send_event(chunk({"content": piece}))
+                time.sleep(0.005)
+            finish_reason = "stop"
+        self._send_event(chunk({}, finish_reason=finish_reason))
         if usage is not None:
             self._send_event(
                 {

@@ -124,6 +124,6 @@ def test_metrics_count_the_traffic(keyed_gateway):
     client.chat.completions.create(model="priced", messages=[{"role": "user", "content": "count me"}])
     with urllib.request.urlopen(f"{root}/metrics", timeout=10) as response:
         text = response.read().decode()
-    assert 'multiprodigy_requests_total{route="priced",provider="fake",model="fake-priced",status="2xx"}' in text
+    assert 'multiprodigy_requests_total{api="chat",route="priced",provider="fake",model="fake-priced",status="2xx"}' in text
     assert "multiprodigy_cost_usd_total" in text and 'key="master"' in text
     assert "count me" not in text
