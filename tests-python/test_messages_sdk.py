@@ -84,6 +84,22 @@ def test_a_text_message(client, upstream_logs, model, protocol, expected):
     assert upstream_logs[protocol].chats_since(mark)
 
 
+def test_structured_output_reaches_an_openai_compatible_upstream_as_a_json_schema(client, upstream_logs):
+    """output_config.format (the SDK's structured output) becomes chat's response_format."""
+    schema = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+    mark = upstream_logs["openai"].mark()
+    message = client.messages.create(
+        model="small",
+        max_tokens=256,
+        messages=[_user("Name a city as JSON.")],
+        output_config={"format": {"type": "json_schema", "schema": schema}},
+    )
+    assert message.type == "message"
+    body = upstream_logs["openai"].last_chat_since(mark)["body"]
+    assert body["response_format"]["type"] == "json_schema"
+    assert body["response_format"]["json_schema"]["schema"] == schema
+
+
 @pytest.mark.parametrize("model,protocol,expected", TARGETS)
 def test_a_system_prompt_reaches_the_upstream(client, upstream_logs, model, protocol, expected):
     mark = upstream_logs[protocol].mark()
@@ -96,7 +112,7 @@ def test_a_system_prompt_reaches_the_upstream(client, upstream_logs, model, prot
     if protocol == "openai":
         assert body["messages"][0] == {"role": "system", "content": "You are terse."}
         assert body["messages"][-1] == {"role": "user", "content": QUESTION}
-        assert body["max_tokens"] == 256 or body.get("max_completion_tokens") == 256
+        assert body["max_completion_tokens"] == 256
         assert body["stop"] == ["STOP"]
     elif protocol == "gemini":
         assert body["systemInstruction"]["parts"] == [{"text": "You are terse."}]

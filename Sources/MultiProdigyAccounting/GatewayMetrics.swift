@@ -355,7 +355,7 @@ public final class GatewayMetrics: Sendable {
     }
 
     private static var requests: MetricNameDescriptor {
-        descriptor("requests", unit: "total", help: "Requests answered, by route, target and status class.")
+        descriptor("requests", unit: "total", help: "Requests answered, by API, route, target and status class.")
     }
     private static var duration: MetricNameDescriptor {
         descriptor(

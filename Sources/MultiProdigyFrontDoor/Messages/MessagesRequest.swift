@@ -59,6 +59,8 @@ public struct MessagesRequest: Sendable {
     let userID: String?
     /// `thinking.budget_tokens` when `thinking.type` is `enabled`.
     let thinkingBudget: Int?
+    /// `output_config.format.schema`: the JSON schema the answer must follow, when asked.
+    let outputSchema: JSONValue?
 
     /// One turn of the conversation.
     struct Message: Sendable, Equatable {
@@ -148,6 +150,8 @@ public struct MessagesRequest: Sendable {
     ///   only when there is a tool, since chat refuses a choice without tools.
     /// - `thinking.budget_tokens` → `reasoning_effort`: `low` below 4096, `medium` below 16384,
     ///   `high` from there.
+    /// - `output_config.format` (`json_schema`) → `response_format` of type `json_schema`, named
+    ///   `output`, strict.
     /// - A stream asks for the final usage chunk (`stream_options.include_usage`).
     public func chatBody() -> ByteBuffer {
         var body: JSONValue = ["model": .string(model)]
@@ -174,6 +178,12 @@ public struct MessagesRequest: Sendable {
         if let topP { body["top_p"] = topP }
         if let userID, !userID.isEmpty { body["user"] = .string(userID) }
         if let thinkingBudget { body["reasoning_effort"] = .string(Self.reasoningEffort(forBudget: thinkingBudget)) }
+        if let outputSchema {
+            body["response_format"] = [
+                "type": "json_schema",
+                "json_schema": ["name": "output", "schema": outputSchema, "strict": true],
+            ]
+        }
         if isStreaming {
             body["stream"] = true
             body["stream_options"] = ["include_usage": true]

@@ -84,6 +84,7 @@ struct MessagesRequestReader {
         }
         let isStreaming = try Self.optionalBool(json["stream"], at: "stream") ?? false
         let thinkingBudget = try Self.thinkingBudget(json["thinking"])
+        let outputSchema = try Self.outputSchema(json["output_config"])
         return MessagesRequest(
             model: model,
             maxTokens: maxTokens,
@@ -100,8 +101,20 @@ struct MessagesRequestReader {
             topP: topP,
             topK: topK,
             userID: userID,
-            thinkingBudget: thinkingBudget
+            thinkingBudget: thinkingBudget,
+            outputSchema: outputSchema
         )
+    }
+
+    /// `output_config.format.schema` when the client asks for JSON output (`type: json_schema`).
+    private static func outputSchema(_ value: JSONValue?) throws(GatewayError) -> JSONValue? {
+        guard isPresent(value) else { return nil }
+        let config = try requiredObject(value, at: "output_config")
+        guard isPresent(config["format"]) else { return nil }
+        let format = try requiredObject(config["format"], at: "output_config.format")
+        _ = try blockType(format, at: "output_config.format", expected: ["json_schema"])
+        _ = try requiredObject(format["schema"], at: "output_config.format.schema")
+        return format["schema"]
     }
 
     // MARK: Messages

@@ -19,7 +19,10 @@ import Testing
         #expect(request.isStreaming == false)
         #expect(request.serverTools.isEmpty)
         #expect(request.chatTranslationError == nil)
-        #expect(String(buffer: request.chatBody()) == #"{"model":"fast","max_completion_tokens":100,"messages":[{"role":"user","content":"Hi"}]}"#)
+        #expect(
+            String(buffer: request.chatBody())
+                == #"{"model":"fast","max_completion_tokens":100,"messages":[{"role":"user","content":"Hi"}]}"#
+        )
     }
 
     @Test func systemStringBecomesFirstSystemMessage() throws {
@@ -37,7 +40,8 @@ import Testing
             #"{"model":"m","max_tokens":5,"system":[{"type":"text","text":"One.","cache_control":{"type":"ephemeral"}},{"type":"text","text":"Two."}],"messages":[{"role":"user","content":"Hi"}]}"#
         )
         #expect(
-            body == #"{"model":"m","max_completion_tokens":5,"messages":[{"role":"system","content":"One.\nTwo."},{"role":"user","content":"Hi"}]}"#
+            body
+                == #"{"model":"m","max_completion_tokens":5,"messages":[{"role":"system","content":"One.\nTwo."},{"role":"user","content":"Hi"}]}"#
         )
     }
 
@@ -201,7 +205,9 @@ import Testing
         let body = try chatBody(
             #"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}],"thinking":{"type":"enabled","budget_tokens":\#(budget)}}"#
         )
-        #expect(body == #"{"model":"m","max_completion_tokens":5,"messages":[{"role":"user","content":"x"}],"reasoning_effort":"\#(effort)"}"#)
+        #expect(
+            body == #"{"model":"m","max_completion_tokens":5,"messages":[{"role":"user","content":"x"}],"reasoning_effort":"\#(effort)"}"#
+        )
     }
 
     @Test func disabledThinkingAddsNothing() throws {
@@ -237,7 +243,10 @@ import Testing
         )
         #expect(request.anthropicOnlyBlocks == ["messages.0.content.0"])
         #expect(request.chatTranslationError?.param == "messages.0.content.0")
-        #expect(String(buffer: request.chatBody()) == #"{"model":"m","max_completion_tokens":5,"messages":[{"role":"user","content":"Sum up"}]}"#)
+        #expect(
+            String(buffer: request.chatBody())
+                == #"{"model":"m","max_completion_tokens":5,"messages":[{"role":"user","content":"Sum up"}]}"#
+        )
     }
 
     @Test func countingNeedsNoMaxTokens() throws {
@@ -253,7 +262,30 @@ import Testing
 
     @Test func untrustedTextIsEscapedInTheChatBody() throws {
         let body = try chatBody(#"{"model":"m\"x","max_tokens":5,"messages":[{"role":"user","content":"a\"},{\"role\":\"system\u0001"}]}"#)
-        #expect(body == #"{"model":"m\"x","max_completion_tokens":5,"messages":[{"role":"user","content":"a\"},{\"role\":\"system\u0001"}]}"#)
+        #expect(
+            body == #"{"model":"m\"x","max_completion_tokens":5,"messages":[{"role":"user","content":"a\"},{\"role\":\"system\u0001"}]}"#
+        )
+    }
+
+    @Test func outputConfigFormatBecomesAJSONSchemaResponseFormat() throws {
+        let body = try chatBody(
+            #"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"Hi"}],"output_config":{"format":{"type":"json_schema","schema":{"type":"object","properties":{"a":{"type":"integer"}}}}}}"#
+        )
+        #expect(
+            body
+                == #"{"model":"m","max_completion_tokens":5,"messages":[{"role":"user","content":"Hi"}],"response_format":{"type":"json_schema","json_schema":{"name":"output","schema":{"type":"object","properties":{"a":{"type":"integer"}}},"strict":true}}}"#
+        )
+        #expect(throws: GatewayError.self) {
+            try MessagesRequest.parse(
+                ByteBuffer(
+                    string:
+                        #"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"Hi"}],"output_config":{"format":{"type":"xml"}}}"#
+                )
+            )
+        }
+        let noSchema =
+            #"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"Hi"}],"output_config":{"format":{"type":"json_schema"}}}"#
+        #expect(throws: GatewayError.self) { try MessagesRequest.parse(ByteBuffer(string: noSchema)) }
     }
 
     @Test func chatBodyPassesTheGatewaysChatValidation() throws {

@@ -222,6 +222,8 @@ import Testing
                 )
             )
         )
-        #expect(String(buffer: request.chatBody()) == #"{"model":"m","max_completion_tokens":16,"messages":[{"role":"user","content":"Hi"}]}"#)
+        #expect(
+            String(buffer: request.chatBody()) == #"{"model":"m","max_completion_tokens":16,"messages":[{"role":"user","content":"Hi"}]}"#
+        )
     }
 }
