@@ -10,7 +10,8 @@ import MultiProdigyJSON
 ///
 /// A failure to store does not fail the answer the client is waiting for: it is logged (without
 /// the response) and counted by the database's health, and a later request that names the
-/// response is told it does not exist.
+/// response is told it does not exist. While the database is known to be unavailable, nothing is
+/// attempted.
 struct ResponseSaving: Sendable {
     /// Where responses are kept; nil when the request asked not to store (`store: false`).
     let store: ResponseStore?
@@ -26,6 +27,13 @@ struct ResponseSaving: Sendable {
     /// Stores `response` (a `response` object) when the request asked for it.
     func save(_ response: JSONValue) async {
         guard let store, let id = response["id"]?.stringValue else { return }
+        // While the database is known to be away, the answer does not wait out a store call's
+        // deadline for each response; the database's own checks (the key poll, every 250 ms) tell
+        // when it is back.
+        guard store.database.health.isAvailable else {
+            logger.warning("the response was not stored: the gateway's storage is unavailable", metadata: ["response_id": "\(id)"])
+            return
+        }
         let output = response["output"]?.arrayValue ?? []
         let row = StoredResponse(
             id: id,

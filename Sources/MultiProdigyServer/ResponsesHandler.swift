@@ -26,6 +26,8 @@ struct ResponsesHandler: Sendable {
         let body = try await RequestBodyReader.collect(&request, limit: chat.maxRequestBytes)
         let responses = try ResponsesRequest.parse(body)
         if let tool = responses.builtInTools.first { throw Self.builtInToolRefusal(tool) }
+        // A model the key may not use is refused before the store is asked for anything.
+        if let refusal = context.caller.refusal(forModel: responses.model) { throw refusal }
         let owner = context.caller.owner
         let history = try await history(continuing: responses.previousResponseID, owner: owner, logger: context.logger)
         let chatBody = responses.chatBody(history: history)
@@ -164,6 +166,8 @@ struct ResponsesHandler: Sendable {
     }
 
     private func stored(_ id: String, owner: String, logger: Logger) async throws(GatewayError) -> StoredResponse {
+        // Known to be away: answer at once rather than after a store call's deadline.
+        guard store.database.health.isAvailable else { throw Self.storageUnavailable(nil, logger: logger) }
         let stored: StoredResponse?
         do {
             stored = try await store.response(id: id, owner: owner)
@@ -196,8 +200,11 @@ struct ResponsesHandler: Sendable {
 
     /// The 503 of a store that failed. The database's own words go to the log, not to the client:
     /// they may name hosts, and any caller may reach this on an open gateway.
-    private static func storageUnavailable(_ error: any Error, logger: Logger) -> GatewayError {
-        logger.warning("stored responses unavailable", metadata: ["error": "\(GatewayDatabase.describe(error))"])
+    private static func storageUnavailable(_ error: (any Error)?, logger: Logger) -> GatewayError {
+        logger.warning(
+            "stored responses unavailable",
+            metadata: ["error": "\(error.map(GatewayDatabase.describe) ?? "the database is known to be unavailable")"]
+        )
         return GatewayError(
             status: .serviceUnavailable,
             message: "The gateway's storage of responses is unavailable; try again shortly.",
