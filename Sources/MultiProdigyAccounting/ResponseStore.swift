@@ -19,7 +19,15 @@ public struct ResponseStore: Sendable {
 
     /// The rows one retention statement deletes at most: a large backlog is removed in several
     /// short statements, each within the engine's bound on a call, instead of one long one.
-    static let retentionBatch = 500
+    public static let retentionBatch = 500
+
+    /// The statements one ``deleteOlderThan(_:batchSize:maxBatches:timeLimit:)`` runs at most:
+    /// 100,000 rows. A larger backlog (a retention just shortened) is caught up by the next calls.
+    public static let retentionMaxBatches = 200
+
+    /// How long one ``deleteOlderThan(_:batchSize:maxBatches:timeLimit:)`` starts statements for: a
+    /// sweep must not hold a shutdown, nor the database, for long.
+    public static let retentionTimeLimit: Duration = .seconds(30)
 
     /// A store over `database`.
     public init(database: GatewayDatabase) {
@@ -47,22 +55,41 @@ public struct ResponseStore: Sendable {
         try await database.run("responses") { engine in try await engine.deleteStoredResponse(id: id, owner: owner) }
     }
 
-    /// Deletes every owner's responses created before `date`, for retention.
+    /// Deletes every owner's responses created before `date`, for retention, up to a bound.
     ///
-    /// Runs as statements of at most a few hundred rows each, so a long backlog neither holds a
-    /// lock nor meets a call's deadline; a failure part-way keeps what was already deleted deleted.
-    /// - Returns: how many were deleted.
+    /// Runs as statements of at most `batchSize` rows each, so a long backlog neither holds a lock
+    /// nor meets a call's deadline; a failure part-way keeps what was already deleted deleted. One
+    /// call runs at most `maxBatches` statements, and starts none after `timeLimit` (or once its
+    /// task is cancelled): what is left of a larger backlog waits for the next call, which
+    /// ``ResponseRetentionService`` makes on its next sweep.
+    /// - Parameters:
+    ///   - date: responses created before it are deleted; one created at it is kept.
+    ///   - batchSize: the rows one statement deletes at most, ``retentionBatch`` by default.
+    ///   - maxBatches: the statements one call runs at most, ``retentionMaxBatches`` by default.
+    ///   - timeLimit: no statement starts after this long, ``retentionTimeLimit`` by default; the
+    ///     first always runs.
+    /// - Returns: how many were deleted; `batchSize × maxBatches` (or a stop at the time limit)
+    ///   means more may be left.
     @discardableResult
-    public func deleteOlderThan(_ date: Date) async throws -> Int {
+    public func deleteOlderThan(
+        _ date: Date,
+        batchSize: Int = retentionBatch,
+        maxBatches: Int = retentionMaxBatches,
+        timeLimit: Duration = retentionTimeLimit
+    ) async throws -> Int {
         let time = date.timeIntervalSince1970
-        let limit = Self.retentionBatch
+        let limit = max(batchSize, 1)
+        let clock = ContinuousClock()
+        let stopAt = clock.now.advanced(by: timeLimit)
         var deleted = 0
-        while true {
+        for index in 0..<max(maxBatches, 1) {
+            if index > 0, Task.isCancelled || clock.now >= stopAt { break }
             let batch = try await database.run("responses") { engine in
                 try await engine.deleteStoredResponses(olderThan: time, limit: limit)
             }
             deleted += batch
-            if batch < limit { return deleted }
+            if batch < limit { break }
         }
+        return deleted
     }
 }

@@ -42,13 +42,15 @@ struct ConfigReader {
         return config
     }
 
-    /// `storage:` as a URL, or as a mapping of `url`, `on_unavailable` and `journal`.
+    /// `storage:` as a URL, or as a mapping of `url`, `on_unavailable`, `journal` and `responses_retention`.
     private mutating func readStorage(_ node: Node, into config: inout GatewayConfig) {
         guard case .mapping = node else {
             config.storage = string(node, path: "storage") ?? config.storage
             return
         }
-        guard let fields = mapping(node, path: "storage", allowed: ["url", "on_unavailable", "journal"]) else { return }
+        guard let fields = mapping(node, path: "storage", allowed: ["url", "on_unavailable", "journal", "responses_retention"]) else {
+            return
+        }
         for (key, value) in fields {
             let path = "storage.\(key)"
             switch key {
@@ -77,8 +79,28 @@ struct ConfigReader {
                 } else {
                     config.storageSettings.journal = text
                 }
+            case "responses_retention": readResponsesRetention(value, path: path, into: &config.storageSettings)
             default: break
             }
+        }
+    }
+
+    /// `storage.responses_retention:` a duration of at least a minute, or `off` (also `0`) to keep responses.
+    private mutating func readResponsesRetention(_ node: Node, path: String, into settings: inout StorageSettings) {
+        guard let text = string(node, path: path) else { return }
+        let fix = "write a duration from 1m to 366d, such as 30d or 12h, or off to keep responses until their owner deletes them"
+        if ["off", "0"].contains(text.trimmingWhitespace().lowercased()) {
+            settings.responsesRetention = nil
+        } else if let retention = ConfigValueParsing.duration(text) {
+            if retention == .zero {
+                settings.responsesRetention = nil
+            } else if retention < StorageSettings.minimumResponsesRetention {
+                report(path, node, "a retention of \(text) is shorter than a minute", fix)
+            } else {
+                settings.responsesRetention = retention
+            }
+        } else {
+            report(path, node, "'\(text)' is not a duration", fix)
         }
     }
 

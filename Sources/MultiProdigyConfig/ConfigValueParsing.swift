@@ -10,10 +10,10 @@ public enum ConfigValueParsing {
     /// The largest size accepted: 1 TiB.
     public static let maximumByteSize: Double = Double(1 << 40)
 
-    /// Parses a duration such as `250ms`, `2s`, `5m` or `1h`; nil when the text is not one.
+    /// Parses a duration such as `250ms`, `2s`, `5m`, `1h` or `30d`; nil when the text is not one.
     public static func duration(_ text: String) -> Duration? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
-        let units: [(suffix: String, scale: Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        let units: [(suffix: String, scale: Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
         for unit in units where trimmed.hasSuffix(unit.suffix) {
             let number = trimmed.dropLast(unit.suffix.count)
             guard let value = Double(number), value >= 0, value.isFinite else { continue }

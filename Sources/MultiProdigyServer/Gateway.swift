@@ -38,6 +38,8 @@ public struct Gateway: Sendable {
     public var environment: [String: String] = ProcessInfo.processInfo.environment
     /// How often a reloadable configuration file is checked for changes.
     var reloadPollInterval: Duration = .seconds(1)
+    /// How often stored responses past `storage.responses_retention` are deleted after the sweep at start.
+    var responsesSweepInterval = ResponseRetentionService.defaultInterval
     /// Where the gateway keeps the secrets of every configuration it loads, so that upstream error
     /// text and health details are scrubbed of them; give the log handler the same instance.
     public var knownSecrets = KnownSecrets()
@@ -120,6 +122,13 @@ public struct Gateway: Sendable {
         ]
         // Replicas give their unused slices of budgets and rate limits back after the server has drained.
         if let shared = limiter as? SharedKeyLimiter { services.append(shared) }
+        // Stored responses past their retention (read at start) are deleted at start and then hourly;
+        // on PostgreSQL every replica sweeps, which is harmless since deletes by age are idempotent.
+        if let retention = config.storageSettings.responsesRetention {
+            services.append(
+                ResponseRetentionService(database: database, retention: retention, interval: responsesSweepInterval, logger: logger)
+            )
+        }
         services += [
             HealthCheckService(
                 providers: { runsHealthChecks ? box.current.probedProviders : [] },

@@ -85,6 +85,32 @@ import Testing
         #expect(try await store.deleteOlderThan(cutoff) == 0)
     }
 
+    @Test func oneRetentionCallRunsAtMostItsBatchesAndTheNextCallContinues() async throws {
+        let database = try await GatewayDatabase.temporary()
+        let store = database.responses
+        for index in 0..<25 { try await store.save(Self.row("resp_old\(index)", owner: "key_a", at: Self.created)) }
+        let cutoff = Self.created.addingTimeInterval(3600)
+        try await store.save(Self.row("resp_new", owner: "key_a", at: cutoff))
+        let count = { try await database.sqlitePool!.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM stored_responses") } }
+
+        #expect(try await store.deleteOlderThan(cutoff, batchSize: 10, maxBatches: 2) == 20)
+        #expect(try await count() == 6)
+        #expect(try await store.deleteOlderThan(cutoff, batchSize: 10, maxBatches: 2) == 5)
+        #expect(try await store.deleteOlderThan(cutoff, batchSize: 10, maxBatches: 2) == 0)
+        #expect(try await count() == 1)
+        #expect(try await store.response(id: "resp_new", owner: "key_a") != nil)
+    }
+
+    @Test func oneRetentionCallStartsNoStatementPastItsTimeLimit() async throws {
+        let database = try await GatewayDatabase.temporary()
+        let store = database.responses
+        for index in 0..<25 { try await store.save(Self.row("resp_old\(index)", owner: "key_a", at: Self.created)) }
+        let cutoff = Self.created.addingTimeInterval(3600)
+        // The first statement always runs; with no time left, none after it.
+        #expect(try await store.deleteOlderThan(cutoff, batchSize: 10, maxBatches: 100, timeLimit: .zero) == 10)
+        #expect(try await store.deleteOlderThan(cutoff, batchSize: 10, maxBatches: 100) == 15)
+    }
+
     @Test func aFailingDatabaseIsReportedInHealthAndRecovers() async throws {
         let database = try await GatewayDatabase.temporary()
         let store = database.responses

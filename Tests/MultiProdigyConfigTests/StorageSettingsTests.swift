@@ -3,8 +3,8 @@ import Testing
 
 @testable import MultiProdigyConfig
 
-/// `storage:` as a URL or as a mapping with `on_unavailable` and `journal`, and the storage
-/// password among the secrets the gateway scrubs.
+/// `storage:` as a URL or as a mapping with `on_unavailable`, `journal` and `responses_retention`,
+/// and the storage password among the secrets the gateway scrubs.
 @Suite struct StorageSettingsTests {
     private func load(_ yaml: String, environment: [String: String] = [:]) throws(ConfigError) -> GatewayConfig {
         try ConfigLoader(environment: environment, providerTypes: ProviderCatalog([:])).load(yaml: yaml, source: "test.yaml")
@@ -49,6 +49,73 @@ import Testing
     func mistakesAreConfigIssuesAtTheirPath(yaml: String, path: String) {
         let found = issues(yaml)
         #expect(found.contains { $0.path == path }, "\(found)")
+    }
+
+    @Test func responsesAreKeptThirtyDaysUnlessTheMappingSaysOtherwise() throws {
+        let thirtyDays = Duration.seconds(30 * 24 * 3600)
+        #expect(GatewayConfig().storageSettings.responsesRetention == thirtyDays)
+        #expect(try load("storage: sqlite:./x.db").storageSettings.responsesRetention == thirtyDays)
+        #expect(try load("storage: {url: x.db, on_unavailable: closed}").storageSettings.responsesRetention == thirtyDays)
+    }
+
+    /// Retention texts and the retention each reads as; nil keeps responses.
+    static let retentions: [(text: String, expected: Duration?)] = [
+        ("30d", .seconds(30 * 86_400)),
+        ("7d", .seconds(7 * 86_400)),
+        ("12h", .seconds(12 * 3600)),
+        ("90m", .seconds(90 * 60)),
+        ("1m", .seconds(60)),
+        ("366d", .seconds(366 * 86_400)),
+        ("off", nil),
+        ("OFF", nil),
+        ("0", nil),
+        ("0s", nil),
+        ("0d", nil),
+    ]
+
+    @Test(arguments: retentions)
+    func aRetentionIsADurationOrOff(text: String, expected: Duration?) throws {
+        let config = try load(
+            """
+            storage:
+              url: sqlite:./x.db
+              responses_retention: \(text)
+            """
+        )
+        #expect(config.storageSettings.responsesRetention == expected)
+        #expect(config.storageSettings.onUnavailable == .open)
+        #expect(config.storage == "sqlite:./x.db")
+    }
+
+    @Test(arguments: [
+        ("30", "is not a duration"),
+        ("thirty days", "is not a duration"),
+        ("30x", "is not a duration"),
+        ("-1d", "is not a duration"),
+        ("367d", "is not a duration"),
+        ("30s", "shorter than a minute"),
+        ("59s", "shorter than a minute"),
+        ("{days: 30}", "expected a single value"),
+    ])
+    func aBadRetentionIsAnIssueAtItsPathAndLine(text: String, problem: String) {
+        let found = issues(
+            """
+            storage:
+              url: sqlite:./x.db
+              responses_retention: \(text)
+            """
+        )
+        #expect(found.count == 1, "\(found)")
+        let issue = found.first
+        #expect(issue?.path == "storage.responses_retention")
+        #expect(issue?.line == 3)
+        #expect(issue?.problem.contains(problem) == true, "\(found)")
+    }
+
+    @Test func aMisspeltRetentionKeyIsNamedWithTheKeyItResembles() {
+        let found = issues("storage: {url: x.db, response_retention: 30d}")
+        let issue = found.first { $0.path == "storage.response_retention" }
+        #expect(issue?.fix.contains("did you mean 'responses_retention'?") == true, "\(found)")
     }
 
     @Test(arguments: [
