@@ -37,7 +37,7 @@ import Synchronization
 /// | `multiprodigy_rejected_requests_total` | key, reason (`budget_exceeded`, `rate_limit_rpm`, `rate_limit_tpm`, `storage_unavailable`) |
 /// | `multiprodigy_breaker_state` | provider, model (0 closed, 1 half-open, 2 open) |
 /// | `multiprodigy_inflight_requests` | provider |
-/// | `multiprodigy_storage_errors_total` | operation (`keys`, `usage`, `limits`, `replay_journal`) |
+/// | `multiprodigy_storage_errors_total` | operation (`keys`, `usage`, `limits`, `responses`, `replay_journal`) |
 /// | `multiprodigy_usage_journal_backlog_rows` | (none): usage rows recorded and not yet in the database |
 /// | `multiprodigy_build_info` | version (always 1) |
 public final class GatewayMetrics: Sendable {
@@ -214,7 +214,7 @@ public final class GatewayMetrics: Sendable {
     }
 
     /// The operations of `multiprodigy_storage_errors_total`, declared at zero.
-    static let storageOperations = ["keys", "usage", "limits", "replay_journal"]
+    static let storageOperations = ["keys", "usage", "limits", "responses", "replay_journal"]
 
     /// Brings the storage error counters up to what `ledger`'s database has counted (counters only
     /// grow, so each scrape adds the difference), and sets the journal backlog gauge.
