@@ -194,10 +194,19 @@ let package = Package(
         ),
         // Names the Swift runtime's global-executor hook for the executable (see EventLoopGlobalExecutor).
         .target(name: "CConcurrencyHooks"),
+        // The command imports each layer it uses, not the umbrella `MultiProdigy`: through the
+        // umbrella's re-exports, SwiftPM's incremental build missed a layer's changed type layout
+        // and linked a stale command that crashed at start.
         .executableTarget(
             name: "multiprodigy",
             dependencies: [
-                "MultiProdigy",
+                "MultiProdigyAccounting",
+                "MultiProdigyConfig",
+                "MultiProdigyCore",
+                "MultiProdigyJSON",
+                "MultiProdigyPrivacy",
+                "MultiProdigyRouting",
+                "MultiProdigyServer",
                 "CConcurrencyHooks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -221,7 +230,11 @@ let package = Package(
         .executableTarget(
             name: "routing-bench",
             dependencies: [
-                "MultiProdigy",
+                "MultiProdigyConfig",
+                "MultiProdigyCore",
+                "MultiProdigyPrivacy",
+                "MultiProdigyProviders",
+                "MultiProdigyRouting",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "bench/RoutingBench"
@@ -230,7 +243,7 @@ let package = Package(
         .executableTarget(
             name: "usage-ledger-probe",
             dependencies: [
-                "MultiProdigy",
+                "MultiProdigyAccounting",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/UsageLedgerProbe"

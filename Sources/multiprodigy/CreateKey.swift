@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
-import MultiProdigy
+import MultiProdigyAccounting
+import MultiProdigyConfig
+import MultiProdigyJSON
 
 /// `multiprodigy keys create`: creates a virtual key and prints its secret, once.
 struct CreateKey: AsyncParsableCommand {

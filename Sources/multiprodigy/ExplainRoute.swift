@@ -1,5 +1,8 @@
 import ArgumentParser
-import MultiProdigy
+import MultiProdigyConfig
+import MultiProdigyCore
+import MultiProdigyJSON
+import MultiProdigyRouting
 import NIOCore
 
 /// `multiprodigy route`: prints the plan a request would get, without calling any backend.

@@ -1,5 +1,6 @@
 import ArgumentParser
-import MultiProdigy
+import MultiProdigyAccounting
+import MultiProdigyJSON
 
 /// `multiprodigy keys list`: lists virtual keys, never their secrets.
 struct ListKeys: AsyncParsableCommand {

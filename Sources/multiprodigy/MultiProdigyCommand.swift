@@ -1,7 +1,10 @@
 import ArgumentParser
 import Foundation
 import Logging
-import MultiProdigy
+import MultiProdigyConfig
+import MultiProdigyCore
+import MultiProdigyPrivacy
+import MultiProdigyServer
 import NIOPosix
 
 /// Starts the process: SwiftNIO's event loops become Swift Concurrency's global executor before any

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import MultiProdigy
+import MultiProdigyAccounting
 
 /// `multiprodigy keys revoke`: revokes a virtual key.
 struct RevokeKey: AsyncParsableCommand {

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import MultiProdigy
+import MultiProdigyAccounting
 
 /// `multiprodigy usage`: prints what the usage ledger recorded, grouped.
 struct ShowUsage: AsyncParsableCommand {

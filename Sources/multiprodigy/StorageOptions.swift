@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import MultiProdigy
+import MultiProdigyAccounting
+import MultiProdigyConfig
 
 /// Options of the subcommands that use the database: the config whose `storage:` names it, or `--storage`.
 struct StorageOptions: ParsableArguments {

@@ -9,7 +9,7 @@
 // only in the journal when the process dies.
 import Foundation
 import Logging
-import MultiProdigy
+import MultiProdigyAccounting
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 3, let count = Int(arguments[2]) else {

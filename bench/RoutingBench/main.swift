@@ -2,7 +2,11 @@
 // (token estimate, capabilities, PII scan) and planning a 5-target route. Run it with
 // `swift run -c release routing-bench`; see bench/README.md.
 import Foundation
-import MultiProdigy
+import MultiProdigyConfig
+import MultiProdigyCore
+import MultiProdigyPrivacy
+import MultiProdigyProviders
+import MultiProdigyRouting
 import NIOCore
 
 let config = try ConfigLoader(environment: [:]).load(
