@@ -1,3 +1,4 @@
+import MultiProdigyCore
 import Synchronization
 
 /// Runs a call to the shared store with a deadline that holds even when the call ignores
@@ -31,7 +32,7 @@ enum StoreCallDeadline {
                 }
             }
             let timer = Task {
-                try? await Task.sleep(for: timeout)
+                try? await SlicedSleep.for(timeout)
                 guard !Task.isCancelled else { return }
                 if race.finish(.failure(TimedOut(timeout: timeout))) { work.cancel() }
             }

@@ -158,7 +158,12 @@ public final class StreamRelay: Sendable {
                 commit.resolve(.failure(failure))
                 throw failure
             }
-            try await Task.sleep(until: wakeUp ?? now.advanced(by: .seconds(3600)), clock: .continuous)
+            // In slices: the watch is cancelled when the stream ends, long before most deadlines,
+            // and a whole-interval sleep would leave its timer queued until the deadline.
+            try await Task.sleep(
+                until: min(wakeUp ?? now.advanced(by: SlicedSleep.slice), now.advanced(by: SlicedSleep.slice)),
+                clock: .continuous
+            )
         }
     }
 

@@ -124,7 +124,8 @@ public struct UpstreamHTTPClient: Sendable {
                 group.addTask { try await body.collect(upTo: limit) }
                 group.addTask {
                     let remaining = deadline - .now()
-                    if remaining > .zero { try await Task.sleep(nanoseconds: UInt64(remaining.nanoseconds)) }
+                    // In slices (SlicedSleep): the body usually arrives long before the deadline.
+                    if remaining > .zero { try await SlicedSleep.for(.nanoseconds(remaining.nanoseconds)) }
                     return nil
                 }
                 defer { group.cancelAll() }
