@@ -3,13 +3,14 @@ import Foundation
 import NIOCore
 import Testing
 
-/// What a stream holds in the gateway does not grow with its length: the real executable relays a
+/// What a stream holds in the gateway does not grow with its length, nor what streams leave behind
+/// with their number: the real executable relays a
 /// 100 MB answer to a client that reads as fast as it can, and its resident memory barely moves.
 ///
 /// Resident memory is read from `/proc/<pid>/status`: the baseline (`VmRSS`) after a warm-up
 /// request, the peak (`VmHWM`, reset through `clear_refs` once warm) when the streams are over.
 ///
-/// They keep both cores of a CI machine busy for about a minute and a half (debug build), which
+/// They keep both cores of a CI machine busy for about two minutes (debug build), which
 /// would make the suite's timing tests fail beside them, so they run only when
 /// `MULTIPRODIGY_MEMORY_TESTS=1`, on their own: `.ci/run` runs them after `swift test`.
 @Suite(
@@ -142,6 +143,44 @@ struct StreamMemoryTests {
             for try await result in group { results.append(result) }
             return results
         }
+    }
+
+    /// Many short streams leave nothing behind: before SlicedSleep, each left a cancelled timer
+    /// of about 750 bytes queued for its whole stall or total deadline, so 16,000 streams grew the
+    /// gateway by about 12 MB.
+    @Test func sixteenThousandShortStreamsLeaveResidentMemoryFlat() async throws {
+        let upstream = FakeUpstream(.stream(events: FakeUpstream.stream(["Hi", "!"])))
+        let streams = 16_000
+        let concurrency = 8
+        let growth = try await withServingGatewayProcess(upstream: upstream, yaml: { Self.yaml(upstreamPort: $0) }) { gateway, client in
+            let pid = gateway.process.processIdentifier
+            func run(_ count: Int) async throws {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for worker in 0..<concurrency {
+                        group.addTask {
+                            for _ in stride(from: worker, to: count, by: concurrency) {
+                                let result = try await Self.readAndDiscard(port: client.port)
+                                #expect(result.endedWithDone)
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+            try await run(2_000)
+            try await Task.sleep(for: .milliseconds(500))
+            let baseline = try #require(Self.memoryField("VmRSS", of: pid))
+            let started = ContinuousClock.now
+            try await run(streams)
+            try await Task.sleep(for: .milliseconds(500))
+            let after = try #require(Self.memoryField("VmRSS", of: pid))
+            print(
+                "StreamMemoryTests: \(streams) short streams in \(ContinuousClock.now - started): "
+                    + "baseline \(baseline >> 10) KiB, after \(after >> 10) KiB"
+            )
+            return after - baseline
+        }
+        #expect(growth < 5_000_000, "resident memory grew by \(growth >> 10) KiB over \(streams) short streams")
     }
 
     @Test func oneLongStreamToAFastClientMovesResidentMemoryByLessThan20MB() async throws {
