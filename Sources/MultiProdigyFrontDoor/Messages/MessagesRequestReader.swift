@@ -28,21 +28,7 @@ struct MessagesRequestReader {
     ///
     /// - Parameter requiringMaxTokens: False for `count_tokens`, whose body needs no `max_tokens`.
     mutating func read(_ body: ByteBuffer, requiringMaxTokens: Bool) throws(GatewayError) -> MessagesRequest {
-        guard body.readableBytes > 0 else {
-            throw .invalidRequest(
-                "The request body is empty. Send a JSON object with 'model', 'max_tokens' and 'messages'.",
-                code: "invalid_json"
-            )
-        }
-        let json: JSONValue
-        do {
-            json = try JSONValue.parse(body)
-        } catch {
-            throw .invalidRequest(
-                "We could not parse the JSON body of your request: \(error.reason) at byte \(error.offset). Send a valid JSON object.",
-                code: "invalid_json"
-            )
-        }
+        let json = try RequestBodyJSON.parse(body, requiredFields: "'model', 'max_tokens' and 'messages'")
         guard case .object = json else {
             throw .invalidRequest("The request body must be a JSON object, but it is \(json.kind.description).", code: "invalid_json")
         }

@@ -82,21 +82,7 @@ public struct ResponsesRequest: Sendable {
         _ body: ByteBuffer,
         using generator: inout some RandomNumberGenerator
     ) throws(GatewayError) -> ResponsesRequest {
-        guard body.readableBytes > 0 else {
-            throw .invalidRequest(
-                "The request body is empty. Send a JSON object with 'model' and 'input'.",
-                code: "invalid_json"
-            )
-        }
-        let json: JSONValue
-        do {
-            json = try JSONValue.parse(body)
-        } catch {
-            throw .invalidRequest(
-                "We could not parse the JSON body of your request: \(error.reason) at byte \(error.offset). Send a valid JSON object.",
-                code: "invalid_json"
-            )
-        }
+        let json = try RequestBodyJSON.parse(body, requiredFields: "'model' and 'input'")
         guard json.kind == .object else {
             throw .invalidRequest(
                 "Invalid type for the request body: expected an object, but got \(json.kind.description) instead.",
