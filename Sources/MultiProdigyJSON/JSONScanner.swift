@@ -279,8 +279,14 @@ public enum JSONScanner {
             position += 1
             var hasEscape = false
             while position < bytes.count {
-                // Eight bytes at a time while none of them ends the string or needs a look.
-                while position + 8 <= bytes.count, !Self.mayEndOrEscape(bytes.loadUnaligned(fromByteOffset: position, as: UInt64.self)) {
+                // Eight bytes at a time: skip a word with no byte to stop at, or jump straight to the
+                // first one it has (stepping byte by byte there cost ~20 instructions a byte).
+                while position + 8 <= bytes.count {
+                    let word = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: position, as: UInt64.self))
+                    if let offset = Self.firstStopByte(in: word) {
+                        position += offset
+                        break
+                    }
                     position += 8
                 }
                 guard position < bytes.count else { break }
@@ -343,12 +349,24 @@ public enum JSONScanner {
 
         /// Whether any of the eight bytes of `word` is a quote, a backslash or a control character
         /// (below 0x20): the bytes a string scan must stop at. Exact, with no false positives.
-        static func mayEndOrEscape(_ word: UInt64) -> Bool {
+        static func mayEndOrEscape(_ word: UInt64) -> Bool { stopByteFlags(word) != 0 }
+
+        /// The index (0–7, in memory order) of the first byte of the little-endian `word` that is a
+        /// quote, a backslash or a control character, or nil when there is none.
+        static func firstStopByte(in word: UInt64) -> Int? {
+            let flags = stopByteFlags(word)
+            return flags == 0 ? nil : flags.trailingZeroBitCount >> 3
+        }
+
+        /// The high bit of each byte of `word` that is a quote, a backslash or a control character.
+        /// The lowest flag is always exact: the subtraction's borrow runs only towards higher bytes,
+        /// so a byte above a flagged one may be flagged wrongly, never one below it.
+        static func stopByteFlags(_ word: UInt64) -> UInt64 {
             let ones: UInt64 = 0x0101_0101_0101_0101
             let highBits: UInt64 = 0x8080_8080_8080_8080
-            func hasZeroByte(_ value: UInt64) -> Bool { (value &- ones) & ~value & highBits != 0 }
-            let hasControl = (word &- ones &* 0x20) & ~word & highBits != 0
-            return hasControl || hasZeroByte(word ^ (ones &* 0x22)) || hasZeroByte(word ^ (ones &* 0x5C))
+            func zeroByteFlags(_ value: UInt64) -> UInt64 { (value &- ones) & ~value & highBits }
+            let control = (word &- ones &* 0x20) & ~word & highBits
+            return control | zeroByteFlags(word ^ (ones &* 0x22)) | zeroByteFlags(word ^ (ones &* 0x5C))
         }
 
         static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }

@@ -129,6 +129,35 @@ import Testing
         }
     }
 
+    @Test func theFirstStopByteIsFoundExactlyWhateverFollowsIt() {
+        func word(_ bytes: [UInt8]) -> UInt64 {
+            UInt64(littleEndian: bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+        }
+        func isStop(_ byte: UInt8) -> Bool { byte == 0x22 || byte == 0x5C || byte < 0x20 }
+        #expect(JSONScanner.Cursor.firstStopByte(in: word(Array("abcdefgh".utf8))) == nil)
+        // Every stop byte at every index, with every kind of byte (including stop bytes and bytes
+        // with the high bit set, which upset naive borrow tricks) after it and plain bytes before.
+        let followers: [UInt8] = [0x00, 0x01, 0x1F, 0x20, 0x21, 0x22, 0x23, 0x5B, 0x5C, 0x5D, 0x7F, 0x80, 0xA2, 0xDC, 0xFF]
+        for stop: UInt8 in [0x22, 0x5C, 0x00, 0x01, 0x0A, 0x1F] {
+            for index in 0..<8 {
+                for follower in followers {
+                    var bytes = Array("abcdefgh".utf8)
+                    bytes[index] = stop
+                    for later in (index + 1)..<8 { bytes[later] = follower }
+                    #expect(
+                        JSONScanner.Cursor.firstStopByte(in: word(bytes)) == index,
+                        "stop \(stop) at \(index), then \(follower)"
+                    )
+                }
+            }
+        }
+        // Plain bytes of every value before the stop byte never move it earlier.
+        for plain in UInt8.min...UInt8.max where !isStop(plain) {
+            let bytes: [UInt8] = [plain, plain, plain, 0x22, plain, 0x5C, plain, 0x00]
+            #expect(JSONScanner.Cursor.firstStopByte(in: word(bytes)) == 3, "plain \(plain)")
+        }
+    }
+
     @Test func longStringsWithEscapesAnywhereScanAsOneValue() throws {
         // Escapes and the closing quote at every offset of the eight-byte steps.
         for offset in 0..<17 {
