@@ -44,6 +44,23 @@ public protocol LLMProvider: Sendable {
     /// Checks cheaply whether the upstream is up, for the gateway's active health checks of local
     /// providers (`resilience.health_check.interval`); nil when the adapter has no such check.
     func probe(deadline: NIODeadline, logger: Logger) async -> ProviderProbe?
+
+    /// The APIs besides chat the upstream speaks itself, which the gateway then passes requests in
+    /// through (``completeNative(_:)``, ``streamNative(_:)``) rather than translating them through
+    /// chat; by default none.
+    var nativeAPIs: Set<NativeAPI> { get }
+
+    /// Passes a request in one of ``nativeAPIs`` through, and returns the upstream's JSON answer
+    /// unchanged.
+    ///
+    /// - Throws: ``ProviderError``, as ``complete(_:)``.
+    func completeNative(_ call: NativeCall) async throws -> ByteBuffer
+
+    /// Passes a streaming request in one of ``nativeAPIs`` through, and returns the upstream's
+    /// events once its head has arrived.
+    ///
+    /// - Throws: ``ProviderError``, as ``stream(_:)``.
+    func streamNative(_ call: NativeCall) async throws -> NativeEventStream
 }
 
 extension LLMProvider {
@@ -57,4 +74,17 @@ extension LLMProvider {
 
     /// No active health check unless the adapter says otherwise.
     public func probe(deadline: NIODeadline, logger: Logger) async -> ProviderProbe? { nil }
+
+    /// No API besides chat unless the adapter says otherwise.
+    public var nativeAPIs: Set<NativeAPI> { [] }
+
+    /// Refuses: the adapter speaks no API natively.
+    public func completeNative(_ call: NativeCall) async throws -> ByteBuffer {
+        throw ProviderError.nativeAPIUnsupported(call.request.api)
+    }
+
+    /// Refuses: the adapter speaks no API natively.
+    public func streamNative(_ call: NativeCall) async throws -> NativeEventStream {
+        throw ProviderError.nativeAPIUnsupported(call.request.api)
+    }
 }

@@ -140,6 +140,12 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
         )
     }
 
+    /// The adapter does not speak `api` itself: the gateway translates such requests through chat
+    /// instead, so reaching this is a wiring mistake; it fails over like any unsupported feature.
+    public static func nativeAPIUnsupported(_ api: NativeAPI) -> ProviderError {
+        ProviderError(kind: .unsupported, message: "this provider does not serve the \(api.rawValue) API natively")
+    }
+
     /// The error for a request an adapter refused while translating it: kind ``Kind/unsupported``
     /// (fail over) when the refusal's code is `unsupported_parameter`, which adapters use for
     /// features their provider lacks; else kind `client` (the request itself is wrong).
