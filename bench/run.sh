@@ -16,14 +16,17 @@
 # The PostgreSQL cluster is the script's own: initdb'd into the temp dir, 127.0.0.1:18090 and a
 # unix socket in the temp dir, fsync=off (throwaway data), stopped and removed on exit.
 #
-# The same gateway also serves the other front-door APIs, each through the chat path
-# (BENCH_APIS, default 1), beside chat streaming to a canned stream of 7 chunks and a usage chunk:
+# The same gateway also serves the other front-door APIs (BENCH_APIS, default 1), beside chat
+# streaming to a canned stream of 7 chunks and a usage chunk:
 #   direct-stream     nginx returning the canned stream itself            (…:18081/stream/v1/…)
 #   chat-stream       POST /v1/chat/completions with "stream": true
-#   responses         POST /v1/responses ("store": false: chat stores nothing either)
+#   responses         POST /v1/responses ("store": false: chat stores nothing either), passed
+#                     through to nginx's canned Responses answer (type: openai, native)
 #   responses-stream  the same, streamed
-#   messages          POST /v1/messages
+#   messages          POST /v1/messages, passed through to nginx's canned Anthropic message
+#                     (type: anthropic, native)
 #   messages-stream   the same, streamed
+#   *-via-chat        the same four, translated through chat to the canned chat answers
 # Each API's added latency is judged against chat's (non-streaming against `gateway`, streams
 # against `chat-stream`).
 #
@@ -221,6 +224,40 @@ CANNED_STREAM+="data: $(stream_chunk '{}' '"stop"')\\n\\n"
 CANNED_STREAM+='data: {"id":"chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT","object":"chat.completion.chunk","created":1741569952,"model":"gpt-4o-mini-2024-07-18","choices":[],"usage":{"prompt_tokens":9,"completion_tokens":10,"total_tokens":19}}\n\ndata: [DONE]\n\n'
 [[ "$CANNED_STREAM" != *"'"* && "$CANNED_STREAM" != *'$'* ]] || die "CANNED_STREAM must not contain ' or \$"
 
+# The native answers of the other front-door APIs, for the providers that speak them: OpenAI's
+# Responses (a `response` object, and its event stream) and Anthropic's Messages (a message, and
+# its events), the same five words as the chat stream. Same quoting rules as CANNED_JSON.
+CANNED_RESPONSE='{"id":"resp_67ccd2bed1ec8190b14f964abc054267","object":"response","created_at":1741476542,"status":"completed","error":null,"incomplete_details":null,"model":"gpt-4o-mini-2024-07-18","output":[{"type":"message","id":"msg_67ccd2bf17f0819081ff3bb2cf6508e6","status":"completed","role":"assistant","content":[{"type":"output_text","text":"Hello! How can I assist you today?","annotations":[]}]}],"usage":{"input_tokens":9,"input_tokens_details":{"cached_tokens":0},"output_tokens":10,"output_tokens_details":{"reasoning_tokens":0},"total_tokens":19}}'
+responses_event() { # type sequence_number fields
+    printf 'event: %s\\ndata: {"type":"%s",%s,"sequence_number":%d}\\n\\n' "$1" "$1" "$3" "$2"
+}
+RESPONSE_HEAD='"id":"resp_67ccd2bed1ec8190b14f964abc054267","object":"response","created_at":1741476542,"model":"gpt-4o-mini-2024-07-18"'
+CANNED_RESPONSES_STREAM=$(responses_event response.created 0 "\"response\":{$RESPONSE_HEAD,\"status\":\"in_progress\",\"output\":[]}")
+CANNED_RESPONSES_STREAM+=$(responses_event response.in_progress 1 "\"response\":{$RESPONSE_HEAD,\"status\":\"in_progress\",\"output\":[]}")
+CANNED_RESPONSES_STREAM+=$(responses_event response.output_item.added 2 '"output_index":0,"item":{"type":"message","id":"msg_1","status":"in_progress","role":"assistant","content":[]}')
+sequence=3
+for word in "Hello!" " How" " can" " I" " help?"; do
+    CANNED_RESPONSES_STREAM+=$(responses_event response.output_text.delta $sequence "\"item_id\":\"msg_1\",\"output_index\":0,\"content_index\":0,\"delta\":\"$word\"")
+    sequence=$((sequence + 1))
+done
+CANNED_RESPONSES_STREAM+=$(responses_event response.output_text.done $sequence '"item_id":"msg_1","output_index":0,"content_index":0,"text":"Hello! How can I help?"')
+CANNED_RESPONSES_STREAM+=$(responses_event response.completed $((sequence + 1)) "\"response\":{$RESPONSE_HEAD,\"status\":\"completed\",\"output\":[{\"type\":\"message\",\"id\":\"msg_1\",\"status\":\"completed\",\"role\":\"assistant\",\"content\":[{\"type\":\"output_text\",\"text\":\"Hello! How can I help?\",\"annotations\":[]}]}],\"usage\":{\"input_tokens\":9,\"input_tokens_details\":{\"cached_tokens\":0},\"output_tokens\":10,\"output_tokens_details\":{\"reasoning_tokens\":0},\"total_tokens\":19}}")
+CANNED_MESSAGE='{"id":"msg_01XFDUDYJgAACzvnptvVoYEL","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929","content":[{"type":"text","text":"Hello! How can I assist you today?"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":9,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":10}}'
+messages_event() { # type data
+    printf 'event: %s\\ndata: %s\\n\\n' "$1" "$2"
+}
+CANNED_MESSAGES_STREAM=$(messages_event message_start '{"type":"message_start","message":{"id":"msg_01XFDUDYJgAACzvnptvVoYEL","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":9,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":1}}}')
+CANNED_MESSAGES_STREAM+=$(messages_event content_block_start '{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}')
+for word in "Hello!" " How" " can" " I" " help?"; do
+    CANNED_MESSAGES_STREAM+=$(messages_event content_block_delta "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"$word\"}}")
+done
+CANNED_MESSAGES_STREAM+=$(messages_event content_block_stop '{"type":"content_block_stop","index":0}')
+CANNED_MESSAGES_STREAM+=$(messages_event message_delta '{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":10}}')
+CANNED_MESSAGES_STREAM+=$(messages_event message_stop '{"type":"message_stop"}')
+for canned in "$CANNED_RESPONSE" "$CANNED_RESPONSES_STREAM" "$CANNED_MESSAGE" "$CANNED_MESSAGES_STREAM"; do
+    [[ "$canned" != *"'"* && "$canned" != *'$'* ]] || die "a canned native answer must not contain ' or \$"
+done
+
 mkdir -p "$TMP/nginx/logs"
 # Workers of a root-started nginx run as 'nobody' and must be able to reach the prefix.
 chmod 755 "$TMP" "$TMP/nginx"
@@ -255,6 +292,22 @@ http {
         location = /stream$API_PATH {
             default_type text/event-stream;
             return 200 '$CANNED_STREAM';
+        }
+        location = /v1/responses {
+            default_type application/json;
+            return 200 '$CANNED_RESPONSE';
+        }
+        location = /stream/v1/responses {
+            default_type text/event-stream;
+            return 200 '$CANNED_RESPONSES_STREAM';
+        }
+        location = /v1/messages {
+            default_type application/json;
+            return 200 '$CANNED_MESSAGE';
+        }
+        location = /stream/v1/messages {
+            default_type text/event-stream;
+            return 200 '$CANNED_MESSAGES_STREAM';
         }
         location / {
             return 404;
@@ -329,9 +382,18 @@ storage: sqlite:$TMP/ledger.db
 providers:
   canned: {type: openai, base_url: "http://$HOST:$DIRECT_PORT/v1", locality: local}
   canned-stream: {type: openai, base_url: "http://$HOST:$DIRECT_PORT/stream/v1", locality: local}
+  # The same canned server asked through chat for Responses: the translated path.
+  canned-chat: {type: openai, base_url: "http://$HOST:$DIRECT_PORT/v1", locality: local, options: {responses_api: translate}}
+  canned-chat-stream: {type: openai, base_url: "http://$HOST:$DIRECT_PORT/stream/v1", locality: local, options: {responses_api: translate}}
+  canned-anthropic: {type: anthropic, base_url: "http://$HOST:$DIRECT_PORT", locality: local}
+  canned-anthropic-stream: {type: anthropic, base_url: "http://$HOST:$DIRECT_PORT/stream", locality: local}
 models:
   bench-model: {provider: canned, model: gpt-4o-mini}
   bench-stream: {provider: canned-stream, model: gpt-4o-mini}
+  bench-chat: {provider: canned-chat, model: gpt-4o-mini}
+  bench-chat-stream: {provider: canned-chat-stream, model: gpt-4o-mini}
+  bench-claude: {provider: canned-anthropic, model: claude-sonnet-4-5}
+  bench-claude-stream: {provider: canned-anthropic-stream, model: claude-sonnet-4-5}
 EOF
 
 # Starts `multiprodigy serve` as target NAME with $TMP/NAME.yaml and waits until it is healthy;
@@ -364,10 +426,16 @@ API_TARGETS=()
 if [[ "${BENCH_APIS:-1}" != 0 ]]; then
     BODY_OF[direct-stream]='{"model":"bench-stream","messages":[{"role":"user","content":"Say hello"}],"stream":true}'
     BODY_OF[chat-stream]=${BODY_OF[direct-stream]}
+    # Native rows: the canned server's own Responses and Messages answers passed through;
+    # "-via-chat" rows: the same requests translated through chat to the canned chat answers.
     BODY_OF[responses]='{"model":"bench-model","input":"Say hello","store":false}'
     BODY_OF[responses-stream]='{"model":"bench-stream","input":"Say hello","store":false,"stream":true}'
-    BODY_OF[messages]='{"model":"bench-model","max_tokens":64,"messages":[{"role":"user","content":"Say hello"}]}'
-    BODY_OF[messages-stream]='{"model":"bench-stream","max_tokens":64,"messages":[{"role":"user","content":"Say hello"}],"stream":true}'
+    BODY_OF[messages]='{"model":"bench-claude","max_tokens":64,"messages":[{"role":"user","content":"Say hello"}]}'
+    BODY_OF[messages-stream]='{"model":"bench-claude-stream","max_tokens":64,"messages":[{"role":"user","content":"Say hello"}],"stream":true}'
+    BODY_OF[responses-via-chat]='{"model":"bench-chat","input":"Say hello","store":false}'
+    BODY_OF[responses-stream-via-chat]='{"model":"bench-chat-stream","input":"Say hello","store":false,"stream":true}'
+    BODY_OF[messages-via-chat]='{"model":"bench-model","max_tokens":64,"messages":[{"role":"user","content":"Say hello"}]}'
+    BODY_OF[messages-stream-via-chat]='{"model":"bench-stream","max_tokens":64,"messages":[{"role":"user","content":"Say hello"}],"stream":true}'
     declare -A API_URL=(
         [direct-stream]="http://$HOST:$DIRECT_PORT/stream$API_PATH"
         [chat-stream]="http://$HOST:$GATEWAY_PORT$API_PATH"
@@ -375,11 +443,16 @@ if [[ "${BENCH_APIS:-1}" != 0 ]]; then
         [responses-stream]="http://$HOST:$GATEWAY_PORT/v1/responses"
         [messages]="http://$HOST:$GATEWAY_PORT/v1/messages"
         [messages-stream]="http://$HOST:$GATEWAY_PORT/v1/messages"
+        [responses-via-chat]="http://$HOST:$GATEWAY_PORT/v1/responses"
+        [responses-stream-via-chat]="http://$HOST:$GATEWAY_PORT/v1/responses"
+        [messages-via-chat]="http://$HOST:$GATEWAY_PORT/v1/messages"
+        [messages-stream-via-chat]="http://$HOST:$GATEWAY_PORT/v1/messages"
     )
-    API_TARGETS=(direct-stream chat-stream responses responses-stream messages messages-stream)
+    API_TARGETS=(direct-stream chat-stream responses responses-stream messages messages-stream
+        responses-via-chat responses-stream-via-chat messages-via-chat messages-stream-via-chat)
     for target in "${API_TARGETS[@]}"; do
         expected=application/json
-        [[ "$target" != *-stream ]] || expected=text/event-stream
+        [[ "$target" != *-stream* ]] || expected=text/event-stream
         check_target "$target" "${API_URL[$target]}" "" "${BODY_OF[$target]}" "$expected"
     done
 fi
@@ -709,15 +782,16 @@ if ((${#API_TARGETS[@]})); then
     # a stream); its ratio to chat's is the issue's measure (target ≤ 1.3).
     stream_p50=$(field direct-stream 1 p50_us)
     echo
-    echo "front-door APIs through the chat path (added p50 at c=1 over direct; req/s at c=32; gateway CPU per request):"
-    printf '%-18s %9s %8s %11s %9s %12s\n' api added_us vs_chat req_per_s vs_chat cpu_us_c32
-    for target in gateway responses messages chat-stream responses-stream messages-stream; do
-        if [[ "$target" == *-stream ]]; then base=$stream_p50 chat=chat-stream; else base=$direct_p50 chat=gateway; fi
+    echo "front-door APIs, native and via chat (added p50 at c=1 over direct; req/s at c=32; gateway CPU per request):"
+    printf '%-26s %9s %8s %11s %9s %12s\n' api added_us vs_chat req_per_s vs_chat cpu_us_c32
+    for target in gateway responses messages responses-via-chat messages-via-chat \
+        chat-stream responses-stream messages-stream responses-stream-via-chat messages-stream-via-chat; do
+        if [[ "$target" == *-stream* ]]; then base=$stream_p50 chat=chat-stream; else base=$direct_p50 chat=gateway; fi
         added=$(($(field "$target" 1 p50_us) - base))
         chat_added=$(($(field "$chat" 1 p50_us) - base))
         awk -v t="$target" -v a="$added" -v c="$chat_added" -v r="$(field "$target" 32 rps)" -v cr="$(field "$chat" 32 rps)" \
             -v cpu="${GATEWAY_CPU_US[$target,32]}" \
-            'BEGIN { printf "%-18s %9d %7.2fx %11.1f %8.1f%% %12s\n", (t == "gateway" ? "chat" : t), a, (c > 0 ? a / c : 0), r, (cr > 0 ? 100 * r / cr : 0), cpu }'
+            'BEGIN { printf "%-26s %9d %7.2fx %11.1f %8.1f%% %12s\n", (t == "gateway" ? "chat" : t), a, (c > 0 ? a / c : 0), r, (cr > 0 ? 100 * r / cr : 0), cpu }'
     done
     echo "target: each API's added latency within 1.3x of chat's (non-streaming and streaming)"
 fi

@@ -16,6 +16,13 @@ public enum CostAnnotation {
         public var usage: TokenUsage
         /// Its cost in USD; nil when the model has no price.
         public var costUSD: Double?
+
+        /// An answer priced by its caller (a native answer, priced from its own usage object).
+        public init(body: ByteBuffer, usage: TokenUsage, costUSD: Double?) {
+            self.body = body
+            self.usage = usage
+            self.costUSD = costUSD
+        }
     }
 
     /// Rewrites a `chat.completion` (or embeddings list): `model` becomes `modelName`, and

@@ -1,4 +1,5 @@
 import Logging
+import MultiProdigyConfig
 import MultiProdigyCore
 import MultiProdigyJSON
 import MultiProdigyRouting
@@ -122,24 +123,48 @@ extension FailoverExecutor {
         )
         switch result {
         case .success(let relay, let target, let attempts):
-            let answer = ContinuingStreamRelay(
-                first: relay,
-                target: target,
-                lease: tracker.lease(target.statisticsKey),
-                context: ContinuingStreamRelay.Context(
-                    chat: chat,
-                    plan: plan,
-                    totalDeadline: totalDeadline,
-                    logger: logger,
-                    bounds: bounds,
-                    continuationStyle: continuationStyle,
-                    executor: self
-                )
+            let answer = continuing(
+                relay,
+                at: target,
+                chat: chat,
+                plan: plan,
+                totalDeadline: totalDeadline,
+                logger: logger,
+                bounds: bounds,
+                continuationStyle: continuationStyle
             )
             return .success(answer, target: target, attempts: attempts)
         case .failure(let error, let lastTarget, let attempts):
             return .failure(error, lastTarget: lastTarget, attempts: attempts)
         }
+    }
+
+    /// The committed chat stream `relay` from `target`, continued on a later target of `plan`
+    /// should it be cut; the target counts as in flight until the answer ends.
+    func continuing(
+        _ relay: StreamRelay,
+        at target: RouteTarget,
+        chat: ChatCompletionRequest,
+        plan: RoutePlan,
+        totalDeadline: ContinuousClock.Instant,
+        logger: Logger,
+        bounds: ContinuingStreamRelay.Bounds,
+        continuationStyle: @escaping @Sendable (RouteTarget) -> ContinuationStyle?
+    ) -> ContinuingStreamRelay {
+        ContinuingStreamRelay(
+            first: relay,
+            target: target,
+            lease: tracker.lease(target.statisticsKey),
+            context: ContinuingStreamRelay.Context(
+                chat: chat,
+                plan: plan,
+                totalDeadline: totalDeadline,
+                logger: logger,
+                bounds: bounds,
+                continuationStyle: continuationStyle,
+                executor: self
+            )
+        )
     }
 
     /// Walks `plan` until one target's stream commits.
@@ -155,31 +180,52 @@ extension FailoverExecutor {
         reportedName: String? = nil,
         upstreamTime: inout Duration
     ) async -> ExecutionResult<StreamRelay> {
-        let timeouts = plan.timeouts
-        let removesNullUsage = !chat.includeUsage
-        return await run(plan, totalDeadline: totalDeadline, measurement: .firstToken, upstreamTime: &upstreamTime) { target, provider in
-            let firstByteDeadline = min(ContinuousClock.now.advanced(by: timeouts.firstByte), totalDeadline)
-            let call = ChatCompletionCall(
-                request: chat,
-                upstreamModel: target.upstreamModel,
-                responseDeadline: firstByteDeadline.nioDeadline,
-                logger: logger
-            )
-            let upstream = try await provider.stream(call)
-            let limits = StreamGuardStateMachine.Limits(
-                firstToken: timeouts.firstToken,
-                stall: timeouts.stall,
-                totalDeadline: totalDeadline
-            )
-            return try await StreamRelay.start(
-                upstream,
-                targetName: reportedName ?? target.name,
-                limits: limits,
-                expectedChoices: chat.choiceCount,
+        await run(plan, totalDeadline: totalDeadline, measurement: .firstToken, upstreamTime: &upstreamTime) { target, provider in
+            try await startChatStream(
+                chat,
+                at: target,
+                provider: provider,
+                timeouts: plan.timeouts,
+                totalDeadline: totalDeadline,
+                logger: logger,
                 maximumBufferedBytes: maximumBufferedBytes,
-                removesNullUsage: removesNullUsage
+                reportedName: reportedName
             )
         }
+    }
+
+    /// One streaming chat attempt at `target`: the upstream's stream, relayed once it commits.
+    func startChatStream(
+        _ chat: ChatCompletionRequest,
+        at target: RouteTarget,
+        provider: any LLMProvider,
+        timeouts: TimeoutSettings,
+        totalDeadline: ContinuousClock.Instant,
+        logger: Logger,
+        maximumBufferedBytes: Int,
+        reportedName: String? = nil
+    ) async throws -> StreamRelay {
+        let firstByteDeadline = min(ContinuousClock.now.advanced(by: timeouts.firstByte), totalDeadline)
+        let call = ChatCompletionCall(
+            request: chat,
+            upstreamModel: target.upstreamModel,
+            responseDeadline: firstByteDeadline.nioDeadline,
+            logger: logger
+        )
+        let upstream = try await provider.stream(call)
+        let limits = StreamGuardStateMachine.Limits(
+            firstToken: timeouts.firstToken,
+            stall: timeouts.stall,
+            totalDeadline: totalDeadline
+        )
+        return try await StreamRelay.start(
+            upstream,
+            targetName: reportedName ?? target.name,
+            limits: limits,
+            expectedChoices: chat.choiceCount,
+            maximumBufferedBytes: maximumBufferedBytes,
+            removesNullUsage: !chat.includeUsage
+        )
     }
 
     /// When a non-streaming attempt at `target` must have its whole answer.

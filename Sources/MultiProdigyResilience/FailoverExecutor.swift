@@ -22,7 +22,7 @@ public struct FailoverExecutor: Sendable {
     /// Learns of failed attempts, failovers and skipped chunks (the metrics).
     let observer: (any AttemptObserver)?
     /// Masks secrets in every failure's text before it is kept, logged or shown to the client.
-    let scrubber: SecretScrubber
+    public let scrubber: SecretScrubber
 
     /// Creates an executor over the configured providers.
     ///
@@ -47,6 +47,12 @@ public struct FailoverExecutor: Sendable {
         self.retry = retry
         self.observer = observer
         self.scrubber = scrubber
+    }
+
+    /// The APIs besides chat that `target`'s provider speaks itself; none when it is not configured
+    /// or is disabled.
+    public func nativeAPIs(of target: RouteTarget) -> Set<NativeAPI> {
+        providers[target.providerName]?.provider?.nativeAPIs ?? []
     }
 
     /// Tries each target of `plan` with `attempt` until one succeeds.

@@ -165,6 +165,15 @@ public struct StreamGuardStateMachine: Sendable {
         return sawDone || finishedChoices.count >= expectedChoices ? .complete : .truncated
     }
 
+    /// The failure message of a limit that expired, as the client and the logs read it.
+    public static func describe(_ kind: TimeoutKind) -> String {
+        switch kind {
+        case .firstToken: "no answer content arrived within the first-token time limit"
+        case .stall: "the upstream stopped sending for longer than the stall limit"
+        case .total: "the request's total time budget ran out"
+        }
+    }
+
     /// Records a failure; no deadline applies afterwards.
     public mutating func failed() {
         phase = .finished

@@ -152,7 +152,7 @@ public final class StreamRelay: Sendable {
             let now = ContinuousClock.now
             let (expired, wakeUp) = machine.withLock { ($0.expire(at: now), $0.nextCheck(after: now)) }
             if let expired {
-                let failure = ProviderError(kind: .timeout, message: Self.describe(expired))
+                let failure = ProviderError(kind: .timeout, message: StreamGuardStateMachine.describe(expired))
                 // Answer the waiting caller now, even if the upstream's sequence is slow to honour
                 // cancellation (a custom provider might be).
                 commit.resolve(.failure(failure))
@@ -249,14 +249,6 @@ public final class StreamRelay: Sendable {
                 kind: .protocolViolation,
                 message: "the upstream's stream ended before the answer was complete (no finish_reason and no [DONE])"
             )
-        }
-    }
-
-    private static func describe(_ kind: StreamGuardStateMachine.TimeoutKind) -> String {
-        switch kind {
-        case .firstToken: "no answer content arrived within the first-token time limit"
-        case .stall: "the upstream stopped sending for longer than the stall limit"
-        case .total: "the request's total time budget ran out"
         }
     }
 }

@@ -75,13 +75,36 @@ struct AdmittedRequest<Body: PlannableRequest>: Sendable {
         render: @Sendable (CostAnnotation.PricedCompletion) async throws(GatewayError) -> ByteBuffer = { $0.body },
         call: (inout Duration) async -> ExecutionResult<CostAnnotation.PricedCompletion>
     ) async -> Response {
+        await respond(
+            endpoint: endpoint,
+            accounting: accounting,
+            countsEstimatedAnswerTokens: countsEstimatedAnswerTokens,
+            envelope: envelope,
+            priced: { $0 },
+            render: render,
+            call: call
+        )
+    }
+
+    /// ``respond(endpoint:accounting:countsEstimatedAnswerTokens:envelope:render:call:)`` for an
+    /// answer of the caller's own type, `priced` saying what it cost.
+    func respond<Answer: Sendable>(
+        endpoint: String,
+        accounting: RequestAccounting,
+        countsEstimatedAnswerTokens: Bool = true,
+        envelope: ErrorEnvelope = .openAI,
+        priced pricing: (Answer) -> CostAnnotation.PricedCompletion,
+        render: @Sendable (Answer) async throws(GatewayError) -> ByteBuffer,
+        call: (inout Duration) async -> ExecutionResult<Answer>
+    ) async -> Response {
         var upstreamTime = Duration.zero
         let result = await ClientDisconnectHandler.cancellingOnDisconnect(of: connectionID) { await call(&upstreamTime) }
         switch result {
-        case .success(let priced, let target, let attempts):
+        case .success(let answer, let target, let attempts):
+            let priced = pricing(answer)
             let body: ByteBuffer
             do {
-                body = try await render(priced)
+                body = try await render(answer)
             } catch {
                 return failure(error, target: target, attempts: attempts, endpoint: endpoint, accounting: accounting, envelope: envelope)
             }

@@ -124,57 +124,65 @@ final class ChatCompletionsHandler: Sendable {
                 envelope: envelope
             )
         case .success(let relay, let target, let attempts):
-            let timeToFirstToken = ContinuousClock.now - admitted.meter.receivedAt
-            let overhead = timeToFirstToken - upstreamTime
-            var headers = RoutingHeaders.fields(plan: admitted.plan, target: target, attempts: attempts)
-            headers[.contentType] = "text/event-stream; charset=utf-8"
-            headers[.cacheControl] = "no-cache"
-            headers[GatewayHeader.overheadMilliseconds] = RoutingHeaders.milliseconds(overhead)
-            let answer = StreamedAnswer(
-                meter: admitted.meter,
-                route: admitted.plan.requestedName,
-                endpoint: endpoint,
-                target: target,
-                attempts: attempts,
-                timeToFirstToken: timeToFirstToken,
-                overhead: overhead
+            return streamResponse(
+                relay,
+                answer: StreamedAnswer(admitted, endpoint: endpoint, target: target, attempts: attempts, upstreamTime: upstreamTime),
+                plan: admitted.plan,
+                connectionID: connectionID,
+                framing: framing
             )
-            // Should the body never run (the client left before the head went out), the request
-            // is still accounted for, and its key's reservation given back.
-            let abandonment = AbandonmentGuard { [accounting] in
-                relay.cancel()
-                accounting.finish(
-                    answer.meter.outcome(
-                        endpoint: endpoint,
-                        route: answer.route,
-                        target: target,
-                        status: Int(HTTPResponseStatusCompat.clientClosedRequest.code),
-                        attempts: attempts,
-                        timeToFirstToken: timeToFirstToken,
-                        overhead: overhead
-                    ),
-                    settling: answer.meter.reservation
-                )
-            }
-            let body = ResponseBody { writer in
-                abandonment.disarm()
-                var events = relay.makeAsyncIterator()
-                var framing = framing
-                var isFinished = false
-                defer {
-                    events.cancel()
-                    // A client that went away still used what it was sent.
-                    if !isFinished {
-                        self.finish(answer, events, status: Int(HTTPResponseStatusCompat.clientClosedRequest.code))
-                    }
-                }
-                try await ClientDisconnectHandler.cancellingOnDisconnect(of: connectionID) {
-                    try await self.write(&events, of: answer, framing: &framing, isFinished: &isFinished, to: &writer)
-                }
-                try await writer.finish(nil)
-            }
-            return Response(status: .ok, headers: headers, body: body)
         }
+    }
+
+    /// The response that writes a committed chat stream as it comes, framed by `framing`.
+    func streamResponse<Framing: StreamFraming>(
+        _ relay: ContinuingStreamRelay,
+        answer: StreamedAnswer,
+        plan: RoutePlan,
+        connectionID: ObjectIdentifier?,
+        framing: Framing
+    ) -> Response {
+        let target = answer.target
+        let attempts = answer.attempts
+        let timeToFirstToken = answer.timeToFirstToken
+        let overhead = answer.overhead
+        let endpoint = answer.endpoint
+        let headers = StreamedAnswer.headers(plan: plan, target: target, attempts: attempts, overhead: overhead)
+        // Should the body never run (the client left before the head went out), the request
+        // is still accounted for, and its key's reservation given back.
+        let abandonment = AbandonmentGuard { [accounting] in
+            relay.cancel()
+            accounting.finish(
+                answer.meter.outcome(
+                    endpoint: endpoint,
+                    route: answer.route,
+                    target: target,
+                    status: Int(HTTPResponseStatusCompat.clientClosedRequest.code),
+                    attempts: attempts,
+                    timeToFirstToken: timeToFirstToken,
+                    overhead: overhead
+                ),
+                settling: answer.meter.reservation
+            )
+        }
+        let body = ResponseBody { writer in
+            abandonment.disarm()
+            var events = relay.makeAsyncIterator()
+            var framing = framing
+            var isFinished = false
+            defer {
+                events.cancel()
+                // A client that went away still used what it was sent.
+                if !isFinished {
+                    self.finish(answer, events, status: Int(HTTPResponseStatusCompat.clientClosedRequest.code))
+                }
+            }
+            try await ClientDisconnectHandler.cancellingOnDisconnect(of: connectionID) {
+                try await self.write(&events, of: answer, framing: &framing, isFinished: &isFinished, to: &writer)
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: headers, body: body)
     }
 
     /// Writes the answer's chunks as they come, framed by `framing`, then its end: the completion,

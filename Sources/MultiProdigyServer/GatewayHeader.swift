@@ -24,7 +24,7 @@ public enum GatewayHeader {
     public static let policy = HTTPField.Name("x-multiprodigy-policy")!
     /// `x-multiprodigy-privacy: local` (request): keep the request on local targets.
     public static let privacy = HTTPField.Name("x-multiprodigy-privacy")!
-    /// `x-multiprodigy-token-count: estimated`: a token count the gateway estimated rather than
-    /// asked of the target (`/v1/messages/count_tokens` for a target that cannot count).
+    /// `x-multiprodigy-token-count` on `/v1/messages/count_tokens`: `upstream` when an Anthropic
+    /// target counted the tokens, `estimated` when the gateway estimated them (no target could count).
     public static let tokenCount = HTTPField.Name("x-multiprodigy-token-count")!
 }

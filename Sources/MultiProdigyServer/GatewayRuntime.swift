@@ -128,7 +128,6 @@ final class GatewayRuntime: Sendable {
             previous.flatMap { $0.config.resilience.breaker == config.resilience.breaker ? $0.breakers : nil }
             ?? CircuitBreakerBoard(settings: config.resilience.breaker)
         let planner = RoutePlanner(resolver: resolver, tracker: shared.tracker, availability: breakers)
-        let planning = RequestPlanning(planner: planner, health: shared.health, detectsPII: config.privacy.detectPII)
         let executor = FailoverExecutor(
             providers: slots,
             tracker: shared.tracker,
@@ -137,6 +136,8 @@ final class GatewayRuntime: Sendable {
             observer: shared.metrics,
             scrubber: scrubber
         )
+        var planning = RequestPlanning(planner: planner, health: shared.health, detectsPII: config.privacy.detectPII)
+        planning.nativeAPIs = { executor.nativeAPIs(of: $0) }
         let accounting = RequestAccounting(metrics: shared.metrics, resolver: resolver, limiter: shared.limiter, ledger: shared.ledger)
         // Every series this configuration can produce exists from the first scrape, at zero.
         shared.metrics.declare(

@@ -5,24 +5,32 @@ import MultiProdigyJSON
 import MultiProdigyRouting
 import NIOCore
 
-/// A `POST /v1/messages` body translated into the Chat Completions request the chat path serves.
+/// A `POST /v1/messages` body, validated, with the Chat Completions request that plans it and
+/// serves it on targets that do not speak the Messages API themselves.
 struct MessagesChatRequest: ChatPathRequest, GatewayRequestBody {
     /// The client's Messages request.
     let messages: MessagesRequest
-    /// Its translation, with the client's `multiprodigy` field carried over.
+    /// The client's body as it came, for targets that speak the Messages API (Anthropic).
+    let body: ByteBuffer
+    /// Its translation, with the client's `multiprodigy` field carried over. A request that uses
+    /// what only Anthropic reads (``requiresNativeTarget``) is translated without it, for planning.
     let chat: ChatCompletionRequest
 
     var model: String { chat.model }
 
+    /// Whether only a target that speaks the Messages API can serve it: it uses an
+    /// Anthropic-defined (server) tool, or a block only Anthropic reads.
+    var requiresNativeTarget: Bool { messages.chatTranslationError != nil }
+
     static func parse(_ body: ByteBuffer) throws(GatewayError) -> MessagesChatRequest {
         let messages = try MessagesRequest.parse(body)
-        // Server tools and blocks only Anthropic reads have no chat translation.
-        if let error = messages.chatTranslationError { throw error }
         let chat = try GatewayExtensionField.chatRequest(translated: messages.chatBody(), from: body)
-        return MessagesChatRequest(messages: messages, chat: chat)
+        return MessagesChatRequest(messages: messages, body: body, chat: chat)
     }
 
     func plan(with planning: RequestPlanning, headers: HTTPFields, caller: RequestCaller) throws(GatewayError) -> RoutePlan {
-        try planning.plan(chat, headers: headers, caller: caller)
+        let plan = try planning.plan(chat, headers: headers, caller: caller)
+        guard let refusal = messages.chatTranslationError else { return plan }
+        return try planning.restricting(plan, to: .messages, refusal: refusal)
     }
 }

@@ -1,8 +1,10 @@
 import HTTPTypes
 import Hummingbird
+import Logging
 import MultiProdigyCore
 import MultiProdigyFrontDoor
 import MultiProdigyJSON
+import MultiProdigyResilience
 import MultiProdigyRouting
 import NIOCore
 
@@ -25,32 +27,72 @@ struct MessagesHandler: Sendable {
             accounting: chat.accounting,
             maxRequestBytes: chat.maxRequestBytes
         )
+        let native = try NativeRequest(
+            api: .messages,
+            body: admitted.request.body,
+            passedHeaders: Self.passedHeaders(request.headers, api: .messages)
+        )
+        let path = FrontDoorPath(chat: chat)
+        let translatable = !admitted.request.requiresNativeTarget
         if admitted.request.messages.isStreaming {
             let framing = MessagesFraming(
                 messageID: MessagesResponseRenderer.randomMessageID(),
                 estimatedInputTokens: Self.estimatedPromptTokens(of: admitted.request.chat)
             )
-            return await chat.stream(admitted, framing: framing, endpoint: Self.endpoint, envelope: .anthropic)
+            return await path.stream(
+                admitted,
+                native: native,
+                translatable: translatable,
+                framing: framing,
+                endpoint: Self.endpoint,
+                envelope: .anthropic
+            )
         }
-        return await chat.complete(admitted, endpoint: Self.endpoint, envelope: .anthropic) { priced throws(GatewayError) in
+        return await path.complete(admitted, native: native, translatable: translatable, endpoint: Self.endpoint, envelope: .anthropic) {
+            priced throws(GatewayError) in
             MessagesResponseRenderer.message(from: try ChatAnswer.reading(priced.body))
         }
     }
 
-    /// `POST /v1/messages/count_tokens`: the prompt's tokens as the gateway estimates them (the
-    /// same estimate that plans and limits requests), for a model the caller may use.
+    /// The client's headers that belong to `api` and go upstream with it (``NativeRequest/passedHeaderNames(for:)``).
+    static func passedHeaders(_ headers: HTTPFields, api: NativeAPI) -> [String: String] {
+        var passed: [String: String] = [:]
+        for name in NativeRequest.passedHeaderNames(for: api) {
+            guard let field = HTTPField.Name(name) else { continue }
+            let values = headers[values: field]
+            if !values.isEmpty { passed[name] = values.joined(separator: ",") }
+        }
+        return passed
+    }
+
+    /// `POST /v1/messages/count_tokens`: the prompt's tokens, for a model the caller may use.
     ///
-    /// The answer says it is an estimate: `"estimated": true` in the body and
-    /// `x-multiprodigy-token-count: estimated`.
+    /// When the model has a target that speaks the Messages API (Anthropic), the first of them that
+    /// answers counts them (`x-multiprodigy-token-count: upstream`). Otherwise, or when none
+    /// answers, the gateway's own estimate (the one that plans and limits requests) is the answer,
+    /// and it says so: `"estimated": true` in the body and `x-multiprodigy-token-count: estimated`.
     func countTokens(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         var request = request
         let body = try await RequestBodyReader.collect(&request, limit: chat.maxRequestBytes)
         let messages = try MessagesRequest.parseForCounting(body)
-        if let error = messages.chatTranslationError { throw error }
         let chatRequest = try GatewayExtensionField.chatRequest(translated: messages.chatBody(), from: body)
         if let refusal = context.caller.refusal(forModel: chatRequest.model) { throw refusal }
         // An unknown model is 404, as for a message.
-        _ = try chat.planning.plan(chatRequest, headers: request.headers, caller: context.caller)
+        let plan = try chat.planning.plan(chatRequest, headers: request.headers, caller: context.caller)
+        let native = try NativeRequest(
+            api: .messagesCountTokens,
+            body: body,
+            passedHeaders: Self.passedHeaders(request.headers, api: .messagesCountTokens)
+        )
+        if let counted = await upstreamCount(native, plan: plan, logger: context.logger) {
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/json", GatewayHeader.tokenCount: "upstream"],
+                body: .init(byteBuffer: counted)
+            )
+        }
+        // Server tools and blocks only Anthropic reads cannot be estimated as chat.
+        if let error = messages.chatTranslationError { throw error }
         var answer = ByteBuffer()
         answer.writeStaticString("{\"input_tokens\":")
         answer.writeString(String(Self.estimatedPromptTokens(of: chatRequest)))
@@ -60,6 +102,51 @@ struct MessagesHandler: Sendable {
             headers: [.contentType: "application/json", GatewayHeader.tokenCount: "estimated"],
             body: .init(byteBuffer: answer)
         )
+    }
+
+    /// The count from the first target of `plan` that speaks the Messages API and answers with
+    /// one; nil when there is none. A failure is logged, and the caller estimates instead: a count
+    /// is advice, and the message itself will meet the same upstream's refusal if it is real.
+    private func upstreamCount(_ native: NativeRequest, plan: RoutePlan, logger: Logger) async -> ByteBuffer? {
+        var counting = plan
+        counting.entries = plan.entries.filter { chat.planning.nativeAPIs($0.target).contains(.messagesCountTokens) }
+        guard !counting.entries.isEmpty else { return nil }
+        let totalDeadline = ContinuousClock.now.advanced(by: plan.timeouts.total)
+        let result = await chat.executor.run(counting, totalDeadline: totalDeadline) { target, provider in
+            let deadline = FailoverExecutor.attemptDeadline(
+                for: target,
+                in: counting,
+                firstByte: counting.timeouts.firstByte,
+                totalDeadline: totalDeadline
+            )
+            let call = NativeCall(request: native, upstreamModel: target.upstreamModel, responseDeadline: deadline.nioDeadline, logger: logger)
+            let answer = try await provider.completeNative(call)
+            guard let tokens = Self.inputTokens(in: answer) else {
+                throw ProviderError(kind: .protocolViolation, message: "the upstream's token count has no input_tokens")
+            }
+            return tokens
+        }
+        switch result {
+        case .success(let tokens, _, _):
+            var answer = ByteBuffer()
+            answer.writeStaticString("{\"input_tokens\":")
+            answer.writeString(String(tokens))
+            answer.writeStaticString("}")
+            return answer
+        case .failure(let error, _, _):
+            logger.notice("count_tokens: no upstream count, estimating", metadata: ["error": "\(error.message)"])
+            return nil
+        }
+    }
+
+    /// `input_tokens` of a count_tokens answer.
+    static func inputTokens(in answer: ByteBuffer) -> Int? {
+        answer.withUnsafeReadableBytes { bytes in
+            guard let members = try? JSONScanner.topLevelMembers(of: bytes),
+                let tokens = members.last(where: { $0.key == "input_tokens" && $0.kind == .number })
+            else { return nil }
+            return JSONScanner.integer(at: tokens.value, in: bytes)
+        }
     }
 
     static func estimatedPromptTokens(of chat: ChatCompletionRequest) -> Int {

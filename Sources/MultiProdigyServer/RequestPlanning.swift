@@ -14,6 +14,8 @@ struct RequestPlanning: Sendable {
     let health: ProviderHealthBoard
     /// `privacy.detect_pii`.
     let detectsPII: Bool
+    /// The APIs besides chat each target's provider speaks itself (``FailoverExecutor/nativeAPIs(of:)``).
+    var nativeAPIs: @Sendable (RouteTarget) -> Set<NativeAPI> = { _ in [] }
 
     /// The plan for a chat completion.
     ///
@@ -55,6 +57,21 @@ struct RequestPlanning: Sendable {
             throw planner.resolver.notFoundError(for: model)
         }
         if let error = plan.error { throw error }
+        return plan
+    }
+
+    /// `plan` with only the targets that speak `api` themselves, for a request whose feature
+    /// (a built-in or server tool) only such a target can serve; the others are listed as excluded.
+    ///
+    /// - Throws: `refusal` (a 400 naming the feature) when no target is left.
+    func restricting(_ plan: RoutePlan, to api: NativeAPI, refusal: GatewayError) throws(GatewayError) -> RoutePlan {
+        var plan = plan
+        let (speaking, others) = (plan.entries.filter { nativeAPIs($0.target).contains(api) }, plan.entries.filter { !nativeAPIs($0.target).contains(api) })
+        guard !speaking.isEmpty else { throw refusal }
+        plan.entries = speaking
+        plan.excluded += others.map {
+            ExcludedTarget(target: $0.target, cause: .capability, reason: "its provider does not serve the \(api.rawValue) API itself, which this request needs")
+        }
         return plan
     }
 

@@ -3,17 +3,37 @@ import MultiProdigyCore
 import MultiProdigyFrontDoor
 import MultiProdigyRouting
 
-/// A `POST /v1/responses` body translated, with the stored conversation it continues, into the
-/// Chat Completions request the chat path serves.
+/// A `POST /v1/responses` body, validated, with the Chat Completions request (the stored
+/// conversation it continues included) that plans it and serves it on targets that do not speak the
+/// Responses API themselves.
 struct ResponsesChatRequest: ChatPathRequest {
     /// The client's Responses request.
     let responses: ResponsesRequest
-    /// Its translation, with the client's `multiprodigy` field carried over.
+    /// Its translation, with the client's `multiprodigy` field carried over; a built-in tool is
+    /// left out of it (only a target that speaks the Responses API can run one).
     let chat: ChatCompletionRequest
 
     var model: String { chat.model }
 
+    /// Whether only a target that speaks the Responses API can serve it: it uses a tool that only
+    /// the provider runs (web search, file search, ...).
+    var requiresNativeTarget: Bool { !responses.builtInTools.isEmpty }
+
     func plan(with planning: RequestPlanning, headers: HTTPFields, caller: RequestCaller) throws(GatewayError) -> RoutePlan {
-        try planning.plan(chat, headers: headers, caller: caller)
+        let plan = try planning.plan(chat, headers: headers, caller: caller)
+        guard let tool = responses.builtInTools.first else { return plan }
+        return try planning.restricting(plan, to: .responses, refusal: Self.builtInToolRefusal(tool, model: responses.model))
+    }
+
+    /// The 400 of a request with a built-in tool whose model has no target that speaks the
+    /// Responses API.
+    static func builtInToolRefusal(_ tool: String, model: String) -> GatewayError {
+        GatewayError.invalidRequest(
+            "The tool type '\(EchoedName.shortened(tool))' runs only at the provider, and no target of '\(EchoedName.shortened(model))' "
+                + "serves the Responses API itself (a provider of type openai with options.responses_api: native). "
+                + "Use function tools, or a model served by such a provider.",
+            param: "tools",
+            code: "unsupported_tool"
+        )
     }
 }

@@ -25,7 +25,6 @@ struct ResponsesHandler: Sendable {
         var request = request
         let body = try await RequestBodyReader.collect(&request, limit: chat.maxRequestBytes)
         let responses = try ResponsesRequest.parse(body)
-        if let tool = responses.builtInTools.first { throw Self.builtInToolRefusal(tool) }
         // A model the key may not use is refused before the store is asked for anything.
         if let refusal = context.caller.refusal(forModel: responses.model) { throw refusal }
         let owner = context.caller.owner
@@ -53,8 +52,7 @@ struct ResponsesHandler: Sendable {
             planning: chat.planning,
             accounting: chat.accounting
         )
-        let id = Self.newResponseID()
-        let createdAt = Int(Date().timeIntervalSince1970)
+        let native = try NativeRequest(api: .responses, body: Self.nativeBody(body, continuing: history, request: responses))
         let saving = ResponseSaving(
             store: responses.store ? store : nil,
             owner: owner,
@@ -62,16 +60,54 @@ struct ResponsesHandler: Sendable {
             inputItems: responses.inputItems,
             logger: context.logger
         )
+        let keepNative: @Sendable (ByteBuffer) async -> Void = { response in
+            guard let parsed = try? JSONValue.parse(response) else { return }
+            await saving.save(parsed)
+        }
+        let path = FrontDoorPath(chat: chat)
+        let translatable = !translated.requiresNativeTarget
+        let id = Self.newResponseID()
+        let createdAt = Int(Date().timeIntervalSince1970)
         if responses.isStreaming {
             let framing = ResponsesFraming(request: responses, id: id, createdAt: createdAt, saving: saving)
-            return await chat.stream(admitted, framing: framing, endpoint: Self.endpoint)
+            return await path.stream(
+                admitted,
+                native: native,
+                translatable: translatable,
+                framing: framing,
+                endpoint: Self.endpoint,
+                envelope: .openAI,
+                completedNatively: keepNative
+            )
         }
-        return await chat.complete(admitted, endpoint: Self.endpoint) { priced throws(GatewayError) in
-            let answer = try ChatAnswer.reading(priced.body)
-            let response = ResponsesRenderer.response(from: answer, request: responses, id: id, createdAt: createdAt)
-            await saving.save(response)
-            return response.buffer
-        }
+        return await path.complete(
+            admitted,
+            native: native,
+            translatable: translatable,
+            endpoint: Self.endpoint,
+            envelope: .openAI,
+            renderTranslated: { priced throws(GatewayError) in
+                let answer = try ChatAnswer.reading(priced.body)
+                let response = ResponsesRenderer.response(from: answer, request: responses, id: id, createdAt: createdAt)
+                await saving.save(response)
+                return response.buffer
+            },
+            answeredNatively: keepNative
+        )
+    }
+
+    /// The body a target that speaks the Responses API gets: the client's, except that a request
+    /// continuing a stored response sends the whole conversation as `input` (the earlier turns as
+    /// stored, then its own items) and no `previous_response_id`, which only this gateway knows.
+    static func nativeBody(_ body: ByteBuffer, continuing history: [JSONValue], request: ResponsesRequest) -> ByteBuffer {
+        guard request.previousResponseID != nil else { return body }
+        let members = body.withUnsafeReadableBytes { (try? JSONScanner.topLevelMembers(of: $0)) ?? [] }
+        return JSONObjectRewriter.rewrite(
+            body,
+            members: members,
+            replacing: [(key: "input", value: JSONValue.array(history + request.inputItems).buffer)],
+            removing: ["previous_response_id"]
+        )
     }
 
     /// `GET /v1/responses/{id}`: the stored response.
@@ -221,16 +257,6 @@ struct ResponsesHandler: Sendable {
             message: "The stored response '\(EchoedName.shortened(id))' could not be read back.",
             type: "server_error",
             code: "stored_response_unreadable"
-        )
-    }
-
-    private static func builtInToolRefusal(_ tool: String) -> GatewayError {
-        GatewayError.invalidRequest(
-            "The tool type '\(EchoedName.shortened(tool))' runs only at the provider. This gateway serves the Responses API "
-                + "through chat, which has function tools only, and does not yet pass Responses requests natively to a provider. "
-                + "Use function tools.",
-            param: "tools",
-            code: "unsupported_tool"
         )
     }
 }

@@ -5,9 +5,11 @@ import Testing
 /// The Responses and Messages APIs get chat's routing: privacy (personal data fails closed, the
 /// `multiprodigy` field and headers), `/v1/route` explanations, metrics with their `api` label.
 @Suite struct FrontDoorAPIRoutingTests {
+    /// The fakes speak chat only: Responses requests go through it.
+    static let translate = "{responses_api: translate}"
     static let yaml = """
         providers:
-        \(fakeProvider("cloud-p", index: 0, locality: "cloud"))\(fakeProvider("local-p", index: 1))
+        \(fakeProvider("cloud-p", index: 0, locality: "cloud", options: translate))\(fakeProvider("local-p", index: 1, options: translate))
         models:
           gpt: {provider: cloud-p, price: {input: 0.15, output: 0.6}}
           llama: {provider: local-p}

@@ -40,7 +40,7 @@ import Testing
                   url: "sqlite:\(path)"
                   responses_retention: \(retention)
                 providers:
-                \(fakeProvider("local", index: 0).replacingOccurrences(of: "{PORT0}", with: String(upstreamPort)))
+                \(fakeProvider("local", index: 0, options: "{responses_api: translate}").replacingOccurrences(of: "{PORT0}", with: String(upstreamPort)))
                 models:
                   small: {provider: local, model: upstream-small}
                 """

@@ -12,7 +12,7 @@ import Testing
     static let yaml = """
         auth: {master_key: \(master)}
         providers:
-        \(fakeProvider("local", index: 0))
+        \(fakeProvider("local", index: 0, options: "{responses_api: translate}"))
         models:
           small: {provider: local, model: upstream-small}
         """

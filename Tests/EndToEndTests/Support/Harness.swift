@@ -125,8 +125,9 @@ struct GatewayClient: Sendable {
 }
 
 /// A provider block for a fake upstream at `{PORT<index>}`.
-func fakeProvider(_ name: String, index: Int, locality: String = "local") -> String {
-    "  \(name): {type: openai, base_url: http://127.0.0.1:{PORT\(index)}/v1, locality: \(locality)}\n"
+func fakeProvider(_ name: String, index: Int, locality: String = "local", options: String? = nil) -> String {
+    let options = options.map { ", options: \($0)" } ?? ""
+    return "  \(name): {type: openai, base_url: http://127.0.0.1:{PORT\(index)}/v1, locality: \(locality)\(options)}\n"
 }
 
 /// Waits until `condition` holds, for as long as `progress` moves: gives up only when it has not

@@ -1,0 +1,126 @@
+import Logging
+import MultiProdigyCore
+import MultiProdigyRouting
+import NIOCore
+
+/// The calls of the front-door APIs other than chat (Responses, Messages): each target that speaks
+/// the API itself (``LLMProvider/nativeAPIs``) gets the client's request passed through; every
+/// other target gets its chat translation. Retries, failover and breakers are the same walk as
+/// chat's (``run(_:totalDeadline:measurement:upstreamTime:attempt:)``).
+extension FailoverExecutor {
+    /// Answers a non-streaming front-door request from the first target of `plan` that can.
+    ///
+    /// - Parameters:
+    ///   - native: The client's request, for targets that speak its API.
+    ///   - chat: Its chat translation, for the others; nil when it has none (a built-in or server
+    ///     tool), and then a target that does not speak the API fails its attempt as unsupported.
+    ///   - acceptNative: Turns a native answer into the caller's; throwing refuses it.
+    ///   - acceptTranslated: Turns a chat answer into the caller's; throwing refuses it.
+    public func completeFrontDoor<Answer: TokenCountedAnswer>(
+        native: NativeRequest,
+        chat: ChatCompletionRequest?,
+        plan: RoutePlan,
+        totalDeadline: ContinuousClock.Instant,
+        logger: Logger,
+        upstreamTime: inout Duration,
+        acceptNative: (ByteBuffer, RouteTarget) throws -> Answer,
+        acceptTranslated: (ChatCompletionResult, RouteTarget) throws -> Answer
+    ) async -> ExecutionResult<Answer> {
+        let firstByte = plan.timeouts.firstByte
+        return await run(plan, totalDeadline: totalDeadline, upstreamTime: &upstreamTime) { target, provider in
+            let deadline = Self.attemptDeadline(for: target, in: plan, firstByte: firstByte, totalDeadline: totalDeadline)
+            let answer: Answer
+            if provider.nativeAPIs.contains(native.api) {
+                let call = NativeCall(request: native, upstreamModel: target.upstreamModel, responseDeadline: deadline.nioDeadline, logger: logger)
+                answer = try acceptNative(try await provider.completeNative(call), target)
+            } else if let chat {
+                let call = ChatCompletionCall(request: chat, upstreamModel: target.upstreamModel, responseDeadline: deadline.nioDeadline, logger: logger)
+                answer = try acceptTranslated(try await provider.complete(call), target)
+            } else {
+                throw ProviderError.nativeAPIUnsupported(native.api)
+            }
+            if !answer.usage.isEstimated {
+                tracker.recordCompletionTokens(answer.usage.completionTokens, for: target.statisticsKey)
+            }
+            return answer
+        }
+    }
+
+    /// Starts a streamed front-door answer on the first target of `plan` whose stream commits.
+    ///
+    /// A translated stream is continued on a later target should it be cut (see
+    /// ``ContinuingStreamRelay``); a native one is not. The committed target counts as in flight
+    /// until the answer ends.
+    ///
+    /// - Parameters:
+    ///   - native: The client's request, for targets that speak its API.
+    ///   - chat: Its chat translation, for the others; nil when it has none.
+    ///   - bounds: What the answer may buffer for a slow client, and keep to continue it.
+    ///   - continuationStyle: How a target continues another's translated answer.
+    public func streamFrontDoor(
+        native: NativeRequest,
+        chat: ChatCompletionRequest?,
+        plan: RoutePlan,
+        totalDeadline: ContinuousClock.Instant,
+        logger: Logger,
+        bounds: ContinuingStreamRelay.Bounds,
+        continuationStyle: @escaping @Sendable (RouteTarget) -> ContinuationStyle?,
+        upstreamTime: inout Duration
+    ) async -> ExecutionResult<FrontDoorStream> {
+        let timeouts = plan.timeouts
+        let result = await run(plan, totalDeadline: totalDeadline, measurement: .firstToken, upstreamTime: &upstreamTime) {
+            target,
+            provider -> FrontDoorAttempt in
+            if provider.nativeAPIs.contains(native.api) {
+                let firstByteDeadline = min(ContinuousClock.now.advanced(by: timeouts.firstByte), totalDeadline)
+                let call = NativeCall(request: native, upstreamModel: target.upstreamModel, responseDeadline: firstByteDeadline.nioDeadline, logger: logger)
+                let upstream = try await provider.streamNative(call)
+                let limits = StreamGuardStateMachine.Limits(firstToken: timeouts.firstToken, stall: timeouts.stall, totalDeadline: totalDeadline)
+                let relay = try await NativeStreamRelay.start(
+                    upstream,
+                    api: native.api,
+                    limits: limits,
+                    maximumBufferedBytes: bounds.maximumBufferedBytes
+                )
+                return .native(relay)
+            }
+            guard let chat else { throw ProviderError.nativeAPIUnsupported(native.api) }
+            let relay = try await startChatStream(
+                chat,
+                at: target,
+                provider: provider,
+                timeouts: timeouts,
+                totalDeadline: totalDeadline,
+                logger: logger,
+                maximumBufferedBytes: bounds.maximumBufferedBytes
+            )
+            return .translated(relay, chat)
+        }
+        switch result {
+        case .success(.native(let relay), let target, let attempts):
+            relay.hold(tracker.lease(target.statisticsKey))
+            return .success(.native(relay), target: target, attempts: attempts)
+        case .success(.translated(let relay, let chat), let target, let attempts):
+            let answer = continuing(
+                relay,
+                at: target,
+                chat: chat,
+                plan: plan,
+                totalDeadline: totalDeadline,
+                logger: logger,
+                bounds: bounds,
+                continuationStyle: continuationStyle
+            )
+            return .success(.translated(answer), target: target, attempts: attempts)
+        case .failure(let error, let lastTarget, let attempts):
+            return .failure(error, lastTarget: lastTarget, attempts: attempts)
+        }
+    }
+}
+
+/// One committed attempt of ``FailoverExecutor/streamFrontDoor(native:chat:plan:totalDeadline:logger:bounds:continuationStyle:upstreamTime:)``,
+/// before a translated one is wrapped for continuation.
+private enum FrontDoorAttempt: Sendable {
+    case native(NativeStreamRelay)
+    case translated(StreamRelay, ChatCompletionRequest)
+}

@@ -1,0 +1,150 @@
+import Hummingbird
+import MultiProdigyAccounting
+import MultiProdigyCore
+import MultiProdigyFrontDoor
+import MultiProdigyJSON
+import MultiProdigyPrivacy
+import MultiProdigyResilience
+import MultiProdigyRouting
+import NIOCore
+
+/// The response that writes a committed native stream: the upstream's own events, with `model`
+/// renamed and `cost_usd` added to the final usage (``NativeStreamInspector``), accounted for
+/// before its last event is written, and ended with the API's own error event when the answer was
+/// cut, stalled or failed in-band, never with its completion.
+struct NativeStreamResponse: Sendable {
+    let relay: NativeStreamRelay
+    let api: NativeAPI
+    let answer: StreamedAnswer
+    let plan: RoutePlan
+    let accounting: RequestAccounting
+    /// Masks secrets in the upstream's failure text before the client sees it.
+    let scrubber: SecretScrubber
+    /// Learns the final `response` object of a Responses stream that completed.
+    let completed: @Sendable (ByteBuffer) async -> Void
+
+    /// Tokens for `characters` of answer text, when the upstream reported none: about four
+    /// characters a token, as the gateway's estimator counts English.
+    static func estimatedTokens(characters: Int) -> Int { (characters + 3) / 4 }
+
+    func response(connectionID: ObjectIdentifier?) -> Response {
+        let headers = StreamedAnswer.headers(plan: plan, target: answer.target, attempts: answer.attempts, overhead: answer.overhead)
+        let relay = self.relay
+        // Should the body never run (the client left before the head went out), the request is
+        // still accounted for, and its key's reservation given back.
+        let abandonment = AbandonmentGuard { [accounting, answer] in
+            relay.cancel()
+            accounting.finish(
+                answer.outcome(status: Int(HTTPResponseStatusCompat.clientClosedRequest.code)),
+                settling: answer.meter.reservation
+            )
+        }
+        let body = ResponseBody { writer in
+            abandonment.disarm()
+            var inspector = NativeStreamInspector(api: api, modelName: answer.target.name)
+            var isFinished = false
+            defer {
+                relay.cancel()
+                // A client that went away still used what it was sent.
+                if !isFinished { finish(inspector, status: Int(HTTPResponseStatusCompat.clientClosedRequest.code)) }
+            }
+            try await ClientDisconnectHandler.cancellingOnDisconnect(of: connectionID) {
+                try await write(inspector: &inspector, isFinished: &isFinished, to: &writer)
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: headers, body: body)
+    }
+
+    /// Writes the events as they come, then the answer's end.
+    private func write(inspector: inout NativeStreamInspector, isFinished: inout Bool, to writer: inout any ResponseBodyWriter) async throws {
+        for event in relay.committedEvents {
+            guard try await pass(event, inspector: &inspector, isFinished: &isFinished, to: &writer) else { return }
+        }
+        var events = relay.remaining.makeAsyncIterator()
+        do {
+            while let event = try await events.next() {
+                relay.delivered(event)
+                guard try await pass(event, inspector: &inspector, isFinished: &isFinished, to: &writer) else { return }
+            }
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            let failure = scrubber.scrub(ProviderError.classify(error))
+            try await fail(with: failure.message, inspector: &inspector, isFinished: &isFinished, to: &writer)
+            return
+        }
+        // The relay ends normally only after a complete answer; this is belt and braces.
+        if !inspector.isComplete {
+            try await fail(
+                with: "the upstream's stream ended before the answer was complete",
+                inspector: &inspector,
+                isFinished: &isFinished,
+                to: &writer
+            )
+        }
+    }
+
+    /// Writes one event; false when the answer has ended (in-band failure).
+    private func pass(
+        _ event: SSEEvent,
+        inspector: inout NativeStreamInspector,
+        isFinished: inout Bool,
+        to writer: inout any ResponseBodyWriter
+    ) async throws -> Bool {
+        let frame: ByteBuffer
+        switch inspector.inspect(event) {
+        case .forward(let bytes):
+            frame = bytes
+        case .usage(let usage):
+            frame = inspector.pricedFrame(costUSD: accounting.cost(of: usage, on: answer.target))
+        case .upstreamError(_, let message):
+            try await fail(with: "the upstream reported an error: \(scrubber.scrub(message))", inspector: &inspector, isFinished: &isFinished, to: &writer)
+            return false
+        case .malformed(let reason):
+            try await fail(with: "the upstream sent a malformed event (\(reason))", inspector: &inspector, isFinished: &isFinished, to: &writer)
+            return false
+        case .skip:
+            return true
+        }
+        if inspector.isComplete, !isFinished {
+            // Accounted for before the client sees the end of its answer.
+            isFinished = true
+            finish(inspector, status: 200)
+            if let response = inspector.completedResponse { await completed(response) }
+        }
+        try await writer.write(frame)
+        return true
+    }
+
+    /// Ends the answer with the API's own error event, accounted for first.
+    private func fail(
+        with reason: String,
+        inspector: inout NativeStreamInspector,
+        isFinished: inout Bool,
+        to writer: inout any ResponseBodyWriter
+    ) async throws {
+        if !isFinished {
+            isFinished = true
+            finish(inspector, status: 502)
+        }
+        let message = "The answer from \(answer.target.name) was interrupted: \(reason). The response is incomplete."
+        let type = api == .responses ? "stream_interrupted" : "api_error"
+        try await writer.write(inspector.errorFrame(type: type, message: message))
+    }
+
+    /// Records the answer's outcome: the upstream's usage, or an estimate of what was sent.
+    private func finish(_ inspector: NativeStreamInspector, status: Int) {
+        let usage =
+            inspector.reportedUsage
+            ?? TokenUsage(
+                promptTokens: plan.promptTokens,
+                completionTokens: Self.estimatedTokens(characters: inspector.outputCharacters),
+                isEstimated: true
+            )
+        accounting.finish(
+            answer.outcome(status: status, usage: usage, costUSD: accounting.cost(of: usage, on: answer.target)),
+            settling: answer.meter.reservation
+        )
+    }
+}
