@@ -105,6 +105,24 @@ def count_words(text):
     return max(1, len(text.split()))
 
 
+def count_message_tokens(body):
+    """The Anthropic fake's token count of a Messages body: the words of `system` and of every
+    message's text (a string content, or its `text` blocks)."""
+
+    def texts(content):
+        if isinstance(content, str):
+            return [content]
+        if isinstance(content, list):
+            return [block.get("text", "") for block in content if isinstance(block, dict) and block.get("type") == "text"]
+        return []
+
+    words = texts(body.get("system"))
+    for message in body.get("messages") or []:
+        if isinstance(message, dict):
+            words += texts(message.get("content"))
+    return count_words(" ".join(words))
+
+
 def answer_text(protocol, tool_result=None):
     """The scripted text answer: the tool result when there is one, else a greeting."""
     if tool_result is not None:
@@ -782,8 +800,12 @@ _ANTHROPIC_BLOCK_TYPES = {"text", "image", "document", "tool_use", "tool_result"
 
 
 class AnthropicHandler(BaseHandler):
-    """`POST /v1/messages` (SSE with `event:` lines when `"stream": true`), `GET /v1/models[/{id}]`.
-    Requires `x-api-key` (or a bearer token) with API_KEYS["anthropic"], and `anthropic-version`."""
+    """`POST /v1/messages` (SSE with `event:` lines when `"stream": true`), `POST
+    /v1/messages/count_tokens` ({"input_tokens": N}, N the words of `system` and of the messages'
+    texts: `count_message_tokens`), `GET /v1/models[/{id}]`.
+    Requires `x-api-key` (or a bearer token) with API_KEYS["anthropic"], and `anthropic-version`.
+    Every request's headers are recorded (GET /__requests), so a test can check the
+    `anthropic-version` and `anthropic-beta` the gateway passed on."""
 
     protocol = "anthropic"
 
@@ -806,6 +828,8 @@ class AnthropicHandler(BaseHandler):
             self.send_json(200, self._model_resource(model_id))
         elif method == "POST" and path == "/v1/messages":
             self._messages(body)
+        elif method == "POST" and path == "/v1/messages/count_tokens":
+            self._count_tokens(body)
         else:
             raise _anthropic_error(404, "not_found_error", "Not found")
 
@@ -892,6 +916,22 @@ class AnthropicHandler(BaseHandler):
                 raise _anthropic_invalid("tools.0.custom.input_schema: Field required")
             declared.append(tool["name"])
         return model_id, tool_result, declared
+
+    def _count_tokens(self, body):
+        """Counts like the real endpoint takes requests: a Messages body without `max_tokens`."""
+        if body is _INVALID_JSON or not isinstance(body, dict):
+            raise _anthropic_invalid("There was an issue with the JSON body of your request.")
+        for key in body:
+            if key not in _ANTHROPIC_REQUEST_FIELDS:
+                raise _anthropic_invalid(f"{key}: Extra inputs are not permitted")
+        for key in ("model", "messages"):
+            if key not in body:
+                raise _anthropic_invalid(f"{key}: Field required")
+        if ANTHROPIC_ALIASES.get(body["model"], body["model"]) not in ANTHROPIC_MODELS:
+            raise _anthropic_error(404, "not_found_error", f"model: {body['model']}")
+        if not isinstance(body["messages"], list) or not body["messages"]:
+            raise _anthropic_invalid("messages: at least one message is required")
+        self.send_json(200, {"input_tokens": count_message_tokens(body)})
 
     def _messages(self, body):
         model_id, tool_result, declared = self._validate(body)

@@ -19,11 +19,25 @@ Prints `PORT <n>` on stdout once it listens on 127.0.0.1, then serves:
   follows that prefix in the scripted answer.
   Fault mode: a model named `fake-cut-after-<N>` streams the role chunk and N content chunks, then
   drops the connection (no finish_reason, no `[DONE]`, no terminating chunk), as a crashed upstream.
+- POST /v1/responses (and /responses): OpenAI's Responses API, answering the same "You said: <last
+  user text>" (the `input` itself when it is a string, else the last `role: user` item's text or
+  `input_text` parts) as a `response` object (`id` resp_..., `status: completed`, one assistant
+  `message` item with an `output_text` part, `usage` with `input_tokens`, `input_tokens_details.
+  cached_tokens`, `output_tokens`, `output_tokens_details.reasoning_tokens`, `total_tokens`) or,
+  with `"stream": true`, as OpenAI's named events (`event: <type>` and `data:` with an increasing
+  `sequence_number`): response.created, response.in_progress, response.output_item.added,
+  response.content_part.added, one response.output_text.delta per word piece,
+  response.output_text.done, response.content_part.done, response.output_item.done and
+  response.completed (with `usage`). With `text.format` of type `json_schema` the text is a JSON
+  instance of the schema, as for chat. `fake-cut-after-<N>` cuts a Responses stream the same way:
+  N text deltas, then the connection drops (no response.completed). A body that is not a JSON
+  object, or lacks `model` or `input`, gets a 400 in OpenAI's error shape.
 - GET /v1/models: the one model it pretends to serve.
-- GET /_last: the JSON body of the last chat-completions request it received (null before any).
-- GET /__requests: every chat-completions request received, oldest first, as fake_native.py records
-  them: a JSON array of {"method", "path", "headers" (names lower-cased), "body" (parsed JSON)};
-  DELETE /__requests forgets them.
+- GET /_last: the JSON body of the last chat-completions or Responses request it received (null
+  before any).
+- GET /__requests: every chat-completions and Responses request received, oldest first, as
+  fake_native.py records them: a JSON array of {"method", "path", "headers" (names lower-cased),
+  "body" (parsed JSON)}; DELETE /__requests forgets them.
 """
 
 import json
@@ -105,6 +119,96 @@ def _error_body(message, code=None, param=None):
     return {"error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}}
 
 
+def _input_text_parts(content):
+    """The texts of a Responses content: itself when a string, else its text parts."""
+    if isinstance(content, str):
+        return [content]
+    if isinstance(content, list):
+        return [
+            part.get("text", "")
+            for part in content
+            if isinstance(part, dict) and part.get("type") in ("input_text", "text", "output_text")
+        ]
+    return []
+
+
+def _responses_user_text(input_value):
+    """The last user text of a Responses `input`: the input itself when it is a string, else the
+    last `role: user` item's text."""
+    if isinstance(input_value, str):
+        return input_value
+    for item in reversed(input_value if isinstance(input_value, list) else []):
+        if isinstance(item, dict) and item.get("role") == "user":
+            return "".join(_input_text_parts(item.get("content")))
+    return ""
+
+
+def _responses_prompt_tokens(body):
+    """Words in `instructions` and every text of `input` (at least 1)."""
+    texts = _input_text_parts(body.get("instructions"))
+    input_value = body.get("input")
+    if isinstance(input_value, str):
+        texts.append(input_value)
+    for item in input_value if isinstance(input_value, list) else []:
+        if isinstance(item, dict):
+            texts += _input_text_parts(item.get("content"))
+    return _count_tokens(" ".join(texts))
+
+
+def _responses_answer_text(body):
+    text = "You said: " + _responses_user_text(body.get("input"))
+    text_options = body.get("text")
+    response_format = text_options.get("format") if isinstance(text_options, dict) else None
+    if isinstance(response_format, dict):
+        if response_format.get("type") == "json_schema":
+            return json.dumps(schema_instance(response_format.get("schema"), text))
+        if response_format.get("type") == "json_object":
+            return json.dumps({"answer": text})
+    return text
+
+
+def _response_object(body, response_id, message_id, created, status, text, usage):
+    """A Responses API `response` object; `output` and `usage` only once it is completed."""
+    completed = status == "completed"
+    output = []
+    if completed:
+        output = [
+            {
+                "type": "message",
+                "id": message_id,
+                "status": "completed",
+                "role": "assistant",
+                "content": [{"type": "output_text", "text": text, "annotations": []}],
+            }
+        ]
+    text_options = body.get("text") if isinstance(body.get("text"), dict) else {"format": {"type": "text"}}
+    return {
+        "id": response_id,
+        "object": "response",
+        "created_at": created,
+        "status": status,
+        "error": None,
+        "incomplete_details": None,
+        "instructions": body.get("instructions"),
+        "max_output_tokens": body.get("max_output_tokens"),
+        "model": body.get("model"),
+        "output": output,
+        "parallel_tool_calls": True,
+        "previous_response_id": body.get("previous_response_id"),
+        "reasoning": {"effort": None, "summary": None},
+        "store": body.get("store", True),
+        "temperature": 1.0,
+        "text": text_options,
+        "tool_choice": "auto",
+        "tools": body.get("tools") or [],
+        "top_p": 1.0,
+        "truncation": "disabled",
+        "usage": usage if completed else None,
+        "user": None,
+        "metadata": body.get("metadata") or {},
+    }
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "fake-openai/1.0"
@@ -170,7 +274,8 @@ class Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length > 0 else b""
-        if path not in ("/v1/chat/completions", "/chat/completions"):
+        is_responses = path in ("/v1/responses", "/responses")
+        if path not in ("/v1/chat/completions", "/chat/completions") and not is_responses:
             self._send_json(404, _error_body(f"Unknown path {path}", code="not_found"))
             return
         try:
@@ -190,6 +295,9 @@ class Handler(BaseHTTPRequestHandler):
             )
         if not isinstance(body, dict):
             self._send_json(400, _error_body("The body must be a JSON object."))
+            return
+        if is_responses:
+            self._responses(body)
             return
 
         model = body.get("model", "")
@@ -318,6 +426,77 @@ class Handler(BaseHTTPRequestHandler):
                 }
             )
         self._send_event("[DONE]")
+        self._write_chunk(b"")  # the terminating zero-length chunk
+
+
+    # ----- the Responses API -----
+
+    def _responses(self, body):
+        for field in ("model", "input"):
+            if body.get(field) in (None, ""):
+                self._send_json(
+                    400,
+                    _error_body(f"Missing required parameter: '{field}'.", code="missing_required_parameter", param=field),
+                )
+                return
+        model = body["model"] if isinstance(body["model"], str) else ""
+        response_id = "resp_" + uuid.uuid4().hex
+        message_id = "msg_" + uuid.uuid4().hex
+        created = int(time.time())
+        answer = _responses_answer_text(body)
+        prompt_tokens = _responses_prompt_tokens(body)
+        completion_tokens = _count_tokens(answer)
+        usage = {
+            "input_tokens": prompt_tokens,
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens": completion_tokens,
+            "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": prompt_tokens + completion_tokens,
+        }
+        if body.get("stream") is not True:
+            self._send_json(200, _response_object(body, response_id, message_id, created, "completed", answer, usage))
+            return
+        cut = _CUT_MODEL.fullmatch(model)
+        self._stream_response(body, response_id, message_id, created, answer, usage, int(cut.group(1)) if cut else None)
+
+    def _stream_response(self, body, response_id, message_id, created, answer, usage, cut_after):
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        sequence = iter(range(1_000_000))
+
+        def event(kind, **fields):
+            data = {"type": kind, "sequence_number": next(sequence), **fields}
+            self._write_chunk(f"event: {kind}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode("utf-8"))
+
+        def response(status):
+            return _response_object(body, response_id, message_id, created, status, answer, usage)
+
+        where = {"item_id": message_id, "output_index": 0, "content_index": 0}
+        event("response.created", response=response("in_progress"))
+        event("response.in_progress", response=response("in_progress"))
+        item = {"id": message_id, "type": "message", "status": "in_progress", "content": [], "role": "assistant"}
+        event("response.output_item.added", output_index=0, item=item)
+        event("response.content_part.added", **where, part={"type": "output_text", "annotations": [], "text": ""})
+        words = answer.split(" ")
+        pieces = [word + (" " if i < len(words) - 1 else "") for i, word in enumerate(words)]
+        for count, piece in enumerate(pieces):
+            if cut_after is not None and count == cut_after:
+                # A crashed upstream: the connection drops mid-answer, without even the
+                # terminating chunk.
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            event("response.output_text.delta", **where, delta=piece, logprobs=[])
+            time.sleep(0.005)
+        part = {"type": "output_text", "annotations": [], "text": answer}
+        event("response.output_text.done", **where, text=answer, logprobs=[])
+        event("response.content_part.done", **where, part=part)
+        done_item = {"id": message_id, "type": "message", "status": "completed", "content": [part], "role": "assistant"}
+        event("response.output_item.done", output_index=0, item=done_item)
+        event("response.completed", response=response("completed"))
         self._write_chunk(b"")  # the terminating zero-length chunk
 
 

@@ -189,6 +189,40 @@ import Testing
         }
     }
 
+    @Test func responsesAPIIsNativeOrTranslateAndAMisspellingSaysWhich() throws {
+        let config = try ConfigLoader(environment: [:]).load(
+            yaml: """
+                providers:
+                  a: {type: openai, api_key: k, options: {responses_api: translate}}
+                  b: {type: openai, api_key: k, options: {responses_api: " native "}}
+                """,
+            source: "test.yaml"
+        )
+        let byName = Dictionary(uniqueKeysWithValues: config.providers.map { ($0.name, $0.options) })
+        #expect(byName["a"]?.string("responses_api") == "translate")
+        #expect(byName["b"]?.string("responses_api") == "native")
+        let yaml = """
+            providers:
+              oai: {type: openai, api_key: k, options: {responses_api: transalte}}
+              hf: {type: huggingface, options: {responses_api: native}}
+            """
+        do {
+            _ = try ConfigLoader(environment: [:]).load(yaml: yaml, source: "test.yaml")
+            Issue.record("the configuration loaded")
+        } catch {
+            let byPath = Dictionary(uniqueKeysWithValues: error.issues.map { ($0.path, $0) })
+            #expect(byPath.keys.sorted() == ["providers.hf.options.responses_api", "providers.oai.options.responses_api"])
+            let issue = try #require(byPath["providers.oai.options.responses_api"])
+            #expect(issue.line == 2)
+            #expect(issue.problem == "'transalte' is not one of native, translate")
+            #expect(issue.fix == "write one of: native, translate")
+            #expect(
+                byPath["providers.hf.options.responses_api"]?.problem
+                    == "'responses_api' is not an option: huggingface providers take no options"
+            )
+        }
+    }
+
     @Test func aConfigurationBuiltInCodeIsTypedByTheSameSchema() throws {
         let written: ProviderOptions = ["default_max_tokens": "12", "anthropic_version": "2024-10-22"]
         let typed = try AnthropicProvider.optionSchema.validate(written, provider: "claude", type: "anthropic")

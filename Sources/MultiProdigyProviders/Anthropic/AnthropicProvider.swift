@@ -13,6 +13,13 @@ import NIOHTTP1
 /// ``AnthropicRequestTranslator``, ``AnthropicResponseTranslator`` and ``AnthropicStreamTranslator``);
 /// `GET /v1/models` lists its models. Embeddings are not offered by Anthropic.
 ///
+/// Requests in Anthropic's own Messages API (``nativeAPIs``) are passed through instead: the
+/// client's body goes to `{base_url}/v1/messages` (or `/v1/messages/count_tokens`) with only `model`
+/// rewritten, so `cache_control`, signed thinking blocks, `top_k` and every other field arrive as
+/// sent, and the answer (JSON or events) comes back unchanged. The client's `anthropic-version`
+/// replaces the adapter's own unless `headers:` sets one (the operator's pin); the client's
+/// `anthropic-beta` is sent after the one in `headers:`, if any, joined by a comma.
+///
 /// Configuration keys:
 /// - `base_url` (String, default `https://api.anthropic.com`): the API root; a trailing slash or a
 ///   trailing `/v1` is accepted.
@@ -52,8 +59,16 @@ public struct AnthropicProvider: LLMProvider {
     private let name: String
     private let upstream: UpstreamHTTPClient
     private let messagesURL: String
+    private let countTokensURL: String
     private let modelsURL: String
     private let maxTokens: Int
+    /// Whether `headers:` sets `anthropic-version`, which then wins over a client's.
+    private let pinsVersion: Bool
+    /// The `anthropic-beta` of `headers:`, which a client's is added to.
+    private let configuredBeta: String?
+
+    /// Anthropic's Messages API and its token counting, passed through.
+    public var nativeAPIs: Set<NativeAPI> { [.messages, .messagesCountTokens] }
 
     /// Creates the adapter for `config`.
     ///
@@ -62,6 +77,7 @@ public struct AnthropicProvider: LLMProvider {
         self.name = config.name
         let root = Self.baseURLNormalization.apiRoot(from: config.baseURL)
         self.messagesURL = root + "/v1/messages"
+        self.countTokensURL = root + "/v1/messages/count_tokens"
         self.modelsURL = root + "/v1/models"
         let options = try Self.optionSchema.validate(config.options, provider: config.name, type: config.type)
         self.maxTokens = options.integer("default_max_tokens") ?? Self.defaultMaxTokens
@@ -69,6 +85,8 @@ public struct AnthropicProvider: LLMProvider {
         if let apiKey = config.apiKey { headers.add(name: "x-api-key", value: apiKey) }
         headers.add(name: "anthropic-version", value: options.string("anthropic_version") ?? Self.defaultVersion)
         for (field, value) in config.headers.sorted(by: { $0.key < $1.key }) { headers.replaceOrAdd(name: field, value: value) }
+        self.pinsVersion = config.headers.keys.contains { $0.lowercased() == "anthropic-version" }
+        self.configuredBeta = config.headers.first { $0.key.lowercased() == "anthropic-beta" }?.value
         let providerName = config.name
         self.upstream = UpstreamHTTPClient(
             providerName: providerName,
@@ -107,6 +125,69 @@ public struct AnthropicProvider: LLMProvider {
             created: Self.now()
         )
         return ChatCompletionStream(events: TranslatedChatStream(units: SSEEventSequence(body), translator: translator))
+    }
+
+    /// Passes a Messages (or count-tokens) request through and returns Anthropic's JSON unchanged.
+    ///
+    /// - Throws: ``ProviderError``: Anthropic's errors mapped as for chat; kind `unsupported` for an
+    ///   API other than Anthropic's.
+    public func completeNative(_ call: NativeCall) async throws -> ByteBuffer {
+        let url: String
+        switch call.request.api {
+        case .messages: url = messagesURL
+        case .messagesCountTokens: url = countTokensURL
+        case .responses: throw ProviderError.nativeAPIUnsupported(call.request.api)
+        }
+        return try await upstream.fetch(
+            url: url,
+            body: call.request.upstreamBody(model: call.upstreamModel),
+            headerOverrides: passedHeaders(of: call.request),
+            deadline: call.responseDeadline,
+            logger: call.logger
+        )
+    }
+
+    /// Passes a streaming Messages request through and returns Anthropic's events unchanged, once
+    /// the head has arrived.
+    ///
+    /// - Throws: ``ProviderError``: Anthropic's errors mapped as for chat; kind `unsupported` for an
+    ///   API other than Messages (token counts are never streamed).
+    public func streamNative(_ call: NativeCall) async throws -> NativeEventStream {
+        guard call.request.api == .messages else { throw ProviderError.nativeAPIUnsupported(call.request.api) }
+        let body = try await upstream.openStream(
+            url: messagesURL,
+            body: call.request.upstreamBody(model: call.upstreamModel),
+            accept: "text/event-stream",
+            headerOverrides: passedHeaders(of: call.request),
+            deadline: call.responseDeadline,
+            logger: call.logger
+        )
+        return NativeEventStream(events: SSEEventSequence(body))
+    }
+
+    /// The client's Anthropic headers as they go upstream: its `anthropic-version` unless
+    /// `headers:` pins one, and its `anthropic-beta` after the configured one.
+    func passedHeaders(of request: NativeRequest) -> HTTPHeaders {
+        var passed = HTTPHeaders()
+        if !pinsVersion, let version = request.passedHeaders["anthropic-version"] {
+            passed.add(name: "anthropic-version", value: version)
+        }
+        if let beta = request.passedHeaders["anthropic-beta"] {
+            passed.add(name: "anthropic-beta", value: Self.joinedBetas(configuredBeta, beta))
+        }
+        return passed
+    }
+
+    /// The beta flags of `configured` then those of `client`, each once, comma-separated.
+    static func joinedBetas(_ configured: String?, _ client: String) -> String {
+        var flags: [String] = []
+        for list in [configured ?? "", client] {
+            for flag in list.split(separator: ",") {
+                let trimmed = flag.trimmingCharacters(in: .whitespaces)
+                if !trimmed.isEmpty, !flags.contains(trimmed) { flags.append(trimmed) }
+            }
+        }
+        return flags.joined(separator: ",")
     }
 
     /// The ids of `GET /v1/models`, following its pages.

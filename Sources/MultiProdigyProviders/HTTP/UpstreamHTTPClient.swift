@@ -50,16 +50,27 @@ public struct UpstreamHTTPClient: Sendable {
 
     /// Sends a request and returns the whole 2xx answer body.
     ///
+    /// - Parameter headerOverrides: Headers of this call alone (such as a client's `anthropic-beta`
+    ///   passed through); each replaces the provider's header of the same name.
     /// - Throws: ``ProviderError`` for a network failure, a timeout at `deadline`, an oversize answer
     ///   or a non-2xx status.
     public func fetch(
         _ method: HTTPMethod = .POST,
         url: String,
         body: ByteBuffer? = nil,
+        headerOverrides: HTTPHeaders = [:],
         deadline: NIODeadline,
         logger: Logger
     ) async throws -> ByteBuffer {
-        let response = try await send(method, url: url, body: body, accept: "application/json", deadline: deadline, logger: logger)
+        let response = try await send(
+            method,
+            url: url,
+            body: body,
+            accept: "application/json",
+            headerOverrides: headerOverrides,
+            deadline: deadline,
+            logger: logger
+        )
         let collected = try await Self.collect(response.body, upTo: maxResponseBytes, by: deadline)
         guard (200..<300).contains(response.status.code) else {
             throw mapError(HTTPResponse.Status(code: Int(response.status.code)), collected).readingRetryAfter(from: response.headers)
@@ -69,16 +80,27 @@ public struct UpstreamHTTPClient: Sendable {
 
     /// Sends a request and returns the answer's body stream once a 2xx head has arrived.
     ///
+    /// - Parameter headerOverrides: Headers of this call alone; each replaces the provider's header
+    ///   of the same name.
     /// - Throws: ``ProviderError`` for a network failure, a timeout at `deadline` or a non-2xx status
     ///   (whose body is read, up to 1 MiB, for the error).
     public func openStream(
         url: String,
         body: ByteBuffer,
         accept: String,
+        headerOverrides: HTTPHeaders = [:],
         deadline: NIODeadline,
         logger: Logger
     ) async throws -> HTTPClientResponse.Body {
-        let response = try await send(.POST, url: url, body: body, accept: accept, deadline: deadline, logger: logger)
+        let response = try await send(
+            .POST,
+            url: url,
+            body: body,
+            accept: accept,
+            headerOverrides: headerOverrides,
+            deadline: deadline,
+            logger: logger
+        )
         guard (200..<300).contains(response.status.code) else {
             let collected = try await Self.collect(response.body, upTo: 1 << 20, by: deadline)
             throw mapError(HTTPResponse.Status(code: Int(response.status.code)), collected).readingRetryAfter(from: response.headers)
@@ -88,18 +110,22 @@ public struct UpstreamHTTPClient: Sendable {
 
     /// Sends a request and returns the response head as soon as it arrives.
     ///
+    /// - Parameter headerOverrides: Headers of this call alone; each replaces the provider's header
+    ///   of the same name.
     /// - Throws: ``ProviderError`` for a network failure or a timeout at `deadline`.
     public func send(
         _ method: HTTPMethod,
         url: String,
         body: ByteBuffer?,
         accept: String,
+        headerOverrides: HTTPHeaders = [:],
         deadline: NIODeadline,
         logger: Logger
     ) async throws -> HTTPClientResponse {
         var request = HTTPClientRequest(url: url)
         request.method = method
         request.headers = headers
+        for (name, value) in headerOverrides { request.headers.replaceOrAdd(name: name, value: value) }
         request.headers.replaceOrAdd(name: "accept", value: accept)
         if let body {
             request.headers.replaceOrAdd(name: "content-type", value: "application/json")

@@ -41,7 +41,9 @@ public struct HuggingFaceProvider: LLMProvider {
         let mapError: UpstreamHTTPClient.ErrorMapping = { status, body in
             HuggingFaceErrorMapping.map(status: status, body: body, provider: name)
         }
-        self.chat = OpenAICompatibleProvider(config: config, options: options, context: context, mapError: mapError)
+        // TGI and TEI serve chat alone: no Responses API is passed through, so such requests are
+        // translated through chat.
+        self.chat = OpenAICompatibleProvider(config: config, options: options, context: context, mapError: mapError, nativeAPIs: [])
         let apiRoot = OpenAICompatibleProvider.baseURLNormalization.apiRoot(from: config.baseURL)
         self.apiRoot = apiRoot
         // TEI's `/embed`, `/info` and `/health` sit beside the `/v1` root.

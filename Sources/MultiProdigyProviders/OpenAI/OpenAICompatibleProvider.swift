@@ -12,13 +12,23 @@ import NIOHTTP1
 /// TGI's Messages API) by passing the client's request through.
 ///
 /// The body goes upstream as the client sent it, with only `model` rewritten and the gateway's
-/// `multiprodigy` field removed; the answer comes back as is.
+/// `multiprodigy` field removed; the answer comes back as is. Requests in OpenAI's Responses API are
+/// passed through the same way to `{base_url}/responses` (``nativeAPIs``), unless
+/// `options.responses_api` is `translate`.
 ///
 /// Configuration keys: `base_url` (String, default `https://api.openai.com/v1`; a bare
 /// `http://host:port` gets `/v1` appended), `api_key` (String, sent as `Authorization: Bearer`),
-/// `headers` (map of extra headers), `options.stream_usage` (boolean, default `true`; `false` for a
-/// server that refuses `stream_options`: the gateway then does not ask it for a stream's usage, and
-/// estimates it). See ``optionSchema``.
+/// `headers` (map of extra headers), and `options` (see ``optionSchema``):
+/// - `stream_usage` (boolean, default `true`; `false` for a server that refuses `stream_options`:
+///   the gateway then does not ask it for a stream's usage, and estimates it);
+/// - `responses_api` (`native` or `translate`, default `native`): `native` sends Responses requests
+///   to the server's own `/responses`; `translate` turns them into chat completions, for servers
+///   that do not serve the Responses API.
+///
+/// ```yaml
+/// providers:
+///   vllm: {type: openai, base_url: "http://127.0.0.1:8000/v1", options: {responses_api: translate}}
+/// ```
 public struct OpenAICompatibleProvider: LLMProvider {
     /// The `options:` an `openai` provider accepts.
     public static let optionSchema: ProviderOptionSchema = [
@@ -27,7 +37,13 @@ public struct OpenAICompatibleProvider: LLMProvider {
             .bool,
             default: "true",
             summary: "ask streams for their usage with `stream_options`; false for a server that refuses it (usage is then estimated)"
-        )
+        ),
+        ProviderOptionSpec(
+            "responses_api",
+            .oneOf(["native", "translate"]),
+            default: "native",
+            summary: "Responses API requests go to the server's own `/responses` (native) or are translated to chat (translate)"
+        ),
     ]
 
     /// How `base_url` becomes the root `/chat/completions` is appended to: a URL with no path gets `/v1`.
@@ -37,28 +53,44 @@ public struct OpenAICompatibleProvider: LLMProvider {
     private let upstream: UpstreamHTTPClient
     private let apiRoot: String
     private let chatCompletionsURL: String
+    private let responsesURL: String
     private let mapError: UpstreamHTTPClient.ErrorMapping?
     private let maxResponseBytes: Int
     private let plainHTTPClient: PlainHTTPClient?
     private let plainRequestTemplate: PlainHTTPRequestTemplate?
+    /// The plain-HTTP requests to `{base_url}/responses`.
+    private let plainResponsesTemplate: PlainHTTPRequestTemplate?
     /// Whether streams ask for their usage (`options.stream_usage`, default true).
     private let requestsStreamUsage: Bool
+
+    /// The APIs passed through: the Responses API unless `options.responses_api` is `translate`.
+    public let nativeAPIs: Set<NativeAPI>
 
     /// Creates the adapter for `config`.
     ///
     /// - Throws: ``ConfigError`` when `options:` holds an unknown option or a value of the wrong kind.
     public init(config: ProviderConfig, context: ProviderContext) throws {
         let options = try Self.optionSchema.validate(config.options, provider: config.name, type: config.type)
-        self.init(config: config, options: options, context: context, mapError: nil)
+        let nativeAPIs: Set<NativeAPI> = options.string("responses_api") == "translate" ? [] : [.responses]
+        self.init(config: config, options: options, context: context, mapError: nil, nativeAPIs: nativeAPIs)
     }
 
     /// Creates the adapter for `config` with its typed `options`, mapping non-2xx answers with
-    /// `mapError` (for servers whose error bodies are not OpenAI's, such as TGI's).
-    init(config: ProviderConfig, options: ProviderOptions, context: ProviderContext, mapError: UpstreamHTTPClient.ErrorMapping?) {
+    /// `mapError` (for servers whose error bodies are not OpenAI's, such as TGI's) and passing
+    /// `nativeAPIs` through (none for servers that serve chat alone, such as TGI).
+    init(
+        config: ProviderConfig,
+        options: ProviderOptions,
+        context: ProviderContext,
+        mapError: UpstreamHTTPClient.ErrorMapping?,
+        nativeAPIs: Set<NativeAPI>
+    ) {
         self.name = config.name
+        self.nativeAPIs = nativeAPIs
         self.requestsStreamUsage = options.bool("stream_usage") ?? true
         self.apiRoot = Self.baseURLNormalization.apiRoot(from: config.baseURL)
         self.chatCompletionsURL = apiRoot + "/chat/completions"
+        self.responsesURL = apiRoot + "/responses"
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: "application/json")
         if let apiKey = config.apiKey { headers.add(name: "authorization", value: "Bearer \(apiKey)") }
@@ -78,35 +110,74 @@ public struct OpenAICompatibleProvider: LLMProvider {
         self.plainRequestTemplate = PlainHTTPEndpoint(chatCompletionsURL).flatMap {
             PlainHTTPRequestTemplate(endpoint: $0, headers: plainHeaders)
         }
+        self.plainResponsesTemplate = PlainHTTPEndpoint(responsesURL).flatMap {
+            PlainHTTPRequestTemplate(endpoint: $0, headers: plainHeaders)
+        }
     }
 
     /// Sends the request and returns the upstream's answer as is.
     public func complete(_ call: ChatCompletionCall) async throws -> ChatCompletionResult {
-        if let plainHTTPClient, let plainRequestTemplate {
-            return try await completeOverPlainHTTP(call, client: plainHTTPClient, template: plainRequestTemplate)
-        }
-        let body = try await upstream.fetch(
-            url: chatCompletionsURL,
-            body: call.request.upstreamBody(model: call.upstreamModel),
+        let body = try await post(
+            call.request.upstreamBody(model: call.upstreamModel),
+            to: chatCompletionsURL,
+            plainTemplate: plainRequestTemplate,
             deadline: call.responseDeadline,
             logger: call.logger
         )
         return ChatCompletionResult(body: body)
     }
 
-    private func completeOverPlainHTTP(
-        _ call: ChatCompletionCall,
-        client: PlainHTTPClient,
-        template: PlainHTTPRequestTemplate
-    ) async throws -> ChatCompletionResult {
+    /// Passes a Responses request through to `{base_url}/responses` and returns the answer as is.
+    ///
+    /// - Throws: ``ProviderError``: the upstream's errors as for chat; kind `unsupported` for an API
+    ///   not in ``nativeAPIs``.
+    public func completeNative(_ call: NativeCall) async throws -> ByteBuffer {
+        guard call.request.api == .responses, nativeAPIs.contains(.responses) else {
+            throw ProviderError.nativeAPIUnsupported(call.request.api)
+        }
+        return try await post(
+            call.request.upstreamBody(model: call.upstreamModel),
+            to: responsesURL,
+            plainTemplate: plainResponsesTemplate,
+            deadline: call.responseDeadline,
+            logger: call.logger
+        )
+    }
+
+    /// Passes a streaming Responses request through to `{base_url}/responses` and returns its events
+    /// unchanged once the head has arrived.
+    ///
+    /// - Throws: ``ProviderError``: the upstream's errors as for chat; kind `unsupported` for an API
+    ///   not in ``nativeAPIs``.
+    public func streamNative(_ call: NativeCall) async throws -> NativeEventStream {
+        guard call.request.api == .responses, nativeAPIs.contains(.responses) else {
+            throw ProviderError.nativeAPIUnsupported(call.request.api)
+        }
+        let body = try await upstream.openStream(
+            url: responsesURL,
+            body: call.request.upstreamBody(model: call.upstreamModel),
+            accept: "text/event-stream",
+            deadline: call.responseDeadline,
+            logger: call.logger
+        )
+        return NativeEventStream(events: SSEEventSequence(body))
+    }
+
+    /// POSTs `body` to `url` and returns the 2xx answer's body: over the lean plain-HTTP client when
+    /// the gateway has one and `plainTemplate` could be built for the URL, else over AsyncHTTPClient.
+    private func post(
+        _ body: ByteBuffer,
+        to url: String,
+        plainTemplate: PlainHTTPRequestTemplate?,
+        deadline: NIODeadline,
+        logger: Logger
+    ) async throws -> ByteBuffer {
+        guard let plainHTTPClient, let plainTemplate else {
+            return try await upstream.fetch(url: url, body: body, deadline: deadline, logger: logger)
+        }
         let response: PlainHTTPResponse
         do {
-            response = try await client.post(
-                template,
-                body: call.request.upstreamBody(model: call.upstreamModel),
-                deadline: call.responseDeadline,
-                maxResponseBytes: maxResponseBytes
-            )
+            response = try await plainHTTPClient.post(plainTemplate, body: body, deadline: deadline, maxResponseBytes: maxResponseBytes)
         } catch {
             throw ProviderError.classify(error)
         }
@@ -115,7 +186,7 @@ public struct OpenAICompatibleProvider: LLMProvider {
             let error = mapError?(status, response.body) ?? ProviderError.upstreamStatus(status, body: response.body, provider: name)
             throw error.readingRetryAfter(from: response.headers)
         }
-        return ChatCompletionResult(body: response.body)
+        return response.body
     }
 
     /// Sends the request with `stream: true` and returns its SSE events once the head has arrived.

@@ -173,7 +173,10 @@ final class FakeUpstream: Sendable {
                 }
             )
         case .byStreamFlag(let streaming, let plain):
-            let wantsStream = String(buffer: body).contains(#""stream":true"#)
+            // A body passed through natively keeps the client's spacing (`"stream": true`).
+            let wantsStream =
+                String(buffer: body).contains(#""stream":true"#)
+                || RecordedRequest(path: "", headers: [:], body: body).json["stream"] as? Bool == true
             return await respond(wantsStream ? streaming.behaviour : plain.behaviour, request: request, body: body)
         case .raw(let status, let contentType, let body):
             return Response(
@@ -312,6 +315,125 @@ final class FakeUpstream: Sendable {
     static func stream(_ words: [String]) -> [String] {
         [roleChunk()] + words.map { contentChunk($0) } + [finishChunk()]
     }
+
+    // MARK: Canned OpenAI Responses wire data
+
+    /// A complete answer in the Responses API, in the shape the request asks for: its event stream
+    /// (`"stream": true`) or its `response` object. Script it for `/v1/responses` with `.byPath`.
+    static let responsesAnswer = FakeBehaviour.byStreamFlag(
+        streaming: FakeBehaviourBox(responsesStream(["Hi", "!"])),
+        plain: FakeBehaviourBox(.respond(status: .ok, body: FakeUpstream.response()))
+    )
+
+    /// The token counts of a Responses answer, as OpenAI reports them.
+    struct ResponsesUsage: Sendable {
+        var inputTokens = 9
+        var cachedTokens = 0
+        var outputTokens = 4
+        var reasoningTokens = 0
+
+        /// The `usage` object.
+        var json: String {
+            #"{"input_tokens":\#(inputTokens),"input_tokens_details":{"cached_tokens":\#(cachedTokens)},"output_tokens":\#(outputTokens),"output_tokens_details":{"reasoning_tokens":\#(reasoningTokens)},"total_tokens":\#(inputTokens + outputTokens)}"#
+        }
+    }
+
+    /// `text` as a JSON string literal, quotes included.
+    static func quoted(_ text: String) -> String {
+        String(
+            decoding: (try? JSONSerialization.data(withJSONObject: text, options: .fragmentsAllowed)) ?? Data("\"\"".utf8),
+            as: UTF8.self
+        )
+    }
+
+    /// The assistant message item of a Responses answer.
+    static func responseMessageItem(id: String = "msg_fake1", text: String, status: String = "completed") -> String {
+        let content = status == "completed" ? #"[{"type":"output_text","text":\#(quoted(text)),"annotations":[]}]"# : "[]"
+        return #"{"type":"message","id":"\#(id)","status":"\#(status)","role":"assistant","content":\#(content)}"#
+    }
+
+    /// A Responses API `response` object: `status: "completed"` with one assistant message saying
+    /// `text` and `usage`, or (`status` other than completed) no output and no usage yet.
+    static func response(
+        id: String = "resp_fake1",
+        model: String = "upstream-model",
+        text: String = "Hello from upstream",
+        usage: ResponsesUsage = ResponsesUsage(),
+        status: String = "completed"
+    ) -> String {
+        let completed = status == "completed"
+        let output = completed ? "[\(responseMessageItem(text: text))]" : "[]"
+        return #"""
+            {"id":"\#(id)","object":"response","created_at":1741476542,"status":"\#(status)","error":null,\#
+            "incomplete_details":null,"instructions":null,"max_output_tokens":null,"model":"\#(model)",\#
+            "output":\#(output),"parallel_tool_calls":true,"previous_response_id":null,\#
+            "reasoning":{"effort":null,"summary":null},"store":true,"temperature":1.0,\#
+            "text":{"format":{"type":"text"}},"tool_choice":"auto","tools":[],"top_p":1.0,"truncation":"disabled",\#
+            "usage":\#(completed ? usage.json : "null"),"user":null,"metadata":{}}
+            """#
+    }
+
+    /// The events of a streamed Responses answer made of `deltas`, in OpenAI's order, each a whole
+    /// SSE frame (`event: <type>` and `data:` with its `sequence_number`): response.created,
+    /// response.in_progress, response.output_item.added, response.content_part.added,
+    /// response.output_text.delta for each delta, response.output_text.done,
+    /// response.content_part.done, response.output_item.done and response.completed with `usage`.
+    static func responsesEvents(
+        _ deltas: [String],
+        id: String = "resp_fake1",
+        model: String = "upstream-model",
+        usage: ResponsesUsage = ResponsesUsage()
+    ) -> [String] {
+        let text = deltas.joined()
+        let item = #""item_id":"msg_fake1","output_index":0,"content_index":0"#
+        let part = #"{"type":"output_text","annotations":[],"text":\#(quoted(text))}"#
+        var payloads: [(String, String)] = [
+            ("response.created", #""response":\#(response(id: id, model: model, status: "in_progress"))"#),
+            ("response.in_progress", #""response":\#(response(id: id, model: model, status: "in_progress"))"#),
+            ("response.output_item.added", #""output_index":0,"item":\#(responseMessageItem(text: "", status: "in_progress"))"#),
+            ("response.content_part.added", #"\#(item),"part":{"type":"output_text","annotations":[],"text":""}"#),
+        ]
+        payloads += deltas.map { ("response.output_text.delta", #"\#(item),"delta":\#(quoted($0)),"logprobs":[]"#) }
+        payloads += [
+            ("response.output_text.done", #"\#(item),"text":\#(quoted(text)),"logprobs":[]"#),
+            ("response.content_part.done", #"\#(item),"part":\#(part)"#),
+            ("response.output_item.done", #""output_index":0,"item":\#(responseMessageItem(text: text))"#),
+            ("response.completed", #""response":\#(response(id: id, model: model, text: text, usage: usage))"#),
+        ]
+        return payloads.enumerated().map { number, payload in
+            "event: \(payload.0)\ndata: {\"type\":\"\(payload.0)\",\"sequence_number\":\(number),\(payload.1)}\n\n"
+        }
+    }
+
+    /// A streamed Responses answer of `deltas` (see ``responsesEvents(_:id:model:usage:)``).
+    static func responsesStream(_ deltas: [String], usage: ResponsesUsage = ResponsesUsage()) -> FakeBehaviour {
+        .chunked(contentType: "text/event-stream", chunks: responsesEvents(deltas, usage: usage))
+    }
+
+    // MARK: Canned Anthropic wire data (AnthropicEndToEndTests' builders, as whole answers)
+
+    /// A native Anthropic `message` saying `text`, with usage (12 in, 5 out).
+    static func anthropicMessage(text: String = "Bonjour!") -> FakeBehaviour {
+        .raw(
+            status: .ok,
+            contentType: "application/json",
+            body: AnthropicEndToEndTests.message(content: #"[{"type":"text","text":\#(quoted(text))}]"#)
+        )
+    }
+
+    /// Anthropic's native events for a text answer of `deltas`: message_start (input usage), one
+    /// text block, message_delta (output usage) and message_stop.
+    static func anthropicEvents(_ deltas: [String]) -> [String] {
+        [AnthropicEndToEndTests.messageStart, AnthropicEndToEndTests.textStart]
+            + deltas.map { AnthropicEndToEndTests.textDelta($0) }
+            + [AnthropicEndToEndTests.textStop, AnthropicEndToEndTests.messageDelta, AnthropicEndToEndTests.messageStop]
+    }
+
+    /// A native Anthropic answer, streamed or whole as the request asks.
+    static let anthropicAnswer = FakeBehaviour.byStreamFlag(
+        streaming: FakeBehaviourBox(.chunked(contentType: "text/event-stream", chunks: anthropicEvents(["Bon", "jour!"]))),
+        plain: FakeBehaviourBox(anthropicMessage())
+    )
 }
 
 extension FakeBehaviour {
