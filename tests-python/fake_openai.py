@@ -22,16 +22,17 @@ Prints `PORT <n>` on stdout once it listens on 127.0.0.1, then serves:
 - POST /v1/responses (and /responses): OpenAI's Responses API, answering the same "You said: <last
   user text>" (the `input` itself when it is a string, else the last `role: user` item's text or
   `input_text` parts) as a `response` object (`id` resp_..., `status: completed`, one assistant
-  `message` item with an `output_text` part, `usage` with `input_tokens`, `input_tokens_details.
-  cached_tokens`, `output_tokens`, `output_tokens_details.reasoning_tokens`, `total_tokens`) or,
-  with `"stream": true`, as OpenAI's named events (`event: <type>` and `data:` with an increasing
-  `sequence_number`): response.created, response.in_progress, response.output_item.added,
-  response.content_part.added, one response.output_text.delta per word piece,
-  response.output_text.done, response.content_part.done, response.output_item.done and
-  response.completed (with `usage`). With `text.format` of type `json_schema` the text is a JSON
-  instance of the schema, as for chat. `fake-cut-after-<N>` cuts a Responses stream the same way:
-  N text deltas, then the connection drops (no response.completed). A body that is not a JSON
-  object, or lacks `model` or `input`, gets a 400 in OpenAI's error shape.
+  `message` item with an `output_text` part, `usage` with `input_tokens`, `input_tokens_details`
+  (`cached_tokens`, `cache_write_tokens`), `output_tokens`, `output_tokens_details`
+  (`reasoning_tokens`) and `total_tokens`) or, with `"stream": true`, as OpenAI's named events
+  (`event: <type>` and `data:` with an increasing `sequence_number`): response.created,
+  response.in_progress, response.output_item.added, response.content_part.added, one
+  response.output_text.delta per word piece, response.output_text.done, response.content_part.done,
+  response.output_item.done and response.completed (with `usage`). With `text.format` of type
+  `json_schema` the text is a JSON instance of the schema, as for chat. `fake-cut-after-<N>` cuts a
+  Responses stream the same way: N text deltas, then the connection drops (no response.completed).
+  A body that is not a JSON object, or lacks `model` or `input`, gets a 400 in OpenAI's error shape.
+  Function tools are not scripted here (only chat calls `get_weather`).
 - GET /v1/models: the one model it pretends to serve.
 - GET /_last: the JSON body of the last chat-completions or Responses request it received (null
   before any).
@@ -448,7 +449,7 @@ class Handler(BaseHTTPRequestHandler):
         completion_tokens = _count_tokens(answer)
         usage = {
             "input_tokens": prompt_tokens,
-            "input_tokens_details": {"cached_tokens": 0},
+            "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
             "output_tokens": completion_tokens,
             "output_tokens_details": {"reasoning_tokens": 0},
             "total_tokens": prompt_tokens + completion_tokens,

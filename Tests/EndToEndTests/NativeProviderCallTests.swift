@@ -164,6 +164,12 @@ import Testing
         #expect(received == events(in: frames))
         #expect(received.first?.name == "response.created")
         #expect(received.last?.name == "response.completed")
+        // The fake's events are OpenAI's: each names its type and numbers itself in order.
+        let payloads = received.map { (try? JSONSerialization.jsonObject(with: Data($0.data))) as? [String: Any] ?? [:] }
+        #expect(payloads.map { $0["type"] as? String } == received.map(\.name))
+        #expect(payloads.map { $0["sequence_number"] as? Int } == Array(0..<received.count))
+        let completed = try #require(payloads.last?["response"] as? [String: Any])
+        #expect((completed["usage"] as? [String: Any])?["total_tokens"] as? Int == 13)
         let request = try #require(upstream.requests.first)
         #expect(request.path == "/v1/responses", "a base_url without a path gets /v1, as for chat")
         #expect(request.bodyString == Self.responsesUpstreamBody)

@@ -329,12 +329,13 @@ final class FakeUpstream: Sendable {
     struct ResponsesUsage: Sendable {
         var inputTokens = 9
         var cachedTokens = 0
+        var cacheWriteTokens = 0
         var outputTokens = 4
         var reasoningTokens = 0
 
         /// The `usage` object.
         var json: String {
-            #"{"input_tokens":\#(inputTokens),"input_tokens_details":{"cached_tokens":\#(cachedTokens)},"output_tokens":\#(outputTokens),"output_tokens_details":{"reasoning_tokens":\#(reasoningTokens)},"total_tokens":\#(inputTokens + outputTokens)}"#
+            #"{"input_tokens":\#(inputTokens),"input_tokens_details":{"cached_tokens":\#(cachedTokens),"cache_write_tokens":\#(cacheWriteTokens)},"output_tokens":\#(outputTokens),"output_tokens_details":{"reasoning_tokens":\#(reasoningTokens)},"total_tokens":\#(inputTokens + outputTokens)}"#
         }
     }
 

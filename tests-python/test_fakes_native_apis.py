@@ -1,0 +1,119 @@
+"""Tests of the fakes themselves, with the official SDKs pointed straight at them (no gateway): the
+Responses API of fake_openai.py and the token counting of fake_native.py's Anthropic fake, so
+that tests passing these APIs through the gateway can trust what the fakes answer.
+"""
+
+import json
+
+import anthropic
+import openai
+import pydantic
+import pytest
+from openai.types.responses import Response, ResponseStreamEvent
+
+from fake_native import API_KEYS
+
+try:  # openai < 3 depends on httpx; openai 3.x on its successor httpx2 (same API).
+    import httpx
+except ImportError:  # pragma: no cover - depends on the installed SDK
+    import httpx2 as httpx
+
+
+def _sse_events(text):
+    """(event name, data) of each SSE event of a body."""
+    for block in text.replace("\r\n", "\n").split("\n\n"):
+        lines = block.split("\n")
+        names = [line[len("event: ") :] for line in lines if line.startswith("event: ")]
+        data = [line[len("data: ") :] for line in lines if line.startswith("data: ")]
+        if data:
+            yield (names[0] if names else None), json.loads("\n".join(data))
+
+
+@pytest.fixture
+def openai_client(fake_upstream):
+    return openai.OpenAI(base_url=f"{fake_upstream}/v1", api_key="unused", max_retries=0)
+
+
+def test_the_openai_fake_answers_a_responses_request(openai_client, fake_upstream):
+    response = openai_client.responses.create(model="fake-small", input="hello fake")
+    assert response.id.startswith("resp_")
+    assert response.status == "completed"
+    assert response.output_text == "You said: hello fake"
+    assert response.usage.input_tokens == 2
+    assert response.usage.output_tokens == 4
+    assert response.usage.total_tokens == 6
+    assert response.usage.input_tokens_details.cached_tokens == 0
+    assert response.usage.output_tokens_details.reasoning_tokens == 0
+    logged = httpx.get(f"{fake_upstream}/__requests", timeout=10).json()
+    assert logged[-1]["path"] == "/v1/responses"
+    assert logged[-1]["body"]["input"] == "hello fake"
+
+
+def test_the_openai_fake_streams_a_response_in_openais_event_sequence(fake_upstream):
+    body = {"model": "fake-small", "input": [{"role": "user", "content": [{"type": "input_text", "text": "hi there"}]}]}
+    streamed = httpx.post(f"{fake_upstream}/v1/responses", json={**body, "stream": True}, timeout=30)
+    assert streamed.status_code == 200
+    events = list(_sse_events(streamed.text))
+    adapter = pydantic.TypeAdapter(ResponseStreamEvent)
+    for name, data in events:
+        assert name == data["type"]
+        adapter.validate_python(data)
+    assert [data["sequence_number"] for _, data in events] == list(range(len(events)))
+    names = [name for name, _ in events]
+    deltas = [data["delta"] for name, data in events if name == "response.output_text.delta"]
+    assert names == [
+        "response.created",
+        "response.in_progress",
+        "response.output_item.added",
+        "response.content_part.added",
+        *["response.output_text.delta"] * len(deltas),
+        "response.output_text.done",
+        "response.content_part.done",
+        "response.output_item.done",
+        "response.completed",
+    ]
+    assert "".join(deltas) == "You said: hi there"
+    completed = Response.model_validate(events[-1][1]["response"])
+    assert completed.output_text == "You said: hi there"
+    assert completed.usage.total_tokens == completed.usage.input_tokens + completed.usage.output_tokens
+
+
+def test_the_openai_fake_cuts_a_responses_stream_for_fake_cut_after(fake_upstream):
+    # The connection drops mid-body: the client sees an incomplete chunked body.
+    with httpx.stream(
+        "POST", f"{fake_upstream}/v1/responses", json={"model": "fake-cut-after-2", "input": "a b c d", "stream": True}, timeout=30
+    ) as response:
+        text = ""
+        try:
+            for chunk in response.iter_text():
+                text += chunk
+        except httpx.HTTPError:
+            pass
+    names = [name for name, _ in _sse_events(text)]
+    assert names.count("response.output_text.delta") == 2
+    assert "response.completed" not in names
+
+
+@pytest.mark.parametrize("body,param", [({"input": "x"}, "model"), ({"model": "fake-small"}, "input")])
+def test_the_openai_fake_refuses_a_responses_request_without_model_or_input(openai_client, body, param):
+    with pytest.raises(openai.BadRequestError) as caught:
+        openai_client.post("/responses", body=body, cast_to=Response)
+    assert caught.value.body["param"] == param
+    assert caught.value.body["type"] == "invalid_request_error"
+
+
+def test_the_anthropic_fake_counts_tokens_and_records_the_beta_header(native_fakes):
+    url = native_fakes["anthropic"]
+    client = anthropic.Anthropic(base_url=url, api_key=API_KEYS["anthropic"], max_retries=0)
+    counted = client.messages.count_tokens(
+        model="claude-sonnet-4-5",
+        system="Be brief.",
+        messages=[{"role": "user", "content": [{"type": "text", "text": "one two three"}]}],
+        extra_headers={"anthropic-beta": "token-counting-2024-11-01"},
+    )
+    assert counted.input_tokens == 5
+    logged = httpx.get(f"{url}/__requests", timeout=10).json()
+    assert logged[-1]["path"] == "/v1/messages/count_tokens"
+    assert logged[-1]["headers"]["anthropic-beta"] == "token-counting-2024-11-01"
+    with pytest.raises(anthropic.NotFoundError):
+        client.messages.count_tokens(model="claude-nope", messages=[{"role": "user", "content": "hi"}])
