@@ -9,8 +9,9 @@ import NIOCore
 /// the gateway does not touch reach the client byte for byte.
 ///
 /// ```swift
+/// // nil when the upstream reported none: estimate it from `outputText(of:api:)`.
 /// let usage = NativeAnswer.usage(of: body, api: .messages)
-/// let cost = usage.flatMap { price?.usd($0) }.map(CostAnnotation.number)
+/// let cost = usage.map { CostAnnotation.number(CostModel.usd($0, price: price)) }
 /// let answer = NativeAnswer.annotated(body, api: .messages, modelName: "claude", costUSD: cost)
 /// ```
 public enum NativeAnswer {

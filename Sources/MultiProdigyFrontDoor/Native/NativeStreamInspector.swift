@@ -264,7 +264,14 @@ public struct NativeStreamInspector: Sendable {
             return .forward(Self.frame(name: event.name, data: source, members: event.members, replacing: "response", with: renamed))
         }
         if event.isType("response.failed") {
-            let error = event.objectMembers("response").flatMap { event.objectMembers("error", in: $0) } ?? []
+            let response = event.objectMembers("response") ?? []
+            // A failed response may still say what it used, which the gateway then accounts for.
+            if let usageMembers = event.objectMembers("usage", in: response),
+                let usage = TokenUsage.readResponsesUsage(fields: usageMembers, in: event.bytes)
+            {
+                reportedUsage = usage
+            }
+            let error = event.objectMembers("error", in: response) ?? []
             return .upstreamError(
                 type: event.string("code", in: error),
                 message: event.string("message", in: error) ?? "The upstream's response failed."

@@ -385,6 +385,20 @@ import Testing
         #expect(!inspector.isComplete)
     }
 
+    @Test func aFailedResponsesUsageIsKeptForAccounting() {
+        var inspector = NativeStreamInspector(api: .responses, modelName: "gpt")
+        let data =
+            #"{"type":"response.failed","response":{"id":"resp_1","status":"failed","error":{"code":"server_error","message":"boom"},"model":"gpt-4.1","output":[],"usage":{"input_tokens":30,"output_tokens":7}},"sequence_number":9}"#
+        #expect(
+            inspector.inspect(SSEEvent(name: "response.failed", data: Array(data.utf8)))
+                == .upstreamError(type: "server_error", message: "boom")
+        )
+        #expect(inspector.reportedUsage == Fixture.usage(prompt: 30, completion: 7))
+        #expect(!inspector.isComplete)
+        #expect(inspector.completedResponse == nil)
+        #expect(String(buffer: inspector.errorFrame(type: "server_error", message: "boom")).contains(#""sequence_number":10}"#))
+    }
+
     @Test func anUpstreamErrorsSequenceNumberCountsForTheGatewaysOwnErrorEvent() {
         var inspector = NativeStreamInspector(api: .responses, modelName: "gpt")
         let data = #"{"type":"error","code":"server_error","message":"boom","param":null,"sequence_number":41}"#
