@@ -125,7 +125,12 @@ struct FrontDoorPath: Sendable {
                 isEstimated: true
             )
         let cost = accounting.cost(of: usage, on: target)
-        let annotated = NativeAnswer.annotated(body, api: api, modelName: target.name, costUSD: reported == nil ? nil : cost)
+        let annotated = NativeAnswer.annotated(
+            body,
+            api: api,
+            modelName: target.name,
+            costUSD: reported == nil ? nil : cost.map(CostAnnotation.number)
+        )
         return CostAnnotation.PricedCompletion(body: annotated, usage: usage, costUSD: cost)
     }
 }

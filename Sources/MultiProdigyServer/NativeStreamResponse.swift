@@ -97,7 +97,7 @@ struct NativeStreamResponse: Sendable {
         case .forward(let bytes):
             frame = bytes
         case .usage(let usage):
-            frame = inspector.pricedFrame(costUSD: accounting.cost(of: usage, on: answer.target))
+            frame = inspector.pricedFrame(costUSD: accounting.cost(of: usage, on: answer.target).map(CostAnnotation.number))
         case .upstreamError(_, let message):
             try await fail(with: "the upstream reported an error: \(scrubber.scrub(message))", inspector: &inspector, isFinished: &isFinished, to: &writer)
             return false
