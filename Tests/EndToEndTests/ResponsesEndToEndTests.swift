@@ -89,7 +89,12 @@ import Testing
         let first = FakeUpstream(StreamContinuationTests.cutAnswer)
         let second = FakeUpstream(StreamContinuationTests.rest)
         let third = FakeUpstream()
-        try await withGateway(upstreams: [first, second, third], yaml: StreamContinuationTests.openAIContinuing) { gateway in
+        // The fakes speak chat only: the providers translate Responses through it.
+        let yaml = StreamContinuationTests.openAIContinuing.replacingOccurrences(
+            of: "locality: local}",
+            with: "locality: local, options: {responses_api: translate}}"
+        )
+        try await withGateway(upstreams: [first, second, third], yaml: yaml) { gateway in
             let reply = try await gateway.send(.POST, "/v1/responses", body: #"{"model":"r","input":"hi","stream":true}"#)
             #expect(reply.status == 200)
             let events = MessagesEndToEndTests.namedEvents(reply.body)
