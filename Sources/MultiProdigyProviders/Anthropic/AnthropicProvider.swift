@@ -62,6 +62,14 @@ public struct AnthropicProvider: LLMProvider {
     private let countTokensURL: String
     private let modelsURL: String
     private let maxTokens: Int
+    /// The provider's own headers, to which a call's passed headers are added.
+    private let headers: HTTPHeaders
+    private let maxResponseBytes: Int
+    /// The fast client for plain-HTTP upstreams (nil for HTTPS, or when the gateway has none).
+    private let plainHTTPClient: PlainHTTPClient?
+    /// `POST /v1/messages` with the provider's headers, serialised once.
+    private let plainMessagesTemplate: PlainHTTPRequestTemplate?
+    private let mapError: UpstreamHTTPClient.ErrorMapping
     /// Whether `headers:` sets `anthropic-version`, which then wins over a client's.
     private let pinsVersion: Bool
     /// The `anthropic-beta` of `headers:`, which a client's is added to.
@@ -88,20 +96,31 @@ public struct AnthropicProvider: LLMProvider {
         self.pinsVersion = config.headers.keys.contains { $0.lowercased() == "anthropic-version" }
         self.configuredBeta = config.headers.first { $0.key.lowercased() == "anthropic-beta" }?.value
         let providerName = config.name
+        let mapError: UpstreamHTTPClient.ErrorMapping = { status, body in
+            AnthropicErrorMapping.error(status: status, body: body, provider: providerName)
+        }
+        self.mapError = mapError
+        self.maxResponseBytes = context.gatewayConfig.server.maxResponseBytes
         self.upstream = UpstreamHTTPClient(
             providerName: providerName,
             client: context.httpClient,
             headers: headers,
             maxResponseBytes: context.gatewayConfig.server.maxResponseBytes,
-            mapError: { status, body in AnthropicErrorMapping.error(status: status, body: body, provider: providerName) }
+            mapError: mapError
         )
+        headers.replaceOrAdd(name: "content-type", value: "application/json")
+        headers.replaceOrAdd(name: "accept", value: "application/json")
+        self.headers = headers
+        self.plainHTTPClient = context.plainHTTPClient
+        self.plainMessagesTemplate = PlainHTTPEndpoint(messagesURL).flatMap { PlainHTTPRequestTemplate(endpoint: $0, headers: headers) }
     }
 
     /// Sends the translated request and translates Anthropic's `Message` back.
     public func complete(_ call: ChatCompletionCall) async throws -> ChatCompletionResult {
-        let answer = try await upstream.fetch(
-            url: messagesURL,
-            body: try requestBody(for: call, stream: false),
+        let answer = try await post(
+            try requestBody(for: call, stream: false),
+            to: messagesURL,
+            plainTemplate: plainMessagesTemplate,
             deadline: call.responseDeadline,
             logger: call.logger
         )
@@ -138,12 +157,45 @@ public struct AnthropicProvider: LLMProvider {
         case .messagesCountTokens: url = countTokensURL
         case .responses: throw ProviderError.nativeAPIUnsupported(call.request.api)
         }
-        return try await upstream.fetch(
-            url: url,
-            body: call.request.upstreamBody(model: call.upstreamModel),
-            headerOverrides: passedHeaders(of: call.request),
+        let passed = passedHeaders(of: call.request)
+        // The provider's template when the call adds nothing to its headers (the usual case: the
+        // SDKs send the default version); else one made for this call.
+        var template = url == messagesURL ? plainMessagesTemplate : nil
+        if plainHTTPClient != nil, !passed.isEmpty || template == nil, let endpoint = PlainHTTPEndpoint(url) {
+            var headers = self.headers
+            for (name, value) in passed { headers.replaceOrAdd(name: name, value: value) }
+            template = PlainHTTPRequestTemplate(endpoint: endpoint, headers: headers)
+        }
+        return try await post(
+            call.request.upstreamBody(model: call.upstreamModel),
+            to: url,
+            plainTemplate: template,
+            headerOverrides: passed,
             deadline: call.responseDeadline,
             logger: call.logger
+        )
+    }
+
+    /// POSTs `body` over the plain-HTTP client with `plainTemplate` when there is one (a plain-HTTP
+    /// upstream), else through AsyncHTTPClient; a 2xx answer's body, else Anthropic's error.
+    private func post(
+        _ body: ByteBuffer,
+        to url: String,
+        plainTemplate: PlainHTTPRequestTemplate?,
+        headerOverrides: HTTPHeaders = [:],
+        deadline: NIODeadline,
+        logger: Logger
+    ) async throws -> ByteBuffer {
+        guard let plainHTTPClient, let plainTemplate else {
+            return try await upstream.fetch(url: url, body: body, headerOverrides: headerOverrides, deadline: deadline, logger: logger)
+        }
+        return try await plainHTTPClient.answer(
+            plainTemplate,
+            body: body,
+            deadline: deadline,
+            maxResponseBytes: maxResponseBytes,
+            provider: name,
+            mapError: mapError
         )
     }
 

@@ -175,18 +175,14 @@ public struct OpenAICompatibleProvider: LLMProvider {
         guard let plainHTTPClient, let plainTemplate else {
             return try await upstream.fetch(url: url, body: body, deadline: deadline, logger: logger)
         }
-        let response: PlainHTTPResponse
-        do {
-            response = try await plainHTTPClient.post(plainTemplate, body: body, deadline: deadline, maxResponseBytes: maxResponseBytes)
-        } catch {
-            throw ProviderError.classify(error)
-        }
-        guard (200..<300).contains(response.status.code) else {
-            let status = HTTPResponse.Status(code: Int(response.status.code))
-            let error = mapError?(status, response.body) ?? ProviderError.upstreamStatus(status, body: response.body, provider: name)
-            throw error.readingRetryAfter(from: response.headers)
-        }
-        return response.body
+        return try await plainHTTPClient.answer(
+            plainTemplate,
+            body: body,
+            deadline: deadline,
+            maxResponseBytes: maxResponseBytes,
+            provider: name,
+            mapError: mapError
+        )
     }
 
     /// Sends the request with `stream: true` and returns its SSE events once the head has arrived.
