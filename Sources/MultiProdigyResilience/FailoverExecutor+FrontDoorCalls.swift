@@ -31,10 +31,20 @@ extension FailoverExecutor {
             let deadline = Self.attemptDeadline(for: target, in: plan, firstByte: firstByte, totalDeadline: totalDeadline)
             let answer: Answer
             if provider.nativeAPIs.contains(native.api) {
-                let call = NativeCall(request: native, upstreamModel: target.upstreamModel, responseDeadline: deadline.nioDeadline, logger: logger)
+                let call = NativeCall(
+                    request: native,
+                    upstreamModel: target.upstreamModel,
+                    responseDeadline: deadline.nioDeadline,
+                    logger: logger
+                )
                 answer = try acceptNative(try await provider.completeNative(call), target)
             } else if let chat {
-                let call = ChatCompletionCall(request: chat, upstreamModel: target.upstreamModel, responseDeadline: deadline.nioDeadline, logger: logger)
+                let call = ChatCompletionCall(
+                    request: chat,
+                    upstreamModel: target.upstreamModel,
+                    responseDeadline: deadline.nioDeadline,
+                    logger: logger
+                )
                 answer = try acceptTranslated(try await provider.complete(call), target)
             } else {
                 throw ProviderError.nativeAPIUnsupported(native.api)
@@ -73,9 +83,18 @@ extension FailoverExecutor {
             provider -> FrontDoorAttempt in
             if provider.nativeAPIs.contains(native.api) {
                 let firstByteDeadline = min(ContinuousClock.now.advanced(by: timeouts.firstByte), totalDeadline)
-                let call = NativeCall(request: native, upstreamModel: target.upstreamModel, responseDeadline: firstByteDeadline.nioDeadline, logger: logger)
+                let call = NativeCall(
+                    request: native,
+                    upstreamModel: target.upstreamModel,
+                    responseDeadline: firstByteDeadline.nioDeadline,
+                    logger: logger
+                )
                 let upstream = try await provider.streamNative(call)
-                let limits = StreamGuardStateMachine.Limits(firstToken: timeouts.firstToken, stall: timeouts.stall, totalDeadline: totalDeadline)
+                let limits = StreamGuardStateMachine.Limits(
+                    firstToken: timeouts.firstToken,
+                    stall: timeouts.stall,
+                    totalDeadline: totalDeadline
+                )
                 let relay = try await NativeStreamRelay.start(
                     upstream,
                     api: native.api,

@@ -47,7 +47,10 @@ struct FrontDoorPath: Sendable {
                 logger: admitted.logger,
                 upstreamTime: &upstreamTime,
                 acceptNative: { body, target in
-                    FrontDoorAnswer(priced: Self.priced(body, api: native.api, from: target, plan: plan, accounting: accounting), isNative: true)
+                    FrontDoorAnswer(
+                        priced: Self.priced(body, api: native.api, from: target, plan: plan, accounting: accounting),
+                        isNative: true
+                    )
                 },
                 acceptTranslated: { answer, target in
                     FrontDoorAnswer(priced: try accounting.priced(answer.body, from: target, plan: plan), isNative: false)
@@ -86,12 +89,25 @@ struct FrontDoorPath: Sendable {
         }
         switch result {
         case .failure(let error, let target, let attempts):
-            return admitted.failure(error, target: target, attempts: attempts, endpoint: endpoint, accounting: chat.accounting, envelope: envelope)
+            return admitted.failure(
+                error,
+                target: target,
+                attempts: attempts,
+                endpoint: endpoint,
+                accounting: chat.accounting,
+                envelope: envelope
+            )
         case .success(let stream, let target, let attempts):
             let answer = StreamedAnswer(admitted, endpoint: endpoint, target: target, attempts: attempts, upstreamTime: upstreamTime)
             switch stream {
             case .translated(let relay):
-                return chat.streamResponse(relay, answer: answer, plan: admitted.plan, connectionID: admitted.connectionID, framing: framing)
+                return chat.streamResponse(
+                    relay,
+                    answer: answer,
+                    plan: admitted.plan,
+                    connectionID: admitted.connectionID,
+                    framing: framing
+                )
             case .native(let relay):
                 let response = NativeStreamResponse(
                     relay: relay,

@@ -119,7 +119,12 @@ struct MessagesHandler: Sendable {
                 firstByte: counting.timeouts.firstByte,
                 totalDeadline: totalDeadline
             )
-            let call = NativeCall(request: native, upstreamModel: target.upstreamModel, responseDeadline: deadline.nioDeadline, logger: logger)
+            let call = NativeCall(
+                request: native,
+                upstreamModel: target.upstreamModel,
+                responseDeadline: deadline.nioDeadline,
+                logger: logger
+            )
             let answer = try await provider.completeNative(call)
             guard let tokens = Self.inputTokens(in: answer) else {
                 throw ProviderError(kind: .protocolViolation, message: "the upstream's token count has no input_tokens")

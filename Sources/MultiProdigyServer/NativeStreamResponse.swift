@@ -57,7 +57,8 @@ struct NativeStreamResponse: Sendable {
     }
 
     /// Writes the events as they come, then the answer's end.
-    private func write(inspector: inout NativeStreamInspector, isFinished: inout Bool, to writer: inout any ResponseBodyWriter) async throws {
+    private func write(inspector: inout NativeStreamInspector, isFinished: inout Bool, to writer: inout any ResponseBodyWriter) async throws
+    {
         for event in relay.committedEvents {
             guard try await pass(event, inspector: &inspector, isFinished: &isFinished, to: &writer) else { return }
         }
@@ -99,10 +100,20 @@ struct NativeStreamResponse: Sendable {
         case .usage(let usage):
             frame = inspector.pricedFrame(costUSD: accounting.cost(of: usage, on: answer.target).map(CostAnnotation.number))
         case .upstreamError(_, let message):
-            try await fail(with: "the upstream reported an error: \(scrubber.scrub(message))", inspector: &inspector, isFinished: &isFinished, to: &writer)
+            try await fail(
+                with: "the upstream reported an error: \(scrubber.scrub(message))",
+                inspector: &inspector,
+                isFinished: &isFinished,
+                to: &writer
+            )
             return false
         case .malformed(let reason):
-            try await fail(with: "the upstream sent a malformed event (\(reason))", inspector: &inspector, isFinished: &isFinished, to: &writer)
+            try await fail(
+                with: "the upstream sent a malformed event (\(reason))",
+                inspector: &inspector,
+                isFinished: &isFinished,
+                to: &writer
+            )
             return false
         case .skip:
             return true

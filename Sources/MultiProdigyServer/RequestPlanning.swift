@@ -66,11 +66,17 @@ struct RequestPlanning: Sendable {
     /// - Throws: `refusal` (a 400 naming the feature) when no target is left.
     func restricting(_ plan: RoutePlan, to api: NativeAPI, refusal: GatewayError) throws(GatewayError) -> RoutePlan {
         var plan = plan
-        let (speaking, others) = (plan.entries.filter { nativeAPIs($0.target).contains(api) }, plan.entries.filter { !nativeAPIs($0.target).contains(api) })
+        let (speaking, others) = (
+            plan.entries.filter { nativeAPIs($0.target).contains(api) }, plan.entries.filter { !nativeAPIs($0.target).contains(api) }
+        )
         guard !speaking.isEmpty else { throw refusal }
         plan.entries = speaking
         plan.excluded += others.map {
-            ExcludedTarget(target: $0.target, cause: .capability, reason: "its provider does not serve the \(api.rawValue) API itself, which this request needs")
+            ExcludedTarget(
+                target: $0.target,
+                cause: .capability,
+                reason: "its provider does not serve the \(api.rawValue) API itself, which this request needs"
+            )
         }
         return plan
     }

@@ -57,7 +57,9 @@ import Testing
             let sent = try #require(claude.requests.first)
             #expect(sent.path == "/v1/messages")
             // Byte for byte the client's body, but for the model.
-            #expect(sent.bodyString == Self.richMessage().replacingOccurrences(of: #""model":"sonnet""#, with: #""model":"claude-sonnet-4-5""#))
+            #expect(
+                sent.bodyString == Self.richMessage().replacingOccurrences(of: #""model":"sonnet""#, with: #""model":"claude-sonnet-4-5""#)
+            )
             #expect(sent.headers[HTTPField.Name("anthropic-beta")!] == "interleaved-thinking-2025-05-14")
             #expect(sent.headers[HTTPField.Name("anthropic-version")!] == "2023-06-01")
             #expect(sent.headers[HTTPField.Name("x-api-key")!] == "provider-key")
@@ -168,7 +170,12 @@ import Testing
         let local = FakeUpstream(.respond(status: .ok, body: FakeUpstream.completion()))
         try await withGateway(upstreams: [claude, local], yaml: Self.yaml) { gateway in
             let body = #"{"model":"sonnet","messages":[{"role":"user","content":"hello there"}]}"#
-            let counted = try await gateway.send(.POST, "/v1/messages/count_tokens", body: body, headers: [("anthropic-beta", "token-counting-2024-11-01")])
+            let counted = try await gateway.send(
+                .POST,
+                "/v1/messages/count_tokens",
+                body: body,
+                headers: [("anthropic-beta", "token-counting-2024-11-01")]
+            )
             #expect(counted.status == 200)
             #expect(counted.json["input_tokens"] as? Int == 1234)
             #expect(counted.json["estimated"] == nil)

@@ -44,9 +44,21 @@ import Testing
     }
 
     static let streamHead = [
-        event("response.created", 0, #""response":{"id":"resp_S","object":"response","status":"in_progress","model":"gpt-upstream-2025","output":[]}"#),
-        event("response.in_progress", 1, #""response":{"id":"resp_S","object":"response","status":"in_progress","model":"gpt-upstream-2025","output":[]}"#),
-        event("response.output_item.added", 2, #""output_index":0,"item":{"type":"message","id":"msg_S","status":"in_progress","role":"assistant","content":[]}"#),
+        event(
+            "response.created",
+            0,
+            #""response":{"id":"resp_S","object":"response","status":"in_progress","model":"gpt-upstream-2025","output":[]}"#
+        ),
+        event(
+            "response.in_progress",
+            1,
+            #""response":{"id":"resp_S","object":"response","status":"in_progress","model":"gpt-upstream-2025","output":[]}"#
+        ),
+        event(
+            "response.output_item.added",
+            2,
+            #""output_index":0,"item":{"type":"message","id":"msg_S","status":"in_progress","role":"assistant","content":[]}"#
+        ),
         event("response.output_text.delta", 3, #""item_id":"msg_S","output_index":0,"content_index":0,"delta":"Hel""#),
     ]
 
@@ -64,7 +76,8 @@ import Testing
         let openai = FakeUpstream(.raw(status: .ok, contentType: "application/json", body: Self.response()))
         let compat = FakeUpstream(.respond(status: .ok, body: FakeUpstream.completion()))
         try await withGateway(upstreams: [openai, compat], yaml: Self.yaml) { gateway in
-            let body = #"{"model":"gpt","input":"hi","instructions":"Be brief.","include":["reasoning.encrypted_content"],"truncation":"auto"}"#
+            let body =
+                #"{"model":"gpt","input":"hi","instructions":"Be brief.","include":["reasoning.encrypted_content"],"truncation":"auto"}"#
             let reply = try await Self.create(gateway, body)
             #expect(reply.status == 200)
             let sent = try #require(openai.requests.first)
