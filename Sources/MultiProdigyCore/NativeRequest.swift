@@ -20,7 +20,7 @@ public struct NativeRequest: Sendable {
     public let isStreaming: Bool
     /// The client's headers that belong to the API and go upstream with it, by lower-case name
     /// (Anthropic's `anthropic-version` and `anthropic-beta`). Never credentials.
-    public let passedHeaders: [String: String]
+    public var passedHeaders: [String: String]
 
     /// The client headers an API passes on to its upstream.
     public static func passedHeaderNames(for api: NativeAPI) -> [String] {

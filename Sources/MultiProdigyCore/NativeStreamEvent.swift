@@ -4,7 +4,9 @@ import MultiProdigyJSON
 /// its first content, to tell a complete answer from a cut one, and to notice an upstream's in-band
 /// failure. Everything else about the event is the client's, and it passes unchanged.
 public enum NativeStreamEvent: Equatable, Sendable {
-    /// The upstream produced answer content (text, a tool call, reasoning).
+    /// The upstream produced answer content: a delta of text, of a tool call's arguments, of
+    /// reasoning. A block or item that merely opens is not yet content: a reasoning model may open
+    /// one and think in silence, and the stream must not commit (and give up its failover) then.
     case content
     /// The API's last event of a complete answer: Anthropic's `message_stop`; OpenAI's
     /// `response.completed` or `response.incomplete` (an answer cut by a limit, and saying so).
@@ -15,14 +17,14 @@ public enum NativeStreamEvent: Equatable, Sendable {
     /// Anything else (`message_start`, `ping`, `response.created`, ...).
     case other
 
-    /// Reads what `event` of an `api` stream means. The type is the `event:` name, or the data's
-    /// `type` member when the upstream sent no name.
+    /// Reads what `event` of an `api` stream means. The type is the data's `type` member (what
+    /// the gateway's writer and the clients' SDKs read), or the `event:` name when the data has none.
     public static func classify(_ event: SSEEvent, api: NativeAPI) -> NativeStreamEvent {
-        let type = event.name ?? Self.dataType(of: event.data) ?? ""
+        let type = Self.dataType(of: event.data) ?? event.name ?? ""
         switch api {
         case .messages, .messagesCountTokens:
             switch type {
-            case "content_block_start", "content_block_delta": return .content
+            case "content_block_delta": return .content
             case "message_stop": return .completion
             case "error": return .failure(message: Self.errorMessage(in: event.data, path: ["error", "message"]))
             default: return .other
@@ -32,7 +34,6 @@ public enum NativeStreamEvent: Equatable, Sendable {
             case "response.completed", "response.incomplete": return .completion
             case "error": return .failure(message: Self.errorMessage(in: event.data, path: ["message"]))
             case "response.failed": return .failure(message: Self.errorMessage(in: event.data, path: ["response", "error", "message"]))
-            case "response.output_item.added": return .content
             default: return type.hasSuffix(".delta") ? .content : .other
             }
         }

@@ -1,4 +1,5 @@
 import Logging
+import MultiProdigyConfig
 import MultiProdigyCore
 import MultiProdigyRouting
 import NIOCore
@@ -29,6 +30,16 @@ extension FailoverExecutor {
         let firstByte = plan.timeouts.firstByte
         return await run(plan, totalDeadline: totalDeadline, upstreamTime: &upstreamTime) { target, provider in
             let deadline = Self.attemptDeadline(for: target, in: plan, firstByte: firstByte, totalDeadline: totalDeadline)
+            func translated() async throws -> Answer {
+                guard let chat else { throw ProviderError.nativeAPIUnsupported(native.api) }
+                let call = ChatCompletionCall(
+                    request: chat,
+                    upstreamModel: target.upstreamModel,
+                    responseDeadline: deadline.nioDeadline,
+                    logger: logger
+                )
+                return try acceptTranslated(try await provider.complete(call), target)
+            }
             let answer: Answer
             if provider.nativeAPIs.contains(native.api) {
                 let call = NativeCall(
@@ -37,17 +48,19 @@ extension FailoverExecutor {
                     responseDeadline: deadline.nioDeadline,
                     logger: logger
                 )
-                answer = try acceptNative(try await provider.completeNative(call), target)
-            } else if let chat {
-                let call = ChatCompletionCall(
-                    request: chat,
-                    upstreamModel: target.upstreamModel,
-                    responseDeadline: deadline.nioDeadline,
-                    logger: logger
-                )
-                answer = try acceptTranslated(try await provider.complete(call), target)
+                do {
+                    answer = try acceptNative(try await provider.completeNative(call), target)
+                } catch let error as ProviderError where error.kind == .unsupported && chat != nil {
+                    // The upstream turned out not to serve the API (an older server's 404): the
+                    // same target, through chat.
+                    logger.notice(
+                        "the target does not serve the API itself; asking it through chat",
+                        metadata: ["target": "\(target.name)"]
+                    )
+                    answer = try await translated()
+                }
             } else {
-                throw ProviderError.nativeAPIUnsupported(native.api)
+                answer = try await translated()
             }
             if !answer.usage.isEstimated {
                 tracker.recordCompletionTokens(answer.usage.completionTokens, for: target.statisticsKey)
@@ -82,26 +95,25 @@ extension FailoverExecutor {
             target,
             provider -> FrontDoorAttempt in
             if provider.nativeAPIs.contains(native.api) {
-                let firstByteDeadline = min(ContinuousClock.now.advanced(by: timeouts.firstByte), totalDeadline)
-                let call = NativeCall(
-                    request: native,
-                    upstreamModel: target.upstreamModel,
-                    responseDeadline: firstByteDeadline.nioDeadline,
-                    logger: logger
-                )
-                let upstream = try await provider.streamNative(call)
-                let limits = StreamGuardStateMachine.Limits(
-                    firstToken: timeouts.firstToken,
-                    stall: timeouts.stall,
-                    totalDeadline: totalDeadline
-                )
-                let relay = try await NativeStreamRelay.start(
-                    upstream,
-                    api: native.api,
-                    limits: limits,
-                    maximumBufferedBytes: bounds.maximumBufferedBytes
-                )
-                return .native(relay)
+                do {
+                    let relay = try await startNativeStream(
+                        native,
+                        at: target,
+                        provider: provider,
+                        timeouts: timeouts,
+                        totalDeadline: totalDeadline,
+                        logger: logger,
+                        bounds: bounds
+                    )
+                    return .native(relay)
+                } catch let error as ProviderError where error.kind == .unsupported && chat != nil {
+                    // The upstream turned out not to serve the API (an older server's 404): the
+                    // same target, through chat, below.
+                    logger.notice(
+                        "the target does not serve the API itself; asking it through chat",
+                        metadata: ["target": "\(target.name)"]
+                    )
+                }
             }
             guard let chat else { throw ProviderError.nativeAPIUnsupported(native.api) }
             let relay = try await startChatStream(
@@ -134,6 +146,35 @@ extension FailoverExecutor {
         case .failure(let error, let lastTarget, let attempts):
             return .failure(error, lastTarget: lastTarget, attempts: attempts)
         }
+    }
+}
+
+extension FailoverExecutor {
+    /// One native streaming attempt at `target`: the upstream's events, relayed once they commit.
+    fileprivate func startNativeStream(
+        _ native: NativeRequest,
+        at target: RouteTarget,
+        provider: any LLMProvider,
+        timeouts: TimeoutSettings,
+        totalDeadline: ContinuousClock.Instant,
+        logger: Logger,
+        bounds: ContinuingStreamRelay.Bounds
+    ) async throws -> NativeStreamRelay {
+        let firstByteDeadline = min(ContinuousClock.now.advanced(by: timeouts.firstByte), totalDeadline)
+        let call = NativeCall(
+            request: native,
+            upstreamModel: target.upstreamModel,
+            responseDeadline: firstByteDeadline.nioDeadline,
+            logger: logger
+        )
+        let upstream = try await provider.streamNative(call)
+        let limits = StreamGuardStateMachine.Limits(firstToken: timeouts.firstToken, stall: timeouts.stall, totalDeadline: totalDeadline)
+        return try await NativeStreamRelay.start(
+            upstream,
+            api: native.api,
+            limits: limits,
+            maximumBufferedBytes: bounds.maximumBufferedBytes
+        )
     }
 }
 

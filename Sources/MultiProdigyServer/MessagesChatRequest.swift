@@ -10,8 +10,9 @@ import NIOCore
 struct MessagesChatRequest: ChatPathRequest, GatewayRequestBody {
     /// The client's Messages request.
     let messages: MessagesRequest
-    /// The client's body as it came, for targets that speak the Messages API (Anthropic).
-    let body: ByteBuffer
+    /// The client's request as it came, for targets that speak the Messages API (Anthropic); its
+    /// headers are the handler's to add.
+    var native: NativeRequest
     /// Its translation, with the client's `multiprodigy` field carried over. A request that uses
     /// what only Anthropic reads (``requiresNativeTarget``) is translated without it, for planning.
     let chat: ChatCompletionRequest
@@ -25,7 +26,7 @@ struct MessagesChatRequest: ChatPathRequest, GatewayRequestBody {
     static func parse(_ body: ByteBuffer) throws(GatewayError) -> MessagesChatRequest {
         let messages = try MessagesRequest.parse(body)
         let chat = try GatewayExtensionField.chatRequest(translated: messages.chatBody(), from: body)
-        return MessagesChatRequest(messages: messages, body: body, chat: chat)
+        return MessagesChatRequest(messages: messages, native: try NativeRequest(api: .messages, body: body), chat: chat)
     }
 
     func plan(with planning: RequestPlanning, headers: HTTPFields, caller: RequestCaller) throws(GatewayError) -> RoutePlan {

@@ -27,11 +27,8 @@ struct MessagesHandler: Sendable {
             accounting: chat.accounting,
             maxRequestBytes: chat.maxRequestBytes
         )
-        let native = try NativeRequest(
-            api: .messages,
-            body: admitted.request.body,
-            passedHeaders: Self.passedHeaders(request.headers, api: .messages)
-        )
+        var native = admitted.request.native
+        native.passedHeaders = Self.passedHeaders(request.headers, api: .messages)
         let path = FrontDoorPath(chat: chat)
         let translatable = !admitted.request.requiresNativeTarget
         if admitted.request.messages.isStreaming {

@@ -68,14 +68,18 @@ struct NativeStreamResponse: Sendable {
                 relay.delivered(event)
                 guard try await pass(event, inspector: &inspector, isFinished: &isFinished, to: &writer) else { return }
             }
-        } catch is CancellationError {
-            throw CancellationError()
         } catch {
+            // The client went away: the body's `defer` accounts for it (499); nothing more is written.
+            guard !Task.isCancelled else { return }
             let failure = scrubber.scrub(ProviderError.classify(error))
             try await fail(with: failure.message, inspector: &inspector, isFinished: &isFinished, to: &writer)
             return
         }
-        // The relay ends normally only after a complete answer; this is belt and braces.
+        // A cancelled iteration (the client went away) ends without an error, as a finished one
+        // does; the body's `defer` accounts for it (499).
+        guard !Task.isCancelled else { return }
+        // The relay ends normally only after a complete answer, and the loop stops at its last
+        // event; this is belt and braces.
         if !inspector.isComplete {
             try await fail(
                 with: "the upstream's stream ended before the answer was complete",
@@ -86,7 +90,8 @@ struct NativeStreamResponse: Sendable {
         }
     }
 
-    /// Writes one event; false when the answer has ended (in-band failure).
+    /// Writes one event; false when the answer has ended: its last event was written (nothing that
+    /// follows, not even a failure, may reach the client after a completion), or it failed in-band.
     private func pass(
         _ event: SSEEvent,
         inspector: inout NativeStreamInspector,
@@ -118,14 +123,18 @@ struct NativeStreamResponse: Sendable {
         case .skip:
             return true
         }
-        if inspector.isComplete, !isFinished {
-            // Accounted for before the client sees the end of its answer.
+        guard inspector.isComplete else {
+            try await writer.write(frame)
+            return true
+        }
+        // Accounted for before the client sees the end of its answer.
+        if !isFinished {
             isFinished = true
             finish(inspector, status: 200)
             if let response = inspector.completedResponse { await completed(response) }
         }
         try await writer.write(frame)
-        return true
+        return false
     }
 
     /// Ends the answer with the API's own error event, accounted for first.
@@ -145,14 +154,19 @@ struct NativeStreamResponse: Sendable {
     }
 
     /// Records the answer's outcome: the upstream's usage, or an estimate of what was sent.
+    ///
+    /// An answer that did not complete is charged at least for the text it sent: its upstream's
+    /// last report (Anthropic's `message_start` says 1 or 2 output tokens) would let a client read
+    /// a long answer and leave before the final count almost for free.
     private func finish(_ inspector: NativeStreamInspector, status: Int) {
-        let usage =
+        let estimatedAnswer = Self.estimatedTokens(characters: inspector.outputCharacters)
+        var usage =
             inspector.reportedUsage
-            ?? TokenUsage(
-                promptTokens: plan.promptTokens,
-                completionTokens: Self.estimatedTokens(characters: inspector.outputCharacters),
-                isEstimated: true
-            )
+            ?? TokenUsage(promptTokens: plan.promptTokens, completionTokens: estimatedAnswer, isEstimated: true)
+        if !inspector.isComplete, usage.completionTokens < estimatedAnswer {
+            usage.completionTokens = estimatedAnswer
+            usage.isEstimated = true
+        }
         accounting.finish(
             answer.outcome(status: status, usage: usage, costUSD: accounting.cost(of: usage, on: answer.target)),
             settling: answer.meter.reservation

@@ -16,13 +16,30 @@ struct ResponsesChatRequest: ChatPathRequest {
     var model: String { chat.model }
 
     /// Whether only a target that speaks the Responses API can serve it: it uses a tool that only
-    /// the provider runs (web search, file search, ...).
-    var requiresNativeTarget: Bool { !responses.builtInTools.isEmpty }
+    /// the provider runs (web search, file search, ...), or input chat cannot hold.
+    var requiresNativeTarget: Bool { !responses.builtInTools.isEmpty || !responses.nativeOnlyInputs.isEmpty }
 
     func plan(with planning: RequestPlanning, headers: HTTPFields, caller: RequestCaller) throws(GatewayError) -> RoutePlan {
         let plan = try planning.plan(chat, headers: headers, caller: caller)
-        guard let tool = responses.builtInTools.first else { return plan }
-        return try planning.restricting(plan, to: .responses, refusal: Self.builtInToolRefusal(tool, model: responses.model))
+        if let tool = responses.builtInTools.first {
+            return try planning.restricting(plan, to: .responses, refusal: Self.builtInToolRefusal(tool, model: responses.model))
+        }
+        if let input = responses.nativeOnlyInputs.first {
+            return try planning.restricting(plan, to: .responses, refusal: Self.nativeOnlyInputRefusal(input, model: responses.model))
+        }
+        return plan
+    }
+
+    /// The 400 of a request with input chat cannot hold whose model has no target that speaks the
+    /// Responses API.
+    static func nativeOnlyInputRefusal(_ input: String, model: String) -> GatewayError {
+        GatewayError.invalidRequest(
+            "\(input) can only be read by a provider that serves the Responses API itself, and no target of "
+                + "'\(EchoedName.shortened(model))' does (a provider of type openai with options.responses_api: native). "
+                + "Send it as text or an image URL, or use a model served by such a provider.",
+            param: "input",
+            code: "unsupported_value"
+        )
     }
 
     /// The 400 of a request with a built-in tool whose model has no target that speaks the

@@ -30,12 +30,14 @@ struct ResponsesHandler: Sendable {
         let owner = context.caller.owner
         let history = try await history(continuing: responses.previousResponseID, owner: owner, logger: context.logger)
         let chatBody = responses.chatBody(history: history)
-        // A conversation grows with every turn; what goes upstream is held to what a client may send.
-        guard chatBody.readableBytes <= chat.maxRequestBytes else {
+        let native = try NativeRequest(api: .responses, body: Self.nativeBody(body, continuing: history, request: responses))
+        // A conversation grows with every turn; what goes upstream, either way, is held to what a
+        // client may send.
+        guard max(chatBody.readableBytes, native.body.readableBytes) <= chat.maxRequestBytes else {
             throw GatewayError(
                 status: .contentTooLarge,
                 message:
-                    "The conversation continued by 'previous_response_id' has grown to \(chatBody.readableBytes) bytes, past the gateway's server.max_request_bytes (\(chat.maxRequestBytes)). Start a new conversation, or send its gist as input.",
+                    "The conversation continued by 'previous_response_id' has grown to \(max(chatBody.readableBytes, native.body.readableBytes)) bytes, past the gateway's server.max_request_bytes (\(chat.maxRequestBytes)). Start a new conversation, or send its gist as input.",
                 type: "invalid_request_error",
                 param: "previous_response_id",
                 code: "conversation_too_large"
@@ -52,7 +54,6 @@ struct ResponsesHandler: Sendable {
             planning: chat.planning,
             accounting: chat.accounting
         )
-        let native = try NativeRequest(api: .responses, body: Self.nativeBody(body, continuing: history, request: responses))
         let saving = ResponseSaving(
             store: responses.store ? store : nil,
             owner: owner,
@@ -97,15 +98,27 @@ struct ResponsesHandler: Sendable {
     }
 
     /// The body a target that speaks the Responses API gets: the client's, except that a request
-    /// continuing a stored response sends the whole conversation as `input` (the earlier turns as
-    /// stored, then its own items) and no `previous_response_id`, which only this gateway knows.
+    /// continuing a stored response sends the whole conversation as `input` (the earlier turns
+    /// made fit for the target by ``ResponsesReplay``, then the client's own input as it sent it)
+    /// and no `previous_response_id`, which only this gateway knows.
     static func nativeBody(_ body: ByteBuffer, continuing history: [JSONValue], request: ResponsesRequest) -> ByteBuffer {
         guard request.previousResponseID != nil else { return body }
         let members = body.withUnsafeReadableBytes { (try? JSONScanner.topLevelMembers(of: $0)) ?? [] }
+        var input = ResponsesReplay.forNativeTarget(history)
+        if let given = members.last(where: { $0.key == "input" }) {
+            let value = body.withUnsafeReadableBytes { bytes in
+                try? JSONValue.parse(ByteBuffer(bytes: UnsafeRawBufferPointer(rebasing: bytes[given.value])))
+            }
+            switch value {
+            case .string(let text)?: input.append(["role": "user", "content": .string(text)])
+            case .array(let items)?: input += items
+            default: input += request.inputItems
+            }
+        }
         return JSONObjectRewriter.rewrite(
             body,
             members: members,
-            replacing: [(key: "input", value: JSONValue.array(history + request.inputItems).buffer)],
+            replacing: [(key: "input", value: JSONValue.array(input).buffer)],
             removing: ["previous_response_id"]
         )
     }

@@ -116,6 +116,8 @@ import Testing
                 return parts.compactMap { $0["text"] as? String }.joined()
             }
             #expect(texts == ["Capital of France?", "About 2 million.", "Its population?"])
+            // The gateway's own item ids never reach the upstream, which would refuse them.
+            #expect(input.allSatisfy { $0["id"] == nil })
             // And a third turn, continuing the native answer, on the translated target.
             let secondID = try #require(second.json["id"] as? String)
             let third = try await Self.create(gateway, #"{"model":"compat","previous_response_id":"\#(secondID)","input":"Thanks"}"#)

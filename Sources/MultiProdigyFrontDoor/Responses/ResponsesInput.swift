@@ -30,8 +30,14 @@ enum ResponsesInput {
             : ["type": "input_text", "text": .string(text)]
     }
 
-    /// One validated and normalised item.
-    static func item(_ field: ResponsesField, generator: inout some RandomNumberGenerator) throws(GatewayError) -> JSONValue {
+    /// One validated and normalised item. An item or part that chat cannot hold (a custom tool's
+    /// call, a file, …) is kept as sent, and its path recorded in `nativeOnly`: only a target that
+    /// speaks the Responses API itself can take the request.
+    static func item(
+        _ field: ResponsesField,
+        generator: inout some RandomNumberGenerator,
+        nativeOnly: inout [String]
+    ) throws(GatewayError) -> JSONValue {
         guard let item = field.value, let object = item.objectValue else { throw field.invalidType(expected: "an object") }
         let typeField = ResponsesField("type", of: item, under: field.path)
         let type: String
@@ -51,7 +57,7 @@ enum ResponsesInput {
                 "type": "message",
                 "status": .string(status),
                 "role": .string(role),
-                "content": try content(ResponsesField("content", of: item, under: field.path), role: role),
+                "content": try content(ResponsesField("content", of: item, under: field.path), role: role, nativeOnly: &nativeOnly),
             ]
         case "function_call":
             normalized = [
@@ -68,7 +74,7 @@ enum ResponsesInput {
                 "type": "function_call_output",
                 "status": .string(status),
                 "call_id": .string(try ResponsesField("call_id", of: item, under: field.path).requiredString()),
-                "output": try output(ResponsesField("output", of: item, under: field.path)),
+                "output": try output(ResponsesField("output", of: item, under: field.path), nativeOnly: &nativeOnly),
             ]
         case "reasoning":
             // Kept for the record and for native targets; chat has no place for it.
@@ -77,7 +83,8 @@ enum ResponsesInput {
             ]
         default:
             guard typeField.value?.stringValue != nil else { throw typeField.invalidType(expected: "a string") }
-            throw typeField.unsupported("Input items of type '\(EchoedName.shortened(type))'")
+            nativeOnly.append("\(field.path) (an item of type '\(EchoedName.shortened(type))')")
+            return item
         }
         // Whatever else the client sent (`phase`, a reasoning item's `summary`, …) is kept as sent.
         for member in object.members where normalized[member.key] == nil {
@@ -87,32 +94,32 @@ enum ResponsesInput {
     }
 
     /// A message's `content`: a string becomes one text part; parts are checked.
-    private static func content(_ field: ResponsesField, role: String) throws(GatewayError) -> JSONValue {
+    private static func content(_ field: ResponsesField, role: String, nativeOnly: inout [String]) throws(GatewayError) -> JSONValue {
         guard let given = field.given else { throw field.missing() }
         if let text = given.stringValue { return [textPart(text, role: role)] }
         guard let parts = given.arrayValue else { throw field.invalidType(expected: "a string or an array") }
         for index in parts.indices {
-            try checkPart(ResponsesField(element: index, of: parts, under: field.path), allowsImages: true)
+            try checkPart(ResponsesField(element: index, of: parts, under: field.path), allowsImages: true, nativeOnly: &nativeOnly)
         }
         return given
     }
 
     /// A `function_call_output`'s `output`: a string, or text parts.
-    private static func output(_ field: ResponsesField) throws(GatewayError) -> JSONValue {
+    private static func output(_ field: ResponsesField, nativeOnly: inout [String]) throws(GatewayError) -> JSONValue {
         guard let given = field.given else { throw field.missing() }
         if given.stringValue != nil { return given }
         guard let parts = given.arrayValue else { throw field.invalidType(expected: "a string or an array") }
         for index in parts.indices {
             // A chat `tool` message holds text only.
-            try checkPart(ResponsesField(element: index, of: parts, under: field.path), allowsImages: false)
+            try checkPart(ResponsesField(element: index, of: parts, under: field.path), allowsImages: false, nativeOnly: &nativeOnly)
         }
         return given
     }
 
     /// Checks one content part: `input_text`, `output_text` and `refusal` need their text;
-    /// `input_image` needs an `image_url` (a `file_id` refers to OpenAI's file store, which the
-    /// gateway cannot read); files and audio are refused.
-    private static func checkPart(_ field: ResponsesField, allowsImages: Bool) throws(GatewayError) {
+    /// `input_image` needs an `image_url`. An image by `file_id` (OpenAI's file store), a file,
+    /// audio, or an image in a tool's output are for native targets only (`nativeOnly`).
+    private static func checkPart(_ field: ResponsesField, allowsImages: Bool, nativeOnly: inout [String]) throws(GatewayError) {
         guard let part = field.value, part.kind == .object else { throw field.invalidType(expected: "an object") }
         let typeField = ResponsesField("type", of: part, under: field.path)
         let type = try typeField.requiredString()
@@ -121,13 +128,11 @@ enum ResponsesInput {
             _ = try ResponsesField("text", of: part, under: field.path).requiredString()
         case "refusal":
             _ = try ResponsesField("refusal", of: part, under: field.path).requiredString()
-        case "input_image" where allowsImages:
-            let fileID = ResponsesField("file_id", of: part, under: field.path)
-            if fileID.given != nil { throw fileID.unsupported("An image given by 'file_id'") }
+        case "input_image" where allowsImages && ResponsesField("file_id", of: part, under: field.path).given == nil:
             _ = try ResponsesField("image_url", of: part, under: field.path).requiredString()
             _ = try ResponsesField("detail", of: part, under: field.path).string()
         case "input_image", "input_file", "input_audio":
-            throw typeField.unsupported("Content of type '\(type)'")
+            nativeOnly.append("\(field.path) (content of type '\(type)')")
         default:
             throw typeField.invalidValue(type, supported: ["input_text", "input_image", "output_text", "refusal"])
         }

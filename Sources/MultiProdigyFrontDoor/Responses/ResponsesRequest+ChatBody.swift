@@ -21,6 +21,10 @@ extension ResponsesRequest {
             messages.append(["role": "system", "content": .string(instructions)])
         }
         messages += ResponsesChatTranscript.messages(from: history + inputItems)
+        if messages.isEmpty, !nativeOnlyInputs.isEmpty {
+            // Only a native target can serve this input; the chat body is for planning alone.
+            messages.append(["role": "user", "content": ""])
+        }
         body["messages"] = .array(messages)
         if !chatTools.isEmpty {
             body["tools"] = .array(chatTools)

@@ -34,6 +34,9 @@ public struct ResponsesRequest: Sendable {
     /// can serve (`web_search`, `file_search`, `mcp`, …), in order, each once; empty when the
     /// request can be served through chat.
     public let builtInTools: [String]
+    /// The input items and parts chat cannot hold (a custom tool's call, a file, audio, an image by
+    /// `file_id`), by path: kept as sent, for a target that speaks the Responses API itself.
+    public let nativeOnlyInputs: [String]
     /// The input as item objects, each with an `id` (`msg_…`, `fc_…`, `fco_…`, `rs_…`) when the client
     /// gave none, a `type`, a `status`, and a message's string content turned into one text part.
     public let inputItems: [JSONValue]
@@ -111,13 +114,17 @@ public struct ResponsesRequest: Sendable {
         guard let given = input.given else { throw input.missing() }
         if let text = given.stringValue {
             inputItems = [ResponsesInput.message(role: "user", text: text, generator: &generator)]
+            nativeOnlyInputs = []
         } else if let items = given.arrayValue {
             var normalized: [JSONValue] = []
             normalized.reserveCapacity(items.count)
+            var nativeOnly: [String] = []
             for index in items.indices {
-                normalized.append(try ResponsesInput.item(ResponsesField(element: index, of: items, under: "input"), generator: &generator))
+                let field = ResponsesField(element: index, of: items, under: "input")
+                normalized.append(try ResponsesInput.item(field, generator: &generator, nativeOnly: &nativeOnly))
             }
             inputItems = normalized
+            nativeOnlyInputs = nativeOnly
         } else {
             throw input.invalidType(expected: "a string or an array")
         }

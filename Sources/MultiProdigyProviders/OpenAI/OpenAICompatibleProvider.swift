@@ -135,12 +135,32 @@ public struct OpenAICompatibleProvider: LLMProvider {
         guard call.request.api == .responses, nativeAPIs.contains(.responses) else {
             throw ProviderError.nativeAPIUnsupported(call.request.api)
         }
-        return try await post(
-            call.request.upstreamBody(model: call.upstreamModel),
-            to: responsesURL,
-            plainTemplate: plainResponsesTemplate,
-            deadline: call.responseDeadline,
-            logger: call.logger
+        do {
+            return try await post(
+                call.request.upstreamBody(model: call.upstreamModel),
+                to: responsesURL,
+                plainTemplate: plainResponsesTemplate,
+                deadline: call.responseDeadline,
+                logger: call.logger
+            )
+        } catch {
+            throw Self.responsesUnavailable(error)
+        }
+    }
+
+    /// A server without the Responses API answers `/responses` with 404 or 405: that is this
+    /// provider's limit, not the client's mistake, so it fails as `unsupported` (the gateway then
+    /// asks the same target through chat); any other error is `error` itself.
+    static func responsesUnavailable(_ error: any Error) -> any Error {
+        guard let failure = error as? ProviderError, let status = failure.upstreamStatus, status == 404 || status == 405 else {
+            return error
+        }
+        return ProviderError(
+            kind: .unsupported,
+            message:
+                "the upstream answered \(status) to /responses: it does not serve the Responses API (set options.responses_api: translate)",
+            upstreamError: failure.upstreamError,
+            upstreamStatus: status
         )
     }
 
@@ -153,13 +173,18 @@ public struct OpenAICompatibleProvider: LLMProvider {
         guard call.request.api == .responses, nativeAPIs.contains(.responses) else {
             throw ProviderError.nativeAPIUnsupported(call.request.api)
         }
-        let body = try await upstream.openStream(
-            url: responsesURL,
-            body: call.request.upstreamBody(model: call.upstreamModel),
-            accept: "text/event-stream",
-            deadline: call.responseDeadline,
-            logger: call.logger
-        )
+        let body: HTTPClientResponse.Body
+        do {
+            body = try await upstream.openStream(
+                url: responsesURL,
+                body: call.request.upstreamBody(model: call.upstreamModel),
+                accept: "text/event-stream",
+                deadline: call.responseDeadline,
+                logger: call.logger
+            )
+        } catch {
+            throw Self.responsesUnavailable(error)
+        }
         return NativeEventStream(events: SSEEventSequence(body))
     }
 

@@ -1,4 +1,5 @@
 import MultiProdigyCore
+import MultiProdigyJSON
 import NIOCore
 import Testing
 
@@ -44,16 +45,6 @@ import Testing
             code: "missing_required_parameter"
         ),
         Case(
-            body: #"{"model":"m","input":[{"role":"user","content":[{"type":"input_image","file_id":"file-1"}]}]}"#,
-            param: "input[0].content[0].file_id",
-            code: "unsupported_value"
-        ),
-        Case(
-            body: #"{"model":"m","input":[{"role":"user","content":[{"type":"input_file","file_id":"file-1"}]}]}"#,
-            param: "input[0].content[0].type",
-            code: "unsupported_value"
-        ),
-        Case(
             body: #"{"model":"m","input":[{"role":"user","content":[{"type":"video"}]}]}"#,
             param: "input[0].content[0].type",
             code: "invalid_value"
@@ -73,13 +64,6 @@ import Testing
             param: "input[0].call_id",
             code: "missing_required_parameter"
         ),
-        Case(
-            body:
-                #"{"model":"m","input":[{"type":"function_call_output","call_id":"c","output":[{"type":"input_image","image_url":"u"}]}]}"#,
-            param: "input[0].output[0].type",
-            code: "unsupported_value"
-        ),
-        Case(body: #"{"model":"m","input":[{"type":"item_reference","id":"msg_1"}]}"#, param: "input[0].type", code: "unsupported_value"),
         Case(body: #"{"model":"m","input":"Hi","tools":{}}"#, param: "tools", code: "invalid_type"),
         Case(
             body: #"{"model":"m","input":"Hi","tools":[{"type":"function","name":"f"},{"type":"function"}]}"#,
@@ -140,6 +124,45 @@ import Testing
         #expect(error.type == "invalid_request_error")
         #expect(error.param == testCase.param)
         #expect(error.code == testCase.code)
+    }
+
+    /// Input chat cannot hold is kept as sent and recorded, for a target that speaks the Responses
+    /// API itself (the server refuses it with a 400 when the model has none).
+    @Test(arguments: [
+        (
+            #"{"model":"m","input":[{"role":"user","content":[{"type":"input_image","file_id":"file-1"}]}]}"#,
+            "input[0].content[0] (content of type 'input_image')"
+        ),
+        (
+            #"{"model":"m","input":[{"role":"user","content":[{"type":"input_file","file_id":"file-1"}]}]}"#,
+            "input[0].content[0] (content of type 'input_file')"
+        ),
+        (
+            #"{"model":"m","input":[{"type":"function_call_output","call_id":"c","output":[{"type":"input_image","image_url":"u"}]}]}"#,
+            "input[0].output[0] (content of type 'input_image')"
+        ),
+        (#"{"model":"m","input":[{"type":"item_reference","id":"msg_1"}]}"#, "input[0] (an item of type 'item_reference')"),
+        (
+            #"{"model":"m","input":["Hi",{"type":"custom_tool_call","call_id":"c","name":"apply_patch","input":"*** Begin Patch"}]}"#,
+            "input[1] (an item of type 'custom_tool_call')"
+        ),
+    ])
+    func inputOnlyANativeTargetReadsIsKeptAndRecorded(body: String, path: String) throws {
+        let request = try ResponsesFixture.request(body.replacingOccurrences(of: #"["Hi","#, with: #"[{"role":"user","content":"Hi"},"#))
+        #expect(request.nativeOnlyInputs == [path])
+        // Everything the client sent is kept as it sent it (a message or an output also gains an id).
+        let given = try #require(JSONValue.parse(body)["input"]?.arrayValue?.last?.objectValue)
+        let kept = try #require(request.inputItems.last)
+        for member in given.members {
+            #expect(kept[member.key] == member.value, "\(member.key)")
+        }
+    }
+
+    @Test func inputChatCanHoldRecordsNothing() throws {
+        let request = try ResponsesFixture.request(
+            #"{"model":"m","input":[{"role":"user","content":[{"type":"input_text","text":"a"},{"type":"input_image","image_url":"https://x/i.png"}]}]}"#
+        )
+        #expect(request.nativeOnlyInputs.isEmpty)
     }
 
     @Test func errorMessagesAreWordedLikeOpenAIs() {
