@@ -21,10 +21,12 @@ struct FrontDoorPath: Sendable {
     ///     translation); false when the request needs what only the API has (a server tool).
     ///   - renderTranslated: A chat answer rendered in the client's API.
     ///   - answeredNatively: Learns each native answer sent (annotated), to keep it.
+    ///   - responseID: The gateway's id for a Responses answer, replacing the upstream's.
     func complete<Body: ChatPathRequest>(
         _ admitted: AdmittedRequest<Body>,
         native: NativeRequest,
         translatable: Bool,
+        responseID: String? = nil,
         endpoint: String,
         envelope: ErrorEnvelope,
         renderTranslated: @escaping @Sendable (CostAnnotation.PricedCompletion) async throws(GatewayError) -> ByteBuffer,
@@ -48,7 +50,14 @@ struct FrontDoorPath: Sendable {
                 upstreamTime: &upstreamTime,
                 acceptNative: { body, target in
                     FrontDoorAnswer(
-                        priced: Self.priced(body, api: native.api, from: target, plan: plan, accounting: accounting),
+                        priced: Self.priced(
+                            body,
+                            api: native.api,
+                            from: target,
+                            plan: plan,
+                            accounting: accounting,
+                            responseID: responseID
+                        ),
                         isNative: true
                     )
                 },
@@ -62,12 +71,15 @@ struct FrontDoorPath: Sendable {
     /// Answers `admitted` with a stream in the client's API: the upstream's own events from a
     /// target that speaks it, else the chat path's chunks framed by `framing`.
     ///
-    /// - Parameter completedNatively: Learns the final `response` object of a native Responses
-    ///   stream that completed (annotated), to keep it.
+    /// - Parameters:
+    ///   - completedNatively: Learns the final `response` object of a native Responses stream that
+    ///     completed (annotated), to keep it.
+    ///   - responseID: The gateway's id for a Responses answer, replacing the upstream's.
     func stream<Body: ChatPathRequest, Framing: StreamFraming>(
         _ admitted: AdmittedRequest<Body>,
         native: NativeRequest,
         translatable: Bool,
+        responseID: String? = nil,
         framing: Framing,
         endpoint: String,
         envelope: ErrorEnvelope,
@@ -116,6 +128,7 @@ struct FrontDoorPath: Sendable {
                     plan: admitted.plan,
                     accounting: chat.accounting,
                     scrubber: chat.executor.scrubber,
+                    responseID: responseID,
                     completed: completedNatively
                 )
                 return response.response(connectionID: admitted.connectionID)
@@ -130,7 +143,8 @@ struct FrontDoorPath: Sendable {
         api: NativeAPI,
         from target: RouteTarget,
         plan: RoutePlan,
-        accounting: RequestAccounting
+        accounting: RequestAccounting,
+        responseID: String? = nil
     ) -> CostAnnotation.PricedCompletion {
         let reported = NativeAnswer.usage(of: body, api: api)
         let usage =
@@ -145,7 +159,8 @@ struct FrontDoorPath: Sendable {
             body,
             api: api,
             modelName: target.name,
-            costUSD: reported == nil ? nil : cost.map(CostAnnotation.number)
+            costUSD: reported == nil ? nil : cost.map(CostAnnotation.number),
+            responseID: responseID
         )
         return CostAnnotation.PricedCompletion(body: annotated, usage: usage, costUSD: cost)
     }

@@ -20,6 +20,8 @@ struct NativeStreamResponse: Sendable {
     let accounting: RequestAccounting
     /// Masks secrets in the upstream's failure text before the client sees it.
     let scrubber: SecretScrubber
+    /// The gateway's id for a Responses answer, replacing the upstream's.
+    let responseID: String?
     /// Learns the final `response` object of a Responses stream that completed.
     let completed: @Sendable (ByteBuffer) async -> Void
 
@@ -41,7 +43,7 @@ struct NativeStreamResponse: Sendable {
         }
         let body = ResponseBody { writer in
             abandonment.disarm()
-            var inspector = NativeStreamInspector(api: api, modelName: answer.target.name)
+            var inspector = NativeStreamInspector(api: api, modelName: answer.target.name, responseID: responseID)
             var isFinished = false
             defer {
                 relay.cancel()

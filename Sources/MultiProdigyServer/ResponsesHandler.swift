@@ -75,6 +75,7 @@ struct ResponsesHandler: Sendable {
                 admitted,
                 native: native,
                 translatable: translatable,
+                responseID: id,
                 framing: framing,
                 endpoint: Self.endpoint,
                 envelope: .openAI,
@@ -85,6 +86,7 @@ struct ResponsesHandler: Sendable {
             admitted,
             native: native,
             translatable: translatable,
+            responseID: id,
             endpoint: Self.endpoint,
             envelope: .openAI,
             renderTranslated: { priced throws(GatewayError) in

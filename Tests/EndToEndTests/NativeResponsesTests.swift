@@ -84,16 +84,21 @@ import Testing
             #expect(sent.path == "/v1/responses")
             #expect(sent.bodyString == body.replacingOccurrences(of: #""model":"gpt""#, with: #""model":"gpt-upstream""#))
             let json = reply.json
-            #expect(json["id"] as? String == "resp_upstream1")
+            // The gateway's own unguessable id, not the upstream's (which another server might
+            // mint from a counter).
+            let id = try #require(json["id"] as? String)
+            #expect(id.hasPrefix("resp_") && id != "resp_upstream1" && id.count > 30)
             #expect(json["model"] as? String == "gpt")
             let usage = try #require(json["usage"] as? [String: Any])
             #expect(usage["output_tokens"] as? Int == 87)
             #expect((usage["cost_usd"] as? Double ?? 0) > 0)
             #expect(compat.requests.isEmpty)
             // Kept by the gateway, so it can be read back (and continued) on any target.
-            let stored = try await gateway.send(.GET, "/v1/responses/resp_upstream1", headers: [("authorization", "Bearer \(Self.master)")])
+            let stored = try await gateway.send(.GET, "/v1/responses/\(id)", headers: [("authorization", "Bearer \(Self.master)")])
             #expect(stored.status == 200)
             #expect(stored.json["model"] as? String == "gpt")
+            let upstreamID = try await gateway.send(.GET, "/v1/responses/resp_upstream1", headers: [("authorization", "Bearer \(Self.master)")])
+            #expect(upstreamID.status == 404)
         }
     }
 
@@ -138,10 +143,14 @@ import Testing
             #expect(events.last?.name == "response.completed")
             let completed = try #require(events.last?.data["response"] as? [String: Any])
             #expect(completed["model"] as? String == "gpt")
+            // One gateway id from the first event to the last.
+            let id = try #require((events.first?.data["response"] as? [String: Any])?["id"] as? String)
+            #expect(id != "resp_S" && id.hasPrefix("resp_"))
+            #expect(completed["id"] as? String == id)
             let usage = try #require(completed["usage"] as? [String: Any])
             #expect((usage["cost_usd"] as? Double ?? 0) > 0)
             #expect(reply.body.contains(Self.streamTail[0]))
-            let stored = try await gateway.send(.GET, "/v1/responses/resp_S", headers: [("authorization", "Bearer \(Self.master)")])
+            let stored = try await gateway.send(.GET, "/v1/responses/\(id)", headers: [("authorization", "Bearer \(Self.master)")])
             #expect(stored.status == 200)
             #expect(stored.json["status"] as? String == "completed")
         }
@@ -159,7 +168,8 @@ import Testing
             #expect(events.last?.data["sequence_number"] as? Int == 4)
             #expect((events.last?.data["message"] as? String)?.contains("interrupted") == true)
             // Not kept: the answer is incomplete.
-            let stored = try await gateway.send(.GET, "/v1/responses/resp_S", headers: [("authorization", "Bearer \(Self.master)")])
+            let id = try #require((events.first?.data["response"] as? [String: Any])?["id"] as? String)
+            let stored = try await gateway.send(.GET, "/v1/responses/\(id)", headers: [("authorization", "Bearer \(Self.master)")])
             #expect(stored.status == 404)
         }
     }

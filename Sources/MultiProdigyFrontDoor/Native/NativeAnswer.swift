@@ -46,11 +46,20 @@ public enum NativeAnswer {
     /// - Parameter costUSD: The answer's cost as a JSON number (`CostAnnotation.number(_:)`), nil
     ///   when unknown. Bytes rather than a `Double` because the gateway's cost formatting lives in a
     ///   layer above this one.
-    public static func annotated(_ body: ByteBuffer, api: NativeAPI, modelName: String, costUSD: ByteBuffer?) -> ByteBuffer {
+    /// - Parameter responseID: For Responses, the gateway's own id for the answer, which replaces
+    ///   the upstream's; nil keeps it.
+    public static func annotated(
+        _ body: ByteBuffer,
+        api: NativeAPI,
+        modelName: String,
+        costUSD: ByteBuffer?,
+        responseID: String? = nil
+    ) -> ByteBuffer {
         guard api != .messagesCountTokens else { return body }
         return body.withUnsafeReadableBytes { bytes -> ByteBuffer in
             guard let members = try? JSONScanner.topLevelMembers(of: bytes) else { return body }
             var replacements = [(key: "model", value: JSONWriter.encodedString(modelName))]
+            if api == .responses, let responseID { replacements.append((key: "id", value: JSONWriter.encodedString(responseID))) }
             if let costUSD, let usage = members.last(where: { $0.key == "usage" && $0.kind == .object }),
                 let fields = try? JSONScanner.members(ofObjectAt: usage.value, in: bytes)
             {

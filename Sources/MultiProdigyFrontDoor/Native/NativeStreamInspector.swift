@@ -34,6 +34,8 @@ public struct NativeStreamInspector: Sendable {
     public let api: NativeAPI
     /// The target's name as a JSON string, which every `model` the stream carries becomes.
     private let modelName: ByteBuffer
+    /// The gateway's id for a Responses answer, which replaces the upstream's; nil keeps it.
+    private let responseID: ByteBuffer?
     /// Whether the API's terminal success event has been inspected: Anthropic's `message_stop`,
     /// Responses' `response.completed` or `response.incomplete`.
     public private(set) var isComplete = false
@@ -79,9 +81,12 @@ public struct NativeStreamInspector: Sendable {
     /// - Parameters:
     ///   - api: The API the upstream streams in.
     ///   - modelName: The gateway's name for the target, which the client sees as `model`.
-    public init(api: NativeAPI, modelName: String) {
+    ///   - responseID: For Responses, the gateway's own id for the answer, which the client sees
+    ///     (and stores and continues it by) instead of the upstream's; nil keeps the upstream's.
+    public init(api: NativeAPI, modelName: String, responseID: String? = nil) {
         self.api = api
         self.modelName = JSONWriter.encodedString(modelName)
+        self.responseID = api == .responses ? responseID.map(JSONWriter.encodedString) : nil
     }
 
     /// Decides what to write for `event`, and notes what it says (usage, completion, text).
@@ -288,10 +293,13 @@ public struct NativeStreamInspector: Sendable {
 
     // MARK: Frames
 
-    /// The replacement that renames `model`, when `members` has one (none is added where the
-    /// upstream sent none).
+    /// The replacements that rename `model` and, for a Responses object given a gateway id, `id`,
+    /// where `members` has them (none is added where the upstream sent none).
     private func renamingModel(in members: [JSONMember]) -> [(key: String, value: ByteBuffer)] {
-        members.contains { $0.key == "model" } ? [(key: "model", value: modelName)] : []
+        var replacements: [(key: String, value: ByteBuffer)] = []
+        if let responseID, members.contains(where: { $0.key == "id" }) { replacements.append((key: "id", value: responseID)) }
+        if members.contains(where: { $0.key == "model" }) { replacements.append((key: "model", value: modelName)) }
+        return replacements
     }
 
     /// The frame of an event whose data is `source` with member `key` replaced by `value`.

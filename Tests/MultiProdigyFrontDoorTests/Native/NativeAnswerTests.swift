@@ -114,4 +114,13 @@ import Testing
     func outputTextCountsTheAnswersCharacters(api: NativeAPI, body: String, expected: Int) {
         #expect(NativeAnswer.outputText(of: ByteBuffer(string: body), api: api) == expected)
     }
+
+    @Test func aResponsesAnswerCanTakeTheGatewaysIDAndAMessageKeepsItsOwn() throws {
+        let response = ByteBuffer(string: #"{"id":"resp_1","object":"response","model":"gpt-5","output":[]}"#)
+        let renamed = NativeAnswer.annotated(response, api: .responses, modelName: "gpt", costUSD: nil, responseID: "resp_gateway")
+        #expect(String(buffer: renamed) == #"{"id":"resp_gateway","object":"response","model":"gpt","output":[]}"#)
+        let message = ByteBuffer(string: #"{"id":"msg_1","type":"message","model":"claude-x"}"#)
+        let kept = NativeAnswer.annotated(message, api: .messages, modelName: "claude", costUSD: nil, responseID: "resp_gateway")
+        #expect(String(buffer: kept) == #"{"id":"msg_1","type":"message","model":"claude"}"#)
+    }
 }
