@@ -1,5 +1,5 @@
 """Tests of the fakes themselves, with the official SDKs pointed straight at them (no gateway): the
-Responses API of fake_openai.py and the token counting of fake_native.py's Anthropic fake, so
+Responses API of fake_openai.py and the token counting and cut streams of fake_native.py's Anthropic fake, so
 that tests passing these APIs through the gateway can trust what the fakes answer.
 """
 
@@ -190,3 +190,31 @@ def test_the_anthropic_fake_counts_tokens_and_records_the_beta_header(native_fak
     assert logged[-1]["headers"]["anthropic-beta"] == "token-counting-2024-11-01"
     with pytest.raises(anthropic.NotFoundError):
         client.messages.count_tokens(model="claude-nope", messages=[{"role": "user", "content": "hi"}])
+
+
+def test_the_anthropic_fake_cuts_a_stream_for_cut_after(native_fakes):
+    url = native_fakes["anthropic"]
+    headers = {"x-api-key": API_KEYS["anthropic"], "anthropic-version": "2023-06-01"}
+    body = {
+        "model": "claude-sonnet-4-5-cut-after-2",
+        "max_tokens": 64,
+        "messages": [{"role": "user", "content": "hi"}],
+        "stream": True,
+    }
+    with httpx.stream("POST", f"{url}/v1/messages", json=body, headers=headers, timeout=30) as response:
+        assert response.status_code == 200
+        text = ""
+        try:
+            for chunk in response.iter_text():
+                text += chunk
+        except httpx.HTTPError:
+            pass
+    events = list(_sse_events(text))
+    names = [name for name, _ in events]
+    assert names.count("content_block_delta") == 2
+    assert "".join(data["delta"]["text"] for name, data in events if name == "content_block_delta") == "Hello from "
+    assert "message_stop" not in names and "content_block_stop" not in names
+    # Without a stream, the same model answers whole, as the model it names.
+    answer = httpx.post(f"{url}/v1/messages", json={**body, "stream": False}, headers=headers, timeout=30).json()
+    assert answer["content"][0]["text"] == "Hello from anthropic."
+    assert answer["model"] == "claude-sonnet-4-5-20250929"

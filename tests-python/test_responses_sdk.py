@@ -1,10 +1,12 @@
 """End-to-end tests of the gateway's OpenAI Responses API (`/v1/responses`) with the official
 `openai` Python SDK.
 
-The gateway serves the Responses API through its chat path, so each test runs against three kinds
-of target (fixture `native_gateway`): the OpenAI-compatible fake (`small`, fake_openai.py), the
-Gemini fake (`gem`) and the Anthropic fake (`claude`) (fake_native.py). The tests check what the
-SDK gets back and what the upstream received.
+A `type: openai` target gets Responses requests natively on its own /v1/responses; every other
+target (and an openai one with `responses_api: translate`) through chat. Each test runs against
+four kinds of target (fixture `native_gateway`): the OpenAI-compatible fake natively (`small`,
+fake_openai.py's /v1/responses) and through chat (`small-chat`, its /v1/chat/completions), the
+Gemini fake (`gem`) and the Anthropic fake (`claude`) (fake_native.py), both through chat. The tests
+check what the SDK gets back and what the upstream received, on the path it should have taken.
 """
 
 import json
@@ -21,10 +23,15 @@ try:  # openai < 3 depends on httpx; openai 3.x on its successor httpx2 (same AP
 except ImportError:  # pragma: no cover - depends on the installed SDK
     import httpx2 as httpx
 
-# (gateway model, the fake it reaches, the scripted answer to a plain question asked as QUESTION)
+# The upstream_logs key of fake_openai.py's native /v1/responses requests.
+NATIVE = "openai-responses"
+
+# (gateway model, the upstream_logs key of the fake and path it reaches, the scripted answer to a
+# plain question asked as QUESTION)
 QUESTION = "hello responses"
 TARGETS = [
-    pytest.param("small", "openai", f"You said: {QUESTION}", id="openai"),
+    pytest.param("small", NATIVE, f"You said: {QUESTION}", id="openai-native"),
+    pytest.param("small-chat", "openai", f"You said: {QUESTION}", id="openai-chat"),
     pytest.param("gem", "gemini", "Hello from gemini.", id="gemini"),
     pytest.param("claude", "anthropic", "Hello from anthropic.", id="anthropic"),
 ]
@@ -56,8 +63,25 @@ def client(native_gateway):
     return openai.OpenAI(base_url=native_gateway, api_key="unused", max_retries=0, timeout=30)
 
 
+def _input_items(body):
+    """A native Responses body's `input` as items (a string input is one user message)."""
+    value = body["input"]
+    return [{"role": "user", "content": value}] if isinstance(value, str) else value
+
+
 def _upstream_text(protocol, body):
-    """The user texts of an upstream chat request, in its protocol's shape."""
+    """The user texts of an upstream request, in its protocol's shape."""
+    if protocol == NATIVE:
+        texts = []
+        for item in _input_items(body):
+            if item.get("role") != "user":
+                continue
+            content = item["content"]
+            if isinstance(content, str):
+                texts.append(content)
+            else:
+                texts.extend(part.get("text", "") for part in content if part.get("type") == "input_text")
+        return texts
     if protocol == "gemini":
         return [p.get("text", "") for c in body["contents"] if c.get("role", "user") == "user" for p in c["parts"]]
     texts = []
@@ -93,9 +117,14 @@ def test_a_text_response(client, upstream_logs, model, protocol, expected):
     assert response.usage.total_tokens == response.usage.input_tokens + response.usage.output_tokens
     assert response.instructions == "Answer briefly."
 
-    body = upstream_logs[protocol].last_chat_since(mark)["body"]
+    chats = upstream_logs[protocol].chats_since(mark)
+    assert len(chats) == 1, chats
+    body = chats[0]["body"]
     assert QUESTION in _upstream_text(protocol, body)
-    if protocol == "openai":
+    if protocol == NATIVE:
+        # The client's own body, only `model` rewritten.
+        assert body == {"model": "fake-small", "input": QUESTION, "instructions": "Answer briefly."}
+    elif protocol == "openai":
         assert body["messages"][0] == {"role": "system", "content": "Answer briefly."}
     elif protocol == "gemini":
         assert body["systemInstruction"]["parts"][0]["text"] == "Answer briefly."
@@ -105,7 +134,8 @@ def test_a_text_response(client, upstream_logs, model, protocol, expected):
 
 
 @pytest.mark.parametrize("model,protocol,expected", TARGETS)
-def test_a_streamed_response(client, model, protocol, expected):
+def test_a_streamed_response(client, upstream_logs, model, protocol, expected):
+    mark = upstream_logs[protocol].mark()
     stream = client.responses.create(model=model, input=QUESTION, stream=True)
     events = list(stream)
     types = [event.type for event in events]
@@ -146,6 +176,11 @@ def test_a_streamed_response(client, model, protocol, expected):
     assert completed.usage.output_tokens > 0
     assert completed.usage.total_tokens == completed.usage.input_tokens + completed.usage.output_tokens
 
+    chats = upstream_logs[protocol].chats_since(mark)
+    assert len(chats) == 1, chats
+    if protocol == NATIVE:
+        assert chats[0]["body"] == {"model": "fake-small", "input": QUESTION, "stream": True}
+
 
 @pytest.mark.parametrize("model,protocol,expected", TARGETS)
 def test_a_function_tool_round_trip_with_previous_response_id(client, upstream_logs, model, protocol, expected):
@@ -167,7 +202,6 @@ def test_a_function_tool_round_trip_with_previous_response_id(client, upstream_l
         input=[{"type": "function_call_output", "call_id": call.call_id, "output": TOOL_OUTPUT}],
         tools=[WEATHER_TOOL],
     )
-    assert second.previous_response_id == first.id
     assert second.output_text == f"It is {TOOL_OUTPUT} in Paris."
     assert not [item for item in second.output if item.type == "function_call"]
 
@@ -177,7 +211,26 @@ def test_a_function_tool_round_trip_with_previous_response_id(client, upstream_l
     assert len(chats) == 2, chats
     body = chats[1]["body"]
     assert "What is the weather in Paris?" in _upstream_text(protocol, body)
-    if protocol == "openai":
+    if protocol == NATIVE:
+        # Natively, the stored conversation goes as `input`; the upstream never saw the gateway's
+        # response id.
+        assert chats[0]["body"] == {
+            "model": "fake-small",
+            "input": "What is the weather in Paris?",
+            "tools": [WEATHER_TOOL],
+        }
+        assert "previous_response_id" not in body
+        assert body["tools"] == [WEATHER_TOOL]
+        items = _input_items(body)
+        calls = [item for item in items if item.get("type") == "function_call"]
+        assert [(c["call_id"], c["name"], json.loads(c["arguments"])) for c in calls] == [
+            (call.call_id, "get_weather", {"city": "Paris"})
+        ]
+        # The client's item, as the gateway stored it (it may add an `id` and `status`).
+        sent = {"type": "function_call_output", "call_id": call.call_id, "output": TOOL_OUTPUT}
+        assert {key: items[-1].get(key) for key in sent} == sent
+        assert items.index(calls[0]) < len(items) - 1
+    elif protocol == "openai":
         assistant = [m for m in body["messages"] if m["role"] == "assistant"]
         assert [c["function"]["name"] for c in assistant[-1]["tool_calls"]] == ["get_weather"]
         tool = [m for m in body["messages"] if m["role"] == "tool"]
@@ -193,6 +246,11 @@ def test_a_function_tool_round_trip_with_previous_response_id(client, upstream_l
         results = [b for b in blocks if b["type"] == "tool_result"]
         assert [b["name"] for b in uses] == ["get_weather"]
         assert [b["tool_use_id"] for b in results] == [uses[0]["id"]]
+
+    # The answer says which response it continues, as OpenAI's does, whichever path it took (checked
+    # last: a native answer is the upstream's, which never saw the gateway's previous_response_id).
+    assert second.previous_response_id == first.id
+    assert client.responses.retrieve(second.id).previous_response_id == first.id
 
 
 @pytest.mark.parametrize("model,protocol,expected", TARGETS)
@@ -217,7 +275,10 @@ def test_json_schema_output(client, upstream_logs, model, protocol, expected):
     assert answer == {"reply": expected, "confidence": 4.5}
 
     body = log.last_chat_since(mark)["body"]
-    if protocol == "openai":
+    if protocol == NATIVE:
+        assert body["text"] == text_format
+        assert "response_format" not in body
+    elif protocol == "openai":
         assert body["response_format"] == {
             "type": "json_schema",
             "json_schema": {"name": "answer", "schema": ANSWER_SCHEMA, "strict": True},
@@ -229,8 +290,10 @@ def test_json_schema_output(client, upstream_logs, model, protocol, expected):
 
 
 @pytest.mark.parametrize("model,protocol,expected", TARGETS)
-def test_retrieve_then_delete_a_stored_response(client, model, protocol, expected):
+def test_retrieve_then_delete_a_stored_response(client, upstream_logs, model, protocol, expected):
+    mark = upstream_logs[protocol].mark()
     response = client.responses.create(model=model, input=QUESTION)
+    assert len(upstream_logs[protocol].chats_since(mark)) == 1
 
     retrieved = client.responses.retrieve(response.id)
     assert retrieved.id == response.id
@@ -248,7 +311,8 @@ def test_retrieve_then_delete_a_stored_response(client, model, protocol, expecte
 
 
 @pytest.mark.parametrize("model,protocol,expected", TARGETS)
-def test_input_items_of_a_stored_response(client, model, protocol, expected):
+def test_input_items_of_a_stored_response(client, upstream_logs, model, protocol, expected):
+    mark = upstream_logs[protocol].mark()
     response = client.responses.create(
         model=model,
         input=[
@@ -257,6 +321,7 @@ def test_input_items_of_a_stored_response(client, model, protocol, expected):
             {"role": "user", "content": [{"type": "input_text", "text": QUESTION}]},
         ],
     )
+    assert len(upstream_logs[protocol].chats_since(mark)) == 1
     page = client.responses.input_items.list(response.id)
     items = list(page)
     # Newest first by default.
@@ -276,7 +341,8 @@ def test_input_items_of_a_stored_response(client, model, protocol, expected):
 
 
 @pytest.mark.parametrize("model,protocol,expected", TARGETS)
-def test_the_sdk_stream_helper_assembles_text_and_tool_calls(client, model, protocol, expected):
+def test_the_sdk_stream_helper_assembles_text_and_tool_calls(client, upstream_logs, model, protocol, expected):
+    mark = upstream_logs[protocol].mark()
     # `responses.stream` rebuilds the response from the events and checks they fit together.
     with client.responses.stream(model=model, input=QUESTION) as stream:
         text = "".join(event.delta for event in stream if event.type == "response.output_text.delta")
@@ -293,6 +359,7 @@ def test_the_sdk_stream_helper_assembles_text_and_tool_calls(client, model, prot
     assert json.loads(calls[0].arguments) == {"city": "Paris"}
     done = [event for event in events if event.type == "response.function_call_arguments.done"]
     assert [json.loads(event.arguments) for event in done] == [{"city": "Paris"}]
+    assert len(upstream_logs[protocol].chats_since(mark)) == 2
 
 
 def _sse_data(text):
@@ -304,9 +371,10 @@ def _sse_data(text):
 
 
 @pytest.mark.parametrize("model,protocol,expected", TARGETS)
-def test_the_wire_shapes_validate_against_the_sdk_types(native_gateway, model, protocol, expected):
+def test_the_wire_shapes_validate_against_the_sdk_types(native_gateway, upstream_logs, model, protocol, expected):
     # The SDK builds its objects without validating them, so a missing or mistyped field would go
     # unseen above; validating the raw JSON with the SDK's own pydantic types does not.
+    mark = upstream_logs[protocol].mark()
     stream_event = pydantic.TypeAdapter(ResponseStreamEvent)
     for extra in ({"input": QUESTION}, {"input": "What is the weather in Paris?", "tools": [WEATHER_TOOL]}):
         body = {"model": model, **extra}
@@ -323,6 +391,7 @@ def test_the_wire_shapes_validate_against_the_sdk_types(native_gateway, model, p
         events = [stream_event.validate_python(data) for data in _sse_data(streamed.text)]
         assert events[-1].type == "response.completed"
         assert [item.type for item in events[-1].response.output] == [item.type for item in response.output]
+    assert len(upstream_logs[protocol].chats_since(mark)) == 4
 
 
 def test_unknown_model_is_not_found(client):
