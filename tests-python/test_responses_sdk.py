@@ -394,6 +394,79 @@ def test_the_wire_shapes_validate_against_the_sdk_types(native_gateway, upstream
     assert len(upstream_logs[protocol].chats_since(mark)) == 4
 
 
+def test_built_in_tools_and_members_the_gateway_does_not_know_reach_a_native_target_as_sent(client, upstream_logs):
+    log = upstream_logs[NATIVE]
+    mark = log.mark()
+    response = client.responses.create(
+        model="small",
+        input=QUESTION,
+        tools=[{"type": "web_search"}],
+        include=["web_search_call.action.sources"],
+        truncation="auto",
+        extra_body={"a_future_member": {"kept": [1, 2.50, None]}},
+    )
+    assert response.output_text == f"You said: {QUESTION}"
+    assert [request["body"] for request in log.chats_since(mark)] == [
+        {
+            "model": "fake-small",
+            "input": QUESTION,
+            "tools": [{"type": "web_search"}],
+            "include": ["web_search_call.action.sources"],
+            "truncation": "auto",
+            "a_future_member": {"kept": [1, 2.50, None]},
+        }
+    ]
+
+
+@pytest.mark.parametrize("model,protocol", [("small-chat", "openai"), ("gem", "gemini"), ("claude", "anthropic")])
+def test_a_built_in_tool_is_refused_for_a_model_without_a_native_target(client, upstream_logs, model, protocol):
+    # Only OpenAI runs web_search; a chat target would answer without it.
+    mark = upstream_logs[protocol].mark()
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.responses.create(model=model, input=QUESTION, tools=[{"type": "web_search"}])
+    assert caught.value.status_code == 400
+    assert caught.value.code == "unsupported_tool"
+    assert "web_search" in caught.value.message
+    assert upstream_logs[protocol].chats_since(mark) == []
+
+
+def test_a_conversation_moves_between_a_translated_and_a_native_target(client, upstream_logs):
+    # Started through chat on Gemini, continued natively: the native target gets the stored turns
+    # as `input`; continued again through chat: the chat target gets all of them as messages.
+    native, chat = upstream_logs[NATIVE], upstream_logs["openai"]
+    first = client.responses.create(model="gem", input="first question")
+    mark = native.mark()
+    second = client.responses.create(model="small", input="second question", previous_response_id=first.id)
+    assert second.output_text == "You said: second question"
+    body = native.last_chat_since(mark)["body"]
+    assert "previous_response_id" not in body
+    items = _input_items(body)
+    assert [(item.get("role"), _item_text(item)) for item in items] == [
+        ("user", "first question"),
+        ("assistant", "Hello from gemini."),
+        ("user", "second question"),
+    ]
+    mark = chat.mark()
+    third = client.responses.create(model="small-chat", input="third question", previous_response_id=second.id)
+    assert third.output_text == "You said: third question"
+    messages = chat.last_chat_since(mark)["body"]["messages"]
+    assert [(message["role"], _item_text(message)) for message in messages] == [
+        ("user", "first question"),
+        ("assistant", "Hello from gemini."),
+        ("user", "second question"),
+        ("assistant", "You said: second question"),
+        ("user", "third question"),
+    ]
+
+
+def _item_text(item):
+    """The text of a Responses message item or a chat message (a string, or its text parts)."""
+    content = item.get("content")
+    if isinstance(content, str):
+        return content
+    return "".join(part.get("text", "") for part in content or [] if isinstance(part, dict))
+
+
 def test_unknown_model_is_not_found(client):
     with pytest.raises(openai.NotFoundError) as caught:
         client.responses.create(model="no-such-model", input=QUESTION)
@@ -478,3 +551,43 @@ def test_a_cut_stream_that_cannot_be_continued_ends_with_response_failed(failove
     assert failed.error.message
     # Only the cutting target was asked: `plain` cannot continue, and a new answer would repeat.
     assert [chat["body"]["model"] for chat in log.chats_since(mark)] == ["fake-cut-after-3"]
+
+
+def test_a_cut_native_stream_ends_with_an_error_event_and_is_not_stored(failover_client, upstream_logs):
+    # `native-cutter` passes the stream through from fake_openai.py's own /v1/responses; its events
+    # are the upstream's, so a cut cannot be continued, not even by `finisher` behind it.
+    native, chat = upstream_logs[NATIVE], upstream_logs["openai"]
+    native_mark, chat_mark = native.mark(), chat.mark()
+    stream = failover_client.responses.create(model="native-cut", input=LONG_QUESTION, stream=True)
+    events = []
+    # The pinned SDK yields the Responses `error` event (it raises only on a top-level `error`
+    # member, which this event has not).
+    for event in stream:
+        events.append(event)
+        assert len(events) < 200, "the stream did not end"
+    types = [event.type for event in events]
+
+    assert types[:2] == ["response.created", "response.in_progress"], types
+    assert types[-1] == "error", types
+    assert "response.completed" not in types
+    assert "response.failed" not in types
+    assert [event.sequence_number for event in events] == list(range(len(events)))
+    text = "".join(event.delta for event in events if event.type == "response.output_text.delta")
+    assert text == CUT_PREFIX
+    error = events[-1]
+    assert error.code == "stream_interrupted"
+    assert "incomplete" in error.message
+    assert events[0].response.model == "native-cutter"
+
+    assert [request["body"]["model"] for request in native.chats_since(native_mark)] == ["fake-cut-after-3"]
+    assert chat.chats_since(chat_mark) == []
+    # An answer that never completed is not stored.
+    with pytest.raises(openai.NotFoundError):
+        failover_client.responses.retrieve(events[0].response.id)
+
+    # The SDK's stream helper sees the same events and has no final response to give.
+    with failover_client.responses.stream(model="native-cut", input=LONG_QUESTION) as helper:
+        seen = [event.type for event in helper]
+        assert seen[-1] == "error", seen
+        with pytest.raises(RuntimeError, match="response.completed"):
+            helper.get_final_response()
