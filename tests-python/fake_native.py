@@ -1017,6 +1017,7 @@ class AnthropicHandler(BaseHandler):
                         "cache_creation_input_tokens": 0,
                         "cache_read_input_tokens": 0,
                         "output_tokens": 1,
+                        "service_tier": "standard",
                     },
                 },
             },
