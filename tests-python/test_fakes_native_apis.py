@@ -161,7 +161,8 @@ def test_the_openai_fake_streams_a_responses_function_call_in_openais_event_sequ
     ]
     # The SDK's stream helper rebuilds the same call from these events.
     client = openai.OpenAI(base_url=f"{fake_upstream}/v1", api_key="unused", max_retries=0)
-    with client.responses.stream(model="fake-small", input="What is the weather in Paris?", tools=[WEATHER_TOOL]) as stream:
+    question = "What is the weather in Paris?"
+    with client.responses.stream(model="fake-small", input=question, tools=[WEATHER_TOOL]) as stream:
         list(stream)
         final = stream.get_final_response()
     assert [json.loads(item.arguments) for item in final.output] == [{"city": "Paris"}]
