@@ -35,16 +35,20 @@ FAKE_NATIVE = HERE / "fake_native.py"
 STARTUP_TIMEOUT = 60.0
 
 # The native gateway's configuration: {gemini} etc. are the fakes' root URLs, {gemini_key} and
-# {anthropic_key} the API keys the fakes accept.
+# {anthropic_key} the API keys the fakes accept. `small` gets Responses requests natively on the
+# fake's own /v1/responses (the default for type openai); `small-chat`, on the same fake, through
+# chat (`responses_api: translate`).
 NATIVE_CONFIG = """\
 providers:
   fake: {{type: openai, base_url: "{openai}/v1", locality: local}}
+  fakechat: {{type: openai, base_url: "{openai}/v1", locality: local, options: {{responses_api: translate}}}}
   gem:  {{type: gemini, base_url: "{gemini}", api_key: "{gemini_key}", locality: cloud}}
   olla: {{type: ollama, base_url: "{ollama}", locality: local}}
   anth: {{type: anthropic, base_url: "{anthropic}", api_key: "{anthropic_key}", locality: cloud}}
   tei:  {{type: huggingface, base_url: "{tei}", locality: local}}
 models:
   small:  {{provider: fake, model: fake-small}}
+  small-chat: {{provider: fakechat, model: fake-small}}
   gem:    {{provider: gem, model: gemini-2.5-flash}}
   llama:  {{provider: olla, model: "llama3.2"}}
   claude: {{provider: anth, model: claude-sonnet-4-5}}
@@ -239,29 +243,42 @@ def keyed_gateway(fake_upstream, tmp_path_factory):
         yield url, url[: -len("/v1")]
 
 
-# The failover gateway's configuration: {openai} is fake_openai.py's root URL. `cutter` drops its
-# streams after three content chunks (fake_openai.py's fault mode); `finisher` can continue them,
-# `plain` cannot. The breaker is kept closed so that every test reaches the cutter first.
+# The failover gateway's configuration: {openai} is fake_openai.py's root URL, {anthropic} the
+# Anthropic fake's and {anthropic_key} its key. `cutter` drops its streams after three content
+# chunks (fake_openai.py's fault mode); `finisher` can continue them, `plain` cannot. `fake` asks
+# through chat even for Responses requests (`responses_api: translate`), so that its streams can be
+# continued; `native-cutter` (on `fakenative`, fake_openai.py's own /v1/responses) and
+# `claude-cutter` (the Anthropic fake, cut after two text deltas) pass Responses and Messages
+# streams through natively, which cannot be continued, even by `finisher` behind them. The breaker
+# is kept closed so that every test reaches the cutter first.
 FAILOVER_CONFIG = """\
 providers:
-  fake: {{type: openai, base_url: "{openai}/v1", locality: local}}
+  fake: {{type: openai, base_url: "{openai}/v1", locality: local, options: {{responses_api: translate}}}}
+  fakenative: {{type: openai, base_url: "{openai}/v1", locality: local}}
+  anth: {{type: anthropic, base_url: "{anthropic}", api_key: "{anthropic_key}", locality: local}}
 models:
   cutter:   {{provider: fake, model: fake-cut-after-3}}
   finisher: {{provider: fake, model: fake-small, supports: [continuation]}}
   plain:    {{provider: fake, model: fake-small}}
+  native-cutter: {{provider: fakenative, model: fake-cut-after-3}}
+  claude-cutter: {{provider: anth, model: claude-sonnet-4-5-cut-after-2}}
 routes:
   continued:   {{policy: ordered, targets: [cutter, finisher]}}
   uncontinued: {{policy: ordered, targets: [cutter, plain]}}
+  native-cut:  {{policy: ordered, targets: [native-cutter, finisher]}}
+  claude-cut:  {{policy: ordered, targets: [claude-cutter, finisher]}}
 resilience:
   breaker: {{failure_threshold: 1000, cooldown: 1s}}
 """
 
 
 @pytest.fixture(scope="session")
-def failover_gateway(fake_upstream, tmp_path_factory):
+def failover_gateway(fake_upstream, native_fakes, tmp_path_factory):
     """A gateway whose routes start on a target that cuts its streams mid-answer (FAILOVER_CONFIG);
     yields http://127.0.0.1:<port>/v1."""
-    config = FAILOVER_CONFIG.format(openai=fake_upstream)
+    config = FAILOVER_CONFIG.format(
+        openai=fake_upstream, anthropic=native_fakes["anthropic"], anthropic_key=API_KEYS["anthropic"]
+    )
     with _running_gateway(config, tmp_path_factory.mktemp("failover-gateway"), "the failover gateway") as url:
         yield url
 
@@ -298,9 +315,13 @@ class UpstreamLog:
 
 @pytest.fixture(scope="session")
 def upstream_logs(fake_upstream, native_fakes):
-    """{"openai": UpstreamLog, "gemini": …, "anthropic": …}: what the chat fakes received."""
+    """{"openai": UpstreamLog, "openai-responses": …, "gemini": …, "anthropic": …}: what the fakes
+    received: fake_openai.py's chat requests ("openai") and its native Responses requests
+    ("openai-responses"), the Gemini fake's, and the Anthropic fake's Messages requests (native or
+    translated alike)."""
     return {
         "openai": UpstreamLog(fake_upstream, ("/v1/chat/completions",)),
+        "openai-responses": UpstreamLog(fake_upstream, ("/v1/responses",)),
         "gemini": UpstreamLog(native_fakes["gemini"], ("/v1beta/models/",)),
         "anthropic": UpstreamLog(native_fakes["anthropic"], ("/v1/messages",)),
     }

@@ -19,6 +19,10 @@ Gemini asked for JSON (`generationConfig.responseMimeType: application/json`) an
 instead: an instance of `responseSchema` whose strings hold that answer (`schema_instance`), or
 {"answer": <text>} without a schema.
 
+Fault mode (Anthropic): a model named `<model>-cut-after-<N>` (e.g. `claude-sonnet-4-5-cut-after-2`)
+answers as `<model>`, but its stream sends N text deltas and then drops the connection (no
+content_block_stop, message_delta or message_stop), as a crashed upstream.
+
 Token counts are fixed per protocol (USAGE below) so that tests can check how the gateway maps them.
 The cloud fakes accept only the API keys in API_KEYS, answering a wrong or missing key the way the
 real services do.
@@ -42,6 +46,7 @@ the real servers' error shapes.
 import json
 import random
 import re
+import socket
 import string
 import sys
 import threading
@@ -799,11 +804,26 @@ _ANTHROPIC_REQUEST_FIELDS = {
 _ANTHROPIC_BLOCK_TYPES = {"text", "image", "document", "tool_use", "tool_result", "thinking", "redacted_thinking"}
 
 
+# `<model>-cut-after-<N>`: the Anthropic fake's fault mode (see the module's doc).
+_ANTHROPIC_CUT_MODEL = re.compile(r"(.+)-cut-after-(\d+)")
+
+
+def _anthropic_model(name):
+    """(the model id `name` resolves to, or None when it is unknown; the N of its
+    `-cut-after-<N>` suffix, or None)."""
+    cut = _ANTHROPIC_CUT_MODEL.fullmatch(name) if isinstance(name, str) else None
+    if cut:
+        name = cut.group(1)
+    model_id = ANTHROPIC_ALIASES.get(name, name)
+    return (model_id if model_id in ANTHROPIC_MODELS else None), (int(cut.group(2)) if cut else None)
+
+
 class AnthropicHandler(BaseHandler):
     """`POST /v1/messages` (SSE with `event:` lines when `"stream": true`), `POST
     /v1/messages/count_tokens` ({"input_tokens": N}, N the words of `system` and of the messages'
     texts: `count_message_tokens`), `GET /v1/models[/{id}]`.
     Requires `x-api-key` (or a bearer token) with API_KEYS["anthropic"], and `anthropic-version`.
+    A `<model>-cut-after-<N>` model's stream drops the connection after N text deltas.
     Every request's headers are recorded (GET /__requests), so a test can check the
     `anthropic-version` and `anthropic-beta` the gateway passed on."""
 
@@ -864,8 +884,8 @@ class AnthropicHandler(BaseHandler):
             )
         ):
             raise _anthropic_invalid("system: Input should be a valid string or a list of text blocks")
-        model_id = ANTHROPIC_ALIASES.get(body["model"], body["model"])
-        if model_id not in ANTHROPIC_MODELS:
+        model_id, _ = _anthropic_model(body["model"])
+        if model_id is None:
             raise _anthropic_error(404, "not_found_error", f"model: {body['model']}")
 
         messages = body["messages"]
@@ -927,7 +947,7 @@ class AnthropicHandler(BaseHandler):
         for key in ("model", "messages"):
             if key not in body:
                 raise _anthropic_invalid(f"{key}: Field required")
-        if ANTHROPIC_ALIASES.get(body["model"], body["model"]) not in ANTHROPIC_MODELS:
+        if _anthropic_model(body["model"])[0] is None:
             raise _anthropic_error(404, "not_found_error", f"model: {body['model']}")
         if not isinstance(body["messages"], list) or not body["messages"]:
             raise _anthropic_invalid("messages: at least one message is required")
@@ -935,6 +955,7 @@ class AnthropicHandler(BaseHandler):
 
     def _messages(self, body):
         model_id, tool_result, declared = self._validate(body)
+        cut_after = _anthropic_model(body["model"])[1]
         message_id = "msg_" + uuid.uuid4().hex[:24]
         prompt = USAGE["anthropic"]["prompt"]
         completion = USAGE["anthropic"]["completion"]
@@ -996,10 +1017,12 @@ class AnthropicHandler(BaseHandler):
                         "cache_creation_input_tokens": 0,
                         "cache_read_input_tokens": 0,
                         "output_tokens": 1,
+                        "service_tier": "standard",
                     },
                 },
             },
         )
+        text_deltas = 0
         for index, block in enumerate(blocks):
             if block["type"] == "text":
                 event(
@@ -1009,6 +1032,13 @@ class AnthropicHandler(BaseHandler):
                 if index == 0:
                     event("ping", {"type": "ping"})
                 for piece in _pieces(block["text"]):
+                    if cut_after is not None and text_deltas == cut_after:
+                        # A crashed upstream: the connection drops mid-answer, without even the
+                        # terminating chunk.
+                        self.close_connection = True
+                        self.connection.shutdown(socket.SHUT_RDWR)
+                        return
+                    text_deltas += 1
                     event(
                         "content_block_delta",
                         {"type": "content_block_delta", "index": index, "delta": {"type": "text_delta", "text": piece}},

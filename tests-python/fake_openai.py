@@ -32,7 +32,12 @@ Prints `PORT <n>` on stdout once it listens on 127.0.0.1, then serves:
   `json_schema` the text is a JSON instance of the schema, as for chat. `fake-cut-after-<N>` cuts a
   Responses stream the same way: N text deltas, then the connection drops (no response.completed).
   A body that is not a JSON object, or lacks `model` or `input`, gets a 400 in OpenAI's error shape.
-  Function tools are not scripted here (only chat calls `get_weather`).
+  Function tools are scripted as on chat: when `input` holds a `function_call_output` item, the
+  answer is "It is <output> in Paris."; otherwise, when `tools` offers the function `get_weather`,
+  the one output item is a `function_call` (`id` fc_..., `call_id` call_..., `name`, `arguments`
+  '{"city": "Paris"}'), streamed as OpenAI does: response.output_item.added (empty `arguments`),
+  response.function_call_arguments.delta per fragment, response.function_call_arguments.done,
+  response.output_item.done, response.completed.
 - GET /v1/models: the one model it pretends to serve.
 - GET /_last: the JSON body of the last chat-completions or Responses request it received (null
   before any).
@@ -156,8 +161,35 @@ def _responses_prompt_tokens(body):
     return _count_tokens(" ".join(texts))
 
 
+def _responses_tool_output(input_value):
+    """The `output` of the last `function_call_output` item of a Responses `input`, or None."""
+    result = None
+    for item in input_value if isinstance(input_value, list) else []:
+        if isinstance(item, dict) and item.get("type") == "function_call_output":
+            output = item.get("output")
+            if isinstance(output, list):
+                output = "".join(_input_text_parts(output))
+            result = output if isinstance(output, str) else ""
+    return result
+
+
+def _responses_declares_tool(body):
+    """Whether a Responses body offers the function `get_weather` (Responses' function tools are
+    flat: `{"type": "function", "name": …}`)."""
+    return any(
+        isinstance(tool, dict) and tool.get("type") == "function" and tool.get("name") == TOOL_NAME
+        for tool in body.get("tools") or []
+    )
+
+
 def _responses_answer_text(body):
-    text = "You said: " + _responses_user_text(body.get("input"))
+    """The scripted text answer: "It is <output> in Paris." after a `function_call_output`, else
+    "You said: <last user text>"; a JSON instance of `text.format`'s schema when it asks for one."""
+    tool_output = _responses_tool_output(body.get("input"))
+    if tool_output is not None:
+        text = f"It is {tool_output} in Paris."
+    else:
+        text = "You said: " + _responses_user_text(body.get("input"))
     text_options = body.get("text")
     response_format = text_options.get("format") if isinstance(text_options, dict) else None
     if isinstance(response_format, dict):
@@ -168,20 +200,39 @@ def _responses_answer_text(body):
     return text
 
 
-def _response_object(body, response_id, message_id, created, status, text, usage):
-    """A Responses API `response` object; `output` and `usage` only once it is completed."""
+def _responses_output_item(body):
+    """The one completed output item a Responses body gets: a `function_call` to `get_weather`
+    with {"city": "Paris"} when the body offers that tool and holds no `function_call_output` yet,
+    else an assistant `message` with one `output_text` part."""
+    if _responses_tool_output(body.get("input")) is None and _responses_declares_tool(body):
+        return {
+            "type": "function_call",
+            "id": "fc_" + uuid.uuid4().hex,
+            "call_id": "call_" + uuid.uuid4().hex[:24],
+            "name": TOOL_NAME,
+            "arguments": json.dumps(TOOL_ARGUMENTS),
+            "status": "completed",
+        }
+    return {
+        "type": "message",
+        "id": "msg_" + uuid.uuid4().hex,
+        "status": "completed",
+        "role": "assistant",
+        "content": [{"type": "output_text", "text": _responses_answer_text(body), "annotations": []}],
+    }
+
+
+def _output_item_tokens(item):
+    """The fake's token count of an output item: the words of its text or of its arguments."""
+    if item["type"] == "function_call":
+        return _count_tokens(item["arguments"])
+    return _count_tokens(item["content"][0]["text"])
+
+
+def _response_object(body, response_id, created, status, item, usage):
+    """A Responses API `response` object; `output` (the one `item`) and `usage` only once it is
+    completed."""
     completed = status == "completed"
-    output = []
-    if completed:
-        output = [
-            {
-                "type": "message",
-                "id": message_id,
-                "status": "completed",
-                "role": "assistant",
-                "content": [{"type": "output_text", "text": text, "annotations": []}],
-            }
-        ]
     text_options = body.get("text") if isinstance(body.get("text"), dict) else {"format": {"type": "text"}}
     return {
         "id": response_id,
@@ -193,7 +244,7 @@ def _response_object(body, response_id, message_id, created, status, text, usage
         "instructions": body.get("instructions"),
         "max_output_tokens": body.get("max_output_tokens"),
         "model": body.get("model"),
-        "output": output,
+        "output": [item] if completed else [],
         "parallel_tool_calls": True,
         "previous_response_id": body.get("previous_response_id"),
         "reasoning": {"effort": None, "summary": None},
@@ -442,11 +493,10 @@ class Handler(BaseHTTPRequestHandler):
                 return
         model = body["model"] if isinstance(body["model"], str) else ""
         response_id = "resp_" + uuid.uuid4().hex
-        message_id = "msg_" + uuid.uuid4().hex
         created = int(time.time())
-        answer = _responses_answer_text(body)
+        item = _responses_output_item(body)
         prompt_tokens = _responses_prompt_tokens(body)
-        completion_tokens = _count_tokens(answer)
+        completion_tokens = _output_item_tokens(item)
         usage = {
             "input_tokens": prompt_tokens,
             "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
@@ -455,12 +505,12 @@ class Handler(BaseHTTPRequestHandler):
             "total_tokens": prompt_tokens + completion_tokens,
         }
         if body.get("stream") is not True:
-            self._send_json(200, _response_object(body, response_id, message_id, created, "completed", answer, usage))
+            self._send_json(200, _response_object(body, response_id, created, "completed", item, usage))
             return
         cut = _CUT_MODEL.fullmatch(model)
-        self._stream_response(body, response_id, message_id, created, answer, usage, int(cut.group(1)) if cut else None)
+        self._stream_response(body, response_id, created, item, usage, int(cut.group(1)) if cut else None)
 
-    def _stream_response(self, body, response_id, message_id, created, answer, usage, cut_after):
+    def _stream_response(self, body, response_id, created, item, usage, cut_after):
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream; charset=utf-8")
         self.send_header("Cache-Control", "no-cache")
@@ -473,30 +523,48 @@ class Handler(BaseHTTPRequestHandler):
             self._write_chunk(f"event: {kind}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode("utf-8"))
 
         def response(status):
-            return _response_object(body, response_id, message_id, created, status, answer, usage)
+            return _response_object(body, response_id, created, status, item, usage)
 
-        where = {"item_id": message_id, "output_index": 0, "content_index": 0}
+        def cut():
+            # A crashed upstream: the connection drops mid-answer, without even the terminating
+            # chunk.
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+
         event("response.created", response=response("in_progress"))
         event("response.in_progress", response=response("in_progress"))
-        item = {"id": message_id, "type": "message", "status": "in_progress", "content": [], "role": "assistant"}
-        event("response.output_item.added", output_index=0, item=item)
+        if item["type"] == "function_call":
+            # OpenAI announces the call with empty arguments, then streams them in fragments.
+            where = {"item_id": item["id"], "output_index": 0}
+            event("response.output_item.added", output_index=0, item={**item, "arguments": "", "status": "in_progress"})
+            arguments = item["arguments"]
+            for count, fragment in enumerate((arguments[:9], arguments[9:])):
+                if cut_after is not None and count == cut_after:
+                    cut()
+                    return
+                event("response.function_call_arguments.delta", **where, delta=fragment)
+                time.sleep(0.005)
+            event("response.function_call_arguments.done", **where, name=item["name"], arguments=arguments)
+            event("response.output_item.done", output_index=0, item=item)
+            event("response.completed", response=response("completed"))
+            self._write_chunk(b"")  # the terminating zero-length chunk
+            return
+
+        answer = item["content"][0]["text"]
+        where = {"item_id": item["id"], "output_index": 0, "content_index": 0}
+        event("response.output_item.added", output_index=0, item={**item, "status": "in_progress", "content": []})
         event("response.content_part.added", **where, part={"type": "output_text", "annotations": [], "text": ""})
         words = answer.split(" ")
         pieces = [word + (" " if i < len(words) - 1 else "") for i, word in enumerate(words)]
         for count, piece in enumerate(pieces):
             if cut_after is not None and count == cut_after:
-                # A crashed upstream: the connection drops mid-answer, without even the
-                # terminating chunk.
-                self.close_connection = True
-                self.connection.shutdown(socket.SHUT_RDWR)
+                cut()
                 return
             event("response.output_text.delta", **where, delta=piece, logprobs=[])
             time.sleep(0.005)
-        part = {"type": "output_text", "annotations": [], "text": answer}
         event("response.output_text.done", **where, text=answer, logprobs=[])
-        event("response.content_part.done", **where, part=part)
-        done_item = {"id": message_id, "type": "message", "status": "completed", "content": [part], "role": "assistant"}
-        event("response.output_item.done", output_index=0, item=done_item)
+        event("response.content_part.done", **where, part=item["content"][0])
+        event("response.output_item.done", output_index=0, item=item)
         event("response.completed", response=response("completed"))
         self._write_chunk(b"")  # the terminating zero-length chunk
 

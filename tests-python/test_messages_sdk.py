@@ -1,17 +1,19 @@
 """End-to-end tests of the gateway's Anthropic Messages API (`/v1/messages`) with the official
 `anthropic` Python SDK.
 
-The gateway serves the Messages API through its chat path, so each test runs against three kinds
-of target (fixture `native_gateway`): the OpenAI-compatible fake (`small`, fake_openai.py), the
-Gemini fake (`gem`) and the Anthropic fake (`claude`) (fake_native.py). The SDK is pointed at the
-gateway's root URL (it appends /v1/messages itself).
+A `type: anthropic` target gets Messages requests natively (the client's body, only `model`
+rewritten, and its `anthropic-version` and `anthropic-beta` headers); every other target through
+chat. Each test runs against three kinds of target (fixture `native_gateway`): the
+OpenAI-compatible fake (`small`, fake_openai.py) and the Gemini fake (`gem`) through chat, and the
+Anthropic fake (`claude`, fake_native.py) natively. The SDK is pointed at the gateway's root URL (it
+appends /v1/messages itself); what it sent is recorded (`_last_sent_body`) so that a test can check
+that Anthropic received exactly that.
 """
 
 import base64
+import json
 import struct
 import zlib
-
-import json
 
 import anthropic
 import pydantic
@@ -19,11 +21,15 @@ import pytest
 from anthropic.types import Message, MessageTokensCount, RawMessageStreamEvent
 
 from conftest import MASTER_KEY
+from fake_native import API_KEYS
 
 try:  # the SDKs of this generation depend on httpx2 (httpx's successor, same API)
     import httpx
 except ImportError:  # pragma: no cover - depends on the installed SDK
     import httpx2 as httpx
+
+# The Anthropic model behind `claude` (NATIVE_CONFIG in conftest.py): the `model` a native body gets.
+CLAUDE_UPSTREAM_MODEL = "claude-sonnet-4-5"
 
 QUESTION = "hello messages"
 TARGETS = [
@@ -58,9 +64,39 @@ def _root(v1_url):
     return v1_url[: -len("/v1")]
 
 
+# The requests `client` sent, oldest last (an httpx request hook appends them).
+_SENT = []
+
+
 @pytest.fixture(scope="session")
 def client(native_gateway):
-    return anthropic.Anthropic(base_url=_root(native_gateway), api_key="unused", max_retries=0, timeout=30)
+    recorder = httpx.Client(event_hooks={"request": [_SENT.append]}, timeout=30)
+    return anthropic.Anthropic(
+        base_url=_root(native_gateway), api_key="unused", max_retries=0, timeout=30, http_client=recorder
+    )
+
+
+def _last_sent():
+    """The last request `client` sent."""
+    assert _SENT, "the client sent nothing"
+    return _SENT[-1]
+
+
+def _last_sent_body():
+    """The JSON body of the last request `client` sent."""
+    return json.loads(_last_sent().content)
+
+
+def _assert_anthropics_own(message):
+    """Checks that a message is Anthropic's answer passed through: its usage keeps `service_tier`,
+    which the fake sends and the gateway's chat-to-Messages rendering never writes."""
+    assert message.usage.service_tier == "standard", message.usage
+
+
+def _as_sent_to_claude(sent):
+    """What a native Anthropic target must receive for a body the client sent: the same, with the
+    upstream model name."""
+    return {**sent, "model": CLAUDE_UPSTREAM_MODEL}
 
 
 def _user(text):
@@ -81,7 +117,14 @@ def test_a_text_message(client, upstream_logs, model, protocol, expected):
     assert message.stop_reason == "end_turn"
     assert message.usage.input_tokens > 0
     assert message.usage.output_tokens > 0
-    assert upstream_logs[protocol].chats_since(mark)
+    chats = upstream_logs[protocol].chats_since(mark)
+    assert len(chats) == 1, chats
+    if protocol == "anthropic":
+        _assert_anthropics_own(message)
+        assert chats[0]["path"] == "/v1/messages"
+        assert chats[0]["body"] == _as_sent_to_claude(_last_sent_body())
+        # The fake's own usage, passed through.
+        assert (message.usage.input_tokens, message.usage.output_tokens) == (12, 7)
 
 
 def test_structured_output_reaches_an_openai_compatible_upstream_as_a_json_schema(client, upstream_logs):
@@ -119,10 +162,14 @@ def test_a_system_prompt_reaches_the_upstream(client, upstream_logs, model, prot
         assert body["generationConfig"]["maxOutputTokens"] == 256
         assert body["generationConfig"]["stopSequences"] == ["STOP"]
     else:
-        system = body["system"]
-        assert (system if isinstance(system, str) else system[0]["text"]) == "You are terse."
-        assert body["max_tokens"] == 256
-        assert body["stop_sequences"] == ["STOP"]
+        _assert_anthropics_own(message)
+        assert body == {
+            "model": CLAUDE_UPSTREAM_MODEL,
+            "max_tokens": 256,
+            "system": "You are terse.",
+            "messages": [{"role": "user", "content": QUESTION}],
+            "stop_sequences": ["STOP"],
+        }
 
 
 @pytest.mark.parametrize("model,protocol,expected", TARGETS)
@@ -154,10 +201,10 @@ def test_an_image_block_with_base64_data(client, upstream_logs, model, protocol,
         assert parts[0]["inlineData"] == {"mimeType": "image/png", "data": PNG_BASE64}
         assert parts[1] == {"text": QUESTION}
     else:
+        _assert_anthropics_own(message)
+        assert body == _as_sent_to_claude(_last_sent_body())
         blocks = body["messages"][-1]["content"]
-        assert blocks[0]["type"] == "image"
         assert blocks[0]["source"] == {"type": "base64", "media_type": "image/png", "data": PNG_BASE64}
-        assert blocks[1]["type"] == "text" and blocks[1]["text"] == QUESTION
 
 
 @pytest.mark.parametrize("model,protocol,expected", TARGETS)
@@ -208,13 +255,17 @@ def test_a_tool_round_trip(client, upstream_logs, model, protocol, expected):
         assert [p["functionCall"]["args"] for p in parts if "functionCall" in p] == [{"city": "Paris"}]
         assert [p["functionResponse"]["name"] for p in parts if "functionResponse" in p] == ["get_weather"]
     else:
+        _assert_anthropics_own(first)
+        _assert_anthropics_own(second)
+        assert body == _as_sent_to_claude(_last_sent_body())
         blocks = [b for m in body["messages"] if isinstance(m["content"], list) for b in m["content"]]
         assert [b["id"] for b in blocks if b["type"] == "tool_use"] == [use.id]
         assert [b["tool_use_id"] for b in blocks if b["type"] == "tool_result"] == [use.id]
 
 
 @pytest.mark.parametrize("model,protocol,expected", TARGETS)
-def test_a_streamed_message(client, model, protocol, expected):
+def test_a_streamed_message(client, upstream_logs, model, protocol, expected):
+    mark = upstream_logs[protocol].mark()
     with client.messages.stream(model=model, max_tokens=256, messages=[_user(QUESTION)]) as stream:
         pieces = list(stream.text_stream)
         final = stream.get_final_message()
@@ -228,6 +279,13 @@ def test_a_streamed_message(client, model, protocol, expected):
     assert final.stop_reason == "end_turn"
     assert final.usage.input_tokens > 0
     assert final.usage.output_tokens > 0
+    chats = upstream_logs[protocol].chats_since(mark)
+    assert len(chats) == 1, chats
+    if protocol == "anthropic":
+        assert chats[0]["body"] == _as_sent_to_claude(_last_sent_body())
+        assert chats[0]["body"]["stream"] is True
+        _assert_anthropics_own(final)
+        assert (final.usage.input_tokens, final.usage.output_tokens) == (12, 7)
 
 
 @pytest.mark.parametrize("model,protocol,expected", TARGETS)
@@ -248,14 +306,99 @@ def test_the_stream_events_follow_anthropics_order(client, model, protocol, expe
 @pytest.mark.parametrize("model,protocol,expected", TARGETS)
 def test_count_tokens(client, upstream_logs, model, protocol, expected):
     mark = upstream_logs[protocol].mark()
-    counted = client.messages.count_tokens(
+    counted = client.messages.with_raw_response.count_tokens(
         model=model, system="You are terse.", messages=[_user(QUESTION)], tools=[WEATHER_TOOL]
     )
-    assert counted.input_tokens > 0
+    sent = _last_sent_body()
+    answer = counted.http_response.json()
+    assert counted.parse().input_tokens == answer["input_tokens"] > 0
     shorter = client.messages.count_tokens(model=model, messages=[_user("hi")])
-    assert 0 < shorter.input_tokens < counted.input_tokens
-    # The gateway estimates; it asks no upstream.
-    assert upstream_logs[protocol].chats_since(mark) == []
+    assert 0 < shorter.input_tokens < answer["input_tokens"]
+    recorded = upstream_logs[protocol].all()[mark:]
+    if protocol == "anthropic":
+        # Anthropic's own count (the fake counts the words of system and messages: 3 + 2), asked
+        # with the client's body.
+        assert counted.http_response.headers["x-multiprodigy-token-count"] == "upstream"
+        assert answer == {"input_tokens": 5}
+        assert shorter.input_tokens == 1
+        counts = [request for request in recorded if request["path"] == "/v1/messages/count_tokens"]
+        assert [request["body"] for request in counts[:1]] == [_as_sent_to_claude(sent)]
+        assert len(counts) == 2
+    else:
+        # The gateway estimates; it asks no upstream.
+        assert counted.http_response.headers["x-multiprodigy-token-count"] == "estimated"
+        assert answer["estimated"] is True
+        assert upstream_logs[protocol].chats_since(mark) == []
+
+
+THINKING_HISTORY = [
+    _user("What is 2 + 2?"),
+    {
+        "role": "assistant",
+        "content": [
+            {"type": "thinking", "thinking": "Two and two make four.", "signature": "EqQBCgIYAhIM1gbcDa9GJwZA2b3h"},
+            {"type": "text", "text": "4"},
+        ],
+    },
+    _user(QUESTION),
+]
+
+
+def test_anthropic_gets_the_clients_body_and_beta_header_as_sent(client, upstream_logs):
+    # What translating through chat would lose: top_k, cache_control, the thinking block and its
+    # signature, the beta header.
+    log = upstream_logs["anthropic"]
+    mark = log.mark()
+    message = client.beta.messages.create(
+        model="claude",
+        max_tokens=2048,
+        system=[{"type": "text", "text": "You are terse.", "cache_control": {"type": "ephemeral"}}],
+        messages=THINKING_HISTORY,
+        thinking={"type": "enabled", "budget_tokens": 1024},
+        metadata={"user_id": "user-1234"},
+        # The pinned SDK has no `top_k` parameter any more; the API still takes it.
+        extra_body={"top_k": 5},
+        betas=["interleaved-thinking-2025-05-14"],
+    )
+    assert message.content[0].text == "Hello from anthropic."
+    assert message.model == "claude"
+    assert message.usage.service_tier == "standard"
+
+    sent = _last_sent()
+    assert sent.headers["anthropic-beta"] == "interleaved-thinking-2025-05-14"
+    chats = log.chats_since(mark)
+    assert len(chats) == 1, chats
+    received = chats[0]
+    assert received["body"] == _as_sent_to_claude(json.loads(sent.content))
+    assert received["body"]["top_k"] == 5
+    assert received["body"]["system"][0]["cache_control"] == {"type": "ephemeral"}
+    assert received["body"]["messages"][1]["content"][0]["signature"] == "EqQBCgIYAhIM1gbcDa9GJwZA2b3h"
+    assert received["headers"]["anthropic-beta"] == "interleaved-thinking-2025-05-14"
+    assert received["headers"]["anthropic-version"] == sent.headers["anthropic-version"]
+    # The provider's key goes upstream, never the client's.
+    assert received["headers"]["x-api-key"] == API_KEYS["anthropic"]
+    assert "authorization" not in received["headers"]
+
+
+def test_the_beta_header_and_thinking_blocks_reach_anthropic_when_streaming(client, upstream_logs):
+    log = upstream_logs["anthropic"]
+    mark = log.mark()
+    with client.messages.stream(
+        model="claude",
+        max_tokens=2048,
+        messages=THINKING_HISTORY,
+        thinking={"type": "enabled", "budget_tokens": 1024},
+        extra_body={"top_k": 5},
+        extra_headers={"anthropic-beta": "fine-grained-tool-streaming-2025-05-14"},
+    ) as stream:
+        text = "".join(stream.text_stream)
+        final = stream.get_final_message()
+    assert text == "Hello from anthropic."
+    assert final.usage.service_tier == "standard"
+    received = log.last_chat_since(mark)
+    assert received["body"] == _as_sent_to_claude(_last_sent_body())
+    assert received["body"]["stream"] is True
+    assert received["headers"]["anthropic-beta"] == "fine-grained-tool-streaming-2025-05-14"
 
 
 def _sse(text):
@@ -420,3 +563,34 @@ def test_a_streamed_tool_call(client, model, protocol, expected):
     assert uses[0].name == "get_weather"
     assert uses[0].input == {"city": "Paris"}
     assert any(event.type == "input_json" for event in events)
+
+
+def test_a_cut_native_anthropic_stream_raises_during_iteration(failover_client, upstream_logs):
+    # `claude-cutter` passes the Anthropic fake's stream through; it drops the connection after two
+    # text deltas. Its events are Anthropic's own, so it cannot be continued, not even by
+    # `finisher` behind it: it ends with Anthropic's `error` event, on which the SDK raises.
+    anthropic_log, chat_log = upstream_logs["anthropic"], upstream_logs["openai"]
+    anthropic_mark, chat_mark = anthropic_log.mark(), chat_log.mark()
+    events = []
+    with pytest.raises(anthropic.APIStatusError) as caught:
+        with failover_client.messages.stream(
+            model="claude-cut", max_tokens=256, messages=[_user(LONG_QUESTION)]
+        ) as stream:
+            for event in stream:
+                events.append(event)
+                assert len(events) < 200, "the stream did not end"
+    types = [event.type for event in events]
+
+    assert types[0] == "message_start", types
+    assert events[0].message.model == "claude-cutter"
+    assert "message_stop" not in types
+    assert "message_delta" not in types
+    assert "".join(event.delta.text for event in events if event.type == "content_block_delta") == "Hello from "
+    body = caught.value.body
+    assert body["type"] == "error"
+    assert body["error"]["type"] == "api_error"
+    assert "incomplete" in body["error"]["message"]
+    assert [chat["body"]["model"] for chat in anthropic_log.chats_since(anthropic_mark)] == [
+        "claude-sonnet-4-5-cut-after-2"
+    ]
+    assert chat_log.chats_since(chat_mark) == []
