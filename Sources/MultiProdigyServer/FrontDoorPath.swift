@@ -22,11 +22,14 @@ struct FrontDoorPath: Sendable {
     ///   - renderTranslated: A chat answer rendered in the client's API.
     ///   - answeredNatively: Learns each native answer sent (annotated), to keep it.
     ///   - responseID: The gateway's id for a Responses answer, replacing the upstream's.
+    ///   - previousResponseID: The client's `previous_response_id`, echoed in a native Responses
+    ///     answer (its upstream never saw it).
     func complete<Body: ChatPathRequest>(
         _ admitted: AdmittedRequest<Body>,
         native: NativeRequest,
         translatable: Bool,
         responseID: String? = nil,
+        previousResponseID: String? = nil,
         endpoint: String,
         envelope: ErrorEnvelope,
         renderTranslated: @escaping @Sendable (CostAnnotation.PricedCompletion) async throws(GatewayError) -> ByteBuffer,
@@ -56,7 +59,8 @@ struct FrontDoorPath: Sendable {
                             from: target,
                             plan: plan,
                             accounting: accounting,
-                            responseID: responseID
+                            responseID: responseID,
+                            previousResponseID: previousResponseID
                         ),
                         isNative: true
                     )
@@ -75,11 +79,14 @@ struct FrontDoorPath: Sendable {
     ///   - completedNatively: Learns the final `response` object of a native Responses stream that
     ///     completed (annotated), to keep it.
     ///   - responseID: The gateway's id for a Responses answer, replacing the upstream's.
+    ///   - previousResponseID: The client's `previous_response_id`, echoed in a native Responses
+    ///     answer (its upstream never saw it).
     func stream<Body: ChatPathRequest, Framing: StreamFraming>(
         _ admitted: AdmittedRequest<Body>,
         native: NativeRequest,
         translatable: Bool,
         responseID: String? = nil,
+        previousResponseID: String? = nil,
         framing: Framing,
         endpoint: String,
         envelope: ErrorEnvelope,
@@ -129,6 +136,7 @@ struct FrontDoorPath: Sendable {
                     accounting: chat.accounting,
                     scrubber: chat.executor.scrubber,
                     responseID: responseID,
+                    previousResponseID: previousResponseID,
                     completed: completedNatively
                 )
                 return response.response(connectionID: admitted.connectionID)
@@ -144,7 +152,8 @@ struct FrontDoorPath: Sendable {
         from target: RouteTarget,
         plan: RoutePlan,
         accounting: RequestAccounting,
-        responseID: String? = nil
+        responseID: String? = nil,
+        previousResponseID: String? = nil
     ) -> CostAnnotation.PricedCompletion {
         let reported = NativeAnswer.usage(of: body, api: api)
         let usage =
@@ -160,7 +169,8 @@ struct FrontDoorPath: Sendable {
             api: api,
             modelName: target.name,
             costUSD: reported == nil ? nil : cost.map(CostAnnotation.number),
-            responseID: responseID
+            responseID: responseID,
+            previousResponseID: previousResponseID
         )
         return CostAnnotation.PricedCompletion(body: annotated, usage: usage, costUSD: cost)
     }

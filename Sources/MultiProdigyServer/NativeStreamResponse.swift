@@ -22,6 +22,8 @@ struct NativeStreamResponse: Sendable {
     let scrubber: SecretScrubber
     /// The gateway's id for a Responses answer, replacing the upstream's.
     let responseID: String?
+    /// The client's `previous_response_id`, echoed in a Responses answer.
+    let previousResponseID: String?
     /// Learns the final `response` object of a Responses stream that completed.
     let completed: @Sendable (ByteBuffer) async -> Void
 
@@ -43,7 +45,12 @@ struct NativeStreamResponse: Sendable {
         }
         let body = ResponseBody { writer in
             abandonment.disarm()
-            var inspector = NativeStreamInspector(api: api, modelName: answer.target.name, responseID: responseID)
+            var inspector = NativeStreamInspector(
+                api: api,
+                modelName: answer.target.name,
+                responseID: responseID,
+                previousResponseID: previousResponseID
+            )
             var isFinished = false
             defer {
                 relay.cancel()

@@ -76,6 +76,7 @@ struct ResponsesHandler: Sendable {
                 native: native,
                 translatable: translatable,
                 responseID: id,
+                previousResponseID: responses.previousResponseID,
                 framing: framing,
                 endpoint: Self.endpoint,
                 envelope: .openAI,
@@ -87,6 +88,7 @@ struct ResponsesHandler: Sendable {
             native: native,
             translatable: translatable,
             responseID: id,
+            previousResponseID: responses.previousResponseID,
             endpoint: Self.endpoint,
             envelope: .openAI,
             renderTranslated: { priced throws(GatewayError) in

@@ -97,7 +97,11 @@ import Testing
             let stored = try await gateway.send(.GET, "/v1/responses/\(id)", headers: [("authorization", "Bearer \(Self.master)")])
             #expect(stored.status == 200)
             #expect(stored.json["model"] as? String == "gpt")
-            let upstreamID = try await gateway.send(.GET, "/v1/responses/resp_upstream1", headers: [("authorization", "Bearer \(Self.master)")])
+            let upstreamID = try await gateway.send(
+                .GET,
+                "/v1/responses/resp_upstream1",
+                headers: [("authorization", "Bearer \(Self.master)")]
+            )
             #expect(upstreamID.status == 404)
         }
     }
@@ -112,6 +116,8 @@ import Testing
             let firstID = try #require(first.json["id"] as? String)
             let second = try await Self.create(gateway, #"{"model":"gpt","previous_response_id":"\#(firstID)","input":"Its population?"}"#)
             #expect(second.status == 200)
+            // The client sees the id it continued, which the upstream never saw.
+            #expect(second.json["previous_response_id"] as? String == firstID)
             let sent = try #require(openai.requests.first)
             #expect(sent.json["previous_response_id"] == nil)
             let input = try #require(sent.json["input"] as? [[String: Any]])

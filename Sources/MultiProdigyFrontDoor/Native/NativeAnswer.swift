@@ -46,20 +46,27 @@ public enum NativeAnswer {
     /// - Parameter costUSD: The answer's cost as a JSON number (`CostAnnotation.number(_:)`), nil
     ///   when unknown. Bytes rather than a `Double` because the gateway's cost formatting lives in a
     ///   layer above this one.
-    /// - Parameter responseID: For Responses, the gateway's own id for the answer, which replaces
-    ///   the upstream's; nil keeps it.
+    /// - Parameters:
+    ///   - responseID: For Responses, the gateway's own id for the answer, which replaces the
+    ///     upstream's; nil keeps it.
+    ///   - previousResponseID: For Responses, the client's `previous_response_id`, which the
+    ///     upstream never saw (it was sent the conversation instead); nil keeps the upstream's.
     public static func annotated(
         _ body: ByteBuffer,
         api: NativeAPI,
         modelName: String,
         costUSD: ByteBuffer?,
-        responseID: String? = nil
+        responseID: String? = nil,
+        previousResponseID: String? = nil
     ) -> ByteBuffer {
         guard api != .messagesCountTokens else { return body }
         return body.withUnsafeReadableBytes { bytes -> ByteBuffer in
             guard let members = try? JSONScanner.topLevelMembers(of: bytes) else { return body }
             var replacements = [(key: "model", value: JSONWriter.encodedString(modelName))]
             if api == .responses, let responseID { replacements.append((key: "id", value: JSONWriter.encodedString(responseID))) }
+            if api == .responses, let previousResponseID {
+                replacements.append((key: "previous_response_id", value: JSONWriter.encodedString(previousResponseID)))
+            }
             if let costUSD, let usage = members.last(where: { $0.key == "usage" && $0.kind == .object }),
                 let fields = try? JSONScanner.members(ofObjectAt: usage.value, in: bytes)
             {

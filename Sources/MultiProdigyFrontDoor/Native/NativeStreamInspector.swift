@@ -36,6 +36,9 @@ public struct NativeStreamInspector: Sendable {
     private let modelName: ByteBuffer
     /// The gateway's id for a Responses answer, which replaces the upstream's; nil keeps it.
     private let responseID: ByteBuffer?
+    /// The `previous_response_id` the client sent, which the upstream never saw (the gateway sends
+    /// the conversation instead) and so cannot echo.
+    private let previousResponseID: ByteBuffer?
     /// Whether the API's terminal success event has been inspected: Anthropic's `message_stop`,
     /// Responses' `response.completed` or `response.incomplete`.
     public private(set) var isComplete = false
@@ -83,10 +86,13 @@ public struct NativeStreamInspector: Sendable {
     ///   - modelName: The gateway's name for the target, which the client sees as `model`.
     ///   - responseID: For Responses, the gateway's own id for the answer, which the client sees
     ///     (and stores and continues it by) instead of the upstream's; nil keeps the upstream's.
-    public init(api: NativeAPI, modelName: String, responseID: String? = nil) {
+    ///   - previousResponseID: For Responses, the client's `previous_response_id`, echoed in the
+    ///     response objects as OpenAI does.
+    public init(api: NativeAPI, modelName: String, responseID: String? = nil, previousResponseID: String? = nil) {
         self.api = api
         self.modelName = JSONWriter.encodedString(modelName)
         self.responseID = api == .responses ? responseID.map(JSONWriter.encodedString) : nil
+        self.previousResponseID = api == .responses ? previousResponseID.map(JSONWriter.encodedString) : nil
     }
 
     /// Decides what to write for `event`, and notes what it says (usage, completion, text).
@@ -293,12 +299,16 @@ public struct NativeStreamInspector: Sendable {
 
     // MARK: Frames
 
-    /// The replacements that rename `model` and, for a Responses object given a gateway id, `id`,
-    /// where `members` has them (none is added where the upstream sent none).
+    /// The replacements that rename `model` and, for a Responses object, set the gateway's `id` and
+    /// the client's `previous_response_id`, where `members` has them (none is added where the
+    /// upstream sent none).
     private func renamingModel(in members: [JSONMember]) -> [(key: String, value: ByteBuffer)] {
         var replacements: [(key: String, value: ByteBuffer)] = []
         if let responseID, members.contains(where: { $0.key == "id" }) { replacements.append((key: "id", value: responseID)) }
         if members.contains(where: { $0.key == "model" }) { replacements.append((key: "model", value: modelName)) }
+        if let previousResponseID, members.contains(where: { $0.key == "previous_response_id" }) {
+            replacements.append((key: "previous_response_id", value: previousResponseID))
+        }
         return replacements
     }
 
