@@ -1,6 +1,7 @@
 import MultiProdigyConfig
 import MultiProdigyCore
 import MultiProdigyJSON
+import NIOCore
 import MultiProdigyPrivacy
 
 extension RoutingRequest {
@@ -13,7 +14,11 @@ extension RoutingRequest {
     ///   - overrides: The client's routing headers and `multiprodigy` field.
     ///   - detectsPII: `privacy.detect_pii`: scan the messages (text, tool arguments and tool
     ///     results) for personal data and secrets.
-    public init(chat: ChatCompletionRequest, overrides: RoutingOverrides, detectsPII: Bool) {
+    ///
+    /// - Parameter nativeBody: For a Responses or Messages request, the body a native target would
+    ///   get: personal data is looked for in it rather than in the chat translation, which leaves
+    ///   out what chat cannot hold (documents, thinking, tool results, …).
+    public init(chat: ChatCompletionRequest, overrides: RoutingOverrides, detectsPII: Bool, nativeBody: ByteBuffer? = nil) {
         var request = chat.body.withUnsafeReadableBytes { bytes in
             var request = RoutingRequest(
                 promptTokens: TokenEstimator.estimatePromptTokens(of: chat),
@@ -24,7 +29,7 @@ extension RoutingRequest {
             )
             // One walk over the messages finds images and, unless the client already asked to stay
             // local, personal data.
-            let scansText = detectsPII && overrides.privateReason == nil
+            let scansText = detectsPII && overrides.privateReason == nil && nativeBody == nil
             let detector = PIIDetector()
             var finding: PIIKind?
             ChatPromptScan.forEachPart(of: chat, in: bytes) { part in
@@ -38,6 +43,9 @@ extension RoutingRequest {
             }
             if let finding { request.privateReason = "pii:\(finding.rawValue)" }
             return request
+        }
+        if detectsPII, overrides.privateReason == nil, let nativeBody, let finding = Self.personalData(inNativeBody: nativeBody) {
+            request.privateReason = "pii:\(finding.rawValue)"
         }
         request.apply(overrides)
         self = request

@@ -30,7 +30,7 @@ struct MessagesChatRequest: ChatPathRequest, GatewayRequestBody {
     }
 
     func plan(with planning: RequestPlanning, headers: HTTPFields, caller: RequestCaller) throws(GatewayError) -> RoutePlan {
-        let plan = try planning.plan(chat, headers: headers, caller: caller)
+        let plan = try planning.plan(chat, nativeBody: native.body, headers: headers, caller: caller)
         guard let refusal = messages.chatTranslationError else { return plan }
         return try planning.restricting(plan, to: .messages, refusal: refusal)
     }

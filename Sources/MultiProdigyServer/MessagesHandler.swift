@@ -75,7 +75,7 @@ struct MessagesHandler: Sendable {
         let chatRequest = try GatewayExtensionField.chatRequest(translated: messages.chatBody(), from: body)
         if let refusal = context.caller.refusal(forModel: chatRequest.model) { throw refusal }
         // An unknown model is 404, as for a message.
-        let plan = try chat.planning.plan(chatRequest, headers: request.headers, caller: context.caller)
+        let plan = try chat.planning.plan(chatRequest, nativeBody: body, headers: request.headers, caller: context.caller)
         let native = try NativeRequest(
             api: .messagesCountTokens,
             body: body,

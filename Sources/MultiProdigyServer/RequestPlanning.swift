@@ -23,8 +23,16 @@ struct RequestPlanning: Sendable {
     ///   and the planner's errors (`no_private_target`, `context_length_exceeded`, ...).
     ///
     /// - Parameter caller: Who sent it: a key restricted to local targets keeps it local.
-    func plan(_ chat: ChatCompletionRequest, headers: HTTPFields, caller: RequestCaller = .anonymous) throws(GatewayError) -> RoutePlan {
-        try plan(model: chat.model, request: routingRequest(for: chat, headers: headers, caller: caller))
+    ///
+    /// - Parameter nativeBody: For a Responses or Messages request, the body a native target would
+    ///   get, in which personal data is looked for (see ``RoutingRequest/init(chat:overrides:detectsPII:nativeBody:)``).
+    func plan(
+        _ chat: ChatCompletionRequest,
+        nativeBody: ByteBuffer? = nil,
+        headers: HTTPFields,
+        caller: RequestCaller = .anonymous
+    ) throws(GatewayError) -> RoutePlan {
+        try plan(model: chat.model, request: routingRequest(for: chat, nativeBody: nativeBody, headers: headers, caller: caller))
     }
 
     /// How the planner sees a chat completion: the request itself, its routing headers and its
@@ -33,13 +41,14 @@ struct RequestPlanning: Sendable {
     /// - Throws: ``GatewayError`` 400 for bad routing headers or fields.
     func routingRequest(
         for chat: ChatCompletionRequest,
+        nativeBody: ByteBuffer? = nil,
         headers: HTTPFields,
         caller: RequestCaller = .anonymous
     ) throws(GatewayError)
         -> RoutingRequest
     {
         let overrides = try overrides(headers: headers, body: chat.body, members: chat.members, caller: caller)
-        return RoutingRequest(chat: chat, overrides: overrides, detectsPII: detectsPII)
+        return RoutingRequest(chat: chat, overrides: overrides, detectsPII: detectsPII, nativeBody: nativeBody)
     }
 
     /// The plan for an embeddings request: privacy from the client, its key, the route, or

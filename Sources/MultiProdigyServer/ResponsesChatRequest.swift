@@ -12,6 +12,9 @@ struct ResponsesChatRequest: ChatPathRequest {
     /// Its translation, with the client's `multiprodigy` field carried over; a built-in tool is
     /// left out of it (only a target that speaks the Responses API can run one).
     let chat: ChatCompletionRequest
+    /// What a target that speaks the Responses API gets (the conversation included), in which
+    /// privacy routing looks for personal data.
+    let native: NativeRequest
 
     var model: String { chat.model }
 
@@ -20,7 +23,7 @@ struct ResponsesChatRequest: ChatPathRequest {
     var requiresNativeTarget: Bool { !responses.builtInTools.isEmpty || !responses.nativeOnlyInputs.isEmpty }
 
     func plan(with planning: RequestPlanning, headers: HTTPFields, caller: RequestCaller) throws(GatewayError) -> RoutePlan {
-        let plan = try planning.plan(chat, headers: headers, caller: caller)
+        let plan = try planning.plan(chat, nativeBody: native.body, headers: headers, caller: caller)
         if let tool = responses.builtInTools.first {
             return try planning.restricting(plan, to: .responses, refusal: Self.builtInToolRefusal(tool, model: responses.model))
         }

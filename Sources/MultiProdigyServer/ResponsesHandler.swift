@@ -45,7 +45,8 @@ struct ResponsesHandler: Sendable {
         }
         let translated = ResponsesChatRequest(
             responses: responses,
-            chat: try GatewayExtensionField.chatRequest(translated: chatBody, from: body)
+            chat: try GatewayExtensionField.chatRequest(translated: chatBody, from: body),
+            native: native
         )
         let admitted = try await AdmittedRequest(
             translated,

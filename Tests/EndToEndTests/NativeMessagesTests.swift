@@ -196,4 +196,34 @@ import Testing
             #expect(claude.requests.count == 1)
         }
     }
+
+    @Test func personalDataOnlyAnthropicWouldReadStillKeepsTheRequestLocal() async throws {
+        let claude = FakeUpstream(.raw(status: .ok, contentType: "application/json", body: Self.cachedMessage))
+        let local = FakeUpstream(.respond(status: .ok, body: FakeUpstream.completion(content: "kept local")))
+        try await withGateway(upstreams: [claude, local], yaml: Self.yaml + "\nprivacy: {detect_pii: true}\n") { gateway in
+            // An e-mail address in a thinking block of the history: the chat translation drops
+            // thinking, but the Anthropic target would get it.
+            let thinking = Self.richMessage(model: "claude-first")
+                .replacingOccurrences(of: "Add them.", with: "Mail the result to jane.doe@example.com.")
+            let routed = try await gateway.send(.POST, "/v1/messages", body: thinking)
+            #expect(routed.status == 200)
+            #expect(routed.headers.first(name: "x-multiprodigy-model") == "small")
+            #expect(claude.requests.isEmpty)
+            // In a document only Anthropic reads, with no local target able to read it: refused.
+            let document = #"""
+                {"model":"claude-first","max_tokens":64,"messages":[{"role":"user","content":[\#
+                {"type":"document","source":{"type":"text","media_type":"text/plain","data":"Contact: jane.doe@example.com"}},\#
+                {"type":"text","text":"Summarise."}]}]}
+                """#
+            let refused = try await gateway.send(.POST, "/v1/messages", body: document)
+            #expect(refused.status >= 400)
+            #expect(refused.json["type"] as? String == "error")
+            #expect(claude.requests.isEmpty)
+            // Without personal data the same document goes to Anthropic.
+            let clean = document.replacingOccurrences(of: "jane.doe@example.com", with: "the front desk")
+            let served = try await gateway.send(.POST, "/v1/messages", body: clean)
+            #expect(served.status == 200)
+            #expect(claude.requests.count == 1)
+        }
+    }
 }

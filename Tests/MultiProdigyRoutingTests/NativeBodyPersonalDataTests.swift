@@ -1,0 +1,38 @@
+import NIOCore
+import Testing
+
+@testable import MultiProdigyRouting
+
+/// Personal data is looked for in every string a native target would read, and not in ids,
+/// opaque tokens or image data.
+@Suite struct NativeBodyPersonalDataTests {
+    static func finding(_ body: String) -> String? {
+        RoutingRequest.personalData(inNativeBody: ByteBuffer(string: body))?.rawValue
+    }
+
+    @Test(arguments: [
+        // A document only Anthropic reads.
+        #"{"messages":[{"role":"user","content":[{"type":"document","source":{"type":"text","media_type":"text/plain","data":"mail jane.doe@example.com"}}]}]}"#,
+        // A thinking block in the history.
+        #"{"messages":[{"role":"assistant","content":[{"type":"thinking","thinking":"ask jane.doe@example.com","signature":"s"}]}]}"#,
+        // A tool result nested in a Responses item.
+        #"{"input":[{"type":"function_call_output","call_id":"c","output":[{"type":"input_text","text":"jane.doe@example.com"}]}]}"#,
+        // An escaped string.
+        #"{"input":"write to jane.doe\u0040example.com"}"#,
+    ])
+    func personalDataAnywhereAnUpstreamReadsIsFound(body: String) {
+        #expect(Self.finding(body) == "email")
+    }
+
+    @Test(arguments: [
+        #"{"model":"jane.doe@example.com","input":"hello"}"#,
+        #"{"messages":[{"role":"assistant","content":[{"type":"thinking","thinking":"fine","signature":"jane.doe@example.com"}]}]}"#,
+        #"{"input":[{"type":"reasoning","id":"rs_1","encrypted_content":"jane.doe@example.com"}]}"#,
+        #"{"messages":[{"role":"user","content":[{"type":"image","source":{"type":"base64","media_type":"image/png","data":"jane.doe@example.com"}}]}]}"#,
+        #"{"input":[{"role":"user","content":[{"type":"input_image","image_url":"data:image/png;base64,jane.doe@example.com"}]}]}"#,
+        #"not json"#,
+    ])
+    func idsTokensAndImageDataAreNotProse(body: String) {
+        #expect(Self.finding(body) == nil)
+    }
+}
