@@ -55,6 +55,14 @@ public struct FailoverExecutor: Sendable {
         providers[target.providerName]?.provider?.nativeAPIs ?? []
     }
 
+    /// The provider that serves `target`, when it is configured, enabled, and allowed for `plan`
+    /// (a private plan never reaches a cloud provider), for calls outside the failover walk.
+    public func provider(for target: RouteTarget, in plan: RoutePlan) -> (any LLMProvider)? {
+        guard let slot = providers[target.providerName], let provider = slot.provider else { return nil }
+        if plan.isPrivate, slot.config.locality != .local { return nil }
+        return provider
+    }
+
     /// Tries each target of `plan` with `attempt` until one succeeds.
     ///
     /// A private plan never reaches a provider whose `locality` is not `local`, even if a target

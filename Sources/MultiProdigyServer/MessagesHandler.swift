@@ -81,7 +81,7 @@ struct MessagesHandler: Sendable {
             body: body,
             passedHeaders: Self.passedHeaders(request.headers, api: .messagesCountTokens)
         )
-        if let counted = await upstreamCount(native, plan: plan, logger: context.logger) {
+        if let counted = await upstreamCount(native, plan: plan, connectionID: context.connectionID, logger: context.logger) {
             return Response(
                 status: .ok,
                 headers: [.contentType: "application/json", GatewayHeader.tokenCount: "upstream"],
@@ -104,42 +104,58 @@ struct MessagesHandler: Sendable {
     /// The count from the first target of `plan` that speaks the Messages API and answers with
     /// one; nil when there is none. A failure is logged, and the caller estimates instead: a count
     /// is advice, and the message itself will meet the same upstream's refusal if it is real.
-    private func upstreamCount(_ native: NativeRequest, plan: RoutePlan, logger: Logger) async -> ByteBuffer? {
-        var counting = plan
-        counting.entries = plan.entries.filter { chat.planning.nativeAPIs($0.target).contains(.messagesCountTokens) }
-        guard !counting.entries.isEmpty else { return nil }
-        let totalDeadline = ContinuousClock.now.advanced(by: plan.timeouts.total)
-        let result = await chat.executor.run(counting, totalDeadline: totalDeadline) { target, provider in
-            let deadline = FailoverExecutor.attemptDeadline(
-                for: target,
-                in: counting,
-                firstByte: counting.timeouts.firstByte,
-                totalDeadline: totalDeadline
-            )
-            let call = NativeCall(
-                request: native,
-                upstreamModel: target.upstreamModel,
-                responseDeadline: deadline.nioDeadline,
-                logger: logger
-            )
-            let answer = try await provider.completeNative(call)
-            guard let tokens = Self.inputTokens(in: answer) else {
-                throw ProviderError(kind: .protocolViolation, message: "the upstream's token count has no input_tokens")
+    ///
+    /// Outside the failover walk on purpose: a count is not an answer, so it neither teaches the
+    /// latency tracker (a 100 ms count would make the target look fast) nor trips the target's
+    /// breaker (Anthropic limits counting apart from messages). Each try has 10 s at most.
+    private func upstreamCount(
+        _ native: NativeRequest,
+        plan: RoutePlan,
+        connectionID: ObjectIdentifier?,
+        logger: Logger
+    ) async -> ByteBuffer? {
+        let executor = chat.executor
+        let counters = plan.entries.compactMap { entry -> (RouteTarget, any LLMProvider)? in
+            guard let provider = executor.provider(for: entry.target, in: plan), provider.nativeAPIs.contains(.messagesCountTokens) else {
+                return nil
             }
-            return tokens
+            return (entry.target, provider)
         }
-        switch result {
-        case .success(let tokens, _, _):
-            var answer = ByteBuffer()
-            answer.writeStaticString("{\"input_tokens\":")
-            answer.writeString(String(tokens))
-            answer.writeStaticString("}")
-            return answer
-        case .failure(let error, _, _):
-            logger.notice("count_tokens: no upstream count, estimating", metadata: ["error": "\(error.message)"])
+        guard !counters.isEmpty else { return nil }
+        return await ClientDisconnectHandler.cancellingOnDisconnect(of: connectionID) { () async -> ByteBuffer? in
+            for (target, provider) in counters {
+                let deadline = ContinuousClock.now.advanced(by: min(plan.timeouts.total, Self.countDeadline))
+                let call = NativeCall(
+                    request: native,
+                    upstreamModel: target.upstreamModel,
+                    responseDeadline: deadline.nioDeadline,
+                    logger: logger
+                )
+                do {
+                    let answer = try await provider.completeNative(call)
+                    guard let tokens = Self.inputTokens(in: answer) else {
+                        throw ProviderError(kind: .protocolViolation, message: "the upstream's token count has no input_tokens")
+                    }
+                    var body = ByteBuffer()
+                    body.writeStaticString("{\"input_tokens\":")
+                    body.writeString(String(tokens))
+                    body.writeStaticString("}")
+                    return body
+                } catch {
+                    guard !Task.isCancelled else { return nil }
+                    let failure = executor.scrubber.scrub(ProviderError.classify(error))
+                    logger.notice(
+                        "count_tokens: no count from the target",
+                        metadata: ["target": "\(target.name)", "error": "\(failure.message)"]
+                    )
+                }
+            }
             return nil
         }
     }
+
+    /// The longest a target may take to count a prompt.
+    static let countDeadline = Duration.seconds(10)
 
     /// `input_tokens` of a count_tokens answer.
     static func inputTokens(in answer: ByteBuffer) -> Int? {

@@ -226,4 +226,33 @@ import Testing
             #expect(claude.requests.count == 1)
         }
     }
+
+    @Test func failingCountsFallBackToTheEstimateAndLeaveTheTargetsBreakerAlone() async throws {
+        let claude = FakeUpstream(
+            .byPath(
+                [
+                    (
+                        prefix: "/v1/messages/count_tokens",
+                        behaviour: FakeBehaviourBox(Canned.anthropicError(529, type: "overloaded_error", message: "Overloaded"))
+                    )
+                ],
+                otherwise: FakeBehaviourBox(.raw(status: .ok, contentType: "application/json", body: Self.cachedMessage))
+            )
+        )
+        let local = FakeUpstream(.respond(status: .ok, body: FakeUpstream.completion()))
+        try await withGateway(upstreams: [claude, local], yaml: Self.yaml) { gateway in
+            let body = #"{"model":"claude-first","messages":[{"role":"user","content":"hello there"}]}"#
+            for _ in 0..<12 {
+                let counted = try await gateway.send(.POST, "/v1/messages/count_tokens", body: body)
+                #expect(counted.status == 200)
+                #expect(counted.headers.first(name: "x-multiprodigy-token-count") == "estimated")
+            }
+            #expect(claude.requests.count == 12)
+            // Twelve failed counts did not open the breaker: the message still goes to Anthropic.
+            let message = try await gateway.send(.POST, "/v1/messages", body: Self.richMessage(model: "claude-first"))
+            #expect(message.status == 200)
+            #expect(message.headers.first(name: "x-multiprodigy-model") == "sonnet")
+            #expect(local.requests.isEmpty)
+        }
+    }
 }
