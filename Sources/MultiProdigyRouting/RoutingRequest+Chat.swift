@@ -1,8 +1,8 @@
 import MultiProdigyConfig
 import MultiProdigyCore
 import MultiProdigyJSON
-import NIOCore
 import MultiProdigyPrivacy
+import NIOCore
 
 extension RoutingRequest {
     /// Describes a chat completion for the planner: its estimated prompt tokens, output limit,
