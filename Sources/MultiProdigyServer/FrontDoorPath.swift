@@ -155,7 +155,13 @@ struct FrontDoorPath: Sendable {
         responseID: String? = nil,
         previousResponseID: String? = nil
     ) -> CostAnnotation.PricedCompletion {
-        let reported = NativeAnswer.usage(of: body, api: api)
+        let (annotated, reported) = NativeAnswer.pricing(
+            body,
+            api: api,
+            modelName: target.name,
+            responseID: responseID,
+            previousResponseID: previousResponseID
+        ) { usage in accounting.cost(of: usage, on: target).map(CostAnnotation.number) }
         let usage =
             reported
             ?? TokenUsage(
@@ -164,14 +170,6 @@ struct FrontDoorPath: Sendable {
                 isEstimated: true
             )
         let cost = accounting.cost(of: usage, on: target)
-        let annotated = NativeAnswer.annotated(
-            body,
-            api: api,
-            modelName: target.name,
-            costUSD: reported == nil ? nil : cost.map(CostAnnotation.number),
-            responseID: responseID,
-            previousResponseID: previousResponseID
-        )
         return CostAnnotation.PricedCompletion(body: annotated, usage: usage, costUSD: cost)
     }
 }

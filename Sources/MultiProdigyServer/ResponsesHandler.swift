@@ -63,7 +63,8 @@ struct ResponsesHandler: Sendable {
             logger: context.logger
         )
         let keepNative: @Sendable (ByteBuffer) async -> Void = { response in
-            guard let parsed = try? JSONValue.parse(response) else { return }
+            // Read into a tree only to be stored: most native answers pass through untouched.
+            guard saving.store != nil, let parsed = try? JSONValue.parse(response) else { return }
             await saving.save(parsed)
         }
         let path = FrontDoorPath(chat: chat)

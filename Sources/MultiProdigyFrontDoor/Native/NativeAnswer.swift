@@ -59,21 +59,40 @@ public enum NativeAnswer {
         responseID: String? = nil,
         previousResponseID: String? = nil
     ) -> ByteBuffer {
-        guard api != .messagesCountTokens else { return body }
-        return body.withUnsafeReadableBytes { bytes -> ByteBuffer in
-            guard let members = try? JSONScanner.topLevelMembers(of: bytes) else { return body }
+        pricing(body, api: api, modelName: modelName, responseID: responseID, previousResponseID: previousResponseID) { _ in costUSD }
+            .body
+    }
+
+    /// ``usage(of:api:)`` and ``annotated(_:api:modelName:costUSD:responseID:previousResponseID:)``
+    /// in one scan of the answer: its usage, and the answer as the client gets it, with the cost
+    /// `price` gives for that usage (nil: none written; it is not asked when there is no usage).
+    public static func pricing(
+        _ body: ByteBuffer,
+        api: NativeAPI,
+        modelName: String,
+        responseID: String? = nil,
+        previousResponseID: String? = nil,
+        price: (TokenUsage) -> ByteBuffer?
+    ) -> (body: ByteBuffer, usage: TokenUsage?) {
+        guard api != .messagesCountTokens else { return (body, nil) }
+        return body.withUnsafeReadableBytes { bytes -> (body: ByteBuffer, usage: TokenUsage?) in
+            guard let members = try? JSONScanner.topLevelMembers(of: bytes) else { return (body, nil) }
             var replacements = [(key: "model", value: JSONWriter.encodedString(modelName))]
             if api == .responses, let responseID { replacements.append((key: "id", value: JSONWriter.encodedString(responseID))) }
             if api == .responses, let previousResponseID {
                 replacements.append((key: "previous_response_id", value: JSONWriter.encodedString(previousResponseID)))
             }
-            if let costUSD, let usage = members.last(where: { $0.key == "usage" && $0.kind == .object }),
-                let fields = try? JSONScanner.members(ofObjectAt: usage.value, in: bytes)
+            var usage: TokenUsage?
+            if let usageMember = members.last(where: { $0.key == "usage" && $0.kind == .object }),
+                let fields = try? JSONScanner.members(ofObjectAt: usageMember.value, in: bytes)
             {
-                let priced = JSONObjectRewriter.rewrite(body, members: fields, replacing: [(key: "cost_usd", value: costUSD)])
-                replacements.append((key: "usage", value: priced))
+                usage = Self.usage(fields: fields, in: bytes, api: api)
+                if let usage, let costUSD = price(usage) {
+                    let priced = JSONObjectRewriter.rewrite(body, members: fields, replacing: [(key: "cost_usd", value: costUSD)])
+                    replacements.append((key: "usage", value: priced))
+                }
             }
-            return JSONObjectRewriter.rewrite(body, members: members, replacing: replacements)
+            return (JSONObjectRewriter.rewrite(body, members: members, replacing: replacements), usage)
         }
     }
 
