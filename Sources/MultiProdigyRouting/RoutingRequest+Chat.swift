@@ -17,7 +17,8 @@ extension RoutingRequest {
     ///
     /// - Parameter nativeBody: For a Responses or Messages request, the body a native target would
     ///   get: personal data is looked for in it rather than in the chat translation, which leaves
-    ///   out what chat cannot hold (documents, thinking, tool results, …).
+    ///   out what chat cannot hold (documents, thinking, tool results, …), and the prompt is
+    ///   estimated at no less than its prose.
     public init(chat: ChatCompletionRequest, overrides: RoutingOverrides, detectsPII: Bool, nativeBody: ByteBuffer? = nil) {
         var request = chat.body.withUnsafeReadableBytes { bytes in
             var request = RoutingRequest(
@@ -44,8 +45,11 @@ extension RoutingRequest {
             if let finding { request.privateReason = "pii:\(finding.rawValue)" }
             return request
         }
-        if detectsPII, overrides.privateReason == nil, let nativeBody, let finding = Self.personalData(inNativeBody: nativeBody) {
-            request.privateReason = "pii:\(finding.rawValue)"
+        if let nativeBody {
+            // What a native target would read: content the chat translation leaves out counts too.
+            let prose = Self.prose(ofNativeBody: nativeBody, detectsPII: detectsPII && overrides.privateReason == nil)
+            request.promptTokens = max(request.promptTokens, prose.tokens)
+            if let finding = prose.personalData { request.privateReason = "pii:\(finding.rawValue)" }
         }
         request.apply(overrides)
         self = request

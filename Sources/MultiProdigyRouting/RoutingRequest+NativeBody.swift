@@ -10,40 +10,49 @@ extension RoutingRequest {
         "previous_response_id", "status", "stop_reason", "detail", "format",
     ]
 
-    /// The first personal data in the strings of `body`, a request in one of the native APIs as it
-    /// goes to the upstream: every block and item, including those the chat translation leaves out
-    /// (documents, search results, thinking, tool results, a stored conversation), so that privacy
-    /// routing sees what the upstream would. Ids, type names and opaque tokens are skipped, and so
-    /// is image data (base64 `data` and `data:` URLs).
+    /// What the prose of `body` holds, a request in one of the native APIs as it goes to the
+    /// upstream: its estimated tokens and, when `detectsPII`, the first personal data in it.
     ///
-    /// Nesting is followed to a bounded depth (64, well past any real request).
-    package static func personalData(inNativeBody body: ByteBuffer) -> PIIKind? {
+    /// Every block and item counts, including those the chat translation leaves out (documents,
+    /// search results, thinking, tool results, a stored conversation), so that privacy routing and
+    /// the prompt estimate see what the upstream would. Ids, type names and opaque tokens are
+    /// skipped, and so is image data (base64 `data` and `data:` URLs). Nesting is followed to a
+    /// bounded depth (64, well past any real request).
+    package static func prose(ofNativeBody body: ByteBuffer, detectsPII: Bool) -> (tokens: Int, personalData: PIIKind?) {
         body.withUnsafeReadableBytes { bytes in
-            guard let root = try? JSONScanner.rootValue(of: bytes) else { return nil }
-            var finding: PIIKind?
-            scan(root.range, kind: root.kind, key: nil, in: bytes, depth: 0, detector: PIIDetector(), finding: &finding)
-            return finding
+            guard let root = try? JSONScanner.rootValue(of: bytes) else { return (0, nil) }
+            var walk = ProseWalk(detector: detectsPII ? PIIDetector() : nil)
+            walk.scan(root.range, kind: root.kind, key: nil, in: bytes, depth: 0)
+            return (walk.tokens, walk.finding)
         }
     }
 
-    private static func scan(
-        _ range: Range<Int>,
-        kind: JSONValueKind,
-        key: String?,
-        in bytes: UnsafeRawBufferPointer,
-        depth: Int,
-        detector: PIIDetector,
-        finding: inout PIIKind?
-    ) {
-        guard finding == nil, depth < 64 else { return }
+    /// The first personal data in the prose of `body` (see ``prose(ofNativeBody:detectsPII:)``).
+    package static func personalData(inNativeBody body: ByteBuffer) -> PIIKind? {
+        prose(ofNativeBody: body, detectsPII: true).personalData
+    }
+}
+
+/// One walk over a native body's strings.
+private struct ProseWalk {
+    /// Looks for personal data until it finds some; nil when not asked to.
+    let detector: PIIDetector?
+    var tokens = 0
+    var finding: PIIKind?
+
+    mutating func scan(_ range: Range<Int>, kind: JSONValueKind, key: String?, in bytes: UnsafeRawBufferPointer, depth: Int) {
+        guard depth < 64 else { return }
         switch kind {
         case .string:
-            if let key, nonProseKeys.contains(key) { return }
+            if let key, RoutingRequest.nonProseKeys.contains(key) { return }
             let contents = (range.lowerBound + 1)..<(range.upperBound - 1)
-            // Image data: base64 (Anthropic's `source.data` beside `media_type: image/...`, checked
-            // by the caller) or a `data:` URL.
+            // Image data as a `data:` URL (base64 `data` beside an image `media_type` is skipped
+            // by the object's scan).
             if contents.count >= 5, bytes[contents.lowerBound..<(contents.lowerBound + 5)].elementsEqual("data:".utf8) { return }
-            finding = personalData(inStringContents: contents, of: bytes, detector: detector)
+            tokens += TokenEstimator.estimateTokens(inText: UnsafeRawBufferPointer(rebasing: bytes[contents]))
+            if finding == nil, let detector {
+                finding = RoutingRequest.personalData(inStringContents: contents, of: bytes, detector: detector)
+            }
         case .object:
             guard let members = try? JSONScanner.members(ofObjectAt: range, in: bytes) else { return }
             let isBase64Image = members.contains { member in
@@ -51,14 +60,12 @@ extension RoutingRequest {
                     && JSONScanner.decodeString(at: member.value, in: bytes).hasPrefix("image/")
             }
             for member in members where !(isBase64Image && member.key == "data") {
-                scan(member.value, kind: member.kind, key: member.key, in: bytes, depth: depth + 1, detector: detector, finding: &finding)
-                if finding != nil { return }
+                scan(member.value, kind: member.kind, key: member.key, in: bytes, depth: depth + 1)
             }
         case .array:
             guard let elements = try? JSONScanner.elements(ofArrayAt: range, in: bytes) else { return }
             for element in elements {
-                scan(element.range, kind: element.kind, key: key, in: bytes, depth: depth + 1, detector: detector, finding: &finding)
-                if finding != nil { return }
+                scan(element.range, kind: element.kind, key: key, in: bytes, depth: depth + 1)
             }
         case .number, .bool, .null:
             return

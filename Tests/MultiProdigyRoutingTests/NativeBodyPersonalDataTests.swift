@@ -35,4 +35,15 @@ import Testing
     func idsTokensAndImageDataAreNotProse(body: String) {
         #expect(Self.finding(body) == nil)
     }
+
+    @Test func theProseOfEveryBlockIsCountedButNotImageData() {
+        let words = String(repeating: "The quarterly report shows steady growth. ", count: 100)
+        let document =
+            #"{"messages":[{"role":"user","content":[{"type":"document","source":{"type":"text","media_type":"text/plain","data":"\#(words)"}}]}]}"#
+        let image =
+            #"{"messages":[{"role":"user","content":[{"type":"image","source":{"type":"base64","media_type":"image/png","data":"\#(words)"}}]}]}"#
+        let documentTokens = RoutingRequest.prose(ofNativeBody: ByteBuffer(string: document), detectsPII: false).tokens
+        #expect(documentTokens > 500)
+        #expect(RoutingRequest.prose(ofNativeBody: ByteBuffer(string: image), detectsPII: false).tokens < 20)
+    }
 }
