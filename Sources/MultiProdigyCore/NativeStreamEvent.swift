@@ -34,7 +34,11 @@ public enum NativeStreamEvent: Equatable, Sendable {
             case "response.completed", "response.incomplete": return .completion
             case "error": return .failure(message: Self.errorMessage(in: event.data, path: ["message"]))
             case "response.failed": return .failure(message: Self.errorMessage(in: event.data, path: ["response", "error", "message"]))
-            default: return type.hasSuffix(".delta") ? .content : .other
+            default:
+                // Deltas, and the progress of a tool the provider runs (a web search, an image
+                // being generated): the upstream is at work on the answer, which may have no
+                // text at all, and must not be cut as silent.
+                return type.hasSuffix(".delta") || type.contains("_call.") ? .content : .other
             }
         }
     }

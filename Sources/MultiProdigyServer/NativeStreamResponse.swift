@@ -72,17 +72,22 @@ struct NativeStreamResponse: Sendable {
             guard try await pass(event, inspector: &inspector, isFinished: &isFinished, to: &writer) else { return }
         }
         var events = relay.remaining.makeAsyncIterator()
-        do {
-            while let event = try await events.next() {
-                relay.delivered(event)
-                guard try await pass(event, inspector: &inspector, isFinished: &isFinished, to: &writer) else { return }
+        while true {
+            // Only the upstream's failures are caught here; a failed write to the client throws
+            // out of the body (the client went away: 499, as for chat).
+            let next: SSEEvent?
+            do {
+                next = try await events.next()
+            } catch {
+                // The client went away: the body's `defer` accounts for it (499); nothing more is written.
+                guard !Task.isCancelled else { return }
+                let failure = scrubber.scrub(ProviderError.classify(error))
+                try await fail(with: failure.message, inspector: &inspector, isFinished: &isFinished, to: &writer)
+                return
             }
-        } catch {
-            // The client went away: the body's `defer` accounts for it (499); nothing more is written.
-            guard !Task.isCancelled else { return }
-            let failure = scrubber.scrub(ProviderError.classify(error))
-            try await fail(with: failure.message, inspector: &inspector, isFinished: &isFinished, to: &writer)
-            return
+            guard let event = next else { break }
+            relay.delivered(event)
+            guard try await pass(event, inspector: &inspector, isFinished: &isFinished, to: &writer) else { return }
         }
         // A cancelled iteration (the client went away) ends without an error, as a finished one
         // does; the body's `defer` accounts for it (499).

@@ -19,9 +19,21 @@ import Testing
         #"{"input":[{"type":"function_call_output","call_id":"c","output":[{"type":"input_text","text":"jane.doe@example.com"}]}]}"#,
         // An escaped string.
         #"{"input":"write to jane.doe\u0040example.com"}"#,
+        // Text that starts like a data URL but is none.
+        #"{"messages":[{"role":"user","content":"data: Jane, jane.doe@example.com"}]}"#,
+        // A tool call's input, whose keys are the client's own (`id`, `detail`).
+        #"{"messages":[{"role":"assistant","content":[{"type":"tool_use","id":"t","name":"crm","input":{"id":"jane.doe@example.com","detail":"x"}}]}]}"#,
     ])
     func personalDataAnywhereAnUpstreamReadsIsFound(body: String) {
         #expect(Self.finding(body) == "email")
+    }
+
+    @Test func aSecretNamedByItsKeyInAToolInputIsFound() {
+        let body =
+            #"{"messages":[{"role":"assistant","content":[{"type":"tool_use","id":"t","name":"deploy","input":{"api_key":"Xy7abc123defGh89"}}]}]}"#
+        #expect(Self.finding(body) != nil)
+        // The same value with no key naming it is no finding: the key is what the detector reads.
+        #expect(Self.finding(#"{"messages":[{"role":"user","content":"Xy7abc123defGh89"}]}"#) == nil)
     }
 
     @Test(arguments: [
@@ -30,6 +42,7 @@ import Testing
         #"{"input":[{"type":"reasoning","id":"rs_1","encrypted_content":"jane.doe@example.com"}]}"#,
         #"{"messages":[{"role":"user","content":[{"type":"image","source":{"type":"base64","media_type":"image/png","data":"jane.doe@example.com"}}]}]}"#,
         #"{"input":[{"role":"user","content":[{"type":"input_image","image_url":"data:image/png;base64,jane.doe@example.com"}]}]}"#,
+        #"{"messages":[{"role":"user","content":[{"type":"document","source":{"type":"base64","media_type":"application/pdf","data":"jane.doe@example.com"}}]}]}"#,
         #"not json"#,
     ])
     func idsTokensAndImageDataAreNotProse(body: String) {
@@ -45,5 +58,8 @@ import Testing
         let documentTokens = RoutingRequest.prose(ofNativeBody: ByteBuffer(string: document), detectsPII: false).tokens
         #expect(documentTokens > 500)
         #expect(RoutingRequest.prose(ofNativeBody: ByteBuffer(string: image), detectsPII: false).tokens < 20)
+        // Nor is a base64 PDF's: its text cannot be read from its bytes.
+        let pdf = image.replacingOccurrences(of: "image/png", with: "application/pdf")
+        #expect(RoutingRequest.prose(ofNativeBody: ByteBuffer(string: pdf), detectsPII: false).tokens < 20)
     }
 }
