@@ -15,19 +15,23 @@ struct ResponsesChatRequest: ChatPathRequest {
     /// What a target that speaks the Responses API gets (the conversation included), in which
     /// privacy routing looks for personal data.
     let native: NativeRequest
+    /// The items of the continued conversation that chat cannot hold (``ResponsesInput/nativeOnlyItems(in:)``).
+    var nativeOnlyHistory: [String] = []
 
     var model: String { chat.model }
 
     /// Whether only a target that speaks the Responses API can serve it: it uses a tool that only
     /// the provider runs (web search, file search, ...), or input chat cannot hold.
-    var requiresNativeTarget: Bool { !responses.builtInTools.isEmpty || !responses.nativeOnlyInputs.isEmpty }
+    var requiresNativeTarget: Bool {
+        !responses.builtInTools.isEmpty || !responses.nativeOnlyInputs.isEmpty || !nativeOnlyHistory.isEmpty
+    }
 
     func plan(with planning: RequestPlanning, headers: HTTPFields, caller: RequestCaller) throws(GatewayError) -> RoutePlan {
         let plan = try planning.plan(chat, nativeBody: native.body, headers: headers, caller: caller)
         if let tool = responses.builtInTools.first {
             return try planning.restricting(plan, to: .responses, refusal: Self.builtInToolRefusal(tool, model: responses.model))
         }
-        if let input = responses.nativeOnlyInputs.first {
+        if let input = responses.nativeOnlyInputs.first ?? nativeOnlyHistory.first {
             return try planning.restricting(plan, to: .responses, refusal: Self.nativeOnlyInputRefusal(input, model: responses.model))
         }
         return plan

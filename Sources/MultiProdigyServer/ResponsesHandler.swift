@@ -46,7 +46,8 @@ struct ResponsesHandler: Sendable {
         let translated = ResponsesChatRequest(
             responses: responses,
             chat: try GatewayExtensionField.chatRequest(translated: chatBody, from: body),
-            native: native
+            native: native,
+            nativeOnlyHistory: ResponsesInput.nativeOnlyItems(in: history)
         )
         let admitted = try await AdmittedRequest(
             translated,

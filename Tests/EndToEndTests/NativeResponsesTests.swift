@@ -212,4 +212,28 @@ import Testing
             #expect(compat.requests.isEmpty)
         }
     }
+
+    @Test func aConversationHoldingInputOnlyANativeTargetReadsStaysOnNativeTargets() async throws {
+        let openai = FakeUpstream(.raw(status: .ok, contentType: "application/json", body: Self.response(text: "A summary.")))
+        let compat = FakeUpstream(.respond(status: .ok, body: FakeUpstream.completion()))
+        try await withGateway(upstreams: [openai, compat], yaml: Self.yaml) { gateway in
+            let file = #"{"type":"input_file","file_id":"file-abc"}"#
+            let first = try await Self.create(gateway, #"{"model":"gpt-first","input":[{"role":"user","content":[\#(file)]}]}"#)
+            #expect(first.status == 200)
+            let firstID = try #require(first.json["id"] as? String)
+            // A plain follow-up would lose the file on a chat target: it stays native ...
+            let routed = try await Self.create(
+                gateway,
+                #"{"model":"compat-first","previous_response_id":"\#(firstID)","input":"More detail?"}"#
+            )
+            #expect(routed.status == 200)
+            #expect(routed.headers.first(name: "x-multiprodigy-model") == "gpt")
+            #expect(compat.requests.isEmpty)
+            // ... and a model with no native target is told why.
+            let refused = try await Self.create(gateway, #"{"model":"compat","previous_response_id":"\#(firstID)","input":"More detail?"}"#)
+            #expect(refused.status == 400)
+            #expect((refused.error["message"] as? String)?.contains("stored conversation") == true)
+            #expect(compat.requests.isEmpty)
+        }
+    }
 }

@@ -6,11 +6,38 @@ import MultiProdigyJSON
 /// Every item comes out as an object with `id`, `type` and `status` first, so the items a client
 /// sent, the items `GET /v1/responses/{id}/input_items` lists, and the stored history all have one
 /// shape, which ``ResponsesChatTranscript`` renders as chat messages.
-enum ResponsesInput {
+public enum ResponsesInput {
     /// The roles a message item may have.
     static let roles = ["user", "assistant", "system", "developer"]
     /// The item types the gateway can translate to chat.
-    static let itemTypes = ["message", "function_call", "function_call_output", "reasoning"]
+    public static let itemTypes = ["message", "function_call", "function_call_output", "reasoning"]
+
+    /// The items of a stored conversation that chat cannot hold (items of other types, files,
+    /// audio, images by `file_id`, images in a tool's output), described for a 400: a request
+    /// that continues such a conversation can go to a native target only, or the answer would be
+    /// to a different conversation.
+    public static func nativeOnlyItems(in history: [JSONValue]) -> [String] {
+        var found: [String] = []
+        for (index, item) in history.enumerated() {
+            let type = item["type"]?.stringValue ?? (item["role"] != nil ? "message" : "")
+            guard itemTypes.contains(type) else {
+                found.append("The stored conversation's item \(index) (an item of type '\(EchoedName.shortened(type))')")
+                continue
+            }
+            let parts = (type == "message" ? item["content"] : type == "function_call_output" ? item["output"] : nil)?.arrayValue ?? []
+            for part in parts {
+                let partType = part["type"]?.stringValue ?? ""
+                let chatReads =
+                    ["input_text", "output_text", "refusal"].contains(partType)
+                    || (partType == "input_image" && type == "message" && part["file_id"] == nil)
+                if !chatReads {
+                    found.append("The stored conversation's item \(index) (content of type '\(EchoedName.shortened(partType))')")
+                    break
+                }
+            }
+        }
+        return found
+    }
 
     /// A user (or other role) message of one text part.
     static func message(role: String, text: String, generator: inout some RandomNumberGenerator) -> JSONValue {

@@ -31,4 +31,21 @@ import Testing
         )
         #expect(JSONValue.array(replayed) == expected)
     }
+
+    @Test func aStoredConversationNamesWhatChatCannotHold() throws {
+        let history = try JSONValue.parse(
+            #"""
+            [{"type":"message","role":"user","content":[{"type":"input_text","text":"a"},{"type":"input_image","image_url":"https://x/i.png"}]},
+             {"type":"function_call_output","call_id":"c","output":"ok"},
+             {"type":"custom_tool_call","call_id":"d","name":"apply_patch","input":"x"},
+             {"type":"message","role":"user","content":[{"type":"input_file","file_id":"file-1"}]}]
+            """#
+        )
+        #expect(
+            ResponsesInput.nativeOnlyItems(in: try #require(history.arrayValue)) == [
+                "The stored conversation's item 2 (an item of type 'custom_tool_call')",
+                "The stored conversation's item 3 (content of type 'input_file')",
+            ]
+        )
+    }
 }
