@@ -35,7 +35,7 @@ public struct TokenUsage: Sendable, Equatable {
     }
 
     /// This usage with `count` prompt tokens written to the cache (at most the uncached prompt).
-    func withCacheWrites(_ count: Int) -> TokenUsage {
+    package func withCacheWrites(_ count: Int) -> TokenUsage {
         var usage = self
         usage.cacheWriteTokens = min(max(0, count), promptTokens - cachedPromptTokens)
         return usage
@@ -88,7 +88,8 @@ public struct TokenUsage: Sendable, Equatable {
         ).withCacheWrites(written)
     }
 
-    private static func integer(_ key: String, inObjectAt range: Range<Int>, in bytes: UnsafeRawBufferPointer) -> Int? {
+    /// The integer member `key` of the JSON object at `range`, if it has one.
+    package static func integer(_ key: String, inObjectAt range: Range<Int>, in bytes: UnsafeRawBufferPointer) -> Int? {
         guard let members = try? JSONScanner.members(ofObjectAt: range, in: bytes),
             let member = members.last(where: { $0.key == key && $0.kind == .number })
         else { return nil }

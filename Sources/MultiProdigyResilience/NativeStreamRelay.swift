@@ -99,7 +99,7 @@ public final class NativeStreamRelay: Sendable {
             do {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
-                        try await watch(machine, commit: commit)
+                        try await StreamRelay.watch(machine, commit: commit)
                     }
                     group.addTask {
                         try await pump(
@@ -134,25 +134,6 @@ public final class NativeStreamRelay: Sendable {
         } catch {
             producer.cancel()
             throw ProviderError.classify(error)
-        }
-    }
-
-    /// Sleeps until the guard's next deadline and throws when it has passed; it never returns
-    /// normally (the task group ends when the pump does, and cancels it).
-    private static func watch(_ machine: SharedState<StreamGuardStateMachine>, commit: OneShotSignal<[SSEEvent]>) async throws {
-        while true {
-            let now = ContinuousClock.now
-            let (expired, wakeUp) = machine.withLock { ($0.expire(at: now), $0.nextCheck(after: now)) }
-            if let expired {
-                let failure = ProviderError(kind: .timeout, message: StreamGuardStateMachine.describe(expired))
-                commit.resolve(.failure(failure))
-                throw failure
-            }
-            // In slices, as the chat relay's watch: see SlicedSleep.
-            try await Task.sleep(
-                until: min(wakeUp ?? now.advanced(by: SlicedSleep.slice), now.advanced(by: SlicedSleep.slice)),
-                clock: .continuous
-            )
         }
     }
 

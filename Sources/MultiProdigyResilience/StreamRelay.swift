@@ -144,10 +144,14 @@ public final class StreamRelay: Sendable {
         }
     }
 
-    /// Sleeps until the guard's next deadline and throws when it has passed.
+    /// Sleeps until the guard's next deadline and throws when it has passed, answering the caller
+    /// waiting on `commit` at once. The chat relay's and ``NativeStreamRelay``'s.
     ///
     /// It never returns normally: the relay's task group ends when the pump does, and cancels it.
-    private static func watch(_ machine: SharedState<StreamGuardStateMachine>, commit: OneShotSignal<[ByteBuffer]>) async throws {
+    static func watch<Committed: Sendable>(
+        _ machine: SharedState<StreamGuardStateMachine>,
+        commit: OneShotSignal<Committed>
+    ) async throws {
         while true {
             let now = ContinuousClock.now
             let (expired, wakeUp) = machine.withLock { ($0.expire(at: now), $0.nextCheck(after: now)) }

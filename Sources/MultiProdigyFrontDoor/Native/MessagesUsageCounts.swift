@@ -53,13 +53,10 @@ struct MessagesUsageCounts: Sendable, Equatable {
         func clamped(_ count: Int?) -> Int { min(max(0, count ?? 0), TokenUsage.maximumCount) }
         let written = clamped(cacheCreationInputTokens)
         let read = clamped(cacheReadInputTokens)
-        var usage = TokenUsage(
+        return TokenUsage(
             promptTokens: clamped(inputTokens) + written + read,
             completionTokens: clamped(outputTokens),
             cachedPromptTokens: read
-        )
-        // `TokenUsage.withCacheWrites` is internal to Core; this is its clamp.
-        usage.cacheWriteTokens = min(written, usage.promptTokens - usage.cachedPromptTokens)
-        return usage
+        ).withCacheWrites(written)
     }
 }

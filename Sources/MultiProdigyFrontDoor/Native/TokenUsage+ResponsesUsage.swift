@@ -27,11 +27,4 @@ extension TokenUsage {
         guard input != nil || output != nil else { return nil }
         return TokenUsage(promptTokens: input ?? 0, completionTokens: output ?? 0, cachedPromptTokens: cached, reasoningTokens: reasoning)
     }
-
-    private static func integer(_ key: String, inObjectAt range: Range<Int>, in bytes: UnsafeRawBufferPointer) -> Int? {
-        guard let members = try? JSONScanner.members(ofObjectAt: range, in: bytes),
-            let member = members.last(where: { $0.key == key && $0.kind == .number })
-        else { return nil }
-        return JSONScanner.integer(at: member.value, in: bytes)
-    }
 }
