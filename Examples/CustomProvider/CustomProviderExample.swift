@@ -10,7 +10,7 @@ enum CustomProviderExample {
     static func main() async throws {
         // The Swift form of `register_llm("my_model", MyModelClient)`: config `type: my_model` now builds one.
         ProviderRegistry.register("my_model") { config, context in
-            MyModelClient(config: config, context: context)
+            try MyModelClient(config: config, context: context)
         }
         let arguments = CommandLine.arguments.dropFirst()
         let path = arguments.first ?? "Examples/CustomProvider/gateway.yaml"

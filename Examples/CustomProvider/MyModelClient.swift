@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import MultiProdigy
 import NIOCore
@@ -15,15 +14,10 @@ struct MyModelClient: LLMProvider {
     private let upstream: UpstreamHTTPClient
     private let generateURL: String
 
-    init(config: ProviderConfig, context: ProviderContext) {
+    init(config: ProviderConfig, context: ProviderContext) throws {
         var headers = HTTPHeaders()
         if let apiKey = config.apiKey { headers.add(name: "authorization", value: "Bearer \(apiKey)") }
-        upstream = UpstreamHTTPClient(
-            providerName: config.name,
-            client: context.httpClient,
-            headers: headers,
-            maxResponseBytes: context.gatewayConfig.server.maxResponseBytes
-        )
+        upstream = try UpstreamHTTPClient(config: config, context: context, headers: headers)
         var base = config.baseURL
         while base.hasSuffix("/") { base.removeLast() }
         generateURL = base + "/generate"

@@ -1,3 +1,4 @@
+import Foundation
 import MultiProdigyJSON
 import MultiProdigyPrivacy
 import Yams
@@ -185,6 +186,7 @@ struct ConfigReader {
             var disabledReason: String?
             var locality: Locality?
             var headers: [String: String] = [:]
+            var caFile: String?
             var optionsNode: Node?
             for (key, field) in fields {
                 let fieldPath = "\(path).\(key)"
@@ -218,6 +220,17 @@ struct ConfigReader {
                         )
                     }
                 case "headers": headers = stringMap(field, path: fieldPath)
+                case "ca_file":
+                    guard let path = string(field, path: fieldPath) else { continue }
+                    if !FileManager.default.isReadableFile(atPath: path) {
+                        report(
+                            fieldPath,
+                            field,
+                            "'\(path)' is not a readable file",
+                            "give the path of a PEM file holding the CA certificates the upstream's certificate chains to"
+                        )
+                    }
+                    caFile = path
                 case "options": optionsNode = field
                 default: break
                 }
@@ -256,6 +269,14 @@ struct ConfigReader {
                     "write it as http://host:port/v1 or https://host/v1"
                 )
             }
+            if caFile != nil, !url.hasPrefix("https://") {
+                report(
+                    "\(path).ca_file",
+                    fields.first { $0.key == "ca_file" }?.value ?? value,
+                    "ca_file applies to https upstreams only, and base_url is '\(url)'",
+                    "remove ca_file, or use the upstream's https URL"
+                )
+            }
             providers.append(
                 ProviderConfig(
                     name: name,
@@ -264,6 +285,7 @@ struct ConfigReader {
                     apiKey: apiKey,
                     locality: locality ?? (Self.isLoopback(url) ? .local : .cloud),
                     headers: headers,
+                    caFile: caFile,
                     options: options,
                     disabledReason: disabledReason
                 )
@@ -558,7 +580,7 @@ struct ConfigReader {
     // MARK: Node helpers
 
     private static let topLevelKeys = ["server", "auth", "storage", "providers", "models", "routes", "privacy", "resilience"]
-    private static let providerKeys = ["type", "base_url", "api_key", "locality", "headers", "options"]
+    private static let providerKeys = ["type", "base_url", "api_key", "locality", "headers", "ca_file", "options"]
     private static let modelKeys = ["provider", "model", "price", "context", "supports", "latency", "weight"]
     private static let routeKeys = ["policy", "targets", "fallback", "weights", "resilience"]
 

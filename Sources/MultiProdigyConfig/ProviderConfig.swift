@@ -14,6 +14,9 @@ public struct ProviderConfig: Sendable, Equatable {
     public var locality: Locality
     /// `headers`: extra headers sent with every upstream call.
     public var headers: [String: String]
+    /// `ca_file`: a PEM bundle of the certificate authorities an `https` upstream's certificate
+    /// must chain to, instead of the system's trust roots (a private CA); nil for the system's.
+    public var caFile: String?
     /// `options`: the provider type's own settings, typed by its ``ProviderOptionSchema``; text for
     /// a custom type that declares none.
     public var options: ProviderOptions
@@ -28,9 +31,11 @@ public struct ProviderConfig: Sendable, Equatable {
         apiKey: String? = nil,
         locality: Locality = .cloud,
         headers: [String: String] = [:],
+        caFile: String? = nil,
         options: ProviderOptions = [:],
         disabledReason: String? = nil
     ) {
+        self.caFile = caFile
         self.name = name
         self.type = type
         self.baseURL = baseURL

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import HTTPTypes
 import MultiProdigyJSON
 import NIOCore
@@ -168,22 +167,6 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
         }
         if error is NIOTooManyBytesError {
             return ProviderError(kind: .protocolViolation, message: "the upstream's answer is larger than server.max_response_bytes")
-        }
-        if let error = error as? HTTPClientError {
-            switch error {
-            case .connectTimeout, .getConnectionFromPoolTimeout:
-                return ProviderError(kind: .timeout, message: "timed out connecting to the upstream")
-            case .deadlineExceeded:
-                return ProviderError(kind: .timeout, message: "timed out waiting for the upstream's response")
-            case .readTimeout:
-                return ProviderError(kind: .timeout, message: "the upstream stopped sending data")
-            case .remoteConnectionClosed:
-                return ProviderError(kind: .connection, message: "the upstream closed the connection early")
-            case .cancelled:
-                return ProviderError(kind: .cancelled, message: "the request was cancelled")
-            default:
-                return ProviderError(kind: .connection, message: "HTTP client error: \(error.shortDescription)")
-            }
         }
         if let error = error as? NIOConnectionError {
             // Classify what the connection attempts hit (refused, reset, timed out) like a bare error.

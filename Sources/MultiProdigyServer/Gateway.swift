@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import HummingbirdCore
@@ -26,9 +25,6 @@ public struct Gateway: Sendable {
     public let config: GatewayConfig
     /// Its logger.
     public let logger: Logger
-    /// Whether non-streaming calls to plain-HTTP upstreams use the lean client; tests turn it off to
-    /// exercise the AsyncHTTPClient path that HTTPS upstreams take.
-    var usesPlainHTTPClient = true
     /// Whether local providers are probed actively; tests whose fakes answer a script turn it off.
     var runsHealthChecks = true
     /// The file the configuration came from: when set, SIGHUP or a change to the file reloads it
@@ -75,18 +71,15 @@ public struct Gateway: Sendable {
             throw error
         }
         let limiter = Self.limiter(for: database, ledger: ledger, settings: config.storageSettings, logger: logger)
-        let httpClient = HTTPClient(
-            eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
-            configuration: Self.clientConfiguration(for: config)
-        )
-        let plainHTTPClient = PlainHTTPClient(
+        // The upstream client: idle connections closed after `server.upstream_idle_timeout` (read at
+        // start; a reload does not change it). It follows no redirects and asks for no compression.
+        let transport = UpstreamTransport(
             group: MultiThreadedEventLoopGroup.singleton,
             connectTimeout: config.resilience.timeouts.connect.timeAmount,
             idleTimeout: config.server.upstreamIdleTimeout.timeAmount
         )
         let shared = GatewayRuntime.Shared(
-            httpClient: httpClient,
-            plainHTTPClient: usesPlainHTTPClient ? plainHTTPClient : nil,
+            transport: transport,
             health: ProviderHealthBoard(),
             tracker: LatencyTracker(),
             metrics: GatewayMetrics(),
@@ -108,7 +101,7 @@ public struct Gateway: Sendable {
                 onListening: onListening
             )
         } catch {
-            try? await httpClient.shutdown()
+            transport.shutdown()
             await database.close()
             throw error
         }
@@ -116,7 +109,7 @@ public struct Gateway: Sendable {
         // Services stop in reverse order: the ledger commits its last rows after the server has
         // drained, and the upstream client closes last of all.
         var services: [any Service] = [
-            UpstreamClientService(client: httpClient, plainHTTPClient: plainHTTPClient),
+            UpstreamClientService(transport: transport),
             ledger,
             keys,
         ]
@@ -202,27 +195,6 @@ public struct Gateway: Sendable {
                 metadata: ["error": "\(GatewayDatabase.describe(failure.error))"]
             )
         }
-    }
-
-    /// The upstream client: no redirects, no decompression, fast failure on refused connections,
-    /// a pool large enough that concurrency is not capped per upstream host, and idle connections
-    /// closed after `server.upstream_idle_timeout` (read at start; a reload does not change it).
-    static func clientConfiguration(for config: GatewayConfig) -> HTTPClient.Configuration {
-        var configuration = HTTPClient.Configuration()
-        configuration.redirectConfiguration = .disallow
-        configuration.decompression = .disabled
-        configuration.timeout = .init(
-            connect: config.resilience.timeouts.connect.timeAmount,
-            read: config.resilience.timeouts.total.timeAmount
-        )
-        configuration.connectionPool = .init(
-            idleTimeout: config.server.upstreamIdleTimeout.timeAmount,
-            concurrentHTTP1ConnectionsPerHostSoftLimit: 1024
-        )
-        configuration.connectionPool.retryConnectionEstablishment = false
-        // No tracer is bootstrapped; without this the client still builds span attributes per call.
-        configuration.tracing.tracer = nil
-        return configuration
     }
 
     /// The HTTP server: Hummingbird's server and router, with the gateway's own connection handling

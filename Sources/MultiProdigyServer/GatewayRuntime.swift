@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import Logging
 import MultiProdigyAccounting
@@ -16,11 +15,11 @@ import MultiProdigyRouting
 /// A class, so that reading the current runtime on every request costs one reference, not a copy
 /// of every handler.
 final class GatewayRuntime: Sendable {
-    /// What lives across reloads: the HTTP clients, and what has been learnt about targets (health,
+    /// What lives across reloads: the upstream client, and what has been learnt about targets (health,
     /// latency, breakers), which stays valid as long as a target is still configured.
     struct Shared: Sendable {
-        let httpClient: HTTPClient
-        let plainHTTPClient: PlainHTTPClient?
+        /// The upstream client every provider calls through.
+        let transport: UpstreamTransport
         let health: ProviderHealthBoard
         let tracker: LatencyTracker
         let metrics: GatewayMetrics
@@ -110,8 +109,7 @@ final class GatewayRuntime: Sendable {
             }
             var providerLogger = logger
             providerLogger[metadataKey: "provider"] = .string(provider.name)
-            var context = ProviderContext(httpClient: shared.httpClient, gatewayConfig: config, logger: providerLogger)
-            context.plainHTTPClient = shared.plainHTTPClient
+            var context = ProviderContext(transport: shared.transport, gatewayConfig: config, logger: providerLogger)
             context.memory = shared.providerMemory
             slots[provider.name] = ProviderSlot(
                 config: provider,

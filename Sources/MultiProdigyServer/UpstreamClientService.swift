@@ -1,18 +1,15 @@
-import AsyncHTTPClient
 import MultiProdigyProviders
 import ServiceLifecycle
 
-/// Owns the shared upstream clients and shuts them down after the server has drained.
+/// Owns the shared upstream client and closes its idle connections after the server has drained.
 ///
 /// Registered before the HTTP server in the service group, so it is shut down after it.
 struct UpstreamClientService: Service, CustomStringConvertible {
-    let client: HTTPClient
-    let plainHTTPClient: PlainHTTPClient
+    let transport: UpstreamTransport
 
     func run() async throws {
         try? await gracefulShutdown()
-        plainHTTPClient.shutdown()
-        try await client.shutdown()
+        transport.shutdown()
     }
 
     /// The type's name: the service lifecycle logs services by their description.

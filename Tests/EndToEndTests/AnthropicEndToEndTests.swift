@@ -142,7 +142,7 @@ import Testing
             """
         #expect(throws: ConfigError.self) {
             let config = try ConfigLoader(environment: [:]).load(yaml: yaml, source: "test")
-            let context = ProviderContext(httpClient: HTTPClient.shared, gatewayConfig: config, logger: Logger(label: "test"))
+            let context = ProviderContext(transport: testTransport, gatewayConfig: config, logger: Logger(label: "test"))
             _ = try ProviderRegistry.makeProvider(for: config.providers[0], context: context)
         }
     }
@@ -435,7 +435,7 @@ import Testing
         ])
         let ids = try await withService({ onPort in try await upstream.run(onPort: onPort) }) { port in
             let config = ProviderConfig(name: "claude", type: "anthropic", baseURL: "http://127.0.0.1:\(port)/", apiKey: "test-key")
-            let context = ProviderContext(httpClient: HTTPClient.shared, gatewayConfig: GatewayConfig(), logger: Logger(label: "test"))
+            let context = ProviderContext(transport: testTransport, gatewayConfig: GatewayConfig(), logger: Logger(label: "test"))
             let provider = try AnthropicProvider(config: config, context: context)
             return try await provider.discoverModels(deadline: .now() + .seconds(60), logger: Logger(label: "test"))
         }

@@ -23,21 +23,13 @@ import Testing
         """
     }
 
-    @Test(arguments: [false, true])
-    func serverErrorMovesToTheNextTarget(stream: Bool) async throws {
-        try await serverErrorMovesToTheNextTarget(stream: stream, plainHTTPClient: true)
-    }
-
-    @Test func serverErrorMovesToTheNextTargetThroughAsyncHTTPClient() async throws {
-        try await serverErrorMovesToTheNextTarget(stream: false, plainHTTPClient: false)
-    }
-
-    private func serverErrorMovesToTheNextTarget(stream: Bool, plainHTTPClient: Bool) async throws {
+    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+    func serverErrorMovesToTheNextTarget(stream: Bool, tls: Bool) async throws {
         let a = FakeUpstream(
             .respond(status: .internalServerError, body: #"{"error":{"message":"boom","type":"server_error","param":null,"code":null}}"#)
         )
         let b = FakeUpstream(stream ? .stream(events: FakeUpstream.stream(["ok"])) : .respond(status: .ok, body: FakeUpstream.completion()))
-        try await withGateway(upstreams: [a, b], yaml: Self.yaml(), plainHTTPClient: plainHTTPClient) { gateway in
+        try await withGateway(upstreams: [a, b], yaml: Self.yaml(), tlsUpstreams: tls) { gateway in
             let reply = try await gateway.chat("r", stream: stream)
             #expect(reply.status == 200)
             #expect(reply.headers.first(name: "x-multiprodigy-attempts") == "3", "a persistent 500 is tried twice, then the next target")

@@ -93,12 +93,12 @@ import Testing
     }
 
     @Test(arguments: [true, false])
-    func anUpstreamsCompressedAnswerIsRelayedAsItIsNotInflated(plainHTTPClient: Bool) async throws {
+    func anUpstreamsCompressedAnswerIsRelayedAsItIsNotInflated(tls: Bool) async throws {
         // Marked gzip but plain JSON: a client that inflated it would fail; one that relays it passes.
         let upstream = FakeUpstream(
             .respondWithHeaders(status: .ok, headers: [("content-encoding", "gzip")], body: FakeUpstream.completion())
         )
-        try await withGateway(upstreams: [upstream], yaml: Self.openYAML, plainHTTPClient: plainHTTPClient) { gateway in
+        try await withGateway(upstreams: [upstream], yaml: Self.openYAML, tlsUpstreams: tls) { gateway in
             let reply = try await gateway.chat("small")
             #expect(reply.status == 200, "\(reply.body)")
             #expect(reply.body.contains("Hello from upstream"))

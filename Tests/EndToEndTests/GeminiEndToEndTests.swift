@@ -445,7 +445,7 @@ private func matchesJSON(_ value: Any?, _ expected: String) -> Bool {
             """
         let config = try ConfigLoader(environment: [:]).load(yaml: yaml, source: "test")
         let providerConfig = try #require(config.providers.first)
-        let context = ProviderContext(httpClient: .shared, gatewayConfig: config, logger: Logger(label: "gemini-test"))
+        let context = ProviderContext(transport: testTransport, gatewayConfig: config, logger: Logger(label: "gemini-test"))
         return try GeminiProvider(config: providerConfig, context: context)
     }
 

@@ -51,8 +51,7 @@ import Testing
 
     // MARK: Helpers
 
-    /// Runs `upstream`, builds the provider `config` names (its `base_url` pointing at the fake, with
-    /// the gateway's plain-HTTP client when `plainHTTP`), and gives it to `body`.
+    /// Runs `upstream` (over TLS with the test CA when `tls`), and gives it and its transport to `body`.
     private func withProvider<T: Sendable>(
         _ upstream: FakeUpstream,
         type: String,
@@ -60,23 +59,24 @@ import Testing
         apiKey: String = "test-key",
         headers: [String: String] = [:],
         options: ProviderOptions = [:],
-        plainHTTP: Bool = false,
-        _ body: (any LLMProvider, PlainHTTPClient?) async throws -> T
+        tls: Bool = false,
+        _ body: (any LLMProvider, UpstreamTransport) async throws -> T
     ) async throws -> T {
-        try await withService({ onPort in try await upstream.run(onPort: onPort) }) { port in
+        let serverTLS = tls ? try TestCertificateAuthority.shared.serverConfiguration : nil
+        return try await withService({ onPort in try await upstream.run(tls: serverTLS, onPort: onPort) }) { port in
             let config = ProviderConfig(
                 name: "upstream",
                 type: type,
-                baseURL: "http://127.0.0.1:\(port)\(path)",
+                baseURL: "\(tls ? "https" : "http")://127.0.0.1:\(port)\(path)",
                 apiKey: apiKey,
                 headers: headers,
+                caFile: tls ? TestCertificateAuthority.shared.caFile : nil,
                 options: options
             )
-            var context = ProviderContext(httpClient: HTTPClient.shared, gatewayConfig: GatewayConfig(), logger: Self.logger)
-            let plainClient = plainHTTP ? PlainHTTPClient(group: MultiThreadedEventLoopGroup.singleton, connectTimeout: .seconds(10)) : nil
-            context.plainHTTPClient = plainClient
-            defer { plainClient?.shutdown() }
-            return try await body(try ProviderRegistry.makeProvider(for: config, context: context), plainClient)
+            let transport = UpstreamTransport(group: MultiThreadedEventLoopGroup.singleton, connectTimeout: .seconds(10))
+            defer { transport.shutdown() }
+            let context = ProviderContext(transport: transport, gatewayConfig: GatewayConfig(), logger: Self.logger)
+            return try await body(try ProviderRegistry.makeProvider(for: config, context: context), transport)
         }
     }
 
@@ -135,15 +135,13 @@ import Testing
     // MARK: OpenAI Responses
 
     @Test(arguments: [false, true])
-    func responsesGoToTheUpstreamsOwnEndpointWithOnlyModelRewritten(plainHTTP: Bool) async throws {
+    func responsesGoToTheUpstreamsOwnEndpointWithOnlyModelRewritten(tls: Bool) async throws {
         let upstream = FakeUpstream(.respond(status: .ok, body: FakeUpstream.response(model: "gpt-4.1-mini")))
-        try await withProvider(upstream, type: "openai", path: "/v1", plainHTTP: plainHTTP) { provider, plainClient in
+        try await withProvider(upstream, type: "openai", path: "/v1", tls: tls) { provider, transport in
             #expect(provider.nativeAPIs == [.responses])
             let answer = try await provider.completeNative(call(.responses, Self.responsesBody, model: "gpt-4.1-mini"))
             #expect(String(buffer: answer) == FakeUpstream.response(model: "gpt-4.1-mini"), "the answer comes back byte for byte")
-            if let plainClient {
-                #expect(plainClient.idleConnectionCount == 1, "the call went over the plain-HTTP client, which keeps its connection")
-            }
+            #expect(transport.idleConnectionCount == 1, "the call's connection is kept for the next")
         }
         let request = try #require(upstream.requests.first)
         #expect(upstream.requests.count == 1)
@@ -179,7 +177,7 @@ import Testing
     }
 
     @Test(arguments: [false, true])
-    func responsesErrorsMapAsForChat(plainHTTP: Bool) async throws {
+    func responsesErrorsMapAsForChat(tls: Bool) async throws {
         let limited = FakeBehaviour.respondWithHeaders(
             status: .tooManyRequests,
             headers: [("Retry-After", "7")],
@@ -187,7 +185,7 @@ import Testing
                 #"{"error":{"message":"Rate limit reached for gpt-4.1-mini","type":"requests","param":null,"code":"rate_limit_exceeded"}}"#
         )
         let upstream = FakeUpstream(limited)
-        let (native, chat) = try await withProvider(upstream, type: "openai", plainHTTP: plainHTTP) { provider, _ in
+        let (native, chat) = try await withProvider(upstream, type: "openai", tls: tls) { provider, _ in
             let native = await nativeError { _ = try await provider.completeNative(call(.responses, Self.responsesBody, model: "gpt")) }
             let chat = await nativeError { _ = try await provider.complete(chatCall(model: "gpt")) }
             return (native, chat)

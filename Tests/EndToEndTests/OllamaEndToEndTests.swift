@@ -298,7 +298,7 @@ import Testing
 
     @Test func registryBuildsOllamaWithItsDefaultBaseURLAndRejectsBadOptions() throws {
         #expect(ProviderRegistry.defaultBaseURL(forType: "ollama") == "http://127.0.0.1:11434")
-        let context = ProviderContext(httpClient: HTTPClient.shared, gatewayConfig: GatewayConfig(), logger: Logger(label: "ollama-test"))
+        let context = ProviderContext(transport: testTransport, gatewayConfig: GatewayConfig(), logger: Logger(label: "ollama-test"))
         let good = ProviderConfig(name: "local", type: "ollama", baseURL: "http://127.0.0.1:11434", options: ["num_ctx": "8192"])
         #expect(try ProviderRegistry.makeProvider(for: good, context: context) is OllamaProvider)
         var bad = good
@@ -320,7 +320,7 @@ import Testing
                 options: ["truncate": "false"]
             )
             let context = ProviderContext(
-                httpClient: HTTPClient.shared,
+                transport: testTransport,
                 gatewayConfig: GatewayConfig(),
                 logger: Logger(label: "ollama-test")
             )

@@ -123,8 +123,8 @@ import Testing
         }
     }
 
-    @Test(arguments: [(true, false), (false, false), (false, true)])
-    func aConnectionResetBeforeHeadersIsRetried(plainHTTPClient: Bool, stream: Bool) async throws {
+    @Test(arguments: [false, true])
+    func aConnectionResetBeforeHeadersIsRetried(stream: Bool) async throws {
         let resetting = ResettingUpstream(
             resets: 1,
             answer: stream ? ResettingUpstream.streamResponse() : ResettingUpstream.completionResponse()
@@ -141,7 +141,7 @@ import Testing
                 routes:
                   r: {targets: [first, second]}
                 """
-            try await withGateway(upstreams: [b], yaml: yaml, plainHTTPClient: plainHTTPClient) { gateway in
+            try await withGateway(upstreams: [b], yaml: yaml) { gateway in
                 let reply = try await gateway.chat("r", stream: stream)
                 #expect(reply.status == 200)
                 #expect(reply.headers.first(name: "x-multiprodigy-model") == "first")
@@ -169,12 +169,12 @@ import Testing
     }
 
     @Test(arguments: [true, false])
-    func aSilentTargetOfANonStreamingCallLeavesTimeForTheNext(plainHTTPClient: Bool) async throws {
+    func aSilentTargetOfANonStreamingCallLeavesTimeForTheNext(tls: Bool) async throws {
         let silent = FakeUpstream(.hang)
         let b = FakeUpstream(Self.ok)
         // Half of a 10 s budget for the first target leaves the second 5 s, however busy the machine.
         let extra = "resilience: {timeouts: {first_byte: 300ms, total: 10s}}"
-        try await withGateway(upstreams: [silent, b], yaml: Self.yaml(extra), plainHTTPClient: plainHTTPClient) { gateway in
+        try await withGateway(upstreams: [silent, b], yaml: Self.yaml(extra), tlsUpstreams: tls) { gateway in
             let started = ContinuousClock.now
             let reply = try await gateway.chat("r")
             let elapsed = ContinuousClock.now - started

@@ -80,11 +80,11 @@ import Testing
 
     /// Both upstream clients: the lean one for plain HTTP, and AsyncHTTPClient, which HTTPS takes.
     @Test(arguments: [true, false])
-    func totalBudgetCoversABodyThatTrickles(plainHTTPClient: Bool) async throws {
+    func totalBudgetCoversABodyThatTrickles(tls: Bool) async throws {
         // About 50 s of trickle (a byte every 120 ms): far past the 300 ms total.
         let a = FakeUpstream(.trickle(body: FakeUpstream.completion(), interval: .milliseconds(120)))
         let yaml = Self.yaml("resilience:\n  timeouts: {total: 300ms}")
-        try await withGateway(upstreams: [a, FakeUpstream()], yaml: yaml, plainHTTPClient: plainHTTPClient) { gateway in
+        try await withGateway(upstreams: [a, FakeUpstream()], yaml: yaml, tlsUpstreams: tls) { gateway in
             let started = ContinuousClock.now
             let reply = try await gateway.chat("first")
             #expect(reply.status == 504)

@@ -22,21 +22,18 @@ import Testing
     /// Runs a gateway in front of a counting upstream.
     private static func withCountingUpstream(
         idleTimeout: String?,
-        plainHTTPClient: Bool = true,
         _ body: (ConnectionCountingUpstream, GatewayClient) async throws -> Void
     ) async throws {
         let upstream = ConnectionCountingUpstream()
         try await withService({ onPort in try await upstream.run(onPort: onPort) }) { port in
-            try await withGateway(upstreams: [], yaml: Self.yaml(port: port, idleTimeout: idleTimeout), plainHTTPClient: plainHTTPClient) {
-                gateway in
+            try await withGateway(upstreams: [], yaml: Self.yaml(port: port, idleTimeout: idleTimeout)) { gateway in
                 try await body(upstream, gateway)
             }
         }
     }
 
-    @Test(arguments: [true, false])
-    func anIdleUpstreamConnectionIsClosedAfterTheIdleTimeout(plainHTTPClient: Bool) async throws {
-        try await Self.withCountingUpstream(idleTimeout: "300ms", plainHTTPClient: plainHTTPClient) { upstream, gateway in
+    @Test func anIdleUpstreamConnectionIsClosedAfterTheIdleTimeout() async throws {
+        try await Self.withCountingUpstream(idleTimeout: "300ms") { upstream, gateway in
             let started = ContinuousClock.now
             #expect(try await gateway.chat("small").status == 200)
             #expect(upstream.accepted == 1)
@@ -62,17 +59,17 @@ import Testing
         }
     }
 
-    @Test func theLeanClientClosesOnlyConnectionsIdleForTheirWholeTimeout() async throws {
+    @Test func theTransportClosesOnlyConnectionsIdleForTheirWholeTimeout() async throws {
         let upstream = ConnectionCountingUpstream()
         try await withService({ onPort in try await upstream.run(onPort: onPort) }) { port in
-            let client = PlainHTTPClient(
+            let client = UpstreamTransport(
                 group: MultiThreadedEventLoopGroup.singleton,
                 connectTimeout: .seconds(1),
                 idleTimeout: .seconds(2)
             )
             defer { client.shutdown() }
-            let endpoint = try #require(PlainHTTPEndpoint("http://127.0.0.1:\(port)/v1/chat/completions"))
-            let template = try #require(PlainHTTPRequestTemplate(endpoint: endpoint, headers: ["content-type": "application/json"]))
+            let endpoint = try #require(UpstreamEndpoint("http://127.0.0.1:\(port)/v1/chat/completions"))
+            let template = try #require(UpstreamRequestTemplate(endpoint: endpoint, headers: ["content-type": "application/json"]))
             let body = ByteBuffer(string: #"{"model":"m","messages":[]}"#)
             // One call every 100 ms for a second: the connection never waits 2 s, so it is kept. A
             // starved machine can stretch a 100 ms sleep past the timeout (18 s for the loop, seen
@@ -81,7 +78,13 @@ import Testing
             var lastUse: ContinuousClock.Instant?
             for _ in 0..<10 {
                 if let lastUse, ContinuousClock.now - lastUse >= .milliseconds(1900) { longGaps += 1 }
-                let response = try await client.post(template, body: body, deadline: .now() + .seconds(5), maxResponseBytes: 1 << 20)
+                let response = try await client.collect(
+                    template,
+                    body: body,
+                    tls: nil,
+                    deadline: .now() + .seconds(5),
+                    maxResponseBytes: 1 << 20
+                )
                 lastUse = .now
                 #expect(response.status == .ok)
                 try await Task.sleep(for: .milliseconds(100))

@@ -1,9 +1,9 @@
-import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import Logging
 import NIOCore
 import NIOEmbedded
+import NIOPosix
 import Synchronization
 import Testing
 
@@ -28,10 +28,9 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let logger = Logger(label: "test")
         let database = try await GatewayDatabase.open(path: folder.appendingPathComponent("gateway.db").path)
-        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
+        let transport = UpstreamTransport(group: MultiThreadedEventLoopGroup.singleton, connectTimeout: .seconds(1))
         let shared = GatewayRuntime.Shared(
-            httpClient: httpClient,
-            plainHTTPClient: nil,
+            transport: transport,
             health: ProviderHealthBoard(),
             tracker: LatencyTracker(),
             metrics: GatewayMetrics(),
@@ -58,10 +57,10 @@ import Testing
             let second = try GatewayRuntime.make(config: try config("second-master-key"), shared: shared, previous: first)
             try await body(first, second)
         } catch {
-            try await httpClient.shutdown()
+            transport.shutdown()
             throw error
         }
-        try await httpClient.shutdown()
+        transport.shutdown()
     }
 
     private static func context(runtime: GatewayRuntime? = nil) -> GatewayRequestContext {

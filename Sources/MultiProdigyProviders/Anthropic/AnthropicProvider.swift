@@ -62,14 +62,6 @@ public struct AnthropicProvider: LLMProvider {
     private let countTokensURL: String
     private let modelsURL: String
     private let maxTokens: Int
-    /// The provider's own headers, to which a call's passed headers are added.
-    private let headers: HTTPHeaders
-    private let maxResponseBytes: Int
-    /// The fast client for plain-HTTP upstreams (nil for HTTPS, or when the gateway has none).
-    private let plainHTTPClient: PlainHTTPClient?
-    /// `POST /v1/messages` with the provider's headers, serialised once.
-    private let plainMessagesTemplate: PlainHTTPRequestTemplate?
-    private let mapError: UpstreamHTTPClient.ErrorMapping
     /// Whether `headers:` sets `anthropic-version`, which then wins over a client's.
     private let pinsVersion: Bool
     /// The `anthropic-beta` of `headers:`, which a client's is added to.
@@ -99,28 +91,15 @@ public struct AnthropicProvider: LLMProvider {
         let mapError: UpstreamHTTPClient.ErrorMapping = { status, body in
             AnthropicErrorMapping.error(status: status, body: body, provider: providerName)
         }
-        self.mapError = mapError
-        self.maxResponseBytes = context.gatewayConfig.server.maxResponseBytes
-        self.upstream = UpstreamHTTPClient(
-            providerName: providerName,
-            client: context.httpClient,
-            headers: headers,
-            maxResponseBytes: context.gatewayConfig.server.maxResponseBytes,
-            mapError: mapError
-        )
         headers.replaceOrAdd(name: "content-type", value: "application/json")
-        headers.replaceOrAdd(name: "accept", value: "application/json")
-        self.headers = headers
-        self.plainHTTPClient = context.plainHTTPClient
-        self.plainMessagesTemplate = PlainHTTPEndpoint(messagesURL).flatMap { PlainHTTPRequestTemplate(endpoint: $0, headers: headers) }
+        self.upstream = try UpstreamHTTPClient(config: config, context: context, headers: headers, mapError: mapError)
     }
 
     /// Sends the translated request and translates Anthropic's `Message` back.
     public func complete(_ call: ChatCompletionCall) async throws -> ChatCompletionResult {
-        let answer = try await post(
-            try requestBody(for: call, stream: false),
-            to: messagesURL,
-            plainTemplate: plainMessagesTemplate,
+        let answer = try await upstream.fetch(
+            url: messagesURL,
+            body: try requestBody(for: call, stream: false),
             deadline: call.responseDeadline,
             logger: call.logger
         )
@@ -157,45 +136,12 @@ public struct AnthropicProvider: LLMProvider {
         case .messagesCountTokens: url = countTokensURL
         case .responses: throw ProviderError.nativeAPIUnsupported(call.request.api)
         }
-        let passed = passedHeaders(of: call.request)
-        // The provider's template when the call adds nothing to its headers (the usual case: the
-        // SDKs send the default version); else one made for this call.
-        var template = url == messagesURL ? plainMessagesTemplate : nil
-        if plainHTTPClient != nil, !passed.isEmpty || template == nil, let endpoint = PlainHTTPEndpoint(url) {
-            var headers = self.headers
-            for (name, value) in passed { headers.replaceOrAdd(name: name, value: value) }
-            template = PlainHTTPRequestTemplate(endpoint: endpoint, headers: headers)
-        }
-        return try await post(
-            call.request.upstreamBody(model: call.upstreamModel),
-            to: url,
-            plainTemplate: template,
-            headerOverrides: passed,
+        return try await upstream.fetch(
+            url: url,
+            body: call.request.upstreamBody(model: call.upstreamModel),
+            headerOverrides: passedHeaders(of: call.request),
             deadline: call.responseDeadline,
             logger: call.logger
-        )
-    }
-
-    /// POSTs `body` over the plain-HTTP client with `plainTemplate` when there is one (a plain-HTTP
-    /// upstream), else through AsyncHTTPClient; a 2xx answer's body, else Anthropic's error.
-    private func post(
-        _ body: ByteBuffer,
-        to url: String,
-        plainTemplate: PlainHTTPRequestTemplate?,
-        headerOverrides: HTTPHeaders = [:],
-        deadline: NIODeadline,
-        logger: Logger
-    ) async throws -> ByteBuffer {
-        guard let plainHTTPClient, let plainTemplate else {
-            return try await upstream.fetch(url: url, body: body, headerOverrides: headerOverrides, deadline: deadline, logger: logger)
-        }
-        return try await plainHTTPClient.answer(
-            plainTemplate,
-            body: body,
-            deadline: deadline,
-            maxResponseBytes: maxResponseBytes,
-            provider: name,
-            mapError: mapError
         )
     }
 

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import Logging
 import MultiProdigyConfig
@@ -44,7 +43,9 @@ public struct GeminiProvider: LLMProvider {
     private let name: String
     private let versionedRoot: String
     private let upstream: UpstreamHTTPClient
-    private let imageClient: HTTPClient
+    /// Downloads remote images: no credentials, and the system's trust roots (the images are on
+    /// third-party servers, not the provider's).
+    private let imageClient: UpstreamHTTPClient
     private let allowsRemoteImages: Bool
     private let maxRemoteImageBytes: Int
     /// The thought signatures of the tool calls this provider's answers carried: kept in the
@@ -65,14 +66,13 @@ public struct GeminiProvider: LLMProvider {
         if let apiKey = config.apiKey { headers.add(name: "x-goog-api-key", value: apiKey) }
         for (field, value) in config.headers.sorted(by: { $0.key < $1.key }) { headers.add(name: field, value: value) }
         let providerName = config.name
-        self.upstream = UpstreamHTTPClient(
-            providerName: config.name,
-            client: context.httpClient,
+        self.upstream = try UpstreamHTTPClient(
+            config: config,
+            context: context,
             headers: headers,
-            maxResponseBytes: context.gatewayConfig.server.maxResponseBytes,
             mapError: { status, body in GeminiErrorMapping.error(status: status, body: body, provider: providerName) }
         )
-        self.imageClient = context.httpClient
+        self.imageClient = try UpstreamHTTPClient(config: config, context: context, headers: [:], trustsSystemRoots: true)
         // Signatures are only valid where they were issued: one memory per provider and API root.
         self.toolCallMemory = context.memory.state(for: "gemini-tool-calls \(config.name) \(versionedRoot)") {
             GeminiToolCallMemory()
@@ -174,12 +174,9 @@ public struct GeminiProvider: LLMProvider {
                 )
             )
         }
-        var request = HTTPClientRequest(url: url)
-        request.method = .GET
-        request.headers.add(name: "accept", value: "image/*")
-        let response: HTTPClientResponse
+        let response: UpstreamHTTPClient.Response
         do {
-            response = try await imageClient.execute(request, deadline: deadline, logger: nil)
+            response = try await imageClient.send(.GET, url: url, body: nil, accept: "image/*", deadline: deadline, logger: logger)
         } catch {
             throw failure(ProviderError.classify(error).message)
         }

@@ -6,7 +6,7 @@ import NIOCore
 /// The idle connections of a client, per upstream: which one a call reuses, which are kept, and
 /// which have waited longer than the idle timeout and must be closed.
 ///
-/// A value type with the time passed in; ``PlainHTTPClient`` holds it under a lock and acts on what
+/// A value type with the time passed in; ``UpstreamTransport`` holds it under a lock and acts on what
 /// it returns (closing connections, scheduling the next sweep). Expiry is checked by a sweep rather
 /// than a timer per connection, so a call costs no timer: the sweep is scheduled when the first
 /// connection goes idle, runs when the oldest one expires (at most every quarter of the idle

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Logging
 import MultiProdigyConfig
 import MultiProdigyCore
@@ -43,7 +42,7 @@ public struct HuggingFaceProvider: LLMProvider {
         }
         // TGI and TEI serve chat alone: no Responses API is passed through, so such requests are
         // translated through chat.
-        self.chat = OpenAICompatibleProvider(config: config, options: options, context: context, mapError: mapError, nativeAPIs: [])
+        self.chat = try OpenAICompatibleProvider(config: config, options: options, context: context, mapError: mapError, nativeAPIs: [])
         let apiRoot = OpenAICompatibleProvider.baseURLNormalization.apiRoot(from: config.baseURL)
         self.apiRoot = apiRoot
         // TEI's `/embed`, `/info` and `/health` sit beside the `/v1` root.
@@ -52,13 +51,7 @@ public struct HuggingFaceProvider: LLMProvider {
         var headers = HTTPHeaders()
         if let apiKey = config.apiKey { headers.add(name: "authorization", value: "Bearer \(apiKey)") }
         for (field, value) in config.headers.sorted(by: { $0.key < $1.key }) { headers.add(name: field, value: value) }
-        self.upstream = UpstreamHTTPClient(
-            providerName: name,
-            client: context.httpClient,
-            headers: headers,
-            maxResponseBytes: context.gatewayConfig.server.maxResponseBytes,
-            mapError: mapError
-        )
+        self.upstream = try UpstreamHTTPClient(config: config, context: context, headers: headers, mapError: mapError)
     }
 
     /// Answers through the Messages API (`/v1/chat/completions`), in OpenAI's dialect.

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import Logging
 import MultiProdigyConfig
@@ -61,9 +60,8 @@ public struct OllamaProvider: LLMProvider {
 
     private let name: String
     private let root: String
-    private let httpClient: HTTPClient
-    private let headers: HTTPHeaders
-    private let maxResponseBytes: Int
+    /// The client; each call maps its errors with its model and path (``upstream(model:path:)``).
+    private let client: UpstreamHTTPClient
     private let settings: OllamaSettings
 
     /// Creates the adapter for `config`.
@@ -72,26 +70,20 @@ public struct OllamaProvider: LLMProvider {
     public init(config: ProviderConfig, context: ProviderContext) throws {
         self.name = config.name
         self.root = Self.baseURLNormalization.apiRoot(from: config.baseURL)
-        self.httpClient = context.httpClient
-        self.maxResponseBytes = context.gatewayConfig.server.maxResponseBytes
         let options = try Self.optionSchema.validate(config.options, provider: config.name, type: config.type)
         self.settings = OllamaSettings(options: options)
         var headers = HTTPHeaders()
         if let apiKey = config.apiKey { headers.add(name: "authorization", value: "Bearer \(apiKey)") }
         for (field, value) in config.headers.sorted(by: { $0.key < $1.key }) { headers.add(name: field, value: value) }
-        self.headers = headers
+        self.client = try UpstreamHTTPClient(config: config, context: context, headers: headers)
     }
 
     /// A client whose errors name `model` (for the `ollama pull` hint) and `path`.
     private func upstream(model: String?, path: String) -> UpstreamHTTPClient {
         let provider = name
-        return UpstreamHTTPClient(
-            providerName: name,
-            client: httpClient,
-            headers: headers,
-            maxResponseBytes: maxResponseBytes,
-            mapError: { status, body in OllamaErrorMapping.error(status: status, body: body, provider: provider, model: model, path: path) }
-        )
+        return client.mappingErrors { status, body in
+            OllamaErrorMapping.error(status: status, body: body, provider: provider, model: model, path: path)
+        }
     }
 
     private func chatBody(_ call: ChatCompletionCall, stream: Bool) throws -> ByteBuffer {

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import HTTPTypes
 import Logging
 import MultiProdigyConfig
@@ -54,12 +53,6 @@ public struct OpenAICompatibleProvider: LLMProvider {
     private let apiRoot: String
     private let chatCompletionsURL: String
     private let responsesURL: String
-    private let mapError: UpstreamHTTPClient.ErrorMapping?
-    private let maxResponseBytes: Int
-    private let plainHTTPClient: PlainHTTPClient?
-    private let plainRequestTemplate: PlainHTTPRequestTemplate?
-    /// The plain-HTTP requests to `{base_url}/responses`.
-    private let plainResponsesTemplate: PlainHTTPRequestTemplate?
     /// Whether streams ask for their usage (`options.stream_usage`, default true).
     private let requestsStreamUsage: Bool
 
@@ -72,19 +65,21 @@ public struct OpenAICompatibleProvider: LLMProvider {
     public init(config: ProviderConfig, context: ProviderContext) throws {
         let options = try Self.optionSchema.validate(config.options, provider: config.name, type: config.type)
         let nativeAPIs: Set<NativeAPI> = options.string("responses_api") == "translate" ? [] : [.responses]
-        self.init(config: config, options: options, context: context, mapError: nil, nativeAPIs: nativeAPIs)
+        try self.init(config: config, options: options, context: context, mapError: nil, nativeAPIs: nativeAPIs)
     }
 
     /// Creates the adapter for `config` with its typed `options`, mapping non-2xx answers with
     /// `mapError` (for servers whose error bodies are not OpenAI's, such as TGI's) and passing
     /// `nativeAPIs` through (none for servers that serve chat alone, such as TGI).
+    ///
+    /// - Throws: ``ConfigError`` when `ca_file` cannot be used.
     init(
         config: ProviderConfig,
         options: ProviderOptions,
         context: ProviderContext,
         mapError: UpstreamHTTPClient.ErrorMapping?,
         nativeAPIs: Set<NativeAPI>
-    ) {
+    ) throws {
         self.name = config.name
         self.nativeAPIs = nativeAPIs
         self.requestsStreamUsage = options.bool("stream_usage") ?? true
@@ -95,32 +90,14 @@ public struct OpenAICompatibleProvider: LLMProvider {
         headers.add(name: "content-type", value: "application/json")
         if let apiKey = config.apiKey { headers.add(name: "authorization", value: "Bearer \(apiKey)") }
         for (field, value) in config.headers.sorted(by: { $0.key < $1.key }) { headers.add(name: field, value: value) }
-        self.maxResponseBytes = context.gatewayConfig.server.maxResponseBytes
-        self.upstream = UpstreamHTTPClient(
-            providerName: config.name,
-            client: context.httpClient,
-            headers: headers,
-            maxResponseBytes: context.gatewayConfig.server.maxResponseBytes,
-            mapError: mapError
-        )
-        self.mapError = mapError
-        self.plainHTTPClient = context.plainHTTPClient
-        var plainHeaders = headers
-        plainHeaders.add(name: "accept", value: "application/json")
-        self.plainRequestTemplate = PlainHTTPEndpoint(chatCompletionsURL).flatMap {
-            PlainHTTPRequestTemplate(endpoint: $0, headers: plainHeaders)
-        }
-        self.plainResponsesTemplate = PlainHTTPEndpoint(responsesURL).flatMap {
-            PlainHTTPRequestTemplate(endpoint: $0, headers: plainHeaders)
-        }
+        self.upstream = try UpstreamHTTPClient(config: config, context: context, headers: headers, mapError: mapError)
     }
 
     /// Sends the request and returns the upstream's answer as is.
     public func complete(_ call: ChatCompletionCall) async throws -> ChatCompletionResult {
-        let body = try await post(
-            call.request.upstreamBody(model: call.upstreamModel),
-            to: chatCompletionsURL,
-            plainTemplate: plainRequestTemplate,
+        let body = try await upstream.fetch(
+            url: chatCompletionsURL,
+            body: call.request.upstreamBody(model: call.upstreamModel),
             deadline: call.responseDeadline,
             logger: call.logger
         )
@@ -136,10 +113,9 @@ public struct OpenAICompatibleProvider: LLMProvider {
             throw ProviderError.nativeAPIUnsupported(call.request.api)
         }
         do {
-            return try await post(
-                call.request.upstreamBody(model: call.upstreamModel),
-                to: responsesURL,
-                plainTemplate: plainResponsesTemplate,
+            return try await upstream.fetch(
+                url: responsesURL,
+                body: call.request.upstreamBody(model: call.upstreamModel),
                 deadline: call.responseDeadline,
                 logger: call.logger
             )
@@ -173,7 +149,7 @@ public struct OpenAICompatibleProvider: LLMProvider {
         guard call.request.api == .responses, nativeAPIs.contains(.responses) else {
             throw ProviderError.nativeAPIUnsupported(call.request.api)
         }
-        let body: HTTPClientResponse.Body
+        let body: UpstreamResponseBody
         do {
             body = try await upstream.openStream(
                 url: responsesURL,
@@ -186,28 +162,6 @@ public struct OpenAICompatibleProvider: LLMProvider {
             throw Self.responsesUnavailable(error)
         }
         return NativeEventStream(events: SSEEventSequence(body))
-    }
-
-    /// POSTs `body` to `url` and returns the 2xx answer's body: over the lean plain-HTTP client when
-    /// the gateway has one and `plainTemplate` could be built for the URL, else over AsyncHTTPClient.
-    private func post(
-        _ body: ByteBuffer,
-        to url: String,
-        plainTemplate: PlainHTTPRequestTemplate?,
-        deadline: NIODeadline,
-        logger: Logger
-    ) async throws -> ByteBuffer {
-        guard let plainHTTPClient, let plainTemplate else {
-            return try await upstream.fetch(url: url, body: body, deadline: deadline, logger: logger)
-        }
-        return try await plainHTTPClient.answer(
-            plainTemplate,
-            body: body,
-            deadline: deadline,
-            maxResponseBytes: maxResponseBytes,
-            provider: name,
-            mapError: mapError
-        )
     }
 
     /// Sends the request with `stream: true` and returns its SSE events once the head has arrived.

@@ -1,8 +1,10 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdTLS
 import Logging
 import NIOCore
+import NIOSSL
 import Synchronization
 
 /// What the fake upstream received.
@@ -107,8 +109,9 @@ final class FakeUpstream: Sendable {
         state.withLock { $0.disconnects += 1 }
     }
 
-    /// Runs the fake until the surrounding task is cancelled; `onPort` gets its port.
-    func run(onPort: @escaping @Sendable (Int) async -> Void) async throws {
+    /// Runs the fake until the surrounding task is cancelled, over TLS with `tls` when given;
+    /// `onPort` gets its port.
+    func run(tls: TLSConfiguration? = nil, onPort: @escaping @Sendable (Int) async -> Void) async throws {
         let router = Router()
         // Every path and method: each test's script decides what a path means.
         let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
@@ -129,6 +132,7 @@ final class FakeUpstream: Sendable {
         logger.logLevel = .critical
         let app = Application(
             router: router,
+            server: try tls.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1(),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { await onPort($0.localAddress!.port!) },
             logger: logger

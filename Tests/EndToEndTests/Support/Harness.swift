@@ -3,9 +3,11 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 
 @testable import MultiProdigyConfig
 @testable import MultiProdigyPrivacy
+@testable import MultiProdigyProviders
 @testable import MultiProdigyServer
 
 /// Runs `service` in the background, gives `body` the port it bound, and stops it afterwards.
@@ -31,15 +33,26 @@ func withGateway<T: Sendable>(
     upstreams: [FakeUpstream],
     yaml: String,
     environment: [String: String] = [:],
-    plainHTTPClient: Bool = true,
+    tlsUpstreams: Bool = false,
     healthChecks: Bool = false,
     reloadingFrom configFile: String? = nil,
     logger: Logger? = nil,
     knownSecrets: KnownSecrets? = nil,
     _ body: (GatewayClient) async throws -> T
 ) async throws -> T {
-    try await withUpstreams(upstreams, ports: []) { ports in
+    try await withUpstreams(upstreams, tls: tlsUpstreams, ports: []) { ports in
         var text = yaml
+        if tlsUpstreams {
+            // Every fake speaks TLS with the test CA's certificate, which the gateway trusts through
+            // `ca_file`: each provider of a fake gets both.
+            let caFile = TestCertificateAuthority.shared.caFile
+            for quote in ["\"", ""] {
+                text = text.replacingOccurrences(
+                    of: "base_url: \(quote)http://127.0.0.1:{PORT",
+                    with: "ca_file: \"\(caFile)\", base_url: \(quote)https://127.0.0.1:{PORT"
+                )
+            }
+        }
         for (index, port) in ports.enumerated() { text = text.replacingOccurrences(of: "{PORT\(index)}", with: String(port)) }
         var config = try ConfigLoader(environment: environment).load(yaml: text, source: "test")
         let database = FileManager.default.temporaryDirectory.appendingPathComponent("mp-\(UUID().uuidString).db").path
@@ -54,7 +67,6 @@ func withGateway<T: Sendable>(
         quiet.logLevel = .critical
         var configured = Gateway(config: config, logger: logger ?? quiet)
         if let knownSecrets { configured.knownSecrets = knownSecrets }
-        configured.usesPlainHTTPClient = plainHTTPClient
         configured.runsHealthChecks = healthChecks
         if let configFile {
             // The file holds the configuration with the fakes' ports, watched for changes.
@@ -76,10 +88,16 @@ func withGateway<T: Sendable>(
     }
 }
 
-private func withUpstreams<T: Sendable>(_ upstreams: [FakeUpstream], ports: [Int], _ body: ([Int]) async throws -> T) async throws -> T {
+private func withUpstreams<T: Sendable>(
+    _ upstreams: [FakeUpstream],
+    tls: Bool,
+    ports: [Int],
+    _ body: ([Int]) async throws -> T
+) async throws -> T {
     guard let first = upstreams.first else { return try await body(ports) }
-    return try await withService({ onPort in try await first.run(onPort: onPort) }) { port in
-        try await withUpstreams(Array(upstreams.dropFirst()), ports: ports + [port], body)
+    let tlsConfiguration = tls ? try TestCertificateAuthority.shared.serverConfiguration : nil
+    return try await withService({ onPort in try await first.run(tls: tlsConfiguration, onPort: onPort) }) { port in
+        try await withUpstreams(Array(upstreams.dropFirst()), tls: tls, ports: ports + [port], body)
     }
 }
 
@@ -159,3 +177,6 @@ func waitFor(
         try await Task.sleep(for: poll)
     }
 }
+
+/// An upstream client for tests that build providers themselves, shared by the whole process.
+let testTransport = UpstreamTransport(group: MultiThreadedEventLoopGroup.singleton, connectTimeout: .seconds(10))

@@ -1,8 +1,8 @@
 import NIOCore
 import NIOHTTP1
 
-/// A complete HTTP response read by ``PlainHTTPClient``.
-struct PlainHTTPResponse: Sendable {
+/// A complete HTTP response, read whole on its connection's event loop by ``UpstreamTransport``.
+struct UpstreamCollectedResponse: Sendable {
     /// Status line.
     var status: HTTPResponseStatus
     /// Response headers.

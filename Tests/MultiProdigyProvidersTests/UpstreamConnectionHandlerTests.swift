@@ -5,25 +5,25 @@ import Testing
 
 @testable import MultiProdigyProviders
 
-/// The plain HTTP client's response collector: whole answers, and whether the connection may be
+/// The upstream connection handler collecting: whole answers, and whether the connection may be
 /// reused, as the parser read it.
-@Suite struct ResponseCollectingHandlerTests {
+@Suite struct UpstreamConnectionHandlerTests {
     /// A collector behind an HTTP response decoder, waiting for the answer to a request just sent.
-    private func expectingAnswer() throws -> (channel: EmbeddedChannel, answer: EventLoopFuture<PlainHTTPResponse>) {
+    private func expectingAnswer() throws -> (channel: EmbeddedChannel, answer: EventLoopFuture<UpstreamCollectedResponse>) {
         let channel = EmbeddedChannel()
-        let collector = ResponseCollectingHandler()
+        let collector = UpstreamConnectionHandler()
         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
         try channel.pipeline.syncOperations.addHandler(collector)
         // The decoder pairs each response with a request it saw go out.
         try channel.writeOutbound(
             HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: .POST, uri: "/v1/chat/completions"))
         )
-        let promise = channel.eventLoop.makePromise(of: PlainHTTPResponse.self)
+        let promise = channel.eventLoop.makePromise(of: UpstreamCollectedResponse.self)
         collector.expectResponse(maxBodyBytes: 1 << 20) { promise.completeWith($0) }
         return (channel, promise.futureResult)
     }
 
-    private func collect(_ raw: String) async throws -> PlainHTTPResponse {
+    private func collect(_ raw: String) async throws -> UpstreamCollectedResponse {
         let (channel, answer) = try expectingAnswer()
         try channel.writeInbound(ByteBuffer(string: raw))
         // Fulfilled by now: the whole answer was in the bytes just read.

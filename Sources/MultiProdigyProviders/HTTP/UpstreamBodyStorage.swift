@@ -1,0 +1,165 @@
+import MultiProdigyCore
+import NIOCore
+import Synchronization
+
+/// The bytes of a streamed upstream answer between its connection's handler, which adds them as
+/// they are read, and the task that consumes them (``UpstreamResponseBody``).
+///
+/// Everything a read brings is handed over at once, when the read completes: the consumer wakes
+/// once per socket read, not once per HTTP chunk or event. It holds at most about
+/// ``highWatermark`` bytes: past that the handler stops reading the socket (TCP then slows the
+/// upstream) until the consumer has taken them.
+final class UpstreamBodyStorage: Sendable {
+    /// Unread bytes past which the connection stops reading.
+    static let highWatermark = 256 << 10
+
+    private struct State: Sendable {
+        var pending = ByteBuffer()
+        var ended = false
+        var failure: (any Error)?
+        var waiter: UnsafeContinuation<ByteBuffer?, any Error>?
+        /// The handler withheld a read because ``pending`` was full; the consumer asks for it again.
+        var readWithheld = false
+    }
+
+    private let state = Mutex(State())
+    /// The connection's loop, where the handler lives.
+    let eventLoop: any EventLoop
+    /// The handler serving this answer, for resuming a withheld read and for closing the
+    /// connection when the answer is abandoned. Touched on `eventLoop` only.
+    private let handler: NIOLoopBound<UpstreamConnectionHandler>
+
+    init(handler: NIOLoopBound<UpstreamConnectionHandler>, eventLoop: any EventLoop) {
+        self.eventLoop = eventLoop
+        self.handler = handler
+    }
+
+    // MARK: The connection's side (on `eventLoop`)
+
+    /// Adds a body part read from the socket.
+    func append(_ part: ByteBuffer) {
+        state.withLock { state in
+            guard !state.ended, state.failure == nil else { return }
+            if state.pending.readableBytes == 0 {
+                state.pending = part
+            } else {
+                var part = part
+                state.pending.writeBuffer(&part)
+            }
+        }
+    }
+
+    /// Hands what was read to a waiting consumer: called when a read completes.
+    func deliver() {
+        let handoff = state.withLock { state -> (UnsafeContinuation<ByteBuffer?, any Error>, Result<ByteBuffer?, any Error>)? in
+            guard let waiter = state.waiter, let result = Self.take(&state) else { return nil }
+            state.waiter = nil
+            return (waiter, result)
+        }
+        if let (waiter, result) = handoff { waiter.resume(with: result) }
+    }
+
+    /// The answer is complete.
+    func finish() {
+        state.withLock { $0.ended = true }
+        deliver()
+    }
+
+    /// The answer failed (connection closed early, parse error, deadline): the consumer gets
+    /// `error` once it has taken the bytes before it.
+    func fail(_ error: any Error) {
+        state.withLock { state in
+            if !state.ended, state.failure == nil { state.failure = error }
+        }
+        deliver()
+    }
+
+    /// Whether the handler should hold back its next read: true (and noted) when the consumer has
+    /// not taken ``highWatermark`` bytes yet.
+    func withholdsRead() -> Bool {
+        state.withLock { state in
+            guard state.pending.readableBytes >= Self.highWatermark, !state.ended, state.failure == nil else { return false }
+            state.readWithheld = true
+            return true
+        }
+    }
+
+    // MARK: The consumer's side
+
+    /// The next bytes, nil at the end.
+    ///
+    /// - Throws: the error that ended the answer early, or `CancellationError`.
+    func next() async throws -> ByteBuffer? {
+        // Bytes already read are taken without suspending.
+        switch takeNow() {
+        case .some(let result): return try result.get()
+        case .none: break
+        }
+        return try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { (waiter: UnsafeContinuation<ByteBuffer?, any Error>) in
+                let result = state.withLock { state -> Result<ByteBuffer?, any Error>? in
+                    if let result = Self.take(&state) { return result }
+                    if Task.isCancelled { return .failure(CancellationError()) }
+                    state.waiter = waiter
+                    return nil
+                }
+                if let result { waiter.resume(with: result) }
+            }
+        } onCancel: {
+            abandon(because: CancellationError())
+        }
+    }
+
+    private func takeNow() -> Result<ByteBuffer?, any Error>? {
+        let (result, resumesRead) = state.withLock { state -> (Result<ByteBuffer?, any Error>?, Bool) in
+            let result = Self.take(&state)
+            let resumesRead = result != nil && state.readWithheld
+            if resumesRead { state.readWithheld = false }
+            return (result, resumesRead)
+        }
+        if resumesRead { resumeReading() }
+        return result
+    }
+
+    /// What the consumer gets now, if anything: the pending bytes, else the failure, else the end.
+    private static func take(_ state: inout State) -> Result<ByteBuffer?, any Error>? {
+        if state.pending.readableBytes > 0 {
+            let bytes = state.pending
+            state.pending = ByteBuffer()
+            return .success(bytes)
+        }
+        if let failure = state.failure { return .failure(failure) }
+        if state.ended { return .success(nil) }
+        return nil
+    }
+
+    private func resumeReading() {
+        let handler = self.handler
+        let storage = self
+        eventLoop.execute { handler.value.resumeReading(for: storage) }
+    }
+
+    /// Stops the answer: a waiting consumer gets `error`, and the connection is closed unless the
+    /// answer had already ended (its connection then went back to the pool untouched).
+    func abandon(because error: any Error) {
+        let (waiter, wasOpen) = state.withLock { state -> (UnsafeContinuation<ByteBuffer?, any Error>?, Bool) in
+            let wasOpen = !state.ended && state.failure == nil
+            if wasOpen { state.failure = error }
+            let waiter = state.waiter
+            state.waiter = nil
+            return (waiter, wasOpen)
+        }
+        waiter?.resume(throwing: error)
+        guard wasOpen else { return }
+        let handler = self.handler
+        let storage = self
+        if eventLoop.inEventLoop {
+            handler.value.abandon(storage)
+        } else {
+            eventLoop.execute { handler.value.abandon(storage) }
+        }
+    }
+
+    /// Whether the answer ended, completely or not.
+    var isOver: Bool { state.withLock { $0.ended || $0.failure != nil } }
+}

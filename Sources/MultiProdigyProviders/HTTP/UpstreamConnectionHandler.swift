@@ -1,0 +1,192 @@
+import MultiProdigyCore
+import NIOCore
+import NIOHTTP1
+
+/// The last handler of an ``UpstreamTransport`` connection: serves one response at a time, either
+/// collected whole (``expectResponse(maxBodyBytes:completion:)``) or streamed
+/// (``expectStream(storage:head:ended:)``).
+///
+/// Lives on its channel's event loop; every method is called there. A streamed answer is handed to
+/// its ``UpstreamBodyStorage`` read by read, and the handler holds back the socket's next read
+/// while the consumer has not taken what was read (back-pressure from the client to the upstream).
+final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundIn = HTTPClientRequestPart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    /// Receives the whole response, or why there is none; called once.
+    typealias Completion = (Result<UpstreamCollectedResponse, any Error>) -> Void
+    /// Receives a streamed response's head, or why there is none; called once.
+    typealias HeadCompletion = (Result<HTTPResponseHead, any Error>) -> Void
+
+    private enum Mode {
+        /// No response expected.
+        case idle
+        /// Collecting a whole response.
+        case collecting(Completion, maxBodyBytes: Int)
+        /// Streaming: waiting for the head.
+        case awaitingHead(HeadCompletion, UpstreamBodyStorage, ended: (Bool) -> Void)
+        /// Streaming the body; `ended` learns, at the end, whether the connection may be reused.
+        case streaming(UpstreamBodyStorage, keepsAlive: Bool, ended: (Bool) -> Void)
+    }
+
+    private var mode = Mode.idle
+    private var context: ChannelHandlerContext?
+    private var head: HTTPResponseHead?
+    private var body = ByteBuffer()
+    /// A read the handler held back for a consumer that had not taken what was read.
+    private var readWithheld = false
+    /// Whether any byte of the current response arrived; a reused connection that dies before
+    /// that may be retried on a fresh one.
+    private(set) var receivedResponseBytes = false
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    /// Starts waiting for the whole response to a request about to be written.
+    func expectResponse(maxBodyBytes: Int, completion: @escaping Completion) {
+        mode = .collecting(completion, maxBodyBytes: maxBodyBytes)
+        head = nil
+        body.clear()
+        receivedResponseBytes = false
+    }
+
+    /// Starts waiting for a response to be streamed into `storage`: `head` gets its head, and
+    /// `ended` learns, once the body has ended, whether the connection may carry another request.
+    func expectStream(storage: UpstreamBodyStorage, head: @escaping HeadCompletion, ended: @escaping (Bool) -> Void) {
+        mode = .awaitingHead(head, storage, ended: ended)
+        receivedResponseBytes = false
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        receivedResponseBytes = true
+        let part = unwrapInboundIn(data)
+        switch mode {
+        case .idle:
+            // Bytes nobody asked for: the connection cannot be trusted with another request.
+            context.close(promise: nil)
+        case .collecting(let completion, let maxBodyBytes):
+            collect(part, completion: completion, maxBodyBytes: maxBodyBytes, context: context)
+        case .awaitingHead(let headCompletion, let storage, let ended):
+            switch part {
+            case .head(let head):
+                mode = .streaming(storage, keepsAlive: head.isKeepAlive, ended: ended)
+                headCompletion(.success(head))
+            case .body, .end:
+                // The decoder always reports a head first.
+                mode = .idle
+                headCompletion(.failure(HTTPClientConnectionClosedError(receivedResponseBytes: true)))
+                context.close(promise: nil)
+            }
+        case .streaming(let storage, let keepsAlive, let ended):
+            switch part {
+            case .head:
+                break
+            case .body(let bytes):
+                storage.append(bytes)
+            case .end:
+                mode = .idle
+                storage.finish()
+                ended(keepsAlive)
+            }
+        }
+    }
+
+    private func collect(_ part: HTTPClientResponsePart, completion: Completion, maxBodyBytes: Int, context: ChannelHandlerContext) {
+        switch part {
+        case .head(let head):
+            self.head = head
+        case .body(var bytes):
+            guard body.readableBytes + bytes.readableBytes <= maxBodyBytes else {
+                fail(NIOTooManyBytesError(maxBytes: maxBodyBytes))
+                context.close(promise: nil)
+                return
+            }
+            body.writeBuffer(&bytes)
+        case .end:
+            guard let head else { return }
+            mode = .idle
+            self.head = nil
+            let response = UpstreamCollectedResponse(status: head.status, headers: head.headers, body: body, keepsAlive: head.isKeepAlive)
+            body = ByteBuffer()
+            completion(.success(response))
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if case .streaming(let storage, _, _) = mode { storage.deliver() }
+        context.fireChannelReadComplete()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if case .streaming(let storage, _, _) = mode, storage.withholdsRead() {
+            readWithheld = true
+            return
+        }
+        context.read()
+    }
+
+    /// The consumer of `storage` took what was read: read again if a read was held back for it.
+    func resumeReading(for storage: UpstreamBodyStorage) {
+        guard readWithheld, let context else { return }
+        if case .streaming(let current, _, _) = mode, current !== storage { return }
+        readWithheld = false
+        context.read()
+    }
+
+    /// The consumer of `storage` gave up on it: close the connection if it still serves it.
+    func abandon(_ storage: UpstreamBodyStorage) {
+        switch mode {
+        case .awaitingHead(_, let current, _), .streaming(let current, _, _):
+            guard current === storage else { return }
+            fail(CancellationError())
+            context?.close(promise: nil)
+        case .idle, .collecting:
+            break
+        }
+    }
+
+    /// The call's deadline passed: fail a response still waited for (a collected one, or a
+    /// stream's head) and close the connection. A stream whose head arrived is the relay's to time.
+    func deadlinePassed() {
+        switch mode {
+        case .collecting, .awaitingHead:
+            fail(PlainHTTPDeadlineError())
+            context?.close(promise: nil)
+        case .idle, .streaming:
+            break
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        fail(HTTPClientConnectionClosedError(receivedResponseBytes: receivedResponseBytes))
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        fail(error)
+        context.close(promise: nil)
+    }
+
+    /// Fails the response in flight, if any.
+    func fail(_ error: any Error) {
+        let current = mode
+        mode = .idle
+        switch current {
+        case .idle:
+            break
+        case .collecting(let completion, _):
+            completion(.failure(error))
+        case .awaitingHead(let headCompletion, let storage, _):
+            storage.fail(error)
+            headCompletion(.failure(error))
+        case .streaming(let storage, _, _):
+            storage.fail(error)
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import MultiProdigyCore
+import NIOCore
+
+/// The body of a streamed upstream answer, as its connection reads it.
+///
+/// Each element is everything one socket read brought (possibly several events). Read it to its
+/// end and the connection goes back to the pool; stop early (drop it, or cancel the task reading
+/// it) and the connection is closed, which stops the upstream. One consumer only.
+///
+/// ```swift
+/// let (head, body) = try await transport.open(template, body: request, tls: nil, deadline: deadline)
+/// for try await bytes in body { … }
+/// ```
+public struct UpstreamResponseBody: AsyncSequence, Sendable {
+    /// What one read brought.
+    public typealias Element = ByteBuffer
+    /// Connection and TLS errors, `CancellationError`.
+    public typealias Failure = any Error
+
+    /// Closes the connection if the body is dropped before its end.
+    fileprivate final class Lease: Sendable {
+        let storage: UpstreamBodyStorage
+
+        init(storage: UpstreamBodyStorage) {
+            self.storage = storage
+        }
+
+        deinit {
+            if !storage.isOver { storage.abandon(because: CancellationError()) }
+        }
+    }
+
+    private let lease: Lease
+
+    init(storage: UpstreamBodyStorage) {
+        self.lease = Lease(storage: storage)
+    }
+
+    /// Starts reading.
+    public func makeAsyncIterator() -> Iterator {
+        Iterator(lease: lease)
+    }
+
+    /// Reads the body.
+    public struct Iterator: AsyncIteratorProtocol {
+        fileprivate let lease: Lease
+
+        /// The next bytes read, or nil at the end.
+        public mutating func next() async throws -> ByteBuffer? {
+            try await lease.storage.next()
+        }
+    }
+
+    /// Stops reading and closes the connection, unless the body has already ended.
+    public func cancel() {
+        lease.storage.abandon(because: CancellationError())
+    }
+
+    /// The whole body, given up on past `limit` bytes or at `deadline`.
+    ///
+    /// - Throws: ``ProviderError``: kind `timeout` at `deadline`, `protocol` past `limit`, or the
+    ///   connection's failure classified.
+    public func collect(upTo limit: Int, by deadline: NIODeadline) async throws -> ByteBuffer {
+        let storage = lease.storage
+        let timer = try? storage.eventLoop.scheduleCallback(at: deadline, handler: BodyDeadline(storage: storage))
+        defer { timer?.cancel() }
+        var collected = ByteBuffer()
+        do {
+            while var bytes = try await storage.next() {
+                guard collected.readableBytes + bytes.readableBytes <= limit else {
+                    storage.abandon(because: NIOTooManyBytesError(maxBytes: limit))
+                    throw ProviderError(kind: .protocolViolation, message: "the upstream's answer is larger than \(limit) bytes")
+                }
+                collected.writeBuffer(&bytes)
+            }
+        } catch let error as ProviderError {
+            throw error
+        } catch {
+            throw ProviderError.classify(error)
+        }
+        return collected
+    }
+
+    /// Ends a body still being read at its deadline.
+    private struct BodyDeadline: NIOScheduledCallbackHandler, Sendable {
+        let storage: UpstreamBodyStorage
+
+        func handleScheduledCallback(eventLoop: some EventLoop) {
+            storage.abandon(because: PlainHTTPDeadlineError())
+        }
+    }
+}
