@@ -950,9 +950,19 @@ RSS_ANON_KB=$(rss_kb "$GATEWAY_PID" RssAnon)
 RSS_FILE_KB=$(rss_kb "$GATEWAY_PID" RssFile)
 
 # Many streams at once, last: what they leave behind (connections, buffers) is in the RSS read
-# after them, not in the other rows' numbers.
+# after them, not in the other rows' numbers. wrk opens all its connections at once; when a
+# listener's accept queue is full the kernel drops the handshake's last ACK, and that connection's
+# first request waits for a retransmission (about 1 s). The kernel counts those drops
+# (TcpExt ListenOverflows, for the whole network namespace: only the bench connects here).
+listen_overflows() {
+    awk '/^TcpExt:/ { if (!col) { for (i = 1; i <= NF; i++) if ($i == "ListenOverflows") col = i }
+                      else { print $col; exit } }' /proc/net/netstat
+}
+declare -A LISTEN_OVERFLOWS=()
 for target in "${MANY_STREAM_TARGETS[@]}"; do
+    overflows0=$(listen_overflows)
     measure "$target" "$MANY_STREAMS"
+    LISTEN_OVERFLOWS[$target]=$(($(listen_overflows) - overflows0))
     if [[ "$target" == chat-stream ]]; then
         RSS_MANY_KB=$(rss_kb "$GATEWAY_PID" VmRSS)
         RSS_MANY_ANON_KB=$(rss_kb "$GATEWAY_PID" RssAnon)
@@ -973,7 +983,7 @@ fi
 
 field() { # target conc key
     local kv
-    for kv in ${RESULT[$1,$2]}; do
+    for kv in ${RESULT[$1,$2]:-}; do
         [[ "$kv" == "$3="* ]] && { echo "${kv#*=}"; return; }
     done
     echo "?"
@@ -1084,7 +1094,7 @@ SUMMARY_PASS=0
 SUMMARY_FAIL=0
 # One line of the summary; VERDICT is PASS, FAIL or empty (a figure with no target of its own).
 summary_line() { # kind measure value target verdict
-    printf '%-14s %-40s %12s %10s %s\n' "$1" "$2" "$3" "$4" "$5"
+    printf '%-14s %-44s %12s %10s %s\n' "$1" "$2" "$3" "$4" "$5"
     case "$5" in
     PASS) SUMMARY_PASS=$((SUMMARY_PASS + 1)) ;;
     FAIL) SUMMARY_FAIL=$((SUMMARY_FAIL + 1)) ;;
@@ -1155,12 +1165,14 @@ if ((MANY_STREAMS)); then
         if [[ "$target" == chat-stream ]]; then
             summary_line "$kind" "$label errors+timeouts+non-2xx" "$errors" "= 0" "$(judge "$errors" eq 0)"
             summary_line "$kind" "$label p99" "$p99 ms" "< 100 ms" "$(judge "$p99" lt 100)"
+            summary_line "$kind" "$label accept queue overflows" "${LISTEN_OVERFLOWS[$target]}" "" ""
             # MB, not MiB: the target is 80 MB.
             value=$(awk -v kb="$RSS_MANY_KB" 'BEGIN { printf "%.1f", kb * 1024 / 1e6 }')
             summary_line "$kind" "$label RSS after" "$value MB" "< 80 MB" "$(judge "$value" lt 80)"
         else
             summary_line "$kind" "$label errors+timeouts+non-2xx (reference)" "$errors" "" ""
             summary_line "$kind" "$label p99 (reference)" "$p99 ms" "" ""
+            summary_line "$kind" "$label accept queue overflows (reference)" "${LISTEN_OVERFLOWS[$target]}" "" ""
         fi
     done
 fi
