@@ -1,12 +1,28 @@
 #!/usr/bin/env bash
 # Benchmarks the gateway's per-request overhead against a canned upstream.
 #
-# Three targets answer the same POST /v1/chat/completions with the same ~400-byte body:
+# Four targets answer the same POST /v1/chat/completions with the same ~400-byte body:
 #   direct       nginx returning the canned JSON itself              (127.0.0.1:18081)
 #   nginx-proxy  nginx reverse-proxying to "direct" with keepalive    (127.0.0.1:18082)
+#   haproxy      HAProxy (its own process, 1 thread) proxying to "direct" (127.0.0.1:18087)
 #   gateway      multiprodigy (release build) in front of "direct"    (127.0.0.1:18083)
-# "direct" is the floor; "nginx-proxy" is what a mature, minimal proxy hop costs, so the gateway
-# is judged against it rather than against zero.
+# "direct" is the floor; "nginx-proxy" and "haproxy" are what a mature, minimal proxy hop costs, so
+# the gateway is judged against them rather than against zero. HAProxy is the reference of issue
+# 18: like the gateway it is a process of its own, where nginx-proxy shares direct's worker.
+#
+# Streams (BENCH_STREAMS, default 1): the same targets in front of a canned stream of 7 chunks and a
+# usage chunk that nginx serves at /stream/v1/chat/completions:
+#   direct-stream, nginx-proxy-stream (proxy_buffering off), haproxy-stream, chat-stream (the
+#   gateway, "stream": true). chat-stream and haproxy-stream are also run with 1,000 connections
+#   (wrk -t2 -c1000 --timeout 2s): the "conc 1000" rows.
+#
+# TLS upstream (BENCH_TLS, default 1): nginx also serves the canned answers over TLS on
+# 127.0.0.1:18086, with a certificate for 127.0.0.1 and localhost signed by a CA made with openssl
+# in the temp dir at start:
+#   direct-tls, direct-tls-stream    wrk straight to nginx's TLS listener (the floor of the TLS rows)
+#   haproxy-tls, haproxy-tls-stream  HAProxy (plain on 127.0.0.1:18088) to nginx over TLS, verifying
+#                                    the certificate against the bench CA
+#   gateway-tls, gateway-tls-stream  the gateway to nginx over TLS (provider `ca_file:` = the CA)
 #
 # Two more gateways, when PostgreSQL's server binaries are installed (BENCH_POSTGRES), measure
 # shared storage against local storage in the same run: identical configs but for `storage:`, each
@@ -16,10 +32,7 @@
 # The PostgreSQL cluster is the script's own: initdb'd into the temp dir, 127.0.0.1:18090 and a
 # unix socket in the temp dir, fsync=off (throwaway data), stopped and removed on exit.
 #
-# The same gateway also serves the other front-door APIs (BENCH_APIS, default 1), beside chat
-# streaming to a canned stream of 7 chunks and a usage chunk:
-#   direct-stream     nginx returning the canned stream itself            (…:18081/stream/v1/…)
-#   chat-stream       POST /v1/chat/completions with "stream": true
+# The same gateway also serves the other front-door APIs (BENCH_APIS, default 1):
 #   responses         POST /v1/responses ("store": false: chat stores nothing either), passed
 #                     through to nginx's canned Responses answer (type: openai, native)
 #   responses-stream  the same, streamed
@@ -28,7 +41,7 @@
 #   messages-stream   the same, streamed
 #   *-via-chat        the same four, translated through chat to the canned chat answers
 # Each API's added latency is judged against chat's (non-streaming against `gateway`, streams
-# against `chat-stream`).
+# against `chat-stream`). The stream rows among them need BENCH_STREAMS=1.
 #
 # Usage: bash bench/run.sh
 # Env:   BENCH_DURATION     wrk duration of each measured run (default 10s)
@@ -39,10 +52,14 @@
 #                           scripts/build-release.sh in .build-production); when set, nothing is
 #                           built, so any other build can be benched
 #        BENCH_KEEP_TMP=1   keep the temp dir (configs, logs, raw wrk output) for inspection
+#        BENCH_STREAMS      0: no stream rows at all (default 1)
+#        BENCH_TLS          0: no TLS rows (default 1; the gateway-tls rows need a gateway that
+#                           knows the provider key `ca_file`)
+#        BENCH_MANY_STREAMS connections of the many-streams rows (default 1000; 0 skips them)
 #        BENCH_POSTGRES     1: bench the two keyed gateways (fail if PostgreSQL is missing);
 #                           0: skip them; unset: bench them when /usr/lib/postgresql/*/bin/postgres
 #                           exists, else skip them with a message
-#        BENCH_APIS         0: bench chat only (no streams, no Responses or Messages rows)
+#        BENCH_APIS         0: no Responses or Messages rows
 #        BENCH_PG_PORT      the private PostgreSQL's TCP port (default 18090)
 #        BENCH_KEY_BUDGET   the bench key's --budget (default 1000000usd/month)
 #        BENCH_KEY_RPM      the bench key's --rpm (default 100000000: slices of 2 % of it are never
@@ -63,11 +80,18 @@ PROXY_PORT=18082
 GATEWAY_PORT=18083
 SQLITE_KEY_PORT=18084
 POSTGRES_KEY_PORT=18085
+TLS_PORT=18086
+HAPROXY_PORT=18087
+HAPROXY_TLS_PORT=18088
 PG_PORT=${BENCH_PG_PORT:-18090}
 BENCH_KEY_BUDGET=${BENCH_KEY_BUDGET:-1000000usd/month}
 BENCH_KEY_RPM=${BENCH_KEY_RPM:-100000000}
 HOST=127.0.0.1
 API_PATH=/v1/chat/completions
+STREAMS=${BENCH_STREAMS:-1}
+TLS=${BENCH_TLS:-1}
+APIS=${BENCH_APIS:-1}
+MANY_STREAMS=${BENCH_MANY_STREAMS:-1000}
 
 # The script lives in bench/; the build must run from the package root wherever we are called from.
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -76,11 +100,19 @@ cd "$REPO_ROOT"
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
+[[ "$STREAMS" == [01] ]] || die "BENCH_STREAMS must be 0 or 1, not '$STREAMS'"
+[[ "$TLS" == [01] ]] || die "BENCH_TLS must be 0 or 1, not '$TLS'"
+[[ "$APIS" == [01] ]] || die "BENCH_APIS must be 0 or 1, not '$APIS'"
+[[ "$MANY_STREAMS" =~ ^[0-9]+$ ]] && ((MANY_STREAMS == 0 || MANY_STREAMS >= 64)) ||
+    die "BENCH_MANY_STREAMS must be 0 or a number of connections of at least 64, not '$MANY_STREAMS'"
+((STREAMS)) || MANY_STREAMS=0
+
 # ---------------------------------------------------------------------------------------------
 # Cleanup: registered before anything starts so a failure at any step still stops what we ran.
 # ---------------------------------------------------------------------------------------------
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/multiprodigy-bench.XXXXXX")
 NGINX_PID=""
+HAPROXY_PID=""
 GATEWAY_PID=""
 SQLITE_KEY_PID=""
 POSTGRES_KEY_PID=""
@@ -124,6 +156,7 @@ cleanup() {
     stop_pid "$SQLITE_KEY_PID"
     stop_pid "$GATEWAY_PID"
     stop_postgres
+    stop_pid "$HAPROXY_PID"
     stop_pid "$NGINX_PID"
     if [[ "${BENCH_KEEP_TMP:-0}" == 1 ]]; then
         log "kept $TMP"
@@ -140,21 +173,33 @@ trap 'exit 143' TERM
 # Tools
 # ---------------------------------------------------------------------------------------------
 missing=()
-for tool in nginx wrk curl; do
-    command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+for tool in nginx haproxy wrk curl openssl; do
+    # nginx and haproxy live in /usr/sbin, which is not on every user's PATH.
+    command -v "$tool" >/dev/null 2>&1 || [[ -x "/usr/sbin/$tool" ]] || missing+=("$tool")
 done
 if ((${#missing[@]})); then
     log "installing ${missing[*]}"
     SUDO=""
     [[ $(id -u) -eq 0 ]] || SUDO=sudo
-    # Debian's package scripts may try to start the system nginx on :80; we never use it and run
-    # our own instance with a private prefix below.
+    # Debian's package scripts may try to start the system nginx on :80 (and a system haproxy);
+    # we never use them and run our own instances with private configs below.
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# nginx lives in /usr/sbin, which is not on every user's PATH.
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 [[ -x "$NGINX" ]] || die "nginx not found"
+HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
+[[ -x "$HAPROXY" ]] || die "haproxy not found"
+
+# The many-streams rows hold 1,000 client connections to the gateway and 1,000 more from it to
+# nginx (and as many through HAProxy); each process needs a descriptor per socket and inherits
+# our limit.
+NOFILE_NEEDED=$((8 * MANY_STREAMS + 1024))
+if (($(ulimit -n) < NOFILE_NEEDED)); then
+    ulimit -n "$NOFILE_NEEDED" 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+    (($(ulimit -n) >= NOFILE_NEEDED)) ||
+        die "open-file limit $(ulimit -n) is below $NOFILE_NEEDED (hard limit $(ulimit -Hn)); raise it or lower BENCH_MANY_STREAMS"
+fi
 
 # The keyed pair needs PostgreSQL's server binaries (15 if there, else the newest installed).
 PG_BIN=""
@@ -182,7 +227,8 @@ auto)
 esac
 
 # A leftover from an earlier run (or anything else) on our ports would silently be benchmarked.
-PORTS=($DIRECT_PORT $PROXY_PORT $GATEWAY_PORT)
+PORTS=($DIRECT_PORT $PROXY_PORT $GATEWAY_PORT $HAPROXY_PORT)
+((TLS)) && PORTS+=($TLS_PORT $HAPROXY_TLS_PORT)
 ((KEYED)) && PORTS+=($SQLITE_KEY_PORT $POSTGRES_KEY_PORT $PG_PORT)
 for port in "${PORTS[@]}"; do
     if (exec 3<>"/dev/tcp/$HOST/$port") 2>/dev/null; then
@@ -258,33 +304,42 @@ for canned in "$CANNED_RESPONSE" "$CANNED_RESPONSES_STREAM" "$CANNED_MESSAGE" "$
     [[ "$canned" != *"'"* && "$canned" != *'$'* ]] || die "a canned native answer must not contain ' or \$"
 done
 
+# ---------------------------------------------------------------------------------------------
+# TLS: a private CA and a server certificate for 127.0.0.1 and localhost, signed by it
+# ---------------------------------------------------------------------------------------------
+TLS_DIR=$TMP/tls
+CA_PEM=$TLS_DIR/ca.pem
+if ((TLS)); then
+    mkdir -p "$TLS_DIR"
+    log "making a bench CA and a server certificate for $HOST (openssl)"
+    # P-256 keys: what most large API front ends present today. A CA must say it is one
+    # (basicConstraints CA:TRUE, keyCertSign), or strict verifiers refuse the chain.
+    {
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+            -subj "/CN=multiprodigy bench CA" -keyout "$TLS_DIR/ca.key" -out "$CA_PEM" \
+            -addext "basicConstraints=critical,CA:TRUE" \
+            -addext "keyUsage=critical,keyCertSign,cRLSign" &&
+            openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+                -subj "/CN=localhost" -keyout "$TLS_DIR/server.key" -out "$TLS_DIR/server.csr" &&
+            printf '%s\n' "basicConstraints=critical,CA:FALSE" \
+                "keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" \
+                "subjectAltName=IP:$HOST,DNS:localhost" \
+                "subjectKeyIdentifier=hash" "authorityKeyIdentifier=keyid" >"$TLS_DIR/server.ext" &&
+            openssl x509 -req -in "$TLS_DIR/server.csr" -CA "$CA_PEM" -CAkey "$TLS_DIR/ca.key" \
+                -CAcreateserial -days 2 -extfile "$TLS_DIR/server.ext" -out "$TLS_DIR/server.pem" &&
+            openssl verify -CAfile "$CA_PEM" "$TLS_DIR/server.pem"
+    } >"$TLS_DIR/openssl.log" 2>&1 || die "openssl failed: $(tail -20 "$TLS_DIR/openssl.log")"
+    # The gateway and HAProxy read the CA; nginx's master reads the key before dropping privileges.
+    chmod 755 "$TLS_DIR"
+    chmod 644 "$CA_PEM"
+fi
+
 mkdir -p "$TMP/nginx/logs"
 # Workers of a root-started nginx run as 'nobody' and must be able to reach the prefix.
 chmod 755 "$TMP" "$TMP/nginx"
-cat >"$TMP/nginx/nginx.conf" <<EOF
-worker_processes $NGINX_WORKERS;
-pid $TMP/nginx/nginx.pid;
-error_log $TMP/nginx/logs/error.log warn;
-
-events {
-    worker_connections 4096;
-}
-
-http {
-    access_log off;
-    # Private temp paths: the defaults point into /var/lib/nginx, shared with the system nginx.
-    client_body_temp_path $TMP/nginx/client_body;
-    proxy_temp_path $TMP/nginx/proxy;
-    fastcgi_temp_path $TMP/nginx/fastcgi;
-    uwsgi_temp_path $TMP/nginx/uwsgi;
-    scgi_temp_path $TMP/nginx/scgi;
-
-    keepalive_requests 1000000;
-    keepalive_timeout 75s;
-
-    # direct: the canned answer. Static files would answer POST with 405, so 'return' it.
-    server {
-        listen $HOST:$DIRECT_PORT;
+# The canned answers, served by the plain "direct" listener and by the TLS one alike.
+# Static files would answer POST with 405, so 'return' them.
+CANNED_LOCATIONS="
         location = $API_PATH {
             default_type application/json;
             return 200 '$CANNED_JSON';
@@ -311,8 +366,48 @@ http {
         }
         location / {
             return 404;
-        }
+        }"
+TLS_SERVER=""
+if ((TLS)); then
+    # The same answers over TLS. Upstream connections are kept alive, so a handshake is rare and
+    # what is measured is the record layer's cost per request.
+    TLS_SERVER="
+    server {
+        listen $HOST:$TLS_PORT ssl;
+        ssl_certificate $TLS_DIR/server.pem;
+        ssl_certificate_key $TLS_DIR/server.key;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_session_cache shared:bench:1m;
+$CANNED_LOCATIONS
+    }"
+fi
+cat >"$TMP/nginx/nginx.conf" <<EOF
+worker_processes $NGINX_WORKERS;
+pid $TMP/nginx/nginx.pid;
+error_log $TMP/nginx/logs/error.log warn;
+
+events {
+    worker_connections 8192;
+}
+
+http {
+    access_log off;
+    # Private temp paths: the defaults point into /var/lib/nginx, shared with the system nginx.
+    client_body_temp_path $TMP/nginx/client_body;
+    proxy_temp_path $TMP/nginx/proxy;
+    fastcgi_temp_path $TMP/nginx/fastcgi;
+    uwsgi_temp_path $TMP/nginx/uwsgi;
+    scgi_temp_path $TMP/nginx/scgi;
+
+    keepalive_requests 1000000;
+    keepalive_timeout 75s;
+
+    # direct: the canned answers.
+    server {
+        listen $HOST:$DIRECT_PORT;
+$CANNED_LOCATIONS
     }
+$TLS_SERVER
 
     upstream canned {
         server $HOST:$DIRECT_PORT;
@@ -327,6 +422,13 @@ http {
             proxy_pass http://canned;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
+        }
+        # Streams pass as they come, as a proxy of server-sent events must.
+        location /stream/ {
+            proxy_pass http://canned;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_buffering off;
         }
     }
 }
@@ -353,14 +455,75 @@ for _ in $(seq 50); do
     sleep 0.1
 done
 
-BODY='{"model":"bench-model","messages":[{"role":"user","content":"Say hello"}]}'
+# ---------------------------------------------------------------------------------------------
+# HAProxy: the reference proxy of issue 18, a process of its own like the gateway
+# ---------------------------------------------------------------------------------------------
+# One thread, as nginx has one worker; keep-alive on both sides and idle server connections shared
+# between clients (http-reuse always), as the gateway's pool does; no logs. The TLS frontend is
+# plain for the client and TLS to nginx, verifying nginx's certificate against the bench CA and its
+# name against the SNI it sends, as the gateway does with `ca_file`.
+HAPROXY_TLS_SECTIONS=""
+if ((TLS)); then
+    HAPROXY_TLS_SECTIONS="
+frontend haproxy-tls
+    bind $HOST:$HAPROXY_TLS_PORT
+    default_backend canned-tls
 
-# Each target must answer POST with 200 and JSON before we time it; a fast error page would
-# otherwise make for impressive, meaningless numbers.
+backend canned-tls
+    server direct-tls $HOST:$TLS_PORT ssl verify required ca-file $CA_PEM sni str(localhost) verifyhost localhost"
+fi
+mkdir -p "$TMP/haproxy"
+cat >"$TMP/haproxy/haproxy.cfg" <<EOF
+global
+    nbthread 1
+    maxconn $((2 * MANY_STREAMS + 1024))
+    pidfile $TMP/haproxy/haproxy.pid
+
+defaults
+    mode http
+    option http-keep-alive
+    http-reuse always
+    timeout connect 10s
+    timeout client 120s
+    timeout server 120s
+    timeout http-request 60s
+    timeout http-keep-alive 120s
+
+frontend haproxy
+    bind $HOST:$HAPROXY_PORT
+    default_backend canned
+
+backend canned
+    server direct $HOST:$DIRECT_PORT
+$HAPROXY_TLS_SECTIONS
+EOF
+log "starting haproxy ($("$HAPROXY" -v | head -n 1 | awk '{print $3}'), nbthread 1)"
+"$HAPROXY" -c -q -f "$TMP/haproxy/haproxy.cfg" >"$TMP/haproxy.log" 2>&1 ||
+    die "haproxy rejects its config: $(cat "$TMP/haproxy.log")"
+"$HAPROXY" -f "$TMP/haproxy/haproxy.cfg" -db >"$TMP/haproxy.log" 2>&1 &
+HAPROXY_PID=$!
+haproxy_up=0
+for _ in $(seq 50); do
+    if (exec 3<>"/dev/tcp/$HOST/$HAPROXY_PORT") 2>/dev/null; then
+        haproxy_up=1
+        break
+    fi
+    kill -0 "$HAPROXY_PID" 2>/dev/null || break
+    sleep 0.1
+done
+((haproxy_up)) || die "haproxy did not listen on $HOST:$HAPROXY_PORT: $(tail -20 "$TMP/haproxy.log")"
+
+BODY='{"model":"bench-model","messages":[{"role":"user","content":"Say hello"}]}'
+STREAM_BODY='{"model":"bench-stream","messages":[{"role":"user","content":"Say hello"}],"stream":true}'
+
+# Each target must answer POST with 200 and JSON (or an event stream) before we time it; a fast
+# error page would otherwise make for impressive, meaningless numbers. https is checked against the
+# bench CA, so a target that answers over TLS answers with the certificate the gateway must trust.
 check_target() { # name url [virtual key secret] [body] [expected content type]
-    local name=$1 url=$2 out code ctype auth=() body=${4:-$BODY} expected=${5:-application/json}
+    local name=$1 url=$2 out code ctype auth=() tls=() body=${4:-$BODY} expected=${5:-application/json}
     [[ -z "${3:-}" ]] || auth=(-H "Authorization: Bearer $3")
-    out=$(curl -s -o "$TMP/check-$name.body" -w '%{http_code} %{content_type}' \
+    [[ "$url" != https://* ]] || tls=(--cacert "$CA_PEM")
+    out=$(curl -s -o "$TMP/check-$name.body" -w '%{http_code} %{content_type}' "${tls[@]}" \
         -X POST -H 'content-type: application/json' "${auth[@]}" --data "$body" "$url") || die "$name: curl failed"
     code=${out%% *}
     ctype=${out#* }
@@ -368,8 +531,53 @@ check_target() { # name url [virtual key secret] [body] [expected content type]
     [[ "$ctype" == "$expected"* ]] || die "$name: unexpected content-type '$ctype'"
     log "$name: POST $url -> $code $ctype, $(wc -c <"$TMP/check-$name.body") bytes"
 }
-check_target direct "http://$HOST:$DIRECT_PORT$API_PATH"
-check_target nginx-proxy "http://$HOST:$PROXY_PORT$API_PATH"
+
+# The rows, each a URL and a body; TARGETS is the order they are run and reported in.
+declare -A URL=() BODY_OF=()
+TARGETS=()
+add_target() { # name url [body]
+    URL[$1]=$2
+    BODY_OF[$1]=${3:-$BODY}
+    TARGETS+=("$1")
+}
+# Checks a row of TARGETS: an event stream for the stream rows, JSON for the others.
+check_row() { # name
+    local expected=application/json
+    [[ "$1" != *-stream* ]] || expected=text/event-stream
+    check_target "$1" "${URL[$1]}" "" "${BODY_OF[$1]}" "$expected"
+}
+
+add_target direct "http://$HOST:$DIRECT_PORT$API_PATH"
+add_target nginx-proxy "http://$HOST:$PROXY_PORT$API_PATH"
+add_target haproxy "http://$HOST:$HAPROXY_PORT$API_PATH"
+add_target gateway "http://$HOST:$GATEWAY_PORT$API_PATH"
+if ((STREAMS)); then
+    add_target direct-stream "http://$HOST:$DIRECT_PORT/stream$API_PATH" "$STREAM_BODY"
+    add_target nginx-proxy-stream "http://$HOST:$PROXY_PORT/stream$API_PATH" "$STREAM_BODY"
+    add_target haproxy-stream "http://$HOST:$HAPROXY_PORT/stream$API_PATH" "$STREAM_BODY"
+    add_target chat-stream "http://$HOST:$GATEWAY_PORT$API_PATH" "$STREAM_BODY"
+fi
+if ((TLS)); then
+    add_target direct-tls "https://$HOST:$TLS_PORT$API_PATH"
+    add_target haproxy-tls "http://$HOST:$HAPROXY_TLS_PORT$API_PATH"
+    add_target gateway-tls "http://$HOST:$GATEWAY_PORT$API_PATH" \
+        '{"model":"bench-tls","messages":[{"role":"user","content":"Say hello"}]}'
+    if ((STREAMS)); then
+        add_target direct-tls-stream "https://$HOST:$TLS_PORT/stream$API_PATH" "$STREAM_BODY"
+        add_target haproxy-tls-stream "http://$HOST:$HAPROXY_TLS_PORT/stream$API_PATH" "$STREAM_BODY"
+        add_target gateway-tls-stream "http://$HOST:$GATEWAY_PORT$API_PATH" \
+            '{"model":"bench-tls-stream","messages":[{"role":"user","content":"Say hello"}],"stream":true}'
+    fi
+fi
+# Rows served by the gateway (its CPU is counted per request) and by HAProxy (likewise).
+is_gateway_row() { [[ "$1" == gateway* || "$1" == chat-stream || "$1" == responses* || "$1" == messages* ]]; }
+is_haproxy_row() { [[ "$1" == haproxy* ]]; }
+
+# Everything but the gateway is up: check those rows now, so a broken nginx or HAProxy config is
+# reported before the gateway's start.
+for target in "${TARGETS[@]}"; do
+    is_gateway_row "$target" || check_row "$target"
+done
 
 # ---------------------------------------------------------------------------------------------
 # Gateway
@@ -387,6 +595,12 @@ providers:
   canned-chat-stream: {type: openai, base_url: "http://$HOST:$DIRECT_PORT/stream/v1", locality: local, options: {responses_api: translate}}
   canned-anthropic: {type: anthropic, base_url: "http://$HOST:$DIRECT_PORT", locality: local}
   canned-anthropic-stream: {type: anthropic, base_url: "http://$HOST:$DIRECT_PORT/stream", locality: local}
+$( ((TLS)) && cat <<TLS_PROVIDERS
+  # The canned answers over TLS, trusting the bench CA only for these providers.
+  canned-tls: {type: openai, base_url: "https://$HOST:$TLS_PORT/v1", ca_file: "$CA_PEM", locality: local}
+  canned-tls-stream: {type: openai, base_url: "https://$HOST:$TLS_PORT/stream/v1", ca_file: "$CA_PEM", locality: local}
+TLS_PROVIDERS
+)
 models:
   bench-model: {provider: canned, model: gpt-4o-mini}
   bench-stream: {provider: canned-stream, model: gpt-4o-mini}
@@ -394,6 +608,11 @@ models:
   bench-chat-stream: {provider: canned-chat-stream, model: gpt-4o-mini}
   bench-claude: {provider: canned-anthropic, model: claude-sonnet-4-5}
   bench-claude-stream: {provider: canned-anthropic-stream, model: claude-sonnet-4-5}
+$( ((TLS)) && cat <<TLS_MODELS
+  bench-tls: {provider: canned-tls, model: gpt-4o-mini}
+  bench-tls-stream: {provider: canned-tls-stream, model: gpt-4o-mini}
+TLS_MODELS
+)
 EOF
 
 # Starts `multiprodigy serve` as target NAME with $TMP/NAME.yaml and waits until it is healthy;
@@ -405,8 +624,12 @@ start_gateway() { # name port
     "$GATEWAY_BIN" serve --config "$TMP/$name.yaml" --listen "$HOST:$port" --log-level warning \
         >"$TMP/$name.log" 2>&1 &
     STARTED_PID=$!
-    wait_for "http://$HOST:$port/health" 60 "$STARTED_PID" ||
+    if ! wait_for "http://$HOST:$port/health" 60 "$STARTED_PID"; then
+        if grep -q "unknown key 'ca_file'" "$TMP/$name.log"; then
+            die "$name: this gateway binary does not know the provider key 'ca_file' (issue 18), which the TLS rows need; bench a newer build, or run with BENCH_TLS=0 to skip the TLS rows. Its words: $(grep -m 1 "ca_file" "$TMP/$name.log")"
+        fi
         die "$name did not become healthy within 60 s: $(tail -20 "$TMP/$name.log")"
+    fi
 }
 
 # A build whose tasks run on Swift's default executor would only look slow; say what it is.
@@ -418,44 +641,31 @@ check_executor() { # name
 
 start_gateway gateway "$GATEWAY_PORT"
 GATEWAY_PID=$STARTED_PID
-check_target gateway "http://$HOST:$GATEWAY_PORT$API_PATH"
 
-# The other front-door APIs and the streams: a path and a body per target (BENCH_APIS).
-declare -A BODY_OF=()
-API_TARGETS=()
-if [[ "${BENCH_APIS:-1}" != 0 ]]; then
-    BODY_OF[direct-stream]='{"model":"bench-stream","messages":[{"role":"user","content":"Say hello"}],"stream":true}'
-    BODY_OF[chat-stream]=${BODY_OF[direct-stream]}
-    # Native rows: the canned server's own Responses and Messages answers passed through;
-    # "-via-chat" rows: the same requests translated through chat to the canned chat answers.
-    BODY_OF[responses]='{"model":"bench-model","input":"Say hello","store":false}'
-    BODY_OF[responses-stream]='{"model":"bench-stream","input":"Say hello","store":false,"stream":true}'
-    BODY_OF[messages]='{"model":"bench-claude","max_tokens":64,"messages":[{"role":"user","content":"Say hello"}]}'
-    BODY_OF[messages-stream]='{"model":"bench-claude-stream","max_tokens":64,"messages":[{"role":"user","content":"Say hello"}],"stream":true}'
-    BODY_OF[responses-via-chat]='{"model":"bench-chat","input":"Say hello","store":false}'
-    BODY_OF[responses-stream-via-chat]='{"model":"bench-chat-stream","input":"Say hello","store":false,"stream":true}'
-    BODY_OF[messages-via-chat]='{"model":"bench-model","max_tokens":64,"messages":[{"role":"user","content":"Say hello"}]}'
-    BODY_OF[messages-stream-via-chat]='{"model":"bench-stream","max_tokens":64,"messages":[{"role":"user","content":"Say hello"}],"stream":true}'
-    declare -A API_URL=(
-        [direct-stream]="http://$HOST:$DIRECT_PORT/stream$API_PATH"
-        [chat-stream]="http://$HOST:$GATEWAY_PORT$API_PATH"
-        [responses]="http://$HOST:$GATEWAY_PORT/v1/responses"
-        [responses-stream]="http://$HOST:$GATEWAY_PORT/v1/responses"
-        [messages]="http://$HOST:$GATEWAY_PORT/v1/messages"
-        [messages-stream]="http://$HOST:$GATEWAY_PORT/v1/messages"
-        [responses-via-chat]="http://$HOST:$GATEWAY_PORT/v1/responses"
-        [responses-stream-via-chat]="http://$HOST:$GATEWAY_PORT/v1/responses"
-        [messages-via-chat]="http://$HOST:$GATEWAY_PORT/v1/messages"
-        [messages-stream-via-chat]="http://$HOST:$GATEWAY_PORT/v1/messages"
-    )
-    API_TARGETS=(direct-stream chat-stream responses responses-stream messages messages-stream
-        responses-via-chat responses-stream-via-chat messages-via-chat messages-stream-via-chat)
-    for target in "${API_TARGETS[@]}"; do
-        expected=application/json
-        [[ "$target" != *-stream* ]] || expected=text/event-stream
-        check_target "$target" "${API_URL[$target]}" "" "${BODY_OF[$target]}" "$expected"
-    done
+# The other front-door APIs (BENCH_APIS): native rows pass the canned server's own Responses and
+# Messages answers through; "-via-chat" rows translate the same requests through chat to the canned
+# chat answers. Their stream rows need BENCH_STREAMS.
+if ((APIS)); then
+    add_target responses "http://$HOST:$GATEWAY_PORT/v1/responses" \
+        '{"model":"bench-model","input":"Say hello","store":false}'
+    ((STREAMS)) && add_target responses-stream "http://$HOST:$GATEWAY_PORT/v1/responses" \
+        '{"model":"bench-stream","input":"Say hello","store":false,"stream":true}'
+    add_target messages "http://$HOST:$GATEWAY_PORT/v1/messages" \
+        '{"model":"bench-claude","max_tokens":64,"messages":[{"role":"user","content":"Say hello"}]}'
+    ((STREAMS)) && add_target messages-stream "http://$HOST:$GATEWAY_PORT/v1/messages" \
+        '{"model":"bench-claude-stream","max_tokens":64,"messages":[{"role":"user","content":"Say hello"}],"stream":true}'
+    add_target responses-via-chat "http://$HOST:$GATEWAY_PORT/v1/responses" \
+        '{"model":"bench-chat","input":"Say hello","store":false}'
+    ((STREAMS)) && add_target responses-stream-via-chat "http://$HOST:$GATEWAY_PORT/v1/responses" \
+        '{"model":"bench-chat-stream","input":"Say hello","store":false,"stream":true}'
+    add_target messages-via-chat "http://$HOST:$GATEWAY_PORT/v1/messages" \
+        '{"model":"bench-model","max_tokens":64,"messages":[{"role":"user","content":"Say hello"}]}'
+    ((STREAMS)) && add_target messages-stream-via-chat "http://$HOST:$GATEWAY_PORT/v1/messages" \
+        '{"model":"bench-stream","max_tokens":64,"messages":[{"role":"user","content":"Say hello"}],"stream":true}'
 fi
+for target in "${TARGETS[@]}"; do
+    ! is_gateway_row "$target" || check_row "$target"
+done
 check_executor gateway
 RSS_IDLE_KB=$(awk '/^VmRSS:/ {print $2}' "/proc/$GATEWAY_PID/status")
 
@@ -615,36 +825,40 @@ end
 EOF
 }
 
-declare -A URL=(
-    [direct]="http://$HOST:$DIRECT_PORT$API_PATH"
-    [nginx-proxy]="http://$HOST:$PROXY_PORT$API_PATH"
-    [gateway]="http://$HOST:$GATEWAY_PORT$API_PATH"
-)
-TARGETS=(direct nginx-proxy gateway)
-declare -A PID_OF=([gateway]=$GATEWAY_PID)
-for target in "${API_TARGETS[@]}"; do
-    URL[$target]=${API_URL[$target]}
-    TARGETS+=("$target")
-    [[ "$target" == direct-stream ]] || PID_OF[$target]=$GATEWAY_PID
+# The process serving each row whose CPU per request is counted, and its log.
+declare -A PID_OF=() LOG_OF=()
+for target in "${TARGETS[@]}"; do
+    if is_gateway_row "$target"; then
+        PID_OF[$target]=$GATEWAY_PID
+        LOG_OF[$target]=$TMP/gateway.log
+    elif is_haproxy_row "$target"; then
+        PID_OF[$target]=$HAPROXY_PID
+        LOG_OF[$target]=$TMP/haproxy.log
+    fi
 done
 if ((KEYED)); then
-    URL[gateway-sqlite-key]="http://$HOST:$SQLITE_KEY_PORT$API_PATH"
-    URL[gateway-postgres-key]="http://$HOST:$POSTGRES_KEY_PORT$API_PATH"
-    TARGETS+=(gateway-sqlite-key gateway-postgres-key)
+    add_target gateway-sqlite-key "http://$HOST:$SQLITE_KEY_PORT$API_PATH"
+    add_target gateway-postgres-key "http://$HOST:$POSTGRES_KEY_PORT$API_PATH"
     PID_OF[gateway-sqlite-key]=$SQLITE_KEY_PID
     PID_OF[gateway-postgres-key]=$POSTGRES_KEY_PID
+    LOG_OF[gateway-sqlite-key]=$TMP/gateway-sqlite-key.log
+    LOG_OF[gateway-postgres-key]=$TMP/gateway-postgres-key.log
 fi
 for target in "${TARGETS[@]}"; do
     write_lua "$target" "${KEY_SECRET[$target]:-}"
 done
 
-declare -A WRK_ARGS=([1]="-t1 -c1" [32]="-t2 -c32")
+# The many-streams rows: every connection opens at once, and a request that takes longer than
+# 2 s is a timeout, counted among the errors.
+declare -A WRK_ARGS=([1]="-t1 -c1" [32]="-t2 -c32" [$MANY_STREAMS]="-t2 -c$MANY_STREAMS --timeout 2s")
+MANY_STREAM_TARGETS=()
+((MANY_STREAMS)) && MANY_STREAM_TARGETS=(chat-stream haproxy-stream)
 declare -A RESULT=()
 
 # utime+stime of a process in clock ticks: CPU per request tells "slow code" from "waiting" apart.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 CLK_TCK=$(getconf CLK_TCK)
-declare -A GATEWAY_CPU_US=() # target,conc -> µs
+declare -A GATEWAY_CPU_US=() # target,conc -> µs (the gateway's, or HAProxy's for its rows)
 # PostgreSQL's CPU: the postmaster, its live children (backends, WAL writer…) and those that
 # exited (the postmaster's cutime+cstime), so the database's share of a request is seen too.
 pg_cpu_ticks() {
@@ -678,53 +892,85 @@ pg_transactions() {
         die "could not read pg_stat_database"
 }
 
+# CPU time of TICKS clock ticks per request of a BENCH line, in µs.
+cpu_us_per_request() { # ticks line
+    awk -v t="$1" -v hz="$CLK_TCK" -v line="$2" \
+        'BEGIN { match(line, /requests=[0-9]+/); n = substr(line, RSTART + 9, RLENGTH - 9);
+                 printf "%.0f", (n > 0 ? t / hz * 1e6 / n : 0) }'
+}
+
 declare -A WARMED=()
+measure() { # target conc
+    local target=$1 conc=$2 out pid line ticks0="" pg_ticks0=""
+    if [[ -z "${WARMED[$target]:-}" ]]; then
+        # Opens the upstream keepalive pools and faults in lazily built state, so the first
+        # measured run does not pay for connection set-up the others do not.
+        log "warm-up $target ($BENCH_WARMUP)"
+        run_wrk "$target" 32 "$BENCH_WARMUP" "$TMP/wrk-$target-warmup.txt"
+        WARMED[$target]=1
+    fi
+    log "measuring $target c=$conc ($BENCH_DURATION)"
+    out="$TMP/wrk-$target-c$conc.txt"
+    pid=${PID_OF[$target]:-}
+    [[ -z "$pid" ]] || ticks0=$(cpu_ticks "$pid")
+    if [[ "$target,$conc" == gateway-postgres-key,32 ]]; then
+        XACT_BEFORE=$(pg_transactions)
+        XACT_T0=$(date +%s.%N)
+    fi
+    [[ "$target" != gateway-postgres-key ]] || pg_ticks0=$(pg_cpu_ticks)
+    run_wrk "$target" "$conc" "$BENCH_DURATION" "$out"
+    line=$(grep '^BENCH ' "$out") || die "no BENCH line in wrk output for $target c=$conc: $(cat "$out")"
+    RESULT[$target,$conc]=$line
+    if [[ "$target" == gateway-postgres-key ]]; then
+        PG_CPU_US[$conc]=$(cpu_us_per_request $(($(pg_cpu_ticks) - pg_ticks0)) "$line")
+    fi
+    if [[ -n "$pid" ]]; then
+        GATEWAY_CPU_US[$target,$conc]=$(cpu_us_per_request $(($(cpu_ticks "$pid") - ticks0)) "$line")
+    fi
+}
+
 for conc in 1 32; do
     for target in "${TARGETS[@]}"; do
-        if [[ -z "${WARMED[$target]:-}" ]]; then
-            # Opens the upstream keepalive pools and faults in lazily built state, so the first
-            # measured run does not pay for connection set-up the others do not.
-            log "warm-up $target ($BENCH_WARMUP)"
-            run_wrk "$target" 32 "$BENCH_WARMUP" "$TMP/wrk-$target-warmup.txt"
-            WARMED[$target]=1
-        fi
-        log "measuring $target c=$conc ($BENCH_DURATION)"
-        out="$TMP/wrk-$target-c$conc.txt"
-        pid=${PID_OF[$target]:-}
-        [[ -z "$pid" ]] || ticks0=$(cpu_ticks "$pid")
-        if [[ "$target,$conc" == gateway-postgres-key,32 ]]; then
-            XACT_BEFORE=$(pg_transactions)
-            XACT_T0=$(date +%s.%N)
-        fi
-        [[ "$target" != gateway-postgres-key ]] || pg_ticks0=$(pg_cpu_ticks)
-        run_wrk "$target" "$conc" "$BENCH_DURATION" "$out"
-        line=$(grep '^BENCH ' "$out") || die "no BENCH line in wrk output for $target c=$conc: $(cat "$out")"
-        RESULT[$target,$conc]=$line
-        if [[ "$target" == gateway-postgres-key ]]; then
-            pg_ticks1=$(pg_cpu_ticks)
-            PG_CPU_US[$conc]=$(awk -v t=$((pg_ticks1 - pg_ticks0)) -v hz="$CLK_TCK" -v line="$line" \
-                'BEGIN { match(line, /requests=[0-9]+/); n = substr(line, RSTART + 9, RLENGTH - 9);
-                         printf "%.0f", (n > 0 ? t / hz * 1e6 / n : 0) }')
-        fi
-        if [[ -n "$pid" ]]; then
-            ticks1=$(cpu_ticks "$pid")
-            GATEWAY_CPU_US[$target,$conc]=$(awk -v t=$((ticks1 - ticks0)) -v hz="$CLK_TCK" -v line="$line" \
-                'BEGIN { match(line, /requests=[0-9]+/); n = substr(line, RSTART + 9, RLENGTH - 9);
-                         printf "%.0f", (n > 0 ? t / hz * 1e6 / n : 0) }')
-        fi
+        measure "$target" "$conc"
     done
 done
-LOAD_AFTER=$(cut -d' ' -f1 /proc/loadavg)
 
-for target in "${!PID_OF[@]}"; do
-    kill -0 "${PID_OF[$target]}" 2>/dev/null || die "$target exited during the run: $(tail -20 "$TMP/$target.log")"
-done
+check_alive() {
+    local target
+    for target in "${!PID_OF[@]}"; do
+        kill -0 "${PID_OF[$target]}" 2>/dev/null || die "$target exited during the run: $(tail -20 "${LOG_OF[$target]}")"
+    done
+}
+check_alive
 # Most of the RSS is mapped Swift runtime/Foundation/ICU text (file-backed, shared between
 # processes); the anonymous part is what the gateway itself allocated.
 rss_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; } # pid VmRSS|RssAnon|RssFile
 RSS_KB=$(rss_kb "$GATEWAY_PID" VmRSS)
 RSS_ANON_KB=$(rss_kb "$GATEWAY_PID" RssAnon)
 RSS_FILE_KB=$(rss_kb "$GATEWAY_PID" RssFile)
+
+# Many streams at once, last: what they leave behind (connections, buffers) is in the RSS read
+# after them, not in the other rows' numbers. wrk opens all its connections at once; when a
+# listener's accept queue is full the kernel drops the handshake's last ACK, and that connection's
+# first request waits for a retransmission (about 1 s). The kernel counts those drops
+# (TcpExt ListenOverflows, for the whole network namespace: only the bench connects here).
+listen_overflows() {
+    awk '/^TcpExt:/ { if (!col) { for (i = 1; i <= NF; i++) if ($i == "ListenOverflows") col = i }
+                      else { print $col; exit } }' /proc/net/netstat
+}
+declare -A LISTEN_OVERFLOWS=()
+for target in "${MANY_STREAM_TARGETS[@]}"; do
+    overflows0=$(listen_overflows)
+    measure "$target" "$MANY_STREAMS"
+    LISTEN_OVERFLOWS[$target]=$(($(listen_overflows) - overflows0))
+    if [[ "$target" == chat-stream ]]; then
+        RSS_MANY_KB=$(rss_kb "$GATEWAY_PID" VmRSS)
+        RSS_MANY_ANON_KB=$(rss_kb "$GATEWAY_PID" RssAnon)
+        RSS_MANY_FILE_KB=$(rss_kb "$GATEWAY_PID" RssFile)
+    fi
+done
+check_alive
+LOAD_AFTER=$(cut -d' ' -f1 /proc/loadavg)
 
 if ((KEYED)); then
     # A backend reports its counts when it goes idle, at most once a second and within 10 s
@@ -737,7 +983,7 @@ fi
 
 field() { # target conc key
     local kv
-    for kv in ${RESULT[$1,$2]}; do
+    for kv in ${RESULT[$1,$2]:-}; do
         [[ "$kv" == "$3="* ]] && { echo "${kv#*=}"; return; }
     done
     echo "?"
@@ -748,14 +994,21 @@ field() { # target conc key
 # ---------------------------------------------------------------------------------------------
 echo
 echo "duration $BENCH_DURATION per run, nginx worker_processes $NGINX_WORKERS, $(nproc) CPUs, load average before: $LOAD_BEFORE, after: $LOAD_AFTER"
-printf '%-20s %5s %8s %8s %11s %7s %7s\n' target conc p50_us p99_us req_per_s errors non2xx
+# cpu_us: the CPU per request of the gateway (its rows) or of HAProxy (its rows).
+print_row() { # target conc
+    printf '%-26s %5s %8s %8s %11s %7s %7s %7s\n' "$1" "$2" \
+        "$(field "$1" "$2" p50_us)" "$(field "$1" "$2" p99_us)" \
+        "$(field "$1" "$2" rps)" "$(field "$1" "$2" errors)" \
+        "$(field "$1" "$2" non2xx)" "${GATEWAY_CPU_US[$1,$2]:--}"
+}
+printf '%-26s %5s %8s %8s %11s %7s %7s %7s\n' target conc p50_us p99_us req_per_s errors non2xx cpu_us
 for conc in 1 32; do
     for target in "${TARGETS[@]}"; do
-        printf '%-20s %5s %8s %8s %11s %7s %7s\n' "$target" "$conc" \
-            "$(field "$target" "$conc" p50_us)" "$(field "$target" "$conc" p99_us)" \
-            "$(field "$target" "$conc" rps)" "$(field "$target" "$conc" errors)" \
-            "$(field "$target" "$conc" non2xx)"
+        print_row "$target" "$conc"
     done
+done
+for target in "${MANY_STREAM_TARGETS[@]}"; do
+    print_row "$target" "$MANY_STREAMS"
 done
 
 direct_p50=$(field direct 1 p50_us)
@@ -774,10 +1027,15 @@ printf 'gateway CPU per request:                    %6s us at c=1, %s us at c=32
 awk -v idle="$RSS_IDLE_KB" -v kb="$RSS_KB" -v anon="$RSS_ANON_KB" -v file="$RSS_FILE_KB" \
     'BEGIN { printf "gateway RSS after the runs:                 %6.1f MiB (anon %.1f, file-backed %.1f; %.1f MiB before the runs)\n",
              kb / 1024, anon / 1024, file / 1024, idle / 1024 }'
+if ((MANY_STREAMS)); then
+    awk -v kb="$RSS_MANY_KB" -v anon="$RSS_MANY_ANON_KB" -v file="$RSS_MANY_FILE_KB" -v n="$MANY_STREAMS" \
+        'BEGIN { printf "%-44s%6.1f MiB (anon %.1f, file-backed %.1f)\n",
+                 "gateway RSS after the " n "-stream row:", kb / 1024, anon / 1024, file / 1024 }'
+fi
 echo
 echo "target: gateway p50 overhead ≤ 100 µs at c=1; gateway ≥ 40 % of nginx-proxy req/s at c=32; RSS < 40 MB"
 
-if ((${#API_TARGETS[@]})); then
+if ((APIS)); then
     # Added latency: the API's p50 at c=1 over the canned answer's own (direct, or direct-stream for
     # a stream); its ratio to chat's is the issue's measure (target ≤ 1.3).
     stream_p50=$(field direct-stream 1 p50_us)
@@ -786,6 +1044,7 @@ if ((${#API_TARGETS[@]})); then
     printf '%-26s %9s %8s %11s %9s %12s\n' api added_us vs_chat req_per_s vs_chat cpu_us_c32
     for target in gateway responses messages responses-via-chat messages-via-chat \
         chat-stream responses-stream messages-stream responses-stream-via-chat messages-stream-via-chat; do
+        [[ -n "${RESULT[$target,1]:-}" ]] || continue # a stream row, with BENCH_STREAMS=0
         if [[ "$target" == *-stream* ]]; then base=$stream_p50 chat=chat-stream; else base=$direct_p50 chat=gateway; fi
         added=$(($(field "$target" 1 p50_us) - base))
         chat_added=$(($(field "$chat" 1 p50_us) - base))
@@ -828,9 +1087,101 @@ if ((KEYED)); then
                  printf "PostgreSQL rows inserted, the same window:   %d (%.2f per request)\n", r, (n > 0 ? r / n : 0) }'
 fi
 
-for target in "${!PID_OF[@]}"; do
-    target_errors=$(($(field "$target" 1 errors) + $(field "$target" 32 errors)))
+# ---------------------------------------------------------------------------------------------
+# Issue 18: the gateway against HAProxy, plain and TLS upstream, single and streamed answers
+# ---------------------------------------------------------------------------------------------
+SUMMARY_PASS=0
+SUMMARY_FAIL=0
+# One line of the summary; VERDICT is PASS, FAIL or empty (a figure with no target of its own).
+summary_line() { # kind measure value target verdict
+    printf '%-14s %-44s %12s %10s %s\n' "$1" "$2" "$3" "$4" "$5"
+    case "$5" in
+    PASS) SUMMARY_PASS=$((SUMMARY_PASS + 1)) ;;
+    FAIL) SUMMARY_FAIL=$((SUMMARY_FAIL + 1)) ;;
+    esac
+}
+# A ratio A/B with two decimals, or n/a when B is not positive (an added latency within noise).
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+# PASS when VALUE OP LIMIT holds (OP: le, ge, lt, eq), FAIL when not, n/a when VALUE is n/a.
+judge() { # value op limit
+    [[ "$1" != n/a ]] || { echo n/a; return; }
+    awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN {
+        ok = (op == "le" ? v <= l : op == "ge" ? v >= l : op == "lt" ? v < l : v == l)
+        print (ok ? "PASS" : "FAIL") }'
+}
+ran() { [[ -n "${RESULT[$1,1]:-}" ]]; }
+
+echo
+echo "issue 18: gateway against HAProxy (added = p50 or p99 at c=1 minus the direct row's of the same kind)"
+summary_line kind measure value target result
+for kind in plain plain-stream tls tls-stream; do
+    case $kind in
+    plain) direct=direct haproxy=haproxy gateway=gateway rps_target=0.6 ;;
+    plain-stream) direct=direct-stream haproxy=haproxy-stream gateway=chat-stream rps_target=0.5 ;;
+    tls) direct=direct-tls haproxy=haproxy-tls gateway=gateway-tls rps_target=0.6 ;;
+    tls-stream) direct=direct-tls-stream haproxy=haproxy-tls-stream gateway=gateway-tls-stream rps_target=0.5 ;;
+    esac
+    if ! ran "$gateway"; then
+        why=BENCH_STREAMS=0
+        [[ "$kind" != tls* ]] || ((TLS)) || why=BENCH_TLS=0
+        summary_line "$kind" "skipped ($why)" "" "" ""
+        continue
+    fi
+    haproxy_added=$(($(field "$haproxy" 1 p50_us) - $(field "$direct" 1 p50_us)))
+    gateway_added=$(($(field "$gateway" 1 p50_us) - $(field "$direct" 1 p50_us)))
+    gateway_added99=$(($(field "$gateway" 1 p99_us) - $(field "$direct" 1 p99_us)))
+    summary_line "$kind" "haproxy added p50, c=1" "$haproxy_added us" "" ""
+    summary_line "$kind" "gateway added p50, c=1" "$gateway_added us" "" ""
+    value=$(ratio "$gateway_added" "$haproxy_added")
+    summary_line "$kind" "gateway/haproxy added p50, c=1" "$value" "<= 2" "$(judge "$value" le 2)"
+    value=$(ratio "$gateway_added99" "$gateway_added")
+    if [[ "$kind" == *-stream ]]; then
+        summary_line "$kind" "gateway added p99/added p50, c=1" "$value" "" ""
+    else
+        summary_line "$kind" "gateway added p99/added p50, c=1" "$value" "<= 3" "$(judge "$value" le 3)"
+    fi
+    value=$(ratio "$(field "$gateway" 32 rps)" "$(field "$haproxy" 32 rps)")
+    summary_line "$kind" "gateway/haproxy req/s, c=32" "$value" ">= $rps_target" "$(judge "$value" ge "$rps_target")"
+    summary_line "$kind" "CPU/request c=32: gateway (haproxy)" \
+        "${GATEWAY_CPU_US[$gateway,32]} us (${GATEWAY_CPU_US[$haproxy,32]})" "" ""
+done
+# What a TLS upstream costs the gateway: the client's p50 at c=1 and the requests per second at c=32
+# (plain over TLS, so that a cost reads as a ratio above 1, as the p50 one does).
+for pair in gateway:gateway-tls chat-stream:gateway-tls-stream; do
+    plain=${pair%%:*} tls=${pair#*:}
+    ran "$plain" && ran "$tls" || continue
+    value=$(ratio "$(field "$tls" 1 p50_us)" "$(field "$plain" 1 p50_us)")
+    summary_line tls/plain "$tls/$plain p50, c=1" "$value" "<= 1.2" "$(judge "$value" le 1.2)"
+    value=$(ratio "$(field "$plain" 32 rps)" "$(field "$tls" 32 rps)")
+    summary_line plain/tls "$plain/$tls req/s, c=32" "$value" "<= 1.2" "$(judge "$value" le 1.2)"
+done
+if ((MANY_STREAMS)); then
+    kind="$MANY_STREAMS streams"
+    for target in "${MANY_STREAM_TARGETS[@]}"; do
+        errors=$(field "$target" "$MANY_STREAMS" errors)
+        p99=$(awk -v us="$(field "$target" "$MANY_STREAMS" p99_us)" 'BEGIN { printf "%.1f", us / 1000 }')
+        label=gateway
+        [[ "$target" == chat-stream ]] || label=haproxy
+        if [[ "$target" == chat-stream ]]; then
+            summary_line "$kind" "$label errors+timeouts+non-2xx" "$errors" "= 0" "$(judge "$errors" eq 0)"
+            summary_line "$kind" "$label p99" "$p99 ms" "< 100 ms" "$(judge "$p99" lt 100)"
+            summary_line "$kind" "$label accept queue overflows" "${LISTEN_OVERFLOWS[$target]}" "" ""
+            # MB, not MiB: the target is 80 MB.
+            value=$(awk -v kb="$RSS_MANY_KB" 'BEGIN { printf "%.1f", kb * 1024 / 1e6 }')
+            summary_line "$kind" "$label RSS after" "$value MB" "< 80 MB" "$(judge "$value" lt 80)"
+        else
+            summary_line "$kind" "$label errors+timeouts+non-2xx (reference)" "$errors" "" ""
+            summary_line "$kind" "$label p99 (reference)" "$p99 ms" "" ""
+            summary_line "$kind" "$label accept queue overflows (reference)" "${LISTEN_OVERFLOWS[$target]}" "" ""
+        fi
+    done
+fi
+echo "issue 18 targets: $SUMMARY_PASS PASS, $SUMMARY_FAIL FAIL"
+
+for result in "${!RESULT[@]}"; do
+    target=${result%,*} conc=${result#*,}
+    target_errors=$(field "$target" "$conc" errors)
     if ((target_errors > 0)); then
-        echo "warning: $target had $target_errors errors; see raw wrk output (BENCH_KEEP_TMP=1)" >&2
+        echo "warning: $target had $target_errors errors at c=$conc; see raw wrk output (BENCH_KEEP_TMP=1)" >&2
     fi
 done
