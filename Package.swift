@@ -123,6 +123,7 @@ let package = Package(
                 "MultiProdigyRouting",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: crossModuleOptimization
         ),

@@ -87,8 +87,18 @@ public final class NativeStreamRelay: Sendable {
         let buffered = SharedState(0)
         let lease = SharedState(LeaseSlot.empty)
         let events = stream.events
+        let expiry = SharedState<ProviderError?>(nil)
+        let producerSlot = SharedState<Task<Void, Never>?>(nil)
+        let watchdog = StreamWatchdog(machine) { failure in
+            expiry.withLock { $0 = failure }
+            machine.withLock { $0.failed() }
+            commit.resolve(.failure(failure))
+            continuation.finish(throwing: failure)
+            producerSlot.withLock { $0 }?.cancel()
+        }
         let producer = Task {
             defer {
+                watchdog.stop()
                 let held = lease.withLock { slot -> InFlightLease? in
                     defer { slot = .upstreamDone }
                     guard case .held(let lease) = slot else { return nil }
@@ -97,32 +107,25 @@ public final class NativeStreamRelay: Sendable {
                 held?.end()
             }
             do {
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        try await StreamRelay.watch(machine, commit: commit)
-                    }
-                    group.addTask {
-                        try await pump(
-                            events,
-                            api: api,
-                            machine: machine,
-                            commit: commit,
-                            continuation: continuation,
-                            buffered: buffered,
-                            maximumBufferedBytes: maximumBufferedBytes
-                        )
-                    }
-                    try await group.next()
-                    group.cancelAll()
-                }
+                try await pump(
+                    events,
+                    api: api,
+                    machine: machine,
+                    commit: commit,
+                    continuation: continuation,
+                    buffered: buffered,
+                    maximumBufferedBytes: maximumBufferedBytes
+                )
                 continuation.finish()
             } catch {
                 machine.withLock { $0.failed() }
-                let failure = ProviderError.classify(error)
+                let failure = expiry.withLock { $0 } ?? ProviderError.classify(error)
                 commit.resolve(.failure(failure))
                 continuation.finish(throwing: failure)
             }
         }
+        producerSlot.withLock { $0 = producer }
+        watchdog.start()
         continuation.onTermination = { _ in producer.cancel() }
         do {
             let committed = try await withTaskCancellationHandler {

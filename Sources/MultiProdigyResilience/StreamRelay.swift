@@ -8,7 +8,7 @@ import NIOCore
 /// A streaming attempt that has committed: the chunks to send first, and the rest as they arrive.
 ///
 /// ``start(_:targetName:limits:)`` reads the upstream in a task of its own, guarded by a
-/// ``StreamGuardStateMachine`` and a watchdog, and returns only once the stream commits (its first
+/// ``StreamGuardStateMachine`` and a ``StreamWatchdog``, and returns only once the stream commits (its first
 /// content chunk) or fails. A failure before commit is thrown, so the caller can try another target;
 /// a failure after it ends ``remaining`` with an error, which the caller reports in-band.
 ///
@@ -92,37 +92,42 @@ public final class StreamRelay: Sendable {
         let usage = SharedState<ReportedUsage?>(nil)
         let modelName = JSONWriter.encodedString(targetName)
         let events = stream.events
+        // A limit that passes answers the waiting caller at once and stops the upstream; the
+        // producer then reports the timeout, not the cancellation it causes.
+        let expiry = SharedState<ProviderError?>(nil)
+        let producerSlot = SharedState<Task<Void, Never>?>(nil)
+        let watchdog = StreamWatchdog(machine) { failure in
+            expiry.withLock { $0 = failure }
+            machine.withLock { $0.failed() }
+            commit.resolve(.failure(failure))
+            continuation.finish(throwing: failure)
+            producerSlot.withLock { $0 }?.cancel()
+        }
         let producer = Task {
+            defer { watchdog.stop() }
             do {
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        try await watch(machine, commit: commit)
-                    }
-                    group.addTask {
-                        try await pump(
-                            events,
-                            modelName: modelName,
-                            machine: machine,
-                            commit: commit,
-                            continuation: continuation,
-                            malformed: malformed,
-                            buffered: buffered,
-                            usage: usage,
-                            maximumBufferedBytes: maximumBufferedBytes,
-                            removesNullUsage: removesNullUsage
-                        )
-                    }
-                    try await group.next()
-                    group.cancelAll()
-                }
+                try await pump(
+                    events,
+                    modelName: modelName,
+                    machine: machine,
+                    commit: commit,
+                    continuation: continuation,
+                    malformed: malformed,
+                    buffered: buffered,
+                    usage: usage,
+                    maximumBufferedBytes: maximumBufferedBytes,
+                    removesNullUsage: removesNullUsage
+                )
                 continuation.finish()
             } catch {
                 machine.withLock { $0.failed() }
-                let failure = ProviderError.classify(error)
+                let failure = expiry.withLock { $0 } ?? ProviderError.classify(error)
                 commit.resolve(.failure(failure))
                 continuation.finish(throwing: failure)
             }
         }
+        producerSlot.withLock { $0 = producer }
+        watchdog.start()
         continuation.onTermination = { _ in producer.cancel() }
         do {
             let committed = try await withTaskCancellationHandler {
@@ -141,33 +146,6 @@ public final class StreamRelay: Sendable {
         } catch {
             producer.cancel()
             throw ProviderError.classify(error)
-        }
-    }
-
-    /// Sleeps until the guard's next deadline and throws when it has passed, answering the caller
-    /// waiting on `commit` at once. The chat relay's and ``NativeStreamRelay``'s.
-    ///
-    /// It never returns normally: the relay's task group ends when the pump does, and cancels it.
-    static func watch<Committed: Sendable>(
-        _ machine: SharedState<StreamGuardStateMachine>,
-        commit: OneShotSignal<Committed>
-    ) async throws {
-        while true {
-            let now = ContinuousClock.now
-            let (expired, wakeUp) = machine.withLock { ($0.expire(at: now), $0.nextCheck(after: now)) }
-            if let expired {
-                let failure = ProviderError(kind: .timeout, message: StreamGuardStateMachine.describe(expired))
-                // Answer the waiting caller now, even if the upstream's sequence is slow to honour
-                // cancellation (a custom provider might be).
-                commit.resolve(.failure(failure))
-                throw failure
-            }
-            // In slices: the watch is cancelled when the stream ends, long before most deadlines,
-            // and a whole-interval sleep would leave its timer queued until the deadline.
-            try await Task.sleep(
-                until: min(wakeUp ?? now.advanced(by: SlicedSleep.slice), now.advanced(by: SlicedSleep.slice)),
-                clock: .continuous
-            )
         }
     }
 

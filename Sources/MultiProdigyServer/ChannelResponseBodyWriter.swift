@@ -2,18 +2,34 @@ import HTTPTypes
 import Hummingbird
 import MultiProdigyAccounting
 import NIOCore
+import Synchronization
 
 /// Writes a response body straight to its client's channel (see ``GatewayHTTPHandler``).
 ///
 /// A body of known length (a buffered answer) is flushed once, with its end, so head and body leave
-/// in one `writev`. A body of unknown length (a stream) is flushed chunk by chunk, so each event
-/// reaches the client as it is written; while the client reads slower than the gateway writes (the
-/// channel is not writable), each write waits until its bytes are handed to the socket.
+/// in one `writev`. A body of unknown length (a stream) is flushed as soon as the task writing it
+/// pauses: each write queues a flush on the channel's event loop unless one is queued already, so
+/// the events that one upstream read brought leave in one `writev`, and none waits for more. While
+/// the client reads slower than the gateway writes (the channel is not writable), each write waits
+/// until its bytes are handed to the socket.
 struct ChannelResponseBodyWriter: ResponseBodyWriter {
     /// The client's connection.
     let channel: any Channel
-    /// Whether each write is flushed: true for bodies of unknown length.
+    /// Whether writes are flushed as they come: true for bodies of unknown length.
     let flushesEachWrite: Bool
+    /// Whether a flush is queued on the channel's loop.
+    private let flushQueued = FlushFlag()
+
+    /// A writer for `channel`; `flushesEachWrite` for a body of unknown length.
+    init(channel: any Channel, flushesEachWrite: Bool) {
+        self.channel = channel
+        self.flushesEachWrite = flushesEachWrite
+    }
+
+    /// Set while a flush is queued, so the writes before it share it.
+    private final class FlushFlag: Sendable {
+        let isSet = Atomic(false)
+    }
 
     mutating func write(_ buffer: ByteBuffer) async throws {
         // A client that went away ends the body here, as the handlers expect.
@@ -24,7 +40,17 @@ struct ChannelResponseBodyWriter: ResponseBodyWriter {
             return
         }
         if channel.isWritable {
-            channel.writeAndFlush(part, promise: nil)
+            channel.write(part, promise: nil)
+            // Queued after the write (which, from another thread, is queued itself): it runs when
+            // the writing task pauses, after every write it made until then.
+            if !flushQueued.isSet.exchange(true, ordering: .acquiringAndReleasing) {
+                let channel = channel
+                let flag = flushQueued
+                channel.eventLoop.execute {
+                    flag.isSet.store(false, ordering: .releasing)
+                    channel.flush()
+                }
+            }
         } else {
             let written = channel.eventLoop.makePromise(of: Void.self)
             channel.writeAndFlush(part, promise: written)

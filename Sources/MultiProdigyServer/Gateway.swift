@@ -301,7 +301,10 @@ public struct Gateway: Sendable {
             connectionLimiter: ConnectionLimiter { box.current.config.server.maxConnections }
         )
         return connections.server(
-            configuration: ServerConfiguration(address: .hostname(listenAddress.host, port: listenAddress.port)),
+            // A deep accept queue (the kernel caps it at net.core.somaxconn): a burst of new
+            // connections (a thousand clients opening streams at once) waits to be accepted instead
+            // of overflowing the queue and retrying its SYN a second later.
+            configuration: ServerConfiguration(address: .hostname(listenAddress.host, port: listenAddress.port), backlog: 4096),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? listenAddress.port
                 logger.info("multiprodigy listening on \(ListenAddress(host: listenAddress.host, port: port))")
