@@ -57,21 +57,53 @@ public struct StreamTranscript: Sendable, Equatable {
 
     /// Records one chunk sent to the client. A chunk that is not a JSON object changes nothing.
     public mutating func record(_ chunk: ByteBuffer) {
-        guard let json = try? JSONValue.parse(chunk), case .object(let object) = json else { return }
-        if id == nil, let value = object["id"]?.stringValue { id = value }
-        if created == nil, case .number(let value) = object["created"] { created = value }
-        for choice in object["choices"]?.arrayValue ?? [] {
-            let index = choice["index"]?.intValue ?? 0
-            if let reason = choice["finish_reason"], !reason.isNull { finished = true }
-            guard case .object(let delta) = choice["delta"] else { continue }
-            for member in delta.members {
-                switch (member.key, member.value) {
-                case ("role", _), (_, .null): continue
-                case ("content", .string(let content)) where index == 0: appendText(content)
-                case (_, .string(let value)) where value.isEmpty: continue
-                case (_, .array(let values)) where values.isEmpty: continue
-                default: sentOtherThanText = true
+        // One pass over the bytes with the scanner: no JSON tree is built for a chunk.
+        chunk.withUnsafeReadableBytes { bytes in
+            guard let members = try? JSONScanner.topLevelMembers(of: bytes) else { return }
+            for member in members {
+                switch member.key {
+                case "id" where id == nil && member.kind == .string:
+                    id = JSONScanner.decodeString(at: member.value, in: bytes)
+                case "created" where created == nil && member.kind == .number:
+                    created = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[member.value]), as: UTF8.self)
+                case "choices" where member.kind == .array:
+                    for choice in (try? JSONScanner.elements(ofArrayAt: member.value, in: bytes)) ?? [] where choice.kind == .object {
+                        recordChoice(at: choice.range, in: bytes)
+                    }
+                default:
+                    continue
                 }
+            }
+        }
+    }
+
+    /// Records one choice of a chunk: its finish, and what its `delta` sent.
+    private mutating func recordChoice(at range: Range<Int>, in bytes: UnsafeRawBufferPointer) {
+        let fields = (try? JSONScanner.members(ofObjectAt: range, in: bytes)) ?? []
+        var index = 0
+        var delta: Range<Int>?
+        for field in fields {
+            switch field.key {
+            case "index" where field.kind == .number: index = JSONScanner.integer(at: field.value, in: bytes) ?? 0
+            case "finish_reason" where field.kind != .null: finished = true
+            case "delta" where field.kind == .object: delta = field.value
+            default: continue
+            }
+        }
+        guard let delta else { return }
+        for member in (try? JSONScanner.members(ofObjectAt: delta, in: bytes)) ?? [] {
+            switch member.kind {
+            case _ where member.key == "role", .null:
+                continue
+            case .string where member.key == "content" && index == 0:
+                appendText(JSONScanner.decodeString(at: member.value, in: bytes))
+            case .string where member.value.count == 2:
+                // "" sends nothing.
+                continue
+            case .array where ((try? JSONScanner.elements(ofArrayAt: member.value, in: bytes)) ?? [JSONElement]()).isEmpty:
+                continue
+            default:
+                sentOtherThanText = true
             }
         }
     }
