@@ -161,6 +161,7 @@ let package = Package(
                 "MultiProdigyResilience",
                 "MultiProdigyAccounting",
                 "MultiProdigyFrontDoor",
+                "CMemoryTrim",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -193,6 +194,8 @@ let package = Package(
         ),
         // Names the Swift runtime's global-executor hook for the executable (see EventLoopGlobalExecutor).
         .target(name: "CConcurrencyHooks"),
+        // glibc's malloc_trim, for giving a burst's freed memory back (MemoryReturnService).
+        .target(name: "CMemoryTrim"),
         // The command imports each layer it uses, not the umbrella `MultiProdigy`: through the
         // umbrella's re-exports, SwiftPM's incremental build missed a layer's changed type layout
         // and linked a stale command that crashed at start.

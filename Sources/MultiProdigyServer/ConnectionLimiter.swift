@@ -10,6 +10,7 @@ import Synchronization
 /// client opening thousands of idle connections cannot take every file descriptor the process has.
 final class ConnectionLimiter: Sendable {
     private let open = Atomic<Int>(0)
+    private let peak = Atomic<Int>(0)
     private let limit: @Sendable () -> Int
 
     /// Counts connections against the limit `limit` returns, read as each connection opens (so a
@@ -29,7 +30,14 @@ final class ConnectionLimiter: Sendable {
             open.wrappingSubtract(1, ordering: .relaxed)
             return false
         }
+        peak.max(now, ordering: .relaxed)
         return true
+    }
+
+    /// The most connections open at once since the last call, which starts the next period at the
+    /// connections open now.
+    func takePeak() -> Int {
+        peak.exchange(openConnections, ordering: .relaxed)
     }
 
     /// Counts a connection admitted by ``admit()`` as closed.

@@ -10,6 +10,7 @@ import MultiProdigyPrivacy
 import MultiProdigyProviders
 import MultiProdigyResilience
 import MultiProdigyRouting
+import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import UnixSignals
@@ -92,11 +93,15 @@ public struct Gateway: Sendable {
         )
         let box: RuntimeBox
         let server: any Service
+        let connectionLimiter: ConnectionLimiter
         do {
             box = RuntimeBox(try GatewayRuntime.make(config: config, shared: shared))
+            let runtimeBox = box
+            connectionLimiter = ConnectionLimiter { runtimeBox.current.config.server.maxConnections }
             server = makeServer(
                 box: box,
                 shared: shared,
+                connectionLimiter: connectionLimiter,
                 listenAddress: listenAddress ?? config.server.listen,
                 onListening: onListening
             )
@@ -110,6 +115,7 @@ public struct Gateway: Sendable {
         // drained, and the upstream client closes last of all.
         var services: [any Service] = [
             UpstreamClientService(transport: transport),
+            MemoryReturnService(connections: connectionLimiter, logger: logger),
             ledger,
             keys,
         ]
@@ -203,6 +209,7 @@ public struct Gateway: Sendable {
     private func makeServer(
         box: RuntimeBox,
         shared: GatewayRuntime.Shared,
+        connectionLimiter: ConnectionLimiter,
         listenAddress: ListenAddress,
         onListening: @escaping @Sendable (Int) async -> Void
     ) -> any Service {
@@ -298,7 +305,7 @@ public struct Gateway: Sendable {
             maxBodyBytes: { box.current.config.server.maxRequestBytes },
             limits: { ClientDeadlineStateMachine.Limits(box.current.config.server) },
             refusesBeforeBody: { head in middleware.refusesBeforeBody(head) },
-            connectionLimiter: ConnectionLimiter { box.current.config.server.maxConnections }
+            connectionLimiter: connectionLimiter
         )
         return connections.server(
             // A deep accept queue (the kernel caps it at net.core.somaxconn): a burst of new
@@ -306,6 +313,10 @@ public struct Gateway: Sendable {
             // of overflowing the queue and retrying its SYN a second later.
             configuration: ServerConfiguration(address: .hostname(listenAddress.host, port: listenAddress.port), backlog: 4096),
             onServerRunning: { channel in
+                // Accept up to 64 waiting connections per wake-up of the listener rather than
+                // SwiftNIO's 4: under a burst, a connection waits for its accept behind the answers
+                // of those already open, and 4 at a time left some waiting seconds.
+                try? await channel.setOption(ChannelOptions.maxMessagesPerRead, value: 64)
                 let port = channel.localAddress?.port ?? listenAddress.port
                 logger.info("multiprodigy listening on \(ListenAddress(host: listenAddress.host, port: port))")
                 await onListening(port)
