@@ -57,10 +57,11 @@ public struct StreamTranscript: Sendable, Equatable {
 
     /// Records one chunk sent to the client. A chunk that is not a JSON object changes nothing.
     public mutating func record(_ chunk: ByteBuffer) {
-        // One pass over the bytes with the scanner: no JSON tree is built for a chunk.
+        // One pass over the bytes with the scanner: no JSON tree is built for a chunk. A key given
+        // twice counts once, with its last value, as a client's JSON parser reads it.
         chunk.withUnsafeReadableBytes { bytes in
             guard let members = try? JSONScanner.topLevelMembers(of: bytes) else { return }
-            for member in members {
+            for (position, member) in members.enumerated() where Self.isLast(position, of: members) {
                 switch member.key {
                 case "id" where id == nil && member.kind == .string:
                     id = JSONScanner.decodeString(at: member.value, in: bytes)
@@ -77,21 +78,36 @@ public struct StreamTranscript: Sendable, Equatable {
         }
     }
 
+    /// Whether the member at `position` is the last with its key.
+    private static func isLast(_ position: Int, of members: [JSONMember]) -> Bool {
+        let key = members[position].key
+        return !members[(position + 1)...].contains { $0.key == key }
+    }
+
+    /// A JSON number that is a whole number, as ``JSONValue/intValue`` reads it (`1` or `1.0`).
+    private static func wholeNumber(at range: Range<Int>, in bytes: UnsafeRawBufferPointer) -> Int? {
+        if let value = JSONScanner.integer(at: range, in: bytes) { return value }
+        let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+        guard let value = Double(text), value.rounded() == value, abs(value) < 9.0e15 else { return nil }
+        return Int(value)
+    }
+
     /// Records one choice of a chunk: its finish, and what its `delta` sent.
     private mutating func recordChoice(at range: Range<Int>, in bytes: UnsafeRawBufferPointer) {
         let fields = (try? JSONScanner.members(ofObjectAt: range, in: bytes)) ?? []
         var index = 0
         var delta: Range<Int>?
-        for field in fields {
+        for (position, field) in fields.enumerated() where Self.isLast(position, of: fields) {
             switch field.key {
-            case "index" where field.kind == .number: index = JSONScanner.integer(at: field.value, in: bytes) ?? 0
+            case "index": index = field.kind == .number ? Self.wholeNumber(at: field.value, in: bytes) ?? 0 : 0
             case "finish_reason" where field.kind != .null: finished = true
             case "delta" where field.kind == .object: delta = field.value
             default: continue
             }
         }
         guard let delta else { return }
-        for member in (try? JSONScanner.members(ofObjectAt: delta, in: bytes)) ?? [] {
+        let members = (try? JSONScanner.members(ofObjectAt: delta, in: bytes)) ?? []
+        for (position, member) in members.enumerated() where Self.isLast(position, of: members) {
             switch member.kind {
             case _ where member.key == "role", .null:
                 continue

@@ -26,7 +26,8 @@ struct ChannelResponseBodyWriter: ResponseBodyWriter {
         self.flushesEachWrite = flushesEachWrite
     }
 
-    /// Set while a flush is queued, so the writes before it share it.
+    /// Set while a flush is queued, so the writes before it share it; read and written on the
+    /// channel's loop only.
     private final class FlushFlag: Sendable {
         let isSet = Atomic(false)
     }
@@ -40,16 +41,23 @@ struct ChannelResponseBodyWriter: ResponseBodyWriter {
             return
         }
         if channel.isWritable {
-            channel.write(part, promise: nil)
-            // Queued after the write (which, from another thread, is queued itself): it runs when
-            // the writing task pauses, after every write it made until then.
-            if !flushQueued.isSet.exchange(true, ordering: .acquiringAndReleasing) {
-                let channel = channel
-                let flag = flushQueued
+            // The write and the check for a queued flush happen on the channel's loop, in order:
+            // the flush then runs after every write queued before it, and a write that comes
+            // after a flush ran queues the next one.
+            let channel = channel
+            let flag = flushQueued
+            let write: @Sendable () -> Void = {
+                channel.write(part, promise: nil)
+                guard !flag.isSet.exchange(true, ordering: .relaxed) else { return }
                 channel.eventLoop.execute {
-                    flag.isSet.store(false, ordering: .releasing)
+                    flag.isSet.store(false, ordering: .relaxed)
                     channel.flush()
                 }
+            }
+            if channel.eventLoop.inEventLoop {
+                write()
+            } else {
+                channel.eventLoop.execute(write)
             }
         } else {
             let written = channel.eventLoop.makePromise(of: Void.self)

@@ -51,12 +51,14 @@ final class UpstreamBodyStorage: Sendable {
 
     /// Hands what was read to a waiting consumer: called when a read completes.
     func deliver() {
-        let handoff = state.withLock { state -> (UnsafeContinuation<ByteBuffer?, any Error>, Result<ByteBuffer?, any Error>)? in
-            guard let waiter = state.waiter, let result = Self.take(&state) else { return nil }
+        let handoff = state.withLock { state -> (UnsafeContinuation<ByteBuffer?, any Error>, Result<ByteBuffer?, any Error>, Bool)? in
+            guard let waiter = state.waiter, let (result, resumesRead) = Self.take(&state) else { return nil }
             state.waiter = nil
-            return (waiter, result)
+            return (waiter, result, resumesRead)
         }
-        if let (waiter, result) = handoff { waiter.resume(with: result) }
+        guard let (waiter, result, resumesRead) = handoff else { return }
+        waiter.resume(with: result)
+        if resumesRead { resumeReading() }
     }
 
     /// The answer is complete.
@@ -90,20 +92,24 @@ final class UpstreamBodyStorage: Sendable {
     ///
     /// - Throws: the error that ended the answer early, or `CancellationError`.
     func next() async throws -> ByteBuffer? {
-        // Bytes already read are taken without suspending.
-        switch takeNow() {
-        case .some(let result): return try result.get()
-        case .none: break
+        // A consumer cancelled while bytes keep coming stops here, not at the end of the answer.
+        if Task.isCancelled {
+            abandon(because: CancellationError())
+            throw CancellationError()
         }
+        // Bytes already read are taken without suspending.
+        if let result = takeNow() { return try result.get() }
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (waiter: UnsafeContinuation<ByteBuffer?, any Error>) in
-                let result = state.withLock { state -> Result<ByteBuffer?, any Error>? in
-                    if let result = Self.take(&state) { return result }
-                    if Task.isCancelled { return .failure(CancellationError()) }
+                let taken = state.withLock { state -> (Result<ByteBuffer?, any Error>, Bool)? in
+                    if let taken = Self.take(&state) { return taken }
+                    if Task.isCancelled { return (.failure(CancellationError()), false) }
                     state.waiter = waiter
                     return nil
                 }
-                if let result { waiter.resume(with: result) }
+                guard let (result, resumesRead) = taken else { return }
+                waiter.resume(with: result)
+                if resumesRead { resumeReading() }
             }
         } onCancel: {
             abandon(because: CancellationError())
@@ -111,32 +117,34 @@ final class UpstreamBodyStorage: Sendable {
     }
 
     private func takeNow() -> Result<ByteBuffer?, any Error>? {
-        let (result, resumesRead) = state.withLock { state -> (Result<ByteBuffer?, any Error>?, Bool) in
-            let result = Self.take(&state)
-            let resumesRead = result != nil && state.readWithheld
-            if resumesRead { state.readWithheld = false }
-            return (result, resumesRead)
-        }
+        guard let (result, resumesRead) = state.withLock({ Self.take(&$0) }) else { return nil }
         if resumesRead { resumeReading() }
         return result
     }
 
-    /// What the consumer gets now, if anything: the pending bytes, else the failure, else the end.
-    private static func take(_ state: inout State) -> Result<ByteBuffer?, any Error>? {
+    /// What the consumer gets now, if anything: the pending bytes, else the failure, else the end;
+    /// and whether a read the handler withheld must now be made (the pending bytes were taken).
+    private static func take(_ state: inout State) -> (Result<ByteBuffer?, any Error>, resumesRead: Bool)? {
         if state.pending.readableBytes > 0 {
             let bytes = state.pending
             state.pending = ByteBuffer()
-            return .success(bytes)
+            let resumesRead = state.readWithheld
+            state.readWithheld = false
+            return (.success(bytes), resumesRead)
         }
-        if let failure = state.failure { return .failure(failure) }
-        if state.ended { return .success(nil) }
+        if let failure = state.failure { return (.failure(failure), false) }
+        if state.ended { return (.success(nil), false) }
         return nil
     }
 
     private func resumeReading() {
         let handler = self.handler
         let storage = self
-        eventLoop.execute { handler.value.resumeReading(for: storage) }
+        if eventLoop.inEventLoop {
+            handler.value.resumeReading(for: storage)
+        } else {
+            eventLoop.execute { handler.value.resumeReading(for: storage) }
+        }
     }
 
     /// Stops the answer: a waiting consumer gets `error`, and the connection is closed unless the

@@ -1,6 +1,14 @@
 import MultiProdigyCore
 import NIOCore
 import NIOHTTP1
+import NIOSSL
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The last handler of an ``UpstreamTransport`` connection: serves one response at a time, either
 /// collected whole (``expectResponse(maxBodyBytes:completion:)``) or streamed
@@ -31,6 +39,10 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
     }
 
     private var mode = Mode.idle
+    /// The request the current response answers: a deadline or a cancellation meant for an earlier
+    /// request on this connection (one that already ended and gave the connection back) does not
+    /// touch the next.
+    private var request: UpstreamRequestToken?
     private var context: ChannelHandlerContext?
     private var head: HTTPResponseHead?
     private var body = ByteBuffer()
@@ -39,6 +51,9 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
     /// Whether any byte of the current response arrived; a reused connection that dies before
     /// that may be retried on a fresh one.
     private(set) var receivedResponseBytes = false
+    /// The error that closed the connection while no request was waiting (a TLS handshake that
+    /// failed before the request was handed over): the reason the next request is given.
+    private(set) var closingError: (any Error)?
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
@@ -48,8 +63,9 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
         self.context = nil
     }
 
-    /// Starts waiting for the whole response to a request about to be written.
-    func expectResponse(maxBodyBytes: Int, completion: @escaping Completion) {
+    /// Starts waiting for the whole response to `request`, about to be written.
+    func expectResponse(for request: UpstreamRequestToken? = nil, maxBodyBytes: Int, completion: @escaping Completion) {
+        self.request = request
         mode = .collecting(completion, maxBodyBytes: maxBodyBytes)
         head = nil
         body.clear()
@@ -58,7 +74,13 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
 
     /// Starts waiting for a response to be streamed into `storage`: `head` gets its head, and
     /// `ended` learns, once the body has ended, whether the connection may carry another request.
-    func expectStream(storage: UpstreamBodyStorage, head: @escaping HeadCompletion, ended: @escaping (Bool) -> Void) {
+    func expectStream(
+        for request: UpstreamRequestToken? = nil,
+        storage: UpstreamBodyStorage,
+        head: @escaping HeadCompletion,
+        ended: @escaping (Bool) -> Void
+    ) {
+        self.request = request
         mode = .awaitingHead(head, storage, ended: ended)
         receivedResponseBytes = false
     }
@@ -151,9 +173,11 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
         }
     }
 
-    /// The call's deadline passed: fail a response still waited for (a collected one, or a
-    /// stream's head) and close the connection. A stream whose head arrived is the relay's to time.
-    func deadlinePassed() {
+    /// The deadline of `request` passed: fail its response if still waited for (a collected one,
+    /// or a stream's head) and close the connection. A stream whose head arrived is the relay's
+    /// to time.
+    func deadlinePassed(for request: UpstreamRequestToken) {
+        guard request === self.request else { return }
         switch mode {
         case .collecting, .awaitingHead:
             fail(PlainHTTPDeadlineError())
@@ -163,14 +187,33 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
         }
     }
 
+    /// The task waiting for `request` was cancelled: fail it and close the connection, unless the
+    /// connection has moved on to another request.
+    func cancel(_ request: UpstreamRequestToken) {
+        guard request === self.request else { return }
+        if case .idle = mode { return }
+        fail(CancellationError())
+        context?.close(promise: nil)
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         fail(HTTPClientConnectionClosedError(receivedResponseBytes: receivedResponseBytes))
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        fail(error)
+        if case .idle = mode, closingError == nil, !Self.isPeerClose(error) { closingError = error }
+        // A reset (or a TLS peer closing without its close_notify) before any byte of the answer
+        // is a connection the upstream closed: one reused from the pool may be retried.
+        fail(!receivedResponseBytes && Self.isPeerClose(error) ? HTTPClientConnectionClosedError(receivedResponseBytes: false) : error)
         context.close(promise: nil)
+    }
+
+    /// Whether `error` says the peer closed or reset the connection.
+    static func isPeerClose(_ error: any Error) -> Bool {
+        if let error = error as? IOError { return error.errnoCode == ECONNRESET || error.errnoCode == EPIPE }
+        if let error = error as? NIOSSLError, case .uncleanShutdown = error { return true }
+        return false
     }
 
     /// Fails the response in flight, if any.
@@ -189,4 +232,15 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
             storage.fail(error)
         }
     }
+}
+
+/// One request on an upstream connection, by identity: what a deadline or a cancellation is for.
+final class UpstreamRequestToken: Sendable {
+    private let cancelled = Atomic(false)
+
+    /// Whether the task that made the request was cancelled.
+    var isCancelled: Bool { cancelled.load(ordering: .acquiring) }
+
+    /// Notes that the task that made the request was cancelled.
+    func markCancelled() { cancelled.store(true, ordering: .releasing) }
 }

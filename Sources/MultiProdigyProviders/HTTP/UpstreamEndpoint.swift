@@ -9,20 +9,26 @@ struct UpstreamEndpoint: Sendable, Hashable {
     /// Path with query, starting with `/`.
     var path: String
 
-    /// Parses `url`; nil unless it is an absolute `http://` or `https://` URL with a valid port.
+    /// Parses `url`; nil unless it is an absolute `http://` or `https://` URL with a valid port and
+    /// a path without spaces, line breaks or control bytes (they would break the request line: a
+    /// URL a client supplied must not add headers or requests). A fragment is dropped; bytes past
+    /// ASCII are percent-encoded.
     init?(_ url: String) {
         let rest: Substring
-        if url.hasPrefix("https://") {
+        let scheme = url.prefix { $0 != ":" }.lowercased()
+        if scheme == "https", url.dropFirst(scheme.count).hasPrefix("://") {
             usesTLS = true
             rest = url.dropFirst("https://".count)
-        } else if url.hasPrefix("http://") {
+        } else if scheme == "http", url.dropFirst(scheme.count).hasPrefix("://") {
             usesTLS = false
             rest = url.dropFirst("http://".count)
         } else {
             return nil
         }
-        let authority = rest.prefix { $0 != "/" && $0 != "?" }
-        let path = rest.dropFirst(authority.count)
+        let withoutFragment = rest.prefix { $0 != "#" }
+        let authority = withoutFragment.prefix { $0 != "/" && $0 != "?" }
+        let path = withoutFragment.dropFirst(authority.count)
+        guard !path.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) else { return nil }
         var host = Substring(authority)
         var port = usesTLS ? 443 : 80
         // Credentials in the URL (`user:pass@host`) are not supported: they would be sent to no one.
@@ -46,12 +52,21 @@ struct UpstreamEndpoint: Sendable, Hashable {
         else { return nil }
         self.host = String(host)
         self.port = port
-        if path.isEmpty {
+        // Bytes past ASCII (a name in another script) go percent-encoded, as a browser sends them.
+        var encoded = ""
+        for byte in path.utf8 {
+            if byte < 0x80 {
+                encoded.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                encoded += "%" + String(byte, radix: 16, uppercase: true)
+            }
+        }
+        if encoded.isEmpty {
             self.path = "/"
-        } else if path.hasPrefix("?") {
-            self.path = "/" + path
+        } else if encoded.hasPrefix("?") {
+            self.path = "/" + encoded
         } else {
-            self.path = String(path)
+            self.path = encoded
         }
     }
 

@@ -225,8 +225,10 @@ public struct UpstreamHTTPClient: Sendable {
     /// ``ProviderError/classify(_:)`` does.
     static func classify(_ error: any Error, logger: Logger) -> ProviderError {
         let classified: ProviderError
-        if let error = error as? NIOSSLError {
+        if let error = error as? NIOSSLError, case .handshakeFailed = error {
             classified = ProviderError(kind: .connection, message: "the TLS handshake with the upstream failed (\(error))")
+        } else if let error = error as? NIOSSLError {
+            classified = ProviderError(kind: .connection, message: "the TLS connection to the upstream failed (\(error))")
         } else if let error = error as? NIOSSLExtraError {
             classified = ProviderError(kind: .connection, message: "the upstream's TLS certificate was refused (\(error))")
         } else {

@@ -19,7 +19,10 @@ struct UpstreamRequestTemplate: Sendable {
     /// header the template writes itself).
     init?(method: HTTPMethod = .POST, endpoint: UpstreamEndpoint, headers: HTTPHeaders) {
         var prefix = ByteBuffer()
-        prefix.writeString("\(method.rawValue) \(endpoint.path) HTTP/1.1\r\nhost: \(endpoint.hostHeader)\r\n")
+        // A `Host` the provider's `headers:` sets (a virtual host behind an address) wins.
+        let host = headers.first(name: "host") ?? endpoint.hostHeader
+        guard Self.isSendable(name: "host", value: host) else { return nil }
+        prefix.writeString("\(method.rawValue) \(endpoint.path) HTTP/1.1\r\nhost: \(host)\r\n")
         for (name, value) in headers {
             guard Self.isSendable(name: name, value: value) else { return nil }
             let lowered = name.lowercased()

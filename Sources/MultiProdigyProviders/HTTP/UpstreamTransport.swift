@@ -1,3 +1,4 @@
+import Foundation
 import MultiProdigyCore
 import NIOCore
 import NIOHTTP1
@@ -65,11 +66,13 @@ public final class UpstreamTransport: Sendable {
     // MARK: TLS
 
     /// The TLS settings for connections trusting `caFile` (a PEM bundle), or the system's roots
-    /// when nil. Contexts are made once per bundle and shared.
+    /// when nil. Contexts are made once per bundle and shared; a bundle changed on disk (a rotated
+    /// CA) gets a new context at the next configuration load.
     ///
     /// - Throws: when the bundle cannot be read or holds no certificate.
     func tls(caFile: String?) throws -> UpstreamTLS {
-        let key = caFile ?? ""
+        let modified = caFile.flatMap { try? FileManager.default.attributesOfItem(atPath: $0)[.modificationDate] as? Date }
+        let key = caFile.map { "\($0)@\(modified?.timeIntervalSince1970 ?? 0)" } ?? ""
         if let context = tlsContexts.withLock({ $0[key] }) { return UpstreamTLS(context: context, caFile: caFile) }
         var configuration = TLSConfiguration.makeClientConfiguration()
         configuration.certificateVerification = .fullVerification
@@ -105,8 +108,9 @@ public final class UpstreamTransport: Sendable {
             do {
                 let response = try await send(head: template.head, request: request, on: connection, deadline: deadline) {
                     handler,
+                    token,
                     answer in
-                    handler.expectResponse(maxBodyBytes: maxResponseBytes) { answer.resume(with: $0) }
+                    handler.expectResponse(for: token, maxBodyBytes: maxResponseBytes) { answer.resume(with: $0) }
                 }
                 if response.keepsAlive {
                     checkin(connection, key: key)
@@ -151,8 +155,9 @@ public final class UpstreamTransport: Sendable {
             do {
                 let head = try await send(head: template.head, request: request, on: connection, deadline: deadline) {
                     handler,
+                    token,
                     answer in
-                    handler.expectStream(storage: storage, head: { answer.resume(with: $0) }) { [weak self] keepsAlive in
+                    handler.expectStream(for: token, storage: storage, head: { answer.resume(with: $0) }) { [weak self] keepsAlive in
                         if keepsAlive, let self {
                             self.checkin(connection, key: key)
                         } else {
@@ -181,12 +186,13 @@ public final class UpstreamTransport: Sendable {
         request: ByteBuffer,
         on connection: Connection,
         deadline: NIODeadline,
-        expect: @escaping @Sendable (UpstreamConnectionHandler, UnsafeContinuation<Answer, any Error>) -> Void
+        expect: @escaping @Sendable (UpstreamConnectionHandler, UpstreamRequestToken, UnsafeContinuation<Answer, any Error>) -> Void
     ) async throws -> Answer {
         let channel = connection.channel
         let handler = connection.handler
+        let token = UpstreamRequestToken()
         // A scheduled callback, not a scheduled task: no promise and future per call.
-        let timer = try channel.eventLoop.scheduleCallback(at: deadline, handler: DeadlineHandler(handler: handler))
+        let timer = try channel.eventLoop.scheduleCallback(at: deadline, handler: DeadlineHandler(handler: handler, request: token))
         defer { timer.cancel() }
         // The answer resumes the call straight from the connection's handler, with no future in
         // between.
@@ -202,11 +208,16 @@ public final class UpstreamTransport: Sendable {
                         answer.resume(throwing: PlainHTTPDeadlineError())
                         return
                     }
-                    guard channel.isActive else {
-                        answer.resume(throwing: HTTPClientConnectionClosedError(receivedResponseBytes: false))
+                    guard !token.isCancelled else {
+                        answer.resume(throwing: CancellationError())
                         return
                     }
-                    expect(handler.value, answer)
+                    guard channel.isActive else {
+                        // A TLS handshake that failed before now closed it: that is the reason.
+                        answer.resume(throwing: handler.value.closingError ?? HTTPClientConnectionClosedError(receivedResponseBytes: false))
+                        return
+                    }
+                    expect(handler.value, token, answer)
                     channel.write(HTTPClientRequestPart.head(head), promise: nil)
                     channel.writeAndFlush(HTTPClientRequestPart.body(.byteBuffer(request)), promise: nil)
                 }
@@ -219,16 +230,19 @@ public final class UpstreamTransport: Sendable {
                 }
             }
         } onCancel: {
-            channel.close(promise: nil)
+            // Through the handler: the connection may already serve another request.
+            token.markCancelled()
+            channel.eventLoop.execute { handler.value.cancel(token) }
         }
     }
 
     /// Fails what a connection's call still waits for when its deadline passes.
     private struct DeadlineHandler: NIOScheduledCallbackHandler, Sendable {
         let handler: NIOLoopBound<UpstreamConnectionHandler>
+        let request: UpstreamRequestToken
 
         func handleScheduledCallback(eventLoop: some EventLoop) {
-            handler.value.deadlinePassed()
+            handler.value.deadlinePassed(for: request)
         }
     }
 

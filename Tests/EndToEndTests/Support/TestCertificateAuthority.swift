@@ -1,6 +1,10 @@
 import Foundation
 import NIOSSL
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Certificates for TLS tests, made once per test process with the `openssl` command line tool in
 /// a temporary folder: a CA, a server certificate it signs for `127.0.0.1` and `localhost`, and a
 /// second CA that signed nothing (a bundle the server's certificate does not chain to).
@@ -62,18 +66,28 @@ struct TestCertificateAuthority: Sendable {
         )
     }
 
+    /// Runs `openssl` with `arguments` and waits for it with `waitpid`: Foundation's `Process`
+    /// waits through a run loop, which a caller inside Swift concurrency (and a `static let`'s
+    /// one-time initialisation, which other tests wait on) must not depend on.
     private static func openssl(_ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "openssl \(arguments.first ?? ""): \(message)"])
+        let argv = (["openssl"] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        // Its progress output is not wanted.
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, "/usr/bin/openssl", &actions, nil, argv, environ)
+        guard spawned == 0 else { throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "openssl: errno \(spawned)"]) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1, errno == EINTR {}
+        guard status == 0 else {
+            throw CocoaError(
+                .executableLoad,
+                userInfo: [NSLocalizedDescriptionKey: "openssl \(arguments.first ?? "") exited with \(status)"]
+            )
         }
     }
 }
