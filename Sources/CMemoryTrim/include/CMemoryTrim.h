@@ -1,6 +1,8 @@
 #ifndef MULTIPRODIGY_CMEMORYTRIM_H
 #define MULTIPRODIGY_CMEMORYTRIM_H
 
+// <stdlib.h> first: it defines __GLIBC__ on glibc, which the test below needs.
+#include <stdlib.h>
 #if defined(__linux__) && defined(__GLIBC__)
 #include <malloc.h>
 #endif
