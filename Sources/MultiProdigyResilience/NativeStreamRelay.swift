@@ -22,7 +22,7 @@ public final class NativeStreamRelay: Sendable {
     /// out, or failed in-band.
     public let remaining: AsyncThrowingStream<SSEEvent, any Error>
     private let producer: Task<Void, Never>
-    private let buffered: SharedState<Int>
+    private let buffered: ClientPace
     private let lease: SharedState<LeaseSlot>
 
     /// The target's in-flight count, held from the commit until the upstream is done.
@@ -36,7 +36,7 @@ public final class NativeStreamRelay: Sendable {
         committedEvents: [SSEEvent],
         remaining: AsyncThrowingStream<SSEEvent, any Error>,
         producer: Task<Void, Never>,
-        buffered: SharedState<Int>,
+        buffered: ClientPace,
         lease: SharedState<LeaseSlot>
     ) {
         self.committedEvents = committedEvents
@@ -58,7 +58,7 @@ public final class NativeStreamRelay: Sendable {
 
     /// Tells the relay `event` has been sent to the client, freeing its share of the buffer.
     public func delivered(_ event: SSEEvent) {
-        buffered.withLock { $0 -= event.data.count }
+        buffered.taken(event.data.count)
     }
 
     /// Stops reading the upstream, which cancels its HTTP request.
@@ -84,7 +84,7 @@ public final class NativeStreamRelay: Sendable {
         let (remaining, continuation) = AsyncThrowingStream<SSEEvent, any Error>.makeStream()
         let machine = SharedState(StreamGuardStateMachine(limits: limits, start: .now, expectedChoices: 1))
         let commit = OneShotSignal<[SSEEvent]>()
-        let buffered = SharedState(0)
+        let buffered = ClientPace()
         let lease = SharedState(LeaseSlot.empty)
         let events = stream.events
         let expiry = SharedState<ProviderError?>(nil)
@@ -146,7 +146,7 @@ public final class NativeStreamRelay: Sendable {
         machine: SharedState<StreamGuardStateMachine>,
         commit: OneShotSignal<[SSEEvent]>,
         continuation: AsyncThrowingStream<SSEEvent, any Error>.Continuation,
-        buffered: SharedState<Int>,
+        buffered: ClientPace,
         maximumBufferedBytes: Int
     ) async throws {
         var heldBack: [SSEEvent] = []
@@ -171,14 +171,12 @@ public final class NativeStreamRelay: Sendable {
                 commit.resolve(.success(heldBack))
                 heldBack = []
             case .forward:
-                let waiting = buffered.withLock { total in
-                    total += event.data.count
-                    return total
-                }
+                let waiting = buffered.add(event.data.count)
                 guard waiting <= maximumBufferedBytes else {
                     throw ProviderError(kind: .protocolViolation, message: "the client is not reading the answer fast enough")
                 }
                 continuation.yield(event)
+                try await StreamRelay.keepPace(with: buffered, waiting: waiting, bound: maximumBufferedBytes, machine: machine)
             case .ignore:
                 break
             }

@@ -83,6 +83,9 @@ public struct StreamGuardStateMachine: Sendable {
     private let limits: Limits
     private let firstTokenDeadline: ContinuousClock.Instant
     private var lastActivity: ContinuousClock.Instant
+    /// Whether the relay has stopped reading the upstream until a slow client catches up: the stall
+    /// limit, which judges the upstream, is not counted meanwhile (the total limit still is).
+    public private(set) var isWaitingForClient = false
 
     /// Starts guarding an attempt that began at `start`.
     public init(limits: Limits, start: ContinuousClock.Instant, expectedChoices: Int = 1) {
@@ -97,6 +100,8 @@ public struct StreamGuardStateMachine: Sendable {
         switch phase {
         case .awaitingContent:
             return firstTokenDeadline < limits.totalDeadline ? (firstTokenDeadline, .firstToken) : (limits.totalDeadline, .total)
+        case .committed where isWaitingForClient:
+            return (limits.totalDeadline, .total)
         case .committed:
             let stallDeadline = lastActivity.advanced(by: limits.stall)
             return stallDeadline < limits.totalDeadline ? (stallDeadline, .stall) : (limits.totalDeadline, .total)
@@ -152,6 +157,19 @@ public struct StreamGuardStateMachine: Sendable {
             phase = .committed
             return .commit
         }
+    }
+
+    /// The relay stops reading the upstream until the client has taken what waits for it: only
+    /// the total limit applies until ``clientCaughtUp(at:)``.
+    public mutating func waitingForClient() {
+        isWaitingForClient = true
+    }
+
+    /// The client caught up at `now`: the stall limit counts again, from `now`.
+    public mutating func clientCaughtUp(at now: ContinuousClock.Instant) {
+        guard isWaitingForClient else { return }
+        isWaitingForClient = false
+        lastActivity = now
     }
 
     /// Records the upstream's end-of-stream sentinel.

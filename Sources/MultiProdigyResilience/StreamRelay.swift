@@ -27,7 +27,7 @@ public final class StreamRelay: Sendable {
     public var reportedUsage: ReportedUsage? { usage.withLock { $0 } }
     private let producer: Task<Void, Never>
     private let counters: SharedState<Int>
-    private let buffered: SharedState<Int>
+    private let buffered: ClientPace
     private let usage: SharedState<ReportedUsage?>
 
     /// Usage an upstream reported in its stream.
@@ -43,7 +43,7 @@ public final class StreamRelay: Sendable {
         remaining: AsyncThrowingStream<ByteBuffer, any Error>,
         producer: Task<Void, Never>,
         counters: SharedState<Int>,
-        buffered: SharedState<Int>,
+        buffered: ClientPace,
         usage: SharedState<ReportedUsage?>
     ) {
         self.committedChunks = committedChunks
@@ -56,7 +56,7 @@ public final class StreamRelay: Sendable {
 
     /// Tells the relay `chunk` has been sent to the client, freeing its share of the buffer.
     public func delivered(_ chunk: ByteBuffer) {
-        buffered.withLock { $0 -= chunk.readableBytes }
+        buffered.taken(chunk.readableBytes)
     }
 
     /// Stops reading the upstream, which cancels its HTTP request.
@@ -88,7 +88,7 @@ public final class StreamRelay: Sendable {
         let machine = SharedState(StreamGuardStateMachine(limits: limits, start: .now, expectedChoices: expectedChoices))
         let commit = OneShotSignal<[ByteBuffer]>()
         let malformed = SharedState(0)
-        let buffered = SharedState(0)
+        let buffered = ClientPace()
         let usage = SharedState<ReportedUsage?>(nil)
         let modelName = JSONWriter.encodedString(targetName)
         let events = stream.events
@@ -149,6 +149,26 @@ public final class StreamRelay: Sendable {
         }
     }
 
+    /// Stops reading the upstream while the client has more than a quarter of `bound` (at most
+    /// 1 MiB) waiting, until it has taken half of that: the back-pressure from a slow client to the
+    /// upstream, whose connection then stops being read too. Meanwhile only the total limit
+    /// applies: the upstream is not stalling, the client is.
+    ///
+    /// - Throws: `CancellationError` when the relay was stopped while it waited.
+    static func keepPace(
+        with pace: ClientPace,
+        waiting: Int,
+        bound: Int,
+        machine: SharedState<StreamGuardStateMachine>
+    ) async throws {
+        let pauseAbove = min(1 << 20, max(bound / 4, 1))
+        guard waiting > pauseAbove else { return }
+        machine.withLock { $0.waitingForClient() }
+        await pace.waitUntilAtMost(pauseAbove / 2)
+        try Task.checkCancellation()
+        machine.withLock { $0.clientCaughtUp(at: .now) }
+    }
+
     private static func pump(
         _ events: any AsyncSequence<ChatStreamEvent, any Error> & Sendable,
         modelName: ByteBuffer,
@@ -156,7 +176,7 @@ public final class StreamRelay: Sendable {
         commit: OneShotSignal<[ByteBuffer]>,
         continuation: AsyncThrowingStream<ByteBuffer, any Error>.Continuation,
         malformed: SharedState<Int>,
-        buffered: SharedState<Int>,
+        buffered: ClientPace,
         usage: SharedState<ReportedUsage?>,
         maximumBufferedBytes: Int,
         removesNullUsage: Bool
@@ -204,14 +224,12 @@ public final class StreamRelay: Sendable {
                     commit.resolve(.success(heldBack))
                     heldBack = []
                 case .forward:
-                    let waiting = buffered.withLock { total in
-                        total += inspected.json.readableBytes
-                        return total
-                    }
+                    let waiting = buffered.add(inspected.json.readableBytes)
                     guard waiting <= maximumBufferedBytes else {
                         throw ProviderError(kind: .protocolViolation, message: "the client is not reading the answer fast enough")
                     }
                     continuation.yield(inspected.json)
+                    try await StreamRelay.keepPace(with: buffered, waiting: waiting, bound: maximumBufferedBytes, machine: machine)
                 case .ignore:
                     break
                 }

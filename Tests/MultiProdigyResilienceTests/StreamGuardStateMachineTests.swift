@@ -42,6 +42,30 @@ import Testing
         #expect(machine.expiredLimit(at: start.advanced(by: .seconds(7))) == .stall)
     }
 
+    @Test func whileTheRelayWaitsForAClientOnlyTheTotalLimitCountsAndTheStallClockRestartsAfter() {
+        var machine = StreamGuardStateMachine(limits: limits, start: start)
+        _ = machine.chunkReceived(at: start.advanced(by: .seconds(1)), carriesContent: true, finishing: [])
+        machine.waitingForClient()
+        #expect(machine.isWaitingForClient)
+        #expect(machine.nextDeadline?.kind == .total)
+        #expect(machine.expiredLimit(at: start.advanced(by: .seconds(30))) == nil, "a client reading slowly is not a stalled upstream")
+        machine.clientCaughtUp(at: start.advanced(by: .seconds(30)))
+        #expect(!machine.isWaitingForClient)
+        #expect(machine.nextDeadline?.kind == .stall)
+        #expect(machine.nextDeadline?.instant == start.advanced(by: .seconds(32)))
+        #expect(machine.expiredLimit(at: start.advanced(by: .seconds(32))) == .stall)
+    }
+
+    @Test func theTotalLimitStillEndsAStreamWaitingForItsClient() {
+        var machine = StreamGuardStateMachine(limits: limits, start: start)
+        _ = machine.chunkReceived(at: start, carriesContent: true, finishing: [])
+        machine.waitingForClient()
+        #expect(machine.expire(at: start.advanced(by: .seconds(60))) == .total)
+        // Catching up after the end changes nothing.
+        machine.clientCaughtUp(at: start.advanced(by: .seconds(61)))
+        #expect(machine.nextDeadline == nil)
+    }
+
     @Test func totalDeadlineWinsWhenItIsEarlier() {
         let tight = StreamGuardStateMachine.Limits(
             firstToken: .seconds(10),

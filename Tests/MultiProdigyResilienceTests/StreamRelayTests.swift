@@ -42,19 +42,30 @@ import Testing
         #expect(rest[0].contains(#""model":"declared""#))
     }
 
-    @Test func aClientThatDoesNotReadCannotMakeTheRelayBufferWithoutBound() async throws {
+    /// A consumer that takes chunks but never has them delivered (a client that stops reading)
+    /// makes the relay stop reading the upstream once a quarter of the bound waits: it holds no
+    /// more, is not mistaken for a stalled upstream, and only the total limit ends it.
+    @Test func aClientThatDoesNotReadStopsTheRelayReadingTheUpstream() async throws {
         let many = (0..<50).map { Self.chunk("chunk number \($0)") }
+        let started = ContinuousClock.now
         let relay = try await StreamRelay.start(
             events([Self.chunk("first")] + many + [Self.chunk("last", finish: true), .done]),
             targetName: "m",
-            limits: limits(),
+            limits: .init(
+                firstToken: .seconds(60),
+                stall: .milliseconds(200),
+                totalDeadline: ContinuousClock.now.advanced(by: .seconds(4))
+            ),
             maximumBufferedBytes: 500
         )
         var received = 0
-        await #expect(throws: ProviderError.self) {
+        await #expect {
             for try await _ in relay.remaining { received += 1 }
+        } throws: { error in
+            (error as? ProviderError)?.kind == .timeout && (error as? ProviderError)?.message.contains("total") == true
         }
-        #expect(received < 10, "the relay stopped once 500 bytes were waiting")
+        #expect(received < 10, "the relay stopped reading once a quarter of the 500 bytes waited")
+        #expect(ContinuousClock.now - started >= .seconds(3), "the 200 ms stall limit did not end it")
     }
 
     @Test func deliveredChunksFreeTheirShareOfTheBuffer() async throws {
