@@ -87,18 +87,12 @@ public final class NativeStreamRelay: Sendable {
         let buffered = ClientPace()
         let lease = SharedState(LeaseSlot.empty)
         let events = stream.events
-        let expiry = SharedState<ProviderError?>(nil)
-        let producerSlot = SharedState<Task<Void, Never>?>(nil)
-        let watchdog = StreamWatchdog(machine) { failure in
-            expiry.withLock { $0 = failure }
-            machine.withLock { $0.failed() }
-            commit.resolve(.failure(failure))
-            continuation.finish(throwing: failure)
-            producerSlot.withLock { $0 }?.cancel()
-        }
+        // A limit that passes answers the waiting caller at once and stops the upstream; the
+        // producer then reports the timeout, not the cancellation it causes.
+        let guarded = StreamWatchdog.forRelay(machine, commit: commit, remaining: continuation)
         let producer = Task {
             defer {
-                watchdog.stop()
+                guarded.watchdog.stop()
                 let held = lease.withLock { slot -> InFlightLease? in
                     defer { slot = .upstreamDone }
                     guard case .held(let lease) = slot else { return nil }
@@ -119,13 +113,12 @@ public final class NativeStreamRelay: Sendable {
                 continuation.finish()
             } catch {
                 machine.withLock { $0.failed() }
-                let failure = expiry.withLock { $0 } ?? ProviderError.classify(error)
+                let failure = guarded.failure(for: error)
                 commit.resolve(.failure(failure))
                 continuation.finish(throwing: failure)
             }
         }
-        producerSlot.withLock { $0 = producer }
-        watchdog.start()
+        guarded.watch(producer)
         continuation.onTermination = { _ in producer.cancel() }
         do {
             let committed = try await withTaskCancellationHandler {

@@ -94,17 +94,9 @@ public final class StreamRelay: Sendable {
         let events = stream.events
         // A limit that passes answers the waiting caller at once and stops the upstream; the
         // producer then reports the timeout, not the cancellation it causes.
-        let expiry = SharedState<ProviderError?>(nil)
-        let producerSlot = SharedState<Task<Void, Never>?>(nil)
-        let watchdog = StreamWatchdog(machine) { failure in
-            expiry.withLock { $0 = failure }
-            machine.withLock { $0.failed() }
-            commit.resolve(.failure(failure))
-            continuation.finish(throwing: failure)
-            producerSlot.withLock { $0 }?.cancel()
-        }
+        let guarded = StreamWatchdog.forRelay(machine, commit: commit, remaining: continuation)
         let producer = Task {
-            defer { watchdog.stop() }
+            defer { guarded.watchdog.stop() }
             do {
                 try await pump(
                     events,
@@ -121,13 +113,12 @@ public final class StreamRelay: Sendable {
                 continuation.finish()
             } catch {
                 machine.withLock { $0.failed() }
-                let failure = expiry.withLock { $0 } ?? ProviderError.classify(error)
+                let failure = guarded.failure(for: error)
                 commit.resolve(.failure(failure))
                 continuation.finish(throwing: failure)
             }
         }
-        producerSlot.withLock { $0 = producer }
-        watchdog.start()
+        guarded.watch(producer)
         continuation.onTermination = { _ in producer.cancel() }
         do {
             let committed = try await withTaskCancellationHandler {

@@ -102,32 +102,19 @@ public final class UpstreamTransport: Sendable {
     ) async throws -> UpstreamCollectedResponse {
         let request = template.request(with: body)
         let key = PoolKey(origin: template.endpoint.origin, trust: tls?.caFile)
-        var retriedStaleConnection = false
-        while true {
-            let (connection, reused) = try await checkout(key, tls: tls)
-            do {
-                let response = try await send(head: template.head, request: request, on: connection, deadline: deadline) {
-                    handler,
-                    token,
-                    answer in
-                    handler.expectResponse(for: token, maxBodyBytes: maxResponseBytes) { answer.resume(with: $0) }
-                }
-                if response.keepsAlive {
-                    checkin(connection, key: key)
-                } else {
-                    connection.channel.close(promise: nil)
-                }
-                return response
-            } catch let error as HTTPClientConnectionClosedError
-                where reused && !error.receivedResponseBytes && !retriedStaleConnection && !Task.isCancelled
-            {
-                retriedStaleConnection = true
-                continue
-            } catch {
-                connection.channel.close(promise: nil)
-                if Task.isCancelled { throw CancellationError() }
-                throw error
+        return try await withPooledConnection(key, tls: tls) { connection in
+            let response = try await send(head: template.head, request: request, on: connection, deadline: deadline) {
+                handler,
+                token,
+                answer in
+                handler.expectResponse(for: token, maxBodyBytes: maxResponseBytes) { answer.resume(with: $0) }
             }
+            if response.keepsAlive {
+                checkin(connection, key: key)
+            } else {
+                connection.channel.close(promise: nil)
+            }
+            return response
         }
     }
 
@@ -148,24 +135,37 @@ public final class UpstreamTransport: Sendable {
     ) async throws -> (head: HTTPResponseHead, body: UpstreamResponseBody) {
         let request = template.request(with: body)
         let key = PoolKey(origin: template.endpoint.origin, trust: tls?.caFile)
+        return try await withPooledConnection(key, tls: tls) { connection in
+            let storage = UpstreamBodyStorage(handler: connection.handler, eventLoop: connection.channel.eventLoop)
+            let head = try await send(head: template.head, request: request, on: connection, deadline: deadline) {
+                handler,
+                token,
+                answer in
+                handler.expectStream(for: token, storage: storage, head: { answer.resume(with: $0) }) { [weak self] keepsAlive in
+                    if keepsAlive, let self {
+                        self.checkin(connection, key: key)
+                    } else {
+                        connection.channel.close(promise: nil)
+                    }
+                }
+            }
+            return (head, UpstreamResponseBody(storage: storage))
+        }
+    }
+
+    /// Runs `call` on a pooled connection for `key`, again on a new one when a reused connection
+    /// turns out to have been closed by the upstream before any byte of the answer arrived (once);
+    /// a connection whose call failed otherwise is closed.
+    private func withPooledConnection<Answer>(
+        _ key: PoolKey,
+        tls: UpstreamTLS?,
+        _ call: (Connection) async throws -> Answer
+    ) async throws -> Answer {
         var retriedStaleConnection = false
         while true {
             let (connection, reused) = try await checkout(key, tls: tls)
-            let storage = UpstreamBodyStorage(handler: connection.handler, eventLoop: connection.channel.eventLoop)
             do {
-                let head = try await send(head: template.head, request: request, on: connection, deadline: deadline) {
-                    handler,
-                    token,
-                    answer in
-                    handler.expectStream(for: token, storage: storage, head: { answer.resume(with: $0) }) { [weak self] keepsAlive in
-                        if keepsAlive, let self {
-                            self.checkin(connection, key: key)
-                        } else {
-                            connection.channel.close(promise: nil)
-                        }
-                    }
-                }
-                return (head, UpstreamResponseBody(storage: storage))
+                return try await call(connection)
             } catch let error as HTTPClientConnectionClosedError
                 where reused && !error.receivedResponseBytes && !retriedStaleConnection && !Task.isCancelled
             {
