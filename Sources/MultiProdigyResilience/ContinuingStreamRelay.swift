@@ -210,6 +210,12 @@ public struct ContinuingStreamRelay: AsyncSequence, Sendable {
                             return .chunks([record(chunk)])
                         }
                     } catch let failure as ProviderError where failure.kind != .cancelled {
+                        // The chunk last returned was the cut relay's: it is delivered there, not
+                        // credited to the relay that continues the answer.
+                        if let undelivered {
+                            current.delivered(undelivered)
+                            self.undelivered = nil
+                        }
                         endSegment()
                         // An in-band error quoting the upstream's text never passed through the executor.
                         phase = .cut(context.executor.scrubber.scrub(failure))

@@ -111,11 +111,14 @@ public struct StreamGuardStateMachine: Sendable {
     }
 
     /// When the watchdog should look again, at the latest: the next deadline, but no later than one
-    /// stall interval from `now` while the stream has not committed, because committing replaces the
-    /// first-token deadline with an earlier stall deadline.
+    /// stall interval from `now` while the stream has not committed or waits for its client, because
+    /// committing, and the client catching up, bring an earlier stall deadline.
     public func nextCheck(after now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
         guard let deadline = nextDeadline else { return nil }
-        guard phase == .awaitingContent else { return deadline.instant }
+        // Before commit, and while waiting for a client, a stall deadline may come back earlier
+        // than the one in force (at commit, and when the client catches up): look every stall
+        // interval meanwhile.
+        guard phase == .awaitingContent || isWaitingForClient else { return deadline.instant }
         return min(deadline.instant, now.advanced(by: limits.stall))
     }
 

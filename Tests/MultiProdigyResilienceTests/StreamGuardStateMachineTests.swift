@@ -56,6 +56,17 @@ import Testing
         #expect(machine.expiredLimit(at: start.advanced(by: .seconds(32))) == .stall)
     }
 
+    /// The watchdog looks every stall interval while the relay waits: when the client catches up,
+    /// the stall deadline comes back earlier than the total one the wait had in force.
+    @Test func whileWaitingForAClientTheWatchdogLooksEveryStallInterval() {
+        var machine = StreamGuardStateMachine(limits: limits, start: start)
+        _ = machine.chunkReceived(at: start, carriesContent: true, finishing: [])
+        machine.waitingForClient()
+        #expect(machine.nextCheck(after: start.advanced(by: .seconds(10))) == start.advanced(by: .seconds(12)))
+        machine.clientCaughtUp(at: start.advanced(by: .seconds(11)))
+        #expect(machine.nextCheck(after: start.advanced(by: .seconds(12))) == start.advanced(by: .seconds(13)))
+    }
+
     @Test func theTotalLimitStillEndsAStreamWaitingForItsClient() {
         var machine = StreamGuardStateMachine(limits: limits, start: start)
         _ = machine.chunkReceived(at: start, carriesContent: true, finishing: [])
