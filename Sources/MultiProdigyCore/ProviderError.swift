@@ -156,7 +156,7 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
     public static func classify(_ error: any Error) -> ProviderError {
         if let error = error as? ProviderError { return error }
         if error is CancellationError { return ProviderError(kind: .cancelled, message: "the request was cancelled") }
-        if error is PlainHTTPDeadlineError {
+        if error is UpstreamDeadlineError {
             return ProviderError(kind: .timeout, message: "timed out waiting for the upstream's response")
         }
         if error is HTTPClientConnectionClosedError {

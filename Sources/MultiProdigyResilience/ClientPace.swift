@@ -23,9 +23,6 @@ final class ClientPace: Sendable {
     /// An empty pace.
     init() {}
 
-    /// The bytes waiting for the client.
-    var waiting: Int { state.withLock { $0.waiting } }
-
     /// Counts `bytes` more waiting; returns the total.
     func add(_ bytes: Int) -> Int {
         state.withLock { state in

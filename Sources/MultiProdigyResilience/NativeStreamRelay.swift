@@ -22,7 +22,7 @@ public final class NativeStreamRelay: Sendable {
     /// out, or failed in-band.
     public let remaining: AsyncThrowingStream<SSEEvent, any Error>
     private let producer: Task<Void, Never>
-    private let buffered: ClientPace
+    private let pace: ClientPace
     private let lease: SharedState<LeaseSlot>
 
     /// The target's in-flight count, held from the commit until the upstream is done.
@@ -36,13 +36,13 @@ public final class NativeStreamRelay: Sendable {
         committedEvents: [SSEEvent],
         remaining: AsyncThrowingStream<SSEEvent, any Error>,
         producer: Task<Void, Never>,
-        buffered: ClientPace,
+        pace: ClientPace,
         lease: SharedState<LeaseSlot>
     ) {
         self.committedEvents = committedEvents
         self.remaining = remaining
         self.producer = producer
-        self.buffered = buffered
+        self.pace = pace
         self.lease = lease
     }
 
@@ -58,7 +58,7 @@ public final class NativeStreamRelay: Sendable {
 
     /// Tells the relay `event` has been sent to the client, freeing its share of the buffer.
     public func delivered(_ event: SSEEvent) {
-        buffered.taken(event.data.count)
+        pace.taken(event.data.count)
     }
 
     /// Stops reading the upstream, which cancels its HTTP request.
@@ -84,7 +84,7 @@ public final class NativeStreamRelay: Sendable {
         let (remaining, continuation) = AsyncThrowingStream<SSEEvent, any Error>.makeStream()
         let machine = SharedState(StreamGuardStateMachine(limits: limits, start: .now, expectedChoices: 1))
         let commit = OneShotSignal<[SSEEvent]>()
-        let buffered = ClientPace()
+        let pace = ClientPace()
         let lease = SharedState(LeaseSlot.empty)
         let events = stream.events
         // A limit that passes answers the waiting caller at once and stops the upstream; the
@@ -107,7 +107,7 @@ public final class NativeStreamRelay: Sendable {
                     machine: machine,
                     commit: commit,
                     continuation: continuation,
-                    buffered: buffered,
+                    pace: pace,
                     maximumBufferedBytes: maximumBufferedBytes
                 )
                 continuation.finish()
@@ -126,7 +126,7 @@ public final class NativeStreamRelay: Sendable {
             } onCancel: {
                 producer.cancel()
             }
-            return NativeStreamRelay(committedEvents: committed, remaining: remaining, producer: producer, buffered: buffered, lease: lease)
+            return NativeStreamRelay(committedEvents: committed, remaining: remaining, producer: producer, pace: pace, lease: lease)
         } catch {
             producer.cancel()
             throw ProviderError.classify(error)
@@ -139,7 +139,7 @@ public final class NativeStreamRelay: Sendable {
         machine: SharedState<StreamGuardStateMachine>,
         commit: OneShotSignal<[SSEEvent]>,
         continuation: AsyncThrowingStream<SSEEvent, any Error>.Continuation,
-        buffered: ClientPace,
+        pace: ClientPace,
         maximumBufferedBytes: Int
     ) async throws {
         var heldBack: [SSEEvent] = []
@@ -164,12 +164,14 @@ public final class NativeStreamRelay: Sendable {
                 commit.resolve(.success(heldBack))
                 heldBack = []
             case .forward:
-                let waiting = buffered.add(event.data.count)
-                guard waiting <= maximumBufferedBytes else {
-                    throw ProviderError(kind: .protocolViolation, message: "the client is not reading the answer fast enough")
-                }
-                continuation.yield(event)
-                try await StreamRelay.keepPace(with: buffered, waiting: waiting, bound: maximumBufferedBytes, machine: machine)
+                try await StreamRelay.forward(
+                    event,
+                    bytes: event.data.count,
+                    to: continuation,
+                    pace: pace,
+                    bound: maximumBufferedBytes,
+                    machine: machine
+                )
             case .ignore:
                 break
             }

@@ -27,7 +27,7 @@ public final class StreamRelay: Sendable {
     public var reportedUsage: ReportedUsage? { usage.withLock { $0 } }
     private let producer: Task<Void, Never>
     private let counters: SharedState<Int>
-    private let buffered: ClientPace
+    private let pace: ClientPace
     private let usage: SharedState<ReportedUsage?>
 
     /// Usage an upstream reported in its stream.
@@ -43,20 +43,20 @@ public final class StreamRelay: Sendable {
         remaining: AsyncThrowingStream<ByteBuffer, any Error>,
         producer: Task<Void, Never>,
         counters: SharedState<Int>,
-        buffered: ClientPace,
+        pace: ClientPace,
         usage: SharedState<ReportedUsage?>
     ) {
         self.committedChunks = committedChunks
         self.remaining = remaining
         self.producer = producer
         self.counters = counters
-        self.buffered = buffered
+        self.pace = pace
         self.usage = usage
     }
 
     /// Tells the relay `chunk` has been sent to the client, freeing its share of the buffer.
     public func delivered(_ chunk: ByteBuffer) {
-        buffered.taken(chunk.readableBytes)
+        pace.taken(chunk.readableBytes)
     }
 
     /// Stops reading the upstream, which cancels its HTTP request.
@@ -88,7 +88,7 @@ public final class StreamRelay: Sendable {
         let machine = SharedState(StreamGuardStateMachine(limits: limits, start: .now, expectedChoices: expectedChoices))
         let commit = OneShotSignal<[ByteBuffer]>()
         let malformed = SharedState(0)
-        let buffered = ClientPace()
+        let pace = ClientPace()
         let usage = SharedState<ReportedUsage?>(nil)
         let modelName = JSONWriter.encodedString(targetName)
         let events = stream.events
@@ -105,7 +105,7 @@ public final class StreamRelay: Sendable {
                     commit: commit,
                     continuation: continuation,
                     malformed: malformed,
-                    buffered: buffered,
+                    pace: pace,
                     usage: usage,
                     maximumBufferedBytes: maximumBufferedBytes,
                     removesNullUsage: removesNullUsage
@@ -131,7 +131,7 @@ public final class StreamRelay: Sendable {
                 remaining: remaining,
                 producer: producer,
                 counters: malformed,
-                buffered: buffered,
+                pace: pace,
                 usage: usage
             )
         } catch {
@@ -140,18 +140,27 @@ public final class StreamRelay: Sendable {
         }
     }
 
-    /// Stops reading the upstream while the client has more than a quarter of `bound` (at most
-    /// 1 MiB) waiting, until it has taken half of that: the back-pressure from a slow client to the
-    /// upstream, whose connection then stops being read too. Meanwhile only the total limit
-    /// applies: the upstream is not stalling, the client is.
+    /// Hands `element` (`bytes` long) on for the client, and stops reading the upstream while the
+    /// client has more than a quarter of `bound` (at most 1 MiB) waiting, until it has taken half
+    /// of that: the back-pressure from a slow client to the upstream, whose connection then stops
+    /// being read too. Meanwhile only the total limit applies: the upstream is not stalling, the
+    /// client is. The chat relay's and ``NativeStreamRelay``'s.
     ///
-    /// - Throws: `CancellationError` when the relay was stopped while it waited.
-    static func keepPace(
-        with pace: ClientPace,
-        waiting: Int,
+    /// - Throws: ``ProviderError`` (`protocol`) past `bound` (one element larger than the bound);
+    ///   `CancellationError` when the relay was stopped while it waited.
+    static func forward<Element: Sendable>(
+        _ element: Element,
+        bytes: Int,
+        to remaining: AsyncThrowingStream<Element, any Error>.Continuation,
+        pace: ClientPace,
         bound: Int,
         machine: SharedState<StreamGuardStateMachine>
     ) async throws {
+        let waiting = pace.add(bytes)
+        guard waiting <= bound else {
+            throw ProviderError(kind: .protocolViolation, message: "the client is not reading the answer fast enough")
+        }
+        remaining.yield(element)
         let pauseAbove = min(1 << 20, max(bound / 4, 1))
         guard waiting > pauseAbove else { return }
         machine.withLock { $0.waitingForClient() }
@@ -167,7 +176,7 @@ public final class StreamRelay: Sendable {
         commit: OneShotSignal<[ByteBuffer]>,
         continuation: AsyncThrowingStream<ByteBuffer, any Error>.Continuation,
         malformed: SharedState<Int>,
-        buffered: ClientPace,
+        pace: ClientPace,
         usage: SharedState<ReportedUsage?>,
         maximumBufferedBytes: Int,
         removesNullUsage: Bool
@@ -215,12 +224,14 @@ public final class StreamRelay: Sendable {
                     commit.resolve(.success(heldBack))
                     heldBack = []
                 case .forward:
-                    let waiting = buffered.add(inspected.json.readableBytes)
-                    guard waiting <= maximumBufferedBytes else {
-                        throw ProviderError(kind: .protocolViolation, message: "the client is not reading the answer fast enough")
-                    }
-                    continuation.yield(inspected.json)
-                    try await StreamRelay.keepPace(with: buffered, waiting: waiting, bound: maximumBufferedBytes, machine: machine)
+                    try await forward(
+                        inspected.json,
+                        bytes: inspected.json.readableBytes,
+                        to: continuation,
+                        pace: pace,
+                        bound: maximumBufferedBytes,
+                        machine: machine
+                    )
                 case .ignore:
                     break
                 }

@@ -60,7 +60,7 @@ final class StreamWatchdog: Sendable {
         let watchdog: StreamWatchdog
         /// The timeout that ended the stream, if one did: what the producer reports instead of the
         /// cancellation it caused.
-        let expiry: SharedState<ProviderError?>
+        fileprivate let expiry: SharedState<ProviderError?>
         fileprivate let producer: SharedState<Task<Void, Never>?>
 
         /// Starts watching, cancelling `producer` when a limit passes.

@@ -189,7 +189,7 @@ public struct GeminiProvider: LLMProvider {
         }
         let bytes: ByteBuffer
         do {
-            bytes = try await UpstreamHTTPClient.collect(response.body, upTo: maxRemoteImageBytes, by: deadline)
+            bytes = try await response.body.collect(upTo: maxRemoteImageBytes, by: deadline)
         } catch let error as ProviderError where error.kind == .protocolViolation {
             throw failure("it is larger than \(maxRemoteImageBytes) bytes")
         } catch {

@@ -180,7 +180,7 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
         guard request === self.request else { return }
         switch mode {
         case .collecting, .awaitingHead:
-            fail(PlainHTTPDeadlineError())
+            fail(UpstreamDeadlineError())
             context?.close(promise: nil)
         case .idle, .streaming:
             break

@@ -188,11 +188,6 @@ public struct UpstreamHTTPClient: Sendable {
         }
     }
 
-    /// Collects `body`, giving up with a timeout at `deadline`.
-    static func collect(_ body: UpstreamResponseBody, upTo limit: Int, by deadline: NIODeadline) async throws -> ByteBuffer {
-        try await body.collect(upTo: limit, by: deadline)
-    }
-
     /// The serialised request for `method` to `url`: made once per URL and kept, unless the call
     /// has headers of its own.
     private func template(_ method: HTTPMethod, url: String, accept: String, overrides: HTTPHeaders) throws -> UpstreamRequestTemplate {

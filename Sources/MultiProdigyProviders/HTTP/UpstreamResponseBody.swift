@@ -51,11 +51,6 @@ public struct UpstreamResponseBody: AsyncSequence, Sendable {
         }
     }
 
-    /// Stops reading and closes the connection, unless the body has already ended.
-    public func cancel() {
-        lease.storage.abandon(because: CancellationError())
-    }
-
     /// The whole body, given up on past `limit` bytes or at `deadline`.
     ///
     /// - Throws: ``ProviderError``: kind `timeout` at `deadline`, `protocol` past `limit`, or the
@@ -86,7 +81,7 @@ public struct UpstreamResponseBody: AsyncSequence, Sendable {
         let storage: UpstreamBodyStorage
 
         func handleScheduledCallback(eventLoop: some EventLoop) {
-            storage.abandon(because: PlainHTTPDeadlineError())
+            storage.abandon(because: UpstreamDeadlineError())
         }
     }
 }

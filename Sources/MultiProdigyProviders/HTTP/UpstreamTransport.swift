@@ -91,7 +91,7 @@ public final class UpstreamTransport: Sendable {
 
     /// Sends the request `template` describes with `body` and returns the whole answer.
     ///
-    /// - Throws: connection and TLS errors, ``PlainHTTPDeadlineError`` when `deadline` passes,
+    /// - Throws: connection and TLS errors, ``UpstreamDeadlineError`` when `deadline` passes,
     ///   `NIOTooManyBytesError` past `maxResponseBytes`, `CancellationError`.
     func collect(
         _ template: UpstreamRequestTemplate,
@@ -125,7 +125,7 @@ public final class UpstreamTransport: Sendable {
     /// task reading it, or dropping it, closes the connection). A body read to its end returns the
     /// connection to the pool.
     ///
-    /// - Throws: connection and TLS errors, ``PlainHTTPDeadlineError`` when `deadline` passes before
+    /// - Throws: connection and TLS errors, ``UpstreamDeadlineError`` when `deadline` passes before
     ///   the head, `CancellationError`.
     func open(
         _ template: UpstreamRequestTemplate,
@@ -199,21 +199,21 @@ public final class UpstreamTransport: Sendable {
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (answer: UnsafeContinuation<Answer, any Error>) in
                 let start: @Sendable () -> Void = {
-                    // On the connection's loop, an active channel reports any later failure to the
-                    // handler (errorCaught, channelInactive); one that closed since the checkout is
-                    // reported here, as a connection that may be retried.
                     // The deadline may have passed already (a slow connect on a busy machine): its
                     // callback then ran before this, with nothing to fail.
                     guard NIODeadline.now() < deadline else {
-                        answer.resume(throwing: PlainHTTPDeadlineError())
+                        answer.resume(throwing: UpstreamDeadlineError())
                         return
                     }
                     guard !token.isCancelled else {
                         answer.resume(throwing: CancellationError())
                         return
                     }
+                    // On the connection's loop, an active channel reports any later failure to the
+                    // handler (errorCaught, channelInactive); one that closed since the checkout is
+                    // reported here: as a connection that may be retried, or by the TLS handshake
+                    // failure that closed it.
                     guard channel.isActive else {
-                        // A TLS handshake that failed before now closed it: that is the reason.
                         answer.resume(throwing: handler.value.closingError ?? HTTPClientConnectionClosedError(receivedResponseBytes: false))
                         return
                     }

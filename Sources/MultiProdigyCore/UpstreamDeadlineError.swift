@@ -1,5 +1,5 @@
 /// The call's deadline passed before the whole answer arrived.
-package struct PlainHTTPDeadlineError: Error, Sendable {
+package struct UpstreamDeadlineError: Error, Sendable {
     /// Creates the error.
     package init() {}
 }
