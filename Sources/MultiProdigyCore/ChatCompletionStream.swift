@@ -1,10 +1,24 @@
 /// A streaming answer: a sequence of ``ChatStreamEvent``.
+///
+/// The gateway reads the events in the task that writes them to the client. To end them early (a
+/// stream limit passed, the client went away) it calls ``stop``, which must make a read waiting for
+/// the next event throw the error it is given. A sequence without a `stop` is read a step ahead in
+/// a task of its own, which the gateway cancels instead.
+///
+/// ```swift
+/// let body = try await client.openStream(url: url, body: request, accept: "text/event-stream", deadline: deadline, logger: logger)
+/// return ChatCompletionStream(events: TranslatedChatStream(units: SSEEventSequence(body), translator: translator), stop: body.stop)
+/// ```
 public struct ChatCompletionStream: Sendable {
     /// The events, in order.
     public var events: any AsyncSequence<ChatStreamEvent, any Error> & Sendable
+    /// Ends ``events`` early: a read waiting for the next event throws the error, and the upstream
+    /// is released. Nil when the sequence cannot be ended from outside.
+    public var stop: (@Sendable (any Error) -> Void)?
 
-    /// Wraps an event sequence.
-    public init(events: some AsyncSequence<ChatStreamEvent, any Error> & Sendable) {
+    /// Wraps an event sequence; `stop` ends it early, when it can be.
+    public init(events: some AsyncSequence<ChatStreamEvent, any Error> & Sendable, stop: (@Sendable (any Error) -> Void)? = nil) {
         self.events = events
+        self.stop = stop
     }
 }

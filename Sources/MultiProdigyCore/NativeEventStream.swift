@@ -4,12 +4,17 @@ import MultiProdigyJSON
 ///
 /// The sequence ends when the upstream's body does; whether the answer was complete is for the
 /// caller to tell from the events (Anthropic's `message_stop`, OpenAI's `response.completed`).
+/// ``stop`` ends it early, as ``ChatCompletionStream/stop`` does a chat stream.
 public struct NativeEventStream: Sendable {
     /// The events, in order.
     public var events: any AsyncSequence<SSEEvent, any Error> & Sendable
+    /// Ends ``events`` early: a read waiting for the next event throws the error, and the upstream
+    /// is released. Nil when the sequence cannot be ended from outside.
+    public var stop: (@Sendable (any Error) -> Void)?
 
-    /// Wraps an event sequence.
-    public init(events: some AsyncSequence<SSEEvent, any Error> & Sendable) {
+    /// Wraps an event sequence; `stop` ends it early, when it can be.
+    public init(events: some AsyncSequence<SSEEvent, any Error> & Sendable, stop: (@Sendable (any Error) -> Void)? = nil) {
         self.events = events
+        self.stop = stop
     }
 }

@@ -59,15 +59,12 @@ public struct ContinuingStreamRelay: AsyncSequence, Sendable {
 
     /// What the answer may hold in memory.
     public struct Bounds: Sendable {
-        /// The most chunks waiting for a slow client may take (`server.max_response_bytes`).
-        public var maximumBufferedBytes: Int
         /// The most text kept to continue the answer after a cut
         /// (`server.max_stream_transcript_bytes`).
         public var maximumTranscriptBytes: Int
 
         /// Creates bounds.
-        public init(maximumBufferedBytes: Int, maximumTranscriptBytes: Int) {
-            self.maximumBufferedBytes = maximumBufferedBytes
+        public init(maximumTranscriptBytes: Int) {
             self.maximumTranscriptBytes = maximumTranscriptBytes
         }
     }
@@ -136,10 +133,7 @@ public struct ContinuingStreamRelay: AsyncSequence, Sendable {
         private var phase = Phase.committed
         private var current: StreamRelay
         private var currentTarget: RouteTarget
-        private var chunks: AsyncThrowingStream<ByteBuffer, any Error>.AsyncIterator?
         private var isContinuation = false
-        /// The chunk last returned, which the relay counts as buffered until the next call.
-        private var undelivered: ByteBuffer?
         /// The estimated text tokens sent before the open segment; nil between segments.
         private var openSegmentStart: Int?
         private var endedSegments: [StreamSegment] = []
@@ -188,7 +182,6 @@ public struct ContinuingStreamRelay: AsyncSequence, Sendable {
                     return nil
                 case .committed:
                     phase = .relaying
-                    chunks = current.remaining.makeAsyncIterator()
                     var sent: [ByteBuffer] = []
                     for chunk in current.committedChunks {
                         if isContinuation, StreamTranscript.isRoleAnnouncement(chunk) { continue }
@@ -196,26 +189,12 @@ public struct ContinuingStreamRelay: AsyncSequence, Sendable {
                     }
                     if !sent.isEmpty { return .chunks(sent) }
                 case .relaying:
-                    if let undelivered {
-                        current.delivered(undelivered)
-                        self.undelivered = nil
-                    }
                     do {
-                        while let chunk = try await chunks?.next() {
-                            if isContinuation, StreamTranscript.isRoleAnnouncement(chunk) {
-                                current.delivered(chunk)
-                                continue
-                            }
-                            undelivered = chunk
+                        while let chunk = try await current.next() {
+                            if isContinuation, StreamTranscript.isRoleAnnouncement(chunk) { continue }
                             return .chunks([record(chunk)])
                         }
                     } catch let failure as ProviderError where failure.kind != .cancelled {
-                        // The chunk last returned was the cut relay's: it is delivered there, not
-                        // credited to the relay that continues the answer.
-                        if let undelivered {
-                            current.delivered(undelivered)
-                            self.undelivered = nil
-                        }
                         endSegment()
                         // An in-band error quoting the upstream's text never passed through the executor.
                         phase = .cut(context.executor.scrubber.scrub(failure))
@@ -328,7 +307,6 @@ public struct ContinuingStreamRelay: AsyncSequence, Sendable {
                     plan: single,
                     totalDeadline: context.totalDeadline,
                     logger: context.logger,
-                    maximumBufferedBytes: context.bounds.maximumBufferedBytes,
                     reportedName: reportedName,
                     upstreamTime: &upstreamTime
                 )

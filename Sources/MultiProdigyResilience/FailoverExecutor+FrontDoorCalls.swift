@@ -78,7 +78,7 @@ extension FailoverExecutor {
     /// - Parameters:
     ///   - native: The client's request, for targets that speak its API.
     ///   - chat: Its chat translation, for the others; nil when it has none.
-    ///   - bounds: What the answer may buffer for a slow client, and keep to continue it.
+    ///   - bounds: What the answer may keep to continue it.
     ///   - continuationStyle: How a target continues another's translated answer.
     public func streamFrontDoor(
         native: NativeRequest,
@@ -102,8 +102,7 @@ extension FailoverExecutor {
                         provider: provider,
                         timeouts: timeouts,
                         totalDeadline: totalDeadline,
-                        logger: logger,
-                        bounds: bounds
+                        logger: logger
                     )
                     return .native(relay)
                 } catch let error as ProviderError where error.kind == .unsupported && chat != nil {
@@ -122,8 +121,7 @@ extension FailoverExecutor {
                 provider: provider,
                 timeouts: timeouts,
                 totalDeadline: totalDeadline,
-                logger: logger,
-                maximumBufferedBytes: bounds.maximumBufferedBytes
+                logger: logger
             )
             return .translated(relay, chat)
         }
@@ -157,8 +155,7 @@ extension FailoverExecutor {
         provider: any LLMProvider,
         timeouts: TimeoutSettings,
         totalDeadline: ContinuousClock.Instant,
-        logger: Logger,
-        bounds: ContinuingStreamRelay.Bounds
+        logger: Logger
     ) async throws -> NativeStreamRelay {
         let firstByteDeadline = min(ContinuousClock.now.advanced(by: timeouts.firstByte), totalDeadline)
         let call = NativeCall(
@@ -172,8 +169,7 @@ extension FailoverExecutor {
         return try await NativeStreamRelay.start(
             upstream,
             api: native.api,
-            limits: limits,
-            maximumBufferedBytes: bounds.maximumBufferedBytes
+            limits: limits
         )
     }
 }

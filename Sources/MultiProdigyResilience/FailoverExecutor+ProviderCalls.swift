@@ -101,7 +101,7 @@ extension FailoverExecutor {
     /// The committed target counts as in flight until the answer ends (``ContinuingStreamRelay/cancel()``).
     ///
     /// - Parameters:
-    ///   - bounds: What the answer may buffer for a slow client, and keep to continue it.
+    ///   - bounds: What the answer may keep to continue it.
     ///   - continuationStyle: How a target continues another's answer; nil when it cannot.
     ///   - upstreamTime: Gains the time spent until the commit.
     public func stream(
@@ -118,7 +118,6 @@ extension FailoverExecutor {
             plan: plan,
             totalDeadline: totalDeadline,
             logger: logger,
-            maximumBufferedBytes: bounds.maximumBufferedBytes,
             upstreamTime: &upstreamTime
         )
         switch result {
@@ -176,7 +175,6 @@ extension FailoverExecutor {
         plan: RoutePlan,
         totalDeadline: ContinuousClock.Instant,
         logger: Logger,
-        maximumBufferedBytes: Int,
         reportedName: String? = nil,
         upstreamTime: inout Duration
     ) async -> ExecutionResult<StreamRelay> {
@@ -188,7 +186,6 @@ extension FailoverExecutor {
                 timeouts: plan.timeouts,
                 totalDeadline: totalDeadline,
                 logger: logger,
-                maximumBufferedBytes: maximumBufferedBytes,
                 reportedName: reportedName
             )
         }
@@ -202,7 +199,6 @@ extension FailoverExecutor {
         timeouts: TimeoutSettings,
         totalDeadline: ContinuousClock.Instant,
         logger: Logger,
-        maximumBufferedBytes: Int,
         reportedName: String? = nil
     ) async throws -> StreamRelay {
         let firstByteDeadline = min(ContinuousClock.now.advanced(by: timeouts.firstByte), totalDeadline)
@@ -223,7 +219,6 @@ extension FailoverExecutor {
             targetName: reportedName ?? target.name,
             limits: limits,
             expectedChoices: chat.choiceCount,
-            maximumBufferedBytes: maximumBufferedBytes,
             removesNullUsage: !chat.includeUsage
         )
     }

@@ -3,26 +3,23 @@ import MultiProdigyJSON
 import MultiProdigyRouting
 
 /// A native stream (a ``NativeAPI`` passed through) that has committed: the events held back until
-/// its first content, and the rest as they arrive, unchanged.
+/// its first content, and the rest as the caller asks for them, unchanged.
 ///
 /// The same guard as a chat stream's (``StreamGuardStateMachine``: first-token, stall and total
-/// limits, a watchdog) decides when it commits and when it has failed. Before the commit a failure
-/// is thrown, so the caller can try another target; after it, ``remaining`` ends by throwing a
+/// limits, a watchdog) decides when it commits and when it has failed, and the same reader
+/// (``GuardedStreamReader``) reads the upstream in the caller's task. Before the commit a failure
+/// is thrown, so the caller can try another target; after it, ``next()`` throws a
 /// ``ProviderError``, which the caller reports in-band in the API's own error event. A native
 /// answer is not continued on another target: its events are the upstream's own, and another
 /// target could not go on with them.
 ///
-/// - warning: Call ``cancel()`` when the client goes away; ``remaining``'s termination does it too.
+/// - warning: Call ``cancel()`` when the client goes away before the stream ended.
 public final class NativeStreamRelay: Sendable {
     /// The events held back until commit (`message_start`, `response.created`, ...), then the first
     /// content event.
     public let committedEvents: [SSEEvent]
-    /// The events after commit. It finishes normally once the API's last event of a complete
-    /// answer has come and the upstream ended; it throws when the answer was cut, stalled, timed
-    /// out, or failed in-band.
-    public let remaining: AsyncThrowingStream<SSEEvent, any Error>
-    private let producer: Task<Void, Never>
-    private let pace: ClientPace
+    private let reader: GuardedStreamReader<SSEEvent>
+    private let api: NativeAPI
     private let lease: SharedState<LeaseSlot>
 
     /// The target's in-flight count, held from the commit until the upstream is done.
@@ -32,17 +29,10 @@ public final class NativeStreamRelay: Sendable {
         case upstreamDone
     }
 
-    private init(
-        committedEvents: [SSEEvent],
-        remaining: AsyncThrowingStream<SSEEvent, any Error>,
-        producer: Task<Void, Never>,
-        pace: ClientPace,
-        lease: SharedState<LeaseSlot>
-    ) {
+    private init(committedEvents: [SSEEvent], reader: GuardedStreamReader<SSEEvent>, api: NativeAPI, lease: SharedState<LeaseSlot>) {
         self.committedEvents = committedEvents
-        self.remaining = remaining
-        self.producer = producer
-        self.pace = pace
+        self.reader = reader
+        self.api = api
         self.lease = lease
     }
 
@@ -56,137 +46,109 @@ public final class NativeStreamRelay: Sendable {
         if endsNow { lease.end() }
     }
 
-    /// Tells the relay `event` has been sent to the client, freeing its share of the buffer.
-    public func delivered(_ event: SSEEvent) {
-        pace.taken(event.data.count)
-    }
-
-    /// Stops reading the upstream, which cancels its HTTP request.
+    /// Stops reading the upstream, which closes its connection; ``next()`` then throws `cancelled`.
     public func cancel() {
-        producer.cancel()
+        reader.cancel()
     }
 
-    /// Starts relaying `stream` and waits until it commits.
+    /// The next event after the committed ones; nil once the API's last event of a complete answer
+    /// has come and the upstream ended.
+    ///
+    /// - Throws: ``ProviderError`` when the answer was cut, stalled, timed out, failed in-band or
+    ///   was cancelled.
+    public func next() async throws -> SSEEvent? {
+        reader.machine.withLock { $0.clientCaughtUp(at: .now) }
+        do {
+            while let event = try await reader.next() {
+                switch try Self.step(event, api: api, machine: reader.machine) {
+                case .ignore: continue
+                case .forward, .commit, .holdBack: return event
+                }
+            }
+            guard reader.machine.withLock({ $0.sourceEnded() }) == .complete else { throw Self.truncated }
+            return nil
+        } catch {
+            throw reader.fail(error)
+        }
+    }
+
+    /// Starts relaying `stream` and reads it until it commits.
     ///
     /// - Parameters:
     ///   - stream: The provider's events.
     ///   - api: The API they are in, which says what each event means (``NativeStreamEvent``).
     ///   - limits: First-token, stall and total limits for this attempt.
-    ///   - maximumBufferedBytes: How much may wait for a client that reads slower than the upstream
-    ///     writes; past it the relay gives up, so a client that stops reading cannot exhaust memory.
     /// - Throws: ``ProviderError`` when the attempt fails before anything could be sent.
     public static func start(
         _ stream: NativeEventStream,
         api: NativeAPI,
-        limits: StreamGuardStateMachine.Limits,
-        maximumBufferedBytes: Int = 32 << 20
+        limits: StreamGuardStateMachine.Limits
     ) async throws -> NativeStreamRelay {
-        let (remaining, continuation) = AsyncThrowingStream<SSEEvent, any Error>.makeStream()
         let machine = SharedState(StreamGuardStateMachine(limits: limits, start: .now, expectedChoices: 1))
-        let commit = OneShotSignal<[SSEEvent]>()
-        let pace = ClientPace()
         let lease = SharedState(LeaseSlot.empty)
-        let events = stream.events
-        // A limit that passes answers the waiting caller at once and stops the upstream; the
-        // producer then reports the timeout, not the cancellation it causes.
-        let guarded = StreamWatchdog.forRelay(machine, commit: commit, remaining: continuation)
-        let producer = Task {
-            defer {
-                guarded.watchdog.stop()
-                let held = lease.withLock { slot -> InFlightLease? in
-                    defer { slot = .upstreamDone }
-                    guard case .held(let lease) = slot else { return nil }
-                    return lease
-                }
-                held?.end()
+        let reader = GuardedStreamReader(stream.events, stop: stream.stop, machine: machine) {
+            let held = lease.withLock { slot -> InFlightLease? in
+                defer { slot = .upstreamDone }
+                guard case .held(let lease) = slot else { return nil }
+                return lease
             }
-            do {
-                try await pump(
-                    events,
-                    api: api,
-                    machine: machine,
-                    commit: commit,
-                    continuation: continuation,
-                    pace: pace,
-                    maximumBufferedBytes: maximumBufferedBytes
-                )
-                continuation.finish()
-            } catch {
-                machine.withLock { $0.failed() }
-                let failure = guarded.failure(for: error)
-                commit.resolve(.failure(failure))
-                continuation.finish(throwing: failure)
-            }
+            held?.end()
         }
-        guarded.watch(producer)
-        continuation.onTermination = { _ in producer.cancel() }
+        var heldBack: [SSEEvent] = []
         do {
-            let committed = try await withTaskCancellationHandler {
-                try await commit.wait()
-            } onCancel: {
-                producer.cancel()
+            while let event = try await reader.next() {
+                switch try step(event, api: api, machine: machine) {
+                case .holdBack:
+                    heldBack.append(event)
+                case .commit, .forward:
+                    heldBack.append(event)
+                    return NativeStreamRelay(committedEvents: heldBack, reader: reader, api: api, lease: lease)
+                case .ignore:
+                    continue
+                }
             }
-            return NativeStreamRelay(committedEvents: committed, remaining: remaining, producer: producer, pace: pace, lease: lease)
+            switch machine.withLock({ $0.sourceEnded() }) {
+            case .complete where heldBack.isEmpty:
+                throw ProviderError(kind: .protocolViolation, message: "the upstream ended its stream without sending any event")
+            case .complete:
+                return NativeStreamRelay(committedEvents: heldBack, reader: reader, api: api, lease: lease)
+            case .truncated:
+                throw truncated
+            }
         } catch {
-            producer.cancel()
-            throw ProviderError.classify(error)
+            throw reader.fail(error)
         }
     }
 
-    private static func pump(
-        _ events: any AsyncSequence<SSEEvent, any Error> & Sendable,
+    /// Records `event` with the guard and says what to do with it.
+    ///
+    /// - Throws: ``ProviderError`` (`server`) for the upstream's in-band error event.
+    private static func step(
+        _ event: SSEEvent,
         api: NativeAPI,
-        machine: SharedState<StreamGuardStateMachine>,
-        commit: OneShotSignal<[SSEEvent]>,
-        continuation: AsyncThrowingStream<SSEEvent, any Error>.Continuation,
-        pace: ClientPace,
-        maximumBufferedBytes: Int
-    ) async throws {
-        var heldBack: [SSEEvent] = []
-        for try await event in events {
-            let meaning = NativeStreamEvent.classify(event, api: api)
-            if case .failure(let message) = meaning {
-                // The upstream's own words; the executor (before commit) or the writer (after)
-                // scrubs them before anyone sees them.
-                throw ProviderError(
-                    kind: .server,
-                    message: "the upstream reported an error mid-stream: \(message ?? "no message")"
-                )
-            }
-            let action = machine.withLock {
-                $0.chunkReceived(at: ContinuousClock.now, carriesContent: meaning == .content, finishing: meaning == .completion ? [0] : [])
-            }
-            switch action {
-            case .holdBack:
-                heldBack.append(event)
-            case .commit:
-                heldBack.append(event)
-                commit.resolve(.success(heldBack))
-                heldBack = []
-            case .forward:
-                try await StreamRelay.forward(
-                    event,
-                    bytes: event.data.count,
-                    to: continuation,
-                    pace: pace,
-                    bound: maximumBufferedBytes,
-                    machine: machine
-                )
-            case .ignore:
-                break
-            }
+        machine: SharedState<StreamGuardStateMachine>
+    ) throws -> StreamGuardStateMachine.ChunkAction {
+        let meaning = NativeStreamEvent.classify(event, api: api)
+        if case .failure(let message) = meaning {
+            // The upstream's own words; the executor (before commit) or the writer (after)
+            // scrubs them before anyone sees them.
+            throw ProviderError(kind: .server, message: "the upstream reported an error mid-stream: \(message ?? "no message")")
         }
-        let (ending, wasCommitted) = machine.withLock { state -> (StreamGuardStateMachine.Ending, Bool) in
-            let committed = state.phase != StreamGuardStateMachine.Phase.awaitingContent
-            return (state.sourceEnded(), committed)
-        }
-        switch ending {
-        case .complete where !wasCommitted && heldBack.isEmpty:
-            throw ProviderError(kind: .protocolViolation, message: "the upstream ended its stream without sending any event")
-        case .complete:
-            commit.resolve(.success(heldBack))
-        case .truncated:
-            throw ProviderError(kind: .protocolViolation, message: "the upstream's stream ended before the answer was complete")
+        return machine.withLock { machine in
+            let action = machine.chunkReceived(
+                at: ContinuousClock.now,
+                carriesContent: meaning == .content,
+                finishing: meaning == .completion ? [0] : []
+            )
+            // The event goes to the writer, and the upstream waits until it asks for the next.
+            if action == .forward { machine.waitingForClient() }
+            return action
         }
     }
+
+    /// A stream that ended before its answer was complete.
+    private static let truncated = ProviderError(
+        kind: .protocolViolation,
+        message: "the upstream's stream ended before the answer was complete"
+    )
 }

@@ -5,30 +5,34 @@ import MultiProdigyPrivacy
 import MultiProdigyRouting
 import NIOCore
 
-/// A streaming attempt that has committed: the chunks to send first, and the rest as they arrive.
+/// A streaming attempt that has committed: the chunks to send first, and the rest as the caller
+/// asks for them.
 ///
-/// ``start(_:targetName:limits:)`` reads the upstream in a task of its own, guarded by a
-/// ``StreamGuardStateMachine`` and a ``StreamWatchdog``, and returns only once the stream commits (its first
-/// content chunk) or fails. A failure before commit is thrown, so the caller can try another target;
-/// a failure after it ends ``remaining`` with an error, which the caller reports in-band.
+/// ``start(_:targetName:limits:expectedChoices:removesNullUsage:)`` reads the upstream until the
+/// stream commits (its first content chunk) or fails. A failure before commit is thrown, so the
+/// caller can try another target; after it, ``next()`` reads on, in the caller's task, one chunk
+/// per call (``GuardedStreamReader``): no task or queue of the relay's own, and a client that reads
+/// slowly slows the upstream down. A failure after commit is thrown by ``next()``, and the caller
+/// reports it in-band.
 ///
-/// - warning: Call ``cancel()`` when the client goes away; ``remaining``'s termination does it too.
+/// ```swift
+/// let relay = try await StreamRelay.start(stream, targetName: "fast", limits: limits)
+/// write(relay.committedChunks)
+/// while let chunk = try await relay.next() { write(chunk) }
+/// ```
+///
+/// - warning: Call ``cancel()`` when the client goes away before the stream ended.
 public final class StreamRelay: Sendable {
     /// The chunks held back until commit, `model` already rewritten.
     public let committedChunks: [ByteBuffer]
-    /// The chunks after commit. It finishes normally when the answer is complete, and throws a
-    /// ``ProviderError`` when it was cut, stalled, timed out or replaced by an in-band error.
-    public let remaining: AsyncThrowingStream<ByteBuffer, any Error>
     /// How many chunks were skipped because they were not valid JSON.
-    public var malformedChunkCount: Int { counters.withLock { $0 } }
+    public var malformedChunkCount: Int { stepper.state.withLock { $0.malformedChunks } }
     /// The upstream's report of the tokens used, and the usage chunk to send the client if it asked
     /// for one; nil until it arrives (last, just before the end). The relay never forwards usage
     /// itself: the gateway adds the cost and decides whether the client gets it.
-    public var reportedUsage: ReportedUsage? { usage.withLock { $0 } }
-    private let producer: Task<Void, Never>
-    private let counters: SharedState<Int>
-    private let pace: ClientPace
-    private let usage: SharedState<ReportedUsage?>
+    public var reportedUsage: ReportedUsage? { stepper.state.withLock { $0.usage } }
+    private let stepper: Stepper
+    private var reader: GuardedStreamReader<ChatStreamEvent> { stepper.reader }
 
     /// Usage an upstream reported in its stream.
     public struct ReportedUsage: Sendable {
@@ -38,41 +42,65 @@ public final class StreamRelay: Sendable {
         public var chunk: ByteBuffer
     }
 
-    private init(
-        committedChunks: [ByteBuffer],
-        remaining: AsyncThrowingStream<ByteBuffer, any Error>,
-        producer: Task<Void, Never>,
-        counters: SharedState<Int>,
-        pace: ClientPace,
-        usage: SharedState<ReportedUsage?>
-    ) {
+    /// What the relay learnt from the chunks so far.
+    private struct State: Sendable {
+        var malformedChunks = 0
+        var usage: ReportedUsage?
+    }
+
+    /// What one upstream event means for the relay.
+    private enum Step {
+        /// A chunk for the client, and the guard's verdict on it.
+        case chunk(ByteBuffer, StreamGuardStateMachine.ChunkAction)
+        /// A usage-only chunk (kept, never forwarded); `commits` when it is the first content.
+        case usageOnly(commits: Bool)
+        /// Nothing for the client.
+        case skip
+    }
+
+    private init(committedChunks: [ByteBuffer], stepper: Stepper) {
         self.committedChunks = committedChunks
-        self.remaining = remaining
-        self.producer = producer
-        self.counters = counters
-        self.pace = pace
-        self.usage = usage
+        self.stepper = stepper
     }
 
-    /// Tells the relay `chunk` has been sent to the client, freeing its share of the buffer.
-    public func delivered(_ chunk: ByteBuffer) {
-        pace.taken(chunk.readableBytes)
-    }
-
-    /// Stops reading the upstream, which cancels its HTTP request.
+    /// Stops reading the upstream, which closes its connection; ``next()`` then throws `cancelled`.
     public func cancel() {
-        producer.cancel()
+        reader.cancel()
     }
 
-    /// Starts relaying `stream` and waits until it commits.
+    /// The next chunk after the committed ones, `model` rewritten; nil once the answer is complete.
+    ///
+    /// Waits for the upstream when it has sent nothing more yet; the stall limit counts only
+    /// meanwhile, and only the total limit while the caller is busy with the client.
+    ///
+    /// - Throws: ``ProviderError`` when the stream was cut, stalled, timed out, failed in-band or
+    ///   was cancelled.
+    public func next() async throws -> ByteBuffer? {
+        reader.machine.withLock { $0.clientCaughtUp(at: .now) }
+        do {
+            while let event = try await reader.next() {
+                switch try stepper.step(event) {
+                case .chunk(let json, .forward), .chunk(let json, .commit), .chunk(let json, .holdBack):
+                    return json
+                case .chunk(_, .ignore), .usageOnly, .skip:
+                    continue
+                }
+            }
+            let ending = reader.machine.withLock { $0.sourceEnded() }
+            guard ending == .complete else { throw Self.truncated }
+            return nil
+        } catch {
+            throw reader.fail(error)
+        }
+    }
+
+    /// Starts relaying `stream` and reads it until it commits.
     ///
     /// - Parameters:
     ///   - stream: The provider's events.
     ///   - targetName: The name every chunk's `model` is rewritten to.
     ///   - limits: First-token, stall and total limits for this attempt.
     ///   - expectedChoices: The client's `n`: how many choices must finish for the answer to be complete.
-    ///   - maximumBufferedBytes: How much may wait for a client that reads slower than the upstream
-    ///     writes; past it the relay gives up, so a client that stops reading cannot exhaust memory.
     ///   - removesNullUsage: Whether to drop the `"usage": null` an upstream asked for usage puts in
     ///     every chunk (when the client did not ask for usage itself).
     /// - Throws: ``ProviderError`` when the attempt fails before anything could be sent.
@@ -81,176 +109,96 @@ public final class StreamRelay: Sendable {
         targetName: String,
         limits: StreamGuardStateMachine.Limits,
         expectedChoices: Int = 1,
-        maximumBufferedBytes: Int = 32 << 20,
         removesNullUsage: Bool = false
     ) async throws -> StreamRelay {
-        let (remaining, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
         let machine = SharedState(StreamGuardStateMachine(limits: limits, start: .now, expectedChoices: expectedChoices))
-        let commit = OneShotSignal<[ByteBuffer]>()
-        let malformed = SharedState(0)
-        let pace = ClientPace()
-        let usage = SharedState<ReportedUsage?>(nil)
-        let modelName = JSONWriter.encodedString(targetName)
-        let events = stream.events
-        // A limit that passes answers the waiting caller at once and stops the upstream; the
-        // producer then reports the timeout, not the cancellation it causes.
-        let guarded = StreamWatchdog.forRelay(machine, commit: commit, remaining: continuation)
-        let producer = Task {
-            defer { guarded.watchdog.stop() }
-            do {
-                try await pump(
-                    events,
-                    modelName: modelName,
-                    machine: machine,
-                    commit: commit,
-                    continuation: continuation,
-                    malformed: malformed,
-                    pace: pace,
-                    usage: usage,
-                    maximumBufferedBytes: maximumBufferedBytes,
-                    removesNullUsage: removesNullUsage
-                )
-                continuation.finish()
-            } catch {
-                machine.withLock { $0.failed() }
-                let failure = guarded.failure(for: error)
-                commit.resolve(.failure(failure))
-                continuation.finish(throwing: failure)
-            }
-        }
-        guarded.watch(producer)
-        continuation.onTermination = { _ in producer.cancel() }
-        do {
-            let committed = try await withTaskCancellationHandler {
-                try await commit.wait()
-            } onCancel: {
-                producer.cancel()
-            }
-            return StreamRelay(
-                committedChunks: committed,
-                remaining: remaining,
-                producer: producer,
-                counters: malformed,
-                pace: pace,
-                usage: usage
-            )
-        } catch {
-            producer.cancel()
-            throw ProviderError.classify(error)
-        }
-    }
-
-    /// Hands `element` (`bytes` long) on for the client, and stops reading the upstream while the
-    /// client has more than a quarter of `bound` (at most 1 MiB) waiting, until it has taken half
-    /// of that: the back-pressure from a slow client to the upstream, whose connection then stops
-    /// being read too. Meanwhile only the total limit applies: the upstream is not stalling, the
-    /// client is. The chat relay's and ``NativeStreamRelay``'s.
-    ///
-    /// - Throws: ``ProviderError`` (`protocol`) past `bound` (one element larger than the bound);
-    ///   `CancellationError` when the relay was stopped while it waited.
-    static func forward<Element: Sendable>(
-        _ element: Element,
-        bytes: Int,
-        to remaining: AsyncThrowingStream<Element, any Error>.Continuation,
-        pace: ClientPace,
-        bound: Int,
-        machine: SharedState<StreamGuardStateMachine>
-    ) async throws {
-        let waiting = pace.add(bytes)
-        guard waiting <= bound else {
-            throw ProviderError(kind: .protocolViolation, message: "the client is not reading the answer fast enough")
-        }
-        remaining.yield(element)
-        let pauseAbove = min(1 << 20, max(bound / 4, 1))
-        guard waiting > pauseAbove else { return }
-        machine.withLock { $0.waitingForClient() }
-        await pace.waitUntilAtMost(pauseAbove / 2)
-        try Task.checkCancellation()
-        machine.withLock { $0.clientCaughtUp(at: .now) }
-    }
-
-    private static func pump(
-        _ events: any AsyncSequence<ChatStreamEvent, any Error> & Sendable,
-        modelName: ByteBuffer,
-        machine: SharedState<StreamGuardStateMachine>,
-        commit: OneShotSignal<[ByteBuffer]>,
-        continuation: AsyncThrowingStream<ByteBuffer, any Error>.Continuation,
-        malformed: SharedState<Int>,
-        pace: ClientPace,
-        usage: SharedState<ReportedUsage?>,
-        maximumBufferedBytes: Int,
-        removesNullUsage: Bool
-    ) async throws {
+        let reader = GuardedStreamReader(stream.events, stop: stream.stop, machine: machine)
+        let stepper = Stepper(
+            reader: reader,
+            state: SharedState(State()),
+            modelName: JSONWriter.encodedString(targetName),
+            removesNullUsage: removesNullUsage
+        )
         var heldBack: [ByteBuffer] = []
-        for try await event in events {
-            switch event {
-            case .done:
-                machine.withLock { $0.doneReceived() }
-            case .chunk(let chunk):
-                guard let inspected = ChatChunkInspector.inspect(chunk, modelName: modelName, removesNullUsage: removesNullUsage) else {
-                    malformed.withLock { $0 += 1 }
+        do {
+            while let event = try await reader.next() {
+                switch try stepper.step(event) {
+                case .chunk(let json, .holdBack):
+                    heldBack.append(json)
+                case .chunk(let json, .commit), .chunk(let json, .forward):
+                    heldBack.append(json)
+                    return StreamRelay(committedChunks: heldBack, stepper: stepper)
+                case .usageOnly(commits: true):
+                    return StreamRelay(committedChunks: heldBack, stepper: stepper)
+                case .chunk(_, .ignore), .usageOnly(commits: false), .skip:
                     continue
                 }
-                if let error = inspected.error {
-                    throw ProviderError(
-                        kind: .server,
-                        message: "the upstream reported an error mid-stream: \(error.message)",
-                        upstreamError: error
-                    )
-                }
-                let action = machine.withLock {
-                    $0.chunkReceived(
-                        at: ContinuousClock.now,
-                        carriesContent: inspected.carriesContent,
-                        finishing: inspected.finishedChoices
-                    )
-                }
-                if let counts = inspected.usage, let usageChunk = inspected.usageChunk {
-                    usage.withLock { $0 = ReportedUsage(usage: counts, chunk: usageChunk) }
-                    // A usage-only chunk has nothing else for the client; the gateway sends its own.
-                    if inspected.hasNoChoices {
-                        if case .commit = action {
-                            commit.resolve(.success(heldBack))
-                            heldBack = []
-                        }
-                        continue
-                    }
-                }
-                switch action {
-                case .holdBack:
-                    heldBack.append(inspected.json)
-                case .commit:
-                    heldBack.append(inspected.json)
-                    commit.resolve(.success(heldBack))
-                    heldBack = []
-                case .forward:
-                    try await forward(
-                        inspected.json,
-                        bytes: inspected.json.readableBytes,
-                        to: continuation,
-                        pace: pace,
-                        bound: maximumBufferedBytes,
-                        machine: machine
-                    )
-                case .ignore:
-                    break
-                }
             }
-        }
-        let (ending, wasCommitted) = machine.withLock { state -> (StreamGuardStateMachine.Ending, Bool) in
-            let committed = state.phase != StreamGuardStateMachine.Phase.awaitingContent
-            return (state.sourceEnded(), committed)
-        }
-        switch ending {
-        case .complete where !wasCommitted && heldBack.isEmpty:
-            throw ProviderError(kind: .protocolViolation, message: "the upstream ended its stream without sending any chunk")
-        case .complete:
-            commit.resolve(.success(heldBack))
-        case .truncated:
-            throw ProviderError(
-                kind: .protocolViolation,
-                message: "the upstream's stream ended before the answer was complete (no finish_reason and no [DONE])"
-            )
+            switch reader.machine.withLock({ $0.sourceEnded() }) {
+            case .complete where heldBack.isEmpty:
+                throw ProviderError(kind: .protocolViolation, message: "the upstream ended its stream without sending any chunk")
+            case .complete:
+                return StreamRelay(committedChunks: heldBack, stepper: stepper)
+            case .truncated:
+                throw truncated
+            }
+        } catch {
+            throw reader.fail(error)
         }
     }
+
+    /// Turns upstream events into the client's chunks: rewrites `model`, records each chunk with the
+    /// guard, keeps the usage.
+    private struct Stepper: Sendable {
+        let reader: GuardedStreamReader<ChatStreamEvent>
+        let state: SharedState<State>
+        let modelName: ByteBuffer
+        let removesNullUsage: Bool
+
+        /// What `event` means for the client.
+        func step(_ event: ChatStreamEvent) throws -> Step {
+            let chunk: ByteBuffer
+            switch event {
+            case .done:
+                reader.machine.withLock { $0.doneReceived() }
+                return .skip
+            case .chunk(let body):
+                chunk = body
+            }
+            guard let inspected = ChatChunkInspector.inspect(chunk, modelName: modelName, removesNullUsage: removesNullUsage) else {
+                state.withLock { $0.malformedChunks += 1 }
+                return .skip
+            }
+            if let error = inspected.error {
+                throw ProviderError(
+                    kind: .server,
+                    message: "the upstream reported an error mid-stream: \(error.message)",
+                    upstreamError: error
+                )
+            }
+            let usageOnly = inspected.usage != nil && inspected.usageChunk != nil && inspected.hasNoChoices
+            let action = reader.machine.withLock { machine in
+                let action = machine.chunkReceived(
+                    at: ContinuousClock.now,
+                    carriesContent: inspected.carriesContent,
+                    finishing: inspected.finishedChoices
+                )
+                // The chunk goes to the writer, and the upstream waits until it asks for the next.
+                if action == .forward, !usageOnly { machine.waitingForClient() }
+                return action
+            }
+            if let counts = inspected.usage, let usageChunk = inspected.usageChunk {
+                state.withLock { $0.usage = ReportedUsage(usage: counts, chunk: usageChunk) }
+                // A usage-only chunk has nothing else for the client; the gateway sends its own.
+                if usageOnly { return .usageOnly(commits: action == .commit) }
+            }
+            return .chunk(inspected.json, action)
+        }
+    }
+
+    /// A stream that ended before its answer was complete.
+    private static let truncated = ProviderError(
+        kind: .protocolViolation,
+        message: "the upstream's stream ended before the answer was complete (no finish_reason and no [DONE])"
+    )
 }

@@ -11,7 +11,7 @@ import Synchronization
 /// set and cancelled, with no task, no sleeping thread and no dispatch timer.
 ///
 /// ```swift
-/// let watchdog = StreamWatchdog(machine) { failure in producer.cancel() }
+/// let watchdog = StreamWatchdog(machine) { timeout in stream.stop?(timeout) }
 /// watchdog.start()
 /// defer { watchdog.stop() }
 /// ```
@@ -32,47 +32,6 @@ final class StreamWatchdog: Sendable {
         self.expire = expire
         // The caller's loop when it is on one: the stream's connection usually is too.
         self.loop = MultiThreadedEventLoopGroup.currentEventLoop ?? MultiThreadedEventLoopGroup.singleton.any()
-    }
-
-    /// A watchdog for a relay whose `producer` task reads the upstream: when a limit passes it
-    /// marks the guard failed, answers the caller waiting on `commit` and ends `remaining` with the
-    /// timeout at once, then cancels the producer (see ``Relay``).
-    static func forRelay<Committed: Sendable, Element: Sendable>(
-        _ machine: SharedState<StreamGuardStateMachine>,
-        commit: OneShotSignal<Committed>,
-        remaining: AsyncThrowingStream<Element, any Error>.Continuation
-    ) -> Relay {
-        let expiry = SharedState<ProviderError?>(nil)
-        let producer = SharedState<Task<Void, Never>?>(nil)
-        let watchdog = StreamWatchdog(machine) { failure in
-            expiry.withLock { $0 = failure }
-            machine.withLock { $0.failed() }
-            commit.resolve(.failure(failure))
-            remaining.finish(throwing: failure)
-            producer.withLock { $0 }?.cancel()
-        }
-        return Relay(watchdog: watchdog, expiry: expiry, producer: producer)
-    }
-
-    /// A relay's watchdog, with what it needs from the relay and tells it.
-    struct Relay: Sendable {
-        /// The watchdog; start it once ``watch(_:)`` has its producer.
-        let watchdog: StreamWatchdog
-        /// The timeout that ended the stream, if one did: what the producer reports instead of the
-        /// cancellation it caused.
-        fileprivate let expiry: SharedState<ProviderError?>
-        fileprivate let producer: SharedState<Task<Void, Never>?>
-
-        /// Starts watching, cancelling `producer` when a limit passes.
-        func watch(_ producer: Task<Void, Never>) {
-            self.producer.withLock { $0 = producer }
-            watchdog.start()
-        }
-
-        /// Why the stream failed with `error`: the watchdog's timeout if it fired, else `error`.
-        func failure(for error: any Error) -> ProviderError {
-            expiry.withLock { $0 } ?? ProviderError.classify(error)
-        }
     }
 
     /// Checks the limits now, and sets the timer for the next deadline.

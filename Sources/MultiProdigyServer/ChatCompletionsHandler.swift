@@ -35,7 +35,6 @@ final class ChatCompletionsHandler: Sendable {
         planning: RequestPlanning,
         executor: FailoverExecutor,
         maxRequestBytes: Int,
-        maxResponseBytes: Int,
         maxStreamTranscriptBytes: Int,
         continuationStyle: @escaping @Sendable (RouteTarget) -> ContinuationStyle?,
         accounting: RequestAccounting
@@ -43,10 +42,7 @@ final class ChatCompletionsHandler: Sendable {
         self.planning = planning
         self.executor = executor
         self.maxRequestBytes = maxRequestBytes
-        self.streamBounds = ContinuingStreamRelay.Bounds(
-            maximumBufferedBytes: maxResponseBytes,
-            maximumTranscriptBytes: maxStreamTranscriptBytes
-        )
+        self.streamBounds = ContinuingStreamRelay.Bounds(maximumTranscriptBytes: maxStreamTranscriptBytes)
         self.continuationStyle = continuationStyle
         self.accounting = accounting
     }

@@ -152,7 +152,6 @@ final class GatewayRuntime: Sendable {
                 planning: planning,
                 executor: executor,
                 maxRequestBytes: config.server.maxRequestBytes,
-                maxResponseBytes: config.server.maxResponseBytes,
                 maxStreamTranscriptBytes: config.server.maxStreamTranscriptBytes,
                 continuationStyle: { resolver.continuationStyle(of: $0) },
                 accounting: accounting

@@ -71,13 +71,12 @@ struct NativeStreamResponse: Sendable {
         for event in relay.committedEvents {
             guard try await pass(event, inspector: &inspector, isFinished: &isFinished, to: &writer) else { return }
         }
-        var events = relay.remaining.makeAsyncIterator()
         while true {
             // Only the upstream's failures are caught here; a failed write to the client throws
             // out of the body (the client went away: 499, as for chat).
             let next: SSEEvent?
             do {
-                next = try await events.next()
+                next = try await relay.next()
             } catch {
                 // The client went away: the body's `defer` accounts for it (499); nothing more is written.
                 guard !Task.isCancelled else { return }
@@ -86,7 +85,6 @@ struct NativeStreamResponse: Sendable {
                 return
             }
             guard let event = next else { break }
-            relay.delivered(event)
             guard try await pass(event, inspector: &inspector, isFinished: &isFinished, to: &writer) else { return }
         }
         // A cancelled iteration (the client went away) ends without an error, as a finished one

@@ -3,16 +3,15 @@ import Foundation
 import NIOCore
 import Testing
 
-/// Back-pressure from a slow client to the upstream: the gateway stops reading the upstream while
-/// the client has not taken what waits for it, instead of buffering the answer until
-/// `server.max_response_bytes` and then giving up; and a client that pauses is not taken for an
-/// upstream that stalled.
+/// Back-pressure from a slow client to the upstream: the gateway reads the upstream only as fast as
+/// the client takes the answer, instead of buffering it; and a client that pauses is not taken for
+/// an upstream that stalled.
 @Suite struct StreamBackPressureTests {
     /// A content chunk of about 1 KB.
     static let chunk = FakeUpstream.contentChunk(String(repeating: "x", count: 1000))
 
     @Test func aSlowClientGetsAnAnswerManyTimesLargerThanWhatMayWaitForIt() async throws {
-        // 8 MB of answer; 1 MiB may wait for the client; a stall limit shorter than its pause.
+        // 8 MB of answer, larger than max_response_bytes; a stall limit shorter than the client's pause.
         let upstream = FakeUpstream(.repeatedStream(event: Self.chunk, count: 8_000, last: [FakeUpstream.finishChunk()]))
         let yaml = """
             server: {max_response_bytes: 1MiB}

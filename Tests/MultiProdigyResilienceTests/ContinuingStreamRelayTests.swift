@@ -104,7 +104,7 @@ import Testing
         let observer = RecordingObserver()
         var providers: [(name: String, provider: ScriptedProvider, style: ContinuationStyle?, locality: Locality)] = []
         var privateReason: String?
-        var bounds = ContinuingStreamRelay.Bounds(maximumBufferedBytes: 1 << 20, maximumTranscriptBytes: 1 << 20)
+        var bounds = ContinuingStreamRelay.Bounds(maximumTranscriptBytes: 1 << 20)
         var chatBody = ContinuingStreamRelayTests.chatBody
 
         mutating func add(_ name: String, _ provider: ScriptedProvider, style: ContinuationStyle? = .prefill, locality: Locality = .local) {

@@ -37,57 +37,121 @@ import Testing
         )
         #expect(relay.committedChunks.count == 2, "the role chunk and the first content chunk")
         var rest: [String] = []
-        for try await chunk in relay.remaining { rest.append(String(buffer: chunk)) }
+        while let chunk = try await relay.next() { rest.append(String(buffer: chunk)) }
         #expect(rest.count == 1)
         #expect(rest[0].contains(#""model":"declared""#))
     }
 
-    /// A consumer that takes chunks but never has them delivered (a client that stops reading)
-    /// makes the relay stop reading the upstream once a quarter of the bound waits: it holds no
-    /// more, is not mistaken for a stalled upstream, and only the total limit ends it.
-    @Test func aClientThatDoesNotReadStopsTheRelayReadingTheUpstream() async throws {
+    /// The relay reads the upstream only when asked: a reader that stops asking leaves the rest of
+    /// the stream unread (the upstream's connection then fills, and TCP slows the upstream), and
+    /// the pause is not taken for a stalled upstream; only the total limit ends it.
+    @Test func aReaderThatStopsAskingStopsTheUpstreamBeingRead() async throws {
+        let pulled = SharedState(0)
         let many = (0..<50).map { Self.chunk("chunk number \($0)") }
+        let source = CountingEvents(events: [Self.chunk("first")] + many + [Self.chunk("last", finish: true), .done], pulled: pulled)
         let started = ContinuousClock.now
         let relay = try await StreamRelay.start(
-            events([Self.chunk("first")] + many + [Self.chunk("last", finish: true), .done]),
+            ChatCompletionStream(events: source, stop: { _ in }),
             targetName: "m",
-            limits: .init(
-                firstToken: .seconds(60),
-                stall: .milliseconds(200),
-                totalDeadline: ContinuousClock.now.advanced(by: .seconds(4))
-            ),
-            maximumBufferedBytes: 500
+            limits: .init(firstToken: .seconds(60), stall: .milliseconds(200), totalDeadline: started.advanced(by: .seconds(2)))
         )
-        var received = 0
+        #expect(pulled.withLock { $0 } == 1, "read up to the commit only")
+        #expect(try await relay.next() != nil)
+        #expect(try await relay.next() != nil)
+        #expect(pulled.withLock { $0 } == 3, "one event per chunk asked for")
+        // A reader busy with its client for longer than the stall limit, then asking again.
+        try await Task.sleep(for: .milliseconds(600))
+        #expect(pulled.withLock { $0 } == 3, "nothing read while the reader was away")
+        #expect(try await relay.next() != nil, "a pause of the reader is not a stalled upstream")
+        try await Task.sleep(for: .seconds(2))
         await #expect {
-            for try await _ in relay.remaining { received += 1 }
+            _ = try await relay.next()
         } throws: { error in
             (error as? ProviderError)?.kind == .timeout && (error as? ProviderError)?.message.contains("total") == true
         }
-        #expect(received < 10, "the relay stopped reading once a quarter of the 500 bytes waited")
-        #expect(ContinuousClock.now - started >= .seconds(3), "the 200 ms stall limit did not end it")
     }
 
-    @Test func deliveredChunksFreeTheirShareOfTheBuffer() async throws {
-        let many = (0..<50).map { Self.chunk("chunk number \($0)") }
+    /// An upstream silent after commit while the reader waits for it is stalled; one that cannot be
+    /// stopped from outside (no `stop`) is read in a task of its own, which the limit ends as well.
+    @Test(arguments: [true, false])
+    func anUpstreamSilentWhileTheReaderWaitsFailsAtTheStallLimit(stoppable: Bool) async throws {
         let (stream, continuation) = AsyncThrowingStream<ChatStreamEvent, any Error>.makeStream()
         continuation.yield(Self.chunk("first"))
+        let stopped = SharedState<String?>(nil)
+        let events =
+            stoppable
+            ? ChatCompletionStream(
+                events: stream,
+                stop: { error in
+                    stopped.withLock { $0 = "\(error)" }
+                    continuation.finish(throwing: error)
+                }
+            )
+            : ChatCompletionStream(events: stream)
         let relay = try await StreamRelay.start(
-            ChatCompletionStream(events: stream),
+            events,
             targetName: "m",
-            limits: limits(),
-            maximumBufferedBytes: 500
+            limits: .init(firstToken: .seconds(60), stall: .milliseconds(200), totalDeadline: .now.advanced(by: .seconds(60)))
         )
-        var iterator = relay.remaining.makeAsyncIterator()
-        for event in many {
-            continuation.yield(event)
-            let chunk = try #require(try await iterator.next())
-            relay.delivered(chunk)
+        let started = ContinuousClock.now
+        await #expect {
+            _ = try await relay.next()
+        } throws: { error in
+            (error as? ProviderError)?.kind == .timeout && (error as? ProviderError)?.message.contains("stopped sending") == true
         }
-        continuation.yield(Self.chunk("end", finish: true))
-        continuation.yield(.done)
+        #expect(ContinuousClock.now - started < .seconds(5))
+        if stoppable { #expect(stopped.withLock { $0 } != nil, "the upstream was told to stop") }
         continuation.finish()
-        #expect(try await iterator.next() != nil)
-        #expect(try await iterator.next() == nil, "completed normally")
+    }
+
+    /// ``StreamRelay/cancel()`` from another task ends a read waiting for the upstream at once.
+    @Test func cancelEndsAWaitingRead() async throws {
+        let (stream, continuation) = AsyncThrowingStream<ChatStreamEvent, any Error>.makeStream()
+        continuation.yield(Self.chunk("first"))
+        let relay = try await StreamRelay.start(ChatCompletionStream(events: stream), targetName: "m", limits: limits())
+        let reading = Task { try await relay.next() }
+        try await Task.sleep(for: .milliseconds(100))
+        relay.cancel()
+        await #expect {
+            _ = try await reading.value
+        } throws: { error in
+            (error as? ProviderError)?.kind == .cancelled
+        }
+        continuation.finish()
+    }
+
+    /// A stream that ends without a finish reason or `[DONE]` after commit is cut, not complete.
+    @Test func aStreamEndingWithoutItsEndIsCut() async throws {
+        let relay = try await StreamRelay.start(events([Self.chunk("a"), Self.chunk("b")]), targetName: "m", limits: limits())
+        #expect(try await relay.next() != nil)
+        await #expect {
+            _ = try await relay.next()
+        } throws: { error in
+            (error as? ProviderError)?.kind == .protocolViolation
+        }
+    }
+}
+
+/// Events from a list, counting how many were read.
+private struct CountingEvents: AsyncSequence, Sendable {
+    typealias Element = ChatStreamEvent
+    let events: [ChatStreamEvent]
+    let pulled: SharedState<Int>
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        let events: [ChatStreamEvent]
+        let pulled: SharedState<Int>
+        var index = 0
+
+        mutating func next() async throws -> ChatStreamEvent? {
+            guard index < events.count else { return nil }
+            defer { index += 1 }
+            pulled.withLock { $0 += 1 }
+            return events[index]
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(events: events, pulled: pulled)
     }
 }

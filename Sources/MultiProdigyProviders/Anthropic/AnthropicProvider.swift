@@ -122,7 +122,7 @@ public struct AnthropicProvider: LLMProvider {
             providerName: name,
             created: Self.now()
         )
-        return ChatCompletionStream(events: TranslatedChatStream(units: SSEEventSequence(body), translator: translator))
+        return ChatCompletionStream(events: TranslatedChatStream(units: SSEEventSequence(body), translator: translator), stop: body.stop)
     }
 
     /// Passes a Messages (or count-tokens) request through and returns Anthropic's JSON unchanged.
@@ -160,7 +160,7 @@ public struct AnthropicProvider: LLMProvider {
             deadline: call.responseDeadline,
             logger: call.logger
         )
-        return NativeEventStream(events: SSEEventSequence(body))
+        return NativeEventStream(events: SSEEventSequence(body), stop: body.stop)
     }
 
     /// The client's Anthropic headers as they go upstream: its `anthropic-version` unless

@@ -36,6 +36,13 @@ public struct UpstreamResponseBody: AsyncSequence, Sendable {
         self.lease = Lease(storage: storage)
     }
 
+    /// Ends the body early: a read waiting for bytes, and every read after it, throws `error`, and
+    /// the connection is closed (unless the answer had already ended, and it went back to the pool).
+    /// What ``ChatCompletionStream/stop`` needs.
+    public func stop(_ error: any Error) {
+        lease.storage.abandon(because: error)
+    }
+
     /// Starts reading.
     public func makeAsyncIterator() -> Iterator {
         Iterator(lease: lease)

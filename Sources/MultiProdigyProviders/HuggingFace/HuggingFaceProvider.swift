@@ -70,7 +70,7 @@ public struct HuggingFaceProvider: LLMProvider {
             deadline: call.responseDeadline,
             logger: call.logger
         )
-        return ChatCompletionStream(events: TranslatedChatStream(units: SSEEventSequence(body), translator: HuggingFaceStreamTranslator()))
+        return ChatCompletionStream(events: TranslatedChatStream(units: SSEEventSequence(body), translator: HuggingFaceStreamTranslator()), stop: body.stop)
     }
 
     /// The call with its body in TGI's dialect (the router's providers take OpenAI's as is).

@@ -142,7 +142,7 @@ public struct OllamaProvider: LLMProvider {
             model: call.upstreamModel,
             includeUsage: true
         )
-        return ChatCompletionStream(events: TranslatedChatStream(units: JSONLineSequence(lines), translator: translator))
+        return ChatCompletionStream(events: TranslatedChatStream(units: JSONLineSequence(lines), translator: translator), stop: lines.stop)
     }
 
     /// Embeds text inputs through `POST /api/embed`.

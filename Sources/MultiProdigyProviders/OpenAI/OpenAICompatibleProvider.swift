@@ -161,7 +161,7 @@ public struct OpenAICompatibleProvider: LLMProvider {
         } catch {
             throw Self.responsesUnavailable(error)
         }
-        return NativeEventStream(events: SSEEventSequence(body))
+        return NativeEventStream(events: SSEEventSequence(body), stop: body.stop)
     }
 
     /// Sends the request with `stream: true` and returns its SSE events once the head has arrived.
@@ -173,7 +173,7 @@ public struct OpenAICompatibleProvider: LLMProvider {
             deadline: call.responseDeadline,
             logger: call.logger
         )
-        return ChatCompletionStream(events: TranslatedChatStream(units: SSEEventSequence(body), translator: OpenAIStreamTranslator()))
+        return ChatCompletionStream(events: TranslatedChatStream(units: SSEEventSequence(body), translator: OpenAIStreamTranslator()), stop: body.stop)
     }
 
     /// Passes the embeddings request through to `{base_url}/embeddings`.

@@ -1,0 +1,136 @@
+import MultiProdigyCore
+import Synchronization
+
+/// The upstream side of a relay: the provider's events, read by the task that reads the relay
+/// (the one writing to the client), under a stream guard's limits.
+///
+/// There is no task of the relay's own and no queue between the upstream and the client: an event
+/// is parsed when the writer asks for one, so a client that reads slowly stops the reads, the
+/// upstream connection's buffer fills, and TCP slows the upstream down. The guard's limits run on
+/// an event-loop timer (``StreamWatchdog``); when one passes, the events are stopped
+/// (``ChatCompletionStream/stop``), so a read waiting for the upstream throws the timeout at once.
+/// Between reads the relay waits for its client, so only the total limit applies then
+/// (``StreamGuardStateMachine/waitingForClient()``).
+///
+/// ```swift
+/// let reader = GuardedStreamReader(stream.events, stop: stream.stop, machine: machine)
+/// while let event = try await reader.next() { … }
+/// ```
+///
+/// - warning: One task reads at a time (checked); ``cancel()`` or ``finish()`` once done with it
+///   stops the timer and releases the upstream.
+final class GuardedStreamReader<Element: Sendable>: @unchecked Sendable {
+    // @unchecked: `iterator` is touched only inside `next()`, which one task runs at a time
+    // (`isReading` traps a second); every other stored property is immutable or `Sendable`.
+
+    /// The guard: the relay records chunks in it, the watchdog reads its deadlines.
+    let machine: SharedState<StreamGuardStateMachine>
+    private var iterator: any AsyncIteratorProtocol<Element, any Error>
+    private let stopEvents: @Sendable (any Error) -> Void
+    private let watchdog: StreamWatchdog
+    /// What ended the stream early, if anything did: a limit that passed (reported instead of the
+    /// stop it caused), the upstream's failure, or the cancellation.
+    private let failure: SharedState<ProviderError?>
+    private let isReading = Atomic(false)
+    private let isFinished = Atomic(false)
+    private let onFinish: @Sendable () -> Void
+
+    /// Starts guarding `events` with `machine`'s limits.
+    ///
+    /// - Parameters:
+    ///   - stop: Ends `events` early; nil when they cannot be, and then they are read one ahead in a
+    ///     task of their own (``TaskFedEvents``).
+    ///   - onFinish: Called once when the upstream is done with: ended, failed or cancelled.
+    init(
+        _ events: any AsyncSequence<Element, any Error> & Sendable,
+        stop: (@Sendable (any Error) -> Void)?,
+        machine: SharedState<StreamGuardStateMachine>,
+        onFinish: @escaping @Sendable () -> Void = {}
+    ) {
+        if let stop {
+            self.iterator = events.makeAsyncIterator()
+            self.stopEvents = stop
+        } else {
+            let fed = TaskFedEvents<Element>(events)
+            self.iterator = TaskFedEvents.Iterator(events: fed)
+            self.stopEvents = { fed.stop($0) }
+        }
+        let failure = SharedState<ProviderError?>(nil)
+        let stopEvents = self.stopEvents
+        self.machine = machine
+        self.failure = failure
+        self.onFinish = onFinish
+        self.watchdog = StreamWatchdog(machine) { timeout in
+            failure.withLock { $0 = $0 ?? timeout }
+            machine.withLock { $0.failed() }
+            stopEvents(timeout)
+        }
+        watchdog.start()
+    }
+
+    deinit {
+        if !isFinished.load(ordering: .acquiring) {
+            watchdog.stop()
+            stopEvents(CancellationError())
+            onFinish()
+        }
+    }
+
+    /// The next event, nil once the upstream's stream has ended.
+    ///
+    /// - Throws: ``ProviderError``: the timeout of a limit that passed, the upstream's failure
+    ///   classified, or `cancelled` when the task was cancelled or the reader stopped.
+    func next() async throws -> Element? {
+        let wasReading = isReading.exchange(true, ordering: .acquiring)
+        precondition(!wasReading, "a relay's stream is read by one task at a time")
+        defer { isReading.store(false, ordering: .releasing) }
+        if let failure = failure.withLock({ $0 }) { throw failure }
+        if isFinished.load(ordering: .acquiring) { return nil }
+        do {
+            guard let element = try await iterator.next() else {
+                finish()
+                return nil
+            }
+            return element
+        } catch {
+            throw fail(error)
+        }
+    }
+
+    /// Ends the stream because of `error` (the upstream's, or the relay's own verdict on what it
+    /// sent), and says how to report it: the timeout if a limit passed first.
+    func fail(_ error: any Error) -> ProviderError {
+        machine.withLock { $0.failed() }
+        let failure = self.failure.withLock { failure -> ProviderError in
+            let first = failure ?? ProviderError.classify(error)
+            failure = first
+            return first
+        }
+        stopEvents(failure)
+        finish()
+        return failure
+    }
+
+    /// Stops reading the upstream, which closes its connection; later reads throw `cancelled`.
+    func cancel() {
+        _ = fail(CancellationError())
+    }
+
+    /// The upstream is done with: stops the timer, once.
+    func finish() {
+        guard !isFinished.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        watchdog.stop()
+        onFinish()
+    }
+}
+
+extension TaskFedEvents {
+    /// ``TaskFedEvents`` as an iterator.
+    struct Iterator: AsyncIteratorProtocol {
+        let events: TaskFedEvents
+
+        mutating func next() async throws -> Element? {
+            try await events.next()
+        }
+    }
+}
