@@ -46,6 +46,12 @@ struct AnthropicStreamTranslator: StreamTranslator {
 
     mutating func translate(_ event: SSEEvent) throws -> [ChatStreamEvent] {
         guard !finished, !event.data.isEmpty else { return [] }
+        // Most events carry a piece of text: read those from their bytes, with no tree.
+        if let text = Self.textDelta(in: event.data) {
+            var events = startIfNeeded()
+            if !text.isEmpty { events.append(.chunk(OpenAIChunk.content(text, id: id ?? "", created: created, model: model))) }
+            return events
+        }
         let payload: JSONValue
         do {
             payload = try JSONValue.parse(ByteBuffer(bytes: event.data))
@@ -79,6 +85,23 @@ struct AnthropicStreamTranslator: StreamTranslator {
     }
 
     // MARK: Events
+
+    /// The text of a `content_block_delta` whose delta is a `text_delta`; nil for any other event,
+    /// or one that is not valid JSON (the tree path reads those).
+    static func textDelta(in data: [UInt8]) -> String? {
+        data.withUnsafeBytes { bytes -> String? in
+            guard let members = try? JSONScanner.topLevelMembers(of: bytes),
+                let type = members.first(where: { $0.key == "type" }), type.kind == .string,
+                JSONScanner.decodeString(at: type.value, in: bytes) == "content_block_delta",
+                let delta = members.first(where: { $0.key == "delta" }), delta.kind == .object,
+                let deltaMembers = try? JSONScanner.members(ofObjectAt: delta.value, in: bytes),
+                let deltaType = deltaMembers.first(where: { $0.key == "type" }), deltaType.kind == .string,
+                JSONScanner.decodeString(at: deltaType.value, in: bytes) == "text_delta",
+                let text = deltaMembers.first(where: { $0.key == "text" }), text.kind == .string
+            else { return nil }
+            return JSONScanner.decodeString(at: text.value, in: bytes)
+        }
+    }
 
     private mutating func messageStarted(_ message: JSONValue) -> [ChatStreamEvent] {
         if id == nil { id = AnthropicResponseTranslator.completionID(messageID: message["id"]?.stringValue) }

@@ -131,7 +131,8 @@ public struct GeminiProvider: LLMProvider {
             choiceCount: call.request.choiceCount,
             responses: responseTranslator(for: call)
         )
-        return ChatCompletionStream(events: TranslatedChatStream(units: SSEEventSequence(events), translator: translator), stop: events.stop)
+        let translated = TranslatedChatStream(units: SSEEventSequence(events), translator: translator)
+        return ChatCompletionStream(events: translated, stop: events.stop)
     }
 
     private func responseTranslator(for call: ChatCompletionCall) -> GeminiResponseTranslator {

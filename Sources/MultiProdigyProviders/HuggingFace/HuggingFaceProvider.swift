@@ -70,7 +70,8 @@ public struct HuggingFaceProvider: LLMProvider {
             deadline: call.responseDeadline,
             logger: call.logger
         )
-        return ChatCompletionStream(events: TranslatedChatStream(units: SSEEventSequence(body), translator: HuggingFaceStreamTranslator()), stop: body.stop)
+        let translated = TranslatedChatStream(units: SSEEventSequence(body), translator: HuggingFaceStreamTranslator())
+        return ChatCompletionStream(events: translated, stop: body.stop)
     }
 
     /// The call with its body in TGI's dialect (the router's providers take OpenAI's as is).

@@ -38,6 +38,18 @@ struct OllamaStreamTranslator: StreamTranslator {
 
     mutating func translate(_ line: ByteBuffer) throws -> [ChatStreamEvent] {
         guard !finished else { return [] }
+        // Most lines carry a piece of text and nothing else: read those from their bytes, with no tree.
+        if let text = Self.textOnly(in: line) {
+            var events: [ChatStreamEvent] = []
+            if !sentRole {
+                sentRole = true
+                events.append(chunk(delta: ["role": "assistant", "content": ""]))
+            }
+            if !text.isEmpty {
+                events.append(.chunk(OpenAIChunk.content(text, id: id, created: created, model: model, withNullLogprobs: true)))
+            }
+            return events
+        }
         guard let json = try? JSONValue.parse(line), case .object = json else {
             // A garbled line loses at most one piece of text; the `done` line still decides
             // whether the answer is complete.
@@ -84,6 +96,44 @@ struct OllamaStreamTranslator: StreamTranslator {
     }
 
     mutating func finish() throws -> [ChatStreamEvent] { [] }
+
+    /// The `message.content` of a line that carries nothing else the translation reads: no
+    /// `error`, `"done": false`, a message without tool calls. Nil for any other line, or one that
+    /// is not valid JSON (the tree path reads those).
+    static func textOnly(in line: ByteBuffer) -> String? {
+        line.withUnsafeReadableBytes { bytes -> String? in
+            guard let members = try? JSONScanner.topLevelMembers(of: bytes) else { return nil }
+            var text: String?
+            var notDone = false
+            for member in members {
+                switch member.key {
+                case "error":
+                    guard member.kind == .null else { return nil }
+                case "done":
+                    guard member.kind == .bool, bytes[member.value.lowerBound] == UInt8(ascii: "f") else { return nil }
+                    notDone = true
+                case "message":
+                    guard member.kind == .object, let fields = try? JSONScanner.members(ofObjectAt: member.value, in: bytes) else {
+                        return nil
+                    }
+                    for field in fields {
+                        switch field.key {
+                        case "content":
+                            guard field.kind == .string else { return nil }
+                            text = JSONScanner.decodeString(at: field.value, in: bytes)
+                        case "tool_calls":
+                            guard field.kind == .null else { return nil }
+                        default:
+                            continue
+                        }
+                    }
+                default:
+                    continue
+                }
+            }
+            return notDone ? text : nil
+        }
+    }
 
     private func chunk(delta: JSONValue, finishReason: String? = nil) -> ChatStreamEvent {
         let choice: JSONValue = [

@@ -173,7 +173,8 @@ public struct OpenAICompatibleProvider: LLMProvider {
             deadline: call.responseDeadline,
             logger: call.logger
         )
-        return ChatCompletionStream(events: TranslatedChatStream(units: SSEEventSequence(body), translator: OpenAIStreamTranslator()), stop: body.stop)
+        let translated = TranslatedChatStream(units: SSEEventSequence(body), translator: OpenAIStreamTranslator())
+        return ChatCompletionStream(events: translated, stop: body.stop)
     }
 
     /// Passes the embeddings request through to `{base_url}/embeddings`.
