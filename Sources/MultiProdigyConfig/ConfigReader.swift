@@ -344,6 +344,18 @@ struct ConfigReader {
                     } else {
                         model.weight = weight
                     }
+                case "output_factor":
+                    guard let factor = positiveDouble(field, path: fieldPath) else { continue }
+                    if factor < 0.01 || factor > 100 {
+                        report(
+                            fieldPath,
+                            field,
+                            "output_factor \(factor) is out of range",
+                            "use how many times longer this model's answers run than others', between 0.01 and 100, such as 3"
+                        )
+                    } else {
+                        model.outputFactor = factor
+                    }
                 case "supports":
                     for (index, item) in stringList(field, path: fieldPath).enumerated() {
                         if let capability = ModelCapability(rawValue: item.value) {
@@ -581,7 +593,7 @@ struct ConfigReader {
 
     private static let topLevelKeys = ["server", "auth", "storage", "providers", "models", "routes", "privacy", "resilience"]
     private static let providerKeys = ["type", "base_url", "api_key", "locality", "headers", "ca_file", "options"]
-    private static let modelKeys = ["provider", "model", "price", "context", "supports", "latency", "weight"]
+    private static let modelKeys = ["provider", "model", "price", "context", "supports", "latency", "weight", "output_factor"]
     private static let routeKeys = ["policy", "targets", "fallback", "weights", "resilience"]
 
     private static func isLoopback(_ url: String) -> Bool {

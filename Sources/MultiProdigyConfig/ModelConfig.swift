@@ -20,6 +20,10 @@ public struct ModelConfig: Sendable, Equatable {
     /// `weight`: this deployment's share of traffic among deployments of the same upstream model
     /// (default 1).
     public var weight: Double
+    /// `output_factor`: how much longer this model's answers run than the route's expected answer
+    /// (a reasoning model that writes its thinking as output tokens, say), for cost ranking only
+    /// (default 1).
+    public var outputFactor: Double
 
     /// Creates a model declaration.
     public init(
@@ -30,9 +34,11 @@ public struct ModelConfig: Sendable, Equatable {
         contextWindow: Int? = nil,
         capabilities: Set<ModelCapability> = [],
         latencyPrior: Duration? = nil,
-        weight: Double = 1
+        weight: Double = 1,
+        outputFactor: Double = 1
     ) {
         self.latencyPrior = latencyPrior
+        self.outputFactor = outputFactor
         self.weight = weight
         self.name = name
         self.provider = provider

@@ -234,7 +234,10 @@ public struct ContinuingStreamRelay: AsyncSequence, Sendable {
             endSegment()
             phase = .ended
             if let reported = current.reportedUsage?.usage {
-                context.executor.tracker.recordCompletionTokens(reported.completionTokens, for: currentTarget.statisticsKey)
+                context.executor.tracker.recordCompletionTokens(
+                    reported.completionTokens,
+                    for: LatencyTracker.answerLengthKey(for: context.plan.requestedName)
+                )
             }
             guard !Task.isCancelled else { return nil }
             let malformed = current.malformedChunkCount

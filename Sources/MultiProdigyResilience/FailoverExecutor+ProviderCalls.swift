@@ -13,7 +13,7 @@ extension FailoverExecutor {
     ///
     /// Each attempt's answer, body included, must arrive by its ``attemptDeadline(for:in:firstByte:totalDeadline:now:)``;
     /// the upstream clients enforce it. The completion tokens an accepted answer's upstream reported
-    /// feed the planner's estimate of the target's answer length.
+    /// feed the planner's estimate of the route's answer length.
     ///
     /// - Parameters:
     ///   - chat: The client's request.
@@ -42,7 +42,7 @@ extension FailoverExecutor {
             )
             let answer = try accept(try await provider.complete(call), target)
             if !answer.usage.isEstimated {
-                tracker.recordCompletionTokens(answer.usage.completionTokens, for: target.statisticsKey)
+                tracker.recordCompletionTokens(answer.usage.completionTokens, for: LatencyTracker.answerLengthKey(for: plan.requestedName))
             }
             return answer
         }

@@ -98,13 +98,19 @@ public final class LatencyTracker: Sendable {
         record(measurement, max(duration, Self.failurePenalty), for: key, at: now)
     }
 
-    /// Adds the completion-token count of one answer of `key`, which predicts the cost of the next
-    /// request that sets no `max_tokens`.
+    /// Adds the completion-token count of one answer under `key` (``answerLengthKey(for:)`` of the
+    /// route it answered), which predicts the cost of the next request that sets no `max_tokens`.
     public func recordCompletionTokens(_ tokens: Int, for key: String) {
         state.withLock { state in
             let previous = state[key, default: .unobserved].completionTokens
             state[key, default: .unobserved].completionTokens = Self.blend(previous, Double(max(0, tokens)), weight: Self.smoothing)
         }
+    }
+
+    /// The key under which the answer lengths of every request to `name` (a route, or a model asked
+    /// for directly) are averaged: what the planner prices a request without `max_tokens` by.
+    public static func answerLengthKey(for name: String) -> String {
+        "answers\u{1F}" + name
     }
 
     private static func blend(_ previous: Double?, _ sample: Double, weight: Double) -> Double {

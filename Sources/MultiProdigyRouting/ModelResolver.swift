@@ -117,6 +117,7 @@ public struct ModelResolver: Sendable {
             capabilities: model.capabilities.contains(where: \.isRequestable) ? model.capabilities : nil,
             latencyPrior: model.latencyPrior,
             weight: model.weight,
+            outputFactor: model.outputFactor,
             isFallback: isFallback,
             disabledReason: provider.disabledReason
         )

@@ -7,7 +7,7 @@ extension RoutePlan {
     ///
     /// ```json
     /// {"model":"auto","route":"auto","policy":"cost","private":true,"private_reason":"pii:email",
-    ///  "prompt_tokens":412,
+    ///  "prompt_tokens":412,"expected_output_tokens":256,"expected_output_source":"default",
     ///  "plan":[{"target":"llama3.2","provider":"ollama","locality":"local","estimated_cost_usd":0,
     ///           "predicted_latency_ms":140,"reason":"cheapest eligible"}],
     ///  "excluded":[{"target":"gpt-4o-mini","provider":"openai","reason":"cloud target for a private request"}]}
@@ -23,6 +23,8 @@ extension RoutePlan {
             ("private", .bool(isPrivate)),
             ("private_reason", privateReason.map(JSONValue.string) ?? .null),
             ("prompt_tokens", .integer(promptTokens)),
+            ("expected_output_tokens", .integer(answerLength.tokens)),
+            ("expected_output_source", .string(answerLength.source.rawValue)),
             (
                 "plan",
                 .array(

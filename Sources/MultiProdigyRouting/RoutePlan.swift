@@ -21,6 +21,8 @@ public struct RoutePlan: Sendable, Equatable {
     /// The most answer tokens the client allows: `max_tokens` (or `max_completion_tokens`) times
     /// `n`; nil when it set no limit.
     public var maxCompletionTokens: Int?
+    /// The answer length every candidate's estimated cost assumes (before its `output_factor`).
+    public var answerLength: AnswerLengthEstimate
     /// The targets to try, in order (route `fallback` last).
     public var entries: [PlannedTarget]
     /// The targets left out, each with its reason.
@@ -41,6 +43,7 @@ public struct RoutePlan: Sendable, Equatable {
         promptTokens: Int = 0,
         expectedCompletionTokens: Int = 0,
         maxCompletionTokens: Int? = nil,
+        answerLength: AnswerLengthEstimate = AnswerLengthEstimate(tokens: RoutePlanner.defaultCompletionTokens, source: .standard),
         entries: [PlannedTarget],
         excluded: [ExcludedTarget] = [],
         timeouts: TimeoutSettings,
@@ -54,6 +57,7 @@ public struct RoutePlan: Sendable, Equatable {
         self.promptTokens = promptTokens
         self.expectedCompletionTokens = expectedCompletionTokens
         self.maxCompletionTokens = maxCompletionTokens
+        self.answerLength = answerLength
         self.entries = entries
         self.excluded = excluded
         self.timeouts = timeouts

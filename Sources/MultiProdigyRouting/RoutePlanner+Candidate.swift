@@ -23,7 +23,9 @@ extension RoutePlanner {
         var score = 0.0
         var reason = PlanReason.unranked
 
-        init(index: Int, definition: RouteDefinition, observation: TargetObservation, request: RoutingRequest) {
+        /// - Parameter answerTokens: The plan's expected answer length per choice, the same for every
+        ///   candidate; the profile's `output_factor` scales it.
+        init(index: Int, definition: RouteDefinition, observation: TargetObservation, request: RoutingRequest, answerTokens: Int) {
             let profile = definition.profiles[index]
             self.index = index
             self.deploymentGroup = definition.deploymentGroups[index]
@@ -31,8 +33,7 @@ extension RoutePlanner {
             self.weight = profile.weight
             self.observation = observation
             self.estimatedCostUSD = profile.effectivePrice.map { price in
-                let output =
-                    request.maxOutputTokens.map(Double.init) ?? observation.completionTokens ?? Double(RoutePlanner.defaultCompletionTokens)
+                let output = Double(answerTokens) * profile.outputFactor
                 return CostModel.usd(
                     promptTokens: Double(request.promptTokens),
                     completionTokens: output * Double(request.choiceCount),

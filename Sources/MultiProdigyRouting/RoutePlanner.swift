@@ -61,6 +61,7 @@ public final class RoutePlanner: Sendable {
     ) -> RoutePlan? {
         guard let definition = resolver.definition(for: model) else { return nil }
         let observations = tracker.observations(for: definition.statisticsKeys)
+        let routeAverage = tracker.observation(for: LatencyTracker.answerLengthKey(for: definition.requestedName)).completionTokens
         let now = ContinuousClock.now
         let available = availability?.availability(of: definition.statisticsKeys, at: now) ?? []
         let count = isExplanation ? 1 : planCount.add(1, ordering: .relaxed).newValue
@@ -69,6 +70,7 @@ public final class RoutePlanner: Sendable {
             definition,
             request: request,
             observations: observations,
+            routeAnswerTokens: routeAverage,
             probes: probes,
             available: available,
             now: now,
@@ -83,6 +85,8 @@ public final class RoutePlanner: Sendable {
     ///   - definition: The route's candidates and policy.
     ///   - request: What the planner needs to know about the request.
     ///   - observations: What has been measured about each profile, in profile order.
+    ///   - routeAnswerTokens: The average answer length of the route (or model), nil when none
+    ///     has been observed: what every candidate's cost assumes when the request sets no limit.
     ///   - probes: The latest health check of each probed provider.
     ///   - available: For each profile, whether its circuit breaker lets traffic through (empty: all).
     ///   - now: The current instant, against which estimates age.
@@ -92,6 +96,7 @@ public final class RoutePlanner: Sendable {
         _ definition: RouteDefinition,
         request: RoutingRequest,
         observations: [TargetObservation],
+        routeAnswerTokens: Double? = nil,
         probes: [String: ProviderProbe],
         available: [Bool] = [],
         now: ContinuousClock.Instant,
@@ -102,12 +107,19 @@ public final class RoutePlanner: Sendable {
         // A route with `policy: privacy` stays private whatever policy the client ranks by.
         let privateReason =
             request.privateReason ?? (definition.policy == .privacy ? "route" : nil) ?? (policy == .privacy ? "request" : nil)
+        let answerLength = AnswerLengthEstimate.estimate(maxOutputTokens: request.maxOutputTokens, routeAverage: routeAnswerTokens)
         var candidates: [Candidate] = []
         candidates.reserveCapacity(definition.profiles.count)
         var excluded: [ExcludedTarget] = []
         for index in definition.profiles.indices {
             let observation = index < observations.count ? observations[index] : .unobserved
-            let candidate = Candidate(index: index, definition: definition, observation: observation, request: request)
+            let candidate = Candidate(
+                index: index,
+                definition: definition,
+                observation: observation,
+                request: request,
+                answerTokens: answerLength.tokens
+            )
             if let exclusion = exclusion(of: candidate, in: definition, request: request, isPrivate: privateReason != nil, probes: probes) {
                 excluded.append(exclusion)
             } else {
@@ -168,6 +180,7 @@ public final class RoutePlanner: Sendable {
             promptTokens: request.promptTokens,
             expectedCompletionTokens: min(request.maxOutputTokens ?? defaultCompletionTokens, 1 << 40) * max(1, request.choiceCount),
             maxCompletionTokens: request.maxOutputTokens.map { min($0, 1 << 40) * max(1, request.choiceCount) },
+            answerLength: answerLength,
             entries: entries,
             excluded: excluded,
             timeouts: definition.timeouts,

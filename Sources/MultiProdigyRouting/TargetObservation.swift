@@ -4,7 +4,7 @@ public struct TargetObservation: Sendable, Equatable {
     public var firstTokenSeconds: Double?
     /// Smoothed total time of non-streamed answers, in seconds.
     public var totalSeconds: Double?
-    /// Smoothed completion tokens per answer.
+    /// Smoothed completion tokens per answer; kept under a route's key (``LatencyTracker/answerLengthKey(for:)``), not a target's.
     public var completionTokens: Double?
     /// Requests in flight to it right now.
     public var inFlight: Int

@@ -20,6 +20,8 @@ public struct TargetProfile: Sendable, Equatable {
     public var latencyPrior: Duration?
     /// `weight` among deployments of the same upstream model.
     public var weight: Double
+    /// `output_factor`: its expected answer length relative to the plan's, for cost ranking.
+    public var outputFactor: Double
     /// Whether it comes from the route's `fallback` list.
     public var isFallback: Bool
     /// Why its provider is disabled, or nil when enabled.
@@ -34,6 +36,7 @@ public struct TargetProfile: Sendable, Equatable {
         capabilities: Set<ModelCapability>? = nil,
         latencyPrior: Duration? = nil,
         weight: Double = 1,
+        outputFactor: Double = 1,
         isFallback: Bool = false,
         disabledReason: String? = nil
     ) {
@@ -44,6 +47,7 @@ public struct TargetProfile: Sendable, Equatable {
         self.capabilities = capabilities
         self.latencyPrior = latencyPrior
         self.weight = weight
+        self.outputFactor = outputFactor
         self.isFallback = isFallback
         self.disabledReason = disabledReason
         self.statisticsKey = target.statisticsKey

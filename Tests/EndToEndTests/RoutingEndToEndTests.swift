@@ -234,6 +234,66 @@ import Testing
         }
     }
 
+    /// Issue 19: the cost policy prices every target by one expected answer, so two targets that
+    /// served answers of very different lengths are still ranked by price.
+    @Test func costRanksByPriceWhateverEachTargetServedBefore() async throws {
+        func answer(completionTokens: Int) -> FakeUpstream {
+            FakeUpstream(
+                .respond(
+                    status: .ok,
+                    body: FakeUpstream.completion().replacingOccurrences(
+                        of: #""completion_tokens":4,"total_tokens":13"#,
+                        with: #""completion_tokens":\#(completionTokens),"total_tokens":\#(completionTokens + 9)"#
+                    )
+                )
+            )
+        }
+        let local = answer(completionTokens: 20)
+        let cloud = answer(completionTokens: 4000)
+        let yaml = """
+            providers:
+            \(fakeProvider("local-p", index: 0))\(fakeProvider("cloud-p", index: 1, locality: "cloud"))
+            models:
+              local-priced: {provider: local-p, price: {input: 0.20, output: 0.80}}
+              cloud-cheap: {provider: cloud-p, price: {input: 0.15, output: 0.60}}
+            routes:
+              cheap: {policy: cost, targets: [local-priced, cloud-cheap]}
+            """
+        try await withGateway(upstreams: [local, cloud], yaml: yaml) { gateway in
+            // Histories: short answers from the local model, long ones from the cloud model.
+            for model in ["local-priced", "local-priced", "cloud-cheap", "cloud-cheap"] {
+                #expect(try await gateway.chat(model).status == 200)
+            }
+            let explain = #"{"model":"cheap","messages":[{"role":"user","content":"Summarise the plan in a paragraph."}]}"#
+            let before = try await gateway.send(.POST, "/v1/route", body: explain)
+            #expect((before.json["plan"] as? [[String: Any]])?.map { $0["target"] as? String } == ["cloud-cheap", "local-priced"])
+            #expect(before.json["expected_output_source"] as? String == "default")
+            #expect(before.json["expected_output_tokens"] as? Int == 256)
+
+            // The route's own answers now set the expected length, the same for both targets.
+            #expect(try await gateway.chat("cheap").status == 200)
+            let after = try await gateway.send(.POST, "/v1/route", body: explain)
+            #expect((after.json["plan"] as? [[String: Any]])?.map { $0["target"] as? String } == ["cloud-cheap", "local-priced"])
+            #expect(after.json["expected_output_source"] as? String == "route_average")
+            #expect(after.json["expected_output_tokens"] as? Int == 4000)
+
+            // A model asked for directly averages its own answers.
+            let direct = try await gateway.send(
+                .POST,
+                "/v1/route",
+                body: explain.replacingOccurrences(of: #""cheap""#, with: #""local-priced""#)
+            )
+            #expect(direct.json["expected_output_tokens"] as? Int == 20)
+            let limited = try await gateway.send(
+                .POST,
+                "/v1/route",
+                body: #"{"model":"cheap","max_tokens":64,"messages":[{"role":"user","content":"hi"}]}"#
+            )
+            #expect(limited.json["expected_output_source"] as? String == "max_tokens")
+            #expect(limited.json["expected_output_tokens"] as? Int == 64)
+        }
+    }
+
     @Test func routeCommandPrintsThePlan() throws {
         let path = try temporaryFile(
             """

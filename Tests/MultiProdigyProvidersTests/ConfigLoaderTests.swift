@@ -182,13 +182,16 @@ import Testing
                 providers:
                   p: {type: openai, base_url: "http://127.0.0.1:1/v1"}
                 models:
-                  m: {provider: p, latency: 750ms, weight: 3}
+                  m: {provider: p, latency: 750ms, weight: 3, output_factor: 2.5}
+                  plain: {provider: p}
                 routes:
                   r: {policy: balanced, weights: {cost: 0.7, latency: 0.3}, targets: [m]}
                 """
         )
         #expect(config.models[0].latencyPrior == .milliseconds(750))
         #expect(config.models[0].weight == 3)
+        #expect(config.models[0].outputFactor == 2.5)
+        #expect(config.models.first { $0.name == "plain" }?.outputFactor == 1)
         #expect(config.routes[0].policy == .balanced)
         #expect(config.routes[0].weights == BalancedWeights(cost: 0.7, latency: 0.3))
         let found = issues(
@@ -197,11 +200,17 @@ import Testing
               p: {type: openai, base_url: "http://127.0.0.1:1/v1"}
             models:
               m: {provider: p, weight: 0}
+              n: {provider: p, output_factor: 1000}
+              o: {provider: p, output_factor: -1}
             routes:
               r: {policy: balanced, weights: {cost: 0, latency: 0}, targets: [m]}
             """
         )
         #expect(found.contains { $0.path == "models.m.weight" && $0.problem.contains("positive") })
+        #expect(
+            found.contains { $0.path == "models.n.output_factor" && $0.problem.contains("out of range") && $0.fix.contains("0.01 and 100") }
+        )
+        #expect(found.contains { $0.path == "models.o.output_factor" && $0.problem.contains("positive") })
         #expect(found.contains { $0.path == "routes.r.weights" && $0.problem.contains("zero") })
     }
 

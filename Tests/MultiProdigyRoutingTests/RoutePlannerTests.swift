@@ -17,6 +17,7 @@ enum PlannerFixture {
         supports: Set<ModelCapability>? = nil,
         latency: Duration? = nil,
         weight: Double = 1,
+        outputFactor: Double = 1,
         fallback: Bool = false,
         disabled: String? = nil
     ) -> TargetProfile {
@@ -28,6 +29,7 @@ enum PlannerFixture {
             capabilities: supports,
             latencyPrior: latency,
             weight: weight,
+            outputFactor: outputFactor,
             isFallback: fallback,
             disabledReason: disabled
         )
@@ -59,6 +61,7 @@ enum PlannerFixture {
         _ definition: RouteDefinition,
         request: RoutingRequest = RoutingRequest(promptTokens: 1000, maxOutputTokens: 500),
         observations: [TargetObservation] = [],
+        routeAnswerTokens: Double? = nil,
         probes: [String: ProviderProbe] = [:],
         explores: Bool = false,
         now: ContinuousClock.Instant = .now,
@@ -69,6 +72,7 @@ enum PlannerFixture {
             definition,
             request: request,
             observations: observations,
+            routeAnswerTokens: routeAnswerTokens,
             probes: probes,
             now: now,
             explores: explores,
@@ -566,12 +570,52 @@ enum PlannerFixture {
         #expect(plan.entries.first?.reason == "cheapest eligible")
     }
 
-    @Test func withoutMaxTokensCostUsesTheObservedAnswerLength() {
-        let observed = TargetObservation(completionTokens: 1000)
-        let plan = F.plan(F.definition([F.cheap]), request: RoutingRequest(promptTokens: 0), observations: [observed])
+    @Test func withoutMaxTokensCostUsesTheRoutesObservedAnswerLength() {
+        let plan = F.plan(F.definition([F.cheap]), request: RoutingRequest(promptTokens: 0), routeAnswerTokens: 1000)
         #expect(abs((plan.entries[0].estimatedCostUSD ?? 0) - 0.0006) < 1e-12)
+        #expect(plan.answerLength == AnswerLengthEstimate(tokens: 1000, source: .routeAverage))
         let unseen = F.plan(F.definition([F.cheap]), request: RoutingRequest(promptTokens: 0))
         #expect(abs((unseen.entries[0].estimatedCostUSD ?? 0) - 256 * 0.6 / 1_000_000) < 1e-12)
+        #expect(unseen.answerLength == AnswerLengthEstimate(tokens: 256, source: .standard))
+        let limited = F.plan(
+            F.definition([F.cheap]),
+            request: RoutingRequest(promptTokens: 0, maxOutputTokens: 10),
+            routeAnswerTokens: 1000
+        )
+        #expect(limited.answerLength == AnswerLengthEstimate(tokens: 10, source: .maxTokens))
+    }
+
+    /// Issue 19's case: a local model priced 0.20/0.80 and a cloud one priced 0.15/0.60 that have
+    /// served answers of very different lengths. Whatever each has served, the plan prices both by
+    /// the same answer, so the cheaper price ranks first.
+    @Test(arguments: [nil, 50.0, 5000.0] as [Double?])
+    func targetsWithDifferentHistoriesAreRankedByPrice(routeAverage: Double?) {
+        let local = F.profile("local-priced", locality: .local, price: ModelPrice(input: 0.20, output: 0.80))
+        let cloud = F.profile("cloud-cheap", price: ModelPrice(input: 0.15, output: 0.60))
+        // What each target served before (per-target answer lengths no longer price anything).
+        let histories = [TargetObservation(completionTokens: 20), TargetObservation(completionTokens: 4000)]
+        let plan = F.plan(
+            F.definition([local, cloud], policy: .cost),
+            request: RoutingRequest(promptTokens: 800),
+            observations: histories,
+            routeAnswerTokens: routeAverage
+        )
+        #expect(plan.targets.map(\.name) == ["cloud-cheap", "local-priced"])
+    }
+
+    @Test func anOutputFactorScalesOneTargetsExpectedAnswer() {
+        // Per million: cheap 0.15/0.60; "thinker" 0.10/0.40 but writes 4× as much.
+        let thinker = F.profile("thinker", price: ModelPrice(input: 0.10, output: 0.40), outputFactor: 4)
+        let request = RoutingRequest(promptTokens: 100, maxOutputTokens: 1000)
+        let plan = F.plan(F.definition([thinker, F.cheap], policy: .cost), request: request)
+        #expect(plan.targets.map(\.name) == ["cheap", "thinker"])
+        // 100 × 0.10 + 4 × 1000 × 0.40, per million.
+        #expect(abs((plan.entries.first { $0.target.name == "thinker" }?.estimatedCostUSD ?? 0) - 0.00161) < 1e-12)
+        let plain = F.plan(
+            F.definition([F.profile("thinker", price: ModelPrice(input: 0.10, output: 0.40)), F.cheap], policy: .cost),
+            request: request
+        )
+        #expect(plain.targets.map(\.name) == ["thinker", "cheap"])
     }
 
     @Test func summaryLineNamesTheDecision() {
@@ -591,6 +635,7 @@ enum PlannerFixture {
         #expect(
             plan.explanation.text
                 == #"{"model":"r","route":"r","policy":"cost","private":true,"private_reason":"pii:email","prompt_tokens":1000,"#
+                + #""expected_output_tokens":100,"expected_output_source":"max_tokens","#
                 + #""plan":[{"target":"local","provider":"local-provider","locality":"local","estimated_cost_usd":0,"predicted_latency_ms":140,"reason":"cheapest eligible"}],"#
                 + #""excluded":[{"target":"cheap","provider":"cheap-provider","cause":"privacy","reason":"cloud target for a private request"}]}"#
         )
