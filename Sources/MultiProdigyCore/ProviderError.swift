@@ -159,6 +159,11 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
         if error is UpstreamDeadlineError {
             return ProviderError(kind: .timeout, message: "timed out waiting for the upstream's response")
         }
+        if let error = error as? UpstreamSilentCloseError {
+            let seconds = Double(error.silence.components.seconds) + Double(error.silence.components.attoseconds) / 1e18
+            let shown = (seconds * 10).rounded() / 10
+            return ProviderError(kind: .timeout, message: "the upstream sent nothing for \(shown) s, then closed the connection")
+        }
         if error is HTTPClientConnectionClosedError {
             return ProviderError(kind: .connection, message: "the upstream closed the connection early")
         }

@@ -76,7 +76,8 @@ extension RoutePlan {
     /// exclusions.
     public var explanationText: String {
         var lines = [
-            "\(routeName.map { "route \($0)" } ?? "model \(requestedName)"): policy \(policy.rawValue), ~\(promptTokens) prompt tokens"
+            "\(routeName.map { "route \($0)" } ?? "model \(requestedName)"): policy \(policy.rawValue), ~\(promptTokens) prompt tokens, "
+                + "~\(answerLength.tokens) answer tokens (\(answerLength.source.rawValue))"
         ]
         if let privateReason { lines.append("private: only local targets (\(privateReason))") }
         if let error { lines.append("error \(error.status.code) \(error.code ?? ""): \(error.message)") }

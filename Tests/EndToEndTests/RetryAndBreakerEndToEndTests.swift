@@ -152,6 +152,45 @@ import Testing
         #expect(resetting.requests == 2)
     }
 
+    /// Issue 19: a target that says nothing for longer than the silence threshold (2 s) and then
+    /// closes the connection is a silent target, not a reset: a timeout, not retried on that
+    /// target, the next target asked at once, and counted as `timeout`.
+    @Test(arguments: [false, true])
+    func aTargetSilentThenClosingIsATimeoutAndNotRetried(stream: Bool) async throws {
+        let silent = ResettingUpstream(resets: 3, answer: ResettingUpstream.completionResponse(), silence: .seconds(3))
+        let b = FakeUpstream(stream ? .stream(events: FakeUpstream.stream(["ok"])) : Self.ok)
+        try await withService({ onPort in try await silent.run(onPort: onPort) }) { port in
+            let yaml = """
+                providers:
+                  a: {type: openai, base_url: "http://127.0.0.1:\(port)/v1", locality: local}
+                \(fakeProvider("b", index: 0))
+                models:
+                  first: {provider: a}
+                  second: {provider: b}
+                routes:
+                  r: {targets: [first, second]}
+                resilience: {timeouts: {first_byte: 30s, first_token: 30s, total: 60s}, retry: {max_attempts_per_target: 3}}
+                """
+            try await withGateway(upstreams: [b], yaml: yaml) { gateway in
+                let started = ContinuousClock.now
+                let reply = try await gateway.chat("r", stream: stream)
+                let elapsed = ContinuousClock.now - started
+                #expect(reply.status == 200)
+                #expect(reply.headers.first(name: "x-multiprodigy-model") == "second")
+                #expect(reply.headers.first(name: "x-multiprodigy-attempts") == "2", "one attempt at the silent target")
+                // 3 s of silence, then the next target at once (a retry would add another 3 s).
+                #expect(elapsed < .seconds(5.5), "\(elapsed)")
+                let metrics = try await gateway.send(.GET, "/metrics")
+                #expect(
+                    metrics.body.contains(#"multiprodigy_upstream_errors_total{provider="a",model="first",kind="timeout"} 1"#),
+                    "\(metrics.body)"
+                )
+                #expect(!metrics.body.contains(#"multiprodigy_upstream_errors_total{provider="a",model="first",kind="connection"} 1"#))
+            }
+        }
+        #expect(silent.requests == 1)
+    }
+
     @Test func aSilentTargetIsNotRetriedAndTheWholeCallStaysInItsBudget() async throws {
         let silent = FakeUpstream(.hang)
         let b = FakeUpstream(.stream(events: FakeUpstream.stream(["ok"])))

@@ -51,6 +51,9 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
     /// Whether any byte of the current response arrived; a reused connection that dies before
     /// that may be retried on a fresh one.
     private(set) var receivedResponseBytes = false
+    /// When the current request was handed to the connection: a close without a byte long after it
+    /// is a silent target (``UpstreamSilentCloseError``), not a reset.
+    private var requestStartedAt: NIODeadline?
     /// The error that closed the connection while no request was waiting (a TLS handshake that
     /// failed before the request was handed over): the reason the next request is given.
     private(set) var closingError: (any Error)?
@@ -70,6 +73,7 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
         head = nil
         body.clear()
         receivedResponseBytes = false
+        requestStartedAt = .now()
     }
 
     /// Starts waiting for a response to be streamed into `storage`: `head` gets its head, and
@@ -83,6 +87,7 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
         self.request = request
         mode = .awaitingHead(head, storage, ended: ended)
         receivedResponseBytes = false
+        requestStartedAt = .now()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -197,7 +202,7 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        fail(HTTPClientConnectionClosedError(receivedResponseBytes: receivedResponseBytes))
+        fail(closedError())
         context.fireChannelInactive()
     }
 
@@ -205,8 +210,19 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
         if case .idle = mode, closingError == nil, !Self.isPeerClose(error) { closingError = error }
         // A reset (or a TLS peer closing without its close_notify) before any byte of the answer
         // is a connection the upstream closed: one reused from the pool may be retried.
-        fail(!receivedResponseBytes && Self.isPeerClose(error) ? HTTPClientConnectionClosedError(receivedResponseBytes: false) : error)
+        fail(!receivedResponseBytes && Self.isPeerClose(error) ? closedError() : error)
         context.close(promise: nil)
+    }
+
+    /// Why the response in flight ended when the upstream closed the connection: silence when no
+    /// byte came for ``UpstreamSilentCloseError/threshold`` or longer, else an early close (which a
+    /// reused connection may retry when no byte came).
+    private func closedError() -> any Error {
+        if !receivedResponseBytes, let started = requestStartedAt {
+            let silence = Duration.nanoseconds((NIODeadline.now() - started).nanoseconds)
+            if silence >= UpstreamSilentCloseError.threshold { return UpstreamSilentCloseError(silence: silence) }
+        }
+        return HTTPClientConnectionClosedError(receivedResponseBytes: receivedResponseBytes)
     }
 
     /// Whether `error` says the peer closed or reset the connection.

@@ -6,15 +6,18 @@ import Synchronization
 /// (before any response byte), then answers every request with `answer`, a whole HTTP/1.1 response.
 ///
 /// The reset is the kernel's: a socket closed with unread data in its receive buffer sends RST, so
-/// a reset connection is never read from.
+/// a reset connection is never read from. With `silence`, those connections instead read the
+/// request, say nothing for that long, and close (FIN): a target that goes quiet and hangs up.
 final class ResettingUpstream: Sendable {
     private let remainingResets: Mutex<Int>
     private let requestCount = Mutex(0)
     private let answer: String
+    private let silence: Duration?
 
-    init(resets: Int, answer: String) {
+    init(resets: Int, answer: String, silence: Duration? = nil) {
         remainingResets = Mutex(resets)
         self.answer = answer
+        self.silence = silence
     }
 
     /// Requests answered plus connections reset.
@@ -71,17 +74,28 @@ final class ResettingUpstream: Sendable {
 
         init(upstream: ResettingUpstream) { self.upstream = upstream }
 
+        /// Set on a connection that goes silent: its request is read and never answered.
+        private let isSilent = Atomic(false)
+
         func channelActive(context: ChannelHandlerContext) {
             guard upstream.takeReset() else {
                 context.read()
                 return
             }
-            // Give the request time to land in the receive buffer, then close without reading it.
             let channel = context.channel
+            if let silence = upstream.silence {
+                isSilent.store(true, ordering: .relaxed)
+                context.read()
+                let nanoseconds = silence.components.seconds * 1_000_000_000 + silence.components.attoseconds / 1_000_000_000
+                context.eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) { channel.close(promise: nil) }
+                return
+            }
+            // Give the request time to land in the receive buffer, then close without reading it.
             context.eventLoop.scheduleTask(in: .milliseconds(50)) { channel.close(promise: nil) }
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            if isSilent.load(ordering: .relaxed) { return }
             let request = unwrapInboundIn(data)
             // Answer once the head's end is seen; the fake does not parse the body.
             if request.readableBytesView.contains(UInt8(ascii: "\n")) {
