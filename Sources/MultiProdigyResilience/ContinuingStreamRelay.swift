@@ -234,10 +234,7 @@ public struct ContinuingStreamRelay: AsyncSequence, Sendable {
             endSegment()
             phase = .ended
             if let reported = current.reportedUsage?.usage {
-                context.executor.tracker.recordCompletionTokens(
-                    reported.completionTokens,
-                    for: LatencyTracker.answerLengthKey(for: context.plan.requestedName)
-                )
+                context.executor.tracker.recordAnswerLength(reported.completionTokens, route: context.plan.requestedName)
             }
             guard !Task.isCancelled else { return nil }
             let malformed = current.malformedChunkCount

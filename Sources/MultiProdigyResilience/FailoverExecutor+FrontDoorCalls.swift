@@ -63,7 +63,7 @@ extension FailoverExecutor {
                 answer = try await translated()
             }
             if !answer.usage.isEstimated {
-                tracker.recordCompletionTokens(answer.usage.completionTokens, for: LatencyTracker.answerLengthKey(for: plan.requestedName))
+                tracker.recordAnswerLength(answer.usage.completionTokens, route: plan.requestedName)
             }
             return answer
         }

@@ -42,7 +42,7 @@ extension FailoverExecutor {
             )
             let answer = try accept(try await provider.complete(call), target)
             if !answer.usage.isEstimated {
-                tracker.recordCompletionTokens(answer.usage.completionTokens, for: LatencyTracker.answerLengthKey(for: plan.requestedName))
+                tracker.recordAnswerLength(answer.usage.completionTokens, route: plan.requestedName)
             }
             return answer
         }

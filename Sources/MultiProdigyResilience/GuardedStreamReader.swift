@@ -8,16 +8,17 @@ import Synchronization
 /// is parsed when the writer asks for one, so a client that reads slowly stops the reads, the
 /// upstream connection's buffer fills, and TCP slows the upstream down. The guard's limits run on
 /// an event-loop timer (``StreamWatchdog``); when one passes, the events are stopped
-/// (``ChatCompletionStream/stop``), so a read waiting for the upstream throws the timeout at once.
-/// Between reads the relay waits for its client, so only the total limit applies then
-/// (``StreamGuardStateMachine/waitingForClient()``).
+/// (``ChatCompletionStream/stop``), so a read waiting for the upstream throws the timeout at once,
+/// and so does cancelling the reading task. From the commit on, only the total limit applies while
+/// the relay's caller is busy with the client (``StreamGuardStateMachine/waitingForClient()``);
+/// the stall limit counts while a read waits for the upstream.
 ///
 /// ```swift
 /// let reader = GuardedStreamReader(stream.events, stop: stream.stop, machine: machine)
 /// while let event = try await reader.next() { … }
 /// ```
 ///
-/// - warning: One task reads at a time (checked); ``cancel()`` or ``finish()`` once done with it
+/// - warning: One task reads at a time (checked). Read to the end, or call ``cancel()``: either
 ///   stops the timer and releases the upstream.
 final class GuardedStreamReader<Element: Sendable>: @unchecked Sendable {
     // @unchecked: `iterator` is touched only inside `next()`, which one task runs at a time
@@ -32,15 +33,32 @@ final class GuardedStreamReader<Element: Sendable>: @unchecked Sendable {
     /// stop it caused), the upstream's failure, or the cancellation.
     private let failure: SharedState<ProviderError?>
     private let isReading = Atomic(false)
+    /// The events ended, or failed: reads return nil, or throw ``failure``.
     private let isFinished = Atomic(false)
-    private let onFinish: @Sendable () -> Void
+    /// `onFinish`, run once: when the events end or fail, or when a limit passes.
+    private let release: ReleaseOnce
+
+    /// Runs its action once, whoever asks first.
+    private final class ReleaseOnce: Sendable {
+        private let done = Atomic(false)
+        private let action: @Sendable () -> Void
+
+        init(_ action: @escaping @Sendable () -> Void) {
+            self.action = action
+        }
+
+        func run() {
+            if !done.exchange(true, ordering: .acquiringAndReleasing) { action() }
+        }
+    }
 
     /// Starts guarding `events` with `machine`'s limits.
     ///
     /// - Parameters:
     ///   - stop: Ends `events` early; nil when they cannot be, and then they are read one ahead in a
     ///     task of their own (``TaskFedEvents``).
-    ///   - onFinish: Called once when the upstream is done with: ended, failed or cancelled.
+    ///   - onFinish: Called once when the upstream is done with: ended, failed, cancelled, or
+    ///     stopped by a limit.
     init(
         _ events: any AsyncSequence<Element, any Error> & Sendable,
         stop: (@Sendable (any Error) -> Void)?,
@@ -57,13 +75,15 @@ final class GuardedStreamReader<Element: Sendable>: @unchecked Sendable {
         }
         let failure = SharedState<ProviderError?>(nil)
         let stopEvents = self.stopEvents
+        let release = ReleaseOnce(onFinish)
         self.machine = machine
         self.failure = failure
-        self.onFinish = onFinish
+        self.release = release
         self.watchdog = StreamWatchdog(machine) { timeout in
             failure.withLock { $0 = $0 ?? timeout }
             machine.withLock { $0.failed() }
             stopEvents(timeout)
+            release.run()
         }
         watchdog.start()
     }
@@ -72,8 +92,8 @@ final class GuardedStreamReader<Element: Sendable>: @unchecked Sendable {
         if !isFinished.load(ordering: .acquiring) {
             watchdog.stop()
             stopEvents(CancellationError())
-            onFinish()
         }
+        release.run()
     }
 
     /// The next event, nil once the upstream's stream has ended.
@@ -87,7 +107,13 @@ final class GuardedStreamReader<Element: Sendable>: @unchecked Sendable {
         if let failure = failure.withLock({ $0 }) { throw failure }
         if isFinished.load(ordering: .acquiring) { return nil }
         do {
-            guard let element = try await iterator.next() else {
+            // A provider's events need not end on cancellation themselves: stopping them does.
+            let element = try await withTaskCancellationHandler {
+                try await iterator.next()
+            } onCancel: {
+                stopEvents(CancellationError())
+            }
+            guard let element else {
                 finish()
                 return nil
             }
@@ -97,12 +123,21 @@ final class GuardedStreamReader<Element: Sendable>: @unchecked Sendable {
         }
     }
 
+    /// Why the stream cannot go on when the guard ignored an event or saw the events end after it
+    /// had finished the attempt: the failure already recorded, else the limit that expired (the
+    /// watchdog marks the guard before it records the timeout); nil when neither happened.
+    func interruption() -> ProviderError? {
+        if let failure = failure.withLock({ $0 }) { return failure }
+        guard let kind = machine.withLock({ $0.expiredKind }) else { return nil }
+        return fail(ProviderError(kind: .timeout, message: StreamGuardStateMachine.describe(kind)))
+    }
+
     /// Ends the stream because of `error` (the upstream's, or the relay's own verdict on what it
     /// sent), and says how to report it: the timeout if a limit passed first.
     func fail(_ error: any Error) -> ProviderError {
         machine.withLock { $0.failed() }
         let failure = self.failure.withLock { failure -> ProviderError in
-            let first = failure ?? ProviderError.classify(error)
+            let first = failure ?? ProviderError.classify(Task.isCancelled && !(error is ProviderError) ? CancellationError() : error)
             failure = first
             return first
         }
@@ -116,11 +151,11 @@ final class GuardedStreamReader<Element: Sendable>: @unchecked Sendable {
         _ = fail(CancellationError())
     }
 
-    /// The upstream is done with: stops the timer, once.
-    func finish() {
+    /// The events are done with: stops the timer and releases the upstream's slot, once.
+    private func finish() {
         guard !isFinished.exchange(true, ordering: .acquiringAndReleasing) else { return }
         watchdog.stop()
-        onFinish()
+        release.run()
     }
 }
 

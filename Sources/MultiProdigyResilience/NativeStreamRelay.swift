@@ -61,10 +61,14 @@ public final class NativeStreamRelay: Sendable {
         do {
             while let event = try await reader.next() {
                 switch try Self.step(event, api: api, machine: reader.machine) {
-                case .ignore: continue
-                case .forward, .commit, .holdBack: return event
+                case .ignore:
+                    // The guard finished the attempt (a limit passed) as this event came.
+                    if let interruption = reader.interruption() { throw interruption }
+                case .forward, .commit, .holdBack:
+                    return event
                 }
             }
+            if let interruption = reader.interruption() { throw interruption }
             guard reader.machine.withLock({ $0.sourceEnded() }) == .complete else { throw Self.truncated }
             return nil
         } catch {
@@ -104,9 +108,10 @@ public final class NativeStreamRelay: Sendable {
                     heldBack.append(event)
                     return NativeStreamRelay(committedEvents: heldBack, reader: reader, api: api, lease: lease)
                 case .ignore:
-                    continue
+                    if let interruption = reader.interruption() { throw interruption }
                 }
             }
+            if let interruption = reader.interruption() { throw interruption }
             switch machine.withLock({ $0.sourceEnded() }) {
             case .complete where heldBack.isEmpty:
                 throw ProviderError(kind: .protocolViolation, message: "the upstream ended its stream without sending any event")
@@ -140,8 +145,9 @@ public final class NativeStreamRelay: Sendable {
                 carriesContent: meaning == .content,
                 finishing: meaning == .completion ? [0] : []
             )
-            // The event goes to the writer, and the upstream waits until it asks for the next.
-            if action == .forward { machine.waitingForClient() }
+            // The event goes to the writer (with those held back, at the commit), and the upstream
+            // waits until it asks for the next.
+            if action == .forward || action == .commit { machine.waitingForClient() }
             return action
         }
     }

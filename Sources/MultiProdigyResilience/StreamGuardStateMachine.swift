@@ -83,7 +83,10 @@ public struct StreamGuardStateMachine: Sendable {
     private let limits: Limits
     private let firstTokenDeadline: ContinuousClock.Instant
     private var lastActivity: ContinuousClock.Instant
-    /// Whether the relay has stopped reading the upstream until a slow client catches up: the stall
+    /// The limit that ended the attempt, once one has (``expire(at:)``).
+    public private(set) var expiredKind: TimeoutKind?
+    /// Whether the relay is not reading the upstream because its caller is busy with the client
+    /// (between handing a chunk on and being asked for the next, the time a slow client takes): the stall
     /// limit, which judges the upstream, is not counted meanwhile (the total limit still is).
     public private(set) var isWaitingForClient = false
 
@@ -127,6 +130,7 @@ public struct StreamGuardStateMachine: Sendable {
     public mutating func expire(at now: ContinuousClock.Instant) -> TimeoutKind? {
         guard let kind = expiredLimit(at: now) else { return nil }
         phase = .finished
+        expiredKind = kind
         return kind
     }
 
@@ -162,7 +166,8 @@ public struct StreamGuardStateMachine: Sendable {
         }
     }
 
-    /// The relay stops reading the upstream until the client has taken what waits for it: only
+    /// The relay hands a chunk on and stops reading the upstream until its caller asks for the next
+    /// (the caller is writing to the client, which a slow client makes long): only
     /// the total limit applies until ``clientCaughtUp(at:)``.
     public mutating func waitingForClient() {
         isWaitingForClient = true

@@ -82,10 +82,14 @@ public final class StreamRelay: Sendable {
                 switch try stepper.step(event) {
                 case .chunk(let json, .forward), .chunk(let json, .commit), .chunk(let json, .holdBack):
                     return json
-                case .chunk(_, .ignore), .usageOnly, .skip:
+                case .chunk(_, .ignore):
+                    // The guard finished the attempt (a limit passed) as this chunk came.
+                    if let interruption = reader.interruption() { throw interruption }
+                case .usageOnly, .skip:
                     continue
                 }
             }
+            if let interruption = reader.interruption() { throw interruption }
             let ending = reader.machine.withLock { $0.sourceEnded() }
             guard ending == .complete else { throw Self.truncated }
             return nil
@@ -130,10 +134,13 @@ public final class StreamRelay: Sendable {
                     return StreamRelay(committedChunks: heldBack, stepper: stepper)
                 case .usageOnly(commits: true):
                     return StreamRelay(committedChunks: heldBack, stepper: stepper)
-                case .chunk(_, .ignore), .usageOnly(commits: false), .skip:
+                case .chunk(_, .ignore):
+                    if let interruption = reader.interruption() { throw interruption }
+                case .usageOnly(commits: false), .skip:
                     continue
                 }
             }
+            if let interruption = reader.interruption() { throw interruption }
             switch reader.machine.withLock({ $0.sourceEnded() }) {
             case .complete where heldBack.isEmpty:
                 throw ProviderError(kind: .protocolViolation, message: "the upstream ended its stream without sending any chunk")
@@ -183,8 +190,9 @@ public final class StreamRelay: Sendable {
                     carriesContent: inspected.carriesContent,
                     finishing: inspected.finishedChoices
                 )
-                // The chunk goes to the writer, and the upstream waits until it asks for the next.
-                if action == .forward, !usageOnly { machine.waitingForClient() }
+                // The chunk goes to the writer (with those held back, at the commit), and the
+                // upstream waits until it asks for the next.
+                if action == .commit || (action == .forward && !usageOnly) { machine.waitingForClient() }
                 return action
             }
             if let counts = inspected.usage, let usageChunk = inspected.usageChunk {

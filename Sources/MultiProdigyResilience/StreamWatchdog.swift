@@ -7,8 +7,9 @@ import Synchronization
 ///
 /// The timer is set for the guard's next deadline; when it fires and the deadline has moved (a
 /// chunk arrived and reset the stall limit), it is set again for the new one, and when a deadline
-/// has passed it calls `expire` once with the timeout. A stream that ends in time costs one timer
-/// set and cancelled, with no task, no sleeping thread and no dispatch timer.
+/// has passed it calls `expire` once with the timeout. Before the commit, and while the relay
+/// waits for its client, it looks again every stall interval. A stream costs a timer set every
+/// stall interval at most, with no task, no sleeping thread and no dispatch timer.
 ///
 /// ```swift
 /// let watchdog = StreamWatchdog(machine) { timeout in stream.stop?(timeout) }

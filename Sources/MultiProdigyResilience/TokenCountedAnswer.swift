@@ -3,7 +3,7 @@ import MultiProdigyCore
 /// An answer accepted from an upstream, with the tokens it used.
 ///
 /// The executor learns how long a target's answers run from the counts upstreams report (see
-/// ``LatencyTracker/recordCompletionTokens(_:for:)``); estimated counts teach it nothing.
+/// ``LatencyTracker/recordAnswerLength(_:route:)``); estimated counts teach it nothing.
 public protocol TokenCountedAnswer: Sendable {
     /// The tokens the answer used: the upstream's report, or an estimate
     /// (``TokenUsage/isEstimated``) when it reported none.

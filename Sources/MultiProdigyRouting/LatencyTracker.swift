@@ -3,8 +3,8 @@ import MultiProdigyJSON
 import MultiProdigyPrivacy
 import Synchronization
 
-/// Live latency estimates, in-flight counts and answer lengths per target, fed by every attempt
-/// and read by the planner.
+/// Live latency estimates and in-flight counts per target, and answer lengths per route, fed by
+/// every attempt and read by the planner.
 ///
 /// Latency is an exponentially weighted moving average: of time to first token for streams, of
 /// total time otherwise. A measurement arriving after a quiet spell (``staleAfter``) weighs much
@@ -37,6 +37,8 @@ public final class LatencyTracker: Sendable {
     public static let failurePenalty: Duration = .seconds(5)
 
     private let state = Mutex<[String: TargetObservation]>([:])
+    /// Smoothed completion tokens per answer, by route (or model asked for directly).
+    private let answerLengths = Mutex<[String: Double]>([:])
 
     /// An empty tracker: every target is unmeasured and idle.
     public init() {}
@@ -98,19 +100,17 @@ public final class LatencyTracker: Sendable {
         record(measurement, max(duration, Self.failurePenalty), for: key, at: now)
     }
 
-    /// Adds the completion-token count of one answer under `key` (``answerLengthKey(for:)`` of the
-    /// route it answered), which predicts the cost of the next request that sets no `max_tokens`.
-    public func recordCompletionTokens(_ tokens: Int, for key: String) {
-        state.withLock { state in
-            let previous = state[key, default: .unobserved].completionTokens
-            state[key, default: .unobserved].completionTokens = Self.blend(previous, Double(max(0, tokens)), weight: Self.smoothing)
+    /// Adds the completion-token count of one answer to a request for `route` (a route, or a model
+    /// asked for directly): what the planner prices the next request without `max_tokens` by.
+    public func recordAnswerLength(_ tokens: Int, route: String) {
+        answerLengths.withLock { lengths in
+            lengths[route] = Self.blend(lengths[route], Double(max(0, tokens)), weight: Self.smoothing)
         }
     }
 
-    /// The key under which the answer lengths of every request to `name` (a route, or a model asked
-    /// for directly) are averaged: what the planner prices a request without `max_tokens` by.
-    public static func answerLengthKey(for name: String) -> String {
-        "answers\u{1F}" + name
+    /// The smoothed answer length of requests for `route`; nil before the first answer.
+    public func answerLength(route: String) -> Double? {
+        answerLengths.withLock { $0[route] }
     }
 
     private static func blend(_ previous: Double?, _ sample: Double, weight: Double) -> Double {

@@ -61,7 +61,7 @@ public final class RoutePlanner: Sendable {
     ) -> RoutePlan? {
         guard let definition = resolver.definition(for: model) else { return nil }
         let observations = tracker.observations(for: definition.statisticsKeys)
-        let routeAverage = tracker.observation(for: LatencyTracker.answerLengthKey(for: definition.requestedName)).completionTokens
+        let routeAverage = tracker.answerLength(route: definition.requestedName)
         let now = ContinuousClock.now
         let available = availability?.availability(of: definition.statisticsKeys, at: now) ?? []
         let count = isExplanation ? 1 : planCount.add(1, ordering: .relaxed).newValue

@@ -4,8 +4,6 @@ public struct TargetObservation: Sendable, Equatable {
     public var firstTokenSeconds: Double?
     /// Smoothed total time of non-streamed answers, in seconds.
     public var totalSeconds: Double?
-    /// Smoothed completion tokens per answer; kept under a route's key (``LatencyTracker/answerLengthKey(for:)``), not a target's.
-    public var completionTokens: Double?
     /// Requests in flight to it right now.
     public var inFlight: Int
     /// When it was last measured.
@@ -15,13 +13,11 @@ public struct TargetObservation: Sendable, Equatable {
     public init(
         firstTokenSeconds: Double? = nil,
         totalSeconds: Double? = nil,
-        completionTokens: Double? = nil,
         inFlight: Int = 0,
         lastObserved: ContinuousClock.Instant? = nil
     ) {
         self.firstTokenSeconds = firstTokenSeconds
         self.totalSeconds = totalSeconds
-        self.completionTokens = completionTokens
         self.inFlight = inFlight
         self.lastObserved = lastObserved
     }

@@ -23,8 +23,8 @@ final class ChatCompletionsHandler: Sendable {
     let planning: RequestPlanning
     let executor: FailoverExecutor
     let maxRequestBytes: Int
-    /// What a streamed answer may buffer for a slow client (`server.max_response_bytes`) and keep
-    /// to continue it after a cut (`server.max_stream_transcript_bytes`).
+    /// What a streamed answer may keep to continue it after a cut
+    /// (`server.max_stream_transcript_bytes`).
     let streamBounds: ContinuingStreamRelay.Bounds
     /// How each target continues another's cut answer; nil when it cannot.
     let continuationStyle: @Sendable (RouteTarget) -> ContinuationStyle?

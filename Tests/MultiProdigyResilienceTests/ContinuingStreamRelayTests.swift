@@ -345,7 +345,7 @@ import Testing
         #expect(chunks.count == 2, "the usage chunk is the caller's to send: \(chunks)")
         #expect(usageChunk.map { String(buffer: $0) }?.contains(#""completion_tokens":42"#) == true)
         #expect(events.segments == [StreamSegment(target: Self.target("a"), usage: TokenUsage(promptTokens: 7, completionTokens: 42))])
-        #expect(setup.tracker.observation(for: Self.target("a").statisticsKey).completionTokens == 42)
+        #expect(setup.tracker.answerLength(route: "r") == 42, "the route learns its answer length")
         #expect(setup.observer.malformed.withLock { $0 } == ["a:1"])
     }
 

@@ -44,16 +44,15 @@ import Testing
 
     /// The relay reads the upstream only when asked: a reader that stops asking leaves the rest of
     /// the stream unread (the upstream's connection then fills, and TCP slows the upstream), and
-    /// the pause is not taken for a stalled upstream; only the total limit ends it.
+    /// the pause is not taken for a stalled upstream.
     @Test func aReaderThatStopsAskingStopsTheUpstreamBeingRead() async throws {
         let pulled = SharedState(0)
         let many = (0..<50).map { Self.chunk("chunk number \($0)") }
         let source = CountingEvents(events: [Self.chunk("first")] + many + [Self.chunk("last", finish: true), .done], pulled: pulled)
-        let started = ContinuousClock.now
         let relay = try await StreamRelay.start(
             ChatCompletionStream(events: source, stop: { _ in }),
             targetName: "m",
-            limits: .init(firstToken: .seconds(60), stall: .milliseconds(200), totalDeadline: started.advanced(by: .seconds(2)))
+            limits: .init(firstToken: .seconds(60), stall: .milliseconds(200), totalDeadline: .now.advanced(by: .seconds(60)))
         )
         #expect(pulled.withLock { $0 } == 1, "read up to the commit only")
         #expect(try await relay.next() != nil)
@@ -63,12 +62,28 @@ import Testing
         try await Task.sleep(for: .milliseconds(600))
         #expect(pulled.withLock { $0 } == 3, "nothing read while the reader was away")
         #expect(try await relay.next() != nil, "a pause of the reader is not a stalled upstream")
-        try await Task.sleep(for: .seconds(2))
+        relay.cancel()
+    }
+
+    /// While the reader is away only the total limit runs, and it still ends the stream.
+    @Test func theTotalLimitEndsAStreamWhoseReaderIsAway() async throws {
+        let pulled = SharedState(0)
+        let source = CountingEvents(
+            events: [Self.chunk("first"), Self.chunk("second"), Self.chunk("last", finish: true), .done],
+            pulled: pulled
+        )
+        let relay = try await StreamRelay.start(
+            ChatCompletionStream(events: source, stop: { _ in }),
+            targetName: "m",
+            limits: .init(firstToken: .seconds(60), stall: .seconds(60), totalDeadline: .now.advanced(by: .seconds(1)))
+        )
+        try await Task.sleep(for: .milliseconds(1500))
         await #expect {
             _ = try await relay.next()
         } throws: { error in
             (error as? ProviderError)?.kind == .timeout && (error as? ProviderError)?.message.contains("total") == true
         }
+        #expect(pulled.withLock { $0 } == 1, "nothing read after the commit")
     }
 
     /// An upstream silent after commit while the reader waits for it is stalled; one that cannot be
@@ -120,6 +135,49 @@ import Testing
         continuation.finish()
     }
 
+    /// From review: between the commit and the first ``StreamRelay/next()`` the caller writes the
+    /// committed chunks to its client, which a slow client makes long; that is not an upstream
+    /// stall (a continuation that commits while the client is slow was cut as "stalled").
+    @Test func aPauseBetweenTheCommitAndTheFirstReadIsNotAStall() async throws {
+        let pulled = SharedState(0)
+        let source = CountingEvents(
+            events: [Self.chunk("first"), Self.chunk("second"), Self.chunk("last", finish: true), .done],
+            pulled: pulled
+        )
+        let relay = try await StreamRelay.start(
+            ChatCompletionStream(events: source, stop: { _ in }),
+            targetName: "m",
+            limits: .init(firstToken: .seconds(60), stall: .milliseconds(200), totalDeadline: .now.advanced(by: .seconds(60)))
+        )
+        try await Task.sleep(for: .milliseconds(600))
+        var rest = 0
+        while try await relay.next() != nil { rest += 1 }
+        #expect(rest == 2)
+    }
+
+    /// From review: a provider whose reads end only when it is stopped (not on task cancellation)
+    /// is stopped when the reading task is cancelled (the client went away), and the read reports
+    /// the cancellation, not a stall.
+    @Test func cancellingTheReadingTaskStopsAStreamThatIgnoresCancellation() async throws {
+        let source = StopOnlyEvents(first: Self.chunk("first"))
+        let relay = try await StreamRelay.start(
+            ChatCompletionStream(events: source, stop: { source.stop($0) }),
+            targetName: "m",
+            limits: .init(firstToken: .seconds(60), stall: .seconds(10), totalDeadline: .now.advanced(by: .seconds(60)))
+        )
+        let started = ContinuousClock.now
+        let reading = Task { try await relay.next() }
+        try await Task.sleep(for: .milliseconds(100))
+        reading.cancel()
+        await #expect {
+            _ = try await reading.value
+        } throws: { error in
+            (error as? ProviderError)?.kind == .cancelled
+        }
+        #expect(ContinuousClock.now - started < .seconds(8), "the read ended when its task was cancelled, not at the stall limit")
+        #expect(source.wasStopped)
+    }
+
     /// A stream that ends without a finish reason or `[DONE]` after commit is cut, not complete.
     @Test func aStreamEndingWithoutItsEndIsCut() async throws {
         let relay = try await StreamRelay.start(events([Self.chunk("a"), Self.chunk("b")]), targetName: "m", limits: limits())
@@ -153,5 +211,62 @@ private struct CountingEvents: AsyncSequence, Sendable {
 
     func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(events: events, pulled: pulled)
+    }
+}
+
+/// Yields `first`, then waits until ``stop(_:)`` is called; ignores task cancellation.
+private final class StopOnlyEvents: AsyncSequence, Sendable {
+    typealias Element = ChatStreamEvent
+
+    private struct State {
+        var given = false
+        var stopped: (any Error)?
+        var waiter: CheckedContinuation<ChatStreamEvent?, any Error>?
+    }
+
+    private let first: ChatStreamEvent
+    private let state = SharedState(State())
+
+    init(first: ChatStreamEvent) {
+        self.first = first
+    }
+
+    var wasStopped: Bool { state.withLock { $0.stopped != nil } }
+
+    func stop(_ error: any Error) {
+        let waiter = state.withLock { state -> CheckedContinuation<ChatStreamEvent?, any Error>? in
+            state.stopped = error
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(throwing: error)
+    }
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        let owner: StopOnlyEvents
+
+        mutating func next() async throws -> ChatStreamEvent? {
+            try await owner.next()
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(owner: self)
+    }
+
+    private func next() async throws -> ChatStreamEvent? {
+        let isFirst = state.withLock { state -> Bool in
+            defer { state.given = true }
+            return !state.given
+        }
+        if isFirst { return first }
+        return try await withCheckedThrowingContinuation { waiter in
+            let stopped = state.withLock { state -> (any Error)? in
+                if let stopped = state.stopped { return stopped }
+                state.waiter = waiter
+                return nil
+            }
+            if let stopped { waiter.resume(throwing: stopped) }
+        }
     }
 }

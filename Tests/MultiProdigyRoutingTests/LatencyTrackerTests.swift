@@ -49,12 +49,13 @@ import Testing
         #expect(tracker.observation(for: "k").inFlight == 0)
     }
 
-    @Test func completionTokensAreAveraged() {
+    @Test func answerLengthsAreAveragedPerRouteApartFromTargets() {
         let tracker = LatencyTracker()
-        tracker.recordCompletionTokens(100, for: "k")
-        tracker.recordCompletionTokens(200, for: "k")
-        #expect(tracker.observation(for: "k").completionTokens == 130)
-        #expect(tracker.observations(for: ["k", "unknown"]).map(\.completionTokens) == [130, nil])
+        tracker.recordAnswerLength(100, route: "auto")
+        tracker.recordAnswerLength(200, route: "auto")
+        #expect(tracker.answerLength(route: "auto") == 130)
+        #expect(tracker.answerLength(route: "other") == nil)
+        #expect(tracker.snapshot().isEmpty, "no target appears for a route's answer lengths")
     }
 
     @Test func predictionPrefersTheMatchingMeasurementThenThePrior() {

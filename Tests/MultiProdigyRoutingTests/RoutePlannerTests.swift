@@ -592,12 +592,9 @@ enum PlannerFixture {
     func targetsWithDifferentHistoriesAreRankedByPrice(routeAverage: Double?) {
         let local = F.profile("local-priced", locality: .local, price: ModelPrice(input: 0.20, output: 0.80))
         let cloud = F.profile("cloud-cheap", price: ModelPrice(input: 0.15, output: 0.60))
-        // What each target served before (per-target answer lengths no longer price anything).
-        let histories = [TargetObservation(completionTokens: 20), TargetObservation(completionTokens: 4000)]
         let plan = F.plan(
             F.definition([local, cloud], policy: .cost),
             request: RoutingRequest(promptTokens: 800),
-            observations: histories,
             routeAnswerTokens: routeAverage
         )
         #expect(plan.targets.map(\.name) == ["cloud-cheap", "local-priced"])
