@@ -9,3 +9,15 @@ public struct JSONMember: Sendable, Equatable {
     /// The value's JSON type.
     public var kind: JSONValueKind
 }
+
+extension [JSONMember] {
+    /// Whether two members share a key. A tree keeps the last of them, a scan that reads the first
+    /// would not: code that reads members straight from a scan declines such objects.
+    public var hasDuplicateKeys: Bool {
+        guard count > 1 else { return false }
+        for index in indices.dropFirst() where self[..<index].contains(where: { $0.key == self[index].key }) {
+            return true
+        }
+        return false
+    }
+}

@@ -27,7 +27,8 @@ public enum JSONScanner {
         guard cursor.peek() == UInt8(ascii: "{") else {
             throw JSONSyntaxError(offset: cursor.position, reason: "expected a JSON object")
         }
-        let members = try cursor.scanObjectMembers(depth: 0)
+        // The root object is depth 1, as for ``rootValue(of:)``: the two accept the same nesting.
+        let members = try cursor.scanObjectMembers(depth: 1)
         cursor.skipWhitespace()
         guard cursor.isAtEnd else {
             throw JSONSyntaxError(offset: cursor.position, reason: "unexpected data after the JSON object")

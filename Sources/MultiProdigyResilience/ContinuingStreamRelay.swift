@@ -233,8 +233,14 @@ public struct ContinuingStreamRelay: AsyncSequence, Sendable {
         private mutating func complete() -> Event? {
             endSegment()
             phase = .ended
-            if let reported = current.reportedUsage?.usage {
-                context.executor.tracker.recordAnswerLength(reported.completionTokens, route: context.plan.requestedName)
+            // A continued answer's usage covers its last segment only: it teaches nothing.
+            if !isContinuation, let reported = current.reportedUsage?.usage {
+                context.executor.recordAnswerLength(
+                    reported.completionTokens,
+                    by: currentTarget,
+                    in: context.plan,
+                    choices: context.chat.choiceCount
+                )
             }
             guard !Task.isCancelled else { return nil }
             let malformed = current.malformedChunkCount

@@ -63,7 +63,7 @@ extension FailoverExecutor {
                 answer = try await translated()
             }
             if !answer.usage.isEstimated {
-                tracker.recordAnswerLength(answer.usage.completionTokens, route: plan.requestedName)
+                recordAnswerLength(answer.usage.completionTokens, by: target, in: plan, choices: 1)
             }
             return answer
         }

@@ -42,7 +42,7 @@ extension FailoverExecutor {
             )
             let answer = try accept(try await provider.complete(call), target)
             if !answer.usage.isEstimated {
-                tracker.recordAnswerLength(answer.usage.completionTokens, route: plan.requestedName)
+                recordAnswerLength(answer.usage.completionTokens, by: target, in: plan, choices: chat.choiceCount)
             }
             return answer
         }
@@ -243,5 +243,16 @@ extension FailoverExecutor {
         guard targetsLeft > 1, remaining > .zero else { return totalDeadline }
         let share = max(remaining / targetsLeft, firstByte)
         return min(now + share, totalDeadline)
+    }
+}
+
+extension FailoverExecutor {
+    /// Teaches the planner how long the answers to `plan`'s route run: `completionTokens` written by
+    /// `target` for `choices` choices, brought back to one choice of a target without an
+    /// `output_factor` (the planner scales it again for each target).
+    public func recordAnswerLength(_ completionTokens: Int, by target: RouteTarget, in plan: RoutePlan, choices: Int) {
+        let factor = plan.entries.first { $0.target == target }?.outputFactor ?? 1
+        let perChoice = Double(completionTokens) / Double(max(1, choices)) / max(factor, 0.01)
+        tracker.recordAnswerLength(Int(perChoice.rounded()), route: plan.requestedName)
     }
 }

@@ -16,6 +16,8 @@ public struct PlannedTarget: Sendable, Equatable {
     /// Its context window in tokens, when declared; after a target refuses a prompt as too long,
     /// only targets with a larger (or unknown) window are tried.
     public var contextWindow: Int?
+    /// `output_factor`: how much longer its answers run than the plan's expected answer.
+    public var outputFactor: Double
 
     /// Creates an entry.
     public init(
@@ -24,9 +26,11 @@ public struct PlannedTarget: Sendable, Equatable {
         estimatedCostUSD: Double?,
         predictedLatency: Duration?,
         placement: PlanReason,
-        contextWindow: Int? = nil
+        contextWindow: Int? = nil,
+        outputFactor: Double = 1
     ) {
         self.contextWindow = contextWindow
+        self.outputFactor = outputFactor
         self.target = target
         self.locality = locality
         self.estimatedCostUSD = estimatedCostUSD

@@ -33,7 +33,9 @@ extension RoutePlanner {
             self.weight = profile.weight
             self.observation = observation
             self.estimatedCostUSD = profile.effectivePrice.map { price in
-                let output = Double(answerTokens) * profile.outputFactor
+                var output = Double(answerTokens) * profile.outputFactor
+                // `max_tokens` caps what any target can write, whatever its factor.
+                if let cap = request.maxOutputTokens { output = min(output, Double(cap)) }
                 return CostModel.usd(
                     promptTokens: Double(request.promptTokens),
                     completionTokens: output * Double(request.choiceCount),
@@ -61,7 +63,8 @@ extension RoutePlanner {
                 estimatedCostUSD: estimatedCostUSD,
                 predictedLatency: predictedSeconds.map { .microseconds(Int64(($0 * 1_000_000).rounded())) },
                 placement: reason,
-                contextWindow: profile.contextWindow
+                contextWindow: profile.contextWindow,
+                outputFactor: profile.outputFactor
             )
         }
     }

@@ -134,7 +134,7 @@ struct FrontDoorPath: Sendable {
                     answer: answer,
                     plan: admitted.plan,
                     accounting: chat.accounting,
-                    scrubber: chat.executor.scrubber,
+                    executor: chat.executor,
                     responseID: responseID,
                     previousResponseID: previousResponseID,
                     completed: completedNatively

@@ -18,8 +18,10 @@ struct NativeStreamResponse: Sendable {
     let answer: StreamedAnswer
     let plan: RoutePlan
     let accounting: RequestAccounting
-    /// Masks secrets in the upstream's failure text before the client sees it.
-    let scrubber: SecretScrubber
+    /// Masks secrets in the upstream's failure text (``FailoverExecutor/scrubber``), and learns the
+    /// length of a complete answer for the planner.
+    let executor: FailoverExecutor
+    private var scrubber: SecretScrubber { executor.scrubber }
     /// The gateway's id for a Responses answer, replacing the upstream's.
     let responseID: String?
     /// The client's `previous_response_id`, echoed in a Responses answer.
@@ -178,6 +180,9 @@ struct NativeStreamResponse: Sendable {
         if !inspector.isComplete, usage.completionTokens < estimatedAnswer {
             usage.completionTokens = estimatedAnswer
             usage.isEstimated = true
+        }
+        if inspector.isComplete, !usage.isEstimated {
+            executor.recordAnswerLength(usage.completionTokens, by: answer.target, in: plan, choices: 1)
         }
         accounting.finish(
             answer.outcome(status: status, usage: usage, costUSD: accounting.cost(of: usage, on: answer.target)),

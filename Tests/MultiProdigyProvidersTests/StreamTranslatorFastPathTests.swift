@@ -56,6 +56,9 @@ import Testing
         #"{"type":"content_block_delta","delta":{"type":"text_delta","text":42}}"#,
         #"{"type":"content_block_delta","delta":{"type":"text_delta","text":"cut"#,
         #"[1,2]"#,
+        // Duplicate keys: a tree keeps the last, so the scan declines rather than read the first.
+        #"{"type":"content_block_delta","delta":{"type":"text_delta","text":"x"},"type":"message_stop"}"#,
+        #"{"type":"content_block_delta","delta":{"type":"text_delta","text":"a","text":5}}"#,
     ])
     func anthropicEventsOtherThanTextTakeTheTreePath(event: String) {
         #expect(AnthropicStreamTranslator.textDelta(in: Self.bytes(event)) == nil)
@@ -94,6 +97,8 @@ import Testing
         #"{"model":"llama3.2","message":{"role":"assistant","content":"x"}}"#,
         #"{"model":"llama3.2","message":{"role":"assistant","content":7},"done":false}"#,
         #"not json"#,
+        #"{"message":{"content":"a"},"message":{"role":"assistant"},"done":false}"#,
+        #"{"message":{"content":"a"},"done":false,"done":true}"#,
     ])
     func ollamaLinesOtherThanTextTakeTheTreePath(line: String) {
         #expect(OllamaStreamTranslator.textOnly(in: ByteBuffer(string: line)) == nil)
@@ -118,6 +123,9 @@ import Testing
         #"{"id":"x","error":"overloaded"}"#,
         #"{"id":"x","choices":"nope"}"#,
         #"{"id":"x","choices":[{"index":0,"delta":{"content":"cut"#,
+        #"{"id":"x","choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null,"finish_reason":"eos_token"}]}"#,
+        // A payload sent over several `data:` lines: the client's framing would break on its line break.
+        "{\"id\":\"x\",\n\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"},\"finish_reason\":null}]}",
     ])
     func huggingFaceChunksThatNeedAChangeTakeTheTreePath(chunk: String) {
         #expect(!HuggingFaceStreamTranslator.needsNoChange(ByteBuffer(string: chunk)))
@@ -143,6 +151,8 @@ import Testing
         #"{"error":{"code":429,"message":"quota","status":"RESOURCE_EXHAUSTED"}}"#,
         #"{"usageMetadata":{"promptTokenCount":4}}"#,
         #"[{"candidates":[{"content":{"parts":[{"text":"a"}]}}]}]"#,
+        #"{"candidates":[{"content":{"parts":[{"text":"a"}],"parts":[{"functionCall":{"name":"f"}}]}}]}"#,
+        #"{"candidates":[{"content":{"parts":[{"text":"a"}]},"finishReason":null,"finishReason":"STOP"}]}"#,
     ])
     func geminiEventsOtherThanRunningTextTakeTheTreePath(event: String) {
         #expect(GeminiStreamTranslator.textOnly(in: Self.bytes(event)) == nil)

@@ -603,16 +603,28 @@ enum PlannerFixture {
     @Test func anOutputFactorScalesOneTargetsExpectedAnswer() {
         // Per million: cheap 0.15/0.60; "thinker" 0.10/0.40 but writes 4× as much.
         let thinker = F.profile("thinker", price: ModelPrice(input: 0.10, output: 0.40), outputFactor: 4)
-        let request = RoutingRequest(promptTokens: 100, maxOutputTokens: 1000)
-        let plan = F.plan(F.definition([thinker, F.cheap], policy: .cost), request: request)
+        // No max_tokens; the route's answers average 1000 tokens.
+        let request = RoutingRequest(promptTokens: 100)
+        let plan = F.plan(F.definition([thinker, F.cheap], policy: .cost), request: request, routeAnswerTokens: 1000)
         #expect(plan.targets.map(\.name) == ["cheap", "thinker"])
         // 100 × 0.10 + 4 × 1000 × 0.40, per million.
         #expect(abs((plan.entries.first { $0.target.name == "thinker" }?.estimatedCostUSD ?? 0) - 0.00161) < 1e-12)
         let plain = F.plan(
             F.definition([F.profile("thinker", price: ModelPrice(input: 0.10, output: 0.40)), F.cheap], policy: .cost),
-            request: request
+            request: request,
+            routeAnswerTokens: 1000
         )
         #expect(plain.targets.map(\.name) == ["thinker", "cheap"])
+    }
+
+    /// `max_tokens` caps what any target can write: a factor does not price a target past it.
+    @Test func anOutputFactorNeverPricesPastMaxTokens() {
+        let thinker = F.profile("thinker", price: ModelPrice(input: 0, output: 10), outputFactor: 3)
+        let capped = F.plan(F.definition([thinker], policy: .cost), request: RoutingRequest(promptTokens: 0, maxOutputTokens: 1000))
+        #expect(abs((capped.entries[0].estimatedCostUSD ?? 0) - 0.01) < 1e-12, "1000 tokens at most, not 3000")
+        let averaged = F.plan(F.definition([thinker], policy: .cost), request: RoutingRequest(promptTokens: 0), routeAnswerTokens: 1000)
+        #expect(abs((averaged.entries[0].estimatedCostUSD ?? 0) - 0.03) < 1e-12, "without a cap the factor applies")
+        #expect(capped.entries[0].outputFactor == 3)
     }
 
     @Test func summaryLineNamesTheDecision() {

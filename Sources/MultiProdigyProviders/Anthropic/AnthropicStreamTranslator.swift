@@ -90,11 +90,11 @@ struct AnthropicStreamTranslator: StreamTranslator {
     /// or one that is not valid JSON (the tree path reads those).
     static func textDelta(in data: [UInt8]) -> String? {
         data.withUnsafeBytes { bytes -> String? in
-            guard let members = try? JSONScanner.topLevelMembers(of: bytes),
+            guard let members = try? JSONScanner.topLevelMembers(of: bytes), !members.hasDuplicateKeys,
                 let type = members.first(where: { $0.key == "type" }), type.kind == .string,
                 JSONScanner.decodeString(at: type.value, in: bytes) == "content_block_delta",
                 let delta = members.first(where: { $0.key == "delta" }), delta.kind == .object,
-                let deltaMembers = try? JSONScanner.members(ofObjectAt: delta.value, in: bytes),
+                let deltaMembers = try? JSONScanner.members(ofObjectAt: delta.value, in: bytes), !deltaMembers.hasDuplicateKeys,
                 let deltaType = deltaMembers.first(where: { $0.key == "type" }), deltaType.kind == .string,
                 JSONScanner.decodeString(at: deltaType.value, in: bytes) == "text_delta",
                 let text = deltaMembers.first(where: { $0.key == "text" }), text.kind == .string

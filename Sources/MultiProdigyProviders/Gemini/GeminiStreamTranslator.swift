@@ -133,7 +133,7 @@ struct GeminiStreamTranslator: StreamTranslator {
     /// has one. Nil for any other event, or one that is not valid JSON (the tree path reads those).
     static func textOnly(in data: [UInt8]) -> (text: String, usageMetadata: ByteBuffer?)? {
         data.withUnsafeBytes { bytes -> (String, ByteBuffer?)? in
-            guard let members = try? JSONScanner.topLevelMembers(of: bytes) else { return nil }
+            guard let members = try? JSONScanner.topLevelMembers(of: bytes), !members.hasDuplicateKeys else { return nil }
             var text: String?
             var usage: ByteBuffer?
             for member in members {
@@ -161,7 +161,7 @@ struct GeminiStreamTranslator: StreamTranslator {
     /// The text of the candidate at `range` when it is the first (no `index`, or 0), has no finish
     /// reason, and its parts are all plain text.
     private static func runningText(ofCandidateAt range: Range<Int>, in bytes: UnsafeRawBufferPointer) -> String? {
-        guard let fields = try? JSONScanner.members(ofObjectAt: range, in: bytes) else { return nil }
+        guard let fields = try? JSONScanner.members(ofObjectAt: range, in: bytes), !fields.hasDuplicateKeys else { return nil }
         var text: String?
         for field in fields {
             switch field.key {
@@ -171,7 +171,7 @@ struct GeminiStreamTranslator: StreamTranslator {
                 guard field.kind == .number, JSONScanner.integer(at: field.value, in: bytes) == 0 else { return nil }
             case "content":
                 guard field.kind == .object, let content = try? JSONScanner.members(ofObjectAt: field.value, in: bytes),
-                    let parts = content.first(where: { $0.key == "parts" }), parts.kind == .array,
+                    !content.hasDuplicateKeys, let parts = content.first(where: { $0.key == "parts" }), parts.kind == .array,
                     let elements = try? JSONScanner.elements(ofArrayAt: parts.value, in: bytes)
                 else { return nil }
                 var joined = ""

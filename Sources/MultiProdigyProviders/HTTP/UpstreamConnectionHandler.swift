@@ -51,9 +51,10 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
     /// Whether any byte of the current response arrived; a reused connection that dies before
     /// that may be retried on a fresh one.
     private(set) var receivedResponseBytes = false
-    /// When the current request was handed to the connection: a close without a byte long after it
-    /// is a silent target (``UpstreamSilentCloseError``), not a reset.
-    private var requestStartedAt: NIODeadline?
+    /// When the current request had been written whole: a close without a byte long after it is a
+    /// silent target (``UpstreamSilentCloseError``), not a reset. Nil until then (a close during the
+    /// TLS handshake or the upload is a reset, whatever it took).
+    private var requestWrittenAt: NIODeadline?
     /// The error that closed the connection while no request was waiting (a TLS handshake that
     /// failed before the request was handed over): the reason the next request is given.
     private(set) var closingError: (any Error)?
@@ -73,7 +74,7 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
         head = nil
         body.clear()
         receivedResponseBytes = false
-        requestStartedAt = .now()
+        requestWrittenAt = nil
     }
 
     /// Starts waiting for a response to be streamed into `storage`: `head` gets its head, and
@@ -87,7 +88,14 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
         self.request = request
         mode = .awaitingHead(head, storage, ended: ended)
         receivedResponseBytes = false
-        requestStartedAt = .now()
+        requestWrittenAt = nil
+    }
+
+    /// `request` has been written whole: the upstream's silence counts from now.
+    func requestWritten(_ request: UpstreamRequestToken?) {
+        guard request === self.request, !receivedResponseBytes else { return }
+        if case .idle = mode { return }
+        requestWrittenAt = .now()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -218,8 +226,8 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
     /// byte came for ``UpstreamSilentCloseError/threshold`` or longer, else an early close (which a
     /// reused connection may retry when no byte came).
     private func closedError() -> any Error {
-        if !receivedResponseBytes, let started = requestStartedAt {
-            let silence = Duration.nanoseconds((NIODeadline.now() - started).nanoseconds)
+        if !receivedResponseBytes, let written = requestWrittenAt {
+            let silence = Duration.nanoseconds((NIODeadline.now() - written).nanoseconds)
             if silence >= UpstreamSilentCloseError.threshold { return UpstreamSilentCloseError(silence: silence) }
         }
         return HTTPClientConnectionClosedError(receivedResponseBytes: receivedResponseBytes)
@@ -236,6 +244,7 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
     func fail(_ error: any Error) {
         let current = mode
         mode = .idle
+        requestWrittenAt = nil
         switch current {
         case .idle:
             break

@@ -219,7 +219,10 @@ public final class UpstreamTransport: Sendable {
                     }
                     expect(handler.value, token, answer)
                     channel.write(HTTPClientRequestPart.head(head), promise: nil)
-                    channel.writeAndFlush(HTTPClientRequestPart.body(.byteBuffer(request)), promise: nil)
+                    // The upstream's silence counts from when the whole request has been sent.
+                    let written = channel.eventLoop.makePromise(of: Void.self)
+                    channel.writeAndFlush(HTTPClientRequestPart.body(.byteBuffer(request)), promise: written)
+                    written.futureResult.whenSuccess { handler.value.requestWritten(token) }
                 }
                 // Checkout picks a connection on the caller's loop whenever it can, so this is
                 // usually a direct call rather than a task queued for the next tick.

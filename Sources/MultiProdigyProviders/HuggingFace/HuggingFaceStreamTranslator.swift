@@ -39,7 +39,11 @@ struct HuggingFaceStreamTranslator: StreamTranslator {
     /// chunk that is not valid JSON (the tree path reads those).
     static func needsNoChange(_ chunk: ByteBuffer) -> Bool {
         chunk.withUnsafeReadableBytes { bytes -> Bool in
-            guard let members = try? JSONScanner.topLevelMembers(of: bytes) else { return false }
+            // A payload sent over several `data:` lines holds line breaks, which the client's
+            // framing would break on: the tree path writes it on one line.
+            guard !bytes.contains(UInt8(ascii: "\n")), let members = try? JSONScanner.topLevelMembers(of: bytes),
+                !members.hasDuplicateKeys
+            else { return false }
             var hasID = false
             for member in members {
                 switch member.key {
@@ -53,16 +57,16 @@ struct HuggingFaceStreamTranslator: StreamTranslator {
                         return false
                     }
                     for choice in choices {
-                        guard choice.kind == .object, let fields = try? JSONScanner.members(ofObjectAt: choice.range, in: bytes) else {
-                            return false
-                        }
+                        guard choice.kind == .object, let fields = try? JSONScanner.members(ofObjectAt: choice.range, in: bytes),
+                            !fields.hasDuplicateKeys
+                        else { return false }
                         for field in fields {
                             switch field.key {
                             case "finish_reason":
                                 guard field.kind == .null else { return false }
                             case "delta":
                                 guard field.kind == .object, let delta = try? JSONScanner.members(ofObjectAt: field.value, in: bytes),
-                                    !delta.contains(where: { $0.key == "tool_calls" && $0.kind != .null })
+                                    !delta.hasDuplicateKeys, !delta.contains(where: { $0.key == "tool_calls" && $0.kind != .null })
                                 else { return false }
                             default:
                                 continue

@@ -102,7 +102,7 @@ struct OllamaStreamTranslator: StreamTranslator {
     /// is not valid JSON (the tree path reads those).
     static func textOnly(in line: ByteBuffer) -> String? {
         line.withUnsafeReadableBytes { bytes -> String? in
-            guard let members = try? JSONScanner.topLevelMembers(of: bytes) else { return nil }
+            guard let members = try? JSONScanner.topLevelMembers(of: bytes), !members.hasDuplicateKeys else { return nil }
             var text: String?
             var notDone = false
             for member in members {
@@ -113,9 +113,9 @@ struct OllamaStreamTranslator: StreamTranslator {
                     guard member.kind == .bool, bytes[member.value.lowerBound] == UInt8(ascii: "f") else { return nil }
                     notDone = true
                 case "message":
-                    guard member.kind == .object, let fields = try? JSONScanner.members(ofObjectAt: member.value, in: bytes) else {
-                        return nil
-                    }
+                    guard member.kind == .object, let fields = try? JSONScanner.members(ofObjectAt: member.value, in: bytes),
+                        !fields.hasDuplicateKeys
+                    else { return nil }
                     for field in fields {
                         switch field.key {
                         case "content":
