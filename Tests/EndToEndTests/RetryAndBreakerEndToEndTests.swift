@@ -13,6 +13,22 @@ import Testing
     private static let rateLimited = #"{"error":{"message":"Rate limit reached","type":"rate_limit_error","code":"rate_limit_exceeded"}}"#
     private static let overloaded = #"{"error":{"message":"The server is overloaded","type":"server_error"}}"#
 
+    /// Route `r`: `first` on a raw upstream at `port` (``ResettingUpstream``), then `second` on the
+    /// first fake upstream.
+    private static func rawFirstYAML(port: Int, extra: String = "") -> String {
+        """
+        providers:
+          a: {type: openai, base_url: "http://127.0.0.1:\(port)/v1", locality: local}
+        \(fakeProvider("b", index: 0))
+        models:
+          first: {provider: a}
+          second: {provider: b}
+        routes:
+          r: {targets: [first, second]}
+        \(extra)
+        """
+    }
+
     private static func yaml(_ extra: String = "") -> String {
         """
         providers:
@@ -131,17 +147,7 @@ import Testing
         )
         let b = FakeUpstream()
         try await withService({ onPort in try await resetting.run(onPort: onPort) }) { port in
-            let yaml = """
-                providers:
-                  a: {type: openai, base_url: "http://127.0.0.1:\(port)/v1", locality: local}
-                \(fakeProvider("b", index: 0))
-                models:
-                  first: {provider: a}
-                  second: {provider: b}
-                routes:
-                  r: {targets: [first, second]}
-                """
-            try await withGateway(upstreams: [b], yaml: yaml) { gateway in
+            try await withGateway(upstreams: [b], yaml: Self.rawFirstYAML(port: port)) { gateway in
                 let reply = try await gateway.chat("r", stream: stream)
                 #expect(reply.status == 200)
                 #expect(reply.headers.first(name: "x-multiprodigy-model") == "first")
@@ -160,18 +166,8 @@ import Testing
         let silent = ResettingUpstream(resets: 3, answer: ResettingUpstream.completionResponse(), silence: .seconds(3))
         let b = FakeUpstream(stream ? .stream(events: FakeUpstream.stream(["ok"])) : Self.ok)
         try await withService({ onPort in try await silent.run(onPort: onPort) }) { port in
-            let yaml = """
-                providers:
-                  a: {type: openai, base_url: "http://127.0.0.1:\(port)/v1", locality: local}
-                \(fakeProvider("b", index: 0))
-                models:
-                  first: {provider: a}
-                  second: {provider: b}
-                routes:
-                  r: {targets: [first, second]}
-                resilience: {timeouts: {first_byte: 30s, first_token: 30s, total: 60s}, retry: {max_attempts_per_target: 3}}
-                """
-            try await withGateway(upstreams: [b], yaml: yaml) { gateway in
+            let resilience = "resilience: {timeouts: {first_byte: 30s, first_token: 30s, total: 60s}, retry: {max_attempts_per_target: 3}}"
+            try await withGateway(upstreams: [b], yaml: Self.rawFirstYAML(port: port, extra: resilience)) { gateway in
                 let started = ContinuousClock.now
                 let reply = try await gateway.chat("r", stream: stream)
                 let elapsed = ContinuousClock.now - started

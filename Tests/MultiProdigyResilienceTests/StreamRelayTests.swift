@@ -26,6 +26,18 @@ import Testing
         )
     }
 
+    /// A relay over a stoppable three-chunk answer that counts the events read.
+    private static func startCounting(stall: Duration, total: Duration) async throws -> (StreamRelay, SharedState<Int>) {
+        let pulled = SharedState(0)
+        let source = CountingEvents(events: [chunk("first"), chunk("second"), chunk("last", finish: true), .done], pulled: pulled)
+        let relay = try await StreamRelay.start(
+            ChatCompletionStream(events: source, stop: { _ in }),
+            targetName: "m",
+            limits: .init(firstToken: .seconds(60), stall: stall, totalDeadline: .now.advanced(by: total))
+        )
+        return (relay, pulled)
+    }
+
     @Test func commitsAtFirstContentAndRelaysTheRest() async throws {
         let role = ChatStreamEvent.chunk(
             ByteBuffer(string: #"{"model":"up","choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}"#)
@@ -67,16 +79,7 @@ import Testing
 
     /// While the reader is away only the total limit runs, and it still ends the stream.
     @Test func theTotalLimitEndsAStreamWhoseReaderIsAway() async throws {
-        let pulled = SharedState(0)
-        let source = CountingEvents(
-            events: [Self.chunk("first"), Self.chunk("second"), Self.chunk("last", finish: true), .done],
-            pulled: pulled
-        )
-        let relay = try await StreamRelay.start(
-            ChatCompletionStream(events: source, stop: { _ in }),
-            targetName: "m",
-            limits: .init(firstToken: .seconds(60), stall: .seconds(60), totalDeadline: .now.advanced(by: .seconds(1)))
-        )
+        let (relay, pulled) = try await Self.startCounting(stall: .seconds(60), total: .seconds(1))
         try await Task.sleep(for: .milliseconds(1500))
         await #expect {
             _ = try await relay.next()
@@ -139,16 +142,7 @@ import Testing
     /// committed chunks to its client, which a slow client makes long; that is not an upstream
     /// stall (a continuation that commits while the client is slow was cut as "stalled").
     @Test func aPauseBetweenTheCommitAndTheFirstReadIsNotAStall() async throws {
-        let pulled = SharedState(0)
-        let source = CountingEvents(
-            events: [Self.chunk("first"), Self.chunk("second"), Self.chunk("last", finish: true), .done],
-            pulled: pulled
-        )
-        let relay = try await StreamRelay.start(
-            ChatCompletionStream(events: source, stop: { _ in }),
-            targetName: "m",
-            limits: .init(firstToken: .seconds(60), stall: .milliseconds(200), totalDeadline: .now.advanced(by: .seconds(60)))
-        )
+        let (relay, _) = try await Self.startCounting(stall: .milliseconds(200), total: .seconds(60))
         try await Task.sleep(for: .milliseconds(600))
         var rest = 0
         while try await relay.next() != nil { rest += 1 }

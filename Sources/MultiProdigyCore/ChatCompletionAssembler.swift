@@ -1,0 +1,162 @@
+import MultiProdigyJSON
+import NIOCore
+
+/// Builds the non-streaming `chat.completion` an OpenAI client expects from the
+/// `chat.completion.chunk`s of a stream, the way OpenAI's own SDKs accumulate one.
+///
+/// The answer keeps the first chunk's `id`, `created` and `model`, and the last `system_fingerprint`
+/// and `service_tier` the chunks carried. Per choice (by `index`): the role; `content`, `refusal`
+/// and `reasoning_content` concatenated (null when no chunk carried any); `annotations` and
+/// `logprobs.content` / `logprobs.refusal` joined in order; each tool call (by its own `index`)
+/// with its `id`, `type` and `function.name` from the chunk that announced it and
+/// `function.arguments` concatenated; and the last non-null `finish_reason`. `usage` is the usage
+/// chunk's, whole. Stream-only fields (`obfuscation`) are left out.
+///
+/// ```swift
+/// var assembler = ChatCompletionAssembler()
+/// for chunk in chunks { try assembler.add(chunk) }
+/// let body = assembler.completion()
+/// ```
+public struct ChatCompletionAssembler: Sendable {
+    /// One choice as assembled so far.
+    private struct Choice: Sendable {
+        var role = "assistant"
+        var content: String?
+        var refusal: String?
+        var reasoning: String?
+        var annotations: [JSONValue] = []
+        var toolCalls: [(index: Int, call: ToolCall)] = []
+        var logprobContent: [JSONValue]?
+        var logprobRefusal: [JSONValue]?
+        var finishReason: JSONValue = .null
+    }
+
+    /// One tool call as assembled so far.
+    private struct ToolCall: Sendable {
+        var id: JSONValue = .null
+        var type: JSONValue = .string("function")
+        var name = ""
+        var arguments = ""
+    }
+
+    private var id: JSONValue?
+    private var created: JSONValue?
+    private var model: JSONValue?
+    private var systemFingerprint: JSONValue?
+    private var serviceTier: JSONValue?
+    private var usage: JSONValue?
+    private var choices: [(index: Int, choice: Choice)] = []
+
+    /// An assembler that has seen no chunk.
+    public init() {}
+
+    /// Adds one `chat.completion.chunk`.
+    ///
+    /// - Throws: ``JSONSyntaxError`` when the chunk is not valid JSON.
+    public mutating func add(_ chunk: ByteBuffer) throws(JSONSyntaxError) {
+        guard case .object(let object) = try JSONValue.parse(chunk) else { return }
+        if id == nil, let value = object["id"] { id = value }
+        if created == nil, let value = object["created"] { created = value }
+        if model == nil, let value = object["model"] { model = value }
+        if let value = object["system_fingerprint"], !value.isNull { systemFingerprint = value }
+        if let value = object["service_tier"], !value.isNull { serviceTier = value }
+        if let value = object["usage"], !value.isNull { usage = value }
+        for delta in object["choices"]?.arrayValue ?? [] {
+            guard case .object(let fields) = delta else { continue }
+            add(fields, to: fields["index"]?.intValue ?? 0)
+        }
+    }
+
+    private mutating func add(_ fields: JSONObject, to index: Int) {
+        let position: Int
+        if let found = choices.firstIndex(where: { $0.index == index }) {
+            position = found
+        } else {
+            choices.append((index, Choice()))
+            position = choices.count - 1
+        }
+        var choice = choices[position].choice
+        if let delta = fields["delta"]?.objectValue {
+            if let role = delta["role"]?.stringValue { choice.role = role }
+            if let text = delta["content"]?.stringValue { choice.content = (choice.content ?? "") + text }
+            if let text = delta["refusal"]?.stringValue { choice.refusal = (choice.refusal ?? "") + text }
+            if let text = delta["reasoning_content"]?.stringValue { choice.reasoning = (choice.reasoning ?? "") + text }
+            choice.annotations += delta["annotations"]?.arrayValue ?? []
+            for call in delta["tool_calls"]?.arrayValue ?? [] { Self.add(call, to: &choice) }
+        }
+        if let logprobs = fields["logprobs"]?.objectValue {
+            if let content = logprobs["content"]?.arrayValue { choice.logprobContent = (choice.logprobContent ?? []) + content }
+            if let refusal = logprobs["refusal"]?.arrayValue { choice.logprobRefusal = (choice.logprobRefusal ?? []) + refusal }
+        }
+        if let reason = fields["finish_reason"], !reason.isNull { choice.finishReason = reason }
+        choices[position].choice = choice
+    }
+
+    private static func add(_ delta: JSONValue, to choice: inout Choice) {
+        let index = delta["index"]?.intValue ?? choice.toolCalls.count
+        let position: Int
+        if let found = choice.toolCalls.firstIndex(where: { $0.index == index }) {
+            position = found
+        } else {
+            choice.toolCalls.append((index, ToolCall()))
+            position = choice.toolCalls.count - 1
+        }
+        var call = choice.toolCalls[position].call
+        if let id = delta["id"], !id.isNull { call.id = id }
+        if let type = delta["type"], !type.isNull { call.type = type }
+        if let name = delta["function"]?["name"]?.stringValue { call.name += name }
+        if let arguments = delta["function"]?["arguments"]?.stringValue { call.arguments += arguments }
+        choice.toolCalls[position].call = call
+    }
+
+    /// Whether any chunk was added.
+    public var isEmpty: Bool { id == nil && choices.isEmpty && usage == nil }
+
+    /// The `chat.completion`: `id`, `object`, `created`, `model`, `choices` (by `index`), then
+    /// `usage`, `service_tier` and `system_fingerprint` when the chunks carried them.
+    public func completion() -> JSONValue {
+        var body = JSONObject()
+        body["id"] = id ?? .string("")
+        body["object"] = .string("chat.completion")
+        body["created"] = created ?? .integer(0)
+        body["model"] = model ?? .string("")
+        body["choices"] = .array(choices.sorted { $0.index < $1.index }.map { Self.render($0.choice, index: $0.index) })
+        if let usage { body["usage"] = usage }
+        if let serviceTier { body["service_tier"] = serviceTier }
+        if let systemFingerprint { body["system_fingerprint"] = systemFingerprint }
+        return .object(body)
+    }
+
+    private static func render(_ choice: Choice, index: Int) -> JSONValue {
+        var message = JSONObject()
+        message["role"] = .string(choice.role)
+        message["content"] = choice.content.map(JSONValue.string) ?? .null
+        message["refusal"] = choice.refusal.map(JSONValue.string) ?? .null
+        if let reasoning = choice.reasoning { message["reasoning_content"] = .string(reasoning) }
+        if !choice.annotations.isEmpty { message["annotations"] = .array(choice.annotations) }
+        if !choice.toolCalls.isEmpty {
+            message["tool_calls"] = .array(
+                choice.toolCalls.sorted { $0.index < $1.index }.map { entry in
+                    [
+                        "id": entry.call.id,
+                        "type": entry.call.type,
+                        "function": ["name": .string(entry.call.name), "arguments": .string(entry.call.arguments)],
+                    ]
+                }
+            )
+        }
+        var logprobs = JSONValue.null
+        if choice.logprobContent != nil || choice.logprobRefusal != nil {
+            logprobs = [
+                "content": choice.logprobContent.map(JSONValue.array) ?? .null,
+                "refusal": choice.logprobRefusal.map(JSONValue.array) ?? .null,
+            ]
+        }
+        return [
+            "index": .integer(index),
+            "message": .object(message),
+            "logprobs": logprobs,
+            "finish_reason": choice.finishReason,
+        ]
+    }
+}

@@ -1,0 +1,120 @@
+import NIOCore
+import Testing
+
+@testable import MultiProdigyCore
+@testable import MultiProdigyJSON
+
+/// The `chat.completion` assembled from a stream's chunks equals what the same upstream answers
+/// without streaming, field by field, on literal fixtures in OpenAI's wire format.
+@Suite struct ChatCompletionAssemblerTests {
+    private static func assemble(_ chunks: [String]) throws -> JSONValue {
+        var assembler = ChatCompletionAssembler()
+        for chunk in chunks { try assembler.add(ByteBuffer(string: chunk)) }
+        return assembler.completion()
+    }
+
+    private static func json(_ text: String) throws -> JSONValue {
+        try JSONValue.parse(ByteBuffer(string: text))
+    }
+
+    @Test func aTextAnswerWithUsageFingerprintAndTier() throws {
+        let chunks = [
+            #"{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1741569952,"model":"gpt-4o-mini","service_tier":"default","system_fingerprint":"fp_1","choices":[{"index":0,"delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null}],"obfuscation":"x"}"#,
+            #"{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1741569952,"model":"gpt-4o-mini","service_tier":"default","system_fingerprint":"fp_1","choices":[{"index":0,"delta":{"content":"Hello"},"logprobs":null,"finish_reason":null}]}"#,
+            #"{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1741569952,"model":"gpt-4o-mini","service_tier":"default","system_fingerprint":"fp_1","choices":[{"index":0,"delta":{"content":" there \"you\""},"logprobs":null,"finish_reason":null}]}"#,
+            #"{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1741569952,"model":"gpt-4o-mini","service_tier":"default","system_fingerprint":"fp_1","choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]}"#,
+            #"{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1741569952,"model":"gpt-4o-mini","service_tier":"default","system_fingerprint":"fp_1","choices":[],"usage":{"prompt_tokens":9,"completion_tokens":3,"total_tokens":12,"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}}"#,
+        ]
+        let expected = try Self.json(
+            #"{"id":"chatcmpl-1","object":"chat.completion","created":1741569952,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"Hello there \"you\"","refusal":null},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":3,"total_tokens":12,"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}},"service_tier":"default","system_fingerprint":"fp_1"}"#
+        )
+        #expect(try Self.assemble(chunks) == expected)
+    }
+
+    @Test func toolCallsSplitAcrossChunksAreJoinedByTheirIndex() throws {
+        let head = #"{"id":"c2","object":"chat.completion.chunk","created":7,"model":"m","choices":[{"index":0,"#
+        let chunks = [
+            head
+                + #""delta":{"role":"assistant","content":null,"tool_calls":[{"index":0,"id":"call_a","type":"function","function":{"name":"get_weather","arguments":""}}]},"finish_reason":null}]}"#,
+            head + #""delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"city\":"}}]},"finish_reason":null}]}"#,
+            head
+                + #""delta":{"tool_calls":[{"index":1,"id":"call_b","type":"function","function":{"name":"get_time","arguments":"{}"}}]},"finish_reason":null}]}"#,
+            head + #""delta":{"tool_calls":[{"index":0,"function":{"arguments":"\"Paris\"}"}}]},"finish_reason":null}]}"#,
+            head + #""delta":{},"finish_reason":"tool_calls"}]}"#,
+        ]
+        let expected = try Self.json(
+            #"{"id":"c2","object":"chat.completion","created":7,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":null,"refusal":null,"tool_calls":[{"id":"call_a","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}},{"id":"call_b","type":"function","function":{"name":"get_time","arguments":"{}"}}]},"logprobs":null,"finish_reason":"tool_calls"}]}"#
+        )
+        #expect(try Self.assemble(chunks) == expected)
+    }
+
+    @Test func aRefusalAndItsLogprobsAreKept() throws {
+        let head = #"{"id":"c3","object":"chat.completion.chunk","created":8,"model":"m","choices":[{"index":0,"#
+        let chunks = [
+            head + #""delta":{"role":"assistant","refusal":""},"logprobs":null,"finish_reason":null}]}"#,
+            head
+                + #""delta":{"refusal":"I can't"},"logprobs":{"content":null,"refusal":[{"token":"I","logprob":-0.1,"bytes":[73],"top_logprobs":[]}]},"finish_reason":null}]}"#,
+            head
+                + #""delta":{"refusal":" help."},"logprobs":{"content":null,"refusal":[{"token":" help.","logprob":-0.2,"bytes":[32],"top_logprobs":[]}]},"finish_reason":null}]}"#,
+            head + #""delta":{},"logprobs":null,"finish_reason":"stop"}]}"#,
+        ]
+        let expected = try Self.json(
+            #"{"id":"c3","object":"chat.completion","created":8,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":null,"refusal":"I can't help."},"logprobs":{"content":null,"refusal":[{"token":"I","logprob":-0.1,"bytes":[73],"top_logprobs":[]},{"token":" help.","logprob":-0.2,"bytes":[32],"top_logprobs":[]}]},"finish_reason":"stop"}]}"#
+        )
+        #expect(try Self.assemble(chunks) == expected)
+    }
+
+    @Test func contentLogprobsAreJoinedInOrder() throws {
+        let head = #"{"id":"c4","object":"chat.completion.chunk","created":9,"model":"m","choices":[{"index":0,"#
+        let chunks = [
+            head
+                + #""delta":{"role":"assistant","content":"Hi"},"logprobs":{"content":[{"token":"Hi","logprob":-0.01,"bytes":[72,105],"top_logprobs":[{"token":"Hi","logprob":-0.01,"bytes":[72,105]}]}],"refusal":null},"finish_reason":null}]}"#,
+            head
+                + #""delta":{"content":"!"},"logprobs":{"content":[{"token":"!","logprob":-0.5,"bytes":[33],"top_logprobs":[]}],"refusal":null},"finish_reason":"stop"}]}"#,
+        ]
+        let completion = try Self.assemble(chunks)
+        let choice = completion["choices"]?.arrayValue?.first
+        #expect(choice?["message"]?["content"]?.stringValue == "Hi!")
+        #expect(choice?["logprobs"]?["content"]?.arrayValue?.map { $0["token"]?.stringValue } == ["Hi", "!"])
+        #expect(choice?["logprobs"]?["refusal"] == .null)
+        #expect(choice?["finish_reason"]?.stringValue == "stop")
+    }
+
+    @Test func severalChoicesInterleavedComeOutByIndex() throws {
+        func chunk(_ index: Int, _ delta: String, finish: String = "null") -> String {
+            #"{"id":"c5","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":\#(index),"delta":\#(delta),"finish_reason":\#(finish)}]}"#
+        }
+        let chunks = [
+            chunk(1, #"{"role":"assistant","content":"B"}"#),
+            chunk(0, #"{"role":"assistant","content":"A"}"#),
+            chunk(1, #"{"content":"b"}"#),
+            chunk(0, #"{"content":"a"}"#, finish: #""length""#),
+            chunk(1, #"{}"#, finish: #""stop""#),
+        ]
+        let choices = try Self.assemble(chunks)["choices"]?.arrayValue ?? []
+        #expect(choices.map { $0["index"]?.intValue } == [0, 1])
+        #expect(choices.map { $0["message"]?["content"]?.stringValue } == ["Aa", "Bb"])
+        #expect(choices.map { $0["finish_reason"]?.stringValue } == ["length", "stop"])
+    }
+
+    @Test func reasoningContentAndAnnotationsAreKept() throws {
+        let head = #"{"id":"c6","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"#
+        let chunks = [
+            head + #""delta":{"role":"assistant","reasoning_content":"Think"},"finish_reason":null}]}"#,
+            head + #""delta":{"reasoning_content":"ing.","content":"See"},"finish_reason":null}]}"#,
+            head
+                + #""delta":{"content":" here","annotations":[{"type":"url_citation","url_citation":{"url":"https://example.com","title":"E","start_index":0,"end_index":3}}]},"finish_reason":"stop"}]}"#,
+        ]
+        let message = try Self.assemble(chunks)["choices"]?.arrayValue?.first?["message"]
+        #expect(message?["reasoning_content"]?.stringValue == "Thinking.")
+        #expect(message?["content"]?.stringValue == "See here")
+        #expect(message?["annotations"]?.arrayValue?.count == 1)
+    }
+
+    @Test func malformedChunksThrowAndNothingIsInvented() throws {
+        var assembler = ChatCompletionAssembler()
+        #expect(assembler.isEmpty)
+        #expect(throws: JSONSyntaxError.self) { try assembler.add(ByteBuffer(string: #"{"id":"x","choices":["#)) }
+        #expect(assembler.isEmpty)
+    }
+}
