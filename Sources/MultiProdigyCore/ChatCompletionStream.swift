@@ -15,10 +15,20 @@ public struct ChatCompletionStream: Sendable {
     /// Ends ``events`` early: a read waiting for the next event throws the error, and the upstream
     /// is released. Nil when the sequence cannot be ended from outside.
     public var stop: (@Sendable (any Error) -> Void)?
+    /// Says the gateway has all it needs of a complete answer whose body has not ended yet, so the
+    /// upstream's connection may finish its framing and be reused rather than closed. Nil when
+    /// there is nothing to release.
+    public var release: (@Sendable () -> Void)?
 
-    /// Wraps an event sequence; `stop` ends it early, when it can be.
-    public init(events: some AsyncSequence<ChatStreamEvent, any Error> & Sendable, stop: (@Sendable (any Error) -> Void)? = nil) {
+    /// Wraps an event sequence; `stop` ends it early, when it can be, and `release` lets its
+    /// connection finish once the answer is complete.
+    public init(
+        events: some AsyncSequence<ChatStreamEvent, any Error> & Sendable,
+        stop: (@Sendable (any Error) -> Void)? = nil,
+        release: (@Sendable () -> Void)? = nil
+    ) {
         self.events = events
         self.stop = stop
+        self.release = release
     }
 }

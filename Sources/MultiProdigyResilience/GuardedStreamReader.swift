@@ -28,6 +28,8 @@ final class GuardedStreamReader<Element: Sendable>: @unchecked Sendable {
     let machine: SharedState<StreamGuardStateMachine>
     private var iterator: any AsyncIteratorProtocol<Element, any Error>
     private let stopEvents: @Sendable (any Error) -> Void
+    /// Lets the upstream's connection finish a complete answer's framing and be reused.
+    private let releaseEvents: @Sendable () -> Void
     private let watchdog: StreamWatchdog
     /// What ended the stream early, if anything did: a limit that passed (reported instead of the
     /// stop it caused), the upstream's failure, or the cancellation.
@@ -36,7 +38,7 @@ final class GuardedStreamReader<Element: Sendable>: @unchecked Sendable {
     /// The events ended, or failed: reads return nil, or throw ``failure``.
     private let isFinished = Atomic(false)
     /// `onFinish`, run once: when the events end or fail, or when a limit passes.
-    private let release: ReleaseOnce
+    private let finishOnce: ReleaseOnce
 
     /// Runs its action once, whoever asks first.
     private final class ReleaseOnce: Sendable {
@@ -57,14 +59,17 @@ final class GuardedStreamReader<Element: Sendable>: @unchecked Sendable {
     /// - Parameters:
     ///   - stop: Ends `events` early; nil when they cannot be, and then they are read one ahead in a
     ///     task of their own (``TaskFedEvents``).
+    ///   - release: Lets the connection finish once the answer is complete (``ChatCompletionStream/release``).
     ///   - onFinish: Called once when the upstream is done with: ended, failed, cancelled, or
     ///     stopped by a limit.
     init(
         _ events: any AsyncSequence<Element, any Error> & Sendable,
         stop: (@Sendable (any Error) -> Void)?,
+        release: (@Sendable () -> Void)? = nil,
         machine: SharedState<StreamGuardStateMachine>,
         onFinish: @escaping @Sendable () -> Void = {}
     ) {
+        self.releaseEvents = release ?? {}
         if let stop {
             self.iterator = events.makeAsyncIterator()
             self.stopEvents = stop
@@ -75,15 +80,15 @@ final class GuardedStreamReader<Element: Sendable>: @unchecked Sendable {
         }
         let failure = SharedState<ProviderError?>(nil)
         let stopEvents = self.stopEvents
-        let release = ReleaseOnce(onFinish)
+        let finishOnce = ReleaseOnce(onFinish)
         self.machine = machine
         self.failure = failure
-        self.release = release
+        self.finishOnce = finishOnce
         self.watchdog = StreamWatchdog(machine) { timeout in
             failure.withLock { $0 = $0 ?? timeout }
             machine.withLock { $0.failed() }
             stopEvents(timeout)
-            release.run()
+            finishOnce.run()
         }
         watchdog.start()
     }
@@ -93,7 +98,7 @@ final class GuardedStreamReader<Element: Sendable>: @unchecked Sendable {
             watchdog.stop()
             stopEvents(CancellationError())
         }
-        release.run()
+        finishOnce.run()
     }
 
     /// The next event, nil once the upstream's stream has ended.
@@ -114,7 +119,9 @@ final class GuardedStreamReader<Element: Sendable>: @unchecked Sendable {
                 stopEvents(CancellationError())
             }
             guard let element else {
+                // The events ended: their connection may still owe the end of its framing.
                 finish()
+                releaseEvents()
                 return nil
             }
             return element
@@ -141,21 +148,31 @@ final class GuardedStreamReader<Element: Sendable>: @unchecked Sendable {
             failure = first
             return first
         }
-        stopEvents(failure)
+        // Events that ended, or were released, are left to finish: their connection is reused.
+        if !isFinished.load(ordering: .acquiring) { stopEvents(failure) }
         finish()
         return failure
     }
 
-    /// Stops reading the upstream, which closes its connection; later reads throw `cancelled`.
+    /// Stops reading the upstream, which closes its connection, unless the events have ended or
+    /// were released; later reads throw `cancelled`.
     func cancel() {
         _ = fail(CancellationError())
+    }
+
+    /// The caller has all it needs of a complete answer (its last event came): stops the timer and
+    /// lets the upstream's connection finish its framing and be reused.
+    func release() {
+        guard !isFinished.load(ordering: .acquiring), failure.withLock({ $0 }) == nil else { return }
+        finish()
+        releaseEvents()
     }
 
     /// The events are done with: stops the timer and releases the upstream's slot, once.
     private func finish() {
         guard !isFinished.exchange(true, ordering: .acquiringAndReleasing) else { return }
         watchdog.stop()
-        release.run()
+        finishOnce.run()
     }
 }
 

@@ -47,8 +47,15 @@ public final class NativeStreamRelay: Sendable {
     }
 
     /// Stops reading the upstream, which closes its connection; ``next()`` then throws `cancelled`.
+    /// After ``release()``, or once the events ended, the connection is left to finish.
     public func cancel() {
         reader.cancel()
+    }
+
+    /// The caller wrote the answer's last event (`message_stop`, `response.completed`) and needs
+    /// nothing more: the upstream's connection may finish its framing and be reused.
+    public func release() {
+        reader.release()
     }
 
     /// The next event after the committed ones; nil once the API's last event of a complete answer
@@ -90,7 +97,7 @@ public final class NativeStreamRelay: Sendable {
     ) async throws -> NativeStreamRelay {
         let machine = SharedState(StreamGuardStateMachine(limits: limits, start: .now, expectedChoices: 1))
         let lease = SharedState(LeaseSlot.empty)
-        let reader = GuardedStreamReader(stream.events, stop: stream.stop, machine: machine) {
+        let reader = GuardedStreamReader(stream.events, stop: stream.stop, release: stream.release, machine: machine) {
             let held = lease.withLock { slot -> InFlightLease? in
                 defer { slot = .upstreamDone }
                 guard case .held(let lease) = slot else { return nil }

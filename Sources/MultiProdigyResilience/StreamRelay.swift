@@ -116,7 +116,7 @@ public final class StreamRelay: Sendable {
         removesNullUsage: Bool = false
     ) async throws -> StreamRelay {
         let machine = SharedState(StreamGuardStateMachine(limits: limits, start: .now, expectedChoices: expectedChoices))
-        let reader = GuardedStreamReader(stream.events, stop: stream.stop, machine: machine)
+        let reader = GuardedStreamReader(stream.events, stop: stream.stop, release: stream.release, machine: machine)
         let stepper = Stepper(
             reader: reader,
             state: SharedState(State()),

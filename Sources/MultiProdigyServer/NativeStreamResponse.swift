@@ -141,6 +141,8 @@ struct NativeStreamResponse: Sendable {
             try await writer.write(frame)
             return true
         }
+        // The upstream's answer is complete: its connection may finish its framing and be reused.
+        relay.release()
         // Accounted for before the client sees the end of its answer.
         if !isFinished {
             isFinished = true

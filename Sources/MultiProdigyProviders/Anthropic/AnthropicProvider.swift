@@ -122,7 +122,11 @@ public struct AnthropicProvider: LLMProvider {
             providerName: name,
             created: Self.now()
         )
-        return ChatCompletionStream(events: TranslatedChatStream(units: SSEEventSequence(body), translator: translator), stop: body.stop)
+        return ChatCompletionStream(
+            events: TranslatedChatStream(units: SSEEventSequence(body), translator: translator),
+            stop: body.stop,
+            release: body.release
+        )
     }
 
     /// Passes a Messages (or count-tokens) request through and returns Anthropic's JSON unchanged.
@@ -160,7 +164,7 @@ public struct AnthropicProvider: LLMProvider {
             deadline: call.responseDeadline,
             logger: call.logger
         )
-        return NativeEventStream(events: SSEEventSequence(body), stop: body.stop)
+        return NativeEventStream(events: SSEEventSequence(body), stop: body.stop, release: body.release)
     }
 
     /// The client's Anthropic headers as they go upstream: its `anthropic-version` unless

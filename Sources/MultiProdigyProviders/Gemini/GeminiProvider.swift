@@ -132,7 +132,7 @@ public struct GeminiProvider: LLMProvider {
             responses: responseTranslator(for: call)
         )
         let translated = TranslatedChatStream(units: SSEEventSequence(events), translator: translator)
-        return ChatCompletionStream(events: translated, stop: events.stop)
+        return ChatCompletionStream(events: translated, stop: events.stop, release: events.release)
     }
 
     private func responseTranslator(for call: ChatCompletionCall) -> GeminiResponseTranslator {

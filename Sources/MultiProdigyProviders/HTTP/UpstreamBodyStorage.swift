@@ -12,6 +12,10 @@ import Synchronization
 final class UpstreamBodyStorage: Sendable {
     /// Unread bytes past which the connection stops reading.
     static let highWatermark = 256 << 10
+    /// How long a released body may take to end (``release()``) before its connection is closed.
+    static let drainGrace: TimeAmount = .milliseconds(500)
+    /// How many more bytes a released body may bring before its connection is closed.
+    static let drainLimit = 64 << 10
 
     private struct State: Sendable {
         var pending = ByteBuffer()
@@ -20,6 +24,10 @@ final class UpstreamBodyStorage: Sendable {
         var waiter: UnsafeContinuation<ByteBuffer?, any Error>?
         /// The handler withheld a read because ``pending`` was full; the consumer asks for it again.
         var readWithheld = false
+        /// The consumer needs nothing more (``release()``): bytes are discarded until the answer ends.
+        var isDraining = false
+        /// Bytes discarded while draining.
+        var drained = 0
     }
 
     private let state = Mutex(State())
@@ -38,15 +46,21 @@ final class UpstreamBodyStorage: Sendable {
 
     /// Adds a body part read from the socket.
     func append(_ part: ByteBuffer) {
-        state.withLock { state in
-            guard !state.ended, state.failure == nil else { return }
+        let overflows = state.withLock { state -> Bool in
+            guard !state.ended, state.failure == nil else { return false }
+            if state.isDraining {
+                state.drained += part.readableBytes
+                return state.drained > Self.drainLimit
+            }
             if state.pending.readableBytes == 0 {
                 state.pending = part
             } else {
                 var part = part
                 state.pending.writeBuffer(&part)
             }
+            return false
         }
+        if overflows { abandon(because: CancellationError()) }
     }
 
     /// Hands what was read to a waiting consumer: called when a read completes.
@@ -80,7 +94,9 @@ final class UpstreamBodyStorage: Sendable {
     /// not taken ``highWatermark`` bytes yet.
     func withholdsRead() -> Bool {
         state.withLock { state in
-            guard state.pending.readableBytes >= Self.highWatermark, !state.ended, state.failure == nil else { return false }
+            guard state.pending.readableBytes >= Self.highWatermark, !state.ended, state.failure == nil, !state.isDraining else {
+                return false
+            }
             state.readWithheld = true
             return true
         }
@@ -168,6 +184,29 @@ final class UpstreamBodyStorage: Sendable {
         }
     }
 
+    /// The consumer has all it needs of an answer whose body has not ended yet (the upstream sent
+    /// its last event, and its framing's end is still on the way): the rest is read and discarded,
+    /// and the connection goes back to the pool when the body ends within ``drainGrace`` and
+    /// ``drainLimit``; otherwise it is closed. Nothing happens to a body that has ended.
+    func release() {
+        let resumesRead = state.withLock { state -> Bool? in
+            guard !state.ended, state.failure == nil, !state.isDraining else { return nil }
+            state.isDraining = true
+            state.drained = 0
+            state.pending = ByteBuffer()
+            defer { state.readWithheld = false }
+            return state.readWithheld
+        }
+        guard let resumesRead else { return }
+        if resumesRead { resumeReading() }
+        eventLoop.scheduleTask(in: Self.drainGrace) { [self] in
+            if !isOver { abandon(because: UpstreamDeadlineError()) }
+        }
+    }
+
     /// Whether the answer ended, completely or not.
     var isOver: Bool { state.withLock { $0.ended || $0.failure != nil } }
+
+    /// Whether the consumer released the body (``release()``); it then ends on its own.
+    var isReleased: Bool { state.withLock { $0.isDraining } }
 }

@@ -26,7 +26,7 @@ public struct UpstreamResponseBody: AsyncSequence, Sendable {
         }
 
         deinit {
-            if !storage.isOver { storage.abandon(because: CancellationError()) }
+            if !storage.isOver, !storage.isReleased { storage.abandon(because: CancellationError()) }
         }
     }
 
@@ -41,6 +41,14 @@ public struct UpstreamResponseBody: AsyncSequence, Sendable {
     /// What ``ChatCompletionStream/stop`` needs.
     public func stop(_ error: any Error) {
         lease.storage.abandon(because: error)
+    }
+
+    /// Says the reader has all it needs of a complete answer whose body has not ended yet (the
+    /// upstream sent its last event; the end of its framing is on the way): the rest is discarded
+    /// and the connection goes back to the pool if the body ends within half a second and 64 KiB,
+    /// else it is closed. What ``ChatCompletionStream/release`` needs.
+    public func release() {
+        lease.storage.release()
     }
 
     /// Starts reading.

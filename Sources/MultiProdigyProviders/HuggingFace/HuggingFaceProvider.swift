@@ -71,7 +71,7 @@ public struct HuggingFaceProvider: LLMProvider {
             logger: call.logger
         )
         let translated = TranslatedChatStream(units: SSEEventSequence(body), translator: HuggingFaceStreamTranslator())
-        return ChatCompletionStream(events: translated, stop: body.stop)
+        return ChatCompletionStream(events: translated, stop: body.stop, release: body.release)
     }
 
     /// The call with its body in TGI's dialect (the router's providers take OpenAI's as is).

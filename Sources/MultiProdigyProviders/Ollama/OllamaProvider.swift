@@ -142,7 +142,11 @@ public struct OllamaProvider: LLMProvider {
             model: call.upstreamModel,
             includeUsage: true
         )
-        return ChatCompletionStream(events: TranslatedChatStream(units: JSONLineSequence(lines), translator: translator), stop: lines.stop)
+        return ChatCompletionStream(
+            events: TranslatedChatStream(units: JSONLineSequence(lines), translator: translator),
+            stop: lines.stop,
+            release: lines.release
+        )
     }
 
     /// Embeds text inputs through `POST /api/embed`.

@@ -161,7 +161,7 @@ public struct OpenAICompatibleProvider: LLMProvider {
         } catch {
             throw Self.responsesUnavailable(error)
         }
-        return NativeEventStream(events: SSEEventSequence(body), stop: body.stop)
+        return NativeEventStream(events: SSEEventSequence(body), stop: body.stop, release: body.release)
     }
 
     /// Sends the request with `stream: true` and returns its SSE events once the head has arrived.
@@ -174,7 +174,7 @@ public struct OpenAICompatibleProvider: LLMProvider {
             logger: call.logger
         )
         let translated = TranslatedChatStream(units: SSEEventSequence(body), translator: OpenAIStreamTranslator())
-        return ChatCompletionStream(events: translated, stop: body.stop)
+        return ChatCompletionStream(events: translated, stop: body.stop, release: body.release)
     }
 
     /// Passes the embeddings request through to `{base_url}/embeddings`.

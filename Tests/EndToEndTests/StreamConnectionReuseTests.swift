@@ -1,0 +1,81 @@
+import Foundation
+import NIOCore
+import Testing
+
+/// A stream whose upstream ends its chunked body a moment after its last event (`[DONE]`,
+/// `message_stop`) leaves its connection to finish and be reused, rather than closing it the moment
+/// the answer is complete; one that does not end within the grace is closed.
+@Suite struct StreamConnectionReuseTests {
+    private static let chatStream = FakeUpstream.stream(["Hello", " there"]).map { "data: \($0)\n\n" }.joined() + "data: [DONE]\n\n"
+    private static let messagesStream: String = {
+        typealias A = AnthropicEndToEndTests
+        return A.messageStart + A.textStart + A.textDelta("Hi") + A.textStop + A.messageDelta + A.messageStop
+    }()
+
+    private static func yaml(port: Int) -> String {
+        """
+        providers:
+          local: {type: openai, base_url: "http://127.0.0.1:\(port)/v1", locality: local}
+          claude: {type: anthropic, base_url: "http://127.0.0.1:\(port)", api_key: k, locality: local}
+        models:
+          small: {provider: local}
+          sonnet: {provider: claude, model: claude-sonnet-4-5}
+        """
+    }
+
+    /// Two requests, one after the other, through a gateway in front of `upstream`.
+    private static func twice(
+        _ upstream: LateEndUpstream,
+        _ request: @escaping @Sendable (GatewayClient) async throws -> GatewayClient.Reply
+    ) async throws -> [GatewayClient.Reply] {
+        try await withService({ onPort in try await upstream.run(onPort: onPort) }) { port in
+            try await withGateway(upstreams: [], yaml: Self.yaml(port: port)) { gateway in
+                var replies: [GatewayClient.Reply] = []
+                for _ in 0..<2 {
+                    replies.append(try await request(gateway))
+                    // Time for the late end to arrive and the connection to go back to the pool.
+                    try await Task.sleep(for: .milliseconds(400))
+                }
+                return replies
+            }
+        }
+    }
+
+    @Test func aChatStreamsConnectionIsReusedWhenItsEndComesAfterDone() async throws {
+        let upstream = LateEndUpstream(events: Self.chatStream)
+        let replies = try await Self.twice(upstream) { try await $0.chat("small", stream: true) }
+        for reply in replies {
+            #expect(reply.status == 200)
+            #expect(reply.body.contains("data: [DONE]"))
+        }
+        #expect(upstream.requests == 2)
+        #expect(upstream.accepted == 1, "the first stream's connection was reused")
+    }
+
+    @Test func aNativeStreamsConnectionIsReusedWhenItsEndComesAfterMessageStop() async throws {
+        let upstream = LateEndUpstream(events: Self.messagesStream)
+        let replies = try await Self.twice(upstream) { gateway in
+            try await gateway.send(
+                .POST,
+                "/v1/messages",
+                body: NativeMessagesTests.richMessage(stream: true),
+                headers: [("anthropic-version", "2023-06-01")]
+            )
+        }
+        for reply in replies {
+            #expect(reply.status == 200)
+            #expect(reply.body.contains("message_stop"))
+        }
+        #expect(upstream.requests == 2)
+        #expect(upstream.accepted == 1, "the first stream's connection was reused")
+    }
+
+    @Test func aConnectionWhoseEndNeverComesIsClosedAfterTheGrace() async throws {
+        // The end comes long after the half-second grace: the connection is closed, and the next
+        // request opens another.
+        let upstream = LateEndUpstream(events: Self.chatStream, endDelay: .seconds(5))
+        let replies = try await Self.twice(upstream) { try await $0.chat("small", stream: true) }
+        #expect(replies.allSatisfy { $0.status == 200 && $0.body.contains("data: [DONE]") })
+        #expect(upstream.accepted == 2)
+    }
+}

@@ -1,0 +1,77 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// An upstream that answers every request with a whole event stream in one write, then ends the
+/// chunked body only `endDelay` later, as real servers often do after their last event; it counts
+/// the connections it accepted, to tell whether the gateway reused one.
+final class LateEndUpstream: Sendable {
+    private final class Counts: Sendable {
+        let state = Mutex<(accepted: Int, requests: Int)>((0, 0))
+    }
+
+    private let counts = Counts()
+    private let events: String
+    private let endDelay: TimeAmount
+
+    /// An upstream that sends `events` (SSE text), then the body's end after `endDelay`.
+    init(events: String, endDelay: TimeAmount = .milliseconds(150)) {
+        self.events = events
+        self.endDelay = endDelay
+    }
+
+    /// Connections accepted so far.
+    var accepted: Int { counts.state.withLock { $0.accepted } }
+    /// Requests answered so far.
+    var requests: Int { counts.state.withLock { $0.requests } }
+
+    /// Serves until the task is cancelled, reporting the bound port first.
+    func run(onPort: @escaping @Sendable (Int) async -> Void) async throws {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { [counts, events, endDelay] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(Answerer(counts: counts, events: events, endDelay: endDelay))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0)
+            .get()
+        await onPort(channel.localAddress?.port ?? 0)
+        try? await Task.sleep(for: .seconds(3600))
+        try? await channel.close()
+    }
+
+    private final class Answerer: ChannelInboundHandler, Sendable {
+        typealias InboundIn = HTTPServerRequestPart
+        typealias OutboundOut = HTTPServerResponsePart
+        let counts: Counts
+        let events: String
+        let endDelay: TimeAmount
+
+        init(counts: Counts, events: String, endDelay: TimeAmount) {
+            self.counts = counts
+            self.events = events
+            self.endDelay = endDelay
+        }
+
+        func channelActive(context: ChannelHandlerContext) {
+            counts.state.withLock { $0.accepted += 1 }
+            context.fireChannelActive()
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            guard case .end = unwrapInboundIn(data) else { return }
+            counts.state.withLock { $0.requests += 1 }
+            let headers = HTTPHeaders([("content-type", "text/event-stream"), ("transfer-encoding", "chunked")])
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: events)))), promise: nil)
+            let bound = NIOLoopBound((context, self), eventLoop: context.eventLoop)
+            context.eventLoop.scheduleTask(in: endDelay) {
+                let (context, handler) = bound.value
+                context.writeAndFlush(handler.wrapOutboundOut(.end(nil)), promise: nil)
+            }
+        }
+    }
+}
