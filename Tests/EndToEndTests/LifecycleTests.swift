@@ -44,7 +44,7 @@ import Testing
         }
     }
 
-    @Test func checkReportsEachProblemWithPathLineAndFix() throws {
+    @Test func checkReportsEachProblemWithPathLineAndFix() async throws {
         let configPath = try temporaryFile(
             """
             providers:
@@ -58,18 +58,18 @@ import Testing
             """
         )
         defer { try? FileManager.default.removeItem(atPath: configPath) }
-        let (status, output) = try GatewayProcess(arguments: ["check", "--config", configPath]).runToExit()
+        let (status, output) = try await GatewayProcess(arguments: ["check", "--config", configPath]).runToExit()
         #expect(status == 2)
         #expect(output.contains("2 configuration problems"))
         #expect(output.contains("line 8: routes.auto.polcy: unknown key 'polcy'. Fix: did you mean 'policy'?"))
         #expect(output.contains("line 7: routes.auto.targets[1]: 'mm' is neither a declared model nor provider/model (did you mean 'm'?)"))
     }
 
-    @Test func checkListsProvidersModelsAndRoutesOfTheDefaultConfig() throws {
+    @Test func checkListsProvidersModelsAndRoutesOfTheDefaultConfig() async throws {
         let path = Fixtures.repositoryRoot.appendingPathComponent("config/gateway.yaml").path
         let gateway = GatewayProcess(arguments: ["check", "--config", path])
         gateway.process.environment = ["PATH": "/usr/bin:/bin"]
-        let (status, output) = try gateway.runToExit()
+        let (status, output) = try await gateway.runToExit()
         #expect(status == 0)
         #expect(output.contains("openai  type=openai  cloud  https://api.openai.com/v1  disabled: OPENAI_API_KEY is not set"))
         #expect(output.contains("ollama  type=ollama  local  http://127.0.0.1:11434  enabled"))

@@ -199,7 +199,7 @@ import Testing
     }
 
     @Test func theRealBinaryReportsItsVersionAndZeroSeriesOnItsFirstScrape() async throws {
-        let version = try GatewayProcess(arguments: ["--version"]).runToExit()
+        let version = try await GatewayProcess(arguments: ["--version"]).runToExit()
         #expect(version.status == 0)
         #expect(version.output.trimmingCharacters(in: .whitespacesAndNewlines) == GatewayVersion.current)
         let yaml: @Sendable (Int) -> String = { port in

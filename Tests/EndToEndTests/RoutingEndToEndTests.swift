@@ -294,7 +294,7 @@ import Testing
         }
     }
 
-    @Test func routeCommandPrintsThePlan() throws {
+    @Test func routeCommandPrintsThePlan() async throws {
         let path = try temporaryFile(
             """
             providers:
@@ -308,7 +308,7 @@ import Testing
             """
         )
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let (status, output) = try GatewayProcess(arguments: ["route", "--config", path, "--model", "auto", "--prompt", "Hello"])
+        let (status, output) = try await GatewayProcess(arguments: ["route", "--config", path, "--model", "auto", "--prompt", "Hello"])
             .runToExit()
         #expect(status == 0, "\(output)")
         let lines = output.split(separator: "\n").map(String.init)
@@ -317,7 +317,7 @@ import Testing
         #expect(lines.dropFirst().first?.contains("250 ms") == true, "\(output)")
         #expect(output.contains("fastest predicted"))
 
-        let (jsonStatus, json) = try GatewayProcess(
+        let (jsonStatus, json) = try await GatewayProcess(
             arguments: ["route", "--config", path, "--model", "auto", "--prompt", "Hello", "--private", "--json"]
         ).runToExit()
         #expect(jsonStatus == 0)
@@ -325,7 +325,7 @@ import Testing
         #expect(object["private"] as? Bool == true)
         #expect((object["plan"] as? [[String: Any]])?.count == 1)
 
-        let (failedStatus, failed) = try GatewayProcess(
+        let (failedStatus, failed) = try await GatewayProcess(
             arguments: ["route", "--config", path, "--model", "gpt", "--prompt", "Hello", "--private"]
         ).runToExit()
         #expect(failedStatus == 1)

@@ -44,9 +44,19 @@ final class GatewayProcess: @unchecked Sendable {
     }
 
     /// Runs to completion and returns the exit status and output.
-    func runToExit() throws -> (status: Int32, output: String) {
+    ///
+    /// Polls rather than blocks: a test that blocked one of the few threads of Swift's cooperative
+    /// pool while a process ran stalled every other test running beside it, for as long.
+    func runToExit() async throws -> (status: Int32, output: String) {
         try ProcessLaunch.run(process)
-        process.waitUntilExit()
+        let deadline = ContinuousClock.now + .seconds(120)
+        while process.isRunning, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        if process.isRunning {
+            process.terminate()
+            throw GatewayProcessError(message: "the command did not exit within 120 s:\n\(log)")
+        }
         return (process.terminationStatus, log)
     }
 

@@ -149,12 +149,8 @@ final class ReplicaSet: @unchecked Sendable {
         return last
     }
 
-    /// Runs the `multiprodigy` command line to its exit, on a Dispatch thread (it blocks while it waits).
+    /// Runs the `multiprodigy` command line to its exit.
     static func runCommand(_ arguments: [String]) async throws -> (status: Int32, output: String) {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try GatewayProcess(arguments: arguments).runToExit() })
-            }
-        }
+        try await GatewayProcess(arguments: arguments).runToExit()
     }
 }
