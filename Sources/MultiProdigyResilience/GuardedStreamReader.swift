@@ -175,14 +175,3 @@ final class GuardedStreamReader<Element: Sendable>: @unchecked Sendable {
         finishOnce.run()
     }
 }
-
-extension TaskFedEvents {
-    /// ``TaskFedEvents`` as an iterator.
-    struct Iterator: AsyncIteratorProtocol {
-        let events: TaskFedEvents
-
-        mutating func next() async throws -> Element? {
-            try await events.next()
-        }
-    }
-}

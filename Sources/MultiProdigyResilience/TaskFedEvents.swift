@@ -129,3 +129,14 @@ final class TaskFedEvents<Element: Sendable>: Sendable {
         reader.resume(with: result)
     }
 }
+
+extension TaskFedEvents {
+    /// ``TaskFedEvents`` as an iterator.
+    struct Iterator: AsyncIteratorProtocol {
+        let events: TaskFedEvents
+
+        mutating func next() async throws -> Element? {
+            try await events.next()
+        }
+    }
+}
