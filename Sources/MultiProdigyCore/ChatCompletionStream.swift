@@ -2,12 +2,14 @@
 ///
 /// The gateway reads the events in the task that writes them to the client. To end them early (a
 /// stream limit passed, the client went away) it calls ``stop``, which must make a read waiting for
-/// the next event throw the error it is given. A sequence without a `stop` is read a step ahead in
-/// a task of its own, which the gateway cancels instead.
+/// the next event throw the error it is given; once the events have ended it calls ``release``
+/// instead, and never `stop`. A sequence without a `stop` is read a step ahead in a task of its
+/// own, which the gateway cancels instead.
 ///
 /// ```swift
 /// let body = try await client.openStream(url: url, body: request, accept: "text/event-stream", deadline: deadline, logger: logger)
-/// return ChatCompletionStream(events: TranslatedChatStream(units: SSEEventSequence(body), translator: translator), stop: body.stop)
+/// let events = TranslatedChatStream(units: SSEEventSequence(body), translator: translator)
+/// return ChatCompletionStream(events: events, stop: body.stop, release: body.release)
 /// ```
 public struct ChatCompletionStream: Sendable {
     /// The events, in order.

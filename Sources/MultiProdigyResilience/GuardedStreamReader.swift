@@ -18,8 +18,9 @@ import Synchronization
 /// while let event = try await reader.next() { … }
 /// ```
 ///
-/// - warning: One task reads at a time (checked). Read to the end, or call ``cancel()``: either
-///   stops the timer and releases the upstream.
+/// - warning: One task reads at a time (checked). Read to the end, ``release()`` once the last
+///   event is in hand, or ``cancel()``: each stops the timer. The first two let the upstream's
+///   connection finish its framing and be reused; the last closes it, unless the events had ended.
 final class GuardedStreamReader<Element: Sendable>: @unchecked Sendable {
     // @unchecked: `iterator` is touched only inside `next()`, which one task runs at a time
     // (`isReading` traps a second); every other stored property is immutable or `Sendable`.

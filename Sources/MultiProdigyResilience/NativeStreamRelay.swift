@@ -52,8 +52,8 @@ public final class NativeStreamRelay: Sendable {
         reader.cancel()
     }
 
-    /// The caller wrote the answer's last event (`message_stop`, `response.completed`) and needs
-    /// nothing more: the upstream's connection may finish its framing and be reused.
+    /// The caller has the answer's last event (`message_stop`, `response.completed`) and needs
+    /// nothing more from the upstream: its connection may finish its framing and be reused.
     public func release() {
         reader.release()
     }

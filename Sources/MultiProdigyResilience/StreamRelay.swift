@@ -64,6 +64,7 @@ public final class StreamRelay: Sendable {
     }
 
     /// Stops reading the upstream, which closes its connection; ``next()`` then throws `cancelled`.
+    /// A stream whose events already ended is left to finish its framing (its connection is reused).
     public func cancel() {
         reader.cancel()
     }

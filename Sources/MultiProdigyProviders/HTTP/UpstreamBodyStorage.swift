@@ -14,7 +14,8 @@ final class UpstreamBodyStorage: Sendable {
     static let highWatermark = 256 << 10
     /// How long a released body may take to end (``release()``) before its connection is closed.
     static let drainGrace: TimeAmount = .milliseconds(500)
-    /// How many more bytes a released body may bring before its connection is closed.
+    /// How many bytes a released body may hold or bring after its last event (what was read but
+    /// not taken counts) before its connection is closed.
     static let drainLimit = 64 << 10
 
     private struct State: Sendable {
@@ -189,18 +190,29 @@ final class UpstreamBodyStorage: Sendable {
     /// and the connection goes back to the pool when the body ends within ``drainGrace`` and
     /// ``drainLimit``; otherwise it is closed. Nothing happens to a body that has ended.
     func release() {
-        let resumesRead = state.withLock { state -> Bool? in
+        let outcome = state.withLock { state -> (resumesRead: Bool, overflows: Bool)? in
             guard !state.ended, state.failure == nil, !state.isDraining else { return nil }
             state.isDraining = true
-            state.drained = 0
+            state.drained = state.pending.readableBytes
             state.pending = ByteBuffer()
             defer { state.readWithheld = false }
-            return state.readWithheld
+            return (state.readWithheld, state.drained > Self.drainLimit)
         }
-        guard let resumesRead else { return }
+        guard let (resumesRead, overflows) = outcome else { return }
+        if overflows {
+            abandon(because: CancellationError())
+            return
+        }
         if resumesRead { resumeReading() }
-        eventLoop.scheduleTask(in: Self.drainGrace) { [self] in
-            if !isOver { abandon(because: UpstreamDeadlineError()) }
+        _ = try? eventLoop.scheduleCallback(in: Self.drainGrace, handler: DrainGrace(storage: self))
+    }
+
+    /// Closes a released body's connection if the body has not ended by the end of its grace.
+    private struct DrainGrace: NIOScheduledCallbackHandler, Sendable {
+        let storage: UpstreamBodyStorage
+
+        func handleScheduledCallback(eventLoop: some EventLoop) {
+            if !storage.isOver { storage.abandon(because: UpstreamDeadlineError()) }
         }
     }
 

@@ -4,8 +4,9 @@ import NIOCore
 /// The body of a streamed upstream answer, as its connection reads it.
 ///
 /// Each element is everything one socket read brought (possibly several events). Read it to its
-/// end and the connection goes back to the pool; stop early (drop it, or cancel the task reading
-/// it) and the connection is closed, which stops the upstream. One consumer only.
+/// end, or ``release()`` it once the answer's last event is read, and the connection goes back to
+/// the pool; stop early (drop it, cancel the task reading it, or ``stop(_:)``) and the connection
+/// is closed, which stops the upstream. One consumer only.
 ///
 /// ```swift
 /// let (head, body) = try await transport.open(template, body: request, tls: nil, deadline: deadline)

@@ -122,8 +122,8 @@ public final class UpstreamTransport: Sendable {
     /// has arrived, with its body to read as it comes.
     ///
     /// `deadline` bounds the wait for the head; the body is the caller's to time (cancelling the
-    /// task reading it, or dropping it, closes the connection). A body read to its end returns the
-    /// connection to the pool.
+    /// task reading it, or dropping it unreleased, closes the connection). A body read to its end,
+    /// or released and ended soon after, returns the connection to the pool.
     ///
     /// - Throws: connection and TLS errors, ``UpstreamDeadlineError`` when `deadline` passes before
     ///   the head, `CancellationError`.
