@@ -160,8 +160,7 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
             return ProviderError(kind: .timeout, message: "timed out waiting for the upstream's response")
         }
         if let error = error as? UpstreamSilentCloseError {
-            let seconds = Double(error.silence.components.seconds) + Double(error.silence.components.attoseconds) / 1e18
-            let shown = (seconds * 10).rounded() / 10
+            let shown = (error.silence.seconds * 10).rounded() / 10
             return ProviderError(kind: .timeout, message: "the upstream sent nothing for \(shown) s, then closed the connection")
         }
         if error is HTTPClientConnectionClosedError {

@@ -41,30 +41,39 @@ import Testing
         }
     }
 
-    @Test func aChatStreamsConnectionIsReusedWhenItsEndComesAfterDone() async throws {
-        let upstream = LateEndUpstream(events: Self.chatStream)
-        let replies = try await Self.twice(upstream) { try await $0.chat("small", stream: true) }
-        for reply in replies {
-            #expect(reply.status == 200)
-            #expect(reply.body.contains("data: [DONE]"))
+    /// A streamed answer through the gateway: its upstream events, the request, and the event the
+    /// client's body must end with.
+    enum StreamKind: String, CaseIterable, Sendable {
+        /// A chat stream, ended by `[DONE]`.
+        case chat
+        /// A native Messages stream, ended by `message_stop`.
+        case messages
+
+        var events: String { self == .chat ? StreamConnectionReuseTests.chatStream : StreamConnectionReuseTests.messagesStream }
+        var lastEvent: String { self == .chat ? "data: [DONE]" : "message_stop" }
+
+        func request(_ gateway: GatewayClient) async throws -> GatewayClient.Reply {
+            switch self {
+            case .chat:
+                try await gateway.chat("small", stream: true)
+            case .messages:
+                try await gateway.send(
+                    .POST,
+                    "/v1/messages",
+                    body: NativeMessagesTests.richMessage(stream: true),
+                    headers: [("anthropic-version", "2023-06-01")]
+                )
+            }
         }
-        #expect(upstream.requests == 2)
-        #expect(upstream.accepted == 1, "the first stream's connection was reused")
     }
 
-    @Test func aNativeStreamsConnectionIsReusedWhenItsEndComesAfterMessageStop() async throws {
-        let upstream = LateEndUpstream(events: Self.messagesStream)
-        let replies = try await Self.twice(upstream) { gateway in
-            try await gateway.send(
-                .POST,
-                "/v1/messages",
-                body: NativeMessagesTests.richMessage(stream: true),
-                headers: [("anthropic-version", "2023-06-01")]
-            )
-        }
+    @Test(arguments: StreamKind.allCases)
+    func aStreamsConnectionIsReusedWhenItsEndComesAfterItsLastEvent(_ kind: StreamKind) async throws {
+        let upstream = LateEndUpstream(events: kind.events)
+        let replies = try await Self.twice(upstream) { try await kind.request($0) }
         for reply in replies {
             #expect(reply.status == 200)
-            #expect(reply.body.contains("message_stop"))
+            #expect(reply.body.contains(kind.lastEvent))
         }
         #expect(upstream.requests == 2)
         #expect(upstream.accepted == 1, "the first stream's connection was reused")

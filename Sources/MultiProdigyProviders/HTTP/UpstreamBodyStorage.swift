@@ -204,15 +204,23 @@ final class UpstreamBodyStorage: Sendable {
             return
         }
         if resumesRead { resumeReading() }
-        _ = try? eventLoop.scheduleCallback(in: Self.drainGrace, handler: DrainGrace(storage: self))
+        _ = try? eventLoop.scheduleCallback(in: Self.drainGrace, handler: Expiry(storage: self))
     }
 
-    /// Closes a released body's connection if the body has not ended by the end of its grace.
-    private struct DrainGrace: NIOScheduledCallbackHandler, Sendable {
+    /// Ends the answer with ``UpstreamDeadlineError`` at `deadline` unless it has ended by then
+    /// (``abandon(because:)`` leaves an ended answer and its connection alone); nil when the loop
+    /// is shutting down.
+    @discardableResult
+    func expire(at deadline: NIODeadline) -> NIOScheduledCallback? {
+        try? eventLoop.scheduleCallback(at: deadline, handler: Expiry(storage: self))
+    }
+
+    /// The timer of ``expire(at:)`` and of a released body's grace.
+    private struct Expiry: NIOScheduledCallbackHandler, Sendable {
         let storage: UpstreamBodyStorage
 
         func handleScheduledCallback(eventLoop: some EventLoop) {
-            if !storage.isOver { storage.abandon(because: UpstreamDeadlineError()) }
+            storage.abandon(because: UpstreamDeadlineError())
         }
     }
 

@@ -227,7 +227,7 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
     /// reused connection may retry when no byte came).
     private func closedError() -> any Error {
         if !receivedResponseBytes, let written = requestWrittenAt {
-            let silence = Duration.nanoseconds((NIODeadline.now() - written).nanoseconds)
+            let silence = Duration(NIODeadline.now() - written)
             if silence >= UpstreamSilentCloseError.threshold { return UpstreamSilentCloseError(silence: silence) }
         }
         return HTTPClientConnectionClosedError(receivedResponseBytes: receivedResponseBytes)

@@ -73,7 +73,7 @@ public struct UpstreamResponseBody: AsyncSequence, Sendable {
     ///   connection's failure classified.
     public func collect(upTo limit: Int, by deadline: NIODeadline) async throws -> ByteBuffer {
         let storage = lease.storage
-        let timer = try? storage.eventLoop.scheduleCallback(at: deadline, handler: BodyDeadline(storage: storage))
+        let timer = storage.expire(at: deadline)
         defer { timer?.cancel() }
         var collected = ByteBuffer()
         do {
@@ -92,12 +92,4 @@ public struct UpstreamResponseBody: AsyncSequence, Sendable {
         return collected
     }
 
-    /// Ends a body still being read at its deadline.
-    private struct BodyDeadline: NIOScheduledCallbackHandler, Sendable {
-        let storage: UpstreamBodyStorage
-
-        func handleScheduledCallback(eventLoop: some EventLoop) {
-            storage.abandon(because: UpstreamDeadlineError())
-        }
-    }
 }

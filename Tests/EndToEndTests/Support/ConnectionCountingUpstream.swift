@@ -1,6 +1,5 @@
 import NIOCore
 import NIOHTTP1
-import NIOPosix
 import Synchronization
 
 /// An OpenAI-compatible upstream that answers every request with a `chat.completion` on a kept-alive
@@ -23,19 +22,7 @@ final class ConnectionCountingUpstream: Sendable {
 
     /// Serves until the task is cancelled, reporting the bound port first.
     func run(onPort: @escaping @Sendable (Int) async -> Void) async throws {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { [counts] channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(Answerer(counts: counts))
-                }
-            }
-            .bind(host: "127.0.0.1", port: 0)
-            .get()
-        await onPort(channel.localAddress?.port ?? 0)
-        try? await Task.sleep(for: .seconds(3600))
-        try? await channel.close()
+        try await LoopbackHTTPServer.run(onPort: onPort) { [counts] in Answerer(counts: counts) }
     }
 
     private final class Answerer: ChannelInboundHandler, Sendable {

@@ -1,6 +1,5 @@
 import NIOCore
 import NIOHTTP1
-import NIOPosix
 import Synchronization
 
 /// An upstream that answers every request with a whole event stream in one write, then (after
@@ -33,19 +32,9 @@ final class LateEndUpstream: Sendable {
 
     /// Serves until the task is cancelled, reporting the bound port first.
     func run(onPort: @escaping @Sendable (Int) async -> Void) async throws {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { [counts, events, tail, endDelay] channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(Answerer(counts: counts, events: events, tail: tail, endDelay: endDelay))
-                }
-            }
-            .bind(host: "127.0.0.1", port: 0)
-            .get()
-        await onPort(channel.localAddress?.port ?? 0)
-        try? await Task.sleep(for: .seconds(3600))
-        try? await channel.close()
+        try await LoopbackHTTPServer.run(onPort: onPort) { [counts, events, tail, endDelay] in
+            Answerer(counts: counts, events: events, tail: tail, endDelay: endDelay)
+        }
     }
 
     private final class Answerer: ChannelInboundHandler, Sendable {

@@ -86,8 +86,7 @@ final class ResettingUpstream: Sendable {
             if let silence = upstream.silence {
                 isSilent.store(true, ordering: .relaxed)
                 context.read()
-                let nanoseconds = silence.components.seconds * 1_000_000_000 + silence.components.attoseconds / 1_000_000_000
-                context.eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) { channel.close(promise: nil) }
+                context.eventLoop.scheduleTask(in: TimeAmount(silence)) { channel.close(promise: nil) }
                 return
             }
             // Give the request time to land in the receive buffer, then close without reading it.
