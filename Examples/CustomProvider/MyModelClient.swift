@@ -54,13 +54,13 @@ struct MyModelClient: LLMProvider {
             chunk(["content": .string(answer.text)]),
             chunk([:], finish: "stop"),
         ]
-        if call.request.includeUsage {
-            let usage: JSONValue = [
-                "id": .string(id), "object": "chat.completion.chunk", "created": .integer(created),
-                "model": .string(call.upstreamModel), "choices": [], "usage": answer.usage,
-            ]
-            events.append(.chunk(usage.buffer))
-        }
+        // Always the usage chunk: the gateway prices the answer with it, and removes it when the
+        // client did not ask for usage.
+        let usage: JSONValue = [
+            "id": .string(id), "object": "chat.completion.chunk", "created": .integer(created),
+            "model": .string(call.upstreamModel), "choices": [], "usage": answer.usage,
+        ]
+        events.append(.chunk(usage.buffer))
         events.append(.done)
         let (sequence, continuation) = AsyncThrowingStream<ChatStreamEvent, any Error>.makeStream()
         for event in events { continuation.yield(event) }

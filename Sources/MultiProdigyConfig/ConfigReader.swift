@@ -356,6 +356,20 @@ struct ConfigReader {
                     } else {
                         model.outputFactor = factor
                     }
+                case "non_streaming":
+                    guard let text = string(field, path: fieldPath) else { continue }
+                    guard let calls = NonStreamingCalls(rawValue: text) else {
+                        let choices = NonStreamingCalls.allCases.map(\.rawValue)
+                        let hint = ConfigValueParsing.suggestion(for: text, among: choices).map { " (did you mean '\($0)'?)" } ?? ""
+                        report(
+                            fieldPath,
+                            field,
+                            "'\(text)' is not a way to call a model\(hint)",
+                            "use assembled (ask for a stream and assemble the answer; the default) or direct (for a server that cannot stream)"
+                        )
+                        continue
+                    }
+                    model.nonStreaming = calls
                 case "supports":
                     for (index, item) in stringList(field, path: fieldPath).enumerated() {
                         if let capability = ModelCapability(rawValue: item.value) {
@@ -593,7 +607,7 @@ struct ConfigReader {
 
     private static let topLevelKeys = ["server", "auth", "storage", "providers", "models", "routes", "privacy", "resilience"]
     private static let providerKeys = ["type", "base_url", "api_key", "locality", "headers", "ca_file", "options"]
-    private static let modelKeys = ["provider", "model", "price", "context", "supports", "latency", "weight", "output_factor"]
+    private static let modelKeys = ["provider", "model", "price", "context", "supports", "latency", "weight", "output_factor", "non_streaming"]
     private static let routeKeys = ["policy", "targets", "fallback", "weights", "resilience"]
 
     private static func isLoopback(_ url: String) -> Bool {

@@ -24,6 +24,9 @@ public struct ModelConfig: Sendable, Equatable {
     /// (a reasoning model that writes its thinking as output tokens, say), for cost ranking only
     /// (default 1).
     public var outputFactor: Double
+    /// `non_streaming`: whether a non-streaming request reaches it as a stream the gateway assembles
+    /// (default) or as a non-streaming call.
+    public var nonStreaming: NonStreamingCalls
 
     /// Creates a model declaration.
     public init(
@@ -35,8 +38,10 @@ public struct ModelConfig: Sendable, Equatable {
         capabilities: Set<ModelCapability> = [],
         latencyPrior: Duration? = nil,
         weight: Double = 1,
-        outputFactor: Double = 1
+        outputFactor: Double = 1,
+        nonStreaming: NonStreamingCalls = .assembled
     ) {
+        self.nonStreaming = nonStreaming
         self.latencyPrior = latencyPrior
         self.outputFactor = outputFactor
         self.weight = weight

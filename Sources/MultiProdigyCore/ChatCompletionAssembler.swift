@@ -12,6 +12,10 @@ import NIOCore
 /// `function.arguments` concatenated; and the last non-null `finish_reason`. `usage` is the usage
 /// chunk's, whole. Stream-only fields (`obfuscation`) are left out.
 ///
+/// Fields it does not know are kept too, so a server's own additions survive: at the top level and
+/// on a choice (vLLM's `stop_reason`, say) the last non-null value; in a delta, text concatenated
+/// (a server's `reasoning`) and any other value's last non-null one, in the message.
+///
 /// ```swift
 /// var assembler = ChatCompletionAssembler()
 /// for chunk in chunks { try assembler.add(chunk) }
@@ -29,6 +33,10 @@ public struct ChatCompletionAssembler: Sendable {
         var logprobContent: [JSONValue]?
         var logprobRefusal: [JSONValue]?
         var finishReason: JSONValue = .null
+        /// Delta fields it does not know, in the order they first came.
+        var otherMessageFields = JSONObject()
+        /// Choice fields it does not know.
+        var otherFields = JSONObject()
     }
 
     /// One tool call as assembled so far.
@@ -45,6 +53,8 @@ public struct ChatCompletionAssembler: Sendable {
     private var systemFingerprint: JSONValue?
     private var serviceTier: JSONValue?
     private var usage: JSONValue?
+    /// Top-level fields it does not know, in the order they first came.
+    private var otherFields = JSONObject()
     private var choices: [(index: Int, choice: Choice)] = []
 
     /// An assembler that has seen no chunk.
@@ -61,6 +71,9 @@ public struct ChatCompletionAssembler: Sendable {
         if let value = object["system_fingerprint"], !value.isNull { systemFingerprint = value }
         if let value = object["service_tier"], !value.isNull { serviceTier = value }
         if let value = object["usage"], !value.isNull { usage = value }
+        for member in object.members where !Self.knownFields.contains(member.key) && !member.value.isNull {
+            otherFields[member.key] = member.value
+        }
         for delta in object["choices"]?.arrayValue ?? [] {
             guard case .object(let fields) = delta else { continue }
             add(fields, to: fields["index"]?.intValue ?? 0)
@@ -83,6 +96,16 @@ public struct ChatCompletionAssembler: Sendable {
             if let text = delta["reasoning_content"]?.stringValue { choice.reasoning = (choice.reasoning ?? "") + text }
             choice.annotations += delta["annotations"]?.arrayValue ?? []
             for call in delta["tool_calls"]?.arrayValue ?? [] { Self.add(call, to: &choice) }
+            for member in delta.members where !Self.knownDeltaFields.contains(member.key) && !member.value.isNull {
+                if case .string(let text) = member.value, case .string(let sofar)? = choice.otherMessageFields[member.key] {
+                    choice.otherMessageFields[member.key] = .string(sofar + text)
+                } else {
+                    choice.otherMessageFields[member.key] = member.value
+                }
+            }
+        }
+        for member in fields.members where !Self.knownChoiceFields.contains(member.key) && !member.value.isNull {
+            choice.otherFields[member.key] = member.value
         }
         if let logprobs = fields["logprobs"]?.objectValue {
             if let content = logprobs["content"]?.arrayValue { choice.logprobContent = (choice.logprobContent ?? []) + content }
@@ -109,6 +132,17 @@ public struct ChatCompletionAssembler: Sendable {
         choice.toolCalls[position].call = call
     }
 
+    /// The top-level fields of a chunk with a meaning of their own; the others are kept as they come.
+    private static let knownFields: Set<String> = [
+        "id", "object", "created", "model", "choices", "usage", "system_fingerprint", "service_tier", "obfuscation",
+    ]
+    /// The fields of a chunk's choice with a meaning of their own.
+    private static let knownChoiceFields: Set<String> = ["index", "delta", "logprobs", "finish_reason", "message"]
+    /// The fields of a delta with a meaning of their own.
+    private static let knownDeltaFields: Set<String> = [
+        "role", "content", "refusal", "reasoning_content", "annotations", "tool_calls",
+    ]
+
     /// Whether any chunk was added.
     public var isEmpty: Bool { id == nil && choices.isEmpty && usage == nil }
 
@@ -124,6 +158,7 @@ public struct ChatCompletionAssembler: Sendable {
         if let usage { body["usage"] = usage }
         if let serviceTier { body["service_tier"] = serviceTier }
         if let systemFingerprint { body["system_fingerprint"] = systemFingerprint }
+        for member in otherFields.members where body[member.key] == nil { body[member.key] = member.value }
         return .object(body)
     }
 
@@ -145,6 +180,7 @@ public struct ChatCompletionAssembler: Sendable {
                 }
             )
         }
+        for member in choice.otherMessageFields.members where message[member.key] == nil { message[member.key] = member.value }
         var logprobs = JSONValue.null
         if choice.logprobContent != nil || choice.logprobRefusal != nil {
             logprobs = [
@@ -152,11 +188,12 @@ public struct ChatCompletionAssembler: Sendable {
                 "refusal": choice.logprobRefusal.map(JSONValue.array) ?? .null,
             ]
         }
-        return [
-            "index": .integer(index),
-            "message": .object(message),
-            "logprobs": logprobs,
-            "finish_reason": choice.finishReason,
-        ]
+        var rendered = JSONObject()
+        rendered["index"] = .integer(index)
+        rendered["message"] = .object(message)
+        rendered["logprobs"] = logprobs
+        rendered["finish_reason"] = choice.finishReason
+        for member in choice.otherFields.members where rendered[member.key] == nil { rendered[member.key] = member.value }
+        return .object(rendered)
     }
 }

@@ -196,6 +196,16 @@ public struct ChatCompletionRequest: Sendable {
         return JSONObjectRewriter.rewrite(body, members: members, replacing: replacements, removing: [Self.extensionField])
     }
 
+    /// The same request asking for a stream (`"stream": true`, every other byte as the client sent
+    /// it), which the gateway sends in place of a non-streaming request so that a silent upstream
+    /// shows within the stream limits; the chunks are assembled into the client's answer.
+    ///
+    /// - Throws: ``GatewayError`` when the rewritten body does not parse (it came from one that did).
+    public func askingForStream() throws(GatewayError) -> ChatCompletionRequest {
+        let body = JSONObjectRewriter.rewrite(body, members: members, replacing: [(key: "stream", value: ByteBuffer(string: "true"))])
+        return try ChatCompletionRequest.parse(body)
+    }
+
     /// The client's `stream_options` with `include_usage: true`.
     private func streamOptionsWithUsage() -> ByteBuffer {
         let include = ByteBuffer(string: "true")

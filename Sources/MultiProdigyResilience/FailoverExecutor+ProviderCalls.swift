@@ -11,8 +11,11 @@ import NIOCore
 extension FailoverExecutor {
     /// Answers a non-streaming chat completion from the first target of `plan` that can.
     ///
-    /// Each attempt's answer, body included, must arrive by its ``attemptDeadline(for:in:firstByte:totalDeadline:now:)``;
-    /// the upstream clients enforce it. The completion tokens an accepted answer's upstream reported
+    /// A target whose model is `non_streaming: assembled` (the default) is asked for a stream, under
+    /// the streaming limits, and its chunks are assembled into the answer
+    /// (``assembledCompletion(_:at:provider:timeouts:totalDeadline:logger:)``). A `direct` target
+    /// is asked for the whole answer, which, body included, must arrive by its
+    /// ``attemptDeadline(for:in:firstByte:totalDeadline:now:)``; the upstream clients enforce it. The completion tokens an accepted answer's upstream reported
     /// feed the planner's estimate of the route's answer length.
     ///
     /// - Parameters:
@@ -32,20 +35,78 @@ extension FailoverExecutor {
         accept: (ChatCompletionResult, RouteTarget) throws -> Answer
     ) async -> ExecutionResult<Answer> {
         let firstByte = plan.timeouts.firstByte
+        // Built once, for the targets that are asked for a stream.
+        let streamingChat = plan.entries.contains { $0.nonStreaming == .assembled } ? try? chat.askingForStream() : nil
         return await run(plan, totalDeadline: totalDeadline, upstreamTime: &upstreamTime) { target, provider in
-            let deadline = Self.attemptDeadline(for: target, in: plan, firstByte: firstByte, totalDeadline: totalDeadline)
-            let call = ChatCompletionCall(
-                request: chat,
-                upstreamModel: target.upstreamModel,
-                responseDeadline: deadline.nioDeadline,
-                logger: logger
-            )
-            let answer = try accept(try await provider.complete(call), target)
+            let completion: ChatCompletionResult
+            if let streamingChat, plan.entries.first(where: { $0.target == target })?.nonStreaming ?? .assembled == .assembled {
+                completion = try await assembledCompletion(
+                    streamingChat,
+                    at: target,
+                    provider: provider,
+                    timeouts: plan.timeouts,
+                    totalDeadline: totalDeadline,
+                    logger: logger
+                )
+            } else {
+                let deadline = Self.attemptDeadline(for: target, in: plan, firstByte: firstByte, totalDeadline: totalDeadline)
+                let call = ChatCompletionCall(
+                    request: chat,
+                    upstreamModel: target.upstreamModel,
+                    responseDeadline: deadline.nioDeadline,
+                    logger: logger
+                )
+                completion = try await provider.complete(call)
+            }
+            let answer = try accept(completion, target)
             if !answer.usage.isEstimated {
                 recordAnswerLength(answer.usage.completionTokens, by: target, in: plan, choices: chat.choiceCount)
             }
             return answer
         }
+    }
+
+    /// One non-streaming attempt at `target` made as a stream (`non_streaming: assembled`): the
+    /// upstream's chunks, guarded by the same first-byte, first-token and stall limits as a
+    /// streaming request's, assembled into one `chat.completion` (``ChatCompletionAssembler``).
+    ///
+    /// A silent target thus fails within `first_byte` or `first_token`, and a long answer that keeps
+    /// coming runs until `total`. An answer cut before its end fails the attempt: the client has
+    /// seen nothing, so the next attempt starts over.
+    func assembledCompletion(
+        _ streamingChat: ChatCompletionRequest,
+        at target: RouteTarget,
+        provider: any LLMProvider,
+        timeouts: TimeoutSettings,
+        totalDeadline: ContinuousClock.Instant,
+        logger: Logger
+    ) async throws -> ChatCompletionResult {
+        let relay = try await startChatStream(
+            streamingChat,
+            at: target,
+            provider: provider,
+            timeouts: timeouts,
+            totalDeadline: totalDeadline,
+            logger: logger
+        )
+        var assembler = ChatCompletionAssembler()
+        do {
+            for chunk in relay.committedChunks { try assembler.add(chunk) }
+            while let chunk = try await relay.next() { try assembler.add(chunk) }
+            if let usage = relay.reportedUsage?.chunk { try assembler.add(usage) }
+        } catch let error as JSONSyntaxError {
+            relay.cancel()
+            throw ProviderError(kind: .protocolViolation, message: "a chunk of the upstream's stream is not valid JSON: \(error.reason)")
+        } catch {
+            relay.cancel()
+            throw error
+        }
+        let malformed = relay.malformedChunkCount
+        if malformed > 0 {
+            observer?.skippedMalformedChunks(from: target, count: malformed)
+            logger.warning("skipped malformed chunks", metadata: ["target": "\(target.name)", "count": "\(malformed)"])
+        }
+        return ChatCompletionResult(body: assembler.completion().buffer)
     }
 
     /// Embeds the inputs of `embeddings` on the first target of `plan` that can, in OpenAI's shape

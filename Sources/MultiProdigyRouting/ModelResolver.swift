@@ -118,6 +118,7 @@ public struct ModelResolver: Sendable {
             latencyPrior: model.latencyPrior,
             weight: model.weight,
             outputFactor: model.outputFactor,
+            nonStreaming: model.nonStreaming,
             isFallback: isFallback,
             disabledReason: provider.disabledReason
         )

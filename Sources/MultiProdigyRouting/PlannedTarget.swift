@@ -18,6 +18,8 @@ public struct PlannedTarget: Sendable, Equatable {
     public var contextWindow: Int?
     /// `output_factor`: how much longer its answers run than the plan's expected answer.
     public var outputFactor: Double
+    /// `non_streaming`: how a non-streaming request reaches it.
+    public var nonStreaming: NonStreamingCalls
 
     /// Creates an entry.
     public init(
@@ -27,8 +29,10 @@ public struct PlannedTarget: Sendable, Equatable {
         predictedLatency: Duration?,
         placement: PlanReason,
         contextWindow: Int? = nil,
-        outputFactor: Double = 1
+        outputFactor: Double = 1,
+        nonStreaming: NonStreamingCalls = .assembled
     ) {
+        self.nonStreaming = nonStreaming
         self.contextWindow = contextWindow
         self.outputFactor = outputFactor
         self.target = target

@@ -64,7 +64,8 @@ extension RoutePlanner {
                 predictedLatency: predictedSeconds.map { .microseconds(Int64(($0 * 1_000_000).rounded())) },
                 placement: reason,
                 contextWindow: profile.contextWindow,
-                outputFactor: profile.outputFactor
+                outputFactor: profile.outputFactor,
+                nonStreaming: profile.nonStreaming
             )
         }
     }

@@ -22,6 +22,8 @@ public struct TargetProfile: Sendable, Equatable {
     public var weight: Double
     /// `output_factor`: its expected answer length relative to the plan's, for cost ranking.
     public var outputFactor: Double
+    /// `non_streaming`: how a non-streaming request reaches it.
+    public var nonStreaming: NonStreamingCalls
     /// Whether it comes from the route's `fallback` list.
     public var isFallback: Bool
     /// Why its provider is disabled, or nil when enabled.
@@ -37,6 +39,7 @@ public struct TargetProfile: Sendable, Equatable {
         latencyPrior: Duration? = nil,
         weight: Double = 1,
         outputFactor: Double = 1,
+        nonStreaming: NonStreamingCalls = .assembled,
         isFallback: Bool = false,
         disabledReason: String? = nil
     ) {
@@ -48,6 +51,7 @@ public struct TargetProfile: Sendable, Equatable {
         self.latencyPrior = latencyPrior
         self.weight = weight
         self.outputFactor = outputFactor
+        self.nonStreaming = nonStreaming
         self.isFallback = isFallback
         self.disabledReason = disabledReason
         self.statisticsKey = target.statisticsKey

@@ -14,7 +14,7 @@ import Testing
         providers:
           claude: {type: anthropic, base_url: "http://127.0.0.1:{PORT0}", api_key: test-key, locality: cloud}
         models:
-          sonnet: {provider: claude, model: claude-sonnet-4-5}
+          sonnet: {provider: claude, model: claude-sonnet-4-5, non_streaming: direct}
         """
 
     // MARK: Canned Anthropic wire data
@@ -120,7 +120,7 @@ import Testing
                 headers: {anthropic-beta: "prompt-caching-2024-07-31"}
                 options: {anthropic_version: "2024-10-22", default_max_tokens: "321"}
             models:
-              sonnet: {provider: claude, model: claude-sonnet-4-5}
+              sonnet: {provider: claude, model: claude-sonnet-4-5, non_streaming: direct}
             """
         try await withGateway(upstreams: [upstream], yaml: yaml) { gateway in
             let reply = try await gateway.chat("sonnet")
@@ -138,7 +138,7 @@ import Testing
             providers:
               claude: {type: anthropic, api_key: k, options: {default_max_tokens: "lots"}}
             models:
-              sonnet: {provider: claude, model: claude-sonnet-4-5}
+              sonnet: {provider: claude, model: claude-sonnet-4-5, non_streaming: direct}
             """
         #expect(throws: ConfigError.self) {
             let config = try ConfigLoader(environment: [:]).load(yaml: yaml, source: "test")
@@ -289,8 +289,8 @@ import Testing
               a: {type: anthropic, base_url: "http://127.0.0.1:{PORT0}", api_key: key-a, locality: cloud}
               b: {type: anthropic, base_url: "http://127.0.0.1:{PORT1}", api_key: key-b, locality: cloud}
             models:
-              first: {provider: a, model: claude-sonnet-4-5}
-              second: {provider: b, model: claude-haiku-4-5}
+              first: {provider: a, model: claude-sonnet-4-5, non_streaming: direct}
+              second: {provider: b, model: claude-haiku-4-5, non_streaming: direct}
             routes:
               r: {policy: ordered, targets: [first, second]}
             """
@@ -386,8 +386,8 @@ import Testing
               a: {type: anthropic, base_url: "http://127.0.0.1:{PORT0}", api_key: key-a}
               b: {type: anthropic, base_url: "http://127.0.0.1:{PORT1}", api_key: key-b}
             models:
-              first: {provider: a, model: claude-sonnet-4-5}
-              second: {provider: b, model: claude-sonnet-4-5}
+              first: {provider: a, model: claude-sonnet-4-5, non_streaming: direct}
+              second: {provider: b, model: claude-sonnet-4-5, non_streaming: direct}
             routes:
               r: {policy: ordered, targets: [first, second]}
             """

@@ -22,7 +22,7 @@ private func matchesJSON(_ value: Any?, _ expected: String) -> Bool {
         providers:
           gem: {type: gemini, base_url: "http://127.0.0.1:{PORT0}/", api_key: test-key, locality: cloud}
         models:
-          flash: {provider: gem, model: gemini-2.5-flash}
+          flash: {provider: gem, model: gemini-2.5-flash, non_streaming: direct}
         """
 
     static let textAnswer = """
@@ -222,7 +222,7 @@ private func matchesJSON(_ value: Any?, _ expected: String) -> Bool {
             let call = try #require(((choice["message"] as? [String: Any])?["tool_calls"] as? [[String: Any]])?.first)
             let id = try #require(call["id"] as? String)
 
-            try yaml("\n  pro: {provider: gem, model: gemini-2.5-pro}\n").write(toFile: path, atomically: true, encoding: .utf8)
+            try yaml("\n  pro: {provider: gem, model: gemini-2.5-pro, non_streaming: direct}\n").write(toFile: path, atomically: true, encoding: .utf8)
             kill(gateway.process.processIdentifier, SIGHUP)
             try await waitFor { gateway.log.contains("configuration reloaded") }
             #expect(gateway.log.contains("configuration reloaded"), "\(gateway.log)")
@@ -313,8 +313,8 @@ private func matchesJSON(_ value: Any?, _ expected: String) -> Bool {
               a: {type: gemini, base_url: "http://127.0.0.1:{PORT0}", api_key: key-a, locality: cloud}
               b: {type: gemini, base_url: "http://127.0.0.1:{PORT1}/v1beta", api_key: key-b, locality: cloud}
             models:
-              first: {provider: a, model: gemini-2.5-flash}
-              second: {provider: b, model: gemini-2.5-pro}
+              first: {provider: a, model: gemini-2.5-flash, non_streaming: direct}
+              second: {provider: b, model: gemini-2.5-pro, non_streaming: direct}
             routes:
               r: {policy: ordered, targets: [first, second]}
               only-first: {policy: ordered, targets: [first]}
@@ -364,7 +364,7 @@ private func matchesJSON(_ value: Any?, _ expected: String) -> Bool {
             providers:
               gem: {type: gemini, base_url: "http://127.0.0.1:{PORT0}", api_key: test-key, locality: cloud, options: {allow_remote_images: "true"}}
             models:
-              flash: {provider: gem, model: gemini-2.5-flash}
+              flash: {provider: gem, model: gemini-2.5-flash, non_streaming: direct}
             """
         try await withService({ onPort in try await images.run(onPort: onPort) }) { imagePort in
             try await withGateway(upstreams: [upstream], yaml: yaml) { gateway in
@@ -395,7 +395,7 @@ private func matchesJSON(_ value: Any?, _ expected: String) -> Bool {
                 api_key: test-key
                 options: {allow_remote_images: yes, max_remote_image_bytes: 4B}
             models:
-              flash: {provider: gem, model: gemini-2.5-flash}
+              flash: {provider: gem, model: gemini-2.5-flash, non_streaming: direct}
             """
         try await withService({ onPort in try await images.run(onPort: onPort) }) { imagePort in
             try await withGateway(upstreams: [upstream], yaml: yaml) { gateway in
@@ -418,7 +418,7 @@ private func matchesJSON(_ value: Any?, _ expected: String) -> Bool {
             providers:
               gem: {type: gemini, base_url: "http://127.0.0.1:{PORT0}", api_key: test-key, locality: cloud, options: {allow_remote_images: "true"}}
             models:
-              flash: {provider: gem, model: gemini-2.5-flash}
+              flash: {provider: gem, model: gemini-2.5-flash, non_streaming: direct}
             """
         try await withService({ onPort in try await images.run(onPort: onPort) }) { imagePort in
             try await withGateway(upstreams: [upstream], yaml: yaml) { gateway in

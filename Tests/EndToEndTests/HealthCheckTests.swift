@@ -10,8 +10,8 @@ import Testing
           olla: {type: ollama, base_url: "http://127.0.0.1:{PORT0}", locality: local}
           tgi: {type: huggingface, base_url: "http://127.0.0.1:{PORT1}", locality: local}
         models:
-          llama: {provider: olla, model: llama3.2}
-          mistral: {provider: tgi, model: tgi}
+          llama: {provider: olla, model: llama3.2, non_streaming: direct}
+          mistral: {provider: tgi, model: tgi, non_streaming: direct}
         routes:
           auto: {policy: ordered, targets: [llama, mistral]}
         resilience:
@@ -85,8 +85,8 @@ import Testing
               tgi: {type: huggingface, base_url: "http://127.0.0.1:{PORT0}", locality: local}
               oai: {type: openai, base_url: "http://127.0.0.1:{PORT1}/v1", locality: local}
             models:
-              mistral: {provider: tgi, model: tgi}
-              other: {provider: oai, model: other-upstream}
+              mistral: {provider: tgi, model: tgi, non_streaming: direct}
+              other: {provider: oai, model: other-upstream, non_streaming: direct}
             routes:
               auto: {policy: ordered, targets: [mistral, other]}
             resilience:

@@ -13,8 +13,8 @@ import Testing
           tgi: {type: huggingface, base_url: "http://127.0.0.1:{PORT0}", locality: local}
           backup: {type: openai, base_url: "http://127.0.0.1:{PORT1}/v1", locality: local}
         models:
-          llama: {provider: tgi, model: tgi}
-          other: {provider: backup, model: other-upstream}
+          llama: {provider: tgi, model: tgi, non_streaming: direct}
+          other: {provider: backup, model: other-upstream, non_streaming: direct}
         routes:
           auto: {policy: ordered, targets: [llama, other]}
         """

@@ -15,8 +15,8 @@ import Testing
           local: {type: ollama, base_url: "http://127.0.0.1:{PORT0}/v1/", options: {num_ctx: 8192, keep_alive: 10m}}
           keyed: {type: ollama, base_url: "http://127.0.0.1:{PORT0}", api_key: test-key, headers: {X-Team: blue}, locality: cloud}
         models:
-          m: {provider: local, model: "llama3.2:3b"}
-          k: {provider: keyed, model: "llama3.2:3b"}
+          m: {provider: local, model: "llama3.2:3b", non_streaming: direct}
+          k: {provider: keyed, model: "llama3.2:3b", non_streaming: direct}
         """
 
     static func line(_ text: String) -> String { text + "\n" }
@@ -223,8 +223,8 @@ import Testing
               first: {type: ollama, base_url: "http://127.0.0.1:{PORT0}"}
               second: {type: ollama, base_url: "http://127.0.0.1:{PORT1}"}
             models:
-              a: {provider: first, model: "llama3.2:3b"}
-              b: {provider: second, model: "llama3.2:3b"}
+              a: {provider: first, model: "llama3.2:3b", non_streaming: direct}
+              b: {provider: second, model: "llama3.2:3b", non_streaming: direct}
             routes:
               auto: {policy: ordered, targets: [a, b]}
             """

@@ -204,12 +204,14 @@ import Testing
     }
 
     @Test(arguments: [true, false])
-    func aSilentTargetOfANonStreamingCallLeavesTimeForTheNext(tls: Bool) async throws {
+    func aSilentDirectTargetOfANonStreamingCallLeavesTimeForTheNext(tls: Bool) async throws {
         let silent = FakeUpstream(.hang)
         let b = FakeUpstream(Self.ok)
         // Half of a 10 s budget for the first target leaves the second 5 s, however busy the machine.
         let extra = "resilience: {timeouts: {first_byte: 300ms, total: 10s}}"
-        try await withGateway(upstreams: [silent, b], yaml: Self.yaml(extra), tlsUpstreams: tls) { gateway in
+        // A `direct` model is asked for the whole answer, so its silence looks like a long generation.
+        let yaml = Self.yaml(extra).replacingOccurrences(of: "first: {provider: a}", with: "first: {provider: a, non_streaming: direct}")
+        try await withGateway(upstreams: [silent, b], yaml: yaml, tlsUpstreams: tls) { gateway in
             let started = ContinuousClock.now
             let reply = try await gateway.chat("r")
             let elapsed = ContinuousClock.now - started

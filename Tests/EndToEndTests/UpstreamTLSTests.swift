@@ -30,7 +30,9 @@ import Testing
                     #expect(reply.events.last == "[DONE]")
                     #expect(reply.body.contains("Hi"))
                 } else {
-                    #expect(reply.body.contains("Hello from upstream"))
+                    // Assembled from the upstream's stream.
+                    #expect(reply.json["object"] as? String == "chat.completion")
+                    #expect(reply.body.contains("Hi!"))
                 }
             }
         }

@@ -144,6 +144,26 @@ public struct UpstreamHTTPClient: Sendable {
         deadline: NIODeadline,
         logger: Logger
     ) async throws -> UpstreamResponseBody {
+        try await openStreamResponse(
+            url: url,
+            body: body,
+            accept: accept,
+            headerOverrides: headerOverrides,
+            deadline: deadline,
+            logger: logger
+        ).body
+    }
+
+    /// As ``openStream(url:body:accept:headerOverrides:deadline:logger:)``, with the 2xx head's
+    /// status and headers, for a caller that reads the body according to its `content-type`.
+    public func openStreamResponse(
+        url: String,
+        body: ByteBuffer,
+        accept: String,
+        headerOverrides: HTTPHeaders = [:],
+        deadline: NIODeadline,
+        logger: Logger
+    ) async throws -> Response {
         let response = try await send(
             .POST,
             url: url,
@@ -157,8 +177,11 @@ public struct UpstreamHTTPClient: Sendable {
             let collected = try await response.body.collect(upTo: 1 << 20, by: deadline)
             throw mapError(HTTPResponse.Status(code: Int(response.status.code)), collected).readingRetryAfter(from: response.headers)
         }
-        return response.body
+        return response
     }
+
+    /// The most bytes a whole answer may have (`server.max_response_bytes`).
+    public var maximumResponseBytes: Int { maxResponseBytes }
 
     /// Sends a request and returns the answer as soon as its head arrives, whatever its status.
     ///

@@ -165,16 +165,30 @@ public struct OpenAICompatibleProvider: LLMProvider {
     }
 
     /// Sends the request with `stream: true` and returns its SSE events once the head has arrived.
+    ///
+    /// A server that ignores `stream` and answers with one JSON body (`content-type:
+    /// application/json`) gets the answer read whole and relayed as the chunks of the same answer.
     public func stream(_ call: ChatCompletionCall) async throws -> ChatCompletionStream {
-        let body = try await upstream.openStream(
+        let response = try await upstream.openStreamResponse(
             url: chatCompletionsURL,
             body: call.request.upstreamBody(model: call.upstreamModel, requestingUsage: requestsStreamUsage),
             accept: "text/event-stream",
             deadline: call.responseDeadline,
             logger: call.logger
         )
+        let body = response.body
+        if Self.isWholeJSONAnswer(response.headers) {
+            let events = WholeAnswerEvents(body: body, maximumBytes: upstream.maximumResponseBytes)
+            return ChatCompletionStream(events: events, stop: body.stop, release: body.release)
+        }
         let translated = TranslatedChatStream(units: SSEEventSequence(body), translator: OpenAIStreamTranslator())
         return ChatCompletionStream(events: translated, stop: body.stop, release: body.release)
+    }
+
+    /// Whether a stream request was answered with one JSON body rather than events.
+    static func isWholeJSONAnswer(_ headers: HTTPHeaders) -> Bool {
+        guard let type = headers.first(name: "content-type")?.lowercased() else { return false }
+        return type.hasPrefix("application/json")
     }
 
     /// Passes the embeddings request through to `{base_url}/embeddings`.

@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+
+/// A non-streaming request reaches its targets as a stream the gateway assembles
+/// (`non_streaming: assembled`, the default), so a silent target fails over as fast as for a
+/// streaming request, and a long answer that keeps coming is never cut.
+@Suite struct NonStreamingFailoverTests {
+    /// Route `r`: `first` then `second`, with short first-byte and first-token limits and a long total.
+    private static let yaml = """
+        providers:
+        \(fakeProvider("a", index: 0))\(fakeProvider("b", index: 1))
+        models:
+          first: {provider: a}
+          second: {provider: b}
+        routes:
+          r: {targets: [first, second]}
+        resilience: {timeouts: {first_byte: 1s, first_token: 2s, stall: 1s, total: 60s}}
+        """
+
+    @Test(arguments: [false, true])
+    func aPrimaryThatNeverSendsAHeadIsLeftWithinFirstByte(tls: Bool) async throws {
+        let silent = FakeUpstream(.hang)
+        let fallback = FakeUpstream(.stream(events: FakeUpstream.stream(["Hi", "!"]) + [FakeUpstream.usageChunk()]))
+        try await withGateway(upstreams: [silent, fallback], yaml: Self.yaml, tlsUpstreams: tls) { gateway in
+            let started = ContinuousClock.now
+            let reply = try await gateway.chat("r")
+            let elapsed = ContinuousClock.now - started
+            #expect(reply.status == 200)
+            #expect(reply.headers.first(name: "x-multiprodigy-model") == "second")
+            #expect(reply.json["object"] as? String == "chat.completion")
+            let message = (reply.json["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any]
+            #expect(message?["content"] as? String == "Hi!")
+            #expect((reply.json["usage"] as? [String: Any])?["completion_tokens"] as? Int == 2)
+            // first_token + 1 s, though the total budget is 60 s: the silence showed at first_byte (1 s).
+            #expect(elapsed < .seconds(3), "\(elapsed)")
+            #expect(fallback.requests.first?.json["stream"] as? Bool == true)
+        }
+    }
+
+    @Test func aPrimaryThatSendsAHeadButNoBodyIsLeftWithinFirstToken() async throws {
+        let gate = Gate()
+        defer { gate.open() }
+        let silent = FakeUpstream(.gatedStream(first: [], gate: gate, rest: []))
+        let fallback = FakeUpstream(.stream(events: FakeUpstream.stream(["Hi", "!"])))
+        try await withGateway(upstreams: [silent, fallback], yaml: Self.yaml) { gateway in
+            let started = ContinuousClock.now
+            let reply = try await gateway.chat("r")
+            let elapsed = ContinuousClock.now - started
+            #expect(reply.status == 200)
+            #expect(reply.headers.first(name: "x-multiprodigy-model") == "second")
+            #expect(elapsed < .seconds(3), "\(elapsed)")
+            #expect(silent.requests.count == 1, "a silent target is not asked again")
+        }
+    }
+
+    @Test func aSlowButSteadyLongAnswerIsNotCut() async throws {
+        // 40 words 150 ms apart: 6 s in all, three times first_token and six times stall, each gap
+        // well inside both.
+        let words = (0..<40).map { "w\($0) " }
+        let steady = FakeUpstream(.stream(events: FakeUpstream.stream(words), delay: .milliseconds(150)))
+        let fallback = FakeUpstream(.stream(events: FakeUpstream.stream(["fallback"])))
+        try await withGateway(upstreams: [steady, fallback], yaml: Self.yaml) { gateway in
+            let reply = try await gateway.chat("r")
+            #expect(reply.status == 200)
+            #expect(reply.headers.first(name: "x-multiprodigy-model") == "first")
+            let message = (reply.json["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any]
+            #expect(message?["content"] as? String == words.joined())
+            #expect(steady.requests.count == 1)
+            #expect(fallback.requests.isEmpty)
+        }
+    }
+
+    @Test func anAnswerCutMidwayIsAskedOfTheNextTargetWhole() async throws {
+        // The client of a non-streaming request has seen nothing, so a cut answer starts over.
+        let cut = FakeUpstream(.stream(events: [FakeUpstream.roleChunk(), FakeUpstream.contentChunk("Hal")], done: false))
+        let fallback = FakeUpstream(.stream(events: FakeUpstream.stream(["Hello", " there"])))
+        try await withGateway(upstreams: [cut, fallback], yaml: Self.yaml) { gateway in
+            let reply = try await gateway.chat("r")
+            #expect(reply.status == 200)
+            #expect(reply.headers.first(name: "x-multiprodigy-model") == "second")
+            let choice = (reply.json["choices"] as? [[String: Any]])?.first
+            #expect((choice?["message"] as? [String: Any])?["content"] as? String == "Hello there")
+            #expect(choice?["finish_reason"] as? String == "stop")
+        }
+    }
+
+    @Test func aServerThatIgnoresStreamAndAnswersJSONIsRelayed() async throws {
+        let plain = FakeUpstream(.respond(status: .ok, body: FakeUpstream.completion(content: "Whole", extra: #","prompt_logprobs":null,"kv_transfer_params":{"x":1}"#)))
+        let yaml = "providers:\n\(fakeProvider("a", index: 0))models:\n  first: {provider: a}\n"
+        try await withGateway(upstreams: [plain], yaml: yaml) { gateway in
+            let reply = try await gateway.chat("first")
+            #expect(reply.status == 200)
+            #expect(plain.requests.first?.json["stream"] as? Bool == true)
+            let choice = (reply.json["choices"] as? [[String: Any]])?.first
+            #expect((choice?["message"] as? [String: Any])?["content"] as? String == "Whole")
+            #expect(reply.json["system_fingerprint"] as? String == "fp_x")
+            #expect((reply.json["kv_transfer_params"] as? [String: Any])?["x"] as? Int == 1)
+            #expect((reply.json["usage"] as? [String: Any])?["completion_tokens"] as? Int == 4)
+            // The same answer streamed to a streaming client.
+            let streamed = try await gateway.chat("first", stream: true)
+            #expect(streamed.events.last == "[DONE]")
+            #expect(streamed.body.contains("Whole"))
+        }
+    }
+
+    @Test func aDirectModelIsAskedForTheWholeAnswer() async throws {
+        let upstream = FakeUpstream(FakeUpstream.answer)
+        let yaml = "providers:\n\(fakeProvider("a", index: 0))models:\n  first: {provider: a, non_streaming: direct}\n"
+        try await withGateway(upstreams: [upstream], yaml: yaml) { gateway in
+            let reply = try await gateway.chat("first")
+            #expect(reply.status == 200)
+            #expect(reply.body.contains("Hello from upstream"))
+            #expect(upstream.requests.first?.json["stream"] as? Bool == false)
+        }
+    }
+}
