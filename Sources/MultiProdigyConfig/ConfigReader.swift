@@ -607,7 +607,9 @@ struct ConfigReader {
 
     private static let topLevelKeys = ["server", "auth", "storage", "providers", "models", "routes", "privacy", "resilience"]
     private static let providerKeys = ["type", "base_url", "api_key", "locality", "headers", "ca_file", "options"]
-    private static let modelKeys = ["provider", "model", "price", "context", "supports", "latency", "weight", "output_factor", "non_streaming"]
+    private static let modelKeys = [
+        "provider", "model", "price", "context", "supports", "latency", "weight", "output_factor", "non_streaming",
+    ]
     private static let routeKeys = ["policy", "targets", "fallback", "weights", "resilience"]
 
     private static func isLoopback(_ url: String) -> Bool {

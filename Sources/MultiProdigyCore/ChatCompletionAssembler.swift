@@ -6,8 +6,10 @@ import NIOCore
 ///
 /// The answer keeps the first chunk's `id`, `created` and `model`, and the last `system_fingerprint`
 /// and `service_tier` the chunks carried. Per choice (by `index`): the role; `content`, `refusal`
-/// and `reasoning_content` concatenated (null when no chunk carried any); `annotations` and
-/// `logprobs.content` / `logprobs.refusal` joined in order; each tool call (by its own `index`)
+/// and `reasoning_content` concatenated (`content` null when no chunk carried any; `refusal` null
+/// when chunks carried only nulls, absent when they never carried it, as a whole answer from the
+/// same upstream); `annotations` and `logprobs.content` / `logprobs.refusal` joined in order
+/// (`logprobs` null or absent likewise); each tool call (by its own `index`)
 /// with its `id`, `type` and `function.name` from the chunk that announced it and
 /// `function.arguments` concatenated; and the last non-null `finish_reason`. `usage` is the usage
 /// chunk's, whole. Stream-only fields (`obfuscation`) are left out.
@@ -32,6 +34,12 @@ public struct ChatCompletionAssembler: Sendable {
         var toolCalls: [(index: Int, call: ToolCall)] = []
         var logprobContent: [JSONValue]?
         var logprobRefusal: [JSONValue]?
+        /// Whether a delta carried `refusal`, even null: a whole answer from the same upstream has it.
+        var hasRefusalField = false
+        /// Whether a chunk's choice carried `logprobs`, even null.
+        var hasLogprobsField = false
+        /// The `logprobs` members chunks carried (`content`, `refusal`), even null.
+        var logprobFields: Set<String> = []
         var finishReason: JSONValue = .null
         /// Delta fields it does not know, in the order they first came.
         var otherMessageFields = JSONObject()
@@ -92,7 +100,10 @@ public struct ChatCompletionAssembler: Sendable {
         if let delta = fields["delta"]?.objectValue {
             if let role = delta["role"]?.stringValue { choice.role = role }
             if let text = delta["content"]?.stringValue { choice.content = (choice.content ?? "") + text }
-            if let text = delta["refusal"]?.stringValue { choice.refusal = (choice.refusal ?? "") + text }
+            if let refusal = delta["refusal"] {
+                choice.hasRefusalField = true
+                if let text = refusal.stringValue { choice.refusal = (choice.refusal ?? "") + text }
+            }
             if let text = delta["reasoning_content"]?.stringValue { choice.reasoning = (choice.reasoning ?? "") + text }
             choice.annotations += delta["annotations"]?.arrayValue ?? []
             for call in delta["tool_calls"]?.arrayValue ?? [] { Self.add(call, to: &choice) }
@@ -107,7 +118,9 @@ public struct ChatCompletionAssembler: Sendable {
         for member in fields.members where !Self.knownChoiceFields.contains(member.key) && !member.value.isNull {
             choice.otherFields[member.key] = member.value
         }
+        if fields["logprobs"] != nil { choice.hasLogprobsField = true }
         if let logprobs = fields["logprobs"]?.objectValue {
+            choice.logprobFields.formUnion(logprobs.keys.filter { $0 == "content" || $0 == "refusal" })
             if let content = logprobs["content"]?.arrayValue { choice.logprobContent = (choice.logprobContent ?? []) + content }
             if let refusal = logprobs["refusal"]?.arrayValue { choice.logprobRefusal = (choice.logprobRefusal ?? []) + refusal }
         }
@@ -166,7 +179,7 @@ public struct ChatCompletionAssembler: Sendable {
         var message = JSONObject()
         message["role"] = .string(choice.role)
         message["content"] = choice.content.map(JSONValue.string) ?? .null
-        message["refusal"] = choice.refusal.map(JSONValue.string) ?? .null
+        if choice.hasRefusalField || choice.refusal != nil { message["refusal"] = choice.refusal.map(JSONValue.string) ?? .null }
         if let reasoning = choice.reasoning { message["reasoning_content"] = .string(reasoning) }
         if !choice.annotations.isEmpty { message["annotations"] = .array(choice.annotations) }
         if !choice.toolCalls.isEmpty {
@@ -181,17 +194,17 @@ public struct ChatCompletionAssembler: Sendable {
             )
         }
         for member in choice.otherMessageFields.members where message[member.key] == nil { message[member.key] = member.value }
-        var logprobs = JSONValue.null
+        var logprobs: JSONValue? = choice.hasLogprobsField ? .null : nil
         if choice.logprobContent != nil || choice.logprobRefusal != nil {
-            logprobs = [
-                "content": choice.logprobContent.map(JSONValue.array) ?? .null,
-                "refusal": choice.logprobRefusal.map(JSONValue.array) ?? .null,
-            ]
+            var fields = JSONObject()
+            if choice.logprobFields.contains("content") { fields["content"] = choice.logprobContent.map(JSONValue.array) ?? .null }
+            if choice.logprobFields.contains("refusal") { fields["refusal"] = choice.logprobRefusal.map(JSONValue.array) ?? .null }
+            logprobs = .object(fields)
         }
         var rendered = JSONObject()
         rendered["index"] = .integer(index)
         rendered["message"] = .object(message)
-        rendered["logprobs"] = logprobs
+        if let logprobs { rendered["logprobs"] = logprobs }
         rendered["finish_reason"] = choice.finishReason
         for member in choice.otherFields.members where rendered[member.key] == nil { rendered[member.key] = member.value }
         return .object(rendered)

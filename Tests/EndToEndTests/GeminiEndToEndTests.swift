@@ -222,7 +222,8 @@ private func matchesJSON(_ value: Any?, _ expected: String) -> Bool {
             let call = try #require(((choice["message"] as? [String: Any])?["tool_calls"] as? [[String: Any]])?.first)
             let id = try #require(call["id"] as? String)
 
-            try yaml("\n  pro: {provider: gem, model: gemini-2.5-pro, non_streaming: direct}\n").write(toFile: path, atomically: true, encoding: .utf8)
+            let added = "\n  pro: {provider: gem, model: gemini-2.5-pro, non_streaming: direct}\n"
+            try yaml(added).write(toFile: path, atomically: true, encoding: .utf8)
             kill(gateway.process.processIdentifier, SIGHUP)
             try await waitFor { gateway.log.contains("configuration reloaded") }
             #expect(gateway.log.contains("configuration reloaded"), "\(gateway.log)")

@@ -31,8 +31,9 @@ import Testing
             let message = (reply.json["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any]
             #expect(message?["content"] as? String == "Hi!")
             #expect((reply.json["usage"] as? [String: Any])?["completion_tokens"] as? Int == 2)
-            // first_token + 1 s, though the total budget is 60 s: the silence showed at first_byte (1 s).
-            #expect(elapsed < .seconds(3), "\(elapsed)")
+            // The silence shows at first_byte (1 s; 1.01 s measured on an idle machine), where a share
+            // of the 60 s total would be 30 s. The bound leaves room for a test machine under load.
+            #expect(elapsed < .seconds(5), "\(elapsed)")
             #expect(fallback.requests.first?.json["stream"] as? Bool == true)
         }
     }
@@ -48,7 +49,9 @@ import Testing
             let elapsed = ContinuousClock.now - started
             #expect(reply.status == 200)
             #expect(reply.headers.first(name: "x-multiprodigy-model") == "second")
-            #expect(elapsed < .seconds(3), "\(elapsed)")
+            // first_token (2 s; 2.03 s measured on an idle machine), where a share of the 60 s total
+            // would be 30 s. The bound leaves room for a test machine under load.
+            #expect(elapsed < .seconds(5), "\(elapsed)")
             #expect(silent.requests.count == 1, "a silent target is not asked again")
         }
     }
@@ -85,7 +88,12 @@ import Testing
     }
 
     @Test func aServerThatIgnoresStreamAndAnswersJSONIsRelayed() async throws {
-        let plain = FakeUpstream(.respond(status: .ok, body: FakeUpstream.completion(content: "Whole", extra: #","prompt_logprobs":null,"kv_transfer_params":{"x":1}"#)))
+        let plain = FakeUpstream(
+            .respond(
+                status: .ok,
+                body: FakeUpstream.completion(content: "Whole", extra: #","prompt_logprobs":null,"kv_transfer_params":{"x":1}"#)
+            )
+        )
         let yaml = "providers:\n\(fakeProvider("a", index: 0))models:\n  first: {provider: a}\n"
         try await withGateway(upstreams: [plain], yaml: yaml) { gateway in
             let reply = try await gateway.chat("first")

@@ -338,7 +338,7 @@ private func chunks(_ events: [ChatStreamEvent]) -> [JSONValue] {
         #expect(completion["object"]?.stringValue == "chat.completion")
         #expect(completion["created"]?.intValue != nil)
         let expectedChoices = """
-            [{"index":0,"message":{"role":"assistant","content":"Hello! How can I help?","refusal":null},"logprobs":null,"finish_reason":"stop"}]
+            [{"index":0,"message":{"role":"assistant","content":"Hello! How can I help?"},"finish_reason":"stop"}]
             """
         #expect(sameJSON(try #require(completion["choices"]), expectedChoices))
         let expectedUsage = """
@@ -363,7 +363,7 @@ private func chunks(_ events: [ChatStreamEvent]) -> [JSONValue] {
             )
         )
         let expected = """
-            [{"index":0,"logprobs":null,"finish_reason":"tool_calls","message":{"role":"assistant","content":null,"refusal":null,"tool_calls":[
+            [{"index":0,"finish_reason":"tool_calls","message":{"role":"assistant","content":null,"tool_calls":[
               {"id":"call_synth1","type":"function","function":{"name":"get_weather","arguments":"{\\"city\\":\\"Paris\\"}"},
                "extra_content":{"google":{"thought_signature":"CiQBjz1rX"}}},
               {"id":"call_synth2","type":"function","function":{"name":"get_weather","arguments":"{\\"city\\":\\"Lyon\\"}"}},

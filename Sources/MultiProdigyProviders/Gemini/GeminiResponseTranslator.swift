@@ -35,8 +35,7 @@ struct GeminiResponseTranslator {
             for index in 0..<max(1, choiceCount) {
                 choices.append([
                     "index": .integer(index),
-                    "message": ["role": "assistant", "content": nil, "refusal": nil],
-                    "logprobs": nil,
+                    "message": ["role": "assistant", "content": nil],
                     "finish_reason": "content_filter",
                 ])
             }
@@ -68,13 +67,11 @@ struct GeminiResponseTranslator {
         var message: JSONValue = [
             "role": "assistant",
             "content": text.isEmpty && !toolCalls.isEmpty ? .null : .string(text),
-            "refusal": nil,
         ]
         if !toolCalls.isEmpty { message["tool_calls"] = .array(toolCalls) }
         return [
             "index": .integer(candidate["index"]?.intValue ?? position),
             "message": message,
-            "logprobs": nil,
             "finish_reason": .string(finishReason ?? "stop"),
         ]
     }

@@ -23,7 +23,8 @@ struct GeminiStreamTranslator: StreamTranslator {
     /// Translates tool calls and remembers their signatures.
     let responses: GeminiResponseTranslator
 
-    private let id = GeminiResponseTranslator.randomID(prefix: "chatcmpl-")
+    /// `chatcmpl-` and the stream's `responseId`, as a whole answer's id is made; set by the first event.
+    private var id = ""
     private let created = Int(Date().timeIntervalSince1970)
     private var started: Set<Int> = []
     private var finished: Set<Int> = []
@@ -41,6 +42,11 @@ struct GeminiStreamTranslator: StreamTranslator {
 
     mutating func translate(_ event: SSEEvent) throws -> [ChatStreamEvent] {
         if event.data.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) { return [] }
+        if id.isEmpty {
+            // Every event carries the `responseId`; the first one's names the answer.
+            let first = (try? JSONValue.parse(ByteBuffer(bytes: event.data))).flatMap { $0.objectValue } ?? JSONObject()
+            id = GeminiResponseTranslator.completionID(for: .object(first))
+        }
         // Most events carry a piece of the first candidate's text: read those from their bytes, with no tree.
         if let (text, usageMetadata) = Self.textOnly(in: event.data) {
             if let usageMetadata { usage = usageMetadata }
