@@ -182,7 +182,7 @@ import Testing
                 providers:
                   p: {type: openai, base_url: "http://127.0.0.1:1/v1"}
                 models:
-                  m: {provider: p, latency: 750ms, weight: 3, output_factor: 2.5}
+                  m: {provider: p, latency: 750ms, weight: 3, output_factor: 2.5, non_streaming: direct}
                   plain: {provider: p}
                 routes:
                   r: {policy: balanced, weights: {cost: 0.7, latency: 0.3}, targets: [m]}
@@ -192,6 +192,8 @@ import Testing
         #expect(config.models[0].weight == 3)
         #expect(config.models[0].outputFactor == 2.5)
         #expect(config.models.first { $0.name == "plain" }?.outputFactor == 1)
+        #expect(config.models[0].nonStreaming == .direct)
+        #expect(config.models.first { $0.name == "plain" }?.nonStreaming == .assembled)
         #expect(config.routes[0].policy == .balanced)
         #expect(config.routes[0].weights == BalancedWeights(cost: 0.7, latency: 0.3))
         let found = issues(
@@ -202,6 +204,7 @@ import Testing
               m: {provider: p, weight: 0}
               n: {provider: p, output_factor: 1000}
               o: {provider: p, output_factor: -1}
+              q: {provider: p, non_streaming: directly}
             routes:
               r: {policy: balanced, weights: {cost: 0, latency: 0}, targets: [m]}
             """
@@ -211,6 +214,9 @@ import Testing
             found.contains { $0.path == "models.n.output_factor" && $0.problem.contains("out of range") && $0.fix.contains("0.01 and 100") }
         )
         #expect(found.contains { $0.path == "models.o.output_factor" && $0.problem.contains("positive") })
+        #expect(
+            found.contains { $0.path == "models.q.non_streaming" && $0.problem.contains("did you mean 'direct'") && $0.fix.contains("assembled") }
+        )
         #expect(found.contains { $0.path == "routes.r.weights" && $0.problem.contains("zero") })
     }
 
