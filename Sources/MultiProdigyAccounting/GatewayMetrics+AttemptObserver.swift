@@ -18,4 +18,9 @@ extension GatewayMetrics: AttemptObserver {
     public func skippedMalformedChunks(from target: RouteTarget, count: Int) {
         recordUpstreamError(target, kind: "malformed_chunk", count: count)
     }
+
+    /// Counts the attempt in `multiprodigy_continuations_total`.
+    public func continuationEnded(route: String, at target: RouteTarget, outcome: ContinuationOutcome) {
+        recordContinuation(route: route, target: target, outcome: outcome.rawValue)
+    }
 }

@@ -12,7 +12,7 @@ import Synchronization
 /// Label sets are bounded: route, provider and model names from the configuration, status class,
 /// error kind and key name; never prompts or request ids. A client can still name any model of a
 /// configured provider (`provider/model`), so past ``maximumSeries`` distinct label sets in one
-/// metric family, the labels a client chooses (`route`, `model`, `from`, `to`) of new ones are
+/// metric family, the labels a client chooses (`route`, `model`, `from`, `to`, `target`) of new ones are
 /// counted as `(other)`; the others (provider, key, status, kind) are kept. Breaker gauges past
 /// the limit are not exported.
 ///
@@ -33,6 +33,7 @@ import Synchronization
 /// | `multiprodigy_tokens_total` | provider, model, direction (`input`, `output`) |
 /// | `multiprodigy_cost_usd_total` | provider, model, key |
 /// | `multiprodigy_failovers_total` | route, from, to, reason |
+/// | `multiprodigy_continuations_total` | route, target, outcome (`prefilled`, `prefill_rejected`, `spliced`, `diverged`) |
 /// | `multiprodigy_upstream_errors_total` | provider, model, kind |
 /// | `multiprodigy_rejected_requests_total` | key, reason (`budget_exceeded`, `rate_limit_rpm`, `rate_limit_tpm`, `storage_unavailable`) |
 /// | `multiprodigy_breaker_state` | provider, model (0 closed, 1 half-open, 2 open) |
@@ -183,6 +184,11 @@ public final class GatewayMetrics: Sendable {
         .increment()
     }
 
+    /// Records one attempt to finish a cut stream on `target`, and what became of it.
+    public func recordContinuation(route: String, target: RouteTarget, outcome: String) {
+        counter(Self.continuations, labels: [("route", route), ("target", target.statisticsKey), ("outcome", outcome)]).increment()
+    }
+
     /// Records a request refused for a key's budget or rate limit.
     public func recordRejection(key: String, reason: String) {
         counter(Self.rejections, labels: [("key", key), ("reason", reason)]).increment()
@@ -285,7 +291,7 @@ public final class GatewayMetrics: Sendable {
     }
 
     /// The labels whose values clients choose, collapsed to `(other)` past the limit.
-    private static let clientChosenLabels: Set<String> = ["route", "model", "from", "to"]
+    private static let clientChosenLabels: Set<String> = ["route", "model", "from", "to", "target"]
 
     /// The API whose series are declared at zero from the start: the canonical one. The others'
     /// series appear with their first request.
@@ -389,6 +395,13 @@ public final class GatewayMetrics: Sendable {
             "failovers",
             unit: "total",
             help: "Moves from one target to the next after a failure, by route and reason."
+        )
+    }
+    private static var continuations: MetricNameDescriptor {
+        descriptor(
+            "continuations",
+            unit: "total",
+            help: "Attempts to finish a cut stream on another target, by route, target and outcome."
         )
     }
     private static var upstreamErrors: MetricNameDescriptor {

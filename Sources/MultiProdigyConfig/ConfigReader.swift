@@ -469,10 +469,14 @@ struct ConfigReader {
                 case "weights":
                     route.weights = readWeights(field, path: fieldPath)
                 case "resilience":
-                    if let block = mapping(field, path: fieldPath, allowed: ["timeouts"]) {
-                        for (_, timeouts) in block {
+                    if let block = mapping(field, path: fieldPath, allowed: ["timeouts", "splice"]) {
+                        for (blockKey, blockValue) in block {
+                            if blockKey == "splice" {
+                                route.splice = bool(blockValue, path: "\(fieldPath).splice")
+                                continue
+                            }
                             // Read once every section is known: these override `resilience.timeouts`.
-                            deferredRouteTimeouts.append((route: name, node: timeouts, path: "\(fieldPath).timeouts"))
+                            deferredRouteTimeouts.append((route: name, node: blockValue, path: "\(fieldPath).timeouts"))
                         }
                     }
                 default: break
@@ -493,7 +497,9 @@ struct ConfigReader {
 
     mutating func readResilience(_ node: Node, path: String) -> ResilienceSettings {
         var settings = ResilienceSettings()
-        guard let fields = mapping(node, path: path, allowed: ["timeouts", "retry", "breaker", "health_check"]) else { return settings }
+        guard let fields = mapping(node, path: path, allowed: ["timeouts", "retry", "breaker", "health_check", "splice"]) else {
+            return settings
+        }
         for (key, value) in fields {
             let fieldPath = "\(path).\(key)"
             switch key {
@@ -520,6 +526,8 @@ struct ConfigReader {
                         settings.breaker.cooldown = duration(breakerValue, path: "\(fieldPath).\(breakerKey)") ?? settings.breaker.cooldown
                     }
                 }
+            case "splice":
+                settings.splice = bool(value, path: fieldPath) ?? settings.splice
             case "health_check":
                 guard let health = mapping(value, path: fieldPath, allowed: ["interval"]) else { continue }
                 for (_, interval) in health {

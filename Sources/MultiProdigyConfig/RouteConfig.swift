@@ -14,6 +14,8 @@ public struct RouteConfig: Sendable, Equatable {
     public var weights: BalancedWeights?
     /// `resilience.timeouts` for this route, over the global ones.
     public var timeouts: TimeoutSettings?
+    /// `resilience.splice` for this route, over the global one.
+    public var splice: Bool?
 
     /// Creates a route.
     public init(
@@ -22,8 +24,10 @@ public struct RouteConfig: Sendable, Equatable {
         targets: [String],
         fallback: [String] = [],
         weights: BalancedWeights? = nil,
-        timeouts: TimeoutSettings? = nil
+        timeouts: TimeoutSettings? = nil,
+        splice: Bool? = nil
     ) {
+        self.splice = splice
         self.weights = weights
         self.name = name
         self.policy = policy

@@ -11,9 +11,13 @@ public protocol AttemptObserver: Sendable {
     /// A stream from `target` that completed had `count` chunks that were not valid JSON, which
     /// were skipped.
     func skippedMalformedChunks(from target: RouteTarget, count: Int)
+    /// An attempt to finish a cut stream of `route` on `target` came to `outcome`.
+    func continuationEnded(route: String, at target: RouteTarget, outcome: ContinuationOutcome)
 }
 
 extension AttemptObserver {
     /// Ignores skipped chunks: observers written before this requirement existed keep building.
     public func skippedMalformedChunks(from target: RouteTarget, count: Int) {}
+    /// Ignores continuations: observers written before this requirement existed keep building.
+    public func continuationEnded(route: String, at target: RouteTarget, outcome: ContinuationOutcome) {}
 }

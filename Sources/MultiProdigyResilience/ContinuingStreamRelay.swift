@@ -134,6 +134,11 @@ public struct ContinuingStreamRelay: AsyncSequence, Sendable {
         private var current: StreamRelay
         private var currentTarget: RouteTarget
         private var isContinuation = false
+        /// The open segment's splice, when its target was asked the request again without a
+        /// prefill; nil for the first segment and a prefilled continuation.
+        private var splice: StreamSplice?
+        /// The failure that cut the answer last: the one a later divergence reports.
+        private var lastCut: ProviderError?
         /// The estimated text tokens sent before the open segment; nil between segments.
         private var openSegmentStart: Int?
         private var endedSegments: [StreamSegment] = []
@@ -185,14 +190,17 @@ public struct ContinuingStreamRelay: AsyncSequence, Sendable {
                     var sent: [ByteBuffer] = []
                     for chunk in current.committedChunks {
                         if isContinuation, StreamTranscript.isRoleAnnouncement(chunk) { continue }
-                        sent.append(record(chunk))
+                        guard let admitted = admit(chunk) else { return diverged() }
+                        if let admitted { sent.append(record(admitted)) }
                     }
                     if !sent.isEmpty { return .chunks(sent) }
                 case .relaying:
                     do {
                         while let chunk = try await current.next() {
                             if isContinuation, StreamTranscript.isRoleAnnouncement(chunk) { continue }
-                            return .chunks([record(chunk)])
+                            guard let admitted = admit(chunk) else { return diverged() }
+                            guard let admitted else { continue }
+                            return .chunks([record(admitted)])
                         }
                     } catch let failure as ProviderError where failure.kind != .cancelled {
                         endSegment()
@@ -207,6 +215,50 @@ public struct ContinuingStreamRelay: AsyncSequence, Sendable {
             }
         }
 
+        /// What of `chunk` goes to the client: itself, or, while a splice has not caught up, what
+        /// it adds to the text already sent (`.some(nil)`: nothing); nil when the splice diverged.
+        private mutating func admit(_ chunk: ByteBuffer) -> ByteBuffer?? {
+            guard var splicing = splice else { return .some(chunk) }
+            let hadCaughtUp = splicing.hasCaughtUp
+            let step = splicing.admit(chunk)
+            splice = splicing
+            switch step {
+            case .withhold:
+                return .some(nil)
+            case .send(let admitted):
+                if !hadCaughtUp {
+                    context.executor.observer?.continuationEnded(route: context.plan.requestedName, at: currentTarget, outcome: .spliced)
+                    context.logger.info("the restarted answer caught up and was spliced", metadata: ["target": "\(currentTarget.name)"])
+                }
+                return .some(admitted)
+            case .diverged:
+                return nil
+            }
+        }
+
+        /// The spliced answer departed from the text already sent: its upstream is stopped at once
+        /// and the answer ends with the failure that cut it.
+        private mutating func diverged() -> Event {
+            current.cancel()
+            endSegment()
+            phase = .ended
+            context.executor.observer?.continuationEnded(route: context.plan.requestedName, at: currentTarget, outcome: .diverged)
+            context.logger.warning(
+                "the restarted answer diverged from the text already sent",
+                metadata: ["target": "\(currentTarget.name)"]
+            )
+            let original = lastCut?.message ?? "the upstream failed"
+            return .interrupted(
+                GatewayError(
+                    status: .badGateway,
+                    message: "The answer from \(reportedName) was interrupted: \(original). \(currentTarget.name) was asked the request "
+                        + "again, but its answer departed from the text already sent, so it could not finish it; the response is incomplete.",
+                    type: "upstream_error",
+                    code: "stream_interrupted"
+                )
+            )
+        }
+
         /// Records `chunk` as sent, stamped as the first stream's when it is a continuation's.
         private mutating func record(_ chunk: ByteBuffer) -> ByteBuffer {
             let sent = isContinuation ? transcript.stamping(chunk) : chunk
@@ -217,6 +269,12 @@ public struct ContinuingStreamRelay: AsyncSequence, Sendable {
         /// The open segment, from its start to now.
         private func segment(since start: Int) -> StreamSegment {
             if let reported = current.reportedUsage?.usage { return StreamSegment(target: currentTarget, usage: reported) }
+            if let splice {
+                // Asked the client's prompt alone, it wrote the text it reproduced and what followed.
+                let written = splice.receivedTextBytes.withUnsafeBytes { TokenEstimator.estimateTokens(inText: $0) }
+                let usage = TokenUsage(promptTokens: context.plan.promptTokens, completionTokens: written, isEstimated: true)
+                return StreamSegment(target: currentTarget, usage: usage)
+            }
             // The prompt, with the text already sent, which a continuation's prompt carries.
             let sent = Swift.max(0, transcript.estimatedTextTokens - start)
             let usage = TokenUsage(promptTokens: context.plan.promptTokens + start, completionTokens: sent, isEstimated: true)
@@ -257,10 +315,11 @@ public struct ContinuingStreamRelay: AsyncSequence, Sendable {
             let logger = context.logger
             context.executor.observer?.attemptFailed(currentTarget, error: failure)
             logger.warning("stream failed after commit", metadata: ["target": "\(currentTarget.name)", "kind": "\(failure.kind.rawValue)"])
+            lastCut = failure
             let isSingleChoice = context.chat.choiceCount == 1
             var reason = "\(failure.message). The response is incomplete."
             if isSingleChoice, transcript.isContinuable, !Task.isCancelled {
-                if let (next, target) = await continuation() {
+                if let (next, target, spliced) = await continuation() {
                     current.cancel()
                     context.executor.observer?.failedOver(
                         route: context.plan.requestedName,
@@ -271,9 +330,13 @@ public struct ContinuingStreamRelay: AsyncSequence, Sendable {
                     current = next
                     currentTarget = target
                     isContinuation = true
+                    splice = spliced ? StreamSplice(sent: transcript.text) : nil
                     openSegmentStart = transcript.estimatedTextTokens
                     phase = .committed
-                    logger.info("continuing the answer", metadata: ["target": "\(target.name)"])
+                    logger.info(
+                        spliced ? "restarting the answer to splice it" : "continuing the answer",
+                        metadata: ["target": "\(target.name)"]
+                    )
                     return nil
                 }
                 reason = "\(failure.message). No later target could continue it; the response is incomplete."
@@ -293,42 +356,79 @@ public struct ContinuingStreamRelay: AsyncSequence, Sendable {
             )
         }
 
-        /// Starts continuing the answer on the first target after the failed one in the plan that
-        /// supports it and whose stream commits; nil when none does.
-        private mutating func continuation() async -> (StreamRelay, RouteTarget)? {
+        /// Starts continuing the answer on a target after the failed one in the plan, nil when no
+        /// target's stream commits; `spliced` says which way it goes.
+        ///
+        /// First, in plan order, the targets that continue a prefill are given the text sent so far
+        /// as one. Then, when the route allows it (`resilience.splice`), the targets that cannot
+        /// (they do not support it, or refused the prefill with a 400) are asked the client's
+        /// request again, in plan order, for the relay to splice.
+        private mutating func continuation() async -> (relay: StreamRelay, target: RouteTarget, spliced: Bool)? {
             let plan = context.plan
             guard let failedIndex = plan.entries.firstIndex(where: { $0.target == currentTarget }) else { return nil }
+            var restartable: [PlannedTarget] = []
             for entry in plan.entries[(failedIndex + 1)...] {
                 guard !Task.isCancelled, ContinuousClock.now < context.totalDeadline else { return nil }
                 if plan.isPrivate, entry.locality != .local { continue }
-                guard let style = context.continuationStyle(entry.target),
-                    let request = try? ContinuationRequest.make(continuing: context.chat, partialAnswer: transcript.text, style: style)
-                else { continue }
-                var single = plan
-                single.entries = [entry]
-                single.excluded = []
-                var upstreamTime = Duration.zero
-                let result = await context.executor.commitStream(
-                    request,
-                    plan: single,
-                    totalDeadline: context.totalDeadline,
-                    logger: context.logger,
-                    reportedName: reportedName,
-                    upstreamTime: &upstreamTime
-                )
-                switch result {
-                case .success(let relay, let target, let attempts):
-                    continuationAttempts += attempts
-                    return (relay, target)
-                case .failure(let error, _, let attempts):
-                    continuationAttempts += attempts
+                guard let style = context.continuationStyle(entry.target) else {
+                    restartable.append(entry)
+                    continue
+                }
+                guard let request = try? ContinuationRequest.make(continuing: context.chat, partialAnswer: transcript.text, style: style)
+                else {
+                    continue
+                }
+                switch await start(request, on: entry) {
+                case .success(let relay, let target, _):
+                    context.executor.observer?.continuationEnded(route: plan.requestedName, at: target, outcome: .prefilled)
+                    return (relay, target, false)
+                case .failure(let error, _, _):
                     context.logger.info(
                         "continuation target failed",
+                        metadata: ["target": "\(entry.target.name)", "status": "\(error.status.code)"]
+                    )
+                    // A 400 is the target refusing the prefill (many models do): it may still
+                    // answer the request itself. Any other failure leaves it out.
+                    guard error.status == .badRequest else { continue }
+                    context.executor.observer?.continuationEnded(route: plan.requestedName, at: entry.target, outcome: .prefillRejected)
+                    restartable.append(entry)
+                }
+            }
+            guard plan.splicesContinuations else { return nil }
+            for entry in restartable {
+                guard !Task.isCancelled, ContinuousClock.now < context.totalDeadline else { return nil }
+                switch await start(context.chat, on: entry) {
+                case .success(let relay, let target, _):
+                    return (relay, target, true)
+                case .failure(let error, _, _):
+                    context.logger.info(
+                        "restarting the answer failed",
                         metadata: ["target": "\(entry.target.name)", "status": "\(error.status.code)"]
                     )
                 }
             }
             return nil
+        }
+
+        /// Starts `request` on `entry` alone, through the executor (breakers, retries), counting
+        /// its attempts.
+        private mutating func start(_ request: ChatCompletionRequest, on entry: PlannedTarget) async -> ExecutionResult<StreamRelay> {
+            var single = context.plan
+            single.entries = [entry]
+            single.excluded = []
+            var upstreamTime = Duration.zero
+            let result = await context.executor.commitStream(
+                request,
+                plan: single,
+                totalDeadline: context.totalDeadline,
+                logger: context.logger,
+                reportedName: reportedName,
+                upstreamTime: &upstreamTime
+            )
+            switch result {
+            case .success(_, _, let attempts), .failure(_, _, let attempts): continuationAttempts += attempts
+            }
+            return result
         }
     }
 }

@@ -11,6 +11,7 @@ public struct ModelResolver: Sendable {
     private let definitions: [String: RouteDefinition]
     private let providers: [String: ProviderConfig]
     private let defaultTimeouts: TimeoutSettings
+    private let defaultSplice: Bool
     /// How each declared model continues an answer, by model name; absent when it cannot.
     private let continuationStyles: [String: ContinuationStyle]
     /// The longest `model` part a `provider/model` name may have.
@@ -40,7 +41,8 @@ public struct ModelResolver: Sendable {
                 policy: route.policy,
                 weights: route.weights ?? .standard,
                 profiles: profiles,
-                timeouts: route.timeouts ?? timeouts
+                timeouts: route.timeouts ?? timeouts,
+                splicesContinuations: route.splice ?? config.resilience.splice
             )
         }
         for model in config.models {
@@ -49,7 +51,8 @@ public struct ModelResolver: Sendable {
                 requestedName: model.name,
                 routeName: nil,
                 profiles: [Self.profile(of: model, provider: provider, isFallback: false)],
-                timeouts: timeouts
+                timeouts: timeouts,
+                splicesContinuations: config.resilience.splice
             )
         }
         self.definitions = definitions
@@ -61,6 +64,7 @@ public struct ModelResolver: Sendable {
         }
         self.continuationStyles = styles
         self.defaultTimeouts = timeouts
+        self.defaultSplice = config.resilience.splice
         self.routeNames = config.routes.map(\.name)
         self.modelNames = config.models.map(\.name)
     }
@@ -69,7 +73,13 @@ public struct ModelResolver: Sendable {
     public func definition(for model: String) -> RouteDefinition? {
         if let definition = definitions[model] { return definition }
         guard let profile = Self.providerModelProfile(model, providers: providers, isFallback: false) else { return nil }
-        return RouteDefinition(requestedName: model, routeName: nil, profiles: [profile], timeouts: defaultTimeouts)
+        return RouteDefinition(
+            requestedName: model,
+            routeName: nil,
+            profiles: [profile],
+            timeouts: defaultTimeouts,
+            splicesContinuations: defaultSplice
+        )
     }
 
     /// The price `target` is charged at: its `price:`, else the built-in price of a well-known

@@ -16,6 +16,8 @@ public struct RouteDefinition: Sendable, Equatable {
     public let profiles: [TargetProfile]
     /// The timeouts that apply.
     public let timeouts: TimeoutSettings
+    /// `resilience.splice`: whether a cut stream may be restarted without its prefill and spliced.
+    public let splicesContinuations: Bool
     /// The keys under which ``LatencyTracker`` keeps each profile's observations.
     public let statisticsKeys: [String]
     /// For each profile, the index of the first profile serving the same upstream model.
@@ -30,8 +32,10 @@ public struct RouteDefinition: Sendable, Equatable {
         policy: RoutingPolicy = .ordered,
         weights: BalancedWeights = .standard,
         profiles: [TargetProfile],
-        timeouts: TimeoutSettings
+        timeouts: TimeoutSettings,
+        splicesContinuations: Bool = true
     ) {
+        self.splicesContinuations = splicesContinuations
         self.requestedName = requestedName
         self.routeName = routeName
         self.policy = policy

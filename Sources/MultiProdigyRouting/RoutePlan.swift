@@ -29,6 +29,9 @@ public struct RoutePlan: Sendable, Equatable {
     public var excluded: [ExcludedTarget]
     /// The timeouts that apply.
     public var timeouts: TimeoutSettings
+    /// `resilience.splice`: whether a cut stream may be restarted without its prefill on a target
+    /// that cannot continue it, and spliced.
+    public var splicesContinuations: Bool
     /// The error the client gets when no target can serve the request (`no_private_target`,
     /// `context_length_exceeded`, `unsupported_parameter`, `no_target_within_limits`); nil
     /// otherwise. ``entries`` is then empty.
@@ -47,8 +50,10 @@ public struct RoutePlan: Sendable, Equatable {
         entries: [PlannedTarget],
         excluded: [ExcludedTarget] = [],
         timeouts: TimeoutSettings,
+        splicesContinuations: Bool = true,
         error: GatewayError? = nil
     ) {
+        self.splicesContinuations = splicesContinuations
         self.error = error
         self.requestedName = requestedName
         self.routeName = routeName

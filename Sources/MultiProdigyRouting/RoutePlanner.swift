@@ -184,6 +184,7 @@ public final class RoutePlanner: Sendable {
             entries: entries,
             excluded: excluded,
             timeouts: definition.timeouts,
+            splicesContinuations: definition.splicesContinuations,
             error: error
         )
     }

@@ -152,7 +152,12 @@ import Testing
         let first = FakeUpstream()
         first.script([Self.cutAnswer])
         let second = FakeUpstream(Self.rest)
-        try await withGateway(upstreams: [first, second, FakeUpstream()], yaml: Self.openAIPlain) { gateway in
+        // With splicing off, a target that cannot continue is not asked again either.
+        let yaml = Self.openAIPlain.replacingOccurrences(
+            of: "r: {policy: ordered, targets: [a, b]}",
+            with: "r: {policy: ordered, targets: [a, b], resilience: {splice: false}}"
+        )
+        try await withGateway(upstreams: [first, second, FakeUpstream()], yaml: yaml) { gateway in
             let reply = try await gateway.chat("r", stream: true)
             #expect(reply.status == 200)
             #expect(!reply.events.contains("[DONE]"))
@@ -181,7 +186,10 @@ import Testing
             let last = try #require(reply.events.last)
             #expect(last.contains(#""code":"stream_interrupted""#))
             #expect(last.contains("could continue"))
-            #expect(second.requests.count == 1)
+            #expect(!last.contains("continue_final_message"), "the prefill's 400 is not the client's error")
+            // The prefill refused, then the request asked again to splice, refused again.
+            #expect(second.requests.count == 2)
+            #expect(Self.messages(second, 1).last?["role"] as? String == "user")
             #expect(Self.text(of: reply.events) == "Hello wor")
         }
     }

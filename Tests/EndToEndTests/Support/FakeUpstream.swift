@@ -80,8 +80,10 @@ final class Gate: Sendable {
 /// A real HTTP server on port 0, programmable per test: it answers every path with the scripted
 /// behaviours, in OpenAI's wire format by default or in any provider's via `.raw` and `.chunked`.
 final class FakeUpstream: Sendable {
-    private let state = Mutex<(requests: [RecordedRequest], script: [FakeBehaviour], fallback: FakeBehaviour, disconnects: Int)>(
-        ([], [], .hang, 0)
+    private let state = Mutex<
+        (requests: [RecordedRequest], script: [FakeBehaviour], fallback: FakeBehaviour, disconnects: Int, endlessEvents: Int)
+    >(
+        ([], [], .hang, 0, 0)
     )
 
     /// Answers every request with `behaviour`, after any scripted ones.
@@ -97,6 +99,8 @@ final class FakeUpstream: Sendable {
     var requests: [RecordedRequest] { state.withLock { $0.requests } }
     /// How many endless streams saw their client go away.
     var disconnects: Int { state.withLock { $0.disconnects } }
+    /// How many events endless streams have written.
+    var endlessEventsWritten: Int { state.withLock { $0.endlessEvents } }
 
     private func nextBehaviour(for request: RecordedRequest) -> FakeBehaviour {
         state.withLock { state in
@@ -272,6 +276,7 @@ final class FakeUpstream: Sendable {
                         try await request.body.consumeWithCancellationOnInboundClose { _ in
                             while true {
                                 try await writer.write(ByteBuffer(string: "data: \(event)\n\n"))
+                                self.state.withLock { $0.endlessEvents += 1 }
                                 try await Task.sleep(for: interval)
                             }
                         }
