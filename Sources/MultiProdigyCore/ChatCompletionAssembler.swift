@@ -15,8 +15,11 @@ import NIOCore
 /// chunk's, whole. Stream-only fields (`obfuscation`) are left out.
 ///
 /// Fields it does not know are kept too, so a server's own additions survive: at the top level and
-/// on a choice (vLLM's `stop_reason`, say) the last non-null value; in a delta, text concatenated
-/// (a server's `reasoning`) and any other value's last non-null one, in the message.
+/// on a choice (vLLM's `stop_reason`, say) the last non-null value (null when only nulls came); in
+/// a delta and in a tool call, merged as they come (``StreamedValue``: text appended, so a
+/// server's `reasoning`, a legacy `function_call` or an `audio` transcript comes out whole; objects
+/// merged member by member; ids replaced). Every text grows in place: assembling takes time in
+/// proportion to the answer's length.
 ///
 /// ```swift
 /// var assembler = ChatCompletionAssembler()
@@ -31,7 +34,8 @@ public struct ChatCompletionAssembler: Sendable {
         var refusal: String?
         var reasoning: String?
         var annotations: [JSONValue] = []
-        var toolCalls: [(index: Int, call: ToolCall)] = []
+        /// Each tool call, by its `index`, merged as its pieces came.
+        var toolCalls: [(index: Int, call: StreamedValue)] = []
         var logprobContent: [JSONValue]?
         var logprobRefusal: [JSONValue]?
         /// Whether a delta carried `refusal`, even null: a whole answer from the same upstream has it.
@@ -42,17 +46,58 @@ public struct ChatCompletionAssembler: Sendable {
         var logprobFields: Set<String> = []
         var finishReason: JSONValue = .null
         /// Delta fields it does not know, in the order they first came.
-        var otherMessageFields = JSONObject()
+        var otherMessageFields: [(key: String, value: StreamedValue)] = []
         /// Choice fields it does not know.
         var otherFields = JSONObject()
-    }
 
-    /// One tool call as assembled so far.
-    private struct ToolCall: Sendable {
-        var id: JSONValue = .null
-        var type: JSONValue = .string("function")
-        var name = ""
-        var arguments = ""
+        /// Adds one chunk's choice, growing every text in place.
+        mutating func add(_ fields: JSONObject) {
+            if let delta = fields["delta"]?.objectValue {
+                if let role = delta["role"]?.stringValue { self.role = role }
+                if let text = delta["content"]?.stringValue { Self.append(text, to: &content) }
+                if let refusal = delta["refusal"] {
+                    hasRefusalField = true
+                    if let text = refusal.stringValue { Self.append(text, to: &self.refusal) }
+                }
+                if let text = delta["reasoning_content"]?.stringValue { Self.append(text, to: &reasoning) }
+                annotations.append(contentsOf: delta["annotations"]?.arrayValue ?? [])
+                for call in delta["tool_calls"]?.arrayValue ?? [] { addToolCall(call) }
+                for member in delta.members where !ChatCompletionAssembler.knownDeltaFields.contains(member.key) {
+                    ChatCompletionAssembler.merge(member.value, under: member.key, into: &otherMessageFields)
+                }
+            }
+            for member in fields.members where !ChatCompletionAssembler.knownChoiceFields.contains(member.key) {
+                ChatCompletionAssembler.keep(member.value, under: member.key, in: &otherFields)
+            }
+            if fields["logprobs"] != nil { hasLogprobsField = true }
+            if let logprobs = fields["logprobs"]?.objectValue {
+                logprobFields.formUnion(logprobs.keys.filter { $0 == "content" || $0 == "refusal" })
+                if let more = logprobs["content"]?.arrayValue {
+                    if logprobContent == nil { logprobContent = [] }
+                    logprobContent?.append(contentsOf: more)
+                }
+                if let more = logprobs["refusal"]?.arrayValue {
+                    if logprobRefusal == nil { logprobRefusal = [] }
+                    logprobRefusal?.append(contentsOf: more)
+                }
+            }
+            if let reason = fields["finish_reason"], !reason.isNull { finishReason = reason }
+        }
+
+        private mutating func addToolCall(_ delta: JSONValue) {
+            guard case .object(var piece) = delta else { return }
+            let index = piece["index"]?.intValue ?? toolCalls.count
+            piece["index"] = nil
+            if let position = toolCalls.firstIndex(where: { $0.index == index }) {
+                toolCalls[position].call.merge(.object(piece), key: "")
+            } else {
+                toolCalls.append((index, StreamedValue(.object(piece))))
+            }
+        }
+
+        private static func append(_ text: String, to value: inout String?) {
+            if value == nil { value = text } else { value?.append(text) }
+        }
     }
 
     private var id: JSONValue?
@@ -79,70 +124,34 @@ public struct ChatCompletionAssembler: Sendable {
         if let value = object["system_fingerprint"], !value.isNull { systemFingerprint = value }
         if let value = object["service_tier"], !value.isNull { serviceTier = value }
         if let value = object["usage"], !value.isNull { usage = value }
-        for member in object.members where !Self.knownFields.contains(member.key) && !member.value.isNull {
-            otherFields[member.key] = member.value
+        for member in object.members where !Self.knownFields.contains(member.key) {
+            Self.keep(member.value, under: member.key, in: &otherFields)
         }
         for delta in object["choices"]?.arrayValue ?? [] {
             guard case .object(let fields) = delta else { continue }
-            add(fields, to: fields["index"]?.intValue ?? 0)
+            let index = fields["index"]?.intValue ?? 0
+            if let position = choices.firstIndex(where: { $0.index == index }) {
+                choices[position].choice.add(fields)
+            } else {
+                var choice = Choice()
+                choice.add(fields)
+                choices.append((index, choice))
+            }
         }
     }
 
-    private mutating func add(_ fields: JSONObject, to index: Int) {
-        let position: Int
-        if let found = choices.firstIndex(where: { $0.index == index }) {
-            position = found
-        } else {
-            choices.append((index, Choice()))
-            position = choices.count - 1
-        }
-        var choice = choices[position].choice
-        if let delta = fields["delta"]?.objectValue {
-            if let role = delta["role"]?.stringValue { choice.role = role }
-            if let text = delta["content"]?.stringValue { choice.content = (choice.content ?? "") + text }
-            if let refusal = delta["refusal"] {
-                choice.hasRefusalField = true
-                if let text = refusal.stringValue { choice.refusal = (choice.refusal ?? "") + text }
-            }
-            if let text = delta["reasoning_content"]?.stringValue { choice.reasoning = (choice.reasoning ?? "") + text }
-            choice.annotations += delta["annotations"]?.arrayValue ?? []
-            for call in delta["tool_calls"]?.arrayValue ?? [] { Self.add(call, to: &choice) }
-            for member in delta.members where !Self.knownDeltaFields.contains(member.key) && !member.value.isNull {
-                if case .string(let text) = member.value, case .string(let sofar)? = choice.otherMessageFields[member.key] {
-                    choice.otherMessageFields[member.key] = .string(sofar + text)
-                } else {
-                    choice.otherMessageFields[member.key] = member.value
-                }
-            }
-        }
-        for member in fields.members where !Self.knownChoiceFields.contains(member.key) && !member.value.isNull {
-            choice.otherFields[member.key] = member.value
-        }
-        if fields["logprobs"] != nil { choice.hasLogprobsField = true }
-        if let logprobs = fields["logprobs"]?.objectValue {
-            choice.logprobFields.formUnion(logprobs.keys.filter { $0 == "content" || $0 == "refusal" })
-            if let content = logprobs["content"]?.arrayValue { choice.logprobContent = (choice.logprobContent ?? []) + content }
-            if let refusal = logprobs["refusal"]?.arrayValue { choice.logprobRefusal = (choice.logprobRefusal ?? []) + refusal }
-        }
-        if let reason = fields["finish_reason"], !reason.isNull { choice.finishReason = reason }
-        choices[position].choice = choice
+    /// Keeps `value` under `key`: the latest non-null one, or null when only nulls came.
+    private static func keep(_ value: JSONValue, under key: String, in object: inout JSONObject) {
+        if !value.isNull || object[key] == nil { object[key] = value }
     }
 
-    private static func add(_ delta: JSONValue, to choice: inout Choice) {
-        let index = delta["index"]?.intValue ?? choice.toolCalls.count
-        let position: Int
-        if let found = choice.toolCalls.firstIndex(where: { $0.index == index }) {
-            position = found
+    /// Merges `piece` into the field `key` of `fields`, added at the end when new.
+    private static func merge(_ piece: JSONValue, under key: String, into fields: inout [(key: String, value: StreamedValue)]) {
+        if let position = fields.firstIndex(where: { $0.key == key }) {
+            fields[position].value.merge(piece, key: key)
         } else {
-            choice.toolCalls.append((index, ToolCall()))
-            position = choice.toolCalls.count - 1
+            fields.append((key, StreamedValue(piece)))
         }
-        var call = choice.toolCalls[position].call
-        if let id = delta["id"], !id.isNull { call.id = id }
-        if let type = delta["type"], !type.isNull { call.type = type }
-        if let name = delta["function"]?["name"]?.stringValue { call.name += name }
-        if let arguments = delta["function"]?["arguments"]?.stringValue { call.arguments += arguments }
-        choice.toolCalls[position].call = call
     }
 
     /// The top-level fields of a chunk with a meaning of their own; the others are kept as they come.
@@ -183,17 +192,9 @@ public struct ChatCompletionAssembler: Sendable {
         if let reasoning = choice.reasoning { message["reasoning_content"] = .string(reasoning) }
         if !choice.annotations.isEmpty { message["annotations"] = .array(choice.annotations) }
         if !choice.toolCalls.isEmpty {
-            message["tool_calls"] = .array(
-                choice.toolCalls.sorted { $0.index < $1.index }.map { entry in
-                    [
-                        "id": entry.call.id,
-                        "type": entry.call.type,
-                        "function": ["name": .string(entry.call.name), "arguments": .string(entry.call.arguments)],
-                    ]
-                }
-            )
+            message["tool_calls"] = .array(choice.toolCalls.sorted { $0.index < $1.index }.map { renderToolCall($0.call.json) })
         }
-        for member in choice.otherMessageFields.members where message[member.key] == nil { message[member.key] = member.value }
+        for field in choice.otherMessageFields where message[field.key] == nil { message[field.key] = field.value.json }
         var logprobs: JSONValue? = choice.hasLogprobsField ? .null : nil
         if choice.logprobContent != nil || choice.logprobRefusal != nil {
             var fields = JSONObject()
@@ -208,5 +209,25 @@ public struct ChatCompletionAssembler: Sendable {
         rendered["finish_reason"] = choice.finishReason
         for member in choice.otherFields.members where rendered[member.key] == nil { rendered[member.key] = member.value }
         return .object(rendered)
+    }
+
+    /// A merged tool call as a whole message has it: `id`, `type` (`function` when no piece said),
+    /// `function` with `name` and `arguments` (empty when no piece carried them), then any field of
+    /// the upstream's own (Gemini's `extra_content`, say).
+    private static func renderToolCall(_ merged: JSONValue) -> JSONValue {
+        let pieces = merged.objectValue ?? JSONObject()
+        var call = JSONObject()
+        call["id"] = pieces["id"] ?? .null
+        call["type"] = pieces["type"].flatMap { $0.isNull ? nil : $0 } ?? .string("function")
+        var function = pieces["function"]?.objectValue ?? JSONObject()
+        if function["name"]?.stringValue == nil { function["name"] = .string("") }
+        if function["arguments"]?.stringValue == nil { function["arguments"] = .string("") }
+        var ordered = JSONObject()
+        ordered["name"] = function["name"]
+        ordered["arguments"] = function["arguments"]
+        for member in function.members where ordered[member.key] == nil { ordered[member.key] = member.value }
+        call["function"] = .object(ordered)
+        for member in pieces.members where call[member.key] == nil { call[member.key] = member.value }
+        return .object(call)
     }
 }

@@ -26,7 +26,10 @@ public protocol LLMProvider: Sendable {
     ///
     /// The returned events are OpenAI `chat.completion.chunk` objects; the sequence ends with
     /// ``ChatStreamEvent/done`` when the upstream said the answer is complete. A sequence that ends
-    /// without it was cut short.
+    /// without it was cut short. End it with a usage chunk (`"choices": []` and `usage`) whether
+    /// or not the request asks for one (`includeUsage`): the gateway prices the answer with it,
+    /// removes it for a client that did not ask, and assembles a non-streaming request's answer
+    /// from this stream (`non_streaming: assembled`), `usage` included.
     ///
     /// - Throws: ``ProviderError`` when the upstream refuses the call or cannot be reached.
     func stream(_ call: ChatCompletionCall) async throws -> ChatCompletionStream

@@ -137,8 +137,9 @@ public struct ContinuingStreamRelay: AsyncSequence, Sendable {
         /// The open segment's splice, when its target was asked the request again without a
         /// prefill; nil for the first segment and a prefilled continuation.
         private var splice: StreamSplice?
-        /// The failure that cut the answer last: the one a later divergence reports.
-        private var lastCut: ProviderError?
+        /// The failure that cut the answer last, and the target it cut: what a later divergence
+        /// reports.
+        private var lastCut: (failure: ProviderError, target: RouteTarget)?
         /// The estimated text tokens sent before the open segment; nil between segments.
         private var openSegmentStart: Int?
         private var endedSegments: [StreamSegment] = []
@@ -222,17 +223,14 @@ public struct ContinuingStreamRelay: AsyncSequence, Sendable {
             let hadCaughtUp = splicing.hasCaughtUp
             let step = splicing.admit(chunk)
             splice = splicing
+            if !hadCaughtUp, splicing.hasCaughtUp {
+                context.executor.observer?.continuationEnded(route: context.plan.requestedName, at: currentTarget, outcome: .spliced)
+                context.logger.info("the restarted answer caught up and was spliced", metadata: ["target": "\(currentTarget.name)"])
+            }
             switch step {
-            case .withhold:
-                return .some(nil)
-            case .send(let admitted):
-                if !hadCaughtUp {
-                    context.executor.observer?.continuationEnded(route: context.plan.requestedName, at: currentTarget, outcome: .spliced)
-                    context.logger.info("the restarted answer caught up and was spliced", metadata: ["target": "\(currentTarget.name)"])
-                }
-                return .some(admitted)
-            case .diverged:
-                return nil
+            case .withhold: return .some(nil)
+            case .send(let admitted): return .some(admitted)
+            case .diverged: return nil
             }
         }
 
@@ -247,11 +245,12 @@ public struct ContinuingStreamRelay: AsyncSequence, Sendable {
                 "the restarted answer diverged from the text already sent",
                 metadata: ["target": "\(currentTarget.name)"]
             )
-            let original = lastCut?.message ?? "the upstream failed"
+            let original = lastCut?.failure.message ?? "the upstream failed"
+            let cutTarget = lastCut?.target.name ?? reportedName
             return .interrupted(
                 GatewayError(
                     status: .badGateway,
-                    message: "The answer from \(reportedName) was interrupted: \(original). \(currentTarget.name) was asked the request "
+                    message: "The answer from \(cutTarget) was interrupted: \(original). \(currentTarget.name) was asked the request "
                         + "again, but its answer departed from the text already sent, so it could not finish it; the response is incomplete.",
                     type: "upstream_error",
                     code: "stream_interrupted"
@@ -289,6 +288,8 @@ public struct ContinuingStreamRelay: AsyncSequence, Sendable {
 
         /// The segment's upstream finished the answer.
         private mutating func complete() -> Event? {
+            // A restarted answer that ended before reproducing the text already sent is not it.
+            if let splice, !splice.hasCaughtUp { return diverged() }
             endSegment()
             phase = .ended
             // A continued answer's usage covers its last segment only: it teaches nothing.
@@ -315,7 +316,7 @@ public struct ContinuingStreamRelay: AsyncSequence, Sendable {
             let logger = context.logger
             context.executor.observer?.attemptFailed(currentTarget, error: failure)
             logger.warning("stream failed after commit", metadata: ["target": "\(currentTarget.name)", "kind": "\(failure.kind.rawValue)"])
-            lastCut = failure
+            lastCut = (failure, currentTarget)
             let isSingleChoice = context.chat.choiceCount == 1
             var reason = "\(failure.message). The response is incomplete."
             if isSingleChoice, transcript.isContinuable, !Task.isCancelled {
@@ -376,6 +377,7 @@ public struct ContinuingStreamRelay: AsyncSequence, Sendable {
                 }
                 guard let request = try? ContinuationRequest.make(continuing: context.chat, partialAnswer: transcript.text, style: style)
                 else {
+                    restartable.append(entry)
                     continue
                 }
                 switch await start(request, on: entry) {

@@ -38,17 +38,7 @@ extension FailoverExecutor {
         // Built once, for the targets that are asked for a stream.
         let streamingChat = plan.entries.contains { $0.nonStreaming == .assembled } ? try? chat.askingForStream() : nil
         return await run(plan, totalDeadline: totalDeadline, upstreamTime: &upstreamTime) { target, provider in
-            let completion: ChatCompletionResult
-            if let streamingChat, plan.entries.first(where: { $0.target == target })?.nonStreaming ?? .assembled == .assembled {
-                completion = try await assembledCompletion(
-                    streamingChat,
-                    at: target,
-                    provider: provider,
-                    timeouts: plan.timeouts,
-                    totalDeadline: totalDeadline,
-                    logger: logger
-                )
-            } else {
+            func direct() async throws -> ChatCompletionResult {
                 let deadline = Self.attemptDeadline(for: target, in: plan, firstByte: firstByte, totalDeadline: totalDeadline)
                 let call = ChatCompletionCall(
                     request: chat,
@@ -56,7 +46,27 @@ extension FailoverExecutor {
                     responseDeadline: deadline.nioDeadline,
                     logger: logger
                 )
-                completion = try await provider.complete(call)
+                return try await provider.complete(call)
+            }
+            let completion: ChatCompletionResult
+            if let streamingChat, plan.entries.first(where: { $0.target == target })?.nonStreaming ?? .assembled == .assembled {
+                do {
+                    completion = try await assembledCompletion(
+                        streamingChat,
+                        at: target,
+                        provider: provider,
+                        timeouts: plan.timeouts,
+                        totalDeadline: totalDeadline,
+                        logger: logger
+                    )
+                } catch let failure as ProviderError where Self.refusesToStream(failure) {
+                    // Some requests may not be streamed (a model an organisation must be verified
+                    // to stream, say): this one is then asked as the client asked it.
+                    logger.info("the upstream refused to stream; asking for the whole answer", metadata: ["target": "\(target.name)"])
+                    completion = try await direct()
+                }
+            } else {
+                completion = try await direct()
             }
             let answer = try accept(completion, target)
             if !answer.usage.isEstimated {
@@ -90,10 +100,21 @@ extension FailoverExecutor {
             logger: logger
         )
         var assembler = ChatCompletionAssembler()
+        var bytes = 0
+        func add(_ chunk: ByteBuffer) throws {
+            bytes += chunk.readableBytes
+            guard bytes <= maximumAnswerBytes else {
+                throw ProviderError(
+                    kind: .protocolViolation,
+                    message: "the upstream's answer is larger than \(maximumAnswerBytes) bytes (server.max_response_bytes)"
+                )
+            }
+            try assembler.add(chunk)
+        }
         do {
-            for chunk in relay.committedChunks { try assembler.add(chunk) }
-            while let chunk = try await relay.next() { try assembler.add(chunk) }
-            if let usage = relay.reportedUsage?.chunk { try assembler.add(usage) }
+            for chunk in relay.committedChunks { try add(chunk) }
+            while let chunk = try await relay.next() { try add(chunk) }
+            if let usage = relay.reportedUsage?.chunk { try add(usage) }
         } catch let error as JSONSyntaxError {
             relay.cancel()
             throw ProviderError(kind: .protocolViolation, message: "a chunk of the upstream's stream is not valid JSON: \(error.reason)")
@@ -107,6 +128,13 @@ extension FailoverExecutor {
             logger.warning("skipped malformed chunks", metadata: ["target": "\(target.name)", "count": "\(malformed)"])
         }
         return ChatCompletionResult(body: assembler.completion().buffer)
+    }
+
+    /// Whether `failure` is an upstream's 400 refusing the request because it asked for a stream
+    /// (its error names `stream`), which the same request without streaming may not get.
+    static func refusesToStream(_ failure: ProviderError) -> Bool {
+        guard failure.upstreamStatus == 400 else { return false }
+        return failure.message.lowercased().contains("stream")
     }
 
     /// Embeds the inputs of `embeddings` on the first target of `plan` that can, in OpenAI's shape

@@ -23,6 +23,9 @@ public struct FailoverExecutor: Sendable {
     let observer: (any AttemptObserver)?
     /// Masks secrets in every failure's text before it is kept, logged or shown to the client.
     public let scrubber: SecretScrubber
+    /// The most bytes of chunks a non-streaming answer assembled from a stream may take
+    /// (`server.max_response_bytes`, as for a whole answer).
+    let maximumAnswerBytes: Int
 
     /// Creates an executor over the configured providers.
     ///
@@ -33,14 +36,18 @@ public struct FailoverExecutor: Sendable {
     ///   - retry: `resilience.retry`: attempts per target and the longest `Retry-After` honoured.
     ///   - observer: Learns of failed attempts and failovers (the metrics).
     ///   - scrubber: Masks secrets an upstream's error text quotes (see ``SecretScrubber``).
+    ///   - maximumAnswerBytes: `server.max_response_bytes`: the most a non-streaming answer
+    ///     assembled from a stream may take.
     public init(
         providers: [String: ProviderSlot],
         tracker: LatencyTracker = LatencyTracker(),
         breakers: CircuitBreakerBoard = CircuitBreakerBoard(settings: BreakerSettings()),
         retry: RetrySettings = RetrySettings(),
         observer: (any AttemptObserver)? = nil,
-        scrubber: SecretScrubber = SecretScrubber()
+        scrubber: SecretScrubber = SecretScrubber(),
+        maximumAnswerBytes: Int = 32 << 20
     ) {
+        self.maximumAnswerBytes = maximumAnswerBytes
         self.providers = providers
         self.tracker = tracker
         self.breakers = breakers

@@ -49,17 +49,21 @@ public struct StreamSplice: Sendable {
 
     /// What to do with `chunk`, the new answer's next chunk.
     public mutating func admit(_ chunk: ByteBuffer) -> Step {
-        guard case .object(var object)? = try? JSONValue.parse(chunk),
-            let choices = object["choices"]?.arrayValue
-        else { return hasCaughtUp ? .send(chunk) : .diverged }
+        guard case .object(var object)? = try? JSONValue.parse(chunk) else { return hasCaughtUp ? .send(chunk) : .diverged }
+        let choices = object["choices"]?.arrayValue ?? []
+        if hasCaughtUp {
+            for choice in choices { receivedTextBytes += choice["delta"]?["content"]?.stringValue.map { Array($0.utf8) } ?? [] }
+            return .send(chunk)
+        }
+        // A chunk without choices (a provider's content-filter notice, say) says nothing of the text.
+        if choices.isEmpty { return .withhold }
         guard choices.count == 1, case .object(var choice) = choices[0], (choice["index"]?.intValue ?? 0) == 0 else {
-            // A usage chunk, or one of another choice: only an answer that caught up goes on.
-            return hasCaughtUp && choices.isEmpty ? .send(chunk) : .diverged
+            // Another choice than the one the client has: not the same answer.
+            return .diverged
         }
         var delta = choice["delta"]?.objectValue ?? JSONObject()
         let text = delta["content"]?.stringValue.map { Array($0.utf8) } ?? []
         receivedTextBytes += text
-        if hasCaughtUp { return .send(chunk) }
         if let calls = delta["tool_calls"], !calls.isNull { return .diverged }
         let finishes = choice["finish_reason"].map { !$0.isNull } ?? false
         let remaining = sent.count - matched

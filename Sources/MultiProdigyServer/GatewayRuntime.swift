@@ -132,7 +132,8 @@ final class GatewayRuntime: Sendable {
             breakers: breakers,
             retry: config.resilience.retry,
             observer: shared.metrics,
-            scrubber: scrubber
+            scrubber: scrubber,
+            maximumAnswerBytes: config.server.maxResponseBytes
         )
         var planning = RequestPlanning(planner: planner, health: shared.health, detectsPII: config.privacy.detectPII)
         planning.nativeAPIs = { executor.nativeAPIs(of: $0) }

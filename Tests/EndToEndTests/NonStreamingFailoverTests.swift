@@ -121,4 +121,42 @@ import Testing
             #expect(upstream.requests.first?.json["stream"] as? Bool == false)
         }
     }
+
+    @Test func anAssembledAnswerLargerThanTheResponseLimitFailsOver() async throws {
+        // 200 chunks of 100 letters: 20 KB of text, past a 16 KiB limit.
+        let long = FakeUpstream(.stream(events: FakeUpstream.stream(Array(repeating: String(repeating: "a", count: 100), count: 200))))
+        let fallback = FakeUpstream(.stream(events: FakeUpstream.stream(["short"])))
+        let yaml = Self.yaml + "\nserver: {max_response_bytes: 16KiB}\n"
+        try await withGateway(upstreams: [long, fallback], yaml: yaml) { gateway in
+            let reply = try await gateway.chat("r")
+            #expect(reply.status == 200)
+            #expect(reply.headers.first(name: "x-multiprodigy-model") == "second")
+            #expect(reply.body.contains("short"))
+        }
+    }
+
+    @Test func aRequestTheUpstreamWillNotStreamIsAskedWhole() async throws {
+        let refusing =
+            #"{"error":{"message":"Your organization must be verified to stream this model.","type":"invalid_request_error","param":"stream","code":"unsupported_value"}}"#
+        let upstream = FakeUpstream(
+            .byStreamFlag(
+                streaming: FakeBehaviourBox(.respond(status: .badRequest, body: refusing)),
+                plain: FakeBehaviourBox(.respond(status: .ok, body: FakeUpstream.completion(content: "Whole")))
+            )
+        )
+        let yaml = "providers:\n\(fakeProvider("a", index: 0))models:\n  first: {provider: a}\n"
+        try await withGateway(upstreams: [upstream], yaml: yaml) { gateway in
+            let reply = try await gateway.chat("first")
+            #expect(reply.status == 200)
+            #expect(reply.body.contains("Whole"))
+            #expect(upstream.requests.map { $0.json["stream"] as? Bool } == [true, false])
+            // Any other 400 is the client's, as before.
+            upstream.script([
+                .respond(status: .badRequest, body: #"{"error":{"message":"bad temperature","type":"invalid_request_error"}}"#)
+            ])
+            let refused = try await gateway.chat("first")
+            #expect(refused.status == 400)
+            #expect(upstream.requests.count == 3)
+        }
+    }
 }

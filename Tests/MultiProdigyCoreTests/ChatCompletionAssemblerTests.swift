@@ -117,4 +117,52 @@ import Testing
         #expect(throws: JSONSyntaxError.self) { try assembler.add(ByteBuffer(string: #"{"id":"x","choices":["#)) }
         #expect(assembler.isEmpty)
     }
+
+    @Test func fieldsItDoesNotKnowAreMergedAsTheyCome() throws {
+        let head = #"{"id":"c7","object":"chat.completion.chunk","created":1,"model":"m","prompt_logprobs":null,"choices":[{"index":0,"#
+        let chunks = [
+            head
+                + #""delta":{"role":"assistant","reasoning":"Let ","function_call":{"name":"lookup","arguments":""},"audio":{"id":"audio_1","transcript":"He"}},"stop_reason":null,"finish_reason":null}]}"#,
+            head
+                + #""delta":{"reasoning":"me see.","function_call":{"arguments":"{\"q\":"},"audio":{"id":"audio_1","transcript":"llo","data":"AAA"}},"finish_reason":null}]}"#,
+            head
+                + #""delta":{"function_call":{"arguments":"1}"},"audio":{"data":"BBB","expires_at":17}},"stop_reason":42,"finish_reason":"function_call"}]}"#,
+        ]
+        let answer = try Self.assemble(chunks)
+        let choice = answer["choices"]?.arrayValue?.first
+        let message = choice?["message"]
+        #expect(message?["reasoning"]?.stringValue == "Let me see.")
+        #expect(message?["function_call"] == ["name": "lookup", "arguments": #"{"q":1}"#])
+        #expect(message?["audio"] == ["id": "audio_1", "transcript": "Hello", "data": "AAABBB", "expires_at": 17])
+        #expect(choice?["stop_reason"]?.intValue == 42, "the last non-null value")
+        #expect(answer["prompt_logprobs"] == .null, "a field that only came as null stays, as null")
+        #expect(choice?["finish_reason"]?.stringValue == "function_call")
+    }
+
+    @Test func aToolCallKeepsTheFieldsOfItsUpstream() throws {
+        let head = #"{"id":"c8","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"#
+        let chunks = [
+            head
+                + #""delta":{"role":"assistant","tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"f","arguments":"{}"},"extra_content":{"google":{"thought_signature":"sig=="}}}]},"finish_reason":null}]}"#,
+            head + #""delta":{},"finish_reason":"tool_calls"}]}"#,
+        ]
+        let call = try Self.assemble(chunks)["choices"]?.arrayValue?.first?["message"]?["tool_calls"]?.arrayValue?.first
+        #expect(
+            call == [
+                "id": "call_1", "type": "function", "function": ["name": "f", "arguments": "{}"],
+                "extra_content": ["google": ["thought_signature": "sig=="]],
+            ]
+        )
+    }
+
+    @Test func aLongAnswerInManyChunksComesOutWhole() throws {
+        var assembler = ChatCompletionAssembler()
+        let head = #"{"id":"c9","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"#
+        for index in 0..<20_000 {
+            try assembler.add(ByteBuffer(string: head + #""w\#(index % 10) "},"finish_reason":null}]}"#))
+        }
+        let content = assembler.completion()["choices"]?.arrayValue?.first?["message"]?["content"]?.stringValue
+        #expect(content?.utf8.count == 60_000)
+        #expect(content?.hasPrefix("w0 w1 w2 ") == true)
+    }
 }

@@ -50,13 +50,15 @@ import Testing
             models:
               m: {provider: p, model: up-m, context: 8192, price: {input: 1.5, output: 2, cached_input: 0.5}, supports: [tools, json]}
             routes:
-              r: {policy: ordered, targets: [m, p/other], fallback: [m], resilience: {timeouts: {first_token: 2s}}}
+              r: {policy: ordered, targets: [m, p/other], fallback: [m], resilience: {timeouts: {first_token: 2s}, splice: true}}
+              s: {targets: [m]}
             privacy: {detect_pii: false}
             resilience:
               timeouts: {connect: 250ms, first_byte: 1m, total: 1h}
               retry: {max_attempts_per_target: 3, max_retry_after: 2s}
               breaker: {failure_threshold: 5, cooldown: 30s}
               health_check: {interval: 5s}
+              splice: false
             """
         )
         #expect(config.server.listen == ListenAddress(host: "::1", port: 9000))
@@ -81,6 +83,10 @@ import Testing
         #expect(config.resilience.retry == RetrySettings(maxAttemptsPerTarget: 3, maxRetryAfter: .seconds(2)))
         #expect(config.resilience.breaker == BreakerSettings(failureThreshold: 5, cooldown: .seconds(30)))
         #expect(config.resilience.healthCheckInterval == .seconds(5))
+        #expect(!config.resilience.splice)
+        #expect(route.splice == true, "a route's own switch")
+        #expect(config.route(named: "s")?.splice == nil, "a route without one follows resilience.splice")
+        #expect(ResilienceSettings().splice, "on by default")
     }
 
     @Test func unknownKeyNamesPathLineAndSuggestion() {

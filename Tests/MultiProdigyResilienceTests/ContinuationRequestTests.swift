@@ -81,4 +81,35 @@ import Testing
         // Declaring only `continuation` must not make the model refuse requests using tools.
         #expect(resolver.definition(for: "declared")?.profiles.first?.capabilities == nil)
     }
+
+    @Test func eachRouteSplicesAsItsOwnSwitchOrTheGlobalOneSays() throws {
+        let config = try ConfigLoader(environment: [:]).load(
+            yaml: """
+                providers:
+                  vllm: {type: openai, base_url: "http://127.0.0.1:1/v1", locality: local}
+                models:
+                  m: {provider: vllm}
+                routes:
+                  on: {targets: [m], resilience: {splice: true}}
+                  plain: {targets: [m]}
+                  off: {targets: [m], resilience: {splice: false, timeouts: {stall: 5s}}}
+                resilience: {splice: false}
+                """,
+            source: "test"
+        )
+        let resolver = ModelResolver(config: config)
+        #expect(resolver.definition(for: "on")?.splicesContinuations == true)
+        #expect(resolver.definition(for: "off")?.splicesContinuations == false)
+        #expect(resolver.definition(for: "off")?.timeouts.stall == .seconds(5))
+        #expect(resolver.definition(for: "plain")?.splicesContinuations == false)
+        #expect(resolver.definition(for: "m")?.splicesContinuations == false)
+        #expect(resolver.definition(for: "vllm/x")?.splicesContinuations == false)
+        let defaults = ModelResolver(
+            config: try ConfigLoader(environment: [:]).load(
+                yaml: "providers:\n  vllm: {type: openai, base_url: \"http://127.0.0.1:1/v1\"}\n",
+                source: "test"
+            )
+        )
+        #expect(defaults.definition(for: "vllm/x")?.splicesContinuations == true)
+    }
 }

@@ -76,6 +76,12 @@ import Testing
         func skippedMalformedChunks(from target: RouteTarget, count: Int) {
             malformed.withLock { $0.append("\(target.name):\(count)") }
         }
+
+        let continuations = Mutex<[String]>([])
+
+        func continuationEnded(route: String, at target: RouteTarget, outcome: ContinuationOutcome) {
+            continuations.withLock { $0.append("\(target.name):\(outcome.rawValue)") }
+        }
     }
 
     static func chunk(_ delta: String, id: String = "first", created: Int = 100, finish: String = "null") -> String {
@@ -106,6 +112,7 @@ import Testing
         var privateReason: String?
         var bounds = ContinuingStreamRelay.Bounds(maximumTranscriptBytes: 1 << 20)
         var chatBody = ContinuingStreamRelayTests.chatBody
+        var splices = true
 
         mutating func add(_ name: String, _ provider: ScriptedProvider, style: ContinuationStyle? = .prefill, locality: Locality = .local) {
             providers.append((name, provider, style, locality))
@@ -139,7 +146,8 @@ import Testing
                         placement: .listed(position: 1)
                     )
                 },
-                timeouts: TimeoutSettings()
+                timeouts: TimeoutSettings(),
+                splicesContinuations: splices
             )
             let styles = Dictionary(uniqueKeysWithValues: providers.map { ($0.name, $0.style) })
             var upstreamTime = Duration.zero
@@ -232,6 +240,55 @@ import Testing
             "a continuation's prompt carries the text already sent"
         )
         #expect(segments[1].usage.completionTokens > 0)
+    }
+
+    @Test func aRestartedAnswerAlignedWithTheCutIsSplicedAndCounted() async throws {
+        // `b` cannot continue: asked again, it writes the text already sent as one chunk, then the rest.
+        var setup = Setup()
+        setup.add("a", ScriptedProvider(.cutAfter([Self.role(), Self.text("Hello wor")])))
+        setup.add(
+            "b",
+            ScriptedProvider(
+                .complete([Self.role(id: "b"), Self.text("Hello wor", id: "b"), Self.text("ld", id: "b"), Self.finish(id: "b")])
+            ),
+            style: nil
+        )
+        let (chunks, ending, events) = try await Self.drain(try await setup.start())
+        guard case .completed = ending else {
+            Issue.record("the answer did not complete: \(String(describing: ending))")
+            return
+        }
+        #expect(events.transcript.text == "Hello world")
+        #expect(chunks.allSatisfy { !$0.contains(#""id":"b""#) })
+        #expect(setup.observer.continuations.withLock { $0 } == ["b:spliced"])
+        let spliced = try #require(events.segments.last)
+        #expect(spliced.target.name == "b")
+        #expect(spliced.usage.promptTokens == 10, "asked the client's prompt alone")
+        #expect(spliced.usage.completionTokens > 0)
+    }
+
+    @Test func aRestartedAnswerThatEndsBeforeCatchingUpIsADivergence() async throws {
+        // `b`'s stream says it is done without a finish reason, before reaching the cut.
+        var setup = Setup()
+        setup.add("a", ScriptedProvider(.cutAfter([Self.role(), Self.text("Hello wor")])))
+        setup.add("b", ScriptedProvider(.complete([Self.role(id: "b"), Self.text("Hel", id: "b")])), style: nil)
+        let (chunks, ending, _) = try await Self.drain(try await setup.start())
+        let error = try #require(Self.interruption(ending))
+        #expect(error.message.contains("departed from the text already sent"))
+        #expect(error.message.contains("The answer from a was interrupted: connection reset by peer"))
+        #expect(chunks.joined().contains("Hello wor"))
+        #expect(setup.observer.continuations.withLock { $0 } == ["b:diverged"])
+    }
+
+    @Test func withSplicingOffATargetThatCannotContinueIsNotAskedAgain() async throws {
+        let cannot = ScriptedProvider(.complete([Self.text("Hello world"), Self.finish(id: "x")]))
+        var setup = Setup()
+        setup.splices = false
+        setup.add("a", ScriptedProvider(.cutAfter([Self.text("Hel")])))
+        setup.add("b", cannot, style: nil)
+        let (_, ending, _) = try await Self.drain(try await setup.start())
+        #expect(Self.interruption(ending) != nil)
+        #expect(cannot.bodies.isEmpty)
     }
 
     @Test func aTargetThatCannotContinueIsPassedOver() async throws {

@@ -104,6 +104,23 @@ import Testing
             expected: ["diverged"]
         ),
         Case(
+            name: "a chunk without choices before catching up is withheld",
+            sent: "Hi",
+            chunks: [
+                ByteBuffer(string: #"{"id":"x","prompt_filter_results":[]}"#), ByteBuffer(string: #"{"id":"x","choices":[]}"#), text("Hi!"),
+            ],
+            expected: ["withhold", "withhold", "send ! -"]
+        ),
+        Case(
+            name: "after catching up every chunk goes on, whatever it holds",
+            sent: "Hi",
+            chunks: [
+                text("Hi"), ByteBuffer(string: #"{"choices":[{"index":1,"delta":{"content":"x"},"finish_reason":null}]}"#),
+                ByteBuffer(string: "{oops"),
+            ],
+            expected: ["withhold", "send x -", "send - -"]
+        ),
+        Case(
             name: "empty deltas are withheld",
             sent: "Hi",
             chunks: [chunk("{}"), text("Hi"), text(" there")],
