@@ -333,6 +333,7 @@ let package = Package(
                 "MultiProdigyRouting",
                 "MultiProdigyCore",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
         // Unit tests of MultiProdigyAccounting.

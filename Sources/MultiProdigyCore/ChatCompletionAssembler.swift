@@ -31,11 +31,15 @@ public struct ChatCompletionAssembler: Sendable {
     private struct Choice: Sendable {
         var role = "assistant"
         var content: String?
+        /// Content sent as an array of parts (Mistral's thinking and text chunks), in order.
+        var contentParts: [JSONValue] = []
         var refusal: String?
         var reasoning: String?
         var annotations: [JSONValue] = []
-        /// Each tool call, by its `index`, merged as its pieces came.
-        var toolCalls: [(index: Int, call: StreamedValue)] = []
+        /// Each tool call, by its `index`, merged as its pieces came, in the order they started.
+        var toolCalls: [(index: Int, call: StreamedValue, id: String?)] = []
+        /// The bytes of text, arguments and log probabilities added so far.
+        var bytes = 0
         var logprobContent: [JSONValue]?
         var logprobRefusal: [JSONValue]?
         /// Whether a delta carried `refusal`, even null: a whole answer from the same upstream has it.
@@ -54,15 +58,17 @@ public struct ChatCompletionAssembler: Sendable {
         mutating func add(_ fields: JSONObject) {
             if let delta = fields["delta"]?.objectValue {
                 if let role = delta["role"]?.stringValue { self.role = role }
-                if let text = delta["content"]?.stringValue { Self.append(text, to: &content) }
+                if let text = delta["content"]?.stringValue { bytes += Self.append(text, to: &content) }
+                if let parts = delta["content"]?.arrayValue { addContentParts(parts) }
                 if let refusal = delta["refusal"] {
                     hasRefusalField = true
-                    if let text = refusal.stringValue { Self.append(text, to: &self.refusal) }
+                    if let text = refusal.stringValue { bytes += Self.append(text, to: &self.refusal) }
                 }
-                if let text = delta["reasoning_content"]?.stringValue { Self.append(text, to: &reasoning) }
+                if let text = delta["reasoning_content"]?.stringValue { bytes += Self.append(text, to: &reasoning) }
                 annotations.append(contentsOf: delta["annotations"]?.arrayValue ?? [])
                 for call in delta["tool_calls"]?.arrayValue ?? [] { addToolCall(call) }
                 for member in delta.members where !ChatCompletionAssembler.knownDeltaFields.contains(member.key) {
+                    if case .string(let text) = member.value { bytes += text.utf8.count }
                     ChatCompletionAssembler.merge(member.value, under: member.key, into: &otherMessageFields)
                 }
             }
@@ -75,28 +81,60 @@ public struct ChatCompletionAssembler: Sendable {
                 if let more = logprobs["content"]?.arrayValue {
                     if logprobContent == nil { logprobContent = [] }
                     logprobContent?.append(contentsOf: more)
+                    bytes += Self.logprobBytes(more)
                 }
                 if let more = logprobs["refusal"]?.arrayValue {
                     if logprobRefusal == nil { logprobRefusal = [] }
                     logprobRefusal?.append(contentsOf: more)
+                    bytes += Self.logprobBytes(more)
                 }
             }
             if let reason = fields["finish_reason"], !reason.isNull { finishReason = reason }
         }
 
+        /// Merges one tool-call piece into the call of its `index`; a piece that names another
+        /// `id` than that call's starts a call of its own (some servers stream parallel calls all
+        /// at index 0, each with its id).
         private mutating func addToolCall(_ delta: JSONValue) {
             guard case .object(var piece) = delta else { return }
             let index = piece["index"]?.intValue ?? toolCalls.count
             piece["index"] = nil
-            if let position = toolCalls.firstIndex(where: { $0.index == index }) {
+            let id = piece["id"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+            bytes += piece["function"]?["arguments"]?.stringValue?.utf8.count ?? 0
+            if let position = toolCalls.lastIndex(where: { $0.index == index }),
+                id == nil || toolCalls[position].id == nil || toolCalls[position].id == id
+            {
                 toolCalls[position].call.merge(.object(piece), key: "")
+                if let id { toolCalls[position].id = id }
             } else {
-                toolCalls.append((index, StreamedValue(.object(piece))))
+                toolCalls.append((index, StreamedValue(.object(piece)), id))
             }
         }
 
-        private static func append(_ text: String, to value: inout String?) {
+        /// Adds content parts, joining a text part to a text part just before it.
+        private mutating func addContentParts(_ parts: [JSONValue]) {
+            for part in parts {
+                let text = part["text"]?.stringValue
+                bytes += text?.utf8.count ?? 0
+                if let text, part["type"]?.stringValue == "text", let last = contentParts.indices.last,
+                    contentParts[last]["type"]?.stringValue == "text", let sofar = contentParts[last]["text"]?.stringValue
+                {
+                    contentParts[last]["text"] = .string(sofar + text)
+                } else {
+                    contentParts.append(part)
+                }
+            }
+        }
+
+        /// Appends `text` in place, and returns its bytes.
+        private static func append(_ text: String, to value: inout String?) -> Int {
             if value == nil { value = text } else { value?.append(text) }
+            return text.utf8.count
+        }
+
+        /// What log probability entries weigh: their tokens' bytes and a fixed share for the numbers.
+        private static func logprobBytes(_ entries: [JSONValue]) -> Int {
+            entries.reduce(0) { $0 + ($1["token"]?.stringValue?.utf8.count ?? 0) + 32 }
         }
     }
 
@@ -165,6 +203,10 @@ public struct ChatCompletionAssembler: Sendable {
         "role", "content", "refusal", "reasoning_content", "annotations", "tool_calls",
     ]
 
+    /// The bytes of answer held so far: every choice's text, tool-call arguments, text fields of
+    /// its own and log probabilities; what `server.max_response_bytes` bounds.
+    public var answerBytes: Int { choices.reduce(0) { $0 + $1.choice.bytes } }
+
     /// Whether any chunk was added.
     public var isEmpty: Bool { id == nil && choices.isEmpty && usage == nil }
 
@@ -187,12 +229,17 @@ public struct ChatCompletionAssembler: Sendable {
     private static func render(_ choice: Choice, index: Int) -> JSONValue {
         var message = JSONObject()
         message["role"] = .string(choice.role)
-        message["content"] = choice.content.map(JSONValue.string) ?? .null
+        if choice.content == nil, !choice.contentParts.isEmpty {
+            message["content"] = .array(choice.contentParts)
+        } else {
+            message["content"] = choice.content.map(JSONValue.string) ?? .null
+        }
         if choice.hasRefusalField || choice.refusal != nil { message["refusal"] = choice.refusal.map(JSONValue.string) ?? .null }
         if let reasoning = choice.reasoning { message["reasoning_content"] = .string(reasoning) }
         if !choice.annotations.isEmpty { message["annotations"] = .array(choice.annotations) }
         if !choice.toolCalls.isEmpty {
-            message["tool_calls"] = .array(choice.toolCalls.sorted { $0.index < $1.index }.map { renderToolCall($0.call.json) })
+            let ordered = choice.toolCalls.enumerated().sorted { ($0.element.index, $0.offset) < ($1.element.index, $1.offset) }
+            message["tool_calls"] = .array(ordered.map { renderToolCall($0.element.call.json) })
         }
         for field in choice.otherMessageFields where message[field.key] == nil { message[field.key] = field.value.json }
         var logprobs: JSONValue? = choice.hasLogprobsField ? .null : nil

@@ -270,8 +270,7 @@ public struct ContinuingStreamRelay: AsyncSequence, Sendable {
             if let reported = current.reportedUsage?.usage { return StreamSegment(target: currentTarget, usage: reported) }
             if let splice {
                 // Asked the client's prompt alone, it wrote the text it reproduced and what followed.
-                let written = splice.receivedTextBytes.withUnsafeBytes { TokenEstimator.estimateTokens(inText: $0) }
-                let usage = TokenUsage(promptTokens: context.plan.promptTokens, completionTokens: written, isEstimated: true)
+                let usage = TokenUsage(promptTokens: context.plan.promptTokens, completionTokens: splice.writtenTokens, isEstimated: true)
                 return StreamSegment(target: currentTarget, usage: usage)
             }
             // The prompt, with the text already sent, which a continuation's prompt carries.

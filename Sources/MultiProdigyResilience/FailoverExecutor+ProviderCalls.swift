@@ -100,16 +100,15 @@ extension FailoverExecutor {
             logger: logger
         )
         var assembler = ChatCompletionAssembler()
-        var bytes = 0
         func add(_ chunk: ByteBuffer) throws {
-            bytes += chunk.readableBytes
-            guard bytes <= maximumAnswerBytes else {
+            try assembler.add(chunk)
+            // The answer's own bytes (text, arguments, log probabilities), not the chunks' envelopes.
+            guard assembler.answerBytes <= maximumAnswerBytes else {
                 throw ProviderError(
                     kind: .protocolViolation,
                     message: "the upstream's answer is larger than \(maximumAnswerBytes) bytes (server.max_response_bytes)"
                 )
             }
-            try assembler.add(chunk)
         }
         do {
             for chunk in relay.committedChunks { try add(chunk) }
@@ -130,11 +129,16 @@ extension FailoverExecutor {
         return ChatCompletionResult(body: assembler.completion().buffer)
     }
 
-    /// Whether `failure` is an upstream's 400 refusing the request because it asked for a stream
-    /// (its error names `stream`), which the same request without streaming may not get.
+    /// Whether `failure` is an upstream's 400 refusing the request because it asked for a stream,
+    /// which the same request without streaming may not get: its error's `param` is `stream` or
+    /// `stream_options` (OpenAI's), or its message has the word "stream" or "streaming" (not
+    /// "upstream"). A client's own mistake that happens to say so costs one more call, refused
+    /// again.
     static func refusesToStream(_ failure: ProviderError) -> Bool {
         guard failure.upstreamStatus == 400 else { return false }
-        return failure.message.lowercased().contains("stream")
+        if let param = failure.upstreamError?.param, param == "stream" || param == "stream_options" { return true }
+        let text = (failure.upstreamError?.message ?? failure.message).lowercased()
+        return text.split(whereSeparator: { !$0.isLetter }).contains { $0 == "stream" || $0 == "streaming" }
     }
 
     /// Embeds the inputs of `embeddings` on the first target of `plan` that can, in OpenAI's shape

@@ -1,5 +1,6 @@
 import MultiProdigyCore
 import MultiProdigyJSON
+import MultiProdigyRouting
 import NIOCore
 
 /// Splices a restarted answer onto the text a client already has: the chunks of a target that was
@@ -35,8 +36,12 @@ public struct StreamSplice: Sendable {
     private let sent: [UInt8]
     /// How much of it the new answer has reproduced.
     private var matched = 0
-    /// The text the new answer wrote, withheld or sent, in bytes: what its upstream bills.
-    public private(set) var receivedTextBytes: [UInt8] = []
+    /// The text the new answer wrote, withheld or sent, as a running token estimate: what its
+    /// upstream bills when it reports no usage.
+    private var written = TokenTally()
+
+    /// The estimated tokens of the text the new answer wrote, withheld or sent.
+    public var writtenTokens: Int { written.tokensClosingOpenPiece }
 
     /// A splice onto `sent`, the text already streamed to the client.
     public init(sent: String) {
@@ -52,7 +57,7 @@ public struct StreamSplice: Sendable {
         guard case .object(var object)? = try? JSONValue.parse(chunk) else { return hasCaughtUp ? .send(chunk) : .diverged }
         let choices = object["choices"]?.arrayValue ?? []
         if hasCaughtUp {
-            for choice in choices { receivedTextBytes += choice["delta"]?["content"]?.stringValue.map { Array($0.utf8) } ?? [] }
+            for choice in choices { count(choice["delta"]?["content"]?.stringValue ?? "") }
             return .send(chunk)
         }
         // A chunk without choices (a provider's content-filter notice, say) says nothing of the text.
@@ -62,8 +67,9 @@ public struct StreamSplice: Sendable {
             return .diverged
         }
         var delta = choice["delta"]?.objectValue ?? JSONObject()
-        let text = delta["content"]?.stringValue.map { Array($0.utf8) } ?? []
-        receivedTextBytes += text
+        let written = delta["content"]?.stringValue ?? ""
+        count(written)
+        let text = Array(written.utf8)
         if let calls = delta["tool_calls"], !calls.isNull { return .diverged }
         let finishes = choice["finish_reason"].map { !$0.isNull } ?? false
         let remaining = sent.count - matched
@@ -85,5 +91,10 @@ public struct StreamSplice: Sendable {
         if choice["logprobs"] != nil { choice["logprobs"] = .null }
         object["choices"] = .array([.object(choice)])
         return .send(JSONValue.object(object).buffer)
+    }
+
+    private mutating func count(_ text: String) {
+        var text = text
+        text.withUTF8 { written.append(UnsafeRawBufferPointer($0)) }
     }
 }

@@ -165,4 +165,60 @@ import Testing
         #expect(content?.utf8.count == 60_000)
         #expect(content?.hasPrefix("w0 w1 w2 ") == true)
     }
+
+    @Test func parallelCallsStreamedAtOneIndexStayApart() throws {
+        // Some servers stream each parallel call whole, all at index 0, each with its own id and
+        // its name repeated.
+        let head = #"{"id":"c10","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"#
+        let chunks = [
+            head
+                + #""delta":{"role":"assistant","tool_calls":[{"index":0,"id":"call_a","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]},"finish_reason":null}]}"#,
+            head
+                + #""delta":{"tool_calls":[{"index":0,"id":"call_b","type":"function","function":{"name":"get_time","arguments":"{}"}}]},"finish_reason":null}]}"#,
+            head
+                + #""delta":{"tool_calls":[{"index":0,"id":"call_b","function":{"name":"get_time","arguments":""}}]},"finish_reason":"tool_calls"}]}"#,
+        ]
+        let calls = try Self.assemble(chunks)["choices"]?.arrayValue?.first?["message"]?["tool_calls"]?.arrayValue ?? []
+        #expect(calls.count == 2)
+        #expect(calls.first?["id"]?.stringValue == "call_a")
+        #expect(calls.first?["function"]?["arguments"]?.stringValue == #"{"city":"Paris"}"#)
+        #expect(calls.last?["function"] == ["name": "get_time", "arguments": "{}"], "a repeated name is not doubled")
+    }
+
+    @Test func contentSentAsPartsIsJoinedPartByPart() throws {
+        let head = #"{"id":"c11","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"#
+        let chunks = [
+            head
+                + #""delta":{"role":"assistant","content":[{"type":"thinking","thinking":[{"type":"text","text":"Hmm."}]}]},"finish_reason":null}]}"#,
+            head + #""delta":{"content":[{"type":"text","text":"Hel"}]},"finish_reason":null}]}"#,
+            head + #""delta":{"content":[{"type":"text","text":"lo"}]},"finish_reason":"stop"}]}"#,
+        ]
+        let content = try Self.assemble(chunks)["choices"]?.arrayValue?.first?["message"]?["content"]
+        #expect(content == [["type": "thinking", "thinking": [["type": "text", "text": "Hmm."]]], ["type": "text", "text": "Hello"]])
+    }
+
+    @Test func arraysOfItsOwnGrowAndMergeByIndex() throws {
+        let head = #"{"id":"c12","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"#
+        let chunks = [
+            head
+                + #""delta":{"role":"assistant","reasoning_details":[{"index":0,"type":"reasoning.text","text":"Let"}]},"finish_reason":null}]}"#,
+            head + #""delta":{"reasoning_details":[]},"finish_reason":null}]}"#,
+            head + #""delta":{"reasoning_details":[{"index":0,"text":" me","signature":"sig"}]},"finish_reason":null}]}"#,
+            head + #""delta":{"reasoning_details":[{"index":1,"type":"reasoning.encrypted","data":"xyz"}]},"finish_reason":"stop"}]}"#,
+        ]
+        let details = try Self.assemble(chunks)["choices"]?.arrayValue?.first?["message"]?["reasoning_details"]
+        #expect(
+            details == [
+                ["index": 0, "type": "reasoning.text", "text": "Let me", "signature": "sig"],
+                ["index": 1, "type": "reasoning.encrypted", "data": "xyz"],
+            ]
+        )
+    }
+
+    @Test func theAnswersBytesCountItsTextNotItsChunks() throws {
+        var assembler = ChatCompletionAssembler()
+        let head = #"{"id":"c13","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"#
+        for _ in 0..<10 { try assembler.add(ByteBuffer(string: head + #""abcd"},"finish_reason":null}]}"#)) }
+        #expect(assembler.answerBytes == 40)
+    }
 }

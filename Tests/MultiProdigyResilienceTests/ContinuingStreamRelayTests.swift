@@ -280,6 +280,19 @@ import Testing
         #expect(setup.observer.continuations.withLock { $0 } == ["b:diverged"])
     }
 
+    @Test func aDivergenceNamesTheTargetThatWasCutLast() async throws {
+        // `a` is cut, `b` continues from the prefill and is cut in turn, `c` restarts and diverges.
+        var setup = Setup()
+        setup.add("a", ScriptedProvider(.cutAfter([Self.role(), Self.text("Hello ")])))
+        setup.add("b", ScriptedProvider(.cutAfter([Self.role(id: "b"), Self.text("wor", id: "b")])))
+        setup.add("c", ScriptedProvider(.complete([Self.role(id: "c"), Self.text("Goodbye", id: "c")])), style: nil)
+        let (_, ending, _) = try await Self.drain(try await setup.start())
+        let error = try #require(Self.interruption(ending))
+        #expect(error.message.hasPrefix("The answer from b was interrupted: connection reset by peer."), "\(error.message)")
+        #expect(error.message.contains("c was asked the request again"))
+        #expect(setup.observer.continuations.withLock { $0 } == ["b:prefilled", "c:diverged"])
+    }
+
     @Test func withSplicingOffATargetThatCannotContinueIsNotAskedAgain() async throws {
         let cannot = ScriptedProvider(.complete([Self.text("Hello world"), Self.finish(id: "x")]))
         var setup = Setup()

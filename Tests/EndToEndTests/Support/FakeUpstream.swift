@@ -15,6 +15,8 @@ struct RecordedRequest: Sendable {
     var query: String = ""
     var headers: HTTPFields
     var body: ByteBuffer
+    /// When its whole body had arrived.
+    var receivedAt = ContinuousClock.now
 
     var bodyString: String { String(buffer: body) }
 
