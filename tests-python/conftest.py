@@ -264,7 +264,8 @@ models:
   claude-cutter: {{provider: anth, model: claude-sonnet-4-5-cut-after-2}}
 routes:
   continued:   {{policy: ordered, targets: [cutter, finisher]}}
-  uncontinued: {{policy: ordered, targets: [cutter, plain]}}
+  uncontinued: {{policy: ordered, targets: [cutter, plain], resilience: {{splice: false}}}}
+  spliced:     {{policy: ordered, targets: [cutter, plain]}}
   native-cut:  {{policy: ordered, targets: [native-cutter, finisher]}}
   claude-cut:  {{policy: ordered, targets: [claude-cutter, finisher]}}
 resilience:

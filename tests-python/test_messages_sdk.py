@@ -524,6 +524,23 @@ def test_a_cut_stream_is_continued_by_the_next_target(failover_client, upstream_
     assert continuation["messages"][-1] == {"role": "assistant", "content": CUT_PREFIX}
 
 
+def test_a_cut_stream_whose_next_target_cannot_continue_is_spliced(failover_client, upstream_logs):
+    # `plain` cannot continue a prefill: asked the request again, its answer is withheld until it
+    # has repeated the text already sent, and the rest completes the message.
+    log = upstream_logs["openai"]
+    mark = log.mark()
+    with failover_client.messages.stream(model="spliced", max_tokens=256, messages=[_user(LONG_QUESTION)]) as stream:
+        text = "".join(stream.text_stream)
+        final = stream.get_final_message()
+
+    assert text == LONG_ANSWER
+    assert final.content[0].text == LONG_ANSWER
+    assert final.stop_reason == "end_turn"
+    chats = log.chats_since(mark)
+    assert [chat["body"]["model"] for chat in chats] == ["fake-cut-after-3", "fake-small"]
+    assert chats[1]["body"]["messages"][-1]["role"] == "user", "asked again, without a prefill"
+
+
 def test_a_cut_stream_that_cannot_be_continued_raises_during_iteration(failover_client, upstream_logs):
     log = upstream_logs["openai"]
     mark = log.mark()

@@ -92,8 +92,10 @@ def _last_chat_request(recorded, protocol, mark):
 def _check_first_turn_request(protocol, request):
     """The first turn declares the tool in the protocol's own shape, with the right credentials."""
     body = request["body"]
+    # The SDK's call is not streamed, but the gateway asks for a stream and assembles the answer
+    # (non_streaming: assembled, the default), so that a silent upstream shows within first_token.
     if protocol == "gemini":
-        assert request["path"] == "/v1beta/models/gemini-2.5-flash:generateContent"
+        assert request["path"] == "/v1beta/models/gemini-2.5-flash:streamGenerateContent"
         assert (
             request["headers"].get("x-goog-api-key") == fake_native.API_KEYS["gemini"]
             or request["query"].get("key") == fake_native.API_KEYS["gemini"]
@@ -102,7 +104,7 @@ def _check_first_turn_request(protocol, request):
         assert [d["name"] for d in declarations] == ["get_weather"], body["tools"]
     elif protocol == "ollama":
         assert body["model"] == "llama3.2"
-        assert body["stream"] is False
+        assert body.get("stream", True) is True
         assert [tool["function"]["name"] for tool in body["tools"]] == ["get_weather"]
     else:
         assert request["headers"].get("x-api-key") == fake_native.API_KEYS["anthropic"]
@@ -159,7 +161,8 @@ def _check_second_turn_request(protocol, request):
 
 
 def _check_chat_request(protocol, request, streamed):
-    """A plain call uses the protocol's non-streaming form, a streamed one its streaming form; both
+    """A call reaches the fake in the protocol's streaming form when `streamed` (every call the
+    gateway makes by default, a non-streaming one included), else its non-streaming form; both
     carry the system prompt the protocol's way."""
     body = request["body"]
     if protocol == "gemini":
@@ -206,7 +209,8 @@ def test_plain_answer_with_usage(native_client, recorded, model, protocol):
     assert completion.usage.prompt_tokens == usage["prompt"]
     assert completion.usage.completion_tokens == usage["completion"]
     assert completion.usage.total_tokens == usage["prompt"] + usage["completion"]
-    _check_chat_request(protocol, _last_chat_request(recorded, protocol, mark), streamed=False)
+    # Not streamed by the client; streamed upstream and assembled by the gateway.
+    _check_chat_request(protocol, _last_chat_request(recorded, protocol, mark), streamed=True)
 
 
 @pytest.mark.parametrize("model, protocol", CHAT_MODELS)

@@ -550,8 +550,30 @@ def test_a_cut_stream_that_cannot_be_continued_ends_with_response_failed(failove
     assert failed.status == "failed"
     assert failed.error is not None
     assert failed.error.message
-    # Only the cutting target was asked: `plain` cannot continue, and a new answer would repeat.
+    # Only the cutting target was asked: `plain` cannot continue, and the route does not splice.
     assert [chat["body"]["model"] for chat in log.chats_since(mark)] == ["fake-cut-after-3"]
+
+
+def test_a_cut_stream_whose_next_target_cannot_continue_is_spliced(failover_client, upstream_logs):
+    # `plain` cannot continue a prefill: it is asked the request again, and its answer, which
+    # repeats the text already sent, is withheld up to there, then relayed.
+    log = upstream_logs["openai"]
+    mark = log.mark()
+    events = list(failover_client.responses.create(model="spliced", input=LONG_QUESTION, stream=True))
+    types = [event.type for event in events]
+
+    assert types[-1] == "response.completed", types
+    assert "response.failed" not in types
+    assert [event.sequence_number for event in events] == list(range(len(events)))
+    text = "".join(event.delta for event in events if event.type == "response.output_text.delta")
+    assert text == LONG_ANSWER
+    assert events[-1].response.output_text == LONG_ANSWER
+
+    chats = log.chats_since(mark)
+    assert [chat["body"]["model"] for chat in chats] == ["fake-cut-after-3", "fake-small"]
+    restarted = chats[1]["body"]
+    assert restarted["messages"][-1]["role"] == "user", "asked again, without a prefill"
+    assert "continue_final_message" not in restarted
 
 
 def test_a_cut_native_stream_ends_with_an_error_event_and_is_not_stored(failover_client, upstream_logs):
