@@ -17,9 +17,18 @@ package struct RequestAccounting: Sendable {
     let limiter: any KeyLimiting
     /// A row per finished request.
     let ledger: UsageLedger
+    /// A log line per finished request, with `server.log_format: json`.
+    let accessLog: AccessLog?
 
     /// Creates the accounting of a runtime from its parts.
-    package init(metrics: GatewayMetrics, resolver: ModelResolver, limiter: any KeyLimiting, ledger: UsageLedger) {
+    package init(
+        metrics: GatewayMetrics,
+        resolver: ModelResolver,
+        limiter: any KeyLimiting,
+        ledger: UsageLedger,
+        accessLog: AccessLog? = nil
+    ) {
+        self.accessLog = accessLog
         self.metrics = metrics
         self.resolver = resolver
         self.limiter = limiter
@@ -65,7 +74,9 @@ package struct RequestAccounting: Sendable {
     /// it before the last byte of the answer is written.
     package func finish(_ outcome: RequestOutcome, settling reservation: KeyLimiter.Reservation? = nil) {
         metrics.record(outcome)
-        ledger.record(UsageRecord(outcome))
+        let record = UsageRecord(outcome)
+        ledger.record(record)
+        accessLog?.write(record, of: outcome)
         if let reservation {
             let usage = outcome.usage ?? .zero
             limiter.settle(reservation, tokens: usage.promptTokens + usage.completionTokens, costUSD: outcome.costUSD ?? 0, now: .now)

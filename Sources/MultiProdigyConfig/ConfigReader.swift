@@ -109,7 +109,7 @@ struct ConfigReader {
         var settings = ServerSettings()
         let allowed = [
             "listen", "max_request_bytes", "max_response_bytes", "drain_timeout", "head_timeout", "body_timeout", "idle_timeout",
-            "max_connections", "max_stream_transcript_bytes", "upstream_idle_timeout",
+            "max_connections", "max_stream_transcript_bytes", "upstream_idle_timeout", "log_format",
         ]
         guard let fields = mapping(node, path: "server", allowed: allowed) else { return settings }
         for (key, value) in fields {
@@ -138,6 +138,17 @@ struct ConfigReader {
                 }
             case "max_connections":
                 settings.maxConnections = positiveInt(value, path: path) ?? settings.maxConnections
+            case "log_format":
+                guard let text = string(value, path: path) else { continue }
+                if let format = LogFormat(rawValue: text) {
+                    settings.logFormat = format
+                } else {
+                    let hint =
+                        ConfigValueParsing.suggestion(for: text, among: LogFormat.allCases.map(\.rawValue)).map {
+                            " (did you mean '\($0)'?)"
+                        } ?? ""
+                    report(path, value, "'\(text)' is not a log format\(hint)", "use text or json")
+                }
             case "max_request_bytes", "max_response_bytes", "max_stream_transcript_bytes":
                 guard let size = byteSize(value, path: path) else { continue }
                 switch key {

@@ -30,6 +30,9 @@ public struct ServerSettings: Sendable, Equatable {
     /// `upstream_idle_timeout`: how long an idle connection to an upstream is kept for reuse
     /// (default `60s`).
     public var upstreamIdleTimeout: Duration
+    /// `log_format`: `text` (default) or `json`, which also writes one access-log line per
+    /// request. Read at start; `multiprodigy serve --log-format` overrides it.
+    public var logFormat: LogFormat
 
     /// Creates server settings.
     public init(
@@ -42,8 +45,10 @@ public struct ServerSettings: Sendable, Equatable {
         idleTimeout: Duration = .seconds(60),
         maxConnections: Int = 4096,
         maxStreamTranscriptBytes: Int = 1 << 20,
-        upstreamIdleTimeout: Duration = .seconds(60)
+        upstreamIdleTimeout: Duration = .seconds(60),
+        logFormat: LogFormat = .text
     ) {
+        self.logFormat = logFormat
         self.listen = listen
         self.maxRequestBytes = maxRequestBytes
         self.maxResponseBytes = maxResponseBytes

@@ -40,11 +40,15 @@ public struct Gateway: Sendable {
     /// Where the gateway keeps the secrets of every configuration it loads, so that upstream error
     /// text and health details are scrubbed of them; give the log handler the same instance.
     public var knownSecrets = KnownSecrets()
+    /// How log lines are written: with ``LogFormat/json``, the gateway also writes one access-log
+    /// line per finished request (``AccessLog``). `server.log_format` by default.
+    public var logFormat: LogFormat
 
     /// Creates a gateway for `config`.
     public init(config: GatewayConfig, logger: Logger) {
         self.config = config
         self.logger = logger
+        self.logFormat = config.server.logFormat
     }
 
     /// Runs until a graceful-shutdown signal (or task cancellation), then drains in-flight requests,
@@ -89,7 +93,8 @@ public struct Gateway: Sendable {
             keys: keys,
             secrets: knownSecrets,
             providerMemory: ProviderMemory(),
-            logger: logger
+            logger: logger,
+            accessLog: logFormat == .json ? AccessLog() : nil
         )
         let box: RuntimeBox
         let server: any Service

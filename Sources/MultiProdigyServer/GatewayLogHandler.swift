@@ -6,9 +6,13 @@ import MultiProdigyJSON
 import MultiProdigyPrivacy
 import MultiProdigyResilience
 import MultiProdigyRouting
+import NIOCore
 
-/// A log handler writing one line per message to standard error:
-/// `2026-11-24T18:31:37Z warning multiprodigy: provider 'openai' is disabled … request_id=req_…`.
+/// A log handler writing one line per message to standard error, as text:
+/// `2026-11-24T18:31:37Z warning multiprodigy: provider 'openai' is disabled … request_id=req_…`,
+/// or, with ``LogFormat/json``, as one JSON object:
+/// `{"time":"2026-11-24T18:31:37Z","level":"warning","logger":"multiprodigy","message":"…","request_id":"req_…"}`
+/// (metadata members after the four fixed ones, numbers and booleans as JSON numbers and booleans).
 ///
 /// Unlike swift-log's `StreamLogHandler`, it formats metadata only when a message is written, so
 /// setting per-request metadata costs nothing when the level filters the message out.
@@ -21,6 +25,7 @@ public struct GatewayLogHandler: LogHandler {
     /// Messages below this level are dropped.
     public var logLevel: Logger.Level
     private let label: String
+    private let format: LogFormat
     private let secrets: KnownSecrets
     private let write: @Sendable (String) -> Void
 
@@ -29,17 +34,20 @@ public struct GatewayLogHandler: LogHandler {
     /// - Parameters:
     ///   - label: The logger's label, written on every line.
     ///   - level: The lowest level written.
+    ///   - format: Text lines or JSON objects.
     ///   - secrets: The secrets masked in every line; give the gateway the same instance
     ///     (``Gateway/knownSecrets``) so that it learns those of each configuration it loads.
     ///   - write: Where a finished line (with its newline) goes; standard error by default.
     public init(
         label: String,
         level: Logger.Level,
+        format: LogFormat = .text,
         secrets: KnownSecrets = KnownSecrets(),
         write: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }
     ) {
         self.label = label
         self.logLevel = level
+        self.format = format
         self.secrets = secrets
         self.write = write
     }
@@ -54,9 +62,41 @@ public struct GatewayLogHandler: LogHandler {
     public func log(event: LogEvent) {
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { _, new in new } }
-        var line = "\(Date().formatted(.iso8601)) \(event.level) \(label): \(event.message)"
-        for key in merged.keys.sorted() { line += " \(key)=\(merged[key]!)" }
+        var line: String
+        switch format {
+        case .text:
+            line = "\(Date().formatted(.iso8601)) \(event.level) \(label): \(event.message)"
+            for key in merged.keys.sorted() { line += " \(key)=\(merged[key]!)" }
+        case .json:
+            var object = JSONObject()
+            object["time"] = .string(Date().formatted(.iso8601))
+            object["level"] = .string(event.level.rawValue)
+            object["logger"] = .string(label)
+            object["message"] = .string("\(event.message)")
+            for key in merged.keys.sorted() where object[key] == nil { object[key] = Self.json(merged[key]!) }
+            line = String(buffer: JSONValue.object(object).buffer)
+        }
         line += "\n"
         write(secrets.scrubber.scrub(line))
+    }
+
+    /// A metadata value as JSON: integers, numbers and booleans as themselves, lists and
+    /// dictionaries as arrays and objects, anything else as its text.
+    static func json(_ value: Logger.Metadata.Value) -> JSONValue {
+        switch value {
+        case .string(let text): return .string(text)
+        case .stringConvertible(let convertible):
+            switch convertible {
+            case let number as Int: return .integer(number)
+            case let number as Double where number.isFinite: return .double(number)
+            case let flag as Bool: return .bool(flag)
+            default: return .string(convertible.description)
+            }
+        case .array(let values): return .array(values.map(json))
+        case .dictionary(let values):
+            var object = JSONObject()
+            for key in values.keys.sorted() { object[key] = json(values[key]!) }
+            return .object(object)
+        }
     }
 }

@@ -33,6 +33,8 @@ final class GatewayRuntime: Sendable {
         /// What providers remember across reloads (Gemini's thought signatures).
         let providerMemory: ProviderMemory
         let logger: Logger
+        /// A line per finished request, when the log format is JSON.
+        var accessLog: AccessLog?
     }
 
     let config: GatewayConfig
@@ -137,7 +139,13 @@ final class GatewayRuntime: Sendable {
         )
         var planning = RequestPlanning(planner: planner, health: shared.health, detectsPII: config.privacy.detectPII)
         planning.nativeAPIs = { executor.nativeAPIs(of: $0) }
-        let accounting = RequestAccounting(metrics: shared.metrics, resolver: resolver, limiter: shared.limiter, ledger: shared.ledger)
+        let accounting = RequestAccounting(
+            metrics: shared.metrics,
+            resolver: resolver,
+            limiter: shared.limiter,
+            ledger: shared.ledger,
+            accessLog: shared.accessLog
+        )
         // Every series this configuration can produce exists from the first scrape, at zero.
         shared.metrics.declare(
             routes: (resolver.routeNames + resolver.modelNames).compactMap(resolver.definition(for:)),

@@ -60,12 +60,22 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error or critical (default: $LOG_LEVEL or info).")
     var logLevel: String?
 
+    @Option(
+        name: .long,
+        help:
+            "Log format: text, or json for one JSON object per line and an access-log line per request (default: server.log_format, else text)."
+    )
+    var logFormat: String?
+
     func validate() throws {
         if let listen, ListenAddress(parsing: listen) == nil {
             throw ValidationError("--listen '\(listen)' is not HOST:PORT, such as 127.0.0.1:4100 or [::1]:4100.")
         }
         if let logLevel, Logger.Level(rawValue: logLevel) == nil {
             throw ValidationError("--log-level '\(logLevel)' is not one of trace, debug, info, notice, warning, error, critical.")
+        }
+        if let logFormat, LogFormat(rawValue: logFormat) == nil {
+            throw ValidationError("--log-format '\(logFormat)' is not text or json.")
         }
     }
 
@@ -74,9 +84,12 @@ struct Serve: AsyncParsableCommand {
         // The log handler and the gateway share the secrets of every configuration loaded, so that
         // no log line shows one; the first configuration's are known before anything is logged.
         let secrets = KnownSecrets()
-        LoggingSystem.bootstrap { label in GatewayLogHandler(label: label, level: level, secrets: secrets) }
+        // The configuration is read (its problems go straight to standard error) before the log
+        // system starts, which takes its format from it.
         let config = try options.load()
         secrets.learn(from: config)
+        let format = logFormat.flatMap(LogFormat.init(rawValue:)) ?? config.server.logFormat
+        LoggingSystem.bootstrap { label in GatewayLogHandler(label: label, level: level, format: format, secrets: secrets) }
         let logger = Logger(label: "multiprodigy")
         // Where a new task's jobs run, checked rather than assumed (CI and the bench look for these lines).
         if await Task.detached(operation: { MultiThreadedEventLoopGroup.currentEventLoop != nil }).value {
@@ -88,6 +101,7 @@ struct Serve: AsyncParsableCommand {
         }
         var gateway = Gateway(config: config, logger: logger)
         gateway.knownSecrets = secrets
+        gateway.logFormat = format
         // SIGHUP, or a change to the file, reloads it.
         gateway.configPath = options.config
         try await gateway.run(listenAddress: listen.flatMap(ListenAddress.init(parsing:)))

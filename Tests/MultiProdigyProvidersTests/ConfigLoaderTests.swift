@@ -44,7 +44,7 @@ import Testing
     @Test func everySectionIsRead() throws {
         let config = try load(
             """
-            server: {listen: "[::1]:9000", max_request_bytes: 512KiB}
+            server: {listen: "[::1]:9000", max_request_bytes: 512KiB, log_format: json}
             providers:
               p: {type: openai, base_url: "http://10.0.0.1:8000/v1/", api_key: "${KEY:-fallback}", locality: local, headers: {X-A: b}}
             models:
@@ -63,6 +63,10 @@ import Testing
         )
         #expect(config.server.listen == ListenAddress(host: "::1", port: 9000))
         #expect(config.server.maxRequestBytes == 512 * 1024)
+        #expect(config.server.logFormat == .json)
+        #expect(ServerSettings().logFormat == .text)
+        let format = issues("server: {log_format: jsn}\n")
+        #expect(format.first { $0.path == "server.log_format" }?.problem.contains("did you mean 'json'") == true)
         let provider = try #require(config.provider(named: "p"))
         #expect(provider.apiKey == "fallback")
         #expect(provider.locality == .local)

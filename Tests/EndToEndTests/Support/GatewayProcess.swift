@@ -32,7 +32,7 @@ final class GatewayProcess: @unchecked Sendable {
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
             if let line = log.split(separator: "\n").first(where: { $0.contains("multiprodigy listening on") }),
-                let port = line.split(separator: ":").last.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) })
+                let port = line.split(separator: ":").last.flatMap({ Int($0.trimmingCharacters(in: .whitespaces).prefix { $0.isNumber }) })
             {
                 self.port = port
                 return
@@ -89,13 +89,14 @@ func temporaryFile(_ text: String, suffix: String = ".yaml") throws -> String {
 /// `yaml` makes from the upstream's port (with one provider `fake`, say), until `body` returns.
 func withServingGatewayProcess<T: Sendable>(
     upstream: FakeUpstream,
+    arguments: [String] = [],
     yaml: @escaping @Sendable (_ upstreamPort: Int) -> String,
     _ body: @escaping @Sendable (GatewayProcess, GatewayClient) async throws -> T
 ) async throws -> T {
     try await withService({ onPort in try await upstream.run(onPort: onPort) }) { upstreamPort in
         let configPath = try temporaryFile(yaml(upstreamPort))
         defer { try? FileManager.default.removeItem(atPath: configPath) }
-        let gateway = GatewayProcess(arguments: ["serve", "--config", configPath, "--listen", "127.0.0.1:0"])
+        let gateway = GatewayProcess(arguments: ["serve", "--config", configPath, "--listen", "127.0.0.1:0"] + arguments)
         try await gateway.startServing()
         return try await body(gateway, GatewayClient(port: gateway.port))
     }
