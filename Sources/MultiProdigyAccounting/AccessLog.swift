@@ -1,20 +1,40 @@
 import Logging
 import MultiProdigyRouting
 
-/// One line per finished request, written with `server.log_format: json` (or
-/// `multiprodigy serve --log-format json`) through the `multiprodigy.access` logger at `notice`.
+/// One line per request that reached an API endpoint (each one the usage ledger has a row for),
+/// written with `server.log_format: json` (or `multiprodigy serve --log-format json`) through the
+/// `multiprodigy.access` logger at `notice`, whatever the log level.
 ///
-/// The line carries what the usage ledger's row holds, under the same names: `request_id`, `key`,
-/// `api`, `route`, `provider`, `model`, `status`, `attempts`, `latency_ms`, `ttft_ms` (streams),
-/// `input_tokens`, `output_tokens`, `cost_usd`, plus `targets` (every target that wrote part of
-/// the answer, as `provider/model`, in order) and `estimated` (whether the tokens are an estimate).
-/// Never a prompt, an answer or a secret.
+/// The line carries what the usage ledger's row holds: `request_id`, `key` (the ledger's
+/// `key_name`), `api` (`endpoint`), `route`, `provider`, `model`, `status`, `attempts`,
+/// `latency_ms` and `ttft_ms` (streams; the ledger keeps seconds), `input_tokens` and
+/// `output_tokens` (`prompt_tokens`, `completion_tokens`), `cost_usd`, plus `targets` (every target
+/// that wrote part of the answer, or for a failed request the last one tried, as `provider/model`)
+/// and `estimated` (whether the tokens are an estimate). Never a prompt, an answer or a secret.
 public struct AccessLog: Sendable {
     private let logger: Logger
 
-    /// An access log writing through `logger`.
+    /// An access log writing through `logger`, whose level is lowered to `notice` so that
+    /// `--log-level warning` keeps the access lines.
     public init(logger: Logger = Logger(label: "multiprodigy.access")) {
+        var logger = logger
+        if logger.logLevel > .notice { logger.logLevel = .notice }
         self.logger = logger
+    }
+
+    /// Writes the line of a request refused for its key (401 or 403), which has no ledger row.
+    package func writeRefusal(_ outcome: RequestOutcome) {
+        logger.notice(
+            "request",
+            metadata: [
+                "request_id": .string(outcome.requestID),
+                "key": .string(outcome.keyName),
+                "api": .string(outcome.endpoint),
+                "status": .stringConvertible(outcome.status),
+                "attempts": .stringConvertible(0),
+                "latency_ms": .stringConvertible(Self.milliseconds(outcome.duration.seconds)),
+            ]
+        )
     }
 
     /// Writes the line of `outcome`, whose ledger row is `record`.

@@ -18,7 +18,7 @@ package struct RequestAccounting: Sendable {
     /// A row per finished request.
     let ledger: UsageLedger
     /// A log line per finished request, with `server.log_format: json`.
-    let accessLog: AccessLog?
+    package let accessLog: AccessLog?
 
     /// Creates the accounting of a runtime from its parts.
     package init(

@@ -386,7 +386,7 @@ public struct ContinuingStreamRelay: AsyncSequence, Sendable {
                 case .failure(let error, _, _):
                     context.logger.info(
                         "continuation target failed",
-                        metadata: ["target": "\(entry.target.name)", "status": "\(error.status.code)"]
+                        metadata: ["target": "\(entry.target.name)", "status": .stringConvertible(Int(error.status.code))]
                     )
                     // A 400 is the target refusing the prefill (many models do): it may still
                     // answer the request itself. Any other failure leaves it out.
@@ -404,7 +404,7 @@ public struct ContinuingStreamRelay: AsyncSequence, Sendable {
                 case .failure(let error, _, _):
                     context.logger.info(
                         "restarting the answer failed",
-                        metadata: ["target": "\(entry.target.name)", "status": "\(error.status.code)"]
+                        metadata: ["target": "\(entry.target.name)", "status": .stringConvertible(Int(error.status.code))]
                     )
                 }
             }

@@ -143,7 +143,7 @@ struct AdmittedRequest<Body: PlannableRequest>: Sendable {
         accounting: RequestAccounting,
         envelope: ErrorEnvelope = .openAI
     ) -> Response {
-        logger.info("request failed", metadata: ["status": "\(error.status.code)", "code": "\(error.code ?? "-")"])
+        logger.info("request failed", metadata: ["status": .stringConvertible(Int(error.status.code)), "code": "\(error.code ?? "-")"])
         accounting.finish(
             meter.failed(endpoint: endpoint, plan: plan, error: error, target: target, attempts: attempts),
             settling: meter.reservation

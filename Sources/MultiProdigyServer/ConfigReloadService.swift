@@ -73,6 +73,9 @@ struct ConfigReloadService: Service, CustomStringConvertible {
         if config.server.listen != previous.config.server.listen {
             logger.warning("server.listen changed to \(config.server.listen); it takes effect at the next start")
         }
+        if config.server.logFormat != previous.config.server.logFormat {
+            logger.warning("server.log_format changed to \(config.server.logFormat.rawValue); it takes effect at the next start")
+        }
         logger.notice(
             "configuration reloaded: \(config.providers.filter(\.isEnabled).count) providers enabled, \(config.models.count) models, \(config.routes.count) routes"
         )

@@ -17,8 +17,9 @@ import NIOCore
 /// Unlike swift-log's `StreamLogHandler`, it formats metadata only when a message is written, so
 /// setting per-request metadata costs nothing when the level filters the message out.
 ///
-/// Every line, metadata included, passes through a ``SecretScrubber`` before it is written: the
-/// last line of defence for text that quotes an upstream or a library's description of a value.
+/// Every line, metadata included, passes through a ``SecretScrubber`` before it is written (in JSON,
+/// every text before it is encoded): the last line of defence for text that quotes an upstream or a
+/// library's description of a value.
 public struct GatewayLogHandler: LogHandler {
     /// Metadata attached to every message of this logger.
     public var metadata: Logger.Metadata = [:]
@@ -68,34 +69,40 @@ public struct GatewayLogHandler: LogHandler {
             line = "\(Date().formatted(.iso8601)) \(event.level) \(label): \(event.message)"
             for key in merged.keys.sorted() { line += " \(key)=\(merged[key]!)" }
         case .json:
+            // Every text is scrubbed before it is encoded: masking the encoded line could cut an
+            // escape sequence in two, or miss a key that follows an escaped newline.
+            let scrubber = secrets.scrubber
             var object = JSONObject()
             object["time"] = .string(Date().formatted(.iso8601))
             object["level"] = .string(event.level.rawValue)
-            object["logger"] = .string(label)
-            object["message"] = .string("\(event.message)")
-            for key in merged.keys.sorted() where object[key] == nil { object[key] = Self.json(merged[key]!) }
-            line = String(buffer: JSONValue.object(object).buffer)
+            object["logger"] = .string(scrubber.scrub(label))
+            object["message"] = .string(scrubber.scrub("\(event.message)"))
+            for key in merged.keys.sorted() where object[key] == nil {
+                object[scrubber.scrub(key)] = Self.json(merged[key]!, scrubbing: scrubber)
+            }
+            write(String(buffer: JSONValue.object(object).buffer) + "\n")
+            return
         }
         line += "\n"
         write(secrets.scrubber.scrub(line))
     }
 
-    /// A metadata value as JSON: integers, numbers and booleans as themselves, lists and
-    /// dictionaries as arrays and objects, anything else as its text.
-    static func json(_ value: Logger.Metadata.Value) -> JSONValue {
+    /// A metadata value as JSON, its texts scrubbed: integers, numbers and booleans as themselves,
+    /// lists and dictionaries as arrays and objects, anything else as its text.
+    static func json(_ value: Logger.Metadata.Value, scrubbing scrubber: SecretScrubber) -> JSONValue {
         switch value {
-        case .string(let text): return .string(text)
+        case .string(let text): return .string(scrubber.scrub(text))
         case .stringConvertible(let convertible):
             switch convertible {
-            case let number as Int: return .integer(number)
+            case let number as any BinaryInteger: return .number(String(describing: number))
             case let number as Double where number.isFinite: return .double(number)
             case let flag as Bool: return .bool(flag)
-            default: return .string(convertible.description)
+            default: return .string(scrubber.scrub(convertible.description))
             }
-        case .array(let values): return .array(values.map(json))
+        case .array(let values): return .array(values.map { json($0, scrubbing: scrubber) })
         case .dictionary(let values):
             var object = JSONObject()
-            for key in values.keys.sorted() { object[key] = json(values[key]!) }
+            for key in values.keys.sorted() { object[scrubber.scrub(key)] = json(values[key]!, scrubbing: scrubber) }
             return .object(object)
         }
     }

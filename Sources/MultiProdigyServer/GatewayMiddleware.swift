@@ -41,7 +41,9 @@ struct GatewayMiddleware: RouterMiddleware {
             response = refusal.response(envelope: envelope)
             if let endpoint = Self.accountedEndpoints[path] {
                 // Counted, but not in the ledger: a request without a valid key belongs to no one.
-                runtime.accounting.metrics.record(unrouted(context, endpoint, response.status))
+                let outcome = unrouted(context, endpoint, response.status)
+                runtime.accounting.metrics.record(outcome)
+                runtime.accounting.accessLog?.writeRefusal(outcome)
             }
         } else {
             // Handlers account for the answers they return; a thrown error ends a request before that.

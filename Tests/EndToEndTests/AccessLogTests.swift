@@ -114,16 +114,31 @@ import Testing
         }
     }
 
-    @Test func theCommandLineChoosesTheFormatOverTheConfiguration() async throws {
+    @Test func theCommandLineChoosesTheFormatAndARefusedKeyHasALine() async throws {
         let upstream = FakeUpstream(.stream(events: FakeUpstream.stream(["Hi"])))
         let yaml = { @Sendable (port: Int) in
-            "providers:\n  fake: {type: openai, base_url: \"http://127.0.0.1:\(port)/v1\", locality: local}\nmodels:\n  small: {provider: fake}\n"
+            """
+            auth: {master_key: mp-master-ACCESS0123456789abcdef}
+            providers:
+              fake: {type: openai, base_url: "http://127.0.0.1:\(port)/v1", locality: local}
+            models:
+              small: {provider: fake}
+            """
         }
-        try await withServingGatewayProcess(upstream: upstream, arguments: ["--log-format", "json"], yaml: yaml) { gateway, client in
-            #expect(try await client.chat("small").status == 200)
-            try await waitFor(limit: .seconds(10)) { gateway.log.contains("multiprodigy.access") }
-            let lines = Self.jsonLines(gateway.log)
-            #expect(lines.contains { $0["logger"] as? String == "multiprodigy.access" && $0["status"] as? Int == 200 })
+        let arguments = ["--log-format", "json"]
+        try await withServingGatewayProcess(upstream: upstream, arguments: arguments, yaml: yaml) { gateway, client in
+            let key = [("authorization", "Bearer mp-master-ACCESS0123456789abcdef")]
+            #expect(
+                try await client.send(body: #"{"model":"small","messages":[{"role":"user","content":"hi"}]}"#, headers: key).status == 200
+            )
+            // Refused for its key: no ledger row, but an access line.
+            let refused = try await client.send(body: #"{"model":"small","messages":[{"role":"user","content":"hi"}]}"#)
+            #expect(refused.status == 401)
+            try await waitFor(limit: .seconds(10)) { gateway.log.components(separatedBy: "multiprodigy.access").count == 3 }
+            let access = Self.jsonLines(gateway.log).filter { $0["logger"] as? String == "multiprodigy.access" }
+            #expect(access.map { $0["status"] as? Int } == [200, 401])
+            #expect(access.map { $0["key"] as? String } == ["master", "none"])
+            #expect(!gateway.log.contains("ACCESS0123"))
         }
         let refused = GatewayProcess(arguments: ["serve", "--log-format", "yaml"])
         let (status, output) = try await refused.runToExit()

@@ -3,6 +3,7 @@ import Logging
 import Synchronization
 import Testing
 
+@testable import MultiProdigyAccounting
 @testable import MultiProdigyConfig
 @testable import MultiProdigyPrivacy
 @testable import MultiProdigyServer
@@ -60,5 +61,34 @@ import Testing
         let line = try #require(written.first)
         #expect(!line.contains("canary") && !line.contains("9f8e7d"))
         #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) is [String: Any], "\(line)")
+    }
+
+    @Test func keysAfterAnEscapeOrInAnUnendedBlockAreMaskedAndTheLineStaysOneObject() throws {
+        let written = Self.lines { logger in
+            logger.info(
+                "upstream said:\nsk-proj-abcdefghijklmnopqrstuvwxyz0123456789\tBearer 9f8e7d6c5b4a39281706aBcD",
+                metadata: ["body": .string("-----BEGIN RSA PRIVATE KEY-----\nMIIEow\"IBAAK")]
+            )
+        }
+        let line = try #require(written.first)
+        #expect(written.count == 1 && line.filter { $0 == "\n" }.count == 1, "one line")
+        #expect(!line.contains("sk-proj-abc") && !line.contains("9f8e7d") && !line.contains("MIIEow"), "\(line)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(line)")
+        #expect((object["message"] as? String)?.hasPrefix("upstream said:\n") == true)
+    }
+
+    @Test func accessLinesAreWrittenWhateverTheLogLevel() throws {
+        let written = Mutex<[String]>([])
+        let logger = Logger(label: "multiprodigy.access") { label in
+            GatewayLogHandler(label: label, level: .warning, format: .json) { line in written.withLock { $0.append(line) } }
+        }
+        let outcome = RequestOutcome(requestID: "req_1", route: nil, target: nil, status: 401, duration: .milliseconds(2), keyName: "none")
+        AccessLog(logger: logger).writeRefusal(outcome)
+        logger.notice("an ordinary notice")
+        let lines = written.withLock { $0 }
+        #expect(lines.count == 1, "the access line, and not the filtered notice")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data((lines.first ?? "").utf8)) as? [String: Any])
+        #expect(object["status"] as? Int == 401)
+        #expect(object["request_id"] as? String == "req_1")
     }
 }
