@@ -37,6 +37,7 @@ import Synchronization
 /// | `multiprodigy_upstream_errors_total` | provider, model, kind |
 /// | `multiprodigy_rejected_requests_total` | key, reason (`budget_exceeded`, `rate_limit_rpm`, `rate_limit_tpm`, `storage_unavailable`) |
 /// | `multiprodigy_breaker_state` | provider, model (0 closed, 1 half-open, 2 open) |
+/// | `multiprodigy_key_budget_used_ratio` | key: spent in the budget's current period ÷ budget |
 /// | `multiprodigy_inflight_requests` | provider |
 /// | `multiprodigy_storage_errors_total` | operation (`keys`, `usage`, `limits`, `responses`, `replay_journal`) |
 /// | `multiprodigy_usage_journal_backlog_rows` | (none): usage rows recorded and not yet in the database |
@@ -189,6 +190,23 @@ public final class GatewayMetrics: Sendable {
         counter(Self.continuations, labels: [("route", route), ("target", target.statisticsKey), ("outcome", outcome)]).increment()
     }
 
+    /// Sets `multiprodigy_key_budget_used_ratio` of each key with a budget: what it spent in its
+    /// current budget period over its budget. A key that had one and has none any more (revoked, or
+    /// its budget removed) is set to 0.
+    public func recordBudgetUse(_ uses: [(key: String, spentUSD: Double, budgetUSD: Double)]) {
+        let previous = cache.withLock { cache in
+            let previous = cache.budgetedKeys
+            cache.budgetedKeys = Set(uses.map(\.key))
+            return previous
+        }
+        for use in uses where use.budgetUSD > 0 {
+            gauge(Self.budgetUse, labels: [("key", use.key)])?.set(use.spentUSD / use.budgetUSD)
+        }
+        for key in previous.subtracting(uses.map(\.key)) {
+            gauge(Self.budgetUse, labels: [("key", key)])?.set(Double(0))
+        }
+    }
+
     /// Records a request refused for a key's budget or rate limit.
     public func recordRejection(key: String, reason: String) {
         counter(Self.rejections, labels: [("key", key), ("reason", reason)]).increment()
@@ -280,6 +298,8 @@ public final class GatewayMetrics: Sendable {
         var declaredProviders: [String] = []
         /// Storage errors already added to `multiprodigy_storage_errors_total`, by operation.
         var exportedStorageErrors: [String: Int] = [:]
+        /// The keys whose budget use was last exported.
+        var budgetedKeys: Set<String> = []
 
         /// Counts a new label set of `family`; false when the family is full.
         mutating func admit(_ family: String, limit: Int) -> Bool {
@@ -416,6 +436,13 @@ public final class GatewayMetrics: Sendable {
             "rejected_requests",
             unit: "total",
             help: "Requests refused for a key's budget or rate limit."
+        )
+    }
+    private static var budgetUse: MetricNameDescriptor {
+        descriptor(
+            "key_budget_used_ratio",
+            unit: "",
+            help: "What each virtual key with a budget spent in its current period, over its budget (1 = exhausted)."
         )
     }
     private static var breakerState: MetricNameDescriptor {

@@ -273,6 +273,7 @@ public struct Gateway: Sendable {
             return try await context.servingRuntime().keysAdmin.revoke(try context.parameters.require("key"))
         }
         router.get("/metrics") { _, context in
+            shared.metrics.recordBudgetUse(try await context.servingRuntime().keysAdmin.budgetUse())
             let text = shared.metrics.exposition(
                 breakers: try context.servingRuntime().breakers,
                 tracker: shared.tracker,

@@ -37,6 +37,9 @@ final class KeyAuthenticator: Service, Sendable {
         directory.withLock { $0 }.find(secret: String(secret))
     }
 
+    /// The keys in use (not revoked), as last read from the store.
+    var activeKeys: [VirtualKey] { directory.withLock { $0 }.keys.filter { !$0.isRevoked } }
+
     /// Checks the store for changes every ``refreshInterval`` until the gateway shuts down (the
     /// SQLite engine reads on GRDB's own threads, not on an event loop).
     func run() async throws {

@@ -125,6 +125,19 @@ struct KeysAdminHandler: Sendable {
         return Self.json(key.json)
     }
 
+    /// What each key in use with a budget spent in its current period, and its budget, for
+    /// `multiprodigy_key_budget_used_ratio`; a key whose spend cannot be read is left out.
+    func budgetUse(now: Date = Date()) async -> [(key: String, spentUSD: Double, budgetUSD: Double)] {
+        var uses: [(key: String, spentUSD: Double, budgetUSD: Double)] = []
+        for key in keys.activeKeys {
+            guard let budget = key.budget, let start = key.budgetWindowStart(at: now), let spent = await spent(by: key, since: start) else {
+                continue
+            }
+            uses.append((key.name, spent, budget.amountUSD))
+        }
+        return uses
+    }
+
     /// What `key` spent since `start`: one process's running count once the key has been used (the
     /// ledger commits its rows a few milliseconds later), else the ledger's, which holds every replica's.
     private func spent(by key: VirtualKey, since start: Date) async -> Double? {

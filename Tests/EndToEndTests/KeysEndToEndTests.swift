@@ -112,6 +112,25 @@ import Testing
         }
     }
 
+    @Test func eachBudgetsUseIsAGaugeThatFallsToZeroWhenTheKeyIsRevoked() async throws {
+        // 4 completion tokens at 1 USD each: 4 USD of a 10 USD budget per answer.
+        let upstream = FakeUpstream(.stream(events: FakeUpstream.stream(["Hi", "!"]) + [FakeUpstream.usageChunk()]))
+        try await withGateway(upstreams: [upstream, FakeUpstream()], yaml: Self.yaml()) { gateway in
+            let secret = try await Self.createKey(gateway, #"{"name":"team-b","budget":"10usd/month"}"#)
+            _ = try await Self.createKey(gateway, #"{"name":"no-budget"}"#)
+            func ratio() async throws -> Double? {
+                PrometheusText(try await gateway.send(.GET, "/metrics").body).value("multiprodigy_key_budget_used_ratio", ["key": "team-b"])
+            }
+            #expect(try await ratio() == 0)
+            #expect(try await Self.chat(gateway, key: secret).status == 200)
+            #expect(try await ratio() == 0.2, "2 completion tokens at 1 USD of 10 USD")
+            let metrics = PrometheusText(try await gateway.send(.GET, "/metrics").body)
+            #expect(metrics.value("multiprodigy_key_budget_used_ratio", ["key": "no-budget"]) == nil)
+            #expect(try await gateway.send(.DELETE, "/admin/keys/team-b", headers: Self.masterHeader).status == 200)
+            #expect(try await ratio() == 0, "a revoked key's budget is spent by no one")
+        }
+    }
+
     @Test func badKeySettingsAre400sThatSayWhy() async throws {
         try await withGateway(upstreams: [FakeUpstream(), FakeUpstream()], yaml: Self.yaml()) { gateway in
             for (body, fragment) in [
