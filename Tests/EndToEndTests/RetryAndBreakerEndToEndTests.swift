@@ -174,8 +174,10 @@ import Testing
                 #expect(reply.status == 200)
                 #expect(reply.headers.first(name: "x-multiprodigy-model") == "second")
                 #expect(reply.headers.first(name: "x-multiprodigy-attempts") == "2", "one attempt at the silent target")
-                // 3 s of silence, then the next target at once (a retry would add another 3 s).
-                #expect(elapsed < .seconds(5.5), "\(elapsed)")
+                // The attempts header and the silent upstream's one request show it was not retried.
+                // The time shows the close ended the wait, long before first_byte (30 s): 3 s of
+                // silence, then the next target (5.8 s seen on a loaded test machine).
+                #expect(elapsed < .seconds(20), "\(elapsed)")
                 let metrics = try await gateway.send(.GET, "/metrics")
                 #expect(
                     metrics.body.contains(#"multiprodigy_upstream_errors_total{provider="a",model="first",kind="timeout"} 1"#),
