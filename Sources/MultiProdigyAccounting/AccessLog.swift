@@ -24,40 +24,57 @@ public struct AccessLog: Sendable {
 
     /// Writes the line of a request refused for its key (401 or 403), which has no ledger row.
     package func writeRefusal(_ outcome: RequestOutcome) {
-        logger.notice(
-            "request",
-            metadata: [
-                "request_id": .string(outcome.requestID),
-                "key": .string(outcome.keyName),
-                "api": .string(outcome.endpoint),
-                "status": .stringConvertible(outcome.status),
-                "attempts": .stringConvertible(0),
-                "latency_ms": .stringConvertible(Self.milliseconds(outcome.duration.seconds)),
-            ]
+        let metadata = Self.fields(
+            requestID: outcome.requestID,
+            key: outcome.keyName,
+            api: outcome.endpoint,
+            status: outcome.status,
+            attempts: 0,
+            latencySeconds: outcome.duration.seconds
         )
+        logger.notice("request", metadata: metadata)
     }
 
     /// Writes the line of `outcome`, whose ledger row is `record`.
     func write(_ record: UsageRecord, of outcome: RequestOutcome) {
-        var metadata: Logger.Metadata = [
-            "request_id": .string(record.requestID),
-            "key": .string(outcome.keyName),
-            "api": .string(record.endpoint),
-            "route": .string(record.route),
-            "status": .stringConvertible(record.status),
-            "attempts": .stringConvertible(record.attempts),
-            "latency_ms": .stringConvertible(Self.milliseconds(record.latencySeconds)),
-            "input_tokens": .stringConvertible(record.promptTokens),
-            "output_tokens": .stringConvertible(record.completionTokens),
-            "cost_usd": .stringConvertible(record.costUSD),
-            "estimated": .stringConvertible(outcome.usage?.isEstimated ?? false),
-        ]
+        var metadata = Self.fields(
+            requestID: record.requestID,
+            key: outcome.keyName,
+            api: record.endpoint,
+            status: record.status,
+            attempts: record.attempts,
+            latencySeconds: record.latencySeconds
+        )
+        metadata["route"] = .string(record.route)
+        metadata["input_tokens"] = .stringConvertible(record.promptTokens)
+        metadata["output_tokens"] = .stringConvertible(record.completionTokens)
+        metadata["cost_usd"] = .stringConvertible(record.costUSD)
+        metadata["estimated"] = .stringConvertible(outcome.usage?.isEstimated ?? false)
         if let provider = record.provider { metadata["provider"] = .string(provider) }
         if let model = record.model { metadata["model"] = .string(model) }
         if let seconds = record.timeToFirstTokenSeconds { metadata["ttft_ms"] = .stringConvertible(Self.milliseconds(seconds)) }
         let targets = outcome.segments.isEmpty ? [outcome.target].compactMap { $0 } : outcome.segments.map(\.target)
         metadata["targets"] = .array(targets.map { .string($0.statisticsKey) })
         logger.notice("request", metadata: metadata)
+    }
+
+    /// The fields every access line carries.
+    private static func fields(
+        requestID: String,
+        key: String,
+        api: String,
+        status: Int,
+        attempts: Int,
+        latencySeconds: Double
+    ) -> Logger.Metadata {
+        [
+            "request_id": .string(requestID),
+            "key": .string(key),
+            "api": .string(api),
+            "status": .stringConvertible(status),
+            "attempts": .stringConvertible(attempts),
+            "latency_ms": .stringConvertible(milliseconds(latencySeconds)),
+        ]
     }
 
     /// Seconds as milliseconds with three decimals.

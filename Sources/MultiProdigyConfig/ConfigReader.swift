@@ -139,16 +139,7 @@ struct ConfigReader {
             case "max_connections":
                 settings.maxConnections = positiveInt(value, path: path) ?? settings.maxConnections
             case "log_format":
-                guard let text = string(value, path: path) else { continue }
-                if let format = LogFormat(rawValue: text) {
-                    settings.logFormat = format
-                } else {
-                    let hint =
-                        ConfigValueParsing.suggestion(for: text, among: LogFormat.allCases.map(\.rawValue)).map {
-                            " (did you mean '\($0)'?)"
-                        } ?? ""
-                    report(path, value, "'\(text)' is not a log format\(hint)", "use text or json")
-                }
+                settings.logFormat = choice(value, path: path, isNot: "a log format", fix: "use text or json") ?? settings.logFormat
             case "max_request_bytes", "max_response_bytes", "max_stream_transcript_bytes":
                 guard let size = byteSize(value, path: path) else { continue }
                 switch key {
@@ -368,19 +359,14 @@ struct ConfigReader {
                         model.outputFactor = factor
                     }
                 case "non_streaming":
-                    guard let text = string(field, path: fieldPath) else { continue }
-                    guard let calls = NonStreamingCalls(rawValue: text) else {
-                        let choices = NonStreamingCalls.allCases.map(\.rawValue)
-                        let hint = ConfigValueParsing.suggestion(for: text, among: choices).map { " (did you mean '\($0)'?)" } ?? ""
-                        report(
-                            fieldPath,
+                    model.nonStreaming =
+                        choice(
                             field,
-                            "'\(text)' is not a way to call a model\(hint)",
-                            "use assembled (ask for a stream and assemble the answer; the default) or direct (for a server that cannot stream)"
-                        )
-                        continue
-                    }
-                    model.nonStreaming = calls
+                            path: fieldPath,
+                            isNot: "a way to call a model",
+                            fix:
+                                "use assembled (ask for a stream and assemble the answer; the default) or direct (for a server that cannot stream)"
+                        ) ?? model.nonStreaming
                 case "supports":
                     for (index, item) in stringList(field, path: fieldPath).enumerated() {
                         if let capability = ModelCapability(rawValue: item.value) {
@@ -460,21 +446,13 @@ struct ConfigReader {
                 let fieldPath = "\(path).\(key)"
                 switch key {
                 case "policy":
-                    guard let text = string(field, path: fieldPath) else { continue }
-                    guard let policy = RoutingPolicy(rawValue: text) else {
-                        let hint =
-                            ConfigValueParsing.suggestion(for: text, among: RoutingPolicy.allCases.map(\.rawValue)).map {
-                                " (did you mean '\($0)'?)"
-                            } ?? ""
-                        report(
-                            fieldPath,
+                    route.policy =
+                        choice(
                             field,
-                            "'\(text)' is not a routing policy\(hint)",
-                            "use one of: \(RoutingPolicy.allCases.map(\.rawValue).joined(separator: ", "))"
-                        )
-                        continue
-                    }
-                    route.policy = policy
+                            path: fieldPath,
+                            isNot: "a routing policy",
+                            fix: "use one of: \(RoutingPolicy.allCases.map(\.rawValue).joined(separator: ", "))"
+                        ) ?? route.policy
                 case "targets": route.targets = stringList(field, path: fieldPath).map(\.value)
                 case "fallback": route.fallback = stringList(field, path: fieldPath).map(\.value)
                 case "weights":
@@ -694,6 +672,21 @@ struct ConfigReader {
             report(path, node, error.message, "write ${NAME} or ${NAME:-default}")
             return nil
         }
+    }
+
+    /// One of `Value`'s cases by its name, or nil after reporting the name as not `noun` (with the
+    /// closest case as a "did you mean" hint) and `fix`.
+    private mutating func choice<Value: CaseIterable & RawRepresentable<String>>(
+        _ node: Node,
+        path: String,
+        isNot noun: String,
+        fix: String
+    ) -> Value? {
+        guard let text = string(node, path: path) else { return nil }
+        if let value = Value(rawValue: text) { return value }
+        let hint = ConfigValueParsing.suggestion(for: text, among: Value.allCases.map(\.rawValue)).map { " (did you mean '\($0)'?)" } ?? ""
+        report(path, node, "'\(text)' is not \(noun)\(hint)", fix)
+        return nil
     }
 
     /// A scalar's text after `${VAR}` expansion; unset variables without default are errors here.

@@ -301,11 +301,7 @@ public struct ContinuingStreamRelay: AsyncSequence, Sendable {
                 )
             }
             guard !Task.isCancelled else { return nil }
-            let malformed = current.malformedChunkCount
-            if malformed > 0 {
-                context.executor.observer?.skippedMalformedChunks(from: currentTarget, count: malformed)
-                context.logger.warning("skipped malformed chunks", metadata: ["target": "\(currentTarget.name)", "count": "\(malformed)"])
-            }
+            context.executor.reportSkippedChunks(of: current, from: currentTarget, logger: context.logger)
             return .completed(upstreamUsageChunk: isContinuation ? nil : current.reportedUsage?.chunk)
         }
 
@@ -370,11 +366,8 @@ public struct ContinuingStreamRelay: AsyncSequence, Sendable {
             for entry in plan.entries[(failedIndex + 1)...] {
                 guard !Task.isCancelled, ContinuousClock.now < context.totalDeadline else { return nil }
                 if plan.isPrivate, entry.locality != .local { continue }
-                guard let style = context.continuationStyle(entry.target) else {
-                    restartable.append(entry)
-                    continue
-                }
-                guard let request = try? ContinuationRequest.make(continuing: context.chat, partialAnswer: transcript.text, style: style)
+                guard let style = context.continuationStyle(entry.target),
+                    let request = try? ContinuationRequest.make(continuing: context.chat, partialAnswer: transcript.text, style: style)
                 else {
                     restartable.append(entry)
                     continue

@@ -49,7 +49,7 @@ extension FailoverExecutor {
                 return try await provider.complete(call)
             }
             let completion: ChatCompletionResult
-            if let streamingChat, plan.entries.first(where: { $0.target == target })?.nonStreaming ?? .assembled == .assembled {
+            if let streamingChat, plan.entry(for: target)?.nonStreaming ?? .assembled == .assembled {
                 do {
                     completion = try await assembledCompletion(
                         streamingChat,
@@ -114,19 +114,21 @@ extension FailoverExecutor {
             for chunk in relay.committedChunks { try add(chunk) }
             while let chunk = try await relay.next() { try add(chunk) }
             if let usage = relay.reportedUsage?.chunk { try add(usage) }
-        } catch let error as JSONSyntaxError {
-            relay.cancel()
-            throw ProviderError(kind: .protocolViolation, message: "a chunk of the upstream's stream is not valid JSON: \(error.reason)")
         } catch {
             relay.cancel()
-            throw error
+            guard let syntax = error as? JSONSyntaxError else { throw error }
+            throw ProviderError(kind: .protocolViolation, message: "a chunk of the upstream's stream is not valid JSON: \(syntax.reason)")
         }
-        let malformed = relay.malformedChunkCount
-        if malformed > 0 {
-            observer?.skippedMalformedChunks(from: target, count: malformed)
-            logger.warning("skipped malformed chunks", metadata: ["target": "\(target.name)", "count": "\(malformed)"])
-        }
+        reportSkippedChunks(of: relay, from: target, logger: logger)
         return ChatCompletionResult(body: assembler.completion().buffer)
+    }
+
+    /// Counts and logs the malformed chunks a complete stream from `target` skipped, if any.
+    func reportSkippedChunks(of relay: StreamRelay, from target: RouteTarget, logger: Logger) {
+        let malformed = relay.malformedChunkCount
+        guard malformed > 0 else { return }
+        observer?.skippedMalformedChunks(from: target, count: malformed)
+        logger.warning("skipped malformed chunks", metadata: ["target": "\(target.name)", "count": "\(malformed)"])
     }
 
     /// Whether `failure` is an upstream's 400 refusing the request because it asked for a stream,
@@ -344,7 +346,7 @@ extension FailoverExecutor {
     /// `target` for `choices` choices, brought back to one choice of a target without an
     /// `output_factor` (the planner scales it again for each target).
     public func recordAnswerLength(_ completionTokens: Int, by target: RouteTarget, in plan: RoutePlan, choices: Int) {
-        let factor = plan.entries.first { $0.target == target }?.outputFactor ?? 1
+        let factor = plan.entry(for: target)?.outputFactor ?? 1
         let perChoice = Double(completionTokens) / Double(max(1, choices)) / max(factor, 0.01)
         tracker.recordAnswerLength(Int(perChoice.rounded()), route: plan.requestedName)
     }

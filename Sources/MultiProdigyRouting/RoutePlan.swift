@@ -71,6 +71,11 @@ public struct RoutePlan: Sendable, Equatable {
     /// The targets to try, in order.
     public var targets: [RouteTarget] { entries.map(\.target) }
 
+    /// The entry of `target`, or nil when the plan does not hold it.
+    public func entry(for target: RouteTarget) -> PlannedTarget? {
+        entries.first { $0.target == target }
+    }
+
     /// Whether the request may only reach local targets.
     public var isPrivate: Bool { privateReason != nil }
 

@@ -44,8 +44,7 @@ struct GeminiStreamTranslator: StreamTranslator {
         if event.data.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) { return [] }
         if id.isEmpty {
             // Every event carries the `responseId`; the first one's names the answer.
-            let first = (try? JSONValue.parse(ByteBuffer(bytes: event.data))).flatMap { $0.objectValue } ?? JSONObject()
-            id = GeminiResponseTranslator.completionID(for: .object(first))
+            id = GeminiResponseTranslator.completionID(for: (try? JSONValue.parse(ByteBuffer(bytes: event.data))) ?? .null)
         }
         // Most events carry a piece of the first candidate's text: read those from their bytes, with no tree.
         if let (text, usageMetadata) = Self.textOnly(in: event.data) {
