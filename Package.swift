@@ -174,6 +174,13 @@ let package = Package(
                 .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
+            // The dashboard's pages, compiled into the binary: /ui needs no files and no network.
+            resources: [
+                .embedInCode("DashboardAssets/login.html"),
+                .embedInCode("DashboardAssets/app.html"),
+                .embedInCode("DashboardAssets/app.js"),
+                .embedInCode("DashboardAssets/app.css"),
+            ],
             swiftSettings: crossModuleOptimization
         ),
         // The public front: re-exports every layer for apps and embedders.

@@ -8,9 +8,10 @@ import MultiProdigyRouting
 /// The line carries what the usage ledger's row holds: `request_id`, `key` (the ledger's
 /// `key_name`), `api` (`endpoint`), `route`, `provider`, `model`, `status`, `attempts`,
 /// `latency_ms` and `ttft_ms` (streams; the ledger keeps seconds), `input_tokens` and
-/// `output_tokens` (`prompt_tokens`, `completion_tokens`), `cost_usd`, plus `targets` (every target
-/// that wrote part of the answer, or for a failed request the last one tried, as `provider/model`)
-/// and `estimated` (whether the tokens are an estimate). Never a prompt, an answer or a secret.
+/// `output_tokens` (`prompt_tokens`, `completion_tokens`), `cost_usd`, `path` (every attempt in order, as
+/// `target:outcome`, the ledger's `path`), plus `targets` (every target tried, each once, in the order first
+/// tried, as `provider/model`) and `estimated` (whether the tokens are an estimate). Never a prompt, an
+/// answer or a secret.
 public struct AccessLog: Sendable {
     private let logger: Logger
 
@@ -53,8 +54,13 @@ public struct AccessLog: Sendable {
         if let provider = record.provider { metadata["provider"] = .string(provider) }
         if let model = record.model { metadata["model"] = .string(model) }
         if let seconds = record.timeToFirstTokenSeconds { metadata["ttft_ms"] = .stringConvertible(Self.milliseconds(seconds)) }
-        let targets = outcome.segments.isEmpty ? [outcome.target].compactMap { $0 } : outcome.segments.map(\.target)
+        // The trail knows every target tried; a request that has none (planned but refused before any
+        // attempt) names the target it would have used, if any.
+        var targets = outcome.triedTargets
+        for segment in outcome.segments where !targets.contains(segment.target) { targets.append(segment.target) }
+        if targets.isEmpty, let target = outcome.target { targets = [target] }
         metadata["targets"] = .array(targets.map { .string($0.statisticsKey) })
+        metadata["path"] = .array((record.path ?? []).map { .string($0) })
         logger.notice("request", metadata: metadata)
     }
 

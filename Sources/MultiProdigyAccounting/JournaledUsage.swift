@@ -68,6 +68,10 @@ struct JournaledUsage: Sendable, Equatable {
             line.appendDecimal(record.status)
             line.append(",\"attempts\":")
             line.appendDecimal(record.attempts)
+            if let path = record.pathText {
+                line.append(",\"path\":")
+                string(path)
+            }
             line.append("}\n")
             return line.count
         }
@@ -93,7 +97,8 @@ struct JournaledUsage: Sendable, Equatable {
             latencySeconds: decoded.latency_seconds,
             timeToFirstTokenSeconds: decoded.ttft_seconds,
             status: decoded.status,
-            attempts: decoded.attempts
+            attempts: decoded.attempts,
+            path: decoded.path.flatMap(UsageRecord.path(fromText:))
         )
     }
 
@@ -123,5 +128,6 @@ struct JournaledUsage: Sendable, Equatable {
         var ttft_seconds: Double?
         var status: Int
         var attempts: Int
+        var path: String?
     }
 }

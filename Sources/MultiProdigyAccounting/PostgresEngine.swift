@@ -433,14 +433,14 @@ final class PostgresEngine: StorageEngine {
     static let insertStatement = """
         INSERT INTO usage (
             journal_token, journal_sequence, time, request_id, key_name, endpoint, route, provider, model,
-            prompt_tokens, completion_tokens, cost_usd, latency_seconds, ttft_seconds, status, attempts
+            prompt_tokens, completion_tokens, cost_usd, latency_seconds, ttft_seconds, status, attempts, path
         )
         SELECT token, seq, time, request_id, key_name, endpoint, route, provider, model,
-            prompt_tokens, completion_tokens, cost_usd, latency_seconds, ttft_seconds, status, attempts
+            prompt_tokens, completion_tokens, cost_usd, latency_seconds, ttft_seconds, status, attempts, path
         FROM json_to_recordset($1::json) AS line(
             token BIGINT, seq BIGINT, time DOUBLE PRECISION, request_id TEXT, key_name TEXT, endpoint TEXT, route TEXT,
             provider TEXT, model TEXT, prompt_tokens BIGINT, completion_tokens BIGINT, cost_usd DOUBLE PRECISION,
-            latency_seconds DOUBLE PRECISION, ttft_seconds DOUBLE PRECISION, status INTEGER, attempts INTEGER
+            latency_seconds DOUBLE PRECISION, ttft_seconds DOUBLE PRECISION, status INTEGER, attempts INTEGER, path TEXT
         )
         ON CONFLICT (journal_token, journal_sequence) DO NOTHING
         """

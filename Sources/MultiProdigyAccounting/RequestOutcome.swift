@@ -32,6 +32,10 @@ public struct RequestOutcome: Sendable {
     /// For an answer that several targets wrote (a continued stream), each one's part; the
     /// metrics count each part's tokens and cost against its own target. Empty otherwise.
     public var segments: [UsageSegment] = []
+    /// Every attempt the request made, in order, as ``AttemptTrail/steps`` reads them (`target:outcome`).
+    public var path: [String] = []
+    /// The targets tried, each once, in the order first tried.
+    public var triedTargets: [RouteTarget] = []
 
     /// Creates an outcome.
     public init(

@@ -183,8 +183,8 @@ final class SQLiteEngine: StorageEngine {
             sql: """
                 INSERT OR IGNORE INTO usage (
                     journal_token, journal_sequence, time, request_id, key_name, endpoint, route, provider, model,
-                    prompt_tokens, completion_tokens, cost_usd, latency_seconds, ttft_seconds, status, attempts
-                ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    prompt_tokens, completion_tokens, cost_usd, latency_seconds, ttft_seconds, status, attempts, path
+                ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         )
         for entry in entries {
@@ -193,7 +193,7 @@ final class SQLiteEngine: StorageEngine {
                 entry.token, entry.sequence, record.time.timeIntervalSince1970, record.requestID, record.keyName,
                 record.endpoint, record.route, record.provider, record.model, record.promptTokens,
                 record.completionTokens, record.costUSD, record.latencySeconds, record.timeToFirstTokenSeconds,
-                record.status, record.attempts,
+                record.status, record.attempts, record.pathText,
             ])
         }
     }

@@ -19,7 +19,7 @@ struct SchemaMigration: Sendable {
     var postgres: String
 
     /// Every migration, oldest first.
-    static let all: [SchemaMigration] = [usageAndKeys, sharedLimits, storedResponses]
+    static let all: [SchemaMigration] = [usageAndKeys, sharedLimits, storedResponses, usagePath]
 
     /// The table that records applied migrations (the same on both engines).
     static let createTable = """
@@ -198,5 +198,14 @@ struct SchemaMigration: Sendable {
             CREATE INDEX stored_responses_owner_created ON stored_responses (owner, created_at);
             CREATE INDEX stored_responses_created ON stored_responses (created_at);
             """
+    )
+
+    /// Each ledger row's attempts, in order (``UsageRecord/path``), as the JSON text of an array of strings;
+    /// null in rows written before.
+    static let usagePath = SchemaMigration(
+        version: 4,
+        name: "usage path",
+        sqlite: "ALTER TABLE usage ADD COLUMN path TEXT;",
+        postgres: "ALTER TABLE usage ADD COLUMN path TEXT;"
     )
 }

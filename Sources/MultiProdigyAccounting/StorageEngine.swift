@@ -43,6 +43,12 @@ protocol StorageEngine: Sendable {
     /// USD spent per key name since `since`; rows without a key are left out.
     func spendByKey(since: Date) async throws -> [String: Double]
 
+    /// The usage rows `query` selects, newest first.
+    func ledgerRows(_ query: LedgerQuery) async throws -> [LedgerRow]
+
+    /// What the usage rows `query` selects add up to, its limit aside.
+    func ledgerTotals(_ query: LedgerQuery) async throws -> LedgerTotals
+
     /// Inserts a stored response in one statement; fails when its id is taken.
     func insertStoredResponse(_ row: StoredResponse) async throws
 

@@ -13,6 +13,16 @@ extension UsageLedger {
         try await database.usageSummary(since: since, groupColumn: "NULL").first ?? .nothing
     }
 
+    /// The rows `query` selects, newest first (committed rows: see ``summary(since:by:)``).
+    public func rows(_ query: LedgerQuery) async throws -> [LedgerRow] {
+        try await database.run("usage") { engine in try await engine.ledgerRows(query) }
+    }
+
+    /// What the rows `query` selects add up to, its limit aside.
+    public func totals(_ query: LedgerQuery) async throws -> LedgerTotals {
+        try await database.run("usage") { engine in try await engine.ledgerTotals(query) }
+    }
+
     /// Cost in USD per key name since `since`; requests without a key are left out.
     public func spend(since: Date) async throws -> [String: Double] {
         try await database.run("usage") { engine in try await engine.spendByKey(since: since) }

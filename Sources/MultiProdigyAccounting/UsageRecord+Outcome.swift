@@ -26,7 +26,8 @@ extension UsageRecord {
             latencySeconds: outcome.duration.seconds,
             timeToFirstTokenSeconds: outcome.timeToFirstToken?.seconds,
             status: outcome.status,
-            attempts: outcome.attempts
+            attempts: outcome.attempts,
+            path: outcome.path.isEmpty ? nil : outcome.path
         )
     }
 }

@@ -35,6 +35,9 @@ public struct UsageRecord: Sendable, Equatable, Codable {
     public var status: Int
     /// Upstream calls made for the request.
     public var attempts: Int
+    /// Every attempt, in order, as `target:outcome` (`ok`, a failure's kind, `cut_<kind>`, `diverged`); nil in
+    /// rows written before the ledger kept it.
+    public var path: [String]?
 
     /// Creates a record.
     public init(
@@ -51,7 +54,8 @@ public struct UsageRecord: Sendable, Equatable, Codable {
         latencySeconds: Double,
         timeToFirstTokenSeconds: Double?,
         status: Int,
-        attempts: Int
+        attempts: Int,
+        path: [String]? = nil
     ) {
         self.time = time
         self.requestID = requestID
@@ -67,6 +71,7 @@ public struct UsageRecord: Sendable, Equatable, Codable {
         self.timeToFirstTokenSeconds = timeToFirstTokenSeconds
         self.status = status
         self.attempts = attempts
+        self.path = path
     }
 
     /// The ledger's column names.
@@ -85,5 +90,6 @@ public struct UsageRecord: Sendable, Equatable, Codable {
         case timeToFirstTokenSeconds = "ttft_seconds"
         case status
         case attempts
+        case path
     }
 }

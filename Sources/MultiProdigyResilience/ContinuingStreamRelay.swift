@@ -78,6 +78,8 @@ public struct ContinuingStreamRelay: AsyncSequence, Sendable {
         let bounds: Bounds
         let continuationStyle: @Sendable (RouteTarget) -> ContinuationStyle?
         let executor: FailoverExecutor
+        /// The request's trail, kept from the handler that made the relay: the relay runs after it returned.
+        var trail: AttemptTrail? = AttemptTrail.current
     }
 
     /// The target whose stream committed first; every chunk names it as `model`.
@@ -241,6 +243,7 @@ public struct ContinuingStreamRelay: AsyncSequence, Sendable {
             endSegment()
             phase = .ended
             context.executor.observer?.continuationEnded(route: context.plan.requestedName, at: currentTarget, outcome: .diverged)
+            context.trail?.diverged(currentTarget)
             context.logger.warning(
                 "the restarted answer diverged from the text already sent",
                 metadata: ["target": "\(currentTarget.name)"]
@@ -310,6 +313,7 @@ public struct ContinuingStreamRelay: AsyncSequence, Sendable {
         private mutating func continueOrEnd(after failure: ProviderError) async -> Event? {
             let logger = context.logger
             context.executor.observer?.attemptFailed(currentTarget, error: failure)
+            context.trail?.cut(currentTarget, kind: failure.kind)
             logger.warning("stream failed after commit", metadata: ["target": "\(currentTarget.name)", "kind": "\(failure.kind.rawValue)"])
             lastCut = (failure, currentTarget)
             let isSingleChoice = context.chat.choiceCount == 1
@@ -411,14 +415,16 @@ public struct ContinuingStreamRelay: AsyncSequence, Sendable {
             single.entries = [entry]
             single.excluded = []
             var upstreamTime = Duration.zero
-            let result = await context.executor.commitStream(
-                request,
-                plan: single,
-                totalDeadline: context.totalDeadline,
-                logger: context.logger,
-                reportedName: reportedName,
-                upstreamTime: &upstreamTime
-            )
+            let result = await AttemptTrail.$current.withValue(context.trail) {
+                await context.executor.commitStream(
+                    request,
+                    plan: single,
+                    totalDeadline: context.totalDeadline,
+                    logger: context.logger,
+                    reportedName: reportedName,
+                    upstreamTime: &upstreamTime
+                )
+            }
             switch result {
             case .success(_, _, let attempts), .failure(_, _, let attempts): continuationAttempts += attempts
             }

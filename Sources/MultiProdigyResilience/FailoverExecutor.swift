@@ -151,6 +151,7 @@ public struct FailoverExecutor: Sendable {
                 }
                 tracker.end(key)
                 upstreamTime += .now - started
+                AttemptTrail.current?.attempted(target, outcome: outcome.trailOutcome)
                 let failure: ProviderError
                 switch outcome {
                 case .success(let value):
@@ -266,5 +267,15 @@ public struct FailoverExecutor: Sendable {
             return GatewayError(status: .gatewayTimeout, message: summary, type: "upstream_error", code: "upstream_timeout")
         }
         return GatewayError(status: .badGateway, message: summary, type: "upstream_error", code: "upstream_unavailable")
+    }
+}
+
+extension Result where Failure == ProviderError {
+    /// How an attempt that ended with this result shows in an ``AttemptTrail``: `ok`, or the failure's kind.
+    fileprivate var trailOutcome: String {
+        switch self {
+        case .success: "ok"
+        case .failure(let error): error.kind.rawValue
+        }
     }
 }

@@ -286,6 +286,8 @@ public struct Gateway: Sendable {
             )
         }
 
+        Self.addDashboard(to: router, shared: shared)
+
         let logger = self.logger
         let routes = router.buildResponder()
         let responder: GatewayHTTPHandler.Responder = { request, channel, receivedAt in

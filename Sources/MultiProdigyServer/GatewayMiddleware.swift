@@ -31,7 +31,7 @@ struct GatewayMiddleware: RouterMiddleware {
         // The router ignores empty path segments (`//admin/keys` reaches `/admin/keys`), so the
         // check looks at the path as the router will; and everything but the public probes is guarded.
         let path = Self.routedPath(request.uri.path)
-        let isGuarded = !Self.publicPaths.contains(path)
+        let isGuarded = !Self.publicPaths.contains(path) && !Self.isDashboard(path)
         let envelope = ErrorEnvelope.of(path: path)
         // A request that ends before reaching its handler's accounting: no route, no target.
         let unrouted = { (context: Context, endpoint: String, status: HTTPResponse.Status) in
@@ -49,7 +49,8 @@ struct GatewayMiddleware: RouterMiddleware {
             // Handlers account for the answers they return; a thrown error ends a request before that.
             var threw = true
             do {
-                response = try await next(request, context)
+                if Self.accountedEndpoints[path] != nil { context.trail = AttemptTrail() }
+                response = try await AttemptTrail.$current.withValue(context.trail) { try await next(request, context) }
                 threw = false
             } catch let error as GatewayError {
                 response = error.response(envelope: envelope)
@@ -97,13 +98,18 @@ struct GatewayMiddleware: RouterMiddleware {
         guard runtime.masterKey != nil else { return false }
         let request = Request(head: head, body: RequestBody(buffer: ByteBuffer()))
         let path = Self.routedPath(request.uri.path)
-        guard !Self.publicPaths.contains(path) else { return false }
+        guard !Self.publicPaths.contains(path), !Self.isDashboard(path) else { return false }
         var caller = RequestCaller.anonymous
         return Self.authenticate(request, path: path, runtime: runtime, caller: &caller) != nil
     }
 
     /// Paths anyone may call, whatever the keys.
     private static let publicPaths: Set<String> = ["/health", "/ready", "/metrics"]
+
+    /// Whether `path` is the dashboard's: its pages log in with a session cookie (``DashboardHandler``), not a key.
+    static func isDashboard(_ path: String) -> Bool {
+        path == "/ui" || path.hasPrefix("/ui/")
+    }
 
     /// `path` as the router matches it: without empty segments, so `//v1//models` is `/v1/models`.
     static func routedPath(_ path: String) -> String {

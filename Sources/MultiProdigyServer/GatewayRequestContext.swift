@@ -16,6 +16,8 @@ public struct GatewayRequestContext: RequestContext {
     let connectionID: ObjectIdentifier?
     /// When the request's head arrived.
     var receivedAt: ContinuousClock.Instant
+    /// The attempts of a request to an API endpoint, which the executor notes (see ``AttemptTrail``).
+    var trail: AttemptTrail?
     /// Who sent it.
     var caller: RequestCaller
     /// The configuration's runtime this request is served by, from authentication to its last

@@ -35,6 +35,8 @@ final class GatewayRuntime: Sendable {
         let logger: Logger
         /// A line per finished request, when the log format is JSON.
         var accessLog: AccessLog?
+        /// The dashboard's login sessions, kept across reloads.
+        var dashboardSessions = DashboardSessions()
     }
 
     let config: GatewayConfig

@@ -17,12 +17,15 @@ struct RequestMeter: Sendable {
     let receivedAt: ContinuousClock.Instant
     /// What its key reserved of its budget and rate limits, settled when it ends.
     var reservation: KeyLimiter.Reservation?
+    /// The attempts the request made, for its ledger row and access line.
+    let trail: AttemptTrail?
 
     /// The meter of the request `context` belongs to.
     init(_ context: GatewayRequestContext) {
         self.requestID = context.requestID
         self.caller = context.caller
         self.receivedAt = context.receivedAt
+        self.trail = context.trail
     }
 
     /// The outcome of a request that ends now.
@@ -37,7 +40,7 @@ struct RequestMeter: Sendable {
         timeToFirstToken: Duration? = nil,
         overhead: Duration? = nil
     ) -> RequestOutcome {
-        RequestOutcome(
+        var outcome = RequestOutcome(
             requestID: requestID,
             endpoint: endpoint,
             attempts: attempts,
@@ -51,6 +54,11 @@ struct RequestMeter: Sendable {
             costUSD: costUSD,
             keyName: caller.name
         )
+        if let trail {
+            outcome.path = trail.steps
+            outcome.triedTargets = trail.targets
+        }
+        return outcome
     }
 
     /// The outcome of a request that failed now with `error`.

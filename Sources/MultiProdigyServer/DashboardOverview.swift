@@ -1,0 +1,177 @@
+import Foundation
+import MultiProdigyAccounting
+import MultiProdigyJSON
+
+/// The dashboard's overview of a time window, computed from usage ledger rows: totals, a time series and a
+/// table per route, model, provider and key, each with its request rate, error rate, latency and time to first
+/// token percentiles, tokens and spend.
+///
+/// Counts, tokens and spend come from the ledger's exact totals; the series, the tables, the percentiles and
+/// the failover and continuation counts from the newest ``maximumRows`` rows of the window (all of them
+/// unless the window holds more, which the answer's `sampled_rows` then says).
+struct DashboardOverview {
+    /// A window the overview covers.
+    enum Window: String, CaseIterable, Sendable {
+        case quarterHour = "15m"
+        case day = "24h"
+        case week = "7d"
+
+        /// Its length.
+        var seconds: Double {
+            switch self {
+            case .quarterHour: 900
+            case .day: 86_400
+            case .week: 604_800
+            }
+        }
+
+        /// The length of each point of its series: 30 points for 15 minutes, 48 for a day, 42 for a week.
+        var bucketSeconds: Double {
+            switch self {
+            case .quarterHour: 30
+            case .day: 1800
+            case .week: 14_400
+            }
+        }
+    }
+
+    /// The most rows read for the series, the tables and the percentiles.
+    static let maximumRows = 50_000
+
+    /// What one group of rows adds up to.
+    struct Tally {
+        var requests = 0
+        var errors = 0
+        var tokens = 0
+        var costUSD = 0.0
+        var latencies: [Double] = []
+        var firstTokens: [Double] = []
+
+        mutating func add(_ record: UsageRecord) {
+            requests += 1
+            if record.status >= 400 { errors += 1 }
+            tokens += record.promptTokens + record.completionTokens
+            costUSD += record.costUSD
+            latencies.append(record.latencySeconds)
+            if let ttft = record.timeToFirstTokenSeconds { firstTokens.append(ttft) }
+        }
+    }
+
+    /// The overview of `window` ending at `now`, from `rows` (newest first) and the window's exact `totals`.
+    static func json(rows: [LedgerRow], totals: LedgerTotals, window: Window, now: Date) -> JSONValue {
+        let end = now.timeIntervalSince1970
+        let start = end - window.seconds
+        let bucketCount = Int((window.seconds / window.bucketSeconds).rounded())
+        var buckets = Array(repeating: Tally(), count: bucketCount)
+        var all = Tally()
+        var groups: [String: [String: Tally]] = ["route": [:], "model": [:], "provider": [:], "key": [:]]
+        var failovers = 0
+        var continuations = 0
+        for row in rows {
+            let record = row.record
+            all.add(record)
+            let index = min(bucketCount - 1, max(0, Int((record.time.timeIntervalSince1970 - start) / window.bucketSeconds)))
+            buckets[index].add(record)
+            groups["route", default: [:]][record.route, default: Tally()].add(record)
+            groups["model", default: [:]][record.model ?? "-", default: Tally()].add(record)
+            groups["provider", default: [:]][record.provider ?? "-", default: Tally()].add(record)
+            groups["key", default: [:]][record.keyName ?? "-", default: Tally()].add(record)
+            let path = record.path ?? []
+            if Self.failedOver(path) { failovers += 1 }
+            if Self.continued(path) { continuations += 1 }
+        }
+        let series: [JSONValue] = buckets.enumerated().map { index, tally in
+            [
+                "t": .double(start + Double(index) * window.bucketSeconds),
+                "requests": .integer(tally.requests),
+                "errors": .integer(tally.errors),
+                "latency_p50": percentile(tally.latencies, 0.5),
+                "latency_p95": percentile(tally.latencies, 0.95),
+                "ttft_p50": percentile(tally.firstTokens, 0.5),
+                "tokens": .integer(tally.tokens),
+                "cost_usd": .double(tally.costUSD),
+            ]
+        }
+        var by = JSONObject()
+        for dimension in ["route", "model", "provider", "key"] {
+            let rows = (groups[dimension] ?? [:]).sorted { ($0.value.requests, $1.key) > ($1.value.requests, $0.key) }
+            by[dimension] = .array(
+                rows.map { name, tally in
+                    [
+                        "name": .string(name),
+                        "requests": .integer(tally.requests),
+                        "errors": .integer(tally.errors),
+                        "error_rate": .double(ratio(tally.errors, tally.requests)),
+                        "latency_p50": percentile(tally.latencies, 0.5),
+                        "latency_p95": percentile(tally.latencies, 0.95),
+                        "tokens": .integer(tally.tokens),
+                        "cost_usd": .double(tally.costUSD),
+                    ]
+                }
+            )
+        }
+        var overview: JSONValue = [
+            "window": .string(window.rawValue),
+            "window_seconds": .double(window.seconds),
+            "from": .double(start),
+            "to": .double(end),
+            "bucket_seconds": .double(window.bucketSeconds),
+            "totals": [
+                "requests": .integer(totals.requests),
+                "errors": .integer(totals.errors),
+                "error_rate": .double(ratio(totals.errors, totals.requests)),
+                "requests_per_second": .double(Double(totals.requests) / window.seconds),
+                "latency_p50": percentile(all.latencies, 0.5),
+                "latency_p95": percentile(all.latencies, 0.95),
+                "ttft_p50": percentile(all.firstTokens, 0.5),
+                "ttft_p95": percentile(all.firstTokens, 0.95),
+                "prompt_tokens": .integer(totals.promptTokens),
+                "completion_tokens": .integer(totals.completionTokens),
+                "tokens": .integer(totals.promptTokens + totals.completionTokens),
+                "cost_usd": .double(totals.costUSD),
+                "failovers": .integer(failovers),
+                "continuations": .integer(continuations),
+            ],
+            "series": .array(series),
+            "by": .object(by),
+        ]
+        if rows.count < totals.requests { overview["sampled_rows"] = .integer(rows.count) }
+        return overview
+    }
+
+    /// Whether a path tried more than one target.
+    static func failedOver(_ path: [String]) -> Bool {
+        guard let first = path.first.map(target(of:)) else { return false }
+        return path.contains { target(of: $0) != first }
+    }
+
+    /// Whether a path has a stream cut after it had started (`cut_…`) followed by another attempt.
+    static func continued(_ path: [String]) -> Bool {
+        guard let cut = path.firstIndex(where: { outcome(of: $0).hasPrefix("cut_") }) else { return false }
+        return cut < path.count - 1
+    }
+
+    /// The target of a path step (`target:outcome`; a target's name may itself hold colons).
+    static func target(of step: String) -> Substring {
+        guard let colon = step.lastIndex(of: ":") else { return Substring(step) }
+        return step[..<colon]
+    }
+
+    /// The outcome of a path step.
+    static func outcome(of step: String) -> Substring {
+        guard let colon = step.lastIndex(of: ":") else { return "" }
+        return step[step.index(after: colon)...]
+    }
+
+    /// The nearest-rank `quantile` of `values`; null without values.
+    static func percentile(_ values: [Double], _ quantile: Double) -> JSONValue {
+        guard !values.isEmpty else { return .null }
+        let sorted = values.sorted()
+        let rank = Int((quantile * Double(sorted.count)).rounded(.up))
+        return .double(sorted[min(sorted.count, max(1, rank)) - 1])
+    }
+
+    private static func ratio(_ part: Int, _ whole: Int) -> Double {
+        whole == 0 ? 0 : Double(part) / Double(whole)
+    }
+}
