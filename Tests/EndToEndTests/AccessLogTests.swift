@@ -77,7 +77,7 @@ import Testing
                         SELECT json_object('request_id', request_id, 'endpoint', endpoint, 'route', route, 'provider', provider,
                             'model', model, 'status', status, 'attempts', attempts, 'prompt_tokens', prompt_tokens,
                             'completion_tokens', completion_tokens, 'cost_usd', cost_usd, 'latency_seconds', latency_seconds,
-                            'ttft_seconds', ttft_seconds) FROM usage
+                            'ttft_seconds', ttft_seconds, 'path', json(COALESCE(path, '[]'))) FROM usage
                         """
                 )
             }.map { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] ?? [:] }
@@ -89,6 +89,7 @@ import Testing
                 #expect(line["route"] as? String == row["route"] as? String)
                 #expect(line["provider"] as? String == row["provider"] as? String)
                 #expect(line["model"] as? String == row["model"] as? String)
+                #expect(line["path"] as? [String] == row["path"] as? [String], "path of \(id)")
                 for (lineKey, rowKey) in [
                     ("status", "status"), ("attempts", "attempts"), ("input_tokens", "prompt_tokens"),
                     ("output_tokens", "completion_tokens"),
@@ -104,7 +105,9 @@ import Testing
             // The failover: two attempts at `bad` (a 500 is retried once), then `small` answered.
             let failover = try #require(access.first { $0["request_id"] as? String == ids[2] })
             #expect(failover["attempts"] as? Int == 3)
-            #expect(failover["targets"] as? [String] == ["fake/small"])
+            // Every target tried, and every attempt with how it ended, as the ledger's path says.
+            #expect(failover["targets"] as? [String] == ["broken/bad", "fake/small"])
+            #expect(failover["path"] as? [String] == ["bad:server", "bad:server", "small:ok"])
             #expect(failover["key"] as? String == "none")
             let streamed = try #require(access.first { $0["request_id"] as? String == ids[1] })
             #expect(streamed["ttft_ms"] is Double)

@@ -26,7 +26,7 @@ import Testing
             let replicas = ReplicaSet(postgres: postgres, storage: url, upstreamPort: upstreamPort, count: 3)
             try await replicas.startAll()
             for index in 0..<3 { #expect(try await replicas.client(index).send(.GET, "/health").status == 200) }
-            #expect(try await replicas.query("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations") == "1,2,3")
+            #expect(try await replicas.query("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations") == "1,2,3,4")
             #expect(try await replicas.query("SELECT count(*) FROM information_schema.tables WHERE table_name = 'usage'") == "1")
             #expect(!replicas.logs.contains(postgres.password), "the database password reached a log")
         }
@@ -77,6 +77,37 @@ import Testing
                 #expect(status == 401, "replica \(index) still accepted a key revoked 1 s ago")
             }
             #expect(!revoked.output.contains(postgres.password) && !replicas.logs.contains(postgres.password))
+        }
+    }
+
+    @Test func theDashboardOfOneReplicaShowsTheRequestsOfBothWithTheirPaths() async throws {
+        try await Self.withDatabase { postgres, url, upstreamPort in
+            let replicas = ReplicaSet(postgres: postgres, storage: url, upstreamPort: upstreamPort, count: 2)
+            try await replicas.startAll()
+            for index in [0, 1, 0] { #expect(try await replicas.chat(index, key: ReplicaSet.master).status == 200) }
+            let client = GatewayClient(port: replicas.client(1).port, followsRedirects: false)
+            let session = try await DashboardServerTests.logIn(client, master: ReplicaSet.master).session
+            let cookie = ("cookie", "mp_session=\(session)")
+            // Replica 0 commits its rows within its commit interval.
+            var rows: [[String: Any]] = []
+            for _ in 0..<150 {
+                let page = try await client.send(.GET, "/ui/api/requests?limit=10", headers: [cookie])
+                rows = page.json["rows"] as? [[String: Any]] ?? []
+                if rows.count == 3 { break }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            #expect(rows.count == 3)
+            #expect(rows.allSatisfy { $0["path"] as? [String] == ["paid:ok"] && $0["status"] as? Int == 200 })
+            let ids = rows.compactMap { $0["id"] as? Int }
+            #expect(ids == ids.sorted(by: >), "newest first")
+            let second = try await client.send(.GET, "/ui/api/requests?limit=2", headers: [cookie])
+            let next = try #require(second.json["next"] as? Int)
+            let rest = try await client.send(.GET, "/ui/api/requests?limit=2&before=\(next)", headers: [cookie])
+            #expect((rest.json["rows"] as? [[String: Any]])?.count == 1)
+            let overview = try await client.send(.GET, "/ui/api/overview?window=15m&model=paid", headers: [cookie])
+            let totals = try #require(overview.json["totals"] as? [String: Any])
+            #expect(totals["requests"] as? Int == 3)
+            #expect(totals["completion_tokens"] as? Int == rows.reduce(0) { $0 + ($1["completion_tokens"] as? Int ?? 0) })
         }
     }
 

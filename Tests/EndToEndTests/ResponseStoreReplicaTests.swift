@@ -66,7 +66,7 @@ import Testing
         try await Self.withReplicas { postgres, url, first, second in
             #expect(
                 try await Self.psql("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations", on: postgres, url: url)
-                    == "1,2,3"
+                    == "1,2,3,4"
             )
             // A 3 MB image, as base64, in one statement.
             let image = Data((0..<2_250_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }).base64EncodedString()
@@ -131,7 +131,7 @@ import Testing
                 on: postgres,
                 url: url
             )
-            #expect(migrations == "1,2,3")
+            #expect(migrations == "1,2,3,4")
             #expect(try await KeyStore(database: second).list().map(\.id) == ["key_v2v2v2v2"])
             let row = Self.row("resp_1", owner: "key_v2v2v2v2")
             try await first.responses.save(row)

@@ -142,7 +142,7 @@ import Testing
         let versions = try await databases[0].sqlitePool!.read { db in
             try Int.fetchAll(db, sql: "SELECT version FROM schema_migrations ORDER BY version")
         }
-        #expect(versions == [1, 2, 3])
+        #expect(versions == [1, 2, 3, 4])
         #expect(try await KeyStore(database: databases[0]).list().map(\.id) == [keyID])
 
         let row = Self.row("resp_1", owner: keyID)
@@ -170,7 +170,7 @@ import Testing
             )
         }
         try queue.close()
-        #expect(SchemaMigration.all.map(\.version) == [1, 2, 3])
+        #expect(SchemaMigration.all.map(\.version) == [1, 2, 3, 4])
         return keyID
     }
 }

@@ -78,6 +78,63 @@ import Testing
         #expect(bytes.last == 0x0A)
         #expect(JournaledUsage(line: bytes.dropLast()) == entry)
         #expect(JournaledUsage(line: bytes.dropLast(5)) == nil)
+
+        // With a path, whose steps may hold quotes, slashes and colons.
+        record.path = ["openai/gpt:server", "llama3:8b:cut_timeout", "a \"b\":ok"]
+        var withPath = JournaledUsage(token: 1, sequence: 2, record: record).line()
+        let pathBytes = withPath.readBytes(length: withPath.readableBytes)!
+        #expect(JournaledUsage(line: pathBytes.dropLast())?.record.path == record.path)
+    }
+
+    @Test func rowsAndTotalsFollowTheQuerysFiltersAndPages() async throws {
+        let database = try await GatewayDatabase.temporary()
+        let ledger = try UsageLedger(database: database, logger: Logger(label: "test"))
+        var failedOver = Fixtures.usageRow("r1", route: "fast", tokens: (100, 20), cost: 0.25)
+        failedOver.path = ["bad:server", "small:ok"]
+        ledger.record(failedOver)
+        ledger.record(Fixtures.usageRow("r2", model: "big", route: "fast", tokens: (50, 10), cost: 0.5, status: 502))
+        ledger.record(Fixtures.usageRow("r3", key: nil, route: "slow", tokens: (1, 1), cost: 0.125))
+        ledger.record(Fixtures.usageRow("old", cost: 100, at: Self.noon.addingTimeInterval(-86_400)))
+        try await ledger.flush()
+
+        let all = try await ledger.rows(LedgerQuery(limit: 10))
+        #expect(all.map(\.record.requestID) == ["old", "r3", "r2", "r1"], "newest committed first")
+        #expect(all.last?.record.path == ["bad:server", "small:ok"])
+        #expect(all.first?.record.path == nil)
+        var query = LedgerQuery(since: Self.noon.addingTimeInterval(-3600), limit: 2)
+        let page = try await ledger.rows(query)
+        #expect(page.map(\.record.requestID) == ["r3", "r2"])
+        query.beforeID = page.last?.id
+        #expect(try await ledger.rows(query).map(\.record.requestID) == ["r1"])
+        query.beforeID = nil
+        query.route = "fast"
+        #expect(
+            try await ledger.totals(query) == LedgerTotals(requests: 2, errors: 1, promptTokens: 150, completionTokens: 30, costUSD: 0.75)
+        )
+        query.status = .succeeded
+        #expect(try await ledger.rows(query).map(\.record.requestID) == ["r1"])
+        query.status = .exactly(502)
+        query.model = "big"
+        #expect(try await ledger.rows(query).map(\.record.requestID) == ["r2"])
+        var byKey = LedgerQuery(limit: 10)
+        byKey.keyName = "team-a"
+        byKey.status = .failed
+        #expect(try await ledger.totals(byKey).requests == 1)
+        // A value is bound, never spliced into the SQL.
+        byKey.keyName = "x' OR '1'='1"
+        #expect(try await ledger.rows(byKey).isEmpty)
+        await database.close()
+    }
+
+    @Test func aQuerysConditionsNameOnlyFixedColumns() {
+        var query = LedgerQuery(since: Date(timeIntervalSince1970: 5), limit: 3)
+        query.route = "r"
+        query.status = .failed
+        query.endpoint = "chat"
+        let (sql, values) = query.conditions { "$\($0)" }
+        #expect(sql == "WHERE time >= $1 AND route = $2 AND endpoint = $3 AND status >= 400")
+        #expect(values == [.double(5), .text("r"), .text("chat")])
+        #expect(LedgerQuery(limit: 1).conditions { _ in "?" }.sql == "")
     }
 
     @Test func concurrentRecordsAreCommittedInFewTransactions() async throws {

@@ -104,6 +104,13 @@ private func withUpstreams<T: Sendable>(
 /// A minimal client for the gateway under test.
 struct GatewayClient: Sendable {
     let port: Int
+    /// Whether a redirect is followed (the dashboard's tests look at them).
+    var followsRedirects = true
+    /// A client that answers redirects as they come.
+    private static let withoutRedirects = HTTPClient(
+        eventLoopGroupProvider: .singleton,
+        configuration: HTTPClient.Configuration(redirectConfiguration: .disallow)
+    )
     var baseURL: String { "http://127.0.0.1:\(port)" }
 
     struct Reply: Sendable {
@@ -132,7 +139,8 @@ struct GatewayClient: Sendable {
         if let body { request.body = .bytes(ByteBuffer(string: body)) }
         // A hang guard: 60 s, more than the stalls of a machine busy with a build beside the suite
         // (15 s seen), so that the tests' bounds (at most half of it) are what fails.
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+        let http = followsRedirects ? HTTPClient.shared : Self.withoutRedirects
+        let response = try await http.execute(request, timeout: .seconds(60))
         let bytes = try await response.body.collect(upTo: 64 << 20)
         return Reply(status: Int(response.status.code), headers: response.headers, body: String(buffer: bytes))
     }
