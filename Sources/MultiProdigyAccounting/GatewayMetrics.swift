@@ -48,6 +48,29 @@ public final class GatewayMetrics: Sendable {
     /// The most distinct label sets per metric family before new ones are counted as `(other)`.
     public let maximumSeries: Int
     private let cache = Mutex(Cache())
+    private let requestSum = Atomic<Int>(0)
+    private let failoverSum = Atomic<Int>(0)
+    private let continuationSum = Atomic<Int>(0)
+
+    /// What three counters add up to over all their series since this process started: what the dashboard shows as
+    /// this replica's own.
+    public struct SinceStart: Sendable, Equatable {
+        /// `multiprodigy_requests_total`.
+        public var requests: Int
+        /// `multiprodigy_failovers_total`.
+        public var failovers: Int
+        /// `multiprodigy_continuations_total`.
+        public var continuations: Int
+    }
+
+    /// The sums of the request, failover and continuation counters since this process started.
+    public var sinceStart: SinceStart {
+        SinceStart(
+            requests: requestSum.load(ordering: .relaxed),
+            failovers: failoverSum.load(ordering: .relaxed),
+            continuations: continuationSum.load(ordering: .relaxed)
+        )
+    }
 
     /// The label value for a request that named nothing configured, or reached no target.
     public static let none = "none"
@@ -126,6 +149,7 @@ public final class GatewayMetrics: Sendable {
 
     /// Records a finished request.
     public func record(_ outcome: RequestOutcome) {
+        requestSum.add(1, ordering: .relaxed)
         let route = outcome.route ?? Self.none
         let provider = outcome.target?.providerName ?? Self.none
         let model = outcome.target?.upstreamModel ?? Self.none
@@ -178,6 +202,7 @@ public final class GatewayMetrics: Sendable {
 
     /// Records that a request moved on from `from` to `to` after a failure of `reason`.
     public func recordFailover(route: String, from: RouteTarget, to: RouteTarget, reason: String) {
+        failoverSum.add(1, ordering: .relaxed)
         counter(
             Self.failovers,
             labels: [("route", route), ("from", from.statisticsKey), ("to", to.statisticsKey), ("reason", reason)]
@@ -187,6 +212,7 @@ public final class GatewayMetrics: Sendable {
 
     /// Records one attempt to finish a cut stream on `target`, and what became of it.
     public func recordContinuation(route: String, target: RouteTarget, outcome: String) {
+        continuationSum.add(1, ordering: .relaxed)
         counter(Self.continuations, labels: [("route", route), ("target", target.statisticsKey), ("outcome", outcome)]).increment()
     }
 

@@ -19,11 +19,11 @@ public struct LedgerQuery: Sendable, Equatable {
     public var beforeID: Int64?
     /// The `route` column equals this.
     public var route: String?
-    /// The `model` column equals this.
+    /// The `model` column equals this (``missing``: is null).
     public var model: String?
-    /// The `provider` column equals this.
+    /// The `provider` column equals this (``missing``: is null).
     public var provider: String?
-    /// The `key_name` column equals this.
+    /// The `key_name` column equals this (``noKey``: is null).
     public var keyName: String?
     /// The `endpoint` column (the API) equals this.
     public var endpoint: String?
@@ -31,6 +31,11 @@ public struct LedgerQuery: Sendable, Equatable {
     public var status: StatusFilter?
     /// The most rows read.
     public var limit: Int
+
+    /// The filter value of ``model`` and ``provider`` that selects rows without one (a request that reached no target).
+    public static let missing = "-"
+    /// The filter value of ``keyName`` that selects rows without a key (an open gateway's).
+    public static let noKey = "none"
 
     /// A query for at most `limit` rows, newest first, with no filter.
     public init(since: Date? = nil, limit: Int) {
@@ -50,9 +55,15 @@ public struct LedgerQuery: Sendable, Equatable {
         if let since { add("time", ">=", .double(since.timeIntervalSince1970)) }
         if let beforeID { add("id", "<", .integer(beforeID)) }
         if let route { add("route", "=", .text(route)) }
-        if let model { add("model", "=", .text(model)) }
-        if let provider { add("provider", "=", .text(provider)) }
-        if let keyName { add("key_name", "=", .text(keyName)) }
+        if let model {
+            if model == Self.missing { clauses.append("model IS NULL") } else { add("model", "=", .text(model)) }
+        }
+        if let provider {
+            if provider == Self.missing { clauses.append("provider IS NULL") } else { add("provider", "=", .text(provider)) }
+        }
+        if let keyName {
+            if keyName == Self.noKey { clauses.append("key_name IS NULL") } else { add("key_name", "=", .text(keyName)) }
+        }
         if let endpoint { add("endpoint", "=", .text(endpoint)) }
         switch status {
         case .succeeded: clauses.append("status < 400")

@@ -19,6 +19,7 @@ struct DashboardAPI: Sendable {
     let ledger: UsageLedger
     let tracker: LatencyTracker
     let health: ProviderHealthBoard
+    let metrics: GatewayMetrics
 
     /// The most request rows one page holds.
     static let maximumPageRows = 200
@@ -63,7 +64,9 @@ struct DashboardAPI: Sendable {
             try await ledger.flush()
             return (try await ledger.rows(query), try await ledger.totals(query))
         }
-        return Self.json(DashboardOverview.json(rows: rows, totals: totals, window: window, now: now))
+        return Self.json(
+            DashboardOverview.json(rows: rows, totals: totals, window: window, now: now, sinceStart: metrics.sinceStart)
+        )
     }
 
     /// `GET /ui/api/targets`: every declared model's target with its breaker, health, latency estimate, requests

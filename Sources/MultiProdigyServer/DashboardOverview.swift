@@ -8,7 +8,9 @@ import MultiProdigyJSON
 ///
 /// Counts, tokens and spend come from the ledger's exact totals; the series, the tables, the percentiles and
 /// the failover and continuation counts from the newest ``maximumRows`` rows of the window (all of them
-/// unless the window holds more, which the answer's `sampled_rows` then says).
+/// unless the window holds more, which the answer's `sampled_rows` then says). `since_start` is this replica's
+/// own: what its request, failover and continuation counters in `/metrics` add up to. A row without a model or a
+/// provider is grouped as `-`, one without a key (an open gateway) as `none`: the names the filters take.
 struct DashboardOverview {
     /// A window the overview covers.
     enum Window: String, CaseIterable, Sendable {
@@ -58,7 +60,13 @@ struct DashboardOverview {
     }
 
     /// The overview of `window` ending at `now`, from `rows` (newest first) and the window's exact `totals`.
-    static func json(rows: [LedgerRow], totals: LedgerTotals, window: Window, now: Date) -> JSONValue {
+    static func json(
+        rows: [LedgerRow],
+        totals: LedgerTotals,
+        window: Window,
+        now: Date,
+        sinceStart: GatewayMetrics.SinceStart? = nil
+    ) -> JSONValue {
         let end = now.timeIntervalSince1970
         let start = end - window.seconds
         let bucketCount = Int((window.seconds / window.bucketSeconds).rounded())
@@ -73,9 +81,9 @@ struct DashboardOverview {
             let index = min(bucketCount - 1, max(0, Int((record.time.timeIntervalSince1970 - start) / window.bucketSeconds)))
             buckets[index].add(record)
             groups["route", default: [:]][record.route, default: Tally()].add(record)
-            groups["model", default: [:]][record.model ?? "-", default: Tally()].add(record)
-            groups["provider", default: [:]][record.provider ?? "-", default: Tally()].add(record)
-            groups["key", default: [:]][record.keyName ?? "-", default: Tally()].add(record)
+            groups["model", default: [:]][record.model ?? LedgerQuery.missing, default: Tally()].add(record)
+            groups["provider", default: [:]][record.provider ?? LedgerQuery.missing, default: Tally()].add(record)
+            groups["key", default: [:]][record.keyName ?? LedgerQuery.noKey, default: Tally()].add(record)
             let path = record.path ?? []
             if Self.failedOver(path) { failovers += 1 }
             if Self.continued(path) { continuations += 1 }
@@ -136,6 +144,13 @@ struct DashboardOverview {
             "by": .object(by),
         ]
         if rows.count < totals.requests { overview["sampled_rows"] = .integer(rows.count) }
+        if let sinceStart {
+            overview["since_start"] = [
+                "requests": .integer(sinceStart.requests),
+                "failovers": .integer(sinceStart.failovers),
+                "continuations": .integer(sinceStart.continuations),
+            ]
+        }
         return overview
     }
 

@@ -10,7 +10,13 @@ extension Gateway {
             DashboardHandler(sessions: shared.dashboardSessions, masterKey: try context.servingRuntime().masterKey)
         }
         @Sendable func api(_ context: GatewayRequestContext) throws -> DashboardAPI {
-            DashboardAPI(dashboard: try dashboard(context), ledger: shared.ledger, tracker: shared.tracker, health: shared.health)
+            DashboardAPI(
+                dashboard: try dashboard(context),
+                ledger: shared.ledger,
+                tracker: shared.tracker,
+                health: shared.health,
+                metrics: shared.metrics
+            )
         }
         router.get("/ui") { request, context in try dashboard(context).app(request) }
         router.get("/ui/login") { request, context in try dashboard(context).loginPage(request) }

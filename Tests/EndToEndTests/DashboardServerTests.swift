@@ -219,6 +219,11 @@ import Testing
             #expect(totals["continuations"] as? Int == 1)
             #expect((totals["latency_p95"] as? Double ?? 0) > 0)
             #expect(totals["ttft_p50"] is Double)
+            // This replica's counters, as /metrics has them: five requests, two moves to another target.
+            let sinceStart = try #require(overview.json["since_start"] as? [String: Any])
+            #expect(sinceStart["requests"] as? Int == 5)
+            #expect(sinceStart["failovers"] as? Int == 2)
+            #expect((sinceStart["continuations"] as? Int ?? 0) >= 1)
             let series = try #require(overview.json["series"] as? [[String: Any]])
             #expect(series.count == 30)
             #expect(series.reduce(0) { $0 + ($1["requests"] as? Int ?? 0) } == 5)

@@ -120,6 +120,12 @@ import Testing
         byKey.keyName = "team-a"
         byKey.status = .failed
         #expect(try await ledger.totals(byKey).requests == 1)
+        var withoutKey = LedgerQuery(limit: 10)
+        withoutKey.keyName = LedgerQuery.noKey
+        #expect(try await ledger.rows(withoutKey).map(\.record.requestID) == ["r3"])
+        withoutKey.keyName = nil
+        withoutKey.model = LedgerQuery.missing
+        #expect(try await ledger.rows(withoutKey).isEmpty)
         // A value is bound, never spliced into the SQL.
         byKey.keyName = "x' OR '1'='1"
         #expect(try await ledger.rows(byKey).isEmpty)

@@ -79,7 +79,17 @@ import Testing
         #expect(Self.number(routes[0]["requests"]) == 3)
         #expect(Self.number(routes[0]["errors"]) == 1)
         let keys = try #require(overview["by"]?["key"]?.arrayValue)
-        #expect(keys.map { $0["name"]?.stringValue } == ["-", "team-a"] || keys.map { $0["name"]?.stringValue } == ["team-a", "-"])
+        #expect(Set(keys.map { $0["name"]?.stringValue }) == ["none", "team-a"], "a row without a key is `none`, as the filter takes it")
+        #expect(overview["since_start"] == nil)
+        let withCounters = DashboardOverview.json(
+            rows: rows,
+            totals: totals,
+            window: .quarterHour,
+            now: Self.now,
+            sinceStart: .init(requests: 7, failovers: 2, continuations: 1)
+        )
+        #expect(Self.number(withCounters["since_start"]?["requests"]) == 7)
+        #expect(Self.number(withCounters["since_start"]?["failovers"]) == 2)
     }
 
     @Test func aWindowWithMoreRowsThanReadSaysSo() {
