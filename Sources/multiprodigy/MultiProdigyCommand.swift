@@ -22,8 +22,9 @@ struct MultiProdigyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "multiprodigy",
         abstract: "An OpenAI-compatible LLM gateway in front of many providers.",
-        discussion: "Clients call it as they would call OpenAI (POST /v1/chat/completions, POST /v1/embeddings, GET /v1/models); "
-            + "it routes each request to the providers in the config and fails over between them.",
+        discussion: "Clients call it as they would call OpenAI or Anthropic (POST /v1/chat/completions, /v1/responses, /v1/messages, "
+            + "/v1/embeddings; GET /v1/models); it routes each request to the providers in the config and fails over between them. "
+            + "Prometheus metrics are at /metrics, and a dashboard at /ui (log in with the master key).",
         version: GatewayVersion.current,
         subcommands: [Serve.self, Check.self, ExplainRoute.self, ShowUsage.self, Keys.self],
         defaultSubcommand: Serve.self
