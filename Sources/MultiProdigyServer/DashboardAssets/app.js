@@ -40,6 +40,26 @@
     }
   }
 
+  /**
+   * Gives each body cell its column's name (data-label, shown before the cell where a phone stacks a row as a
+   * card) and the table explicit roles, so that it stays a table for assistive technology when CSS stacks it.
+   */
+  function labelCells(table) {
+    const heads = Array.from(table.tHead.rows[0].cells).map((th) => th.textContent.trim());
+    table.setAttribute('role', 'table');
+    for (const group of [table.tHead, ...table.tBodies]) group.setAttribute('role', 'rowgroup');
+    for (const th of table.tHead.rows[0].cells) th.setAttribute('role', 'columnheader');
+    for (const body of table.tBodies) {
+      for (const tr of body.rows) {
+        tr.setAttribute('role', 'row');
+        Array.from(tr.cells).forEach((cell, index) => {
+          cell.setAttribute('role', cell.tagName === 'TH' ? 'rowheader' : 'cell');
+          if (heads[index] && !cell.classList.contains('empty')) cell.dataset.label = heads[index];
+        });
+      }
+    }
+  }
+
   function clear(node) {
     while (node.firstChild) node.removeChild(node.firstChild);
     return node;
@@ -337,6 +357,7 @@
     setNumber(tile('total-failovers'), totals.failovers, fmtInt);
     setNumber(tile('total-continuations'), totals.continuations, fmtInt);
     const since = data.since_start || {};
+    $('#since-start').hidden = !data.since_start;
     setNumber(tile('since-start-requests'), since.requests, fmtInt);
     setNumber(tile('since-start-failovers'), since.failovers, fmtInt);
     setNumber(tile('since-start-continuations'), since.continuations, fmtInt);
@@ -448,12 +469,14 @@
         else errorCell.append(el('span', { class: 'muted', text: 'none' }));
         const latency = el('td', { class: 'num' });
         setNumber(latency, target.predicted_latency_seconds, fmtSeconds);
+        if (isNum(target.predicted_first_token_seconds)) latency.append(el('div', { class: 'small muted', text: `first token ${fmtSeconds(target.predicted_first_token_seconds)}` }));
         const inFlight = el('td', { class: 'num' });
         setNumber(inFlight, target.in_flight, fmtInt);
         const nameCell = el('th', { scope: 'row' }, el('span', { class: 'mono', text: name }));
         body.append(el('tr', { dataset: { target: name } }, nameCell, breakerCell, healthCell, latency, inFlight, errorCell));
       }
       if (!targets.length) body.append(el('tr', {}, el('td', { colspan: 6, class: 'empty', text: 'No targets configured' })));
+      labelCells($('#targets-table'));
       $('#targets-updated').textContent = fmtTime(Date.now() / 1000);
     },
   };
@@ -526,6 +549,7 @@
       body.append(el('tr', { dataset: { id: String(row.id ?? '') } }, ...cells, cost, latency, ttft));
     }
     if (!rows.length) body.append(el('tr', {}, el('td', { colspan: 10, class: 'empty', text: 'No requests match' })));
+    labelCells($('#requests-table'));
     requestsState.next = data.next ?? null;
     $('#rq-older').disabled = requestsState.next === null;
     $('#rq-newer').disabled = requestsState.before === null;
@@ -611,6 +635,7 @@
         actions));
     }
     if (!keys.length) body.append(el('tr', {}, el('td', { colspan: 7, class: 'empty', text: 'No virtual keys yet' })));
+    labelCells($('#keys-table'));
   }
 
   function confirmRevoke(cell, name, id) {
@@ -713,16 +738,26 @@
     if (!routesLoaded) {
       routesLoaded = api('/ui/api/routes').then((data) => {
         const routes = Array.isArray(data && data.routes) ? data.routes : [];
+        const models = Array.isArray(data && data.models) ? data.models.map(String) : [];
         const select = $('#re-route');
         const datalist = clear($('#route-names'));
         const previous = select.value;
         clear(select);
+        const routeGroup = el('optgroup', { label: 'Routes' });
         for (const route of routes) {
           const name = String(route.name ?? '');
           const label = route.policy ? `${name} (${route.policy})` : name;
-          select.append(el('option', { value: name, text: label }));
+          routeGroup.append(el('option', { value: name, text: label }));
           datalist.append(el('option', { value: name }));
         }
+        if (routes.length) select.append(routeGroup);
+        const routeNames = new Set(routes.map((route) => String(route.name ?? '')));
+        const modelGroup = el('optgroup', { label: 'Models' });
+        for (const name of models.filter((model) => !routeNames.has(model))) {
+          modelGroup.append(el('option', { value: name, text: name }));
+          datalist.append(el('option', { value: name }));
+        }
+        if (modelGroup.children.length) select.append(modelGroup);
         if (previous) select.value = previous;
         const policies = Array.isArray(data && data.policies) ? data.policies : [];
         const policy = $('#re-policy');
@@ -750,10 +785,11 @@
     const body = { model: $('#re-route').value, messages: [{ role: 'user', content: prompt }] };
     const maxTokens = $('#re-max-tokens').value.trim();
     if (maxTokens) body.max_tokens = Number(maxTokens);
+    // The overrides as the request body's own `multiprodigy` field, which /v1/route reads as a real request would.
     const overrides = {};
-    if ($('#re-policy').value) overrides['x-multiprodigy-policy'] = $('#re-policy').value;
-    if ($('#re-privacy').value) overrides['x-multiprodigy-privacy'] = $('#re-privacy').value;
-    if (Object.keys(overrides).length) body.overrides = overrides;
+    if ($('#re-policy').value) overrides.policy = $('#re-policy').value;
+    if ($('#re-privacy').value) overrides.privacy = $('#re-privacy').value;
+    if (Object.keys(overrides).length) body.multiprodigy = overrides;
     const submit = $('#re-submit');
     submit.disabled = true;
     try {
