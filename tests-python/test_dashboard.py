@@ -530,6 +530,18 @@ def test_overview_numbers_equal_the_ledger_and_metrics_after_a_burst(dashboard_g
     for route in ("r", "c", "priced"):
         assert float(by_route[route]["requests"]) == _metric_sum(metrics, "multiprodigy_requests_total", route=route), route
 
+    # The longer windows hold the same traffic, in their own buckets.
+    for window, buckets in (("24h", 48), ("7d", 42)):
+        Select(browser.find_element(By.ID, "ov-window")).select_by_value(window)
+        _wait(browser, lambda d: d.execute_script("return document.getElementById('overview-range').textContent").endswith(
+            "30 min buckets" if window == "24h" else "4 h buckets"), message=f"window {window} not shown")
+        assert _value(browser, "total-requests") == len(rows)
+        assert _close(_value(browser, "requests-per-second"), len(rows) / (86400 if window == "24h" else 604800), relative=1e-3)
+        points = browser.execute_script("return document.querySelectorAll('#chart-requests circle.dot1').length")
+        assert points == buckets, (window, points)
+    Select(browser.find_element(By.ID, "ov-window")).select_by_value("15m")
+    _wait(browser, lambda d: d.execute_script("return document.getElementById('overview-range').textContent").endswith("30 s buckets"))
+
     # The filters: the key `tiny` alone.
     Select(browser.find_element(By.ID, "ov-key")).select_by_value("tiny")
     _wait(browser, lambda d: _value(d, "total-requests") == sum(1 for row in rows if row["key_name"] == "tiny"), message="the key filter did not apply")
@@ -737,6 +749,18 @@ def test_every_page_at_laptop_and_phone_size_without_console_errors_or_overflow(
             assert any(text == "Overview" for _, text, _ in focused), focused
     finally:
         browser.set_window_size(*SIZES["desktop"])
+    # Dark mode follows the system's setting.
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "dark"}]})
+    try:
+        for page in ("overview", "requests"):
+            _open(browser, root, page)
+            time.sleep(0.3)
+            background = browser.execute_script("return getComputedStyle(document.body).backgroundColor")
+            assert background == "rgb(17, 20, 24)", background
+            _screenshot(browser, f"{page}-dark-desktop")
+        _assert_clean_console(browser, "dark mode")
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
     # The live refresh: the overview reloads by itself every 5 s.
     _open(browser, root, "overview")
     first = browser.find_element(By.ID, "overview-updated").get_attribute("data-ts")
