@@ -27,6 +27,8 @@ struct JournaledUsage: Sendable, Equatable {
         let strings = [record.requestID, record.keyName, record.endpoint, record.route, record.provider, record.model]
         var room = 320 + 6 * UnsafeByteWriter.maximumDecimalLength + 4 * 32
         for string in strings { room += string.map(JSONWriter.maximumEncodedLength(of:)) ?? 4 }
+        // The path: `,"path":[` and `]`, and each step quoted and escaped, with its comma.
+        if let path = record.path { room += 12 + path.reduce(0) { $0 + JSONWriter.maximumEncodedLength(of: $1) + 1 } }
         var buffer = ByteBuffer()
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: room) { output in
             var line = UnsafeByteWriter(output)
@@ -68,9 +70,13 @@ struct JournaledUsage: Sendable, Equatable {
             line.appendDecimal(record.status)
             line.append(",\"attempts\":")
             line.appendDecimal(record.attempts)
-            if let path = record.pathText {
-                line.append(",\"path\":")
-                string(path)
+            if let path = record.path, !path.isEmpty {
+                line.append(",\"path\":[")
+                for (index, step) in path.enumerated() {
+                    if index > 0 { line.append(",") }
+                    string(step)
+                }
+                line.append("]")
             }
             line.append("}\n")
             return line.count
@@ -98,7 +104,7 @@ struct JournaledUsage: Sendable, Equatable {
             timeToFirstTokenSeconds: decoded.ttft_seconds,
             status: decoded.status,
             attempts: decoded.attempts,
-            path: decoded.path.flatMap(UsageRecord.path(fromText:))
+            path: decoded.path
         )
     }
 
@@ -128,6 +134,6 @@ struct JournaledUsage: Sendable, Equatable {
         var ttft_seconds: Double?
         var status: Int
         var attempts: Int
-        var path: String?
+        var path: [String]?
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Which usage ledger rows to read: a window, equality filters on the ledger's columns, a status class, and a page
-/// (rows older than a row id), newest first.
+/// (rows committed before a row id), newest first.
 public struct LedgerQuery: Sendable, Equatable {
     /// Which statuses a row may have.
     public enum StatusFilter: Sendable, Equatable {
@@ -31,6 +31,9 @@ public struct LedgerQuery: Sendable, Equatable {
     public var status: StatusFilter?
     /// The most rows read.
     public var limit: Int
+    /// Rows by time, newest first (with ``since``, the `time` index bounds the read); else by id, the order
+    /// they were committed in, newest first, which ``beforeID`` pages through.
+    public var newestByTime = false
 
     /// The filter value of ``model`` and ``provider`` that selects rows without one (a request that reached no target).
     public static let missing = "-"
@@ -41,6 +44,11 @@ public struct LedgerQuery: Sendable, Equatable {
     public init(since: Date? = nil, limit: Int) {
         self.since = since
         self.limit = limit
+    }
+
+    /// The `ORDER BY` clause of the rows.
+    var order: String {
+        newestByTime ? "ORDER BY time DESC, id DESC" : "ORDER BY id DESC"
     }
 
     /// The conditions as SQL over the `usage` table, each value in its place marked by `placeholder(n)` (n from 1),
@@ -73,11 +81,4 @@ public struct LedgerQuery: Sendable, Equatable {
         }
         return (clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND "), values)
     }
-}
-
-/// A value bound into a ``LedgerQuery``'s SQL.
-enum LedgerQueryValue: Sendable, Equatable {
-    case text(String)
-    case integer(Int64)
-    case double(Double)
 }

@@ -11,7 +11,7 @@ extension PostgresEngine {
             unsafeSQL: """
                 SELECT id, time, request_id, key_name, endpoint, route, provider, model, prompt_tokens::BIGINT,
                     completion_tokens::BIGINT, cost_usd, latency_seconds, ttft_seconds, status, attempts, path
-                FROM usage \(conditions) ORDER BY id DESC LIMIT $\(values.count + 1)
+                FROM usage \(conditions) \(query.order) LIMIT $\(values.count + 1)
                 """,
             binds: binds
         )

@@ -12,7 +12,7 @@ extension SQLiteEngine {
                 sql: """
                     SELECT id, time, request_id, key_name, endpoint, route, provider, model, prompt_tokens,
                         completion_tokens, cost_usd, latency_seconds, ttft_seconds, status, attempts, path
-                    FROM usage \(conditions) ORDER BY id DESC LIMIT ?
+                    FROM usage \(conditions) \(query.order) LIMIT ?
                     """,
                 arguments: arguments
             )

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import MultiProdigyCore
 import MultiProdigyJSON
 import NIOCore
@@ -23,6 +24,8 @@ struct DashboardHandler: Sendable {
 
     let sessions: DashboardSessions
     let masterKey: [UInt8]?
+    /// Failed logins, at `warning`, without what was typed.
+    var logger = Logger(label: "multiprodigy.dashboard")
 
     // MARK: Pages
 
@@ -42,20 +45,23 @@ struct DashboardHandler: Sendable {
     }
 
     /// `POST /ui/login`: the master key opens a session; anything else gets the form again with a 401 (403 for a
-    /// form that did not come from the login page).
+    /// form that did not come from the login page, 429 past the failed logins' allowance).
     func login(_ request: Request) async throws -> Response {
         guard let masterKey else { return Self.noDashboard() }
-        guard Self.isSameOrigin(request) else {
-            return loginForm(message: "This form must be sent from the gateway's own page.", status: .forbidden)
+        // Guessing is slowed for everyone at once: past the burst, a login is refused before its key is compared.
+        guard sessions.admitsLogin() else {
+            return loginForm(message: "Too many failed logins; wait a few seconds and try again.", status: .tooManyRequests)
         }
         var request = request
-        let form = try await Self.form(&request)
+        let form = try await DashboardForm.fields(of: &request)
         let cookie = request.cookies[Self.loginCookie]?.value ?? ""
         guard let token = form["csrf"], !cookie.isEmpty, ConstantTime.equals(Array(token.utf8), Array(cookie.utf8)) else {
             return loginForm(message: "The login form expired; please try again.", status: .forbidden)
         }
         guard let key = form["key"], ConstantTime.equals(Array(key.utf8), masterKey) else {
-            try await Task.sleep(for: Self.failedLoginDelay)
+            sessions.loginFailed()
+            logger.warning("a dashboard login was refused: not the master key")
+            try? await Task.sleep(for: Self.failedLoginDelay)
             return loginForm(message: "That is not the gateway's master key.", status: .unauthorized)
         }
         let opened = sessions.open(masterKey: masterKey)
@@ -66,6 +72,7 @@ struct DashboardHandler: Sendable {
                 value: opened.token,
                 maxAge: Int(DashboardSessions.lifetime.components.seconds),
                 path: "/ui",
+                secure: Self.isBehindTLS(request),
                 httpOnly: true,
                 sameSite: .strict
             )
@@ -77,7 +84,7 @@ struct DashboardHandler: Sendable {
     /// `POST /ui/logout`: ends the session (the form carries its CSRF token) and goes back to the login page.
     func logout(_ request: Request) async throws -> Response {
         var request = request
-        let form = try await Self.form(&request)
+        let form = try await DashboardForm.fields(of: &request)
         if let token = request.cookies[Self.sessionCookie]?.value, let masterKey,
             let session = sessions.session(token, masterKey: masterKey)
         {
@@ -108,11 +115,22 @@ struct DashboardHandler: Sendable {
         return sessions.session(token, masterKey: masterKey)
     }
 
-    /// A request that changes something came from the dashboard itself: its `Origin`, when sent, is this host.
-    static func isSameOrigin(_ request: Request) -> Bool {
-        guard let origin = request.headers[.origin] else { return true }
-        guard let host = request.head.authority else { return false }
-        return origin == "http://\(host)" || origin == "https://\(host)"
+    /// Whether a TLS proxy in front says the client's connection is HTTPS (`X-Forwarded-Proto: https`): the session
+    /// cookie is then marked `Secure`, so a browser never sends it over plain HTTP.
+    static func isBehindTLS(_ request: Request) -> Bool {
+        request.headers[.xForwardedProto]?.lowercased() == "https"
+    }
+
+    /// Whether a dashboard request with this head is answered without reading its body: a login or logout form
+    /// larger than ``maximumFormBytes`` or of unknown length, and any other body without a live session. So a
+    /// client without the master key can make the gateway hold no more than a login form.
+    func refusesBody(of request: Request, path: String) -> Bool {
+        guard masterKey != nil else { return true }
+        if path == "/ui/login" || path == "/ui/logout" {
+            guard let length = request.headers[.contentLength].flatMap({ Int($0) }) else { return true }
+            return length > Self.maximumFormBytes
+        }
+        return session(of: request) == nil
     }
 
     // MARK: Building answers
@@ -122,7 +140,7 @@ struct DashboardHandler: Sendable {
         .contentSecurityPolicy:
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
         .xFrameOptions: "DENY",
-        .referrerPolicy: "no-referrer",
+        .referrerPolicy: "same-origin",
         .xContentTypeOptions: "nosniff",
         .cacheControl: "no-store",
     ]
@@ -131,18 +149,20 @@ struct DashboardHandler: Sendable {
         let token = DashboardSessions.randomToken()
         let page = Self.text(PackageResources.login_html)
             .replacingOccurrences(of: "{{LOGIN_CSRF}}", with: token)
-            .replacingOccurrences(of: "{{MESSAGE}}", with: Self.escapeHTML(message))
+            .replacingOccurrences(of: "{{MESSAGE}}", with: DashboardForm.escapeHTML(message))
         var response = Self.page(page, status: status)
         response.setCookie(Cookie(name: Self.loginCookie, value: token, maxAge: 3600, path: "/ui", httpOnly: true, sameSite: .strict))
         return response
     }
 
+    /// `html` as a page with the dashboard's headers.
     static func page(_ html: String, status: HTTPResponse.Status = .ok) -> Response {
         var headers = securityHeaders
         headers[.contentType] = "text/html; charset=utf-8"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
+    /// A 303 to `location` with the dashboard's headers.
     static func redirect(to location: String) -> Response {
         var headers = securityHeaders
         headers[.location] = location
@@ -162,7 +182,7 @@ struct DashboardHandler: Sendable {
         """
         <!doctype html><html lang="en"><head><meta charset="utf-8"><title>MultiProdigy Gateway</title>\
         <link rel="stylesheet" href="/ui/app.css"></head><body><main class="notice"><h1>MultiProdigy Gateway</h1>\
-        <p>\(escapeHTML(message))</p></main></body></html>
+        <p>\(DashboardForm.escapeHTML(message))</p></main></body></html>
         """
     }
 
@@ -173,48 +193,13 @@ struct DashboardHandler: Sendable {
     private static func text(_ bytes: [UInt8]) -> String {
         String(decoding: bytes, as: UTF8.self)
     }
-
-    /// `text` safe inside HTML text and attribute values.
-    static func escapeHTML(_ text: String) -> String {
-        var escaped = ""
-        escaped.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&#39;"
-            default: escaped.append(character)
-            }
-        }
-        return escaped
-    }
-
-    /// The fields of a form body (`application/x-www-form-urlencoded`), at most ``maximumFormBytes``.
-    static func form(_ request: inout Request) async throws -> [String: String] {
-        let body = try await RequestBodyReader.collect(&request, limit: maximumFormBytes)
-        return formFields(String(buffer: body))
-    }
-
-    /// The fields of `text`, URL-encoded as a form sends them; a field given twice keeps its first value.
-    static func formFields(_ text: String) -> [String: String] {
-        var fields: [String: String] = [:]
-        for pair in text.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ part: Substring) -> String? {
-                part.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
-            }
-            guard let name = decode(parts[0]), fields[name] == nil else { continue }
-            fields[name] = parts.count > 1 ? decode(parts[1]) ?? "" : ""
-        }
-        return fields
-    }
 }
 
 extension HTTPField.Name {
     /// The dashboard's CSRF token on API calls that change something.
     static let csrfToken = HTTPField.Name("x-csrf-token")!
+    /// The scheme a proxy in front received the request on.
+    static let xForwardedProto = HTTPField.Name("x-forwarded-proto")!
     /// Whether a page may be framed.
     static let xFrameOptions = HTTPField.Name("x-frame-options")!
     /// What a page sends as its referrer.

@@ -49,6 +49,7 @@ struct DashboardOverview {
         var latencies: [Double] = []
         var firstTokens: [Double] = []
 
+        /// Counts `record` in.
         mutating func add(_ record: UsageRecord) {
             requests += 1
             if record.status >= 400 { errors += 1 }
@@ -88,8 +89,16 @@ struct DashboardOverview {
             if Self.failedOver(path) { failovers += 1 }
             if Self.continued(path) { continuations += 1 }
         }
+        // When the window holds more rows than were read, the buckets older than the oldest row read are unknown,
+        // not empty.
+        let sampled = rows.count < totals.requests
+        let knownSince = sampled ? rows.map(\.record.time.timeIntervalSince1970).min() ?? end : start
         let series: [JSONValue] = buckets.enumerated().map { index, tally in
-            [
+            let bucketEnd = start + Double(index + 1) * window.bucketSeconds
+            guard bucketEnd > knownSince else {
+                return ["t": .double(start + Double(index) * window.bucketSeconds), "requests": .null, "errors": .null]
+            }
+            return [
                 "t": .double(start + Double(index) * window.bucketSeconds),
                 "requests": .integer(tally.requests),
                 "errors": .integer(tally.errors),
@@ -143,7 +152,7 @@ struct DashboardOverview {
             "series": .array(series),
             "by": .object(by),
         ]
-        if rows.count < totals.requests { overview["sampled_rows"] = .integer(rows.count) }
+        if sampled { overview["sampled_rows"] = .integer(rows.count) }
         if let sinceStart {
             overview["since_start"] = [
                 "requests": .integer(sinceStart.requests),
@@ -154,10 +163,11 @@ struct DashboardOverview {
         return overview
     }
 
-    /// Whether a path tried more than one target.
+    /// Whether a path tried more than one target (a last `…+N` step, which names none, aside).
     static func failedOver(_ path: [String]) -> Bool {
-        guard let first = path.first.map(target(of:)) else { return false }
-        return path.contains { target(of: $0) != first }
+        let targets = path.filter { $0.contains(":") }.map(target(of:))
+        guard let first = targets.first else { return false }
+        return targets.contains { $0 != first }
     }
 
     /// Whether a path has a stream cut after it had started (`cut_…`) followed by another attempt.

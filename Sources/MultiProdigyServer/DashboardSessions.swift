@@ -24,7 +24,13 @@ final class DashboardSessions: Sendable {
     /// The most sessions kept at once.
     static let maximumSessions = 256
 
+    /// Failed logins allowed in a burst; past it, one more each ``loginRefill``.
+    static let loginBurst = 10.0
+    /// How often one more failed login is allowed past the burst.
+    static let loginRefill = Duration.seconds(1)
+
     private let sessions = Mutex<[String: Session]>([:])
+    private let loginAllowance = Mutex<(tokens: Double, updatedAt: ContinuousClock.Instant)>((loginBurst, .now))
 
     /// Creates an empty store.
     init() {}
@@ -53,6 +59,22 @@ final class DashboardSessions: Sendable {
             }
             return session
         }
+    }
+
+    /// Whether a login may be tried now: the failed logins of every client together, as a token bucket, so the
+    /// master key cannot be guessed faster than one try a second once the burst is spent (the gateway's own admin
+    /// waits as long while someone guesses).
+    func admitsLogin(now: ContinuousClock.Instant = .now) -> Bool {
+        loginAllowance.withLock { allowance in
+            let refilled = (now - allowance.updatedAt) / Self.loginRefill
+            allowance = (min(Self.loginBurst, allowance.tokens + refilled), now)
+            return allowance.tokens >= 1
+        }
+    }
+
+    /// Counts a failed login against ``admitsLogin(now:)``.
+    func loginFailed() {
+        loginAllowance.withLock { $0.tokens = max(0, $0.tokens - 1) }
     }
 
     /// Ends the session of `token`, if there is one.

@@ -7,7 +7,7 @@ extension Gateway {
     /// bearer key.
     static func addDashboard(to router: Router<GatewayRequestContext>, shared: GatewayRuntime.Shared) {
         @Sendable func dashboard(_ context: GatewayRequestContext) throws -> DashboardHandler {
-            DashboardHandler(sessions: shared.dashboardSessions, masterKey: try context.servingRuntime().masterKey)
+            try context.servingRuntime().dashboard
         }
         @Sendable func api(_ context: GatewayRequestContext) throws -> DashboardAPI {
             DashboardAPI(

@@ -49,8 +49,13 @@ struct GatewayMiddleware: RouterMiddleware {
             // Handlers account for the answers they return; a thrown error ends a request before that.
             var threw = true
             do {
-                if Self.accountedEndpoints[path] != nil { context.trail = AttemptTrail() }
-                response = try await AttemptTrail.$current.withValue(context.trail) { try await next(request, context) }
+                if Self.accountedEndpoints[path] != nil {
+                    let trail = AttemptTrail()
+                    context.trail = trail
+                    response = try await AttemptTrail.$current.withValue(trail) { try await next(request, context) }
+                } else {
+                    response = try await next(request, context)
+                }
                 threw = false
             } catch let error as GatewayError {
                 response = error.response(envelope: envelope)
@@ -95,10 +100,11 @@ struct GatewayMiddleware: RouterMiddleware {
     /// the newer configuration, as it does for every request.
     func refusesBeforeBody(_ head: HTTPRequest) -> Bool {
         let runtime = runtime()
-        guard runtime.masterKey != nil else { return false }
         let request = Request(head: head, body: RequestBody(buffer: ByteBuffer()))
         let path = Self.routedPath(request.uri.path)
-        guard !Self.publicPaths.contains(path), !Self.isDashboard(path) else { return false }
+        if Self.isDashboard(path) { return runtime.dashboard.refusesBody(of: request, path: path) }
+        guard runtime.masterKey != nil else { return false }
+        guard !Self.publicPaths.contains(path) else { return false }
         var caller = RequestCaller.anonymous
         return Self.authenticate(request, path: path, runtime: runtime, caller: &caller) != nil
     }

@@ -61,6 +61,8 @@ final class GatewayRuntime: Sendable {
     let accounting: RequestAccounting
     /// The enabled local providers, which the health checks probe.
     let probedProviders: [(name: String, provider: any LLMProvider)]
+    /// `/ui`'s pages and login, with the sessions every runtime shares.
+    let dashboard: DashboardHandler
 
     private init(
         config: GatewayConfig,
@@ -76,8 +78,10 @@ final class GatewayRuntime: Sendable {
         responseStore: ResponseStore,
         breakers: CircuitBreakerBoard,
         accounting: RequestAccounting,
-        probedProviders: [(name: String, provider: any LLMProvider)]
+        probedProviders: [(name: String, provider: any LLMProvider)],
+        dashboard: DashboardHandler
     ) {
+        self.dashboard = dashboard
         self.responseStore = responseStore
         self.accounting = accounting
         self.config = config
@@ -196,7 +200,8 @@ final class GatewayRuntime: Sendable {
                 guard slot.config.locality == .local, let provider = slot.provider else { return nil }
                 return (name, provider)
             }
-            .sorted { $0.name < $1.name }
+            .sorted { $0.name < $1.name },
+            dashboard: DashboardHandler(sessions: shared.dashboardSessions, masterKey: config.auth.masterKey.map { Array($0.utf8) })
         )
     }
 }

@@ -83,6 +83,7 @@ struct NativeStreamResponse: Sendable {
                 // The client went away: the body's `defer` accounts for it (499); nothing more is written.
                 guard !Task.isCancelled else { return }
                 let failure = scrubber.scrub(ProviderError.classify(error))
+                answer.meter.trail?.cut(answer.target, kind: failure.kind)
                 try await fail(with: failure.message, inspector: &inspector, isFinished: &isFinished, to: &writer)
                 return
             }

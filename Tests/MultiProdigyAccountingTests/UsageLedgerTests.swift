@@ -4,6 +4,7 @@ import TestFixtures
 import Testing
 
 @testable import MultiProdigyAccounting
+@testable import MultiProdigyResilience
 
 /// The usage ledger inside one process: exact summaries, group commit, journal replay.
 @Suite struct UsageLedgerTests {
@@ -84,6 +85,19 @@ import Testing
         var withPath = JournaledUsage(token: 1, sequence: 2, record: record).line()
         let pathBytes = withPath.readBytes(length: withPath.readableBytes)!
         #expect(JournaledUsage(line: pathBytes.dropLast())?.record.path == record.path)
+    }
+
+    @Test func theLongestLineFitsItsBuffer() {
+        // Every text as long as the gateway lets it be and made of control characters, each escaped to six bytes:
+        // the line is sized before it is written, and a line larger than its room would trap.
+        let hostile = String(repeating: "\u{01}", count: 256)
+        var record = Fixtures.usageRow(hostile, key: hostile, model: hostile, provider: hostile, route: hostile)
+        record.endpoint = hostile
+        record.path = Array(repeating: "openai/\(hostile):client", count: AttemptTrail.maximumSteps) + ["…+9"]
+        var line = JournaledUsage(token: .min, sequence: .max, record: record).line()
+        let bytes = line.readBytes(length: line.readableBytes)!
+        #expect(JournaledUsage(line: bytes.dropLast())?.record == record)
+        #expect(UsageRecord.path(fromText: record.pathText ?? "") == record.path)
     }
 
     @Test func rowsAndTotalsFollowTheQuerysFiltersAndPages() async throws {

@@ -38,7 +38,7 @@ import Testing
         #expect(trail.steps.last == "…+5")
     }
 
-    @Test func theExecutorFindsTheTrailOfTheTaskItServes() async {
+    @Test func aTaskStartedUnderATrailNotesItsAttemptsThere() async {
         let trail = AttemptTrail()
         #expect(AttemptTrail.current == nil)
         await AttemptTrail.$current.withValue(trail) {

@@ -117,12 +117,40 @@ import Testing
 
     @Test func formsAndEscapes() {
         #expect(
-            DashboardHandler.formFields("key=mp-a%2Bb+c&csrf=x&key=second&empty=&bare") == [
+            DashboardForm.formFields("key=mp-a%2Bb+c&csrf=x&key=second&empty=&bare") == [
                 "key": "mp-a+b c", "csrf": "x", "empty": "", "bare": "",
             ]
         )
-        #expect(DashboardHandler.formFields("%zz=1") == [:])
-        #expect(DashboardHandler.escapeHTML(#"<a href="x">'&'</a>"#) == "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;")
+        #expect(DashboardForm.formFields("%zz=1") == [:])
+        #expect(DashboardForm.escapeHTML(#"<a href="x">'&'</a>"#) == "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;")
+    }
+
+    @Test func failedLoginsPastTheBurstWaitForTheBucketToRefill() {
+        let sessions = DashboardSessions()
+        let start = ContinuousClock.now
+        for _ in 0..<Int(DashboardSessions.loginBurst) {
+            #expect(sessions.admitsLogin(now: start))
+            sessions.loginFailed()
+        }
+        #expect(!sessions.admitsLogin(now: start))
+        #expect(!sessions.admitsLogin(now: start + .milliseconds(500)))
+        #expect(sessions.admitsLogin(now: start + DashboardSessions.loginRefill))
+        sessions.loginFailed()
+        #expect(!sessions.admitsLogin(now: start + DashboardSessions.loginRefill))
+    }
+
+    @Test func aSampledWindowLeavesTheBucketsItDidNotReadUnknown() {
+        let overview = DashboardOverview.json(
+            rows: [Self.row(9, secondsAgo: 5), Self.row(8, secondsAgo: 100)],
+            totals: LedgerTotals(requests: 90_000, errors: 0, promptTokens: 0, completionTokens: 0, costUSD: 0),
+            window: .quarterHour,
+            now: Self.now
+        )
+        let series = overview["series"]?.arrayValue ?? []
+        #expect(series.prefix(26).allSatisfy { $0["requests"] == .null }, "older than the oldest row read")
+        #expect(Self.number(series[26]["requests"]) == 1)
+        #expect(Self.number(series[29]["requests"]) == 1)
+        #expect(DashboardOverview.failedOver(["a:server", "…+40"]) == false, "the count of dropped steps names no target")
     }
 
     @Test func sessionsEndWithTheirLifetimeOrTheirMasterKey() {
