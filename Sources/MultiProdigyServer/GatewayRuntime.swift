@@ -7,6 +7,7 @@ import MultiProdigyPrivacy
 import MultiProdigyProviders
 import MultiProdigyResilience
 import MultiProdigyRouting
+import Tracing
 
 /// Everything a configuration decides, built once per configuration: the providers, the planner
 /// and the handlers. A reload builds a new runtime and swaps it in whole; requests already running
@@ -35,6 +36,8 @@ final class GatewayRuntime: Sendable {
         let logger: Logger
         /// A line per finished request, when the log format is JSON.
         var accessLog: AccessLog?
+        /// Starts the spans of traced requests; nil when `tracing.enabled` is false (read at start).
+        var tracer: (any Tracer)? = nil
     }
 
     let config: GatewayConfig
@@ -59,6 +62,10 @@ final class GatewayRuntime: Sendable {
     let accounting: RequestAccounting
     /// The enabled local providers, which the health checks probe.
     let probedProviders: [(name: String, provider: any LLMProvider)]
+    /// Starts the span of each request to an LLM endpoint; nil when tracing is off.
+    let tracer: (any Tracer)?
+    /// Each configured provider's type by its name, for the spans' `gen_ai.provider.name`.
+    let providerTypes: [String: String]
 
     private init(
         config: GatewayConfig,
@@ -74,8 +81,12 @@ final class GatewayRuntime: Sendable {
         responseStore: ResponseStore,
         breakers: CircuitBreakerBoard,
         accounting: RequestAccounting,
-        probedProviders: [(name: String, provider: any LLMProvider)]
+        probedProviders: [(name: String, provider: any LLMProvider)],
+        tracer: (any Tracer)?,
+        providerTypes: [String: String]
     ) {
+        self.tracer = tracer
+        self.providerTypes = providerTypes
         self.responseStore = responseStore
         self.accounting = accounting
         self.config = config
@@ -135,7 +146,8 @@ final class GatewayRuntime: Sendable {
             retry: config.resilience.retry,
             observer: shared.metrics,
             scrubber: scrubber,
-            maximumAnswerBytes: config.server.maxResponseBytes
+            maximumAnswerBytes: config.server.maxResponseBytes,
+            tracer: shared.tracer
         )
         var planning = RequestPlanning(planner: planner, health: shared.health, detectsPII: config.privacy.detectPII)
         planning.nativeAPIs = { executor.nativeAPIs(of: $0) }
@@ -194,7 +206,9 @@ final class GatewayRuntime: Sendable {
                 guard slot.config.locality == .local, let provider = slot.provider else { return nil }
                 return (name, provider)
             }
-            .sorted { $0.name < $1.name }
+            .sorted { $0.name < $1.name },
+            tracer: shared.tracer,
+            providerTypes: Dictionary(config.providers.map { ($0.name, $0.type) }, uniquingKeysWith: { first, _ in first })
         )
     }
 }

@@ -17,9 +17,12 @@ struct RequestMeter: Sendable {
     let receivedAt: ContinuousClock.Instant
     /// What its key reserved of its budget and rate limits, settled when it ends.
     var reservation: KeyLimiter.Reservation?
+    /// The request's span, when it is traced.
+    let trace: RequestTrace?
 
     /// The meter of the request `context` belongs to.
     init(_ context: GatewayRequestContext) {
+        self.trace = context.trace
         self.requestID = context.requestID
         self.caller = context.caller
         self.receivedAt = context.receivedAt
