@@ -1,5 +1,6 @@
 import HTTPTypes
 import MultiProdigyAccounting
+import MultiProdigyCore
 import MultiProdigyJSON
 import MultiProdigyResilience
 import MultiProdigyRouting

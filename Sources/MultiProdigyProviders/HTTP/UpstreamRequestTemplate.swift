@@ -1,3 +1,4 @@
+import MultiProdigyCore
 import NIOCore
 import NIOHTTP1
 
