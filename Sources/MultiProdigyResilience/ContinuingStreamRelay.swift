@@ -356,7 +356,9 @@ public struct ContinuingStreamRelay: AsyncSequence, Sendable {
 
         /// ``continuation()``, as a span (a child of the request's) when the request is traced: the
         /// cut target and why, how the answer went on; the attempts it makes are its children.
-        private mutating func tracedContinuation(after failure: ProviderError) async -> (
+        private mutating func tracedContinuation(
+            after failure: ProviderError
+        ) async -> (
             relay: StreamRelay, target: RouteTarget, spliced: Bool
         )? {
             guard let tracer = context.executor.tracer, let parent = ServiceContext.current else { return await continuation() }

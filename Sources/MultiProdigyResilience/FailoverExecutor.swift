@@ -168,7 +168,9 @@ public struct FailoverExecutor: Sendable {
                 let outcome: Result<Value, ProviderError>
                 do {
                     if let trace {
-                        outcome = .success(try await UpstreamTraceHeaders.$current.withValue(trace.headers) { try await attempt(target, provider) })
+                        outcome = .success(
+                            try await UpstreamTraceHeaders.$current.withValue(trace.headers) { try await attempt(target, provider) }
+                        )
                     } else {
                         outcome = .success(try await attempt(target, provider))
                     }

@@ -188,6 +188,9 @@ struct NativeStreamResponse: Sendable {
         if inspector.isComplete, !usage.isEstimated {
             executor.recordAnswerLength(usage.completionTokens, by: answer.target, in: plan, choices: 1)
         }
-        accounting.finish(answer.outcome(status: status, usage: usage, costUSD: accounting.cost(of: usage, on: answer.target)), of: answer.meter)
+        accounting.finish(
+            answer.outcome(status: status, usage: usage, costUSD: accounting.cost(of: usage, on: answer.target)),
+            of: answer.meter
+        )
     }
 }
