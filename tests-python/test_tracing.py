@@ -14,6 +14,7 @@ in the exporter's batch, so the tests wait for nothing.
 import json
 import socket
 import threading
+import time
 import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -34,6 +35,7 @@ PROMPT_TOKENS = 17
 COMPLETION_TOKENS = 5
 CLIENT_TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 CLIENT_SPAN_ID = "00f067aa0ba902b7"
+STREAM_TAIL_SECONDS = 0.5
 
 
 class _Recorder:
@@ -110,6 +112,8 @@ def _make_upstream(log):
             words = ANSWER_WORDS[2:] if model == "continue-model" else ANSWER_WORDS
             for word in words:
                 send(_chunk(text=word))
+            # The answer's end comes well after its commit: the request's span must wait for it.
+            time.sleep(STREAM_TAIL_SECONDS)
             send(_chunk(finish="stop"))
             usage = {"prompt_tokens": PROMPT_TOKENS, "completion_tokens": COMPLETION_TOKENS, "total_tokens": PROMPT_TOKENS + COMPLETION_TOKENS}
             send(_chunk(usage=usage))
@@ -164,6 +168,8 @@ class Span:
         self.attributes = {item.key: _attribute(item.value) for item in proto.attributes}
         self.status_code = proto.status.code
         self.status_message = proto.status.message
+        self.start = proto.start_time_unix_nano
+        self.end = proto.end_time_unix_nano
         self.resource = resource
 
     def __repr__(self):
@@ -240,6 +246,7 @@ def test_a_streamed_request_that_fails_over_is_one_trace_under_the_clients_span(
     tracing = f'tracing: {{enabled: true, endpoint: "{receiver_url}", sample_ratio: 1.0, service_name: trace-test}}'
     with _running_gateway(config(tracing), tmp_path, "the traced gateway") as base:
         text = _stream(base, "fast", traceparent=f"00-{CLIENT_TRACE_ID}-{CLIENT_SPAN_ID}-01")
+        read_all = time.time_ns()
         assert "".join(ANSWER_WORDS) in "".join(
             json.loads(line[6:])["choices"][0]["delta"].get("content", "")
             for line in text.splitlines()
@@ -287,6 +294,11 @@ def test_a_streamed_request_that_fails_over_is_one_trace_under_the_clients_span(
     assert last.attributes["gen_ai.request.model"] == "good-model"
     assert last.attributes["gen_ai.provider.name"] == "openai"
     assert len(spans) == 5, spans
+    # The attempt's span ends when its stream commits; the request's, with the stream's last byte.
+    assert request.end - last.end >= STREAM_TAIL_SECONDS * 0.8e9
+    # (after the last write, so at about the time the client has read it all)
+    assert abs(request.end - read_all) < STREAM_TAIL_SECONDS * 0.5e9
+    assert all(request.start <= span.start and span.end <= request.end for span in children)
 
     # Each upstream call carried the traceparent of its own attempt span, in the client's trace.
     calls = upstream_log.all()

@@ -179,8 +179,14 @@ final class ChatCompletionsHandler: Sendable {
                 }
                 trace?.end()
             }
-            // A continuation's spans are children of the request's.
-            try await ServiceContext.$current.withValue(trace?.context) {
+            if let trace {
+                // A continuation's spans are children of the request's.
+                try await ServiceContext.$current.withValue(trace.context) {
+                    try await ClientDisconnectHandler.cancellingOnDisconnect(of: connectionID) {
+                        try await self.write(&events, of: answer, framing: &framing, isFinished: &isFinished, to: &writer)
+                    }
+                }
+            } else {
                 try await ClientDisconnectHandler.cancellingOnDisconnect(of: connectionID) {
                     try await self.write(&events, of: answer, framing: &framing, isFinished: &isFinished, to: &writer)
                 }
