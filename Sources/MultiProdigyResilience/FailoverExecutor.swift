@@ -113,7 +113,7 @@ public struct FailoverExecutor: Sendable {
         attempt: (RouteTarget, any LLMProvider) async throws -> Value
     ) async -> ExecutionResult<Value> {
         // Read once: nil when tracing is off or the request is not traced.
-        let traceParent = tracer == nil ? nil : ServiceContext.current
+        let tracing = tracer.flatMap { tracer in ServiceContext.current.map { (tracer: tracer, parent: $0) } }
         var failures: [(target: RouteTarget, reason: String, error: ProviderError?)] = plan.excluded.map { ($0.target, $0.reason, nil) }
         var attempts = 0
         var lastTarget: RouteTarget?
@@ -153,10 +153,10 @@ public struct FailoverExecutor: Sendable {
                     observer?.failedOver(route: plan.requestedName, from: previous, to: target, reason: reason)
                 }
                 lastTarget = target
-                let trace = traceParent.map {
+                let trace = tracing.map {
                     AttemptTrace(
-                        tracer: tracer!,
-                        parent: $0,
+                        tracer: $0.tracer,
+                        parent: $0.parent,
                         operation: operation,
                         target: target,
                         providerType: slot.config.type,

@@ -7,6 +7,7 @@ import MultiProdigyRouting
 import NIOCore
 import Synchronization
 import Tracing
+import W3CTraceContext
 
 /// The server span of one traced request to an LLM endpoint, from its head to its last byte.
 ///
@@ -39,14 +40,13 @@ final class RequestTrace: Sendable {
     /// Starts the span of `request`, an `operation` (`chat`, `embeddings`), with the client's
     /// `traceparent` and `tracestate`, if any, as its parent.
     init(tracer: any Tracer, request: HTTPRequest, operation: String, providerTypes: [String: String]) {
-        var carrier: [String: String] = [:]
-        // Only the trace headers reach the tracer: never the request's authorization.
-        if let parent = request.headerFields[Self.traceparent] {
-            carrier["traceparent"] = parent
-            if let state = request.headerFields[Self.tracestate] { carrier["tracestate"] = state }
-        }
         var parent = ServiceContext.topLevel
-        if !carrier.isEmpty { tracer.extract(carrier, into: &parent, using: TraceContextCarrier()) }
+        if let carrier = Self.traceContext(
+            traceparent: request.headerFields[Self.traceparent],
+            tracestate: request.headerFields[Self.tracestate]
+        ) {
+            tracer.extract(carrier, into: &parent, using: TraceContextCarrier())
+        }
         let span = tracer.startSpan(operation, context: parent, ofKind: .server)
         if span.isRecording {
             span.updateAttributes { attributes in
@@ -59,6 +59,18 @@ final class RequestTrace: Sendable {
         self.tracer = tracer
         self.operation = operation
         self.providerTypes = providerTypes
+    }
+
+    /// The client's trace headers to hand the tracer: only these, never the request's
+    /// authorization; nil when there is no valid `traceparent` (the request starts a trace of its
+    /// own), and without a `tracestate` that is not valid. Checked here so that a client's malformed
+    /// header is ignored quietly rather than logged by the tracer on every request.
+    static func traceContext(traceparent: String?, tracestate: String?) -> [String: String]? {
+        guard let traceparent, (try? TraceContext(traceParentHeaderValue: traceparent)) != nil else { return nil }
+        guard let tracestate, (try? TraceContext(traceParentHeaderValue: traceparent, traceStateHeaderValue: tracestate)) != nil else {
+            return ["traceparent": traceparent]
+        }
+        return ["traceparent": traceparent, "tracestate": tracestate]
     }
 
     private static let traceparent = HTTPField.Name("traceparent")!
