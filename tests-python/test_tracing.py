@@ -85,7 +85,9 @@ def _make_upstream(log):
             model = body.get("model")
             log.add({"model": model, "traceparent": self.headers.get("traceparent"), "body": body})
             if model == "fail-model":
-                payload = json.dumps({"error": {"message": "the fake is broken", "type": "server_error"}}).encode()
+                # An upstream that quotes the key it was sent: the span's status message is scrubbed.
+                message = f"the fake is broken (key {self.headers.get('authorization', '')[len('Bearer '):]})"
+                payload = json.dumps({"error": {"message": message, "type": "server_error"}}).encode()
                 self.send_response(500)
                 self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(payload)))
@@ -289,6 +291,7 @@ def test_a_streamed_request_that_fails_over_is_one_trace_under_the_clients_span(
     assert second.attributes["http.response.status_code"] == 500
     assert second.attributes["error.type"] == "server"
     assert second.status_code == 2  # STATUS_CODE_ERROR
+    assert "the fake is broken" in second.status_message and PROVIDER_KEY not in second.status_message
     assert last.name == "chat good-model"
     assert last.attributes["multiprodigy.attempt.outcome"] == "success"
     assert last.attributes["gen_ai.request.model"] == "good-model"
@@ -354,3 +357,25 @@ def test_with_tracing_off_nothing_is_exported_and_upstream_requests_carry_no_tra
         _stream(base, "fast", traceparent=f"00-{CLIENT_TRACE_ID}-{CLIENT_SPAN_ID}-01")
     assert exports.all() == []
     assert upstream_log.all() and all(call["traceparent"] is None for call in upstream_log.all())
+
+
+def test_a_json_answer_has_its_usage_and_finish_reasons_on_the_request_span(harness, tmp_path):
+    upstream_url, upstream_log, receiver_url, exports, config = harness
+    tracing = f'tracing: {{enabled: true, endpoint: "{receiver_url}"}}'
+    with _running_gateway(config(tracing), tmp_path, "the traced gateway") as base:
+        headers = {"content-type": "application/json", "authorization": f"Bearer {MASTER_KEY}"}
+        body = {"model": "good", "messages": [{"role": "user", "content": PROMPT}]}
+        request = urllib.request.Request(f"{base}/chat/completions", data=json.dumps(body).encode(), headers=headers)
+        with urllib.request.urlopen(request, timeout=60) as response:
+            answer = json.loads(response.read())
+        assert answer["choices"][0]["message"]["content"] == "".join(ANSWER_WORDS)
+    spans = _spans(exports)
+    [request_span] = [span for span in spans if span.name == "chat good"]
+    assert request_span.attributes["gen_ai.usage.input_tokens"] == PROMPT_TOKENS
+    assert request_span.attributes["gen_ai.usage.output_tokens"] == COMPLETION_TOKENS
+    assert request_span.attributes["gen_ai.response.finish_reasons"] == ["stop"]
+    assert request_span.attributes["gen_ai.response.model"] == "good"
+    assert request_span.attributes["multiprodigy.attempts"] == 1
+    [attempt] = [span for span in spans if span.parent_id == request_span.span_id and span.kind == 3]
+    assert attempt.attributes["multiprodigy.attempt.outcome"] == "success"
+    _assert_nothing_secret_or_private(exports)
