@@ -80,10 +80,12 @@ final class RequestTrace: Sendable {
     /// continuations.
     var context: ServiceContext { span.context }
 
-    /// Names the span after the model the client asked for: `chat fast`.
+    /// Names the span after the model the client asked for: `chat fast` (a name longer than 64
+    /// characters is shortened, as in error messages: the client chooses it).
     func requested(model: String) {
-        span.operationName = "\(operation) \(model)"
-        span.attributes[TraceAttribute.requestModel] = model
+        let name = EchoedName.shortened(model)
+        span.operationName = "\(operation) \(name)"
+        span.attributes[TraceAttribute.requestModel] = name
     }
 
     /// Plans the request in a child span `plan`, which records the route, the policy and the
