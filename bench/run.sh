@@ -60,13 +60,13 @@
 #                           0: skip them; unset: bench them when /usr/lib/postgresql/*/bin/postgres
 #                           exists, else skip them with a message
 #        BENCH_APIS         0: no Responses or Messages rows
-#        BENCH_PG_PORT      the private PostgreSQL's TCP port (default 18090)
-#        BENCH_KEY_BUDGET   the bench key's --budget (default 1000000usd/month)
 #        BENCH_TRACING      1: also bench a second gateway with OpenTelemetry tracing on at
 #                           sample_ratio 1 (127.0.0.1:18089), exporting every span over OTLP/HTTP
 #                           to a sink nginx serves (127.0.0.1:18092, answers 200 and drops the
 #                           spans): the rows gateway-traced and chat-stream-traced, beside gateway
 #                           and chat-stream (default 0)
+#        BENCH_PG_PORT      the private PostgreSQL's TCP port (default 18090)
+#        BENCH_KEY_BUDGET   the bench key's --budget (default 1000000usd/month)
 #        BENCH_KEY_RPM      the bench key's --rpm (default 100000000: slices of 2 % of it are never
 #                           spent during a run; a smaller one makes the replicas lease again)
 #
