@@ -60,6 +60,11 @@
 #                           0: skip them; unset: bench them when /usr/lib/postgresql/*/bin/postgres
 #                           exists, else skip them with a message
 #        BENCH_APIS         0: no Responses or Messages rows
+#        BENCH_TRACING      1: also bench a second gateway with OpenTelemetry tracing on at
+#                           sample_ratio 1 (127.0.0.1:18089), exporting every span over OTLP/HTTP
+#                           to a sink nginx serves (127.0.0.1:18092, answers 200 and drops the
+#                           spans): the rows gateway-traced and chat-stream-traced, beside gateway
+#                           and chat-stream (default 0)
 #        BENCH_PG_PORT      the private PostgreSQL's TCP port (default 18090)
 #        BENCH_KEY_BUDGET   the bench key's --budget (default 1000000usd/month)
 #        BENCH_KEY_RPM      the bench key's --rpm (default 100000000: slices of 2 % of it are never
@@ -91,6 +96,9 @@ API_PATH=/v1/chat/completions
 STREAMS=${BENCH_STREAMS:-1}
 TLS=${BENCH_TLS:-1}
 APIS=${BENCH_APIS:-1}
+TRACING=${BENCH_TRACING:-0}
+TRACED_PORT=18089
+OTLP_SINK_PORT=18092
 MANY_STREAMS=${BENCH_MANY_STREAMS:-1000}
 
 # The script lives in bench/; the build must run from the package root wherever we are called from.
@@ -103,6 +111,7 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 [[ "$STREAMS" == [01] ]] || die "BENCH_STREAMS must be 0 or 1, not '$STREAMS'"
 [[ "$TLS" == [01] ]] || die "BENCH_TLS must be 0 or 1, not '$TLS'"
 [[ "$APIS" == [01] ]] || die "BENCH_APIS must be 0 or 1, not '$APIS'"
+[[ "$TRACING" == [01] ]] || die "BENCH_TRACING must be 0 or 1, not '$TRACING'"
 [[ "$MANY_STREAMS" =~ ^[0-9]+$ ]] && ((MANY_STREAMS == 0 || MANY_STREAMS >= 64)) ||
     die "BENCH_MANY_STREAMS must be 0 or a number of connections of at least 64, not '$MANY_STREAMS'"
 ((STREAMS)) || MANY_STREAMS=0
@@ -116,6 +125,7 @@ HAPROXY_PID=""
 GATEWAY_PID=""
 SQLITE_KEY_PID=""
 POSTGRES_KEY_PID=""
+TRACED_PID=""
 PG_PID=""
 
 stop_pid() {
@@ -152,6 +162,7 @@ stop_postgres() {
 
 cleanup() {
     local status=$?
+    stop_pid "$TRACED_PID"
     stop_pid "$POSTGRES_KEY_PID"
     stop_pid "$SQLITE_KEY_PID"
     stop_pid "$GATEWAY_PID"
@@ -230,6 +241,7 @@ esac
 PORTS=($DIRECT_PORT $PROXY_PORT $GATEWAY_PORT $HAPROXY_PORT)
 ((TLS)) && PORTS+=($TLS_PORT $HAPROXY_TLS_PORT)
 ((KEYED)) && PORTS+=($SQLITE_KEY_PORT $POSTGRES_KEY_PORT $PG_PORT)
+((TRACING)) && PORTS+=($TRACED_PORT $OTLP_SINK_PORT)
 for port in "${PORTS[@]}"; do
     if (exec 3<>"/dev/tcp/$HOST/$port") 2>/dev/null; then
         die "$HOST:$port is already in use; stop whatever listens there first"
@@ -381,6 +393,20 @@ if ((TLS)); then
 $CANNED_LOCATIONS
     }"
 fi
+OTLP_SINK_SERVER=""
+if ((TRACING)); then
+    # The traced gateway's OTLP/HTTP collector: takes each batch of spans and drops it, answering as
+    # a collector does (200, an empty protobuf ExportTraceServiceResponse).
+    OTLP_SINK_SERVER="
+    server {
+        listen $HOST:$OTLP_SINK_PORT;
+        client_max_body_size 64m;
+        location = /v1/traces {
+            default_type application/x-protobuf;
+            return 200 '';
+        }
+    }"
+fi
 cat >"$TMP/nginx/nginx.conf" <<EOF
 worker_processes $NGINX_WORKERS;
 pid $TMP/nginx/nginx.pid;
@@ -408,6 +434,7 @@ http {
 $CANNED_LOCATIONS
     }
 $TLS_SERVER
+$OTLP_SINK_SERVER
 
     upstream canned {
         server $HOST:$DIRECT_PORT;
@@ -799,6 +826,27 @@ EOF
 fi
 
 # ---------------------------------------------------------------------------------------------
+# The traced gateway (BENCH_TRACING): the same configuration with every request traced
+# ---------------------------------------------------------------------------------------------
+if ((TRACING)); then
+    sed "s/^  listen: .*/  listen: $HOST:$TRACED_PORT/; s|^storage: .*|storage: sqlite:$TMP/ledger-traced.db|" \
+        "$TMP/gateway.yaml" >"$TMP/gateway-traced.yaml"
+    cat >>"$TMP/gateway-traced.yaml" <<EOF
+tracing:
+  enabled: true
+  endpoint: http://$HOST:$OTLP_SINK_PORT/v1/traces
+  sample_ratio: 1
+EOF
+    start_gateway gateway-traced "$TRACED_PORT"
+    TRACED_PID=$STARTED_PID
+    check_executor gateway-traced
+    add_target gateway-traced "http://$HOST:$TRACED_PORT$API_PATH"
+    ((STREAMS)) && add_target chat-stream-traced "http://$HOST:$TRACED_PORT$API_PATH" "$STREAM_BODY"
+    check_row gateway-traced
+    ((STREAMS)) && check_row chat-stream-traced
+fi
+
+# ---------------------------------------------------------------------------------------------
 # wrk
 # ---------------------------------------------------------------------------------------------
 # One script per target: the keyed targets send their key's secret (it only goes to $TMP).
@@ -843,6 +891,13 @@ if ((KEYED)); then
     PID_OF[gateway-postgres-key]=$POSTGRES_KEY_PID
     LOG_OF[gateway-sqlite-key]=$TMP/gateway-sqlite-key.log
     LOG_OF[gateway-postgres-key]=$TMP/gateway-postgres-key.log
+fi
+if ((TRACING)); then
+    for target in gateway-traced chat-stream-traced; do
+        [[ -n "${URL[$target]:-}" ]] || continue
+        PID_OF[$target]=$TRACED_PID
+        LOG_OF[$target]=$TMP/gateway-traced.log
+    done
 fi
 for target in "${TARGETS[@]}"; do
     write_lua "$target" "${KEY_SECRET[$target]:-}"

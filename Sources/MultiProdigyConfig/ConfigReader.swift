@@ -32,6 +32,7 @@ struct ConfigReader {
             case "routes": config.routes = readRoutes(value)
             case "privacy": config.privacy = readPrivacy(value)
             case "resilience": config.resilience = readResilience(value, path: "resilience")
+            case "tracing": config.tracing = readTracing(value)
             default: break
             }
         }
@@ -168,6 +169,57 @@ struct ConfigReader {
         guard let fields = mapping(node, path: "privacy", allowed: ["detect_pii"]) else { return settings }
         for (key, value) in fields where key == "detect_pii" {
             settings.detectPII = bool(value, path: "privacy.detect_pii") ?? settings.detectPII
+        }
+        return settings
+    }
+
+    /// `tracing:` whether to export spans, where, and what share of requests.
+    private mutating func readTracing(_ node: Node) -> TracingSettings {
+        var settings = TracingSettings()
+        guard let fields = mapping(node, path: "tracing", allowed: ["enabled", "endpoint", "sample_ratio", "service_name"]) else {
+            return settings
+        }
+        for (key, value) in fields {
+            let path = "tracing.\(key)"
+            switch key {
+            case "enabled":
+                settings.enabled = bool(value, path: path) ?? settings.enabled
+            case "endpoint":
+                guard let text = string(value, path: path) else { continue }
+                let url = text.trimmingWhitespace()
+                let lowered = url.lowercased()
+                let scheme = lowered.hasPrefix("https://") ? "https://" : lowered.hasPrefix("http://") ? "http://" : nil
+                if let scheme, url.count > scheme.count, !url.contains(where: { $0 == " " || $0 == "\n" }) {
+                    settings.endpoint = url
+                } else {
+                    report(
+                        path,
+                        value,
+                        "'\(text)' is not an http or https URL",
+                        "write the OTLP/HTTP traces URL of your collector, such as \(TracingSettings.defaultEndpoint)"
+                    )
+                }
+            case "sample_ratio":
+                guard let text = string(value, path: path) else { continue }
+                if let ratio = Double(text), ratio.isFinite, (0...1).contains(ratio) {
+                    settings.sampleRatio = ratio
+                } else {
+                    report(
+                        path,
+                        value,
+                        "'\(text)' is not a ratio from 0 to 1",
+                        "write a number from 0 (no request traced) to 1 (every request), such as 0.1"
+                    )
+                }
+            case "service_name":
+                guard let text = string(value, path: path) else { continue }
+                if text.trimmingWhitespace().isEmpty {
+                    report(path, value, "the service name is empty", "name the service, such as multiprodigy, or leave the key out")
+                } else {
+                    settings.serviceName = text
+                }
+            default: break
+            }
         }
         return settings
     }
@@ -602,7 +654,7 @@ struct ConfigReader {
 
     // MARK: Node helpers
 
-    private static let topLevelKeys = ["server", "auth", "storage", "providers", "models", "routes", "privacy", "resilience"]
+    private static let topLevelKeys = ["server", "auth", "storage", "providers", "models", "routes", "privacy", "resilience", "tracing"]
     private static let providerKeys = ["type", "base_url", "api_key", "locality", "headers", "ca_file", "options"]
     private static let modelKeys = [
         "provider", "model", "price", "context", "supports", "latency", "weight", "output_factor", "non_streaming",

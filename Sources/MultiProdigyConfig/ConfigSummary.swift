@@ -30,6 +30,11 @@ public struct ConfigSummary: Sendable {
         var lines: [String] = ["\(source) is valid.", ""]
         lines.append("Server: listening on \(config.server.listen), requests up to \(config.server.maxRequestBytes) bytes")
         lines.append(config.auth.masterKey == nil ? "Auth: open (no master key set)" : "Auth: master key required")
+        lines.append(
+            config.tracing.enabled
+                ? "Tracing: OTLP/HTTP to \(config.tracing.endpoint), sample ratio \(config.tracing.sampleRatio), service \(config.tracing.serviceName)"
+                : "Tracing: off"
+        )
         lines.append("")
         let enabled = config.providers.filter(\.isEnabled).count
         lines.append("Providers (\(enabled) of \(config.providers.count) enabled):")

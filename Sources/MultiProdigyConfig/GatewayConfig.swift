@@ -23,6 +23,8 @@ public struct GatewayConfig: Sendable {
     public var privacy: PrivacySettings
     /// `resilience:` global timeouts, retry and breaker settings.
     public var resilience: ResilienceSettings
+    /// `tracing:` OpenTelemetry traces (off by default; read at start).
+    public var tracing: TracingSettings
 
     /// Creates a configuration; ``ConfigLoader`` is the usual way.
     public init(
@@ -34,7 +36,8 @@ public struct GatewayConfig: Sendable {
         models: [ModelConfig] = [],
         routes: [RouteConfig] = [],
         privacy: PrivacySettings = PrivacySettings(),
-        resilience: ResilienceSettings = ResilienceSettings()
+        resilience: ResilienceSettings = ResilienceSettings(),
+        tracing: TracingSettings = TracingSettings()
     ) {
         self.server = server
         self.auth = auth
@@ -45,6 +48,7 @@ public struct GatewayConfig: Sendable {
         self.routes = routes
         self.privacy = privacy
         self.resilience = resilience
+        self.tracing = tracing
     }
 
     /// The provider named `name`, if configured.

@@ -4,6 +4,7 @@ import MultiProdigyCore
 import MultiProdigyJSON
 import MultiProdigyRouting
 import NIOCore
+import Tracing
 
 /// A streamed chat answer that outlives its upstream: when the stream that committed is cut after
 /// commit, the answer is continued on a later target of the plan that supports it.
@@ -319,7 +320,8 @@ public struct ContinuingStreamRelay: AsyncSequence, Sendable {
             let isSingleChoice = context.chat.choiceCount == 1
             var reason = "\(failure.message). The response is incomplete."
             if isSingleChoice, transcript.isContinuable, !Task.isCancelled {
-                if let (next, target, spliced) = await continuation() {
+                let found = await tracedContinuation(after: failure)
+                if let (next, target, spliced) = found {
                     current.cancel()
                     context.executor.observer?.failedOver(
                         route: context.plan.requestedName,
@@ -354,6 +356,30 @@ public struct ContinuingStreamRelay: AsyncSequence, Sendable {
                     code: "stream_interrupted"
                 )
             )
+        }
+
+        /// ``continuation()``, as a span (a child of the request's) when the request is traced: the
+        /// cut target and why, how the answer went on; the attempts it makes are its children.
+        private mutating func tracedContinuation(
+            after failure: ProviderError
+        ) async -> (
+            relay: StreamRelay, target: RouteTarget, spliced: Bool
+        )? {
+            guard let tracer = context.executor.tracer, let parent = ServiceContext.current else { return await continuation() }
+            let span = tracer.startSpan("continue \(context.plan.requestedName)", context: parent, ofKind: .internal)
+            span.updateAttributes { attributes in
+                attributes[TraceAttribute.route] = context.plan.requestedName
+                attributes[TraceAttribute.cutTarget] = currentTarget.name
+                attributes[TraceAttribute.cutReason] = failure.kind.rawValue
+            }
+            let found = await ServiceContext.$current.withValue(span.context) { await continuation() }
+            span.updateAttributes { attributes in
+                attributes[TraceAttribute.continuationOutcome] = found.map { $0.spliced ? "spliced" : "prefilled" } ?? "none"
+                if let found { attributes[TraceAttribute.target] = found.target.name }
+            }
+            if found == nil { span.setStatus(SpanStatus(code: .error, message: "no later target could continue the answer")) }
+            span.end()
+            return found
         }
 
         /// Starts continuing the answer on a target after the failed one in the plan, nil when no

@@ -162,7 +162,7 @@ extension FailoverExecutor {
         upstreamTime: inout Duration,
         accept: (ByteBuffer, RouteTarget) throws -> Answer
     ) async -> ExecutionResult<Answer> {
-        await run(plan, totalDeadline: totalDeadline, upstreamTime: &upstreamTime) { target, provider in
+        await run(plan, totalDeadline: totalDeadline, operation: "embeddings", upstreamTime: &upstreamTime) { target, provider in
             let call = EmbeddingsCall(
                 request: embeddings,
                 upstreamModel: target.upstreamModel,

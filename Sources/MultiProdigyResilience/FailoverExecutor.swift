@@ -3,6 +3,7 @@ import MultiProdigyCore
 import MultiProdigyJSON
 import MultiProdigyPrivacy
 import MultiProdigyRouting
+import Tracing
 
 /// Walks a ``RoutePlan`` in order until a target answers.
 ///
@@ -26,6 +27,10 @@ public struct FailoverExecutor: Sendable {
     /// The most bytes of chunks a non-streaming answer assembled from a stream may take
     /// (`server.max_response_bytes`, as for a whole answer).
     let maximumAnswerBytes: Int
+    /// Records a span per attempt and per continuation under the request's span (the task's
+    /// `ServiceContext`); nil when tracing is off, and then nothing is recorded or added to an
+    /// upstream call.
+    let tracer: (any Tracer)?
 
     /// Creates an executor over the configured providers.
     ///
@@ -38,6 +43,7 @@ public struct FailoverExecutor: Sendable {
     ///   - scrubber: Masks secrets an upstream's error text quotes (see ``SecretScrubber``).
     ///   - maximumAnswerBytes: `server.max_response_bytes`: the most a non-streaming answer
     ///     assembled from a stream may take.
+    ///   - tracer: Records attempts and continuations as spans when tracing is on (`tracing:`).
     public init(
         providers: [String: ProviderSlot],
         tracker: LatencyTracker = LatencyTracker(),
@@ -45,9 +51,11 @@ public struct FailoverExecutor: Sendable {
         retry: RetrySettings = RetrySettings(),
         observer: (any AttemptObserver)? = nil,
         scrubber: SecretScrubber = SecretScrubber(),
-        maximumAnswerBytes: Int = 32 << 20
+        maximumAnswerBytes: Int = 32 << 20,
+        tracer: (any Tracer)? = nil
     ) {
         self.maximumAnswerBytes = maximumAnswerBytes
+        self.tracer = tracer
         self.providers = providers
         self.tracker = tracker
         self.breakers = breakers
@@ -93,13 +101,19 @@ public struct FailoverExecutor: Sendable {
 
     /// Tries each target of `plan` with `attempt` until one succeeds, adding to `upstreamTime` the
     /// time spent in attempts and waiting between them, so the caller can tell its own time apart.
+    ///
+    /// When tracing is on and the task has a request's span, each attempt is a client span named
+    /// after `operation` (`gen_ai.operation.name`) and its call carries that span's `traceparent`.
     public func run<Value: Sendable>(
         _ plan: RoutePlan,
         totalDeadline: ContinuousClock.Instant,
         measurement: LatencyTracker.Measurement = .total,
+        operation: String = "chat",
         upstreamTime: inout Duration,
         attempt: (RouteTarget, any LLMProvider) async throws -> Value
     ) async -> ExecutionResult<Value> {
+        // Read once: nil when tracing is off or the request is not traced.
+        let tracing = tracer.flatMap { tracer in ServiceContext.current.map { (tracer: tracer, parent: $0) } }
         var failures: [(target: RouteTarget, reason: String, error: ProviderError?)] = plan.excluded.map { ($0.target, $0.reason, nil) }
         var attempts = 0
         var lastTarget: RouteTarget?
@@ -139,11 +153,27 @@ public struct FailoverExecutor: Sendable {
                     observer?.failedOver(route: plan.requestedName, from: previous, to: target, reason: reason)
                 }
                 lastTarget = target
+                let trace = tracing.map {
+                    AttemptTrace(
+                        tracer: $0.tracer,
+                        parent: $0.parent,
+                        operation: operation,
+                        target: target,
+                        providerType: slot.config.type,
+                        attempt: attempts
+                    )
+                }
                 let started = ContinuousClock.now
                 tracker.begin(key)
                 let outcome: Result<Value, ProviderError>
                 do {
-                    outcome = .success(try await attempt(target, provider))
+                    if let trace {
+                        outcome = .success(
+                            try await UpstreamTraceHeaders.$current.withValue(trace.headers) { try await attempt(target, provider) }
+                        )
+                    } else {
+                        outcome = .success(try await attempt(target, provider))
+                    }
                 } catch {
                     // Every reason below (retries, "every target failed", the client's error) is
                     // built from this one, so this is where an upstream's text loses its secrets.
@@ -155,6 +185,7 @@ public struct FailoverExecutor: Sendable {
                 let failure: ProviderError
                 switch outcome {
                 case .success(let value):
+                    trace?.succeeded()
                     breakers.recordSuccess(key, at: .now)
                     tracker.record(measurement, .now - started, for: key)
                     return .success(value, target: target, attempts: attempts)
@@ -162,6 +193,7 @@ public struct FailoverExecutor: Sendable {
                     failure = error
                 }
                 if failure.kind == .cancelled || Task.isCancelled {
+                    trace?.cancelled()
                     breakers.recordAbandoned(key)
                     return .failure(Self.cancelledError, lastTarget: target, attempts: attempts)
                 }
@@ -170,6 +202,7 @@ public struct FailoverExecutor: Sendable {
                 lastFailure = failure.kind
                 failures.append((target, failure.message, failure))
                 if failure.isContextLengthExceeded {
+                    trace?.failed(failure, next: .failover)
                     refusedWindow = max(refusedWindow ?? 0, entry.contextWindow ?? 0)
                     continue targets
                 }
@@ -184,6 +217,11 @@ public struct FailoverExecutor: Sendable {
                     deadline: totalDeadline,
                     jitter: Double.random(in: 0..<1, using: &random)
                 )
+                switch decision {
+                case .retry(let delay): trace?.failed(failure, next: .retry(delay: delay))
+                case .nextTarget: trace?.failed(failure, next: .failover)
+                case .stop: trace?.failed(failure, next: .stop)
+                }
                 switch decision {
                 case .retry(let delay):
                     let sleeping = ContinuousClock.now

@@ -39,6 +39,8 @@ public struct StreamTranscript: Sendable, Equatable {
     public private(set) var sentOtherThanText = false
     /// Whether a choice's `finish_reason` was sent.
     public private(set) var finished = false
+    /// The distinct `finish_reason`s the choices were sent, in order (`stop`, `length`, ...).
+    public private(set) var finishReasons: [String] = []
     /// The estimated tokens of all of choice 0's text, counted as it arrives, kept or not.
     public var estimatedTextTokens: Int { textTokens.tokensClosingOpenPiece }
     private var textTokens = TokenTally()
@@ -100,7 +102,12 @@ public struct StreamTranscript: Sendable, Equatable {
         for (position, field) in fields.enumerated() where Self.isLast(position, of: fields) {
             switch field.key {
             case "index": index = field.kind == .number ? Self.wholeNumber(at: field.value, in: bytes) ?? 0 : 0
-            case "finish_reason" where field.kind != .null: finished = true
+            case "finish_reason" where field.kind != .null:
+                finished = true
+                if field.kind == .string {
+                    let reason = JSONScanner.decodeString(at: field.value, in: bytes)
+                    if !finishReasons.contains(reason) { finishReasons.append(reason) }
+                }
             case "delta" where field.kind == .object: delta = field.value
             default: continue
             }

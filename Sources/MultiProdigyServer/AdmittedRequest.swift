@@ -44,8 +44,14 @@ struct AdmittedRequest<Body: PlannableRequest>: Sendable {
         accounting: RequestAccounting
     ) async throws {
         let caller = context.caller
+        context.trace?.requested(model: body.model)
         if let refusal = caller.refusal(forModel: body.model) { throw refusal }
-        var plan = try body.plan(with: planning, headers: headers, caller: caller)
+        var plan: RoutePlan
+        if let trace = context.trace {
+            plan = try trace.planning { () throws(GatewayError) in try body.plan(with: planning, headers: headers, caller: caller) }
+        } else {
+            plan = try body.plan(with: planning, headers: headers, caller: caller)
+        }
         self.meter = try await accounting.meter(for: context, plan: &plan)
         self.request = body
         self.plan = plan
@@ -125,7 +131,8 @@ struct AdmittedRequest<Body: PlannableRequest>: Sendable {
                     costUSD: priced.costUSD,
                     overhead: overhead
                 ),
-                settling: meter.reservation
+                of: meter,
+                finishReasons: RequestTrace.finishReasons(in: priced.body)
             )
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
         case .failure(let error, let target, let attempts):
@@ -146,7 +153,7 @@ struct AdmittedRequest<Body: PlannableRequest>: Sendable {
         logger.info("request failed", metadata: ["status": .stringConvertible(Int(error.status.code)), "code": "\(error.code ?? "-")"])
         accounting.finish(
             meter.failed(endpoint: endpoint, plan: plan, error: error, target: target, attempts: attempts),
-            settling: meter.reservation
+            of: meter
         )
         return error.response(headers: RoutingHeaders.fields(plan: plan, target: target, attempts: attempts), envelope: envelope)
     }

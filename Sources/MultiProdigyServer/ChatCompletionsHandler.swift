@@ -8,6 +8,7 @@ import MultiProdigyProviders
 import MultiProdigyResilience
 import MultiProdigyRouting
 import NIOCore
+import Tracing
 
 /// `POST /v1/chat/completions`: validates, resolves the model, has the executor walk the plan, and
 /// writes the answer: a JSON body, or server-sent events.
@@ -158,9 +159,13 @@ final class ChatCompletionsHandler: Sendable {
                     timeToFirstToken: timeToFirstToken,
                     overhead: overhead
                 ),
-                settling: answer.meter.reservation
+                of: answer.meter
             )
+            answer.meter.trace?.end()
         }
+        // The request's span ends with the stream's last byte, not when this handler returns.
+        let trace = answer.meter.trace
+        trace?.endsWithBody()
         let body = ResponseBody { writer in
             abandonment.disarm()
             var events = relay.makeAsyncIterator()
@@ -172,9 +177,19 @@ final class ChatCompletionsHandler: Sendable {
                 if !isFinished {
                     self.finish(answer, events, status: Int(HTTPResponseStatusCompat.clientClosedRequest.code))
                 }
+                trace?.end()
             }
-            try await ClientDisconnectHandler.cancellingOnDisconnect(of: connectionID) {
-                try await self.write(&events, of: answer, framing: &framing, isFinished: &isFinished, to: &writer)
+            if let trace {
+                // A continuation's spans are children of the request's.
+                try await ServiceContext.$current.withValue(trace.context) {
+                    try await ClientDisconnectHandler.cancellingOnDisconnect(of: connectionID) {
+                        try await self.write(&events, of: answer, framing: &framing, isFinished: &isFinished, to: &writer)
+                    }
+                }
+            } else {
+                try await ClientDisconnectHandler.cancellingOnDisconnect(of: connectionID) {
+                    try await self.write(&events, of: answer, framing: &framing, isFinished: &isFinished, to: &writer)
+                }
             }
             try await writer.finish(nil)
         }
@@ -246,6 +261,6 @@ final class ChatCompletionsHandler: Sendable {
             overhead: answer.overhead
         )
         outcome.segments = tally.segments
-        accounting.finish(outcome, settling: answer.meter.reservation)
+        accounting.finish(outcome, of: answer.meter, finishReasons: events.transcript.finishReasons)
     }
 }

@@ -76,6 +76,9 @@ struct ConfigReloadService: Service, CustomStringConvertible {
         if config.server.logFormat != previous.config.server.logFormat {
             logger.warning("server.log_format changed to \(config.server.logFormat.rawValue); it takes effect at the next start")
         }
+        if config.tracing != previous.config.tracing {
+            logger.warning("tracing changed; it takes effect at the next start")
+        }
         logger.notice(
             "configuration reloaded: \(config.providers.filter(\.isEnabled).count) providers enabled, \(config.models.count) models, \(config.routes.count) routes"
         )

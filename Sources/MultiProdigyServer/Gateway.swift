@@ -83,6 +83,21 @@ public struct Gateway: Sendable {
             connectTimeout: config.resilience.timeouts.connect.timeAmount,
             idleTimeout: config.server.upstreamIdleTimeout.timeAmount
         )
+        // Traces (read at start): a tracer and its exporter only when `tracing.enabled`; without
+        // them a request pays one nil check.
+        let tracing: TracingBackend?
+        do {
+            tracing = config.tracing.enabled ? try TracingBackend(settings: config.tracing, logger: logger) : nil
+        } catch {
+            transport.shutdown()
+            await database.close()
+            throw error
+        }
+        if tracing != nil {
+            logger.info(
+                "tracing: spans exported over OTLP/HTTP to \(config.tracing.endpoint), sample ratio \(config.tracing.sampleRatio)"
+            )
+        }
         let shared = GatewayRuntime.Shared(
             transport: transport,
             health: ProviderHealthBoard(),
@@ -94,7 +109,8 @@ public struct Gateway: Sendable {
             secrets: knownSecrets,
             providerMemory: ProviderMemory(),
             logger: logger,
-            accessLog: logFormat == .json ? AccessLog() : nil
+            accessLog: logFormat == .json ? AccessLog() : nil,
+            tracer: tracing?.tracer
         )
         let box: RuntimeBox
         let server: any Service
@@ -118,7 +134,10 @@ public struct Gateway: Sendable {
         let runsHealthChecks = self.runsHealthChecks
         // Services stop in reverse order: the ledger commits its last rows after the server has
         // drained, and the upstream client closes last of all.
-        var services: [any Service] = [
+        var services: [any Service] = []
+        // First, so it stops last: the spans of the requests the server drains are exported.
+        if let tracing { services.append(tracing.service) }
+        services += [
             UpstreamClientService(transport: transport),
             MemoryReturnService(connections: connectionLimiter, logger: logger),
             ledger,

@@ -8,6 +8,7 @@ import MultiProdigyPrivacy
 import MultiProdigyProviders
 import MultiProdigyResilience
 import NIOCore
+import Tracing
 
 /// Gives every request an id, checks its key (the master key or a virtual key), and turns every
 /// error into its API's envelope (``ErrorEnvelope``: Anthropic's on `/v1/messages`, else OpenAI's).
@@ -46,13 +47,29 @@ struct GatewayMiddleware: RouterMiddleware {
                 runtime.accounting.accessLog?.writeRefusal(outcome)
             }
         } else {
+            // A request to an LLM endpoint is traced when tracing is on: its handler runs under its span.
+            if let tracer = runtime.tracer, let endpoint = Self.accountedEndpoints[path] {
+                context.trace = RequestTrace(
+                    tracer: tracer,
+                    request: request.head,
+                    operation: endpoint == EmbeddingsHandler.endpoint ? "embeddings" : "chat",
+                    providerTypes: runtime.providerTypes
+                )
+            }
             // Handlers account for the answers they return; a thrown error ends a request before that.
             var threw = true
             do {
+                // An LLM request keeps the trail of its attempts, and runs under its span when traced.
                 if Self.accountedEndpoints[path] != nil {
                     let trail = AttemptTrail()
                     context.trail = trail
-                    response = try await AttemptTrail.$current.withValue(trail) { try await next(request, context) }
+                    let traced = context
+                    response = try await AttemptTrail.$current.withValue(trail) {
+                        if let trace = traced.trace {
+                            return try await ServiceContext.$current.withValue(trace.context) { try await next(request, traced) }
+                        }
+                        return try await next(request, traced)
+                    }
                 } else {
                     response = try await next(request, context)
                 }
@@ -81,8 +98,9 @@ struct GatewayMiddleware: RouterMiddleware {
             if threw, let endpoint = Self.accountedEndpoints[path] {
                 // The handler stopped before it could account for the request (a bad body, an
                 // unknown model, a limit): it still counts.
-                runtime.accounting.finish(unrouted(context, endpoint, response.status))
+                runtime.accounting.finish(unrouted(context, endpoint, response.status), of: RequestMeter(context))
             }
+            context.trace?.endUnlessBodyEnds()
         }
         // Only the middleware sets this header, so it is appended without looking for it first.
         response.headers.append(HTTPField(name: GatewayHeader.requestID, value: requestID))

@@ -23,6 +23,8 @@ public struct GatewayRequestContext: RequestContext {
     /// The configuration's runtime this request is served by, from authentication to its last
     /// byte: read once when the request starts, so a reload meanwhile cannot mix two configurations.
     var runtime: GatewayRuntime?
+    /// The request's span, when tracing is on and the request is to an LLM endpoint.
+    var trace: RequestTrace?
 
     /// Creates the context for a new request, without a runtime (the middleware takes the current one).
     public init(source: ApplicationRequestContextSource) {
@@ -32,6 +34,7 @@ public struct GatewayRequestContext: RequestContext {
         self.receivedAt = .now
         self.caller = .anonymous
         self.runtime = nil
+        self.trace = nil
     }
 
     /// The request's runtime snapshot.

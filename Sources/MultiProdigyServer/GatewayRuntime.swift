@@ -7,6 +7,7 @@ import MultiProdigyPrivacy
 import MultiProdigyProviders
 import MultiProdigyResilience
 import MultiProdigyRouting
+import Tracing
 
 /// Everything a configuration decides, built once per configuration: the providers, the planner
 /// and the handlers. A reload builds a new runtime and swaps it in whole; requests already running
@@ -37,6 +38,8 @@ final class GatewayRuntime: Sendable {
         var accessLog: AccessLog?
         /// The dashboard's login sessions, kept across reloads.
         var dashboardSessions = DashboardSessions()
+        /// Starts the spans of traced requests; nil when `tracing.enabled` is false (read at start).
+        var tracer: (any Tracer)? = nil
     }
 
     let config: GatewayConfig
@@ -63,6 +66,10 @@ final class GatewayRuntime: Sendable {
     let probedProviders: [(name: String, provider: any LLMProvider)]
     /// `/ui`'s pages and login, with the sessions every runtime shares.
     let dashboard: DashboardHandler
+    /// Starts the span of each request to an LLM endpoint; nil when tracing is off.
+    let tracer: (any Tracer)?
+    /// Each configured provider's type by its name, for the spans' `gen_ai.provider.name`.
+    let providerTypes: [String: String]
 
     private init(
         config: GatewayConfig,
@@ -79,9 +86,13 @@ final class GatewayRuntime: Sendable {
         breakers: CircuitBreakerBoard,
         accounting: RequestAccounting,
         probedProviders: [(name: String, provider: any LLMProvider)],
-        dashboard: DashboardHandler
+        dashboard: DashboardHandler,
+        tracer: (any Tracer)?,
+        providerTypes: [String: String]
     ) {
         self.dashboard = dashboard
+        self.tracer = tracer
+        self.providerTypes = providerTypes
         self.responseStore = responseStore
         self.accounting = accounting
         self.config = config
@@ -141,7 +152,8 @@ final class GatewayRuntime: Sendable {
             retry: config.resilience.retry,
             observer: shared.metrics,
             scrubber: scrubber,
-            maximumAnswerBytes: config.server.maxResponseBytes
+            maximumAnswerBytes: config.server.maxResponseBytes,
+            tracer: shared.tracer
         )
         var planning = RequestPlanning(planner: planner, health: shared.health, detectsPII: config.privacy.detectPII)
         planning.nativeAPIs = { executor.nativeAPIs(of: $0) }
@@ -201,7 +213,9 @@ final class GatewayRuntime: Sendable {
                 return (name, provider)
             }
             .sorted { $0.name < $1.name },
-            dashboard: DashboardHandler(sessions: shared.dashboardSessions, masterKey: config.auth.masterKey.map { Array($0.utf8) })
+            dashboard: DashboardHandler(sessions: shared.dashboardSessions, masterKey: config.auth.masterKey.map { Array($0.utf8) }),
+            tracer: shared.tracer,
+            providerTypes: Dictionary(config.providers.map { ($0.name, $0.type) }, uniquingKeysWith: { first, _ in first })
         )
     }
 }

@@ -40,13 +40,15 @@ struct NativeStreamResponse: Sendable {
         // still accounted for, and its key's reservation given back.
         let abandonment = AbandonmentGuard { [accounting, answer] in
             relay.cancel()
-            accounting.finish(
-                answer.outcome(status: Int(HTTPResponseStatusCompat.clientClosedRequest.code)),
-                settling: answer.meter.reservation
-            )
+            accounting.finish(answer.outcome(status: Int(HTTPResponseStatusCompat.clientClosedRequest.code)), of: answer.meter)
+            answer.meter.trace?.end()
         }
+        // The request's span ends with the stream's last byte, not when the handler returns.
+        let trace = answer.meter.trace
+        trace?.endsWithBody()
         let body = ResponseBody { writer in
             abandonment.disarm()
+            defer { trace?.end() }
             var inspector = NativeStreamInspector(
                 api: api,
                 modelName: answer.target.name,
@@ -189,7 +191,7 @@ struct NativeStreamResponse: Sendable {
         }
         accounting.finish(
             answer.outcome(status: status, usage: usage, costUSD: accounting.cost(of: usage, on: answer.target)),
-            settling: answer.meter.reservation
+            of: answer.meter
         )
     }
 }

@@ -12,4 +12,13 @@ extension RequestAccounting {
         if let limits = context.caller.limits { meter.reservation = try await admit(limits, plan: &plan) }
         return meter
     }
+
+    /// Records the finished request `meter` measured (``finish(_:settling:)``, settling its key's
+    /// reservation), and its outcome on its span when it is traced.
+    ///
+    /// - Parameter finishReasons: The answer's choices' `finish_reason`s, for the span.
+    func finish(_ outcome: RequestOutcome, of meter: RequestMeter, finishReasons: @autoclosure () -> [String] = []) {
+        finish(outcome, settling: meter.reservation)
+        meter.trace?.record(outcome, finishReasons: finishReasons())
+    }
 }

@@ -19,9 +19,12 @@ struct RequestMeter: Sendable {
     var reservation: KeyLimiter.Reservation?
     /// The attempts the request made, for its ledger row and access line.
     let trail: AttemptTrail?
+    /// The request's span, when it is traced.
+    let trace: RequestTrace?
 
     /// The meter of the request `context` belongs to.
     init(_ context: GatewayRequestContext) {
+        self.trace = context.trace
         self.requestID = context.requestID
         self.caller = context.caller
         self.receivedAt = context.receivedAt

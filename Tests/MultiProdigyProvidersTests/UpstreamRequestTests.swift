@@ -67,6 +67,28 @@ import Glibc
         #expect(String(buffer: template.request(with: nil)) == "GET /v1/models HTTP/1.1\r\nhost: llm.internal\r\naccept: a/b\r\n\r\n")
     }
 
+    @Test func aTracedAttemptsHeadersGoAmongTheHeadersAndAnUntracedRequestIsUnchanged() throws {
+        let endpoint = try #require(UpstreamEndpoint("http://127.0.0.1:9/v1/x"))
+        let template = try #require(UpstreamRequestTemplate(endpoint: endpoint, headers: ["x-a": "1"]))
+        let body = ByteBuffer(string: "{}")
+        let trace = UpstreamTraceHeaders(traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", tracestate: "v=1")
+        #expect(
+            String(buffer: template.request(with: body, trace: trace))
+                == "POST /v1/x HTTP/1.1\r\nhost: 127.0.0.1:9\r\nx-a: 1\r\n"
+                + "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\ntracestate: v=1\r\n"
+                + "content-length: 2\r\n\r\n{}"
+        )
+        #expect(template.request(with: body, trace: nil) == template.request(with: body))
+        let get = try #require(UpstreamRequestTemplate(method: .GET, endpoint: endpoint, headers: [:]))
+        #expect(
+            String(buffer: get.request(with: nil, trace: UpstreamTraceHeaders(traceparent: "00-a-b-00")))
+                == "GET /v1/x HTTP/1.1\r\nhost: 127.0.0.1:9\r\ntraceparent: 00-a-b-00\r\n\r\n"
+        )
+        // A value that could add a line is left out.
+        let hostile = UpstreamTraceHeaders(traceparent: "00-a-b-01", tracestate: "v=1\r\nx-injected: 1")
+        #expect(!String(buffer: template.request(with: body, trace: hostile)).contains("x-injected"))
+    }
+
     /// A reused connection the upstream resets before answering (ECONNRESET, or a TLS peer closing
     /// without close_notify) is a closed connection, which the transport retries on a new one.
     @Test(arguments: [

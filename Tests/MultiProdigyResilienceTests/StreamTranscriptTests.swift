@@ -62,6 +62,16 @@ import Testing
         #expect(!transcript.isContinuable)
     }
 
+    @Test func finishReasonsAreKeptOnceEachInOrder() {
+        let transcript = Self.record([
+            #"{"id":"c","created":1,"choices":[{"index":0,"delta":{"content":"a"},"finish_reason":null}]}"#,
+            #"{"id":"c","created":1,"choices":[{"index":1,"delta":{},"finish_reason":"length"}]}"#,
+            #"{"id":"c","created":1,"choices":[{"index":0,"delta":{},"finish_reason":"stop"},{"index":2,"delta":{},"finish_reason":"length"}]}"#,
+        ])
+        #expect(transcript.finishReasons == ["length", "stop"])
+        #expect(Self.record([#"{"choices":[{"index":0,"delta":{"content":"a"},"finish_reason":null}]}"#]).finishReasons.isEmpty)
+    }
+
     @Test func emptyOrMalformedStreamIsNotContinuable() {
         #expect(!Self.record([]).isContinuable)
         #expect(!Self.record(["{not json", "[1,2]"]).isContinuable)

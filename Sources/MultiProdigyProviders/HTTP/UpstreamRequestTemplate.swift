@@ -1,3 +1,4 @@
+import MultiProdigyCore
 import NIOCore
 import NIOHTTP1
 
@@ -12,6 +13,9 @@ struct UpstreamRequestTemplate: Sendable {
     /// The head given to the response decoder, which needs the method of each request.
     let head: HTTPRequestHead
     private let prefix: ByteBuffer
+    /// Where the header lines end in ``prefix`` (before `content-length: ` or the blank line), so a
+    /// traced request's trace headers can go in between.
+    private let headerLinesEnd: Int
     private let sendsBody: Bool
 
     /// Prepares `method` requests to `endpoint` with `headers`; nil when a header cannot be sent
@@ -32,6 +36,7 @@ struct UpstreamRequestTemplate: Sendable {
             prefix.writeString("\(name): \(value)\r\n")
         }
         sendsBody = method == .POST || method == .PUT || method == .PATCH
+        headerLinesEnd = prefix.writerIndex
         if sendsBody {
             prefix.writeStaticString("content-length: ")
         } else {
@@ -47,6 +52,23 @@ struct UpstreamRequestTemplate: Sendable {
         !name.isEmpty
             && !name.utf8.contains(where: { $0 <= 0x20 || $0 == UInt8(ascii: ":") || $0 == 0x7F })
             && !value.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 })
+    }
+
+    /// The whole request for `body` (ignored by a method without one), with the trace headers of the
+    /// attempt making it, if it is traced.
+    func request(with body: ByteBuffer?, trace: UpstreamTraceHeaders? = nil) -> ByteBuffer {
+        guard let trace else { return request(with: body) }
+        let length = body?.readableBytes ?? 0
+        var request = ByteBuffer()
+        request.reserveCapacity(prefix.readableBytes + length + 128)
+        request.writeImmutableBuffer(prefix.getSlice(at: prefix.readerIndex, length: headerLinesEnd - prefix.readerIndex)!)
+        trace.write(into: &request)
+        request.writeImmutableBuffer(prefix.getSlice(at: headerLinesEnd, length: prefix.writerIndex - headerLinesEnd)!)
+        guard sendsBody else { return request }
+        request.writeString(String(length))
+        request.writeStaticString("\r\n\r\n")
+        if let body { request.writeImmutableBuffer(body) }
+        return request
     }
 
     /// The whole request for `body` (ignored by a method without one).

@@ -100,7 +100,7 @@ public final class UpstreamTransport: Sendable {
         deadline: NIODeadline,
         maxResponseBytes: Int
     ) async throws -> UpstreamCollectedResponse {
-        let request = template.request(with: body)
+        let request = template.request(with: body, trace: UpstreamTraceHeaders.current)
         let key = PoolKey(origin: template.endpoint.origin, trust: tls?.caFile)
         return try await withPooledConnection(key, tls: tls) { connection in
             let response = try await send(head: template.head, request: request, on: connection, deadline: deadline) {
@@ -133,7 +133,7 @@ public final class UpstreamTransport: Sendable {
         tls: UpstreamTLS?,
         deadline: NIODeadline
     ) async throws -> (head: HTTPResponseHead, body: UpstreamResponseBody) {
-        let request = template.request(with: body)
+        let request = template.request(with: body, trace: UpstreamTraceHeaders.current)
         let key = PoolKey(origin: template.endpoint.origin, trust: tls?.caFile)
         return try await withPooledConnection(key, tls: tls) { connection in
             let storage = UpstreamBodyStorage(handler: connection.handler, eventLoop: connection.channel.eventLoop)
