@@ -118,10 +118,11 @@ def _running_fake(arguments, label):
 
 
 @contextmanager
-def _running_gateway(config_text, workdir, label):
+def _running_gateway(config_text, workdir, label, expect_clean_exit=False):
     """Runs the gateway on `config_text` until the block ends; yields http://127.0.0.1:<port>/v1
     once /health answers. A gateway that exits or stays silent at start-up fails the test with
-    its stderr (a configuration error names the offending key)."""
+    its stderr (a configuration error names the offending key). With `expect_clean_exit`, the
+    gateway must also exit with 0 on SIGTERM, without a Swift runtime error in its stderr."""
     binary = Path(os.environ.get("MULTIPRODIGY_BIN") or REPO / ".build" / "debug" / "multiprodigy")
     if not binary.exists():
         pytest.fail(
@@ -168,6 +169,14 @@ def _running_gateway(config_text, workdir, label):
         if not healthy:
             pytest.fail(f"{label} did not answer /health within {STARTUP_TIMEOUT:.0f} s; stderr:\n{stderr_text()}")
         yield f"{root}/v1"
+        if expect_clean_exit:
+            process.terminate()
+            try:
+                code = process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                code = None
+            stderr = stderr_text()
+            assert code == 0 and "Fatal error" not in stderr, f"{label} did not exit cleanly (code {code}):\n{stderr[-3000:]}"
     finally:
         _stop(process)
         stderr_file.close()

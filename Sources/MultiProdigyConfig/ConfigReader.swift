@@ -195,7 +195,7 @@ struct ConfigReader {
                     report(
                         path,
                         value,
-                        "'\(text)' is not an http or https URL",
+                        "'\(TracingSettings.loggable(text))' is not an http or https URL",
                         "write the OTLP/HTTP traces URL of your collector, such as \(TracingSettings.defaultEndpoint)"
                     )
                 }

@@ -32,7 +32,7 @@ public struct ConfigSummary: Sendable {
         lines.append(config.auth.masterKey == nil ? "Auth: open (no master key set)" : "Auth: master key required")
         lines.append(
             config.tracing.enabled
-                ? "Tracing: OTLP/HTTP to \(config.tracing.endpoint), sample ratio \(config.tracing.sampleRatio), service \(config.tracing.serviceName)"
+                ? "Tracing: OTLP/HTTP to \(config.tracing.loggableEndpoint), sample ratio \(config.tracing.sampleRatio), service \(config.tracing.serviceName)"
                 : "Tracing: off"
         )
         lines.append("")

@@ -41,4 +41,23 @@ public struct TracingSettings: Sendable, Equatable {
         self.sampleRatio = sampleRatio
         self.serviceName = serviceName
     }
+
+    /// ``endpoint`` safe to log: without user information (`user:password@`) or a query, which may hold a
+    /// collector's credentials.
+    public var loggableEndpoint: String {
+        Self.loggable(endpoint)
+    }
+
+    /// `url` without its user information and query.
+    static func loggable(_ url: String) -> String {
+        var text = Substring(url)
+        if let query = text.firstIndex(where: { $0 == "?" || $0 == "#" }) { text = text[..<query] }
+        guard let schemeEnd = text.range(of: "://") else { return String(text) }
+        let authorityStart = schemeEnd.upperBound
+        let authorityEnd = text[authorityStart...].firstIndex(of: "/") ?? text.endIndex
+        if let at = text[authorityStart..<authorityEnd].lastIndex(of: "@") {
+            return String(text[..<authorityStart]) + "…@" + String(text[text.index(after: at)...])
+        }
+        return String(text)
+    }
 }

@@ -87,8 +87,9 @@ struct AttemptTrace {
                 attributes[TraceAttribute.attemptNext] = "stop"
             }
         }
-        // An upstream's refusal of the request (a 4xx) may quote the prompt: its text stays out.
-        let message = failure.kind == .client ? kind : String(failure.message.prefix(512))
+        // An upstream's error text may quote the prompt or part of an answer (a 4xx refusal, a proxy's 500
+        // "failed on input: …"): only the kind and the status go on the span.
+        let message = failure.upstreamStatus.map { "\(kind) (HTTP \($0))" } ?? kind
         span.setStatus(SpanStatus(code: .error, message: message))
         span.end()
     }

@@ -21,6 +21,11 @@ import NIOCore
 /// if transcript.isContinuable { /* prefill transcript.text */ }
 /// ```
 public struct StreamTranscript: Sendable, Equatable {
+    /// The most distinct `finish_reason`s kept (for the spans), and the most characters of each.
+    static let maximumFinishReasons = 8
+    /// See ``maximumFinishReasons``.
+    static let maximumFinishReasonLength = 32
+
     /// The stream's `id`, from the first chunk that had one.
     public private(set) var id: String?
     /// The stream's `created`, as its JSON number text, from the first chunk that had one.
@@ -105,8 +110,11 @@ public struct StreamTranscript: Sendable, Equatable {
             case "finish_reason" where field.kind != .null:
                 finished = true
                 if field.kind == .string {
-                    let reason = JSONScanner.decodeString(at: field.value, in: bytes)
-                    if !finishReasons.contains(reason) { finishReasons.append(reason) }
+                    // A few distinct reasons, each short: an upstream sending a new one per chunk costs nothing.
+                    if finishReasons.count < Self.maximumFinishReasons {
+                        let reason = String(JSONScanner.decodeString(at: field.value, in: bytes).prefix(Self.maximumFinishReasonLength))
+                        if !finishReasons.contains(reason) { finishReasons.append(reason) }
+                    }
                 }
             case "delta" where field.kind == .object: delta = field.value
             default: continue

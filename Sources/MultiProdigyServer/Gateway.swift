@@ -95,7 +95,7 @@ public struct Gateway: Sendable {
         }
         if tracing != nil {
             logger.info(
-                "tracing: spans exported over OTLP/HTTP to \(config.tracing.endpoint), sample ratio \(config.tracing.sampleRatio)"
+                "tracing: spans exported over OTLP/HTTP to \(config.tracing.loggableEndpoint)\(ProcessInfo.processInfo.environment.keys.contains { $0.hasPrefix("OTEL_EXPORTER_OTLP") && $0.contains("ENDPOINT") } ? " (an OTEL_EXPORTER_OTLP_*ENDPOINT variable overrides it)" : ""), sample ratio \(config.tracing.sampleRatio)"
             )
         }
         let shared = GatewayRuntime.Shared(

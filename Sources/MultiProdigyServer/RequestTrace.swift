@@ -183,8 +183,9 @@ final class RequestTrace: Sendable {
             for choice in (try? JSONScanner.elements(ofArrayAt: choices.value, in: bytes)) ?? [] where choice.kind == .object {
                 let fields = (try? JSONScanner.members(ofObjectAt: choice.range, in: bytes)) ?? []
                 guard let reason = fields.last(where: { $0.key == "finish_reason" }), reason.kind == .string else { continue }
-                let text = JSONScanner.decodeString(at: reason.value, in: bytes)
+                let text = String(JSONScanner.decodeString(at: reason.value, in: bytes).prefix(32))
                 if !reasons.contains(text) { reasons.append(text) }
+                if reasons.count == 8 { break }
             }
             return reasons
         }
