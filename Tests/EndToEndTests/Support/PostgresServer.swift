@@ -112,8 +112,8 @@ final class PostgresServer: @unchecked Sendable {
         let alreadyRunning = lock.withLock { postmaster?.isRunning == true }
         if alreadyRunning { return }
         guard !lock.withLock({ isShutDown }) else { throw PostgresServerError("this PostgreSQL server was shut down") }
-        // The port is below the kernel's ephemeral range, so no client socket takes it while the server is down, but
-        // another program may hold it for a moment: a few tries over some seconds.
+        // The port was free when the server first took it, but while it was down a client socket may have been given
+        // it (the kernel hands out the same range for outgoing connections): a few tries over some seconds.
         var tries = 0
         while true {
             tries += 1
@@ -676,37 +676,25 @@ private func sendSignal(_ signal: Int32, to pid: Int32) -> Int32 {
     kill(pid, signal)
 }
 
-/// A TCP port on 127.0.0.1 that is free now, picked at random below Linux's ephemeral range (32768 and up).
-///
-/// A port the kernel picks (bind to port 0) comes from the ephemeral range, which every outgoing connection of every
-/// test draws from too: after a ``PostgresServer/kill()`` such a port may be held by a client socket when the server
-/// starts again. Ports from 20000 to 32767 are never handed out by the kernel on its own.
+/// A TCP port on 127.0.0.1 that is free now (the kernel picks it).
 private func freeLoopbackPort() throws -> Int {
-    for _ in 0..<200 {
-        let candidate = Int.random(in: 20_000...32_767)
-        if portIsFree(candidate) { return candidate }
-    }
-    throw PostgresServerError("could not find a free port on 127.0.0.1 between 20000 and 32767")
-}
-
-/// Whether `port` on 127.0.0.1 can be bound now (with `SO_REUSEADDR`, as PostgreSQL binds it).
-private func portIsFree(_ port: Int) -> Bool {
     #if os(Linux)
     let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     #else
     let descriptor = socket(AF_INET, SOCK_STREAM, 0)
     #endif
-    guard descriptor >= 0 else { return false }
+    guard descriptor >= 0 else { throw PostgresServerError("could not open a socket to find a free port") }
     defer { close(descriptor) }
-    var reuse: Int32 = 1
-    setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = UInt16(port).bigEndian
+    address.sin_port = 0
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    return withUnsafePointer(to: &address) { pointer in
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) { pointer in
         pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-            bind(descriptor, socketAddress, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            bind(descriptor, socketAddress, length) == 0 && getsockname(descriptor, socketAddress, &length) == 0
         }
     }
+    guard bound else { throw PostgresServerError("could not find a free port on 127.0.0.1") }
+    return Int(UInt16(bigEndian: address.sin_port))
 }
