@@ -65,12 +65,18 @@ import Testing
     }
 
     @Test func aSlowButSteadyLongAnswerIsNotCut() async throws {
-        // 40 words 150 ms apart: 6 s in all, three times first_token and twice stall, each gap
-        // well inside both (stall is 20 gaps, so a test machine under load does not cut it).
+        // 40 words 200 ms apart: 8 s in all, over twice first_token and stall (3 s each), each gap well
+        // inside both (stall is 15 gaps). first_byte is 3 s here too: a test machine under load once took
+        // more than the suite's 1 s to deliver the request, and the steady target was left for that.
         let words = (0..<40).map { "w\($0) " }
-        let steady = FakeUpstream(.stream(events: FakeUpstream.stream(words), delay: .milliseconds(150)))
+        let steady = FakeUpstream(.stream(events: FakeUpstream.stream(words), delay: .milliseconds(200)))
         let fallback = FakeUpstream(.stream(events: FakeUpstream.stream(["fallback"])))
-        try await withGateway(upstreams: [steady, fallback], yaml: Self.yaml) { gateway in
+        let yaml = Self.yaml.replacingOccurrences(
+            of: "first_byte: 1s, first_token: 2s, stall: 3s",
+            with: "first_byte: 3s, first_token: 3s, stall: 3s"
+        )
+        #expect(yaml != Self.yaml)
+        try await withGateway(upstreams: [steady, fallback], yaml: yaml) { gateway in
             let reply = try await gateway.chat("r")
             #expect(reply.status == 200)
             #expect(reply.headers.first(name: "x-multiprodigy-model") == "first")
