@@ -1,185 +1,190 @@
 import Foundation
 import Testing
 
-/// A non-streaming answer assembled from an upstream's stream (`non_streaming: assembled`) is the
-/// answer the same upstream gives without streaming (`non_streaming: direct`), field by field, for
-/// every provider type: the same fake answer in both wire forms, asked through two gateways.
-///
-/// The only fields allowed to differ are the ones no upstream sends in both forms: `created` where
-/// the gateway stamps the time, ids the gateway makes up where the upstream has none, and OpenAI's
-/// empty `message.annotations`, which streams never carry.
-@Suite struct AssembledAnswerFidelityTests {
-    /// One provider type's fixture: the same answer as a whole body and as a stream.
-    struct Fixture: Sendable, CustomTestStringConvertible {
-        let type: String
-        /// The provider block, with `{PORT0}` for the fake.
-        let provider: String
-        let upstreamModel: String
-        /// The fake: the whole answer for a non-streaming call, the stream for a streaming one.
-        let upstream: FakeBehaviour
-        /// The client's extra request fields.
-        let requestExtra: String
-        /// Fields that the gateway makes up on each call (`created`, ids), as key paths.
-        let madeUp: [String]
-        /// Fields left out of an assembled answer, as key paths, with the value the whole answer has.
-        let absentWhenAssembled: [String]
+extension OneSuiteAtATime {
+    /// A non-streaming answer assembled from an upstream's stream (`non_streaming: assembled`) is the
+    /// answer the same upstream gives without streaming (`non_streaming: direct`), field by field, for
+    /// every provider type: the same fake answer in both wire forms, asked through two gateways.
+    ///
+    /// The only fields allowed to differ are the ones no upstream sends in both forms: `created` where
+    /// the gateway stamps the time, ids the gateway makes up where the upstream has none, and OpenAI's
+    /// empty `message.annotations`, which streams never carry.
+    @Suite struct AssembledAnswerFidelityTests {
+        /// One provider type's fixture: the same answer as a whole body and as a stream.
+        struct Fixture: Sendable, CustomTestStringConvertible {
+            let type: String
+            /// The provider block, with `{PORT0}` for the fake.
+            let provider: String
+            let upstreamModel: String
+            /// The fake: the whole answer for a non-streaming call, the stream for a streaming one.
+            let upstream: FakeBehaviour
+            /// The client's extra request fields.
+            let requestExtra: String
+            /// Fields that the gateway makes up on each call (`created`, ids), as key paths.
+            let madeUp: [String]
+            /// Fields left out of an assembled answer, as key paths, with the value the whole answer has.
+            let absentWhenAssembled: [String]
 
-        var testDescription: String { type }
-    }
+            var testDescription: String { type }
+        }
 
-    private static let tools =
-        #","tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}]"#
+        private static let tools =
+            #","tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}]"#
 
-    static let openAI = Fixture(
-        type: "openai",
-        provider: "  up: {type: openai, base_url: \"http://127.0.0.1:{PORT0}/v1\", locality: local}\n",
-        upstreamModel: "gpt-4o-mini",
-        upstream: .byStreamFlag(
-            streaming: FakeBehaviourBox(.stream(events: OpenAIWire.chunks)),
-            plain: FakeBehaviourBox(.respond(status: .ok, body: OpenAIWire.completion))
-        ),
-        requestExtra: #","n":3,"logprobs":true"# + tools,
-        madeUp: [],
-        absentWhenAssembled: ["choices.0.message.annotations", "choices.1.message.annotations", "choices.2.message.annotations"]
-    )
+        static let openAI = Fixture(
+            type: "openai",
+            provider: "  up: {type: openai, base_url: \"http://127.0.0.1:{PORT0}/v1\", locality: local}\n",
+            upstreamModel: "gpt-4o-mini",
+            upstream: .byStreamFlag(
+                streaming: FakeBehaviourBox(.stream(events: OpenAIWire.chunks)),
+                plain: FakeBehaviourBox(.respond(status: .ok, body: OpenAIWire.completion))
+            ),
+            requestExtra: #","n":3,"logprobs":true"# + tools,
+            madeUp: [],
+            absentWhenAssembled: ["choices.0.message.annotations", "choices.1.message.annotations", "choices.2.message.annotations"]
+        )
 
-    static let anthropic = Fixture(
-        type: "anthropic",
-        provider: "  up: {type: anthropic, base_url: \"http://127.0.0.1:{PORT0}\", api_key: test-key, locality: local}\n",
-        upstreamModel: "claude-sonnet-4-5",
-        upstream: .byStreamFlag(
-            streaming: FakeBehaviourBox(.chunked(contentType: "text/event-stream", chunks: AnthropicWire.events)),
-            plain: FakeBehaviourBox(.raw(status: .ok, contentType: "application/json", body: AnthropicWire.message))
-        ),
-        requestExtra: tools,
-        madeUp: ["created"],
-        absentWhenAssembled: []
-    )
+        static let anthropic = Fixture(
+            type: "anthropic",
+            provider: "  up: {type: anthropic, base_url: \"http://127.0.0.1:{PORT0}\", api_key: test-key, locality: local}\n",
+            upstreamModel: "claude-sonnet-4-5",
+            upstream: .byStreamFlag(
+                streaming: FakeBehaviourBox(.chunked(contentType: "text/event-stream", chunks: AnthropicWire.events)),
+                plain: FakeBehaviourBox(.raw(status: .ok, contentType: "application/json", body: AnthropicWire.message))
+            ),
+            requestExtra: tools,
+            madeUp: ["created"],
+            absentWhenAssembled: []
+        )
 
-    static let gemini = Fixture(
-        type: "gemini",
-        provider: "  up: {type: gemini, base_url: \"http://127.0.0.1:{PORT0}/\", api_key: test-key, locality: local}\n",
-        upstreamModel: "gemini-2.5-flash",
-        upstream: .byPath(
-            [
-                (
-                    "/v1beta/models/gemini-2.5-flash:streamGenerateContent",
-                    FakeBehaviourBox(.chunked(contentType: "text/event-stream", chunks: GeminiWire.events))
-                )
-            ],
-            otherwise: FakeBehaviourBox(.raw(status: .ok, contentType: "application/json", body: GeminiWire.response))
-        ),
-        requestExtra: tools,
-        madeUp: ["created"],
-        absentWhenAssembled: []
-    )
+        static let gemini = Fixture(
+            type: "gemini",
+            provider: "  up: {type: gemini, base_url: \"http://127.0.0.1:{PORT0}/\", api_key: test-key, locality: local}\n",
+            upstreamModel: "gemini-2.5-flash",
+            upstream: .byPath(
+                [
+                    (
+                        "/v1beta/models/gemini-2.5-flash:streamGenerateContent",
+                        FakeBehaviourBox(.chunked(contentType: "text/event-stream", chunks: GeminiWire.events))
+                    )
+                ],
+                otherwise: FakeBehaviourBox(.raw(status: .ok, contentType: "application/json", body: GeminiWire.response))
+            ),
+            requestExtra: tools,
+            madeUp: ["created"],
+            absentWhenAssembled: []
+        )
 
-    static let ollama = Fixture(
-        type: "ollama",
-        provider: "  up: {type: ollama, base_url: \"http://127.0.0.1:{PORT0}\"}\n",
-        upstreamModel: "llama3.2:3b",
-        upstream: .byStreamFlag(
-            streaming: FakeBehaviourBox(.chunked(contentType: "application/x-ndjson", chunks: OllamaWire.lines)),
-            plain: FakeBehaviourBox(.raw(status: .ok, contentType: "application/json", body: OllamaWire.whole))
-        ),
-        requestExtra: tools,
-        // Ollama has no ids: the gateway makes up the completion's and the tool call's.
-        madeUp: ["created", "id", "choices.0.message.tool_calls.0.id"],
-        absentWhenAssembled: []
-    )
+        static let ollama = Fixture(
+            type: "ollama",
+            provider: "  up: {type: ollama, base_url: \"http://127.0.0.1:{PORT0}\"}\n",
+            upstreamModel: "llama3.2:3b",
+            upstream: .byStreamFlag(
+                streaming: FakeBehaviourBox(.chunked(contentType: "application/x-ndjson", chunks: OllamaWire.lines)),
+                plain: FakeBehaviourBox(.raw(status: .ok, contentType: "application/json", body: OllamaWire.whole))
+            ),
+            requestExtra: tools,
+            // Ollama has no ids: the gateway makes up the completion's and the tool call's.
+            madeUp: ["created", "id", "choices.0.message.tool_calls.0.id"],
+            absentWhenAssembled: []
+        )
 
-    static let huggingFace = Fixture(
-        type: "huggingface",
-        provider: "  up: {type: huggingface, base_url: \"http://127.0.0.1:{PORT0}\", locality: local}\n",
-        upstreamModel: "tgi",
-        upstream: .byStreamFlag(
-            streaming: FakeBehaviourBox(.stream(events: TGIWire.chunks)),
-            plain: FakeBehaviourBox(.respond(status: .ok, body: TGIWire.completion))
-        ),
-        requestExtra: #","logprobs":true"#,
-        // TGI sends an empty id: the gateway makes one up.
-        madeUp: ["id"],
-        absentWhenAssembled: []
-    )
+        static let huggingFace = Fixture(
+            type: "huggingface",
+            provider: "  up: {type: huggingface, base_url: \"http://127.0.0.1:{PORT0}\", locality: local}\n",
+            upstreamModel: "tgi",
+            upstream: .byStreamFlag(
+                streaming: FakeBehaviourBox(.stream(events: TGIWire.chunks)),
+                plain: FakeBehaviourBox(.respond(status: .ok, body: TGIWire.completion))
+            ),
+            requestExtra: #","logprobs":true"#,
+            // TGI sends an empty id: the gateway makes one up.
+            madeUp: ["id"],
+            absentWhenAssembled: []
+        )
 
-    @Test(arguments: [openAI, anthropic, gemini, ollama, huggingFace])
-    func anAssembledAnswerIsTheWholeAnswerFieldByField(_ fixture: Fixture) async throws {
-        let request = #"{"model":"m","messages":[{"role":"user","content":"Weather in Paris?"}]"# + fixture.requestExtra + "}"
-        var answers: [String: [String: Any]] = [:]
-        for mode in ["direct", "assembled"] {
-            let upstream = FakeUpstream(fixture.upstream)
-            let yaml =
-                "providers:\n\(fixture.provider)models:\n  m: {provider: up, model: \"\(fixture.upstreamModel)\", non_streaming: \(mode)}\n"
-            try await withGateway(upstreams: [upstream], yaml: yaml) { gateway in
-                let reply = try await gateway.send(body: request)
-                #expect(reply.status == 200, "\(fixture.type) \(mode): \(reply.body)")
-                answers[mode] = reply.json
-                #expect(upstream.requests.count == 1)
+        @Test(arguments: [openAI, anthropic, gemini, ollama, huggingFace])
+        func anAssembledAnswerIsTheWholeAnswerFieldByField(_ fixture: Fixture) async throws {
+            let request = #"{"model":"m","messages":[{"role":"user","content":"Weather in Paris?"}]"# + fixture.requestExtra + "}"
+            var answers: [String: [String: Any]] = [:]
+            for mode in ["direct", "assembled"] {
+                let upstream = FakeUpstream(fixture.upstream)
+                let yaml =
+                    "providers:\n\(fixture.provider)models:\n  m: {provider: up, model: \"\(fixture.upstreamModel)\", non_streaming: \(mode)}\n"
+                try await withGateway(upstreams: [upstream], yaml: yaml) { gateway in
+                    let reply = try await gateway.send(body: request)
+                    #expect(reply.status == 200, "\(fixture.type) \(mode): \(reply.body)")
+                    answers[mode] = reply.json
+                    #expect(upstream.requests.count == 1)
+                }
             }
-        }
-        var direct = try #require(answers["direct"])
-        var assembled = try #require(answers["assembled"])
-        #expect((direct["choices"] as? [Any])?.isEmpty == false, "the fixture has an answer")
-        for path in fixture.madeUp {
-            let a = Self.remove(path, from: &direct)
-            let b = Self.remove(path, from: &assembled)
-            #expect(a != nil && b != nil, "\(fixture.type): \(path) is in both answers")
-            if path == "created", let a = a as? Int, let b = b as? Int { #expect(abs(a - b) <= 5) }
-            if let a = a as? String, let b = b as? String { #expect(a.prefix(5) == b.prefix(5), "\(path): \(a) and \(b)") }
-        }
-        for path in fixture.absentWhenAssembled {
-            #expect(Self.remove(path, from: &assembled) == nil, "\(fixture.type): \(path) is not assembled")
-            #expect(Self.remove(path, from: &direct) != nil, "\(fixture.type): \(path) is in the whole answer")
-        }
-        let differences = Self.differences(direct, assembled, at: "")
-        #expect(differences.isEmpty, "\(fixture.type): \(differences.joined(separator: "; "))")
-    }
-
-    /// Removes the value at a dotted `path` (array indexes as numbers) and returns it.
-    private static func remove(_ path: String, from object: inout [String: Any]) -> Any? {
-        var value: Any = object
-        let removed = remove(path.split(separator: ".").map(String.init)[...], from: &value)
-        object = value as? [String: Any] ?? object
-        return removed
-    }
-
-    private static func remove(_ keys: ArraySlice<String>, from value: inout Any) -> Any? {
-        guard let key = keys.first else { return nil }
-        if var dictionary = value as? [String: Any] {
-            let removed: Any?
-            if keys.count == 1 {
-                removed = dictionary.removeValue(forKey: key)
-            } else {
-                guard var inner = dictionary[key] else { return nil }
-                removed = remove(keys.dropFirst(), from: &inner)
-                dictionary[key] = inner
+            var direct = try #require(answers["direct"])
+            var assembled = try #require(answers["assembled"])
+            #expect((direct["choices"] as? [Any])?.isEmpty == false, "the fixture has an answer")
+            for path in fixture.madeUp {
+                let a = Self.remove(path, from: &direct)
+                let b = Self.remove(path, from: &assembled)
+                #expect(a != nil && b != nil, "\(fixture.type): \(path) is in both answers")
+                if path == "created", let a = a as? Int, let b = b as? Int { #expect(abs(a - b) <= 5) }
+                if let a = a as? String, let b = b as? String { #expect(a.prefix(5) == b.prefix(5), "\(path): \(a) and \(b)") }
             }
-            value = dictionary
+            for path in fixture.absentWhenAssembled {
+                #expect(Self.remove(path, from: &assembled) == nil, "\(fixture.type): \(path) is not assembled")
+                #expect(Self.remove(path, from: &direct) != nil, "\(fixture.type): \(path) is in the whole answer")
+            }
+            let differences = Self.differences(direct, assembled, at: "")
+            #expect(differences.isEmpty, "\(fixture.type): \(differences.joined(separator: "; "))")
+        }
+
+        /// Removes the value at a dotted `path` (array indexes as numbers) and returns it.
+        private static func remove(_ path: String, from object: inout [String: Any]) -> Any? {
+            var value: Any = object
+            let removed = remove(path.split(separator: ".").map(String.init)[...], from: &value)
+            object = value as? [String: Any] ?? object
             return removed
         }
-        if var array = value as? [Any], let index = Int(key), array.indices.contains(index), keys.count > 1 {
-            var inner = array[index]
-            let removed = remove(keys.dropFirst(), from: &inner)
-            array[index] = inner
-            value = array
-            return removed
-        }
-        return nil
-    }
 
-    /// The paths where `a` and `b` differ, with both values.
-    private static func differences(_ a: Any?, _ b: Any?, at path: String) -> [String] {
-        if let a = a as? [String: Any], let b = b as? [String: Any] {
-            return Set(a.keys).union(b.keys).sorted().flatMap { differences(a[$0], b[$0], at: path + "." + $0) }
+        private static func remove(_ keys: ArraySlice<String>, from value: inout Any) -> Any? {
+            guard let key = keys.first else { return nil }
+            if var dictionary = value as? [String: Any] {
+                let removed: Any?
+                if keys.count == 1 {
+                    removed = dictionary.removeValue(forKey: key)
+                } else {
+                    guard var inner = dictionary[key] else { return nil }
+                    removed = remove(keys.dropFirst(), from: &inner)
+                    dictionary[key] = inner
+                }
+                value = dictionary
+                return removed
+            }
+            if var array = value as? [Any], let index = Int(key), array.indices.contains(index), keys.count > 1 {
+                var inner = array[index]
+                let removed = remove(keys.dropFirst(), from: &inner)
+                array[index] = inner
+                value = array
+                return removed
+            }
+            return nil
         }
-        if let a = a as? [Any], let b = b as? [Any], a.count == b.count {
-            return zip(a, b).enumerated().flatMap { differences($1.0, $1.1, at: path + ".\($0)") }
+
+        /// The paths where `a` and `b` differ, with both values.
+        private static func differences(_ a: Any?, _ b: Any?, at path: String) -> [String] {
+            if let a = a as? [String: Any], let b = b as? [String: Any] {
+                return Set(a.keys).union(b.keys).sorted().flatMap { differences(a[$0], b[$0], at: path + "." + $0) }
+            }
+            if let a = a as? [Any], let b = b as? [Any], a.count == b.count {
+                return zip(a, b).enumerated().flatMap { differences($1.0, $1.1, at: path + ".\($0)") }
+            }
+            if let a = a as? NSObject, let b = b as? NSObject, a.isEqual(b) { return [] }
+            if a == nil, b == nil { return [] }
+            return ["\(path): whole \(a.map { "\($0)" } ?? "absent"), assembled \(b.map { "\($0)" } ?? "absent")"]
         }
-        if let a = a as? NSObject, let b = b as? NSObject, a.isEqual(b) { return [] }
-        if a == nil, b == nil { return [] }
-        return ["\(path): whole \(a.map { "\($0)" } ?? "absent"), assembled \(b.map { "\($0)" } ?? "absent")"]
     }
 }
+
+/// The suite by its own name, for the other tests that use its helpers.
+typealias AssembledAnswerFidelityTests = OneSuiteAtATime.AssembledAnswerFidelityTests
 
 /// One OpenAI answer of three choices (text with logprobs, a tool call, a refusal), whole and streamed.
 private enum OpenAIWire {

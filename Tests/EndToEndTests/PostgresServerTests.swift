@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-extension PostgresSuites {
+extension OneSuiteAtATime {
     /// The private PostgreSQL servers the shared-storage tests run against: real servers that keep data across an outage,
     /// come back after a crash, ask for the password and leave nothing behind.
     @Suite struct PostgresServerTests {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-extension PostgresSuites {
+extension OneSuiteAtATime {
     /// Several real gateway processes on one real PostgreSQL: migrations under concurrent starts, keys
     /// reaching every replica, no usage row lost to SIGKILL or to the database going away.
     @Suite(.serialized) struct ReplicaTests {

@@ -3,7 +3,7 @@ import Testing
 
 @testable import MultiProdigyAccounting
 
-extension PostgresSuites {
+extension OneSuiteAtATime {
     /// Stored responses on a real PostgreSQL that two replicas share: what one saves the other reads,
     /// deletes and expires, each owner seeing only its own; a v2 database gains the table at open.
     @Suite struct ResponseStoreReplicaTests {
