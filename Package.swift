@@ -391,6 +391,30 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
+        // The fuzz targets: properties of every parser of untrusted bytes, checked on any input
+        // (Fuzz/README.md). libFuzzer runs them through `multiprodigy-fuzz` (scripts/fuzz.sh);
+        // FuzzCorpusTests replays their checked-in corpora in every `swift test`.
+        .target(
+            name: "MultiProdigyFuzzTargets",
+            dependencies: [
+                "MultiProdigyConfig",
+                "MultiProdigyCore",
+                "MultiProdigyJSON",
+                "MultiProdigyPrivacy",
+                "MultiProdigyProviders",
+                "MultiProdigyRouting",
+                "MultiProdigyServer",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Fuzz/Targets"
+        ),
+        // Replays every fuzz target's corpus and the inputs of past findings.
+        .testTarget(
+            name: "FuzzCorpusTests",
+            dependencies: ["MultiProdigyFuzzTargets"]
+        ),
         // The real server over real sockets against fake upstreams, and the real binary.
         .testTarget(
             name: "EndToEndTests",
@@ -422,3 +446,23 @@ let package = Package(
         ),
     ]
 )
+
+// `MULTIPRODIGY_FUZZ=1` (set by scripts/fuzz.sh) builds the libFuzzer driver, with the gateway's own
+// modules instrumented for coverage and checked by AddressSanitizer; the dependencies stay as they are.
+if Context.environment["MULTIPRODIGY_FUZZ"] == "1" {
+    let sanitizers = ["-sanitize=fuzzer,address"]
+    for target in package.targets where target.name.hasPrefix("MultiProdigy") && target.type == .regular {
+        target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(sanitizers)]
+    }
+    package.targets += [
+        .target(name: "CLibFuzzer", path: "Fuzz/Driver/CLibFuzzer"),
+        .executableTarget(
+            name: "multiprodigy-fuzz",
+            dependencies: ["CLibFuzzer", "MultiProdigyFuzzTargets"],
+            path: "Fuzz/Driver/multiprodigy-fuzz",
+            swiftSettings: [.unsafeFlags(sanitizers)],
+            linkerSettings: [.unsafeFlags(sanitizers)]
+        ),
+    ]
+    package.products += [.executable(name: "multiprodigy-fuzz", targets: ["multiprodigy-fuzz"])]
+}

@@ -100,17 +100,9 @@ struct DashboardAPI: Sendable {
         let targets: [JSONValue] = runtime.config.models.map { model in
             let target = RouteTarget(name: model.name, providerName: model.provider, upstreamModel: model.upstreamModel)
             let observation = tracker.observation(for: target.statisticsKey)
-            var breaker = "closed"
-            var failures: JSONValue = .integer(0)
-            var retryIn: JSONValue = .null
-            switch breakers[target.statisticsKey] {
-            case .closed(let count)?: failures = .integer(count)
-            case .open(_, let until)?:
-                breaker = "open"
-                retryIn = .double(max(0, ((until - now).seconds * 10).rounded() / 10))
-            case .halfOpen?: breaker = "half_open"
-            case nil: break
-            }
+            // A target no request has reached yet has no breaker: it is closed, without failures.
+            let state = breakers[target.statisticsKey] ?? .closed(consecutiveFailures: 0)
+            let breaker = BreakerStatusHandler.details(of: state, now: now)
             let probe = health.probe(for: model.provider)
             var kinds = JSONObject()
             for (kind, count) in (errors[Substring(model.name)] ?? [:]).sorted(by: { $0.key < $1.key }) {
@@ -120,9 +112,9 @@ struct DashboardAPI: Sendable {
                 "target": .string(model.name),
                 "provider": .string(model.provider),
                 "model": .string(model.upstreamModel),
-                "breaker": .string(breaker),
-                "retry_in_seconds": retryIn,
-                "consecutive_failures": failures,
+                "breaker": .string(state.name),
+                "retry_in_seconds": breaker.retryInSeconds.map { .double($0) } ?? .null,
+                "consecutive_failures": .integer(breaker.consecutiveFailures ?? 0),
                 "health": .string(probe.map { $0.isHealthy ? "up" : "down" } ?? "unknown"),
                 "health_detail": probe?.detail.map { .string($0) } ?? .null,
                 "predicted_latency_seconds": observation.totalSeconds.map { .double($0) } ?? .null,
@@ -202,12 +194,7 @@ struct DashboardAPI: Sendable {
         do {
             return try await body()
         } catch {
-            throw GatewayError(
-                status: .serviceUnavailable,
-                message: "The usage ledger could not be read: \(GatewayDatabase.describe(error))",
-                type: "api_error",
-                code: "storage_unavailable"
-            )
+            throw GatewayError.storageUnavailable("The usage ledger could not be read", error: error)
         }
     }
 

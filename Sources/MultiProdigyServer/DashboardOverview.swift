@@ -98,13 +98,14 @@ struct DashboardOverview {
             guard bucketEnd > knownSince else {
                 return ["t": .double(start + Double(index) * window.bucketSeconds), "requests": .null, "errors": .null]
             }
+            let latency = percentiles(tally.latencies, 0.5, 0.95)
             return [
                 "t": .double(start + Double(index) * window.bucketSeconds),
                 "requests": .integer(tally.requests),
                 "errors": .integer(tally.errors),
-                "latency_p50": percentile(tally.latencies, 0.5),
-                "latency_p95": percentile(tally.latencies, 0.95),
-                "ttft_p50": percentile(tally.firstTokens, 0.5),
+                "latency_p50": latency[0],
+                "latency_p95": latency[1],
+                "ttft_p50": percentiles(tally.firstTokens, 0.5)[0],
                 "tokens": .integer(tally.tokens),
                 "cost_usd": .double(tally.costUSD),
             ]
@@ -114,19 +115,22 @@ struct DashboardOverview {
             let rows = (groups[dimension] ?? [:]).sorted { ($0.value.requests, $1.key) > ($1.value.requests, $0.key) }
             by[dimension] = .array(
                 rows.map { name, tally in
-                    [
+                    let latency = percentiles(tally.latencies, 0.5, 0.95)
+                    return [
                         "name": .string(name),
                         "requests": .integer(tally.requests),
                         "errors": .integer(tally.errors),
                         "error_rate": .double(ratio(tally.errors, tally.requests)),
-                        "latency_p50": percentile(tally.latencies, 0.5),
-                        "latency_p95": percentile(tally.latencies, 0.95),
+                        "latency_p50": latency[0],
+                        "latency_p95": latency[1],
                         "tokens": .integer(tally.tokens),
                         "cost_usd": .double(tally.costUSD),
                     ]
                 }
             )
         }
+        let allLatency = percentiles(all.latencies, 0.5, 0.95)
+        let allFirstToken = percentiles(all.firstTokens, 0.5, 0.95)
         var overview: JSONValue = [
             "window": .string(window.rawValue),
             "window_seconds": .double(window.seconds),
@@ -138,10 +142,10 @@ struct DashboardOverview {
                 "errors": .integer(totals.errors),
                 "error_rate": .double(ratio(totals.errors, totals.requests)),
                 "requests_per_second": .double(Double(totals.requests) / window.seconds),
-                "latency_p50": percentile(all.latencies, 0.5),
-                "latency_p95": percentile(all.latencies, 0.95),
-                "ttft_p50": percentile(all.firstTokens, 0.5),
-                "ttft_p95": percentile(all.firstTokens, 0.95),
+                "latency_p50": allLatency[0],
+                "latency_p95": allLatency[1],
+                "ttft_p50": allFirstToken[0],
+                "ttft_p95": allFirstToken[1],
                 "prompt_tokens": .integer(totals.promptTokens),
                 "completion_tokens": .integer(totals.completionTokens),
                 "tokens": .integer(totals.promptTokens + totals.completionTokens),
@@ -188,12 +192,14 @@ struct DashboardOverview {
         return step[step.index(after: colon)...]
     }
 
-    /// The nearest-rank `quantile` of `values`; null without values.
-    static func percentile(_ values: [Double], _ quantile: Double) -> JSONValue {
-        guard !values.isEmpty else { return .null }
+    /// The nearest-rank value of `values` at each of `quantiles`, in order, from one sort; nulls without values.
+    static func percentiles(_ values: [Double], _ quantiles: Double...) -> [JSONValue] {
+        guard !values.isEmpty else { return quantiles.map { _ in .null } }
         let sorted = values.sorted()
-        let rank = Int((quantile * Double(sorted.count)).rounded(.up))
-        return .double(sorted[min(sorted.count, max(1, rank)) - 1])
+        return quantiles.map { quantile in
+            let rank = Int((quantile * Double(sorted.count)).rounded(.up))
+            return .double(sorted[min(sorted.count, max(1, rank)) - 1])
+        }
     }
 
     private static func ratio(_ part: Int, _ whole: Int) -> Double {

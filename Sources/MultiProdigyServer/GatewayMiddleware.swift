@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import MultiProdigyAccounting
 import MultiProdigyConfig
 import MultiProdigyCore
@@ -34,13 +35,15 @@ struct GatewayMiddleware: RouterMiddleware {
         let path = Self.routedPath(request.uri.path)
         let isGuarded = !Self.publicPaths.contains(path) && !Self.isDashboard(path)
         let envelope = ErrorEnvelope.of(path: path)
+        // The LLM endpoint the request is to, if it is to one: such requests are counted, traced and trailed.
+        let accountedEndpoint = Self.accountedEndpoints[path]
         // A request that ends before reaching its handler's accounting: no route, no target.
         let unrouted = { (context: Context, endpoint: String, status: HTTPResponse.Status) in
             RequestMeter(context).outcome(endpoint: endpoint, route: nil, target: nil, status: status.code, attempts: 0)
         }
         if isGuarded, let refusal = Self.authenticate(request, path: path, runtime: runtime, caller: &context.caller) {
             response = refusal.response(envelope: envelope)
-            if let endpoint = Self.accountedEndpoints[path] {
+            if let endpoint = accountedEndpoint {
                 // Counted, but not in the ledger: a request without a valid key belongs to no one.
                 let outcome = unrouted(context, endpoint, response.status)
                 runtime.accounting.metrics.record(outcome)
@@ -48,7 +51,7 @@ struct GatewayMiddleware: RouterMiddleware {
             }
         } else {
             // A request to an LLM endpoint is traced when tracing is on: its handler runs under its span.
-            if let tracer = runtime.tracer, let endpoint = Self.accountedEndpoints[path] {
+            if let tracer = runtime.tracer, let endpoint = accountedEndpoint {
                 context.trace = RequestTrace(
                     tracer: tracer,
                     request: request.head,
@@ -60,7 +63,7 @@ struct GatewayMiddleware: RouterMiddleware {
             var threw = true
             do {
                 // An LLM request keeps the trail of its attempts, and runs under its span when traced.
-                if Self.accountedEndpoints[path] != nil {
+                if accountedEndpoint != nil {
                     let trail = AttemptTrail()
                     context.trail = trail
                     let traced = context
@@ -95,7 +98,7 @@ struct GatewayMiddleware: RouterMiddleware {
                 )
                 .response(envelope: envelope)
             }
-            if threw, let endpoint = Self.accountedEndpoints[path] {
+            if threw, let endpoint = accountedEndpoint {
                 // The handler stopped before it could account for the request (a bad body, an
                 // unknown model, a limit): it still counts.
                 runtime.accounting.finish(unrouted(context, endpoint, response.status), of: RequestMeter(context))
@@ -118,11 +121,14 @@ struct GatewayMiddleware: RouterMiddleware {
     /// the newer configuration, as it does for every request.
     func refusesBeforeBody(_ head: HTTPRequest) -> Bool {
         let runtime = runtime()
+        let uri = URI(head.path ?? "")
+        let path = Self.routedPath(uri.path)
+        let isDashboard = Self.isDashboard(path)
+        // An open gateway refuses nothing for want of a key but the dashboard's bodies; nor does any
+        // gateway on its public paths. Both are known from the path, before a `Request` is built.
+        guard isDashboard || (runtime.masterKey != nil && !Self.publicPaths.contains(path)) else { return false }
         let request = Request(head: head, body: RequestBody(buffer: ByteBuffer()))
-        let path = Self.routedPath(request.uri.path)
-        if Self.isDashboard(path) { return runtime.dashboard.refusesBody(of: request, path: path) }
-        guard runtime.masterKey != nil else { return false }
-        guard !Self.publicPaths.contains(path) else { return false }
+        if isDashboard { return runtime.dashboard.refusesBody(of: request, path: path) }
         var caller = RequestCaller.anonymous
         return Self.authenticate(request, path: path, runtime: runtime, caller: &caller) != nil
     }

@@ -160,12 +160,10 @@ struct KeysAdminHandler: Sendable {
                 code: unknown ? "key_not_found" : "invalid_key_settings"
             )
         } catch {
-            throw GatewayError(
-                status: .serviceUnavailable,
-                message:
-                    "The key store did not answer: \(GatewayDatabase.describe(error)). Try again shortly; a change it may still have made shows in GET /admin/keys.",
-                type: "server_error",
-                code: "storage_unavailable"
+            throw GatewayError.storageUnavailable(
+                "The key store did not answer",
+                error: error,
+                hint: "Try again shortly; a change it may still have made shows in GET /admin/keys."
             )
         }
     }

@@ -111,8 +111,9 @@ import Testing
         #expect(DashboardOverview.failedOver(["a:server", "b:ok"]))
         #expect(DashboardOverview.continued(["a:cut_connection"]) == false, "a cut nothing continued")
         #expect(DashboardOverview.continued(["a:cut_connection", "b:diverged"]))
-        #expect(DashboardOverview.percentile([], 0.5) == .null)
-        #expect(DashboardOverview.percentile([3, 1, 2], 0.95) == .double(3))
+        #expect(DashboardOverview.percentiles([], 0.5, 0.95) == [.null, .null])
+        #expect(DashboardOverview.percentiles([3, 1, 2], 0.95) == [.double(3)])
+        #expect(DashboardOverview.percentiles([4, 1, 3, 2], 0.5, 0.95) == [.double(2), .double(4)])
     }
 
     @Test func formsAndEscapes() {
