@@ -461,7 +461,8 @@ if Context.environment["MULTIPRODIGY_FUZZ"] == "1" {
             dependencies: ["CLibFuzzer", "MultiProdigyFuzzTargets"],
             path: "Fuzz/Driver/multiprodigy-fuzz",
             swiftSettings: [.unsafeFlags(sanitizers)],
-            linkerSettings: [.unsafeFlags(sanitizers)]
+            // lld: gold fails on the sanitizer runtimes with an internal error.
+            linkerSettings: [.unsafeFlags(sanitizers + ["-use-ld=lld"])]
         ),
     ]
     package.products += [.executable(name: "multiprodigy-fuzz", targets: ["multiprodigy-fuzz"])]

@@ -48,7 +48,7 @@ report() {
     if [[ -n "$artifact" && -f "$work/$target/$artifact" ]]; then
         echo "==> reproducer $work/$target/$artifact ($(wc -c < "$work/$target/$artifact") bytes):" >&2
         od -A d -t x1 -v "$work/$target/$artifact" | head -40 >&2
-        echo "==> replay: MULTIPRODIGY_FUZZ_TARGET=$target $binary $work/$target/$artifact" >&2
+        echo "==> replay: MULTIPRODIGY_FUZZ_TARGET=$target SWIFT_BACKTRACE=enable=no $binary $work/$target/$artifact" >&2
     fi
 }
 
@@ -69,7 +69,8 @@ run() {
     local status=0
     # -timeout: one input taking over 10 s is a hang; -rss_limit_mb bounds memory; -max_len keeps
     # inputs near the size the corpus has; detect_leaks stays on (AddressSanitizer's LeakSanitizer).
-    (cd "$work/$target" && MULTIPRODIGY_FUZZ_TARGET=$target ASAN_OPTIONS=detect_leaks=1 \
+    # SWIFT_BACKTRACE: the Swift runtime's crash reporter reads memory AddressSanitizer reports as a wild read.
+    (cd "$work/$target" && MULTIPRODIGY_FUZZ_TARGET=$target ASAN_OPTIONS=detect_leaks=1 SWIFT_BACKTRACE=enable=no \
         "$root/$binary" "${options[@]}" corpus >fuzz.log 2>&1) || status=$?
     if [[ $status -ne 0 ]]; then
         report "$target" "$log"

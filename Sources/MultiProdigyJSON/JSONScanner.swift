@@ -1,5 +1,10 @@
 /// A validating, allocation-light JSON scanner over raw bytes.
 ///
+/// It checks JSON's grammar, not the encoding of string contents: bytes of 0x80 and above pass as they
+/// came, so a body goes on to its upstream byte for byte and the upstream judges its UTF-8 (a client's
+/// invalid UTF-8 gets the upstream's own 400, and a local server's stray byte does not cost a stream
+/// its chunk). Strings decoded for the gateway's own reading replace invalid sequences with U+FFFD.
+///
 /// The gateway forwards request and response bodies losslessly: it never decodes a whole body into
 /// Swift values and re-encodes it. Instead it validates the bytes once and records where each
 /// top-level member sits, so that a member can be read, replaced or dropped by copying byte ranges.

@@ -1,6 +1,5 @@
 import HTTPTypes
 import Hummingbird
-import HummingbirdCore
 import MultiProdigyAccounting
 import MultiProdigyConfig
 import MultiProdigyCore
@@ -121,14 +120,13 @@ struct GatewayMiddleware: RouterMiddleware {
     /// the newer configuration, as it does for every request.
     func refusesBeforeBody(_ head: HTTPRequest) -> Bool {
         let runtime = runtime()
-        let uri = URI(head.path ?? "")
-        let path = Self.routedPath(uri.path)
-        let isDashboard = Self.isDashboard(path)
-        // An open gateway refuses nothing for want of a key but the dashboard's bodies; nor does any
-        // gateway on its public paths. Both are known from the path, before a `Request` is built.
-        guard isDashboard || (runtime.masterKey != nil && !Self.publicPaths.contains(path)) else { return false }
+        // An open gateway refuses no body for want of a key; of its paths only the dashboard's (which it
+        // does not serve) refuse bodies. That is known from the raw path, before any parsing.
+        guard runtime.masterKey != nil || Self.mayBeDashboard(rawPath: head.path ?? "") else { return false }
         let request = Request(head: head, body: RequestBody(buffer: ByteBuffer()))
-        if isDashboard { return runtime.dashboard.refusesBody(of: request, path: path) }
+        let path = Self.routedPath(request.uri.path)
+        if Self.isDashboard(path) { return runtime.dashboard.refusesBody(of: request, path: path) }
+        guard runtime.masterKey != nil, !Self.publicPaths.contains(path) else { return false }
         var caller = RequestCaller.anonymous
         return Self.authenticate(request, path: path, runtime: runtime, caller: &caller) != nil
     }
@@ -139,6 +137,20 @@ struct GatewayMiddleware: RouterMiddleware {
     /// Whether `path` is the dashboard's: its pages log in with a session cookie (``DashboardHandler``), not a key.
     static func isDashboard(_ path: String) -> Bool {
         path == "/ui" || path.hasPrefix("/ui/")
+    }
+
+    /// Whether a raw request target may route to the dashboard: it holds `/ui` (a byte scan, no parsing).
+    static func mayBeDashboard(rawPath: String) -> Bool {
+        var matched = 0
+        for byte in rawPath.utf8 {
+            switch (matched, byte) {
+            case (_, UInt8(ascii: "/")): matched = 1
+            case (1, UInt8(ascii: "u")): matched = 2
+            case (2, UInt8(ascii: "i")): return true
+            default: matched = 0
+            }
+        }
+        return false
     }
 
     /// `path` as the router matches it: without empty segments, so `//v1//models` is `/v1/models`.
