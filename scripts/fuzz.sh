@@ -70,7 +70,7 @@ run() {
     # -timeout: one input taking over 10 s is a hang; -rss_limit_mb bounds memory; -max_len keeps
     # inputs near the size the corpus has; detect_leaks stays on (AddressSanitizer's LeakSanitizer).
     # SWIFT_BACKTRACE: the Swift runtime's crash reporter reads memory AddressSanitizer reports as a wild read.
-    (cd "$work/$target" && MULTIPRODIGY_FUZZ_TARGET=$target ASAN_OPTIONS=detect_leaks=1 SWIFT_BACKTRACE=enable=no \
+    (cd "$work/$target" && MULTIPRODIGY_FUZZ_TARGET=$target ASAN_OPTIONS=detect_leaks=1:malloc_context_size=5 SWIFT_BACKTRACE=enable=no \
         "$root/$binary" "${options[@]}" corpus >fuzz.log 2>&1) || status=$?
     if [[ $status -ne 0 ]]; then
         report "$target" "$log"

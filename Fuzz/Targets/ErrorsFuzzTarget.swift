@@ -1,8 +1,9 @@
 import HTTPTypes
 import MultiProdigyCore
-@testable import MultiProdigyProviders
 import NIOCore
 import NIOHTTP1
+
+@testable import MultiProdigyProviders
 
 /// `Retry-After` headers and upstream error bodies.
 ///
@@ -32,7 +33,9 @@ enum ErrorsFuzzTarget {
             try FuzzViolation.require(delay >= 0, "Gemini's retryDelay '\(header)' gave \(delay) s")
         }
 
-        let statuses: [HTTPResponse.Status] = [.badRequest, .unauthorized, .notFound, .tooManyRequests, .internalServerError, .serviceUnavailable]
+        let statuses: [HTTPResponse.Status] = [
+            .badRequest, .unauthorized, .notFound, .tooManyRequests, .internalServerError, .serviceUnavailable,
+        ]
         let status = statuses[Int(statusPick) % statuses.count]
         let normalized = UpstreamErrorBody.normalize(status: status, body: body, provider: "fuzz")
         try FuzzViolation.require(normalized.status == status, "the normalised error changed the status")

@@ -1,8 +1,9 @@
 import HTTPTypes
 import MultiProdigyCore
-@testable import MultiProdigyServer
 import NIOCore
 import NIOHTTP1
+
+@testable import MultiProdigyServer
 
 /// The HTTP/1.x connection state machine under any sequence of events a connection can see.
 ///

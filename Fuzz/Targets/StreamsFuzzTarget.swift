@@ -1,7 +1,8 @@
 import MultiProdigyCore
 import MultiProdigyJSON
-@testable import MultiProdigyProviders
 import NIOCore
+
+@testable import MultiProdigyProviders
 
 /// Each provider's stream translator on any stream, framed as the provider frames it.
 ///
@@ -30,11 +31,21 @@ enum StreamsFuzzTarget {
         case .huggingFace:
             try translate(sse(stream), with: HuggingFaceStreamTranslator(), passesThrough: true)
         case .anthropic:
-            let translator = AnthropicStreamTranslator(model: "claude-fuzz", includeUsage: includeUsage, providerName: "anthropic", created: 1)
+            let translator = AnthropicStreamTranslator(
+                model: "claude-fuzz",
+                includeUsage: includeUsage,
+                providerName: "anthropic",
+                created: 1
+            )
             try translate(sse(stream), with: translator, passesThrough: false)
         case .gemini:
             let responses = GeminiResponseTranslator(model: "gemini-fuzz", choiceCount: 2, makeToolCallID: { "call_fuzz" })
-            let translator = GeminiStreamTranslator(providerName: "gemini", includeUsage: includeUsage, choiceCount: 2, responses: responses)
+            let translator = GeminiStreamTranslator(
+                providerName: "gemini",
+                includeUsage: includeUsage,
+                choiceCount: 2,
+                responses: responses
+            )
             try translate(sse(stream), with: translator, passesThrough: false)
         case .ollama:
             let translator = OllamaStreamTranslator(id: "chatcmpl-fuzz", created: 1, model: "llama-fuzz", includeUsage: includeUsage)

@@ -15,9 +15,16 @@ extension [JSONMember] {
     /// would not: code that reads members straight from a scan declines such objects.
     public var hasDuplicateKeys: Bool {
         guard count > 1 else { return false }
-        for index in indices.dropFirst() where self[..<index].contains(where: { $0.key == self[index].key }) {
-            return true
+        // A chunk's few members are compared pairwise; a larger object (an upstream may send one with
+        // any number of members) goes through a set, so the check stays linear.
+        guard count > 16 else {
+            for index in indices.dropFirst() where self[..<index].contains(where: { $0.key == self[index].key }) {
+                return true
+            }
+            return false
         }
+        var seen = Set<String>(minimumCapacity: count)
+        for member in self where !seen.insert(member.key).inserted { return true }
         return false
     }
 }

@@ -16,7 +16,9 @@ public struct SSEParser: Sendable {
     private var hasData = false
     private var eventName: String?
     private var skipLeadingLineFeed = false
-    private var atStreamStart = true
+    /// How many bytes of a UTF-8 byte order mark opened the stream so far: 3 once past it, or once a
+    /// byte showed there is none.
+    private var byteOrderMarkBytes = 0
     private let maximumEventBytes: Int
 
     /// True once a line or an event grew past the size limit; the rest of the stream is ignored.
@@ -36,12 +38,17 @@ public struct SSEParser: Sendable {
         var start = 0
         var index = 0
         let count = bytes.count
-        if atStreamStart, count > 0 {
-            atStreamStart = false
-            // A UTF-8 byte order mark may open the stream; it is not part of the first field name.
-            if count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF {
-                start = 3
-                index = 3
+        // A UTF-8 byte order mark may open the stream, split over reads like any bytes; it is not part
+        // of the first field name.
+        while byteOrderMarkBytes < 3, index < count {
+            if bytes[index] == Self.byteOrderMark[byteOrderMarkBytes] {
+                byteOrderMarkBytes += 1
+                index += 1
+                start = index
+            } else {
+                // No mark after all: the bytes that looked like one begin the first line.
+                line.append(contentsOf: Self.byteOrderMark[..<byteOrderMarkBytes])
+                byteOrderMarkBytes = 3
             }
         }
         if skipLeadingLineFeed, count > 0 {
@@ -90,6 +97,11 @@ public struct SSEParser: Sendable {
     /// still get their last event delivered; whether it is complete JSON is for the caller to judge.
     public mutating func finish() -> SSEEvent? {
         var events: [SSEEvent] = []
+        if byteOrderMarkBytes < 3 {
+            // The stream ended inside what looked like a byte order mark: those bytes were its line.
+            line.append(contentsOf: Self.byteOrderMark[..<byteOrderMarkBytes])
+            byteOrderMarkBytes = 3
+        }
         if !line.isEmpty { processLine(into: &events) }
         if hasData {
             events.append(SSEEvent(name: eventName, data: data))
@@ -118,6 +130,8 @@ public struct SSEParser: Sendable {
             eventName = String(decoding: line[valueStart...], as: UTF8.self)
         }
     }
+
+    private static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
 
     private mutating func resetEvent() {
         data = []

@@ -171,4 +171,15 @@ import Testing
         let control = #"{"k":""# + String(repeating: "a", count: 20) + "\u{01}" + #""}"#
         #expect(throws: JSONSyntaxError.self) { try members(control) }
     }
+
+    @Test func duplicateKeysAreFoundInSmallAndLargeObjects() throws {
+        for count in [2, 16, 17, 500] {
+            let unique = "{" + (0..<count).map { "\"k\($0)\":\($0)" }.joined(separator: ",") + "}"
+            let repeated = "{" + (0..<count).map { "\"k\($0)\":\($0)" }.joined(separator: ",") + ",\"k\(count / 2)\":0}"
+            let uniqueMembers = try Array(unique.utf8).withUnsafeBytes { try JSONScanner.topLevelMembers(of: $0) }
+            let repeatedMembers = try Array(repeated.utf8).withUnsafeBytes { try JSONScanner.topLevelMembers(of: $0) }
+            #expect(!uniqueMembers.hasDuplicateKeys, "\(count) distinct keys")
+            #expect(repeatedMembers.hasDuplicateKeys, "\(count) keys and one again")
+        }
+    }
 }

@@ -15,6 +15,8 @@ public struct JSONLineFramer: StreamFramer {
 
     /// The bytes after the last newline.
     private var buffer = ByteBuffer()
+    /// How many of `buffer`'s readable bytes were searched for a newline already (none holds one).
+    private var scannedBytes = 0
 
     /// A framer that has seen no bytes.
     public init() {}
@@ -27,15 +29,21 @@ public struct JSONLineFramer: StreamFramer {
         var bytes = bytes
         buffer.discardReadBytes()
         buffer.writeBuffer(&bytes)
-        while let newline = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) {
+        // Only the new bytes are searched: the unfinished line before them holds no newline, and
+        // searching it again on every read would make a long line's cost grow with its square.
+        var searchFrom = buffer.readerIndex + scannedBytes
+        while let newline = buffer.readableBytesView[searchFrom...].firstIndex(of: UInt8(ascii: "\n")) {
             var line = buffer.readSlice(length: newline - buffer.readerIndex)!
             buffer.moveReaderIndex(forwardBy: 1)
+            searchFrom = buffer.readerIndex
             if line.readableBytesView.last == UInt8(ascii: "\r") { line.moveWriterIndex(to: line.writerIndex - 1) }
             if line.readableBytesView.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
             units.append(line)
         }
+        scannedBytes = buffer.readableBytes
         guard buffer.readableBytes <= Self.maximumLineBytes else {
             buffer.clear()
+            scannedBytes = 0
             throw ProviderError(kind: .protocolViolation, message: "the upstream sent a stream line larger than 16 MiB")
         }
     }
@@ -45,6 +53,7 @@ public struct JSONLineFramer: StreamFramer {
         guard buffer.readableBytes > 0 else { return nil }
         let rest = buffer
         buffer.clear()
+        scannedBytes = 0
         if rest.readableBytesView.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return nil }
         return rest
     }
