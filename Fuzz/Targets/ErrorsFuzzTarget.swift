@@ -1,3 +1,5 @@
+// `@testable` imports need a debug build (`-enable-testing`); a release build of the package skips this target.
+#if DEBUG
 import HTTPTypes
 import MultiProdigyCore
 import NIOCore
@@ -58,3 +60,4 @@ enum ErrorsFuzzTarget {
         }
     }
 }
+#endif

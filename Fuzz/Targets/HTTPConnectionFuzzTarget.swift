@@ -1,3 +1,5 @@
+// `@testable` imports need a debug build (`-enable-testing`); a release build of the package skips this target.
+#if DEBUG
 import HTTPTypes
 import MultiProdigyCore
 import NIOCore
@@ -235,3 +237,4 @@ enum HTTPConnectionFuzzTarget {
         }
     }
 }
+#endif

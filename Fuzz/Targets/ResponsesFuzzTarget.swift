@@ -1,3 +1,5 @@
+// `@testable` imports need a debug build (`-enable-testing`); a release build of the package skips this target.
+#if DEBUG
 import MultiProdigyCore
 import MultiProdigyJSON
 import NIOCore
@@ -51,3 +53,4 @@ enum ResponsesFuzzTarget {
         }
     }
 }
+#endif

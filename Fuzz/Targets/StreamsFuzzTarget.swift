@@ -1,3 +1,5 @@
+// `@testable` imports need a debug build (`-enable-testing`); a release build of the package skips this target.
+#if DEBUG
 import MultiProdigyCore
 import MultiProdigyJSON
 import NIOCore
@@ -116,3 +118,4 @@ enum StreamsFuzzTarget {
         }
     }
 }
+#endif

@@ -17,7 +17,20 @@ public final class AttemptTrail: Sendable {
     /// The most steps a trail keeps; later ones are counted, not listed.
     public static let maximumSteps = 32
 
-    private let state = Mutex<(steps: [(target: RouteTarget, outcome: String)], dropped: Int)>(([], 0))
+    /// One attempt: its target and how it ended.
+    private struct Step {
+        var target: RouteTarget
+        var outcome: String
+    }
+
+    /// The steps kept, and how many more were not. A struct, not a tuple: a tuple's type metadata is
+    /// looked up at run time on every access to the lock (callgrind).
+    private struct State {
+        var steps: [Step] = []
+        var dropped = 0
+    }
+
+    private let state = Mutex(State())
 
     /// Creates an empty trail.
     public init() {}
@@ -43,7 +56,7 @@ public final class AttemptTrail: Sendable {
     public func attempted(_ target: RouteTarget, outcome: String) {
         state.withLock { state in
             if state.steps.count < Self.maximumSteps {
-                state.steps.append((target, outcome))
+                state.steps.append(Step(target: target, outcome: outcome))
             } else {
                 state.dropped += 1
             }

@@ -350,7 +350,10 @@ import Testing
         #expect(KeyLimitErrors.reason(for: .storageUnavailable(retryAfter: wait)) == "storage_unavailable")
     }
 
-    /// A store that does not answer at all costs a request the timeout, not more.
+    /// A store that does not answer at all costs a request the timeout, not a hang: the refusal can
+    /// only come from the 50 ms timeout. The bound is loose on purpose: the test process runs every
+    /// suite on one 2-thread pool, and on a loaded CI machine the timer's task once waited 5.4 s for
+    /// a thread (the gateway runs its tasks on its event loops, where this does not happen).
     @Test func aHangingStoreTimesOut() async throws {
         let store = InMemoryLimitStore()
         let limiter = SharedKeyLimiter(store: store, configuration: .init(onUnavailable: .closed, storeTimeout: .milliseconds(50)))
@@ -364,7 +367,7 @@ import Testing
             Issue.record("expected a storage refusal, got \(refused)")
             return
         }
-        #expect(took < .seconds(5))
+        #expect(took < .seconds(30))
         #expect(limiter.storageErrors == 1)
         await store.inject(nil)
     }
