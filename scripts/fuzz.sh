@@ -3,7 +3,7 @@
 #
 #   bash scripts/fuzz.sh TARGET [SECONDS]      # one target, 300 s by default
 #   bash scripts/fuzz.sh --all SECONDS         # every target in turn, SECONDS each (CI: .ci/run)
-#   bash scripts/fuzz.sh --list                # the targets and what each checks
+#   bash scripts/fuzz.sh --list                # the targets (Fuzz/README.md says what each checks)
 #
 # Builds `multiprodigy-fuzz` in .build-fuzz (git-ignored; MULTIPRODIGY_FUZZ=1 adds it to the package)
 # and runs it on a copy of the checked-in corpus (Fuzz/corpus/TARGET), so the seeds stay small: inputs
@@ -19,8 +19,10 @@ if ! command -v swift >/dev/null 2>&1 && [[ -x /opt/swift/usr/bin/swift ]]; then
 fi
 
 root=$PWD
-build_path=${FUZZ_BUILD_PATH:-.build-fuzz}
-work=${FUZZ_WORK:-$build_path/work}
+# Absolute paths: the fuzzer runs in its work folder, and the printed replay command works anywhere.
+absolute() { [[ "$1" == /* ]] && echo "$1" || echo "$root/$1"; }
+build_path=$(absolute "${FUZZ_BUILD_PATH:-.build-fuzz}")
+work=$(absolute "${FUZZ_WORK:-$build_path/work}")
 binary=$build_path/debug/multiprodigy-fuzz
 
 usage() {
@@ -38,6 +40,14 @@ targets() {
     ls Fuzz/corpus
 }
 
+# Exits with the list of targets unless $1 is one.
+require_target() {
+    if [[ ! -d "Fuzz/corpus/$1" ]]; then
+        echo "unknown target '$1'; targets: $(targets | tr '\n' ' ')" >&2
+        exit 2
+    fi
+}
+
 # Prints a failed run's reproducer: its path, its bytes, the replay command.
 report() {
     local target=$1 log=$2
@@ -45,7 +55,9 @@ report() {
     artifact=$(grep -oE "(crash|leak|timeout|oom|slow-unit)-[0-9a-f]+" "$log" | tail -1 || true)
     echo "==> $target FAILED; libFuzzer's output ends:" >&2
     tail -40 "$log" >&2
-    if [[ -n "$artifact" && -f "$work/$target/$artifact" ]]; then
+    if [[ -z "$artifact" ]]; then
+        echo "==> no reproducer named in $log (with FUZZ_JOBS > 1, see the workers' fuzz-N.log there)" >&2
+    elif [[ -f "$work/$target/$artifact" ]]; then
         echo "==> reproducer $work/$target/$artifact ($(wc -c < "$work/$target/$artifact") bytes):" >&2
         od -A d -t x1 -v "$work/$target/$artifact" | head -40 >&2
         echo "==> replay: MULTIPRODIGY_FUZZ_TARGET=$target SWIFT_BACKTRACE=enable=no $binary $work/$target/$artifact" >&2
@@ -54,13 +66,13 @@ report() {
 
 run() {
     local target=$1 seconds=$2
-    if [[ ! -d "Fuzz/corpus/$target" ]]; then
-        echo "unknown target '$target'; targets: $(targets | tr '\n' ' ')" >&2
-        exit 2
-    fi
     local corpus=$work/$target/corpus
     mkdir -p "$corpus"
-    cp -n Fuzz/corpus/"$target"/* "$corpus"/
+    # Seeds not copied yet (a copy libFuzzer minimised or grew stays as it is).
+    local seed
+    for seed in Fuzz/corpus/"$target"/*; do
+        [[ -e "$corpus/${seed##*/}" ]] || cp "$seed" "$corpus/"
+    done
     local options=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1)
     [[ -f "Fuzz/dict/$target.dict" ]] && options+=(-dict="$PWD/Fuzz/dict/$target.dict")
     [[ "${FUZZ_JOBS:-1}" -gt 1 ]] && options+=(-jobs="$FUZZ_JOBS" -workers="$FUZZ_JOBS")
@@ -71,7 +83,7 @@ run() {
     # inputs near the size the corpus has; detect_leaks stays on (AddressSanitizer's LeakSanitizer).
     # SWIFT_BACKTRACE: the Swift runtime's crash reporter reads memory AddressSanitizer reports as a wild read.
     (cd "$work/$target" && MULTIPRODIGY_FUZZ_TARGET=$target ASAN_OPTIONS=detect_leaks=1:malloc_context_size=5 SWIFT_BACKTRACE=enable=no \
-        "$root/$binary" "${options[@]}" corpus >fuzz.log 2>&1) || status=$?
+        "$binary" "${options[@]}" corpus >fuzz.log 2>&1) || status=$?
     if [[ $status -ne 0 ]]; then
         report "$target" "$log"
         return 1
@@ -83,8 +95,7 @@ run() {
 case "${1:-}" in
     "" | -h | --help) usage ;;
     --list)
-        build
-        for target in $(targets); do echo "$target"; done
+        targets
         ;;
     --all)
         [[ $# -eq 2 ]] || usage
@@ -94,6 +105,7 @@ case "${1:-}" in
         exit $failed
         ;;
     *)
+        require_target "$1"
         build
         run "$1" "${2:-300}"
         ;;

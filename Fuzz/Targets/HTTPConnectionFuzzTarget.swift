@@ -12,9 +12,13 @@ import NIOHTTP1
 /// A driver plays the decoder (whole requests in order: a head, body chunks, an end), the handler
 /// (verdicts on heads, writing each answer's head, body and end, serving what waited), the clock, the
 /// client (reads, closing its side) and the server (shutdown), in an order the input picks.
-/// Properties: one answer at a time, numbered in order; requests answered in the order they came,
-/// each at most once, with exactly the body the client sent (or as over its limit only when it was);
-/// a written part is never refused while an answer is in flight; no assertion fails.
+/// Properties: one answer at a time, numbered in order, none after the connection's last; requests
+/// answered in the order they came, each once, none skipped, with exactly the body the client sent (or
+/// as over its limit only when it was; none for a head refused before its body); an answer whose head
+/// says `Connection: close` is the last, and every request that asked to close gets that head; a
+/// written part is never refused while an answer is in flight; once the events stop and the answers
+/// are written, every request that ended was answered and nothing waits (or the connection closed);
+/// no assertion fails.
 enum HTTPConnectionFuzzTarget {
     static let summary = "HTTP/1.x connection state machine: answers one at a time, in order, with the bodies sent"
 
@@ -22,12 +26,11 @@ enum HTTPConnectionFuzzTarget {
         var input = FuzzInput(bytes)
         var driver = Driver()
         var steps = 0
-        while !driver.closed, steps < 400 {
+        while !driver.closed, steps < 400, !input.isAtEnd {
             steps += 1
-            let event = input.byte()
-            if event == 0 && input.isAtEnd { break }
-            try driver.step(event, &input)
+            try driver.step(input.byte(), &input)
         }
+        try driver.drain(&input)
     }
 
     /// The connection's world around the state machine, and what it has seen so far.
@@ -54,10 +57,12 @@ enum HTTPConnectionFuzzTarget {
         var nextAnswered = 0
         var verdictLimits: [Int: (limit: Int, declared: Int?)] = [:]
 
-        /// The answer in flight: its number, and which of its parts were written.
-        var inFlight: (number: UInt64, wroteHead: Bool)?
+        /// The answer in flight: its number, whether its head was written and said `Connection: close`,
+        /// and whether its request asked to close the connection.
+        var inFlight: (number: UInt64, wroteHead: Bool, saidClose: Bool, requestAskedToClose: Bool)?
         var answersStarted: UInt64 = 0
-        var lastAnswerClosed = false
+        /// The connection's last answer was written: nothing more may be answered.
+        var lastAnswerWritten = false
 
         mutating func step(_ event: UInt8, _ input: inout FuzzInput) throws(FuzzViolation) {
             switch event % 10 {
@@ -65,7 +70,7 @@ enum HTTPConnectionFuzzTarget {
                 guard !inputClosed else { return }
                 try sendNextPart(&input)
             case 3, 4:
-                try writeAnswerPart(&input)
+                try writeAnswerPart(input.byte(), &input)
             case 5:
                 now = now + .milliseconds(Int64(input.byte()) * 40)
                 try perform(machine.deadlineCheck(at: now), &input)
@@ -123,20 +128,29 @@ enum HTTPConnectionFuzzTarget {
             try perform(machine.channelRead(.head(head), at: now), &input)
         }
 
-        /// Writes the next part of the answer in flight: its head, a piece of body, or its end.
-        mutating func writeAnswerPart(_ input: inout FuzzInput) throws(FuzzViolation) {
+        /// Writes the next part of the answer in flight: its head, a piece of body, or its end
+        /// (`pick` chooses; `finishing` always moves on to the end).
+        mutating func writeAnswerPart(_ pick: UInt8, finishing: Bool = false, _ input: inout FuzzInput) throws(FuzzViolation) {
             guard let answer = inFlight else {
                 let action = machine.write(.body(ByteBuffer(string: "x")), at: now)
                 try FuzzViolation.require(action == .fail, "a part was written with no answer in flight: \(action)")
                 return
             }
-            let pick = input.byte()
             let writeAction: HTTPConnectionStateMachine.WriteAction
             if !answer.wroteHead {
-                inFlight?.wroteHead = true
                 let length: Int? = pick & 1 == 0 ? nil : 1
                 writeAction = machine.write(.head(HTTPResponse(status: .ok), bodyLength: length), at: now)
-            } else if pick & 3 == 0 {
+                guard case .writeHead(_, _, let connection, _) = writeAction else {
+                    throw FuzzViolation("the head of the answer in flight was not written: \(writeAction)")
+                }
+                try FuzzViolation.require(
+                    connection == "close" || !answer.requestAskedToClose,
+                    "a request that asked to close got an answer without Connection: close"
+                )
+                inFlight?.wroteHead = true
+                inFlight?.saidClose = connection == "close"
+                return
+            } else if pick & 3 == 0, !finishing {
                 writeAction = machine.write(.body(ByteBuffer(string: "x")), at: now)
             } else {
                 inFlight = nil
@@ -147,19 +161,48 @@ enum HTTPConnectionFuzzTarget {
                 throw FuzzViolation("a part of the answer in flight was refused")
             case .writeEnd(_, _, let then):
                 switch then {
-                case .servePipelined: try servePipelined(&input)
-                case .closeWhenWritten: closed = true
-                case .lingerWhenWritten: lastAnswerClosed = true
+                case .servePipelined:
+                    try FuzzViolation.require(!answer.saidClose, "an answer that said Connection: close was not the last")
+                    try servePipelined(&input)
+                case .closeWhenWritten:
+                    lastAnswerWritten = true
+                    closed = true
+                case .lingerWhenWritten:
+                    lastAnswerWritten = true
                 }
             default:
                 break
             }
         }
 
+        /// The events stop: the answer in flight is written to its end, the request being sent is
+        /// finished, and what waited is served, until nothing moves. Then every request that ended
+        /// must have been answered, and nothing may wait, unless the connection closed.
+        mutating func drain(_ input: inout FuzzInput) throws(FuzzViolation) {
+            var rounds = 0
+            while !closed, rounds < 256 {
+                rounds += 1
+                if inFlight != nil {
+                    try writeAnswerPart(1, finishing: true, &input)
+                } else if !inputClosed, !lastAnswerWritten, let last = requests.last, !last.ended {
+                    try sendNextPart(&input)
+                } else {
+                    break
+                }
+            }
+            guard !closed, !lastAnswerWritten else { return }
+            try FuzzViolation.require(machine.waitingParts == 0, "\(machine.waitingParts) request parts wait with no answer in flight")
+            let ended = requests.filter(\.ended).count
+            try FuzzViolation.require(
+                nextAnswered == ended,
+                "\(ended) requests ended but \(nextAnswered) were answered, and the connection stays open"
+            )
+        }
+
         /// Serves what waited, as the handler does after an answer.
         mutating func servePipelined(_ input: inout FuzzInput) throws(FuzzViolation) {
             var rounds = 0
-            while !closed, rounds < 64, let action = machine.servePipelined(at: now) {
+            while !closed, rounds < 1_024, let action = machine.servePipelined(at: now) {
                 rounds += 1
                 try perform(action, &input)
             }
@@ -178,9 +221,11 @@ enum HTTPConnectionFuzzTarget {
                 try perform(machine.headVerified(verdict(on: head, index: index, &input), at: now), &input)
             case .answer(let number, let source):
                 try FuzzViolation.require(inFlight == nil, "answer \(number) started while answer \(inFlight?.number ?? 0) was in flight")
+                try FuzzViolation.require(!lastAnswerWritten, "answer \(number) started after the connection's last")
                 try FuzzViolation.require(number == answersStarted + 1, "answer \(number) followed answer \(answersStarted)")
                 answersStarted = number
-                inFlight = (number, false)
+                let asked = nextAnswered < requests.count ? Self.asksToClose(requests[nextAnswered].head) : false
+                inFlight = (number, false, false, asked)
                 if case .route(let parsed, let body) = source {
                     let index = Int(parsed.request.path?.split(separator: "/").last ?? "") ?? -1
                     try FuzzViolation.require(index == nextAnswered, "request \(index) was answered where \(nextAnswered) was next")
@@ -189,12 +234,14 @@ enum HTTPConnectionFuzzTarget {
                     let limits = verdictLimits[index]
                     switch body {
                     case .whole(let bytes):
-                        // A refused head is answered without its body; any other gets the body exactly.
-                        if let limits {
-                            try FuzzViolation.require(sent.ended, "request \(index) was answered before its body ended")
-                            try FuzzViolation.require(Array(bytes.readableBytesView) == sent.body, "request \(index)'s body changed")
-                            try FuzzViolation.require(sent.body.count <= limits.limit, "request \(index)'s body passed its limit")
+                        // A head refused before its body is answered without it; any other gets the body exactly.
+                        guard let limits else {
+                            try FuzzViolation.require(bytes.readableBytes == 0, "request \(index) was refused with a body")
+                            break
                         }
+                        try FuzzViolation.require(sent.ended, "request \(index) was answered before its body ended")
+                        try FuzzViolation.require(Array(bytes.readableBytesView) == sent.body, "request \(index)'s body changed")
+                        try FuzzViolation.require(sent.body.count <= limits.limit, "request \(index)'s body passed its limit")
                     case .overLimit(let limit):
                         try FuzzViolation.require(
                             sent.body.count > limit || (limits?.declared ?? 0) > limit,
@@ -202,18 +249,29 @@ enum HTTPConnectionFuzzTarget {
                         )
                     }
                 } else {
-                    nextAnswered = nextVerified
+                    // An invalid head's refusal answers the request just verified.
+                    try FuzzViolation.require(
+                        nextAnswered == nextVerified - 1,
+                        "an invalid head was answered where request \(nextAnswered) was next"
+                    )
+                    nextAnswered += 1
                 }
             case .refuse:
                 try FuzzViolation.require(inFlight == nil, "the connection refused while an answer was in flight")
+                try FuzzViolation.require(!lastAnswerWritten, "the connection refused after its last answer")
                 answersStarted += 1
-                inFlight = (answersStarted, false)
+                inFlight = (answersStarted, false, false, true)
             case .servePipelined:
                 try servePipelined(&input)
             case .close, .closeNow:
                 closed = true
                 machine.channelInactive()
             }
+        }
+
+        /// Whether `head` asks to close the connection after its answer: `Connection: close`, or HTTP/1.0.
+        static func asksToClose(_ head: HTTPRequestHead) -> Bool {
+            !head.isKeepAlive
         }
 
         /// The handler's verdict on `head`, as the input picks it.
@@ -223,7 +281,6 @@ enum HTTPConnectionFuzzTarget {
             let pick = input.byte()
             switch pick % 8 {
             case 0:
-                nextAnswered = index
                 return .invalid(GatewayError(status: .badRequest, message: "fuzz", type: "invalid_request_error"))
             case 1:
                 return .refusedBeforeBody(parsed)

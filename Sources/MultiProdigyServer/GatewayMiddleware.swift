@@ -139,9 +139,10 @@ struct GatewayMiddleware: RouterMiddleware {
         path == "/ui" || path.hasPrefix("/ui/")
     }
 
-    /// Whether a raw request target may route to the dashboard: it holds `/ui` (a byte scan, no parsing).
+    /// Whether a raw request target may route to the dashboard: it holds `/ui`, or starts with `ui` (a
+    /// target without its leading slash routes as if it had one). A byte scan, no parsing.
     static func mayBeDashboard(rawPath: String) -> Bool {
-        var matched = 0
+        var matched = 1
         for byte in rawPath.utf8 {
             switch (matched, byte) {
             case (_, UInt8(ascii: "/")): matched = 1

@@ -26,7 +26,8 @@ import Testing
         ("/v1/chat/completions", false),
         ("/u/i", false),
         ("/uui", false),
-        ("ui", false),
+        ("ui/", true),
+        ("xui", false),
         ("", false),
     ])
     func dashboardPathsAreSpottedBeforeParsing(_ raw: String, _ spotted: Bool) {
