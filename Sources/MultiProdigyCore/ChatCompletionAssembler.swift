@@ -38,6 +38,8 @@ public struct ChatCompletionAssembler: Sendable {
         var annotations: [JSONValue] = []
         /// Each tool call, by its `index`, merged as its pieces came, in the order they started.
         var toolCalls: [(index: Int, call: StreamedValue, id: String?)] = []
+        /// Where the last tool call of each `index` is in `toolCalls`.
+        var lastToolCallPositions: [Int: Int] = [:]
         /// The bytes of text, arguments and log probabilities added so far.
         var bytes = 0
         var logprobContent: [JSONValue]?
@@ -51,6 +53,8 @@ public struct ChatCompletionAssembler: Sendable {
         var finishReason: JSONValue = .null
         /// Delta fields it does not know, in the order they first came.
         var otherMessageFields: [(key: String, value: StreamedValue)] = []
+        /// Where each of those fields is in `otherMessageFields`.
+        var otherMessageFieldPositions: [String: Int] = [:]
         /// Choice fields it does not know.
         var otherFields = JSONObject()
 
@@ -65,11 +69,19 @@ public struct ChatCompletionAssembler: Sendable {
                     if let text = refusal.stringValue { bytes += Self.append(text, to: &self.refusal) }
                 }
                 if let text = delta["reasoning_content"]?.stringValue { bytes += Self.append(text, to: &reasoning) }
-                annotations.append(contentsOf: delta["annotations"]?.arrayValue ?? [])
+                if let more = delta["annotations"]?.arrayValue {
+                    annotations.append(contentsOf: more)
+                    bytes += ChatCompletionAssembler.weight(of: .array(more))
+                }
                 for call in delta["tool_calls"]?.arrayValue ?? [] { addToolCall(call) }
                 for member in delta.members where !ChatCompletionAssembler.knownDeltaFields.contains(member.key) {
-                    if case .string(let text) = member.value { bytes += text.utf8.count }
-                    ChatCompletionAssembler.merge(member.value, under: member.key, into: &otherMessageFields)
+                    bytes += ChatCompletionAssembler.weight(of: member.value)
+                    if let position = otherMessageFieldPositions[member.key] {
+                        otherMessageFields[position].value.merge(member.value, key: member.key)
+                    } else if otherMessageFields.count < ChatCompletionAssembler.maximumKeptFields {
+                        otherMessageFieldPositions[member.key] = otherMessageFields.count
+                        otherMessageFields.append((member.key, StreamedValue(member.value)))
+                    }
                 }
             }
             for member in fields.members where !ChatCompletionAssembler.knownChoiceFields.contains(member.key) {
@@ -100,14 +112,17 @@ public struct ChatCompletionAssembler: Sendable {
             let index = piece["index"]?.intValue ?? toolCalls.count
             piece["index"] = nil
             let id = piece["id"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
-            bytes += piece["function"]?["arguments"]?.stringValue?.utf8.count ?? 0
-            if let position = toolCalls.lastIndex(where: { $0.index == index }),
+            // Arguments and whatever else the piece carries (a thought signature, say).
+            bytes += ChatCompletionAssembler.weight(of: .object(piece))
+            if let position = lastToolCallPositions[index],
                 id == nil || toolCalls[position].id == nil || toolCalls[position].id == id
             {
                 toolCalls[position].call.merge(.object(piece), key: "")
                 if let id { toolCalls[position].id = id }
             } else {
+                lastToolCallPositions[index] = toolCalls.count
                 toolCalls.append((index, StreamedValue(.object(piece)), id))
+                bytes += ChatCompletionAssembler.choiceWeight / 4
             }
         }
 
@@ -115,7 +130,7 @@ public struct ChatCompletionAssembler: Sendable {
         private mutating func addContentParts(_ parts: [JSONValue]) {
             for part in parts {
                 let text = part["text"]?.stringValue
-                bytes += text?.utf8.count ?? 0
+                bytes += text?.utf8.count ?? max(ChatCompletionAssembler.weight(of: part), 1)
                 if let text, part["type"]?.stringValue == "text", let last = contentParts.indices.last,
                     contentParts[last]["type"]?.stringValue == "text", let sofar = contentParts[last]["text"]?.stringValue
                 {
@@ -147,6 +162,8 @@ public struct ChatCompletionAssembler: Sendable {
     /// Top-level fields it does not know, in the order they first came.
     private var otherFields = JSONObject()
     private var choices: [(index: Int, choice: Choice)] = []
+    /// Where each choice's `index` is in `choices`.
+    private var choicePositions: [Int: Int] = [:]
 
     /// An assembler that has seen no chunk.
     public init() {}
@@ -168,29 +185,31 @@ public struct ChatCompletionAssembler: Sendable {
         for delta in object["choices"]?.arrayValue ?? [] {
             guard case .object(let fields) = delta else { continue }
             let index = fields["index"]?.intValue ?? 0
-            if let position = choices.firstIndex(where: { $0.index == index }) {
+            if let position = choicePositions[index] {
                 choices[position].choice.add(fields)
             } else {
                 var choice = Choice()
                 choice.add(fields)
+                choicePositions[index] = choices.count
                 choices.append((index, choice))
             }
         }
     }
 
-    /// Keeps `value` under `key`: the latest non-null one, or null when only nulls came.
+    /// Keeps `value` under `key`: the latest non-null one, or null when only nulls came. At most
+    /// ``maximumKeptFields`` keys are kept: an upstream that names a new field in every chunk
+    /// cannot grow the answer without bound (each one held is the latest, so the rest is bounded
+    /// by a chunk's size).
     private static func keep(_ value: JSONValue, under key: String, in object: inout JSONObject) {
-        if !value.isNull || object[key] == nil { object[key] = value }
+        guard let held = object[key] else {
+            if object.members.count < maximumKeptFields { object[key] = value }
+            return
+        }
+        if !value.isNull || held.isNull { object[key] = value }
     }
 
-    /// Merges `piece` into the field `key` of `fields`, added at the end when new.
-    private static func merge(_ piece: JSONValue, under key: String, into fields: inout [(key: String, value: StreamedValue)]) {
-        if let position = fields.firstIndex(where: { $0.key == key }) {
-            fields[position].value.merge(piece, key: key)
-        } else {
-            fields.append((key, StreamedValue(piece)))
-        }
-    }
+    /// How many fields of its own the answer keeps at its top level, on a choice, and in a message.
+    static let maximumKeptFields = 64
 
     /// The top-level fields of a chunk with a meaning of their own; the others are kept as they come.
     private static let knownFields: Set<String> = [
@@ -203,9 +222,27 @@ public struct ChatCompletionAssembler: Sendable {
         "role", "content", "refusal", "reasoning_content", "annotations", "tool_calls",
     ]
 
-    /// The bytes of answer held so far: every choice's text, tool-call arguments, text fields of
-    /// its own and log probabilities; what `server.max_response_bytes` bounds.
-    public var answerBytes: Int { choices.reduce(0) { $0 + $1.choice.bytes } }
+    /// The bytes of answer held so far: ``choiceWeight`` per choice, every choice's text, tool-call
+    /// arguments, log probabilities, and what the pieces it keeps as they come (content parts, annotations, a
+    /// delta's fields of its own, nested or not) weigh; what `server.max_response_bytes` bounds.
+    public var answerBytes: Int { choices.reduce(0) { $0 + $1.choice.bytes + Self.choiceWeight } }
+
+    /// What holding one more choice costs, whatever it holds: an upstream that opens choice after
+    /// choice is bounded too.
+    static let choiceWeight = 256
+
+    /// What holding `value` adds to an answer: the bytes of its texts, 1 for any other value, and
+    /// at least 1 for each element of an array and each member of an object (so that pieces
+    /// without text, an empty string or an image part, count too). Member names are not counted:
+    /// merging keeps one of each.
+    static func weight(of value: JSONValue) -> Int {
+        switch value {
+        case .string(let text): text.utf8.count
+        case .array(let elements): elements.reduce(0) { $0 + max(weight(of: $1), 1) }
+        case .object(let object): object.members.reduce(0) { $0 + max(weight(of: $1.value), 1) }
+        default: 1
+        }
+    }
 
     /// Whether any chunk was added.
     public var isEmpty: Bool { id == nil && choices.isEmpty && usage == nil }

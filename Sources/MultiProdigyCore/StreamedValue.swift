@@ -10,8 +10,10 @@ import MultiProdigyJSON
 struct StreamedValue: Sendable {
     private enum Storage: Sendable {
         case text(String)
-        case object([(key: String, value: StreamedValue)])
-        case array([StreamedValue])
+        /// The members in the order they came, and where each key is.
+        case object([(key: String, value: StreamedValue)], positions: [String: Int])
+        /// The elements, and where the element of each `index` is.
+        case array([StreamedValue], positions: [Int: Int])
         case value(JSONValue)
     }
 
@@ -24,8 +26,16 @@ struct StreamedValue: Sendable {
     init(_ piece: JSONValue) {
         switch piece {
         case .string(let text): storage = .text(text)
-        case .object(let object): storage = .object(object.members.map { ($0.key, StreamedValue($0.value)) })
-        case .array(let elements): storage = .array(elements.map(StreamedValue.init))
+        case .object(let object):
+            var members: [(key: String, value: StreamedValue)] = []
+            var positions: [String: Int] = [:]
+            Self.merge(object, into: &members, positions: &positions)
+            storage = .object(members, positions: positions)
+        case .array(let elements):
+            var values: [StreamedValue] = []
+            var positions: [Int: Int] = [:]
+            for element in elements { Self.add(element, to: &values, positions: &positions) }
+            storage = .array(values, positions: positions)
         default: storage = .value(piece)
         }
     }
@@ -42,30 +52,16 @@ struct StreamedValue: Sendable {
             storage = .text(text)
             return
         case .object(let object):
-            guard case .object(var members) = storage else { break }
+            guard case .object(var members, var positions) = storage else { break }
             storage = .value(.null)
-            for member in object.members {
-                if let position = members.firstIndex(where: { $0.key == member.key }) {
-                    members[position].value.merge(member.value, key: member.key)
-                } else {
-                    members.append((member.key, StreamedValue(member.value)))
-                }
-            }
-            storage = .object(members)
+            Self.merge(object, into: &members, positions: &positions)
+            storage = .object(members, positions: positions)
             return
         case .array(let more):
-            guard case .array(var elements) = storage else { break }
+            guard case .array(var elements, var positions) = storage else { break }
             storage = .value(.null)
-            for element in more {
-                if let index = element["index"]?.intValue,
-                    let position = elements.firstIndex(where: { $0.index == index })
-                {
-                    elements[position].merge(element, key: "")
-                } else {
-                    elements.append(StreamedValue(element))
-                }
-            }
-            storage = .array(elements)
+            for element in more { Self.add(element, to: &elements, positions: &positions) }
+            storage = .array(elements, positions: positions)
             return
         default:
             break
@@ -73,10 +69,31 @@ struct StreamedValue: Sendable {
         self = StreamedValue(piece)
     }
 
-    /// The `index` member of an object value.
-    private var index: Int? {
-        guard case .object(let members) = storage, let member = members.first(where: { $0.key == "index" }) else { return nil }
-        return member.value.json.intValue
+    /// Merges each member of `object` into the member of its key, or appends it.
+    private static func merge(
+        _ object: JSONObject,
+        into members: inout [(key: String, value: StreamedValue)],
+        positions: inout [String: Int]
+    ) {
+        for member in object.members {
+            if let position = positions[member.key] {
+                members[position].value.merge(member.value, key: member.key)
+            } else {
+                positions[member.key] = members.count
+                members.append((member.key, StreamedValue(member.value)))
+            }
+        }
+    }
+
+    /// Merges `element` into the element of its `index`, or appends it (and notes its `index`).
+    private static func add(_ element: JSONValue, to elements: inout [StreamedValue], positions: inout [Int: Int]) {
+        let index = element["index"]?.intValue
+        if let index, let position = positions[index] {
+            elements[position].merge(element, key: "")
+        } else {
+            if let index { positions[index] = elements.count }
+            elements.append(StreamedValue(element))
+        }
     }
 
     /// The merged value.
@@ -84,9 +101,9 @@ struct StreamedValue: Sendable {
         switch storage {
         case .text(let text): .string(text)
         case .value(let value): value
-        case .array(let elements): .array(elements.map(\.json))
-        case .object(let members):
-            .object(members.reduce(into: JSONObject()) { object, member in object[member.key] = member.value.json })
+        case .array(let elements, _): .array(elements.map(\.json))
+        case .object(let members, _):
+            .object(JSONObject(uniquing: members.map { JSONObject.Member(key: $0.key, value: $0.value.json) }))
         }
     }
 }

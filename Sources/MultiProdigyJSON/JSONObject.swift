@@ -11,6 +11,12 @@ public struct JSONObject: Sendable, Equatable {
         public var key: String
         /// The value.
         public var value: JSONValue
+
+        /// A member of `key` and `value`.
+        public init(key: String, value: JSONValue) {
+            self.key = key
+            self.value = value
+        }
     }
 
     /// The members, in order.
@@ -22,7 +28,7 @@ public struct JSONObject: Sendable, Equatable {
     /// An object of `members` in order; a repeated key keeps its first position and last value.
     ///
     /// Linear in the member count, so parsing a hostile object with many keys stays cheap.
-    init(uniquing members: [Member]) {
+    public init(uniquing members: [Member]) {
         var positions: [String: Int] = [:]
         positions.reserveCapacity(members.count)
         self.members.reserveCapacity(members.count)

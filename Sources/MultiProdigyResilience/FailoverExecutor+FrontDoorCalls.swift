@@ -28,20 +28,25 @@ extension FailoverExecutor {
         acceptTranslated: (ChatCompletionResult, RouteTarget) throws -> Answer
     ) async -> ExecutionResult<Answer> {
         let firstByte = plan.timeouts.firstByte
+        // Built once, for the translated targets that are asked for a stream.
+        let streamingChat = chat.flatMap { Self.streamingForm(of: $0, in: plan) }
         return await run(plan, totalDeadline: totalDeadline, upstreamTime: &upstreamTime) { target, provider in
-            let deadline = Self.attemptDeadline(for: target, in: plan, firstByte: firstByte, totalDeadline: totalDeadline)
             func translated() async throws -> Answer {
                 guard let chat else { throw ProviderError.nativeAPIUnsupported(native.api) }
-                let call = ChatCompletionCall(
-                    request: chat,
-                    upstreamModel: target.upstreamModel,
-                    responseDeadline: deadline.nioDeadline,
+                let completion = try await chatAnswer(
+                    chat,
+                    streaming: streamingChat,
+                    at: target,
+                    provider: provider,
+                    plan: plan,
+                    totalDeadline: totalDeadline,
                     logger: logger
                 )
-                return try acceptTranslated(try await provider.complete(call), target)
+                return try acceptTranslated(completion, target)
             }
             let answer: Answer
             if provider.nativeAPIs.contains(native.api) {
+                let deadline = Self.attemptDeadline(for: target, in: plan, firstByte: firstByte, totalDeadline: totalDeadline)
                 let call = NativeCall(
                     request: native,
                     upstreamModel: target.upstreamModel,

@@ -34,46 +34,71 @@ extension FailoverExecutor {
         upstreamTime: inout Duration,
         accept: (ChatCompletionResult, RouteTarget) throws -> Answer
     ) async -> ExecutionResult<Answer> {
-        let firstByte = plan.timeouts.firstByte
-        // Built once, for the targets that are asked for a stream.
-        let streamingChat = plan.entries.contains { $0.nonStreaming == .assembled } ? try? chat.askingForStream() : nil
+        let streamingChat = Self.streamingForm(of: chat, in: plan)
         return await run(plan, totalDeadline: totalDeadline, upstreamTime: &upstreamTime) { target, provider in
-            func direct() async throws -> ChatCompletionResult {
-                let deadline = Self.attemptDeadline(for: target, in: plan, firstByte: firstByte, totalDeadline: totalDeadline)
-                let call = ChatCompletionCall(
-                    request: chat,
-                    upstreamModel: target.upstreamModel,
-                    responseDeadline: deadline.nioDeadline,
-                    logger: logger
-                )
-                return try await provider.complete(call)
-            }
-            let completion: ChatCompletionResult
-            if let streamingChat, plan.entry(for: target)?.nonStreaming ?? .assembled == .assembled {
-                do {
-                    completion = try await assembledCompletion(
-                        streamingChat,
-                        at: target,
-                        provider: provider,
-                        timeouts: plan.timeouts,
-                        totalDeadline: totalDeadline,
-                        logger: logger
-                    )
-                } catch let failure as ProviderError where Self.refusesToStream(failure) {
-                    // Some requests may not be streamed (a model an organisation must be verified
-                    // to stream, say): this one is then asked as the client asked it.
-                    logger.info("the upstream refused to stream; asking for the whole answer", metadata: ["target": "\(target.name)"])
-                    completion = try await direct()
-                }
-            } else {
-                completion = try await direct()
-            }
+            let completion = try await chatAnswer(
+                chat,
+                streaming: streamingChat,
+                at: target,
+                provider: provider,
+                plan: plan,
+                totalDeadline: totalDeadline,
+                logger: logger
+            )
             let answer = try accept(completion, target)
             if !answer.usage.isEstimated {
                 recordAnswerLength(answer.usage.completionTokens, by: target, in: plan, choices: chat.choiceCount)
             }
             return answer
         }
+    }
+
+    /// One non-streaming chat attempt at `target`: assembled from a stream when its model is
+    /// `non_streaming: assembled` and `streamingChat` (the request asking for a stream) could be
+    /// built, else (or when the upstream refuses to stream it) the whole answer asked as the
+    /// client asked it, which, body included, must arrive by the attempt's
+    /// ``attemptDeadline(for:in:firstByte:totalDeadline:now:)``.
+    func chatAnswer(
+        _ chat: ChatCompletionRequest,
+        streaming streamingChat: ChatCompletionRequest?,
+        at target: RouteTarget,
+        provider: any LLMProvider,
+        plan: RoutePlan,
+        totalDeadline: ContinuousClock.Instant,
+        logger: Logger
+    ) async throws -> ChatCompletionResult {
+        func direct() async throws -> ChatCompletionResult {
+            let deadline = Self.attemptDeadline(for: target, in: plan, firstByte: plan.timeouts.firstByte, totalDeadline: totalDeadline)
+            let call = ChatCompletionCall(
+                request: chat,
+                upstreamModel: target.upstreamModel,
+                responseDeadline: deadline.nioDeadline,
+                logger: logger
+            )
+            return try await provider.complete(call)
+        }
+        guard let streamingChat, plan.entry(for: target)?.nonStreaming ?? .assembled == .assembled else { return try await direct() }
+        do {
+            return try await assembledCompletion(
+                streamingChat,
+                at: target,
+                provider: provider,
+                timeouts: plan.timeouts,
+                totalDeadline: totalDeadline,
+                logger: logger
+            )
+        } catch let failure as ProviderError where Self.refusesToStream(failure) {
+            // Some requests may not be streamed (a model an organisation must be verified to
+            // stream, say): this one is then asked as the client asked it.
+            logger.info("the upstream refused to stream; asking for the whole answer", metadata: ["target": "\(target.name)"])
+            return try await direct()
+        }
+    }
+
+    /// The request asking for a stream that `plan`'s `non_streaming: assembled` targets get for a
+    /// non-streaming `chat`, built once per request; nil when no target is assembled.
+    static func streamingForm(of chat: ChatCompletionRequest, in plan: RoutePlan) -> ChatCompletionRequest? {
+        plan.entries.contains { $0.nonStreaming == .assembled } ? try? chat.askingForStream() : nil
     }
 
     /// One non-streaming attempt at `target` made as a stream (`non_streaming: assembled`): the

@@ -25,7 +25,8 @@ extension OneSuiteAtATime {
             try await withGateway(upstreams: [silent, fallback], yaml: Self.yaml, tlsUpstreams: tls) { gateway in
                 let started = ContinuousClock.now
                 let reply = try await gateway.chat("r")
-                let elapsed = ContinuousClock.now - started
+                let answered = ContinuousClock.now
+                let elapsed = answered - started
                 #expect(reply.status == 200)
                 #expect(reply.headers.first(name: "x-multiprodigy-model") == "second")
                 #expect(reply.json["object"] as? String == "chat.completion")
@@ -38,6 +39,7 @@ extension OneSuiteAtATime {
                 let asked = try #require(fallback.requests.first?.receivedAt)
                 let silentAsked = try #require(silent.requests.first?.receivedAt)
                 #expect(asked - silentAsked < .seconds(2), "\(asked - silentAsked)")
+                #expect(answered - silentAsked < .seconds(2), "\(answered - silentAsked)")
                 #expect(elapsed < .seconds(5), "\(elapsed)")
                 #expect(fallback.requests.first?.json["stream"] as? Bool == true)
             }
@@ -51,7 +53,8 @@ extension OneSuiteAtATime {
             try await withGateway(upstreams: [silent, fallback], yaml: Self.yaml) { gateway in
                 let started = ContinuousClock.now
                 let reply = try await gateway.chat("r")
-                let elapsed = ContinuousClock.now - started
+                let answered = ContinuousClock.now
+                let elapsed = answered - started
                 #expect(reply.status == 200)
                 #expect(reply.headers.first(name: "x-multiprodigy-model") == "second")
                 // first_token (2 s), where a share of the 60 s total would be 30 s: the fallback is asked
@@ -60,8 +63,70 @@ extension OneSuiteAtATime {
                 let asked = try #require(fallback.requests.first?.receivedAt)
                 let silentAsked = try #require(silent.requests.first?.receivedAt)
                 #expect(asked - silentAsked < .seconds(3), "\(asked - silentAsked)")
+                // first_token, not first_byte (1 s), is what left it: the head had come.
+                #expect(asked - silentAsked >= .milliseconds(1900), "\(asked - silentAsked)")
+                // The client had its answer within first_token + 1 s of the silent target's request.
+                #expect(answered - silentAsked < .seconds(3), "\(answered - silentAsked)")
                 #expect(elapsed < .seconds(5), "\(elapsed)")
                 #expect(silent.requests.count == 1, "a silent target is not asked again")
+            }
+        }
+
+        /// The Messages and Responses APIs' non-streaming requests that reach a target through its chat
+        /// translation are streamed and assembled too: a target that opens its answer and says nothing
+        /// is left at first_token.
+        @Test(arguments: ["/v1/messages", "/v1/responses"])
+        func aTranslatedFrontDoorRequestLeavesASilentPrimaryWithinFirstToken(path: String) async throws {
+            let gate = Gate()
+            defer { gate.open() }
+            let silent = FakeUpstream(.gatedStream(first: [], gate: gate, rest: []))
+            let fallback = FakeUpstream(.stream(events: FakeUpstream.stream(["Hi", "!"]) + [FakeUpstream.usageChunk()]))
+            // `responses_api: translate`: the fakes serve chat alone, as TGI or an older server would.
+            let yaml = Self.yaml
+                .replacingOccurrences(of: "locality: local}", with: "locality: local, options: {responses_api: translate}}")
+            #expect(yaml != Self.yaml)
+            let body =
+                path == "/v1/messages"
+                ? #"{"model":"r","max_tokens":64,"messages":[{"role":"user","content":"hi"}]}"#
+                : #"{"model":"r","input":"hi"}"#
+            try await withGateway(upstreams: [silent, fallback], yaml: yaml) { gateway in
+                let reply = try await gateway.send(.POST, path, body: body)
+                let answered = ContinuousClock.now
+                #expect(reply.status == 200, "\(reply.body)")
+                #expect(reply.body.contains("Hi!"), "\(reply.body)")
+                #expect(reply.json["type"] as? String == (path == "/v1/messages" ? "message" : nil))
+                #expect(reply.json["object"] as? String == (path == "/v1/responses" ? "response" : nil))
+                #expect(silent.requests.first?.json["stream"] as? Bool == true)
+                #expect(fallback.requests.first?.json["stream"] as? Bool == true)
+                let asked = try #require(fallback.requests.first?.receivedAt)
+                let silentAsked = try #require(silent.requests.first?.receivedAt)
+                #expect(asked - silentAsked >= .milliseconds(1900), "\(asked - silentAsked)")
+                #expect(answered - silentAsked < .seconds(3), "\(answered - silentAsked)")
+                #expect(silent.requests.count == 1)
+            }
+        }
+
+        /// A long answer that keeps coming runs until `total`, and no longer: the call ends with a
+        /// 504 at `total` however steady the stream.
+        @Test func aSteadyAnswerPastTheTotalEndsAtTheTotal() async throws {
+            let words = (0..<60).map { "w\($0) " }
+            let steady = FakeUpstream(.stream(events: FakeUpstream.stream(words), delay: .milliseconds(100)))
+            let yaml = """
+                providers:
+                \(fakeProvider("a", index: 0))
+                models:
+                  first: {provider: a}
+                resilience: {timeouts: {first_byte: 3s, first_token: 3s, stall: 3s, total: 2s}}
+                """
+            try await withGateway(upstreams: [steady], yaml: yaml) { gateway in
+                let started = ContinuousClock.now
+                let reply = try await gateway.chat("first")
+                let elapsed = ContinuousClock.now - started
+                #expect(reply.status == 504, "\(reply.body)")
+                #expect(reply.error["code"] as? String == "upstream_timeout")
+                // 6 s of answer, cut at the 2 s total (more room for a loaded machine, less than the answer).
+                #expect(elapsed < .seconds(5), "\(elapsed)")
+                #expect(elapsed >= .milliseconds(1900), "\(elapsed)")
             }
         }
 

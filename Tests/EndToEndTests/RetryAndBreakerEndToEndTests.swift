@@ -160,33 +160,62 @@ extension OneSuiteAtATime {
             #expect(resetting.requests == 2)
         }
 
+        /// How a target goes silent and then closes, in ``aTargetSilentThenClosingIsATimeoutAndNotRetried(_:)``.
+        struct SilentClose: Sendable, CustomTestStringConvertible {
+            /// Whether the client asks for a stream.
+            var stream: Bool
+            /// Whether the target sends its response head before going silent.
+            var head: Bool
+            /// Whether the model is `non_streaming: direct` (asked for the whole answer).
+            var direct = false
+            var testDescription: String { "stream: \(stream), head: \(head), direct: \(direct)" }
+        }
+
         /// Issue 19: a target that says nothing for longer than the silence threshold (2 s) and then
-        /// closes the connection is a silent target, not a reset: a timeout, not retried on that
-        /// target, the next target asked at once, and counted as `timeout`.
-        @Test(arguments: [false, true])
-        func aTargetSilentThenClosingIsATimeoutAndNotRetried(stream: Bool) async throws {
-            let silent = ResettingUpstream(resets: 3, answer: ResettingUpstream.completionResponse(), silence: .seconds(3))
-            let b = FakeUpstream(stream ? .stream(events: FakeUpstream.stream(["ok"])) : Self.ok)
+        /// closes the connection is a silent target, not a reset, whether or not it sent its head
+        /// first: a timeout, not retried on that target, the next target asked at once, and counted
+        /// as `timeout` in the metrics and once by the breaker.
+        @Test(arguments: [
+            SilentClose(stream: false, head: false), SilentClose(stream: true, head: false),
+            SilentClose(stream: false, head: true), SilentClose(stream: true, head: true),
+            SilentClose(stream: false, head: false, direct: true), SilentClose(stream: false, head: true, direct: true),
+        ])
+        func aTargetSilentThenClosingIsATimeoutAndNotRetried(_ silentClose: SilentClose) async throws {
+            // An assembled non-streaming call asks for a stream too: only a direct one gets a JSON head.
+            let head = silentClose.direct ? ResettingUpstream.jsonHead : ResettingUpstream.streamHead
+            let silent = ResettingUpstream(
+                resets: 3,
+                answer: ResettingUpstream.completionResponse(),
+                silence: .seconds(3),
+                headFirst: silentClose.head ? head : nil
+            )
+            let b = FakeUpstream(silentClose.stream ? .stream(events: FakeUpstream.stream(["ok"])) : Self.ok)
             try await withService({ onPort in try await silent.run(onPort: onPort) }) { port in
-                let resilience =
-                    "resilience: {timeouts: {first_byte: 30s, first_token: 30s, total: 60s}, retry: {max_attempts_per_target: 3}}"
-                try await withGateway(upstreams: [b], yaml: Self.rawFirstYAML(port: port, extra: resilience)) { gateway in
-                    let started = ContinuousClock.now
-                    let reply = try await gateway.chat("r", stream: stream)
-                    let elapsed = ContinuousClock.now - started
+                var yaml = Self.rawFirstYAML(
+                    port: port,
+                    extra: "resilience: {timeouts: {first_byte: 30s, first_token: 30s, total: 60s}, retry: {max_attempts_per_target: 3}}"
+                )
+                if silentClose.direct {
+                    yaml = yaml.replacingOccurrences(of: "first: {provider: a}", with: "first: {provider: a, non_streaming: direct}")
+                }
+                try await withGateway(upstreams: [b], yaml: yaml) { gateway in
+                    let reply = try await gateway.chat("r", stream: silentClose.stream)
                     #expect(reply.status == 200)
                     #expect(reply.headers.first(name: "x-multiprodigy-model") == "second")
                     #expect(reply.headers.first(name: "x-multiprodigy-attempts") == "2", "one attempt at the silent target")
-                    // The attempts header and the silent upstream's one request show it was not retried.
-                    // The time shows the close ended the wait, long before first_byte (30 s): 3 s of
-                    // silence, then the next target (5.8 s seen on a loaded test machine).
-                    #expect(elapsed < .seconds(20), "\(elapsed)")
+                    // The close ended the wait (first_byte and first_token are 30 s), and the next
+                    // target was asked at once: within a second of it, however busy the machine.
+                    let closed = try #require(silent.silentlyClosedAt)
+                    let asked = try #require(b.requests.first?.receivedAt)
+                    #expect(asked - closed < .seconds(1), "\(asked - closed)")
                     let metrics = try await gateway.send(.GET, "/metrics")
                     #expect(
                         metrics.body.contains(#"multiprodigy_upstream_errors_total{provider="a",model="first",kind="timeout"} 1"#),
                         "\(metrics.body)"
                     )
-                    #expect(!metrics.body.contains(#"multiprodigy_upstream_errors_total{provider="a",model="first",kind="connection"} 1"#))
+                    #expect(metrics.body.contains(#"multiprodigy_upstream_errors_total{provider="a",model="first",kind="connection"} 0"#))
+                    let breakers = try await gateway.send(.GET, "/admin/breakers").json["breakers"] as? [[String: Any]] ?? []
+                    #expect(breakers.first { $0["target"] as? String == "a/first" }?["consecutive_failures"] as? Int == 1)
                 }
             }
             #expect(silent.requests == 1)

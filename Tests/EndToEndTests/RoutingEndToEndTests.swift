@@ -294,6 +294,45 @@ import Testing
         }
     }
 
+    /// Issue 19: a model's `output_factor` (a model that writes more for the same work) raises its
+    /// expected answer, so the cost ranking follows it; a client's `max_completion_tokens` is the
+    /// expected answer of every target, which no factor exceeds.
+    @Test func anOutputFactorReordersTheCostRankingUpToTheClientsLimit() async throws {
+        let yaml = """
+            providers:
+            \(fakeProvider("p", index: 0))
+            models:
+              verbose-cheap: {provider: p, price: {input: 0.15, output: 0.60}, output_factor: 4}
+              plain-dearer: {provider: p, price: {input: 0.20, output: 0.80}}
+              plain-cheap: {provider: p, price: {input: 0.15, output: 0.60}}
+            routes:
+              factored: {policy: cost, targets: [verbose-cheap, plain-dearer]}
+              unfactored: {policy: cost, targets: [plain-cheap, plain-dearer]}
+            """
+        try await withGateway(upstreams: [FakeUpstream()], yaml: yaml) { gateway in
+            func plan(_ body: String) async throws -> (targets: [String], tokens: Int?, source: String?) {
+                let reply = try await gateway.send(.POST, "/v1/route", body: body)
+                #expect(reply.status == 200, "\(reply.body)")
+                let targets = (reply.json["plan"] as? [[String: Any]])?.compactMap { $0["target"] as? String } ?? []
+                return (targets, reply.json["expected_output_tokens"] as? Int, reply.json["expected_output_source"] as? String)
+            }
+            let messages = #""messages":[{"role":"user","content":"Write it out."}]"#
+            // 256 expected tokens: four times that at 0.60 costs more than 256 at 0.80.
+            let factored = try await plan(#"{"model":"factored",\#(messages)}"#)
+            #expect(factored.targets == ["plain-dearer", "verbose-cheap"])
+            #expect(factored.tokens == 256)
+            #expect(factored.source == "default")
+            // The same prices without the factor rank the cheaper model first.
+            #expect(try await plan(#"{"model":"unfactored",\#(messages)}"#).targets == ["plain-cheap", "plain-dearer"])
+            // max_completion_tokens alone sets the expected answer, and caps the factored one: 64 tokens
+            // at 0.60 against 64 at 0.80.
+            let limited = try await plan(#"{"model":"factored","max_completion_tokens":64,\#(messages)}"#)
+            #expect(limited.targets == ["verbose-cheap", "plain-dearer"])
+            #expect(limited.tokens == 64)
+            #expect(limited.source == "max_tokens")
+        }
+    }
+
     @Test func routeCommandPrintsThePlan() async throws {
         let path = try temporaryFile(
             """

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 
+@testable import MultiProdigyAccounting
+
 /// A cut stream whose next target cannot continue it (it does not support a prefill, or refuses one
 /// with a 400) is asked of that target again, without a prefill, and spliced: the new answer is
 /// withheld until it has reproduced the text the client has, then only the rest is relayed. At the
@@ -18,10 +20,37 @@ import Testing
         #"{"id":"second","object":"chat.completion.chunk","created":200,"model":"up","choices":[],"usage":{"prompt_tokens":9,"completion_tokens":5,"total_tokens":14}}"#,
     ])
 
+    /// Runs `body` against a gateway on `yaml` with a ledger of its own (its models priced at 1 and
+    /// 2 dollars per million tokens), then, once the gateway has stopped, returns each ledger row's
+    /// status, tokens, cost and path.
+    static func withLedger(
+        upstreams: [FakeUpstream],
+        yaml: String,
+        _ body: (GatewayClient) async throws -> Void
+    ) async throws -> [[String: Any]] {
+        let storage = FileManager.default.temporaryDirectory.appendingPathComponent("mp-splice-\(UUID().uuidString).db").path
+        defer {
+            for suffix in ["", "-wal", "-shm", "-usage-journal"] { try? FileManager.default.removeItem(atPath: storage + suffix) }
+        }
+        let priced = yaml.replacingOccurrences(of: "model: up-", with: "price: {input: 1, output: 2}, model: up-")
+        #expect(priced != yaml)
+        try await withGateway(upstreams: upstreams, yaml: priced + "\nstorage: sqlite:\(storage)\n", body)
+        let database = try await GatewayDatabase.open(path: storage)
+        return try await database.sqlitePool!.read { db in
+            try String.fetchAll(
+                db,
+                sql: """
+                    SELECT json_object('status', status, 'prompt_tokens', prompt_tokens, 'completion_tokens', completion_tokens,
+                        'cost_usd', cost_usd, 'path', json(COALESCE(path, '[]'))) FROM usage
+                    """
+            )
+        }.map { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] ?? [:] }
+    }
+
     @Test func aTargetThatReproducesTheAnswerIsSplicedOn() async throws {
         let first = FakeUpstream(Wire.cutAnswer)
         let second = FakeUpstream(Self.restarted)
-        try await withGateway(upstreams: [first, second, FakeUpstream()], yaml: Self.yaml) { gateway in
+        let rows = try await Self.withLedger(upstreams: [first, second, FakeUpstream()], yaml: Self.yaml) { gateway in
             let reply = try await gateway.chat("r", stream: true, extra: #","stream_options":{"include_usage":true}"#)
             #expect(reply.status == 200)
             // The client sees the answer once, whole, ended as a complete stream.
@@ -45,13 +74,23 @@ import Testing
             #expect(metrics.value("multiprodigy_continuations_total", ["route": "r", "target": "second/up-b", "outcome": "spliced"]) == 1)
             #expect((metrics.value("multiprodigy_tokens_total", ["provider": "second", "direction": "output"]) ?? 0) == 5)
         }
+        // The ledger bills both attempts: the cut one's estimate and the spliced one's 5 tokens,
+        // priced, with the path that says so.
+        #expect(rows.count == 1)
+        let row = try #require(rows.first)
+        #expect(row["status"] as? Int == 200)
+        #expect((row["completion_tokens"] as? Int ?? 0) > 5, "\(row)")
+        #expect((row["prompt_tokens"] as? Int ?? 0) > 9, "both calls paid for the prompt: \(row)")
+        let cost = try #require(row["cost_usd"] as? Double)
+        #expect(cost >= Double(row["completion_tokens"] as? Int ?? 0) * 2 / 1e6 - 1e-12, "\(row)")
+        #expect(row["path"] as? [String] == ["a:cut_protocol", "b:ok"], "\(row)")
     }
 
     @Test func aTargetThatDivergesIsStoppedWithinAChunkAndTheStreamEndsInBand() async throws {
         let first = FakeUpstream(Wire.cutAnswer)
         // A different answer, one chunk every 300 ms, for as long as the gateway reads it.
         let second = FakeUpstream(.endlessStream(event: Wire.text("Hello there", id: "second"), interval: .milliseconds(300)))
-        try await withGateway(upstreams: [first, second, FakeUpstream()], yaml: Self.yaml) { gateway in
+        let rows = try await Self.withLedger(upstreams: [first, second, FakeUpstream()], yaml: Self.yaml) { gateway in
             let reply = try await gateway.chat("r", stream: true)
             let ended = ContinuousClock.now
             #expect(reply.status == 200)
@@ -71,6 +110,12 @@ import Testing
             // The divergent attempt is billed for what it wrote.
             #expect((metrics.value("multiprodigy_tokens_total", ["provider": "second", "direction": "output"]) ?? 0) > 0)
         }
+        // In the ledger too: one row, the cut answer's and the divergent call's tokens, priced.
+        #expect(rows.count == 1)
+        let row = try #require(rows.first)
+        #expect((row["completion_tokens"] as? Int ?? 0) > 2, "\(row)")
+        #expect((row["cost_usd"] as? Double ?? 0) > 0, "\(row)")
+        #expect(row["path"] as? [String] == ["a:cut_protocol", "b:diverged"], "\(row)")
     }
 
     @Test func aTargetRefusingThePrefillIsAskedAgainWithoutItAndSpliced() async throws {

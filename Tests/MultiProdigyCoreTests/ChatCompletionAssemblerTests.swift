@@ -219,6 +219,56 @@ import Testing
         var assembler = ChatCompletionAssembler()
         let head = #"{"id":"c13","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"#
         for _ in 0..<10 { try assembler.add(ByteBuffer(string: head + #""abcd"},"finish_reason":null}]}"#)) }
-        #expect(assembler.answerBytes == 40)
+        #expect(assembler.answerBytes == 40 + ChatCompletionAssembler.choiceWeight)
+    }
+
+    /// What `server.max_response_bytes` bounds counts everything the assembler holds: text nested in
+    /// a field of the upstream's own (an audio transcript and its data), pieces without text, tool
+    /// calls' own fields, and each choice an upstream opens.
+    @Test func theAnswersBytesCountNestedPiecesAndEveryChoice() throws {
+        var assembler = ChatCompletionAssembler()
+        let head = #"{"id":"c14","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":"#
+        for _ in 0..<10 {
+            try assembler.add(ByteBuffer(string: head + #"{"audio":{"id":"a1","data":"QUJD","transcript":"ab"}},"finish_reason":null}]}"#))
+        }
+        // "a1" is replaced, not appended, but each piece still weighs what it carried: 2 + 4 + 2.
+        #expect(assembler.answerBytes == 10 * 8 + ChatCompletionAssembler.choiceWeight)
+        let audio = assembler.completion()["choices"]?.arrayValue?.first?["message"]?["audio"]
+        #expect(audio?["data"]?.stringValue == String(repeating: "QUJD", count: 10))
+
+        var parts = ChatCompletionAssembler()
+        for _ in 0..<5 {
+            try parts.add(ByteBuffer(string: head + #"{"content":[{"type":"image_url","image_url":{"url":""}}]},"finish_reason":null}]}"#))
+        }
+        // Each part: its type's 9 bytes and 1 for the empty URL object.
+        #expect(parts.answerBytes == 5 * 10 + ChatCompletionAssembler.choiceWeight, "a part without text counts too")
+
+        var choices = ChatCompletionAssembler()
+        for index in 0..<100 {
+            try choices.add(
+                ByteBuffer(string: #"{"id":"c","choices":[{"index":\#(index),"delta":{},"finish_reason":null}]}"#)
+            )
+        }
+        #expect(choices.answerBytes == 100 * ChatCompletionAssembler.choiceWeight)
+        #expect(choices.completion()["choices"]?.arrayValue?.count == 100)
+    }
+
+    /// An upstream that names a new field in every chunk cannot grow the answer without bound: at
+    /// most ``ChatCompletionAssembler/maximumKeptFields`` of its own are kept, at the top level and on
+    /// a choice, the first ones to come.
+    @Test func fieldsOfItsOwnAreKeptUpToALimit() throws {
+        var assembler = ChatCompletionAssembler()
+        for index in 0..<(ChatCompletionAssembler.maximumKeptFields + 10) {
+            try assembler.add(
+                ByteBuffer(string: #"{"id":"c","x\#(index)":1,"choices":[{"index":0,"y\#(index)":2,"delta":{},"finish_reason":null}]}"#)
+            )
+        }
+        let completion = try #require(assembler.completion().objectValue)
+        #expect(completion["x0"] == .number("1"))
+        #expect(completion["x\(ChatCompletionAssembler.maximumKeptFields - 1)"] == .number("1"))
+        #expect(completion["x\(ChatCompletionAssembler.maximumKeptFields)"] == nil)
+        let choice = try #require(completion["choices"]?.arrayValue?.first?.objectValue)
+        #expect(choice["y0"] == .number("2"))
+        #expect(choice["y\(ChatCompletionAssembler.maximumKeptFields)"] == nil)
     }
 }

@@ -51,10 +51,12 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
     /// Whether any byte of the current response arrived; a reused connection that dies before
     /// that may be retried on a fresh one.
     private(set) var receivedResponseBytes = false
-    /// When the current request had been written whole: a close without a byte long after it is a
-    /// silent target (``UpstreamSilentCloseError``), not a reset. Nil until then (a close during the
-    /// TLS handshake or the upload is a reset, whatever it took).
-    private var requestWrittenAt: NIODeadline?
+    /// Since when the upstream has sent nothing of the current answer's body: the moment the request
+    /// had been written whole, then each body read. A close that comes long after it is a silent
+    /// target (``UpstreamSilentCloseError``), not a reset, whether or not a head came first. Nil
+    /// until the request is written (a close during the TLS handshake or the upload is a reset,
+    /// whatever it took).
+    private var silentSince: NIODeadline?
     /// The error that closed the connection while no request was waiting (a TLS handshake that
     /// failed before the request was handed over): the reason the next request is given.
     private(set) var closingError: (any Error)?
@@ -74,7 +76,7 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
         head = nil
         body.clear()
         receivedResponseBytes = false
-        requestWrittenAt = nil
+        silentSince = nil
     }
 
     /// Starts waiting for a response to be streamed into `storage`: `head` gets its head, and
@@ -88,19 +90,20 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
         self.request = request
         mode = .awaitingHead(head, storage, ended: ended)
         receivedResponseBytes = false
-        requestWrittenAt = nil
+        silentSince = nil
     }
 
     /// `request` has been written whole: the upstream's silence counts from now.
     func requestWritten(_ request: UpstreamRequestToken?) {
         guard request === self.request, !receivedResponseBytes else { return }
         if case .idle = mode { return }
-        requestWrittenAt = .now()
+        silentSince = .now()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         receivedResponseBytes = true
         let part = unwrapInboundIn(data)
+        if case .body = part, silentSince != nil { silentSince = .now() }
         switch mode {
         case .idle:
             // Bytes nobody asked for: the connection cannot be trusted with another request.
@@ -216,27 +219,32 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if case .idle = mode, closingError == nil, !Self.isPeerClose(error) { closingError = error }
-        // A reset (or a TLS peer closing without its close_notify) before any byte of the answer
-        // is a connection the upstream closed: one reused from the pool may be retried.
-        fail(!receivedResponseBytes && Self.isPeerClose(error) ? closedError() : error)
+        // A reset (or a TLS peer closing without its close_notify) is a connection the upstream
+        // closed: one reused from the pool may be retried when no byte of the answer came, and a
+        // long silence before it makes it a silent target.
+        fail(Self.isPeerClose(error) ? closedError(error) : error)
         context.close(promise: nil)
     }
 
-    /// Why the response in flight ended when the upstream closed the connection: silence when no
-    /// byte came for ``UpstreamSilentCloseError/threshold`` or longer, else an early close (which a
-    /// reused connection may retry when no byte came).
-    private func closedError() -> any Error {
-        if !receivedResponseBytes, let written = requestWrittenAt {
-            let silence = Duration(NIODeadline.now() - written)
+    /// Why the response in flight ended when the upstream closed the connection (`peerError`, the
+    /// reset that said so, if any): silence when no byte of the body came for
+    /// ``UpstreamSilentCloseError/threshold`` or longer, else an early close (which a reused
+    /// connection may retry when no byte came at all).
+    private func closedError(_ peerError: (any Error)? = nil) -> any Error {
+        if let silentSince {
+            let silence = Duration(NIODeadline.now() - silentSince)
             if silence >= UpstreamSilentCloseError.threshold { return UpstreamSilentCloseError(silence: silence) }
         }
+        if receivedResponseBytes, let peerError { return peerError }
         return HTTPClientConnectionClosedError(receivedResponseBytes: receivedResponseBytes)
     }
 
-    /// Whether `error` says the peer closed or reset the connection.
+    /// Whether `error` says the peer closed or reset the connection (a close in the middle of a
+    /// response's body reaches the handler as the decoder's `invalidEOFState`).
     static func isPeerClose(_ error: any Error) -> Bool {
         if let error = error as? IOError { return error.errnoCode == ECONNRESET || error.errnoCode == EPIPE }
         if let error = error as? NIOSSLError, case .uncleanShutdown = error { return true }
+        if let error = error as? HTTPParserError, error == .invalidEOFState { return true }
         return false
     }
 
@@ -244,7 +252,7 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
     func fail(_ error: any Error) {
         let current = mode
         mode = .idle
-        requestWrittenAt = nil
+        silentSince = nil
         switch current {
         case .idle:
             break

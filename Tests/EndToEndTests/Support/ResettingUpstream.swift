@@ -8,20 +8,33 @@ import Synchronization
 /// The reset is the kernel's: a socket closed with unread data in its receive buffer sends RST, so
 /// a reset connection is never read from. With `silence`, those connections instead read the
 /// request, say nothing for that long, and close (FIN): a target that goes quiet and hangs up.
+/// With `headFirst` too, they send that response head as soon as the request arrives, then go
+/// quiet (a streaming server that opens its answer and never writes it).
 final class ResettingUpstream: Sendable {
     private let remainingResets: Mutex<Int>
     private let requestCount = Mutex(0)
     private let answer: String
     private let silence: Duration?
+    private let headFirst: String?
+    private let lastSilentClose = Mutex<ContinuousClock.Instant?>(nil)
 
-    init(resets: Int, answer: String, silence: Duration? = nil) {
+    init(resets: Int, answer: String, silence: Duration? = nil, headFirst: String? = nil) {
         remainingResets = Mutex(resets)
         self.answer = answer
         self.silence = silence
+        self.headFirst = headFirst
     }
 
     /// Requests answered plus connections reset.
     var requests: Int { requestCount.withLock { $0 } }
+
+    /// When a silent connection was last closed.
+    var silentlyClosedAt: ContinuousClock.Instant? { lastSilentClose.withLock { $0 } }
+
+    /// A streaming response's head (chunked SSE), for `headFirst`.
+    static let streamHead = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+    /// A whole JSON response's head promising a body that never comes, for `headFirst`.
+    static let jsonHead = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 400\r\n\r\n"
 
     /// A 200 `chat.completion` as a whole HTTP/1.1 response.
     static func completionResponse() -> String {
@@ -76,6 +89,8 @@ final class ResettingUpstream: Sendable {
 
         /// Set on a connection that goes silent: its request is read and never answered.
         private let isSilent = Atomic(false)
+        /// Set once a silent connection has sent its `headFirst`.
+        private let sentHead = Atomic(false)
 
         func channelActive(context: ChannelHandlerContext) {
             guard upstream.takeReset() else {
@@ -86,7 +101,10 @@ final class ResettingUpstream: Sendable {
             if let silence = upstream.silence {
                 isSilent.store(true, ordering: .relaxed)
                 context.read()
-                context.eventLoop.scheduleTask(in: TimeAmount(silence)) { channel.close(promise: nil) }
+                context.eventLoop.scheduleTask(in: TimeAmount(silence)) { [upstream] in
+                    upstream.lastSilentClose.withLock { $0 = .now }
+                    channel.close(promise: nil)
+                }
                 return
             }
             // Give the request time to land in the receive buffer, then close without reading it.
@@ -94,8 +112,17 @@ final class ResettingUpstream: Sendable {
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            if isSilent.load(ordering: .relaxed) { return }
             let request = unwrapInboundIn(data)
+            if isSilent.load(ordering: .relaxed) {
+                // The head (if any) once, as soon as the request's head has arrived.
+                if let head = upstream.headFirst, !sentHead.load(ordering: .relaxed),
+                    request.readableBytesView.contains(UInt8(ascii: "\n"))
+                {
+                    sentHead.store(true, ordering: .relaxed)
+                    context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: head)), promise: nil)
+                }
+                return
+            }
             // Answer once the head's end is seen; the fake does not parse the body.
             if request.readableBytesView.contains(UInt8(ascii: "\n")) {
                 upstream.countRequest()
