@@ -6,7 +6,8 @@ import NIOCore
 ///
 /// The answer keeps the first chunk's `id`, `created` and `model`, and the last `system_fingerprint`
 /// and `service_tier` the chunks carried. Per choice (by `index`): the role; `content`, `refusal`
-/// and `reasoning_content` concatenated (`content` null when no chunk carried any; `refusal` null
+/// and `reasoning_content` concatenated (`content` null when no chunk carried any, or only empty
+/// text beside tool calls; `refusal` null
 /// when chunks carried only nulls, absent when they never carried it, as a whole answer from the
 /// same upstream); `annotations` and `logprobs.content` / `logprobs.refusal` joined in order
 /// (`logprobs` null or absent likewise); each tool call (by its own `index`)
@@ -269,7 +270,10 @@ public struct ChatCompletionAssembler: Sendable {
         if choice.content == nil, !choice.contentParts.isEmpty {
             message["content"] = .array(choice.contentParts)
         } else {
-            message["content"] = choice.content.map(JSONValue.string) ?? .null
+            // A tool call's message has no text: null, as the whole answer has it, though a
+            // stream's first chunk (Anthropic's, Gemini's and Ollama's translated, vLLM's) said "".
+            let text = choice.content.flatMap { $0.isEmpty && !choice.toolCalls.isEmpty ? nil : $0 }
+            message["content"] = text.map(JSONValue.string) ?? .null
         }
         if choice.hasRefusalField || choice.refusal != nil { message["refusal"] = choice.refusal.map(JSONValue.string) ?? .null }
         if let reasoning = choice.reasoning { message["reasoning_content"] = .string(reasoning) }

@@ -73,10 +73,17 @@ public final class AttemptTrail: Sendable {
         amendLast(target, to: "diverged")
     }
 
-    /// Replaces the outcome of the last `ok` step of `target`; appends a step when there is none.
-    private func amendLast(_ target: RouteTarget, to outcome: String) {
+    /// Notes that `target` refused a continuation's prefill: the 400 it answered (`client`) becomes
+    /// `prefill_rejected`, which is not the client's error.
+    public func prefillRejected(_ target: RouteTarget) {
+        amendLast(target, from: ProviderError.Kind.client.rawValue, to: "prefill_rejected")
+    }
+
+    /// Replaces the outcome of the last step of `target` that ended with `previous` (`ok` unless
+    /// said); appends a step when there is none.
+    private func amendLast(_ target: RouteTarget, from previous: String = "ok", to outcome: String) {
         let amended = state.withLock { state -> Bool in
-            guard let index = state.steps.lastIndex(where: { $0.target == target && $0.outcome == "ok" }) else { return false }
+            guard let index = state.steps.lastIndex(where: { $0.target == target && $0.outcome == previous }) else { return false }
             state.steps[index].outcome = outcome
             return true
         }

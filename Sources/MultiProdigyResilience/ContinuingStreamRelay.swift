@@ -415,6 +415,7 @@ public struct ContinuingStreamRelay: AsyncSequence, Sendable {
                     // answer the request itself. Any other failure leaves it out.
                     guard error.status == .badRequest else { continue }
                     context.executor.observer?.continuationEnded(route: plan.requestedName, at: entry.target, outcome: .prefillRejected)
+                    context.trail?.prefillRejected(entry.target)
                     restartable.append(entry)
                 }
             }

@@ -7,8 +7,11 @@ extension OneSuiteAtATime {
     /// every provider type: the same fake answer in both wire forms, asked through two gateways.
     ///
     /// The only fields allowed to differ are the ones no upstream sends in both forms: `created` where
-    /// the gateway stamps the time, ids the gateway makes up where the upstream has none, and OpenAI's
-    /// empty `message.annotations`, which streams never carry.
+    /// the gateway stamps the time, ids the gateway makes up where the upstream has none, and what a
+    /// whole answer has null or empty that its stream never carries: OpenAI's empty
+    /// `message.annotations`, vLLM's unused fields (`service_tier`, `system_fingerprint`, `refusal`,
+    /// `tool_calls: []`...), TGI's `function.description: null`. The fields a fixture is about (its
+    /// `carried`) must be in both answers, so that comparing them never compares two absences.
     @Suite struct AssembledAnswerFidelityTests {
         /// One provider type's fixture: the same answer as a whole body and as a stream.
         struct Fixture: Sendable, CustomTestStringConvertible {
@@ -24,6 +27,8 @@ extension OneSuiteAtATime {
             let madeUp: [String]
             /// Fields left out of an assembled answer, as key paths, with the value the whole answer has.
             let absentWhenAssembled: [String]
+            /// Fields both answers must carry (null counts), as key paths: what the fixture is about.
+            let carried: [String]
 
             var testDescription: String { type }
         }
@@ -41,7 +46,8 @@ extension OneSuiteAtATime {
             ),
             requestExtra: #","n":3,"logprobs":true"# + tools,
             madeUp: [],
-            absentWhenAssembled: ["choices.0.message.annotations", "choices.1.message.annotations", "choices.2.message.annotations"]
+            absentWhenAssembled: ["choices.0.message.annotations", "choices.1.message.annotations", "choices.2.message.annotations"],
+            carried: ["service_tier", "system_fingerprint"]
         )
 
         static let anthropic = Fixture(
@@ -54,7 +60,9 @@ extension OneSuiteAtATime {
             ),
             requestExtra: tools,
             madeUp: ["created"],
-            absentWhenAssembled: []
+            absentWhenAssembled: [],
+            // The translator writes no `system_fingerprint` or `service_tier`: both answers lack them.
+            carried: []
         )
 
         static let gemini = Fixture(
@@ -72,7 +80,9 @@ extension OneSuiteAtATime {
             ),
             requestExtra: tools,
             madeUp: ["created"],
-            absentWhenAssembled: []
+            absentWhenAssembled: [],
+            // The translator writes no `system_fingerprint` or `service_tier`: both answers lack them.
+            carried: []
         )
 
         static let ollama = Fixture(
@@ -86,7 +96,9 @@ extension OneSuiteAtATime {
             requestExtra: tools,
             // Ollama has no ids: the gateway makes up the completion's and the tool call's.
             madeUp: ["created", "id", "choices.0.message.tool_calls.0.id"],
-            absentWhenAssembled: []
+            absentWhenAssembled: [],
+            // The translator writes no `system_fingerprint` or `service_tier`: both answers lack them.
+            carried: []
         )
 
         static let huggingFace = Fixture(
@@ -100,11 +112,188 @@ extension OneSuiteAtATime {
             requestExtra: #","logprobs":true"#,
             // TGI sends an empty id: the gateway makes one up.
             madeUp: ["id"],
-            absentWhenAssembled: []
+            absentWhenAssembled: [],
+            // TGI has no service tiers.
+            carried: ["system_fingerprint"]
         )
 
-        @Test(arguments: [openAI, anthropic, gemini, ollama, huggingFace])
+        /// TGI 3.2 and later calling a tool, whole and streamed (``TGIToolCallWire``).
+        static let huggingFaceToolCall = Fixture(
+            type: "huggingface, a tool call",
+            provider: huggingFace.provider,
+            upstreamModel: "tgi",
+            upstream: .byStreamFlag(
+                streaming: FakeBehaviourBox(.chunked(contentType: "text/event-stream", chunks: TGIToolCallWire.events)),
+                plain: FakeBehaviourBox(.respond(status: .ok, body: TGIToolCallWire.completion))
+            ),
+            requestExtra: tools,
+            // TGI sends an empty id: the gateway makes one up. The tool call's id ("0") is TGI's in both.
+            madeUp: ["id"],
+            // TGI's whole tool call has `function.description: null`; the pieces of its stream never do.
+            absentWhenAssembled: ["choices.0.message.tool_calls.0.function.description"],
+            carried: ["system_fingerprint", "choices.0.message.tool_calls"]
+        )
+
+        /// vLLM serving a reasoning model, whole and streamed (``VLLMWire``).
+        static let vllmReasoning = Fixture(
+            type: "openai, vLLM with reasoning",
+            provider: openAI.provider,
+            upstreamModel: "Qwen/Qwen3-8B",
+            upstream: .byStreamFlag(
+                streaming: FakeBehaviourBox(.stream(events: VLLMWire.chunks)),
+                plain: FakeBehaviourBox(.respond(status: .ok, body: VLLMWire.completion))
+            ),
+            requestExtra: "",
+            madeUp: [],
+            // vLLM's whole answer has every field of its schema, null or empty when unused; its chunks only the fields set.
+            absentWhenAssembled: [
+                "service_tier", "system_fingerprint", "prompt_logprobs", "kv_transfer_params", "usage.prompt_tokens_details",
+                "choices.0.message.refusal", "choices.0.message.annotations", "choices.0.message.audio",
+                "choices.0.message.function_call", "choices.0.message.tool_calls",
+            ],
+            carried: ["choices.0.message.reasoning_content", "choices.0.stop_reason"]
+        )
+
+        /// A server that ignores `"stream": true` and answers OpenAI's whole answer of three choices (a tool call, log
+        /// probabilities, a refusal) to every request: the gateway splits it into chunks and assembles them again.
+        static let openAIIgnoringStream = Fixture(
+            type: "openai, a server that ignores stream",
+            provider: openAI.provider,
+            upstreamModel: "gpt-4o-mini",
+            upstream: .respond(status: .ok, body: OpenAIWire.completion),
+            requestExtra: openAI.requestExtra,
+            madeUp: [],
+            absentWhenAssembled: openAI.absentWhenAssembled,
+            carried: [
+                "service_tier", "system_fingerprint", "choices.0.logprobs.content", "choices.1.message.tool_calls",
+                "choices.2.message.refusal", "choices.2.logprobs.refusal",
+            ]
+        )
+
+        /// Anthropic thinking before it writes and calls a tool (``AnthropicThinkingWire``): the translator leaves
+        /// thinking out of both answers, and the tool call keeps `index` 0 though its block is the third.
+        static let anthropicThinking = Fixture(
+            type: "anthropic, thinking first",
+            provider: anthropic.provider,
+            upstreamModel: "claude-sonnet-4-5",
+            upstream: .byStreamFlag(
+                streaming: FakeBehaviourBox(.chunked(contentType: "text/event-stream", chunks: AnthropicThinkingWire.events)),
+                plain: FakeBehaviourBox(.raw(status: .ok, contentType: "application/json", body: AnthropicThinkingWire.message))
+            ),
+            requestExtra: tools,
+            madeUp: ["created"],
+            absentWhenAssembled: [],
+            carried: ["choices.0.message.tool_calls"]
+        )
+
+        /// Gemini 3 with a thought summary, a signed function call and thinking tokens (``GeminiThinkingWire``): the
+        /// summary is left out of both answers, the signature and the reasoning tokens are in both.
+        static let geminiThinking = Fixture(
+            type: "gemini, thinking",
+            provider: gemini.provider,
+            upstreamModel: "gemini-3-flash-preview",
+            upstream: .byPath(
+                [
+                    (
+                        "/v1beta/models/gemini-3-flash-preview:streamGenerateContent",
+                        FakeBehaviourBox(.chunked(contentType: "text/event-stream", chunks: GeminiThinkingWire.events))
+                    )
+                ],
+                otherwise: FakeBehaviourBox(.raw(status: .ok, contentType: "application/json", body: GeminiThinkingWire.response))
+            ),
+            requestExtra: tools,
+            madeUp: ["created"],
+            absentWhenAssembled: [],
+            carried: ["usage.completion_tokens_details.reasoning_tokens", "choices.0.message.tool_calls.0.extra_content"]
+        )
+
+        /// Ollama serving a thinking model (``OllamaThinkingWire``): the translator leaves `thinking` out of both answers.
+        static let ollamaThinking = Fixture(
+            type: "ollama, thinking",
+            provider: ollama.provider,
+            upstreamModel: "qwen3:8b",
+            upstream: .byStreamFlag(
+                streaming: FakeBehaviourBox(.chunked(contentType: "application/x-ndjson", chunks: OllamaThinkingWire.lines)),
+                plain: FakeBehaviourBox(.raw(status: .ok, contentType: "application/json", body: OllamaThinkingWire.whole))
+            ),
+            requestExtra: "",
+            madeUp: ["created", "id"],
+            absentWhenAssembled: [],
+            carried: []
+        )
+
+        /// Anthropic calling a tool without a word (``AnthropicToolCallOnlyWire``).
+        static let anthropicToolCallOnly = Fixture(
+            type: "anthropic, a tool call only",
+            provider: anthropic.provider,
+            upstreamModel: "claude-sonnet-4-5",
+            upstream: .byStreamFlag(
+                streaming: FakeBehaviourBox(.chunked(contentType: "text/event-stream", chunks: AnthropicToolCallOnlyWire.events)),
+                plain: FakeBehaviourBox(.raw(status: .ok, contentType: "application/json", body: AnthropicToolCallOnlyWire.message))
+            ),
+            requestExtra: tools,
+            madeUp: ["created"],
+            absentWhenAssembled: [],
+            carried: ["choices.0.message.content", "choices.0.message.tool_calls"]
+        )
+
+        /// Gemini calling a tool without a word (``GeminiToolCallOnlyWire``).
+        static let geminiToolCallOnly = Fixture(
+            type: "gemini, a tool call only",
+            provider: gemini.provider,
+            upstreamModel: "gemini-2.5-flash",
+            upstream: .byPath(
+                [
+                    (
+                        "/v1beta/models/gemini-2.5-flash:streamGenerateContent",
+                        FakeBehaviourBox(.chunked(contentType: "text/event-stream", chunks: GeminiToolCallOnlyWire.events))
+                    )
+                ],
+                otherwise: FakeBehaviourBox(.raw(status: .ok, contentType: "application/json", body: GeminiToolCallOnlyWire.response))
+            ),
+            requestExtra: tools,
+            madeUp: ["created"],
+            absentWhenAssembled: [],
+            carried: ["choices.0.message.content", "choices.0.message.tool_calls"]
+        )
+
+        /// Ollama calling a tool without a word (``OllamaToolCallOnlyWire``).
+        static let ollamaToolCallOnly = Fixture(
+            type: "ollama, a tool call only",
+            provider: ollama.provider,
+            upstreamModel: "llama3.2:3b",
+            upstream: .byStreamFlag(
+                streaming: FakeBehaviourBox(.chunked(contentType: "application/x-ndjson", chunks: OllamaToolCallOnlyWire.lines)),
+                plain: FakeBehaviourBox(.raw(status: .ok, contentType: "application/json", body: OllamaToolCallOnlyWire.whole))
+            ),
+            requestExtra: tools,
+            madeUp: ["created", "id", "choices.0.message.tool_calls.0.id"],
+            absentWhenAssembled: [],
+            carried: ["choices.0.message.content", "choices.0.message.tool_calls"]
+        )
+
+        @Test(
+            arguments: [
+                openAI, anthropic, gemini, ollama, huggingFace, huggingFaceToolCall, vllmReasoning, openAIIgnoringStream,
+                anthropicThinking, geminiThinking, ollamaThinking,
+            ]
+        )
         func anAssembledAnswerIsTheWholeAnswerFieldByField(_ fixture: Fixture) async throws {
+            try await Self.expectAssembledAnswerIsWholeAnswer(fixture)
+        }
+
+        /// A whole answer that only calls a tool has `content: null` (OpenAI's convention, which every translator's
+        /// whole answer follows); the assembled one must too, though the translated stream began with a role chunk
+        /// that said `"content": ""` before it knew no text would come.
+        @Test(arguments: [anthropicToolCallOnly, geminiToolCallOnly, ollamaToolCallOnly])
+        func anAnswerThatOnlyCallsAToolIsAssembledAsTheWholeAnswer(_ fixture: Fixture) async throws {
+            try await Self.expectAssembledAnswerIsWholeAnswer(fixture)
+        }
+
+        /// Asks the same request of two gateways in front of `fixture`'s fake, one `non_streaming: direct` and one
+        /// `non_streaming: assembled`, and expects the two answers to be the same field by field, but for the fields
+        /// the fixture says are made up or absent when assembled; its `carried` fields must be in both.
+        private static func expectAssembledAnswerIsWholeAnswer(_ fixture: Fixture) async throws {
             let request = #"{"model":"m","messages":[{"role":"user","content":"Weather in Paris?"}]"# + fixture.requestExtra + "}"
             var answers: [String: [String: Any]] = [:]
             for mode in ["direct", "assembled"] {
@@ -121,6 +310,10 @@ extension OneSuiteAtATime {
             var direct = try #require(answers["direct"])
             var assembled = try #require(answers["assembled"])
             #expect((direct["choices"] as? [Any])?.isEmpty == false, "the fixture has an answer")
+            for path in fixture.carried {
+                #expect(Self.hasValue(at: path, in: direct), "\(fixture.type): \(path) is in the whole answer")
+                #expect(Self.hasValue(at: path, in: assembled), "\(fixture.type): \(path) is in the assembled answer")
+            }
             for path in fixture.madeUp {
                 let a = Self.remove(path, from: &direct)
                 let b = Self.remove(path, from: &assembled)
@@ -134,6 +327,12 @@ extension OneSuiteAtATime {
             }
             let differences = Self.differences(direct, assembled, at: "")
             #expect(differences.isEmpty, "\(fixture.type): \(differences.joined(separator: "; "))")
+        }
+
+        /// Whether `object` has a value at a dotted `path` (array indexes as numbers); a null counts.
+        private static func hasValue(at path: String, in object: [String: Any]) -> Bool {
+            var copy = object
+            return remove(path, from: &copy) != nil
         }
 
         /// Removes the value at a dotted `path` (array indexes as numbers) and returns it.
@@ -344,5 +543,241 @@ private enum TGIWire {
         chunk(#"{"role":"assistant","content":"Let"}"#, logprob: logprob1),
         chunk(#"{"role":"assistant","content":" me check."}"#, logprob: logprob2, finish: #""stop""#),
         #"{"object":"chat.completion.chunk","id":"","created":1764900000,"model":"tgi","system_fingerprint":"3.0.1-sha-abc","choices":[],"usage":{"prompt_tokens":20,"completion_tokens":12,"total_tokens":32}}"#,
+    ]
+}
+
+/// One TGI answer that calls a tool, whole and streamed, as TGI 3.2 and later write them (`router/src/lib.rs`, `chat.rs`).
+///
+/// The whole call has the id "0", `function.description: null` and its `arguments` as text, and the message no `content`;
+/// the stream sends the call in pieces at `index` 0, each with the call's `id` and `type` and the role, the name on the
+/// first piece only (`null` after), whose arguments are the `{` TGI writes in place of the grammar's own. A tool call ends
+/// in `stop` like any answer; ids are empty and `data:` has no space. The model writes compact JSON here: TGI streams the
+/// model's own text but serialises the whole answer's arguments itself, so a model that writes spaces gets the same
+/// arguments spaced in the stream and compact in the whole answer.
+private enum TGIToolCallWire {
+    static let head = #""id":"","created":1764900000,"model":"meta-llama/Llama-3.1-8B-Instruct","system_fingerprint":"3.3.6-native""#
+    static let usage = #"{"prompt_tokens":20,"completion_tokens":12,"total_tokens":32}"#
+
+    static let completion = """
+        {"object":"chat.completion",\(head),"choices":[{"index":0,"message":{"role":"assistant","tool_calls":[{"id":"0","type":"function",\
+        "function":{"description":null,"name":"get_weather","arguments":"{\\"city\\":\\"Paris\\"}"}}]},"logprobs":null,"finish_reason":"stop"}],\
+        "usage":\(usage)}
+        """
+
+    /// One `data:` event carrying a piece of the call: `name` and `arguments` as JSON, `finish` TGI's finish reason or null.
+    static func event(name: String, arguments: String, finish: String = "null") -> String {
+        #"data:{"object":"chat.completion.chunk","# + head
+            + #","choices":[{"index":0,"delta":{"role":"assistant","tool_calls":[{"index":0,"id":"0","type":"function","function":{"name":"#
+            + name + #","arguments":"# + arguments + #"}}]},"logprobs":null,"finish_reason":"# + finish + #"}],"usage":null}"# + "\n\n"
+    }
+
+    static let events = [
+        event(name: #""get_weather""#, arguments: #""{""#),
+        event(name: "null", arguments: #""\"city\":""#),
+        event(name: "null", arguments: #""\"Paris\"}""#, finish: #""stop""#),
+        #"data:{"object":"chat.completion.chunk","# + head + #","choices":[],"usage":"# + usage + "}\n\n",
+        "data:[DONE]\n\n",
+    ]
+}
+
+/// One vLLM answer from a reasoning model (`--reasoning-parser`), whole and streamed, as vLLM 0.10 writes them
+/// (`vllm/entrypoints/openai/protocol.py`, `serving_chat.py`).
+///
+/// The whole answer is `model_dump()`: every field of the schema, null or empty when unused (`service_tier`,
+/// `system_fingerprint`, `refusal`, `annotations`, `audio`, `function_call`, `tool_calls: []`, `stop_reason`,
+/// `prompt_logprobs`, `kv_transfer_params`, `usage.prompt_tokens_details`). Chunks are `exclude_unset`: only the fields
+/// set, the reasoning as `reasoning_content` deltas, `stop_reason` on the last, and the usage chunk without nulls.
+private enum VLLMWire {
+    static let completion = """
+        {"id":"chatcmpl-V1","object":"chat.completion","created":1764900000,"model":"Qwen/Qwen3-8B",\
+        "choices":[{"index":0,"message":{"role":"assistant","content":"It is sunny.","refusal":null,"annotations":null,"audio":null,\
+        "function_call":null,"tool_calls":[],"reasoning_content":"The user asks about Paris."},\
+        "logprobs":null,"finish_reason":"stop","stop_reason":null}],\
+        "service_tier":null,"system_fingerprint":null,\
+        "usage":{"prompt_tokens":20,"total_tokens":32,"completion_tokens":12,"prompt_tokens_details":null},\
+        "prompt_logprobs":null,"kv_transfer_params":null}
+        """
+
+    /// A chunk with one choice.
+    static func chunk(_ choice: String) -> String {
+        #"{"id":"chatcmpl-V1","object":"chat.completion.chunk","created":1764900000,"model":"Qwen/Qwen3-8B","choices":["# + choice + "]}"
+    }
+
+    static let chunks = [
+        chunk(#"{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}"#),
+        chunk(#"{"index":0,"delta":{"reasoning_content":"The user asks"},"logprobs":null,"finish_reason":null}"#),
+        chunk(#"{"index":0,"delta":{"reasoning_content":" about Paris."},"logprobs":null,"finish_reason":null}"#),
+        chunk(#"{"index":0,"delta":{"content":"It is"},"logprobs":null,"finish_reason":null}"#),
+        chunk(#"{"index":0,"delta":{"content":" sunny."},"logprobs":null,"finish_reason":"stop","stop_reason":null}"#),
+        #"{"id":"chatcmpl-V1","object":"chat.completion.chunk","created":1764900000,"model":"Qwen/Qwen3-8B","choices":[],"usage":{"prompt_tokens":20,"total_tokens":32,"completion_tokens":12}}"#,
+    ]
+}
+
+/// One Anthropic message that thinks, writes and calls a tool, whole and as events (a thinking block, then text, then
+/// `tool_use`; the stream's thinking comes as `thinking_delta` and `signature_delta`).
+private enum AnthropicThinkingWire {
+    static let message = """
+        {"id":"msg_02","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929",\
+        "content":[{"type":"thinking","thinking":"The user wants the weather in Paris.","signature":"EqQBCkYIBxgCKkBKsig"},\
+        {"type":"text","text":"Let me check."},{"type":"tool_use","id":"toolu_02","name":"get_weather","input":{"city":"Paris"}}],\
+        "stop_reason":"tool_use","stop_sequence":null,\
+        "usage":{"input_tokens":20,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":40}}
+        """
+
+    static let events = [
+        AnthropicWire.event(
+            "message_start",
+            #"{"type":"message_start","message":{"id":"msg_02","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":20,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":1}}}"#
+        ),
+        AnthropicWire.event(
+            "content_block_start",
+            #"{"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":"","signature":""}}"#
+        ),
+        AnthropicWire.event(
+            "content_block_delta",
+            #"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"The user wants "}}"#
+        ),
+        AnthropicWire.event(
+            "content_block_delta",
+            #"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"the weather in Paris."}}"#
+        ),
+        AnthropicWire.event(
+            "content_block_delta",
+            #"{"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"EqQBCkYIBxgCKkBKsig"}}"#
+        ),
+        AnthropicWire.event("content_block_stop", #"{"type":"content_block_stop","index":0}"#),
+        AnthropicWire.event("content_block_start", #"{"type":"content_block_start","index":1,"content_block":{"type":"text","text":""}}"#),
+        AnthropicWire.event(
+            "content_block_delta",
+            #"{"type":"content_block_delta","index":1,"delta":{"type":"text_delta","text":"Let me check."}}"#
+        ),
+        AnthropicWire.event("content_block_stop", #"{"type":"content_block_stop","index":1}"#),
+        AnthropicWire.event(
+            "content_block_start",
+            #"{"type":"content_block_start","index":2,"content_block":{"type":"tool_use","id":"toolu_02","name":"get_weather","input":{}}}"#
+        ),
+        AnthropicWire.event(
+            "content_block_delta",
+            #"{"type":"content_block_delta","index":2,"delta":{"type":"input_json_delta","partial_json":"{\"city\":"}}"#
+        ),
+        AnthropicWire.event(
+            "content_block_delta",
+            #"{"type":"content_block_delta","index":2,"delta":{"type":"input_json_delta","partial_json":"\"Paris\"}"}}"#
+        ),
+        AnthropicWire.event("content_block_stop", #"{"type":"content_block_stop","index":2}"#),
+        AnthropicWire.event(
+            "message_delta",
+            #"{"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"output_tokens":40}}"#
+        ),
+        AnthropicWire.event("message_stop", #"{"type":"message_stop"}"#),
+    ]
+}
+
+/// One Gemini 3 answer that thinks, writes and calls a tool, whole and as server-sent events: a thought-summary part
+/// (`"thought": true`), a text part, a function call with its `thoughtSignature`, and `thoughtsTokenCount`.
+private enum GeminiThinkingWire {
+    static let usage =
+        #""usageMetadata":{"promptTokenCount":20,"candidatesTokenCount":12,"totalTokenCount":40,"thoughtsTokenCount":8}"#
+    static let thought = #"{"text":"**Checking the weather** The user wants Paris.","thought":true}"#
+    static let call = #"{"functionCall":{"id":"fc_2","name":"get_weather","args":{"city":"Paris"}},"thoughtSignature":"CiQBjz1rX2sig"}"#
+
+    static let response = """
+        {"candidates":[{"content":{"role":"model","parts":[\(thought),{"text":"Let me check."},\(call)]},"finishReason":"STOP","index":0}],\
+        \(usage),"modelVersion":"gemini-3-flash-preview","responseId":"resp_2"}
+        """
+
+    /// One event of the stream: a candidate with `parts`, and `finish` (`,"finishReason":…`) when it ends.
+    static func event(_ parts: String, finish: String = "") -> String {
+        #"data: {"candidates":[{"content":{"role":"model","parts":["# + parts + #"]}"# + finish + #","index":0}],"#
+            + usage + #","modelVersion":"gemini-3-flash-preview","responseId":"resp_2"}"# + "\r\n\r\n"
+    }
+
+    static let events = [
+        event(thought),
+        event(#"{"text":"Let me check."}"#),
+        event(call, finish: #","finishReason":"STOP""#),
+    ]
+}
+
+/// One Ollama answer from a thinking model, whole and as NDJSON lines: `message.thinking` first, then the text.
+private enum OllamaThinkingWire {
+    static let head = #""model":"qwen3:8b","created_at":"2026-12-05T10:00:00Z""#
+
+    static let whole = """
+        {\(head),"message":{"role":"assistant","content":"It is sunny in Paris.","thinking":"The user asks about the weather."},\
+        "done_reason":"stop","done":true,\(OllamaWire.counts)}
+        """
+
+    static let lines = [
+        #"{\#(head),"message":{"role":"assistant","content":"","thinking":"The user asks"},"done":false}"# + "\n",
+        #"{\#(head),"message":{"role":"assistant","content":"","thinking":" about the weather."},"done":false}"# + "\n",
+        #"{\#(head),"message":{"role":"assistant","content":"It is sunny"},"done":false}"# + "\n",
+        #"{\#(head),"message":{"role":"assistant","content":" in Paris."},"done":false}"# + "\n",
+        #"{\#(head),"message":{"role":"assistant","content":""},"done_reason":"stop","done":true,\#(OllamaWire.counts)}"# + "\n",
+    ]
+}
+
+/// One Anthropic message that only calls a tool, whole and as events.
+private enum AnthropicToolCallOnlyWire {
+    static let message = """
+        {"id":"msg_03","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929",\
+        "content":[{"type":"tool_use","id":"toolu_03","name":"get_weather","input":{"city":"Paris"}}],\
+        "stop_reason":"tool_use","stop_sequence":null,"usage":{"input_tokens":20,"output_tokens":12}}
+        """
+
+    static let events = [
+        AnthropicWire.event(
+            "message_start",
+            #"{"type":"message_start","message":{"id":"msg_03","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":20,"output_tokens":1}}}"#
+        ),
+        AnthropicWire.event(
+            "content_block_start",
+            #"{"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"toolu_03","name":"get_weather","input":{}}}"#
+        ),
+        AnthropicWire.event(
+            "content_block_delta",
+            #"{"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{\"city\":"}}"#
+        ),
+        AnthropicWire.event(
+            "content_block_delta",
+            #"{"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"\"Paris\"}"}}"#
+        ),
+        AnthropicWire.event("content_block_stop", #"{"type":"content_block_stop","index":0}"#),
+        AnthropicWire.event(
+            "message_delta",
+            #"{"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"output_tokens":12}}"#
+        ),
+        AnthropicWire.event("message_stop", #"{"type":"message_stop"}"#),
+    ]
+}
+
+/// One Gemini answer that only calls a function, whole and as one server-sent event.
+private enum GeminiToolCallOnlyWire {
+    static let usage = #""usageMetadata":{"promptTokenCount":20,"candidatesTokenCount":12,"totalTokenCount":32}"#
+    static let call = #"{"functionCall":{"id":"fc_3","name":"get_weather","args":{"city":"Paris"}}}"#
+
+    static let response = """
+        {"candidates":[{"content":{"role":"model","parts":[\(call)]},"finishReason":"STOP","index":0}],\
+        \(usage),"modelVersion":"gemini-2.5-flash","responseId":"resp_3"}
+        """
+
+    static let events = [
+        #"data: {"candidates":[{"content":{"role":"model","parts":["# + call + #"]},"finishReason":"STOP","index":0}],"# + usage
+            + #","modelVersion":"gemini-2.5-flash","responseId":"resp_3"}"# + "\r\n\r\n"
+    ]
+}
+
+/// One Ollama answer that only calls a tool, whole and as NDJSON lines.
+private enum OllamaToolCallOnlyWire {
+    static let call = #"{"function":{"name":"get_weather","arguments":{"city":"Paris"}}}"#
+
+    static let whole = """
+        {\(OllamaWire.head),"message":{"role":"assistant","content":"","tool_calls":[\(call)]},\
+        "done_reason":"stop","done":true,\(OllamaWire.counts)}
+        """
+
+    static let lines = [
+        #"{\#(OllamaWire.head),"message":{"role":"assistant","content":"","tool_calls":[\#(call)]},"done":false}"# + "\n",
+        #"{\#(OllamaWire.head),"message":{"role":"assistant","content":""},"done_reason":"stop","done":true,\#(OllamaWire.counts)}"# + "\n",
     ]
 }

@@ -128,7 +128,7 @@ import Testing
             ),
             Self.restarted,
         ])
-        try await withGateway(upstreams: [first, second, FakeUpstream()], yaml: Wire.openAIContinuing) { gateway in
+        let rows = try await Self.withLedger(upstreams: [first, second, FakeUpstream()], yaml: Wire.openAIContinuing) { gateway in
             let reply = try await gateway.chat("r", stream: true)
             #expect(Wire.text(of: reply.events) == "Hello world!")
             #expect(reply.events.last == "[DONE]")
@@ -141,6 +141,8 @@ import Testing
             #expect(metrics.value("multiprodigy_continuations_total", labels.merging(["outcome": "prefill_rejected"]) { $1 }) == 1)
             #expect(metrics.value("multiprodigy_continuations_total", labels.merging(["outcome": "spliced"]) { $1 }) == 1)
         }
+        // The refused prefill is named as such in the request's path, not as a client error.
+        #expect(rows.first?["path"] as? [String] == ["a:cut_protocol", "b:prefill_rejected", "b:ok"], "\(rows)")
     }
 
     @Test func aPrefillingTargetLaterInThePlanIsPreferredToASplice() async throws {

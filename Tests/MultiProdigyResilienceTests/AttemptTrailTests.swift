@@ -31,6 +31,16 @@ import Testing
         #expect(other.steps == ["llama:8b:cut_connection"])
     }
 
+    @Test func aRefusedPrefillAmendsItsTargetsClientError() {
+        let trail = AttemptTrail()
+        trail.attempted(Self.cloud, outcome: "ok")
+        trail.cut(Self.cloud, kind: .connection)
+        trail.attempted(Self.local, outcome: "client")
+        trail.prefillRejected(Self.local)
+        trail.attempted(Self.local, outcome: "ok")
+        #expect(trail.steps == ["gpt:cut_connection", "llama:8b:prefill_rejected", "llama:8b:ok"])
+    }
+
     @Test func aTrailKeepsAtMostItsBoundAndCountsTheRest() {
         let trail = AttemptTrail()
         for _ in 0..<(AttemptTrail.maximumSteps + 5) { trail.attempted(Self.cloud, outcome: "rate_limited") }
