@@ -34,6 +34,9 @@ public struct ChatCompletionAssembler: Sendable {
         var content: String?
         /// Content sent as an array of parts (Mistral's thinking and text chunks), in order.
         var contentParts: [JSONValue] = []
+        /// The text of the last part while it is a text part that later text parts join: it grows
+        /// here, in place, and replaces the part's `text` when the answer is rendered.
+        var openPartText: String?
         var refusal: String?
         var reasoning: String?
         var annotations: [JSONValue] = []
@@ -41,7 +44,8 @@ public struct ChatCompletionAssembler: Sendable {
         var toolCalls: [(index: Int, call: StreamedValue, id: String?)] = []
         /// Where the last tool call of each `index` is in `toolCalls`.
         var lastToolCallPositions: [Int: Int] = [:]
-        /// The bytes of text, arguments and log probabilities added so far.
+        /// What the choice holds, by ``ChatCompletionAssembler/weight(of:)``: text, arguments, log
+        /// probabilities, fields of its own, 64 per tool call.
         var bytes = 0
         var logprobContent: [JSONValue]?
         var logprobRefusal: [JSONValue]?
@@ -76,7 +80,7 @@ public struct ChatCompletionAssembler: Sendable {
                 }
                 for call in delta["tool_calls"]?.arrayValue ?? [] { addToolCall(call) }
                 for member in delta.members where !ChatCompletionAssembler.knownDeltaFields.contains(member.key) {
-                    bytes += ChatCompletionAssembler.weight(of: member.value)
+                    bytes += max(ChatCompletionAssembler.weight(of: member.value), 1)
                     if let position = otherMessageFieldPositions[member.key] {
                         otherMessageFields[position].value.merge(member.value, key: member.key)
                     } else if otherMessageFields.count < ChatCompletionAssembler.maximumKeptFields {
@@ -86,6 +90,7 @@ public struct ChatCompletionAssembler: Sendable {
                 }
             }
             for member in fields.members where !ChatCompletionAssembler.knownChoiceFields.contains(member.key) {
+                bytes += max(ChatCompletionAssembler.weight(of: member.value), 1)
                 ChatCompletionAssembler.keep(member.value, under: member.key, in: &otherFields)
             }
             if fields["logprobs"] != nil { hasLogprobsField = true }
@@ -94,12 +99,12 @@ public struct ChatCompletionAssembler: Sendable {
                 if let more = logprobs["content"]?.arrayValue {
                     if logprobContent == nil { logprobContent = [] }
                     logprobContent?.append(contentsOf: more)
-                    bytes += Self.logprobBytes(more)
+                    bytes += ChatCompletionAssembler.weight(of: .array(more))
                 }
                 if let more = logprobs["refusal"]?.arrayValue {
                     if logprobRefusal == nil { logprobRefusal = [] }
                     logprobRefusal?.append(contentsOf: more)
-                    bytes += Self.logprobBytes(more)
+                    bytes += ChatCompletionAssembler.weight(of: .array(more))
                 }
             }
             if let reason = fields["finish_reason"], !reason.isNull { finishReason = reason }
@@ -123,34 +128,45 @@ public struct ChatCompletionAssembler: Sendable {
             } else {
                 lastToolCallPositions[index] = toolCalls.count
                 toolCalls.append((index, StreamedValue(.object(piece)), id))
-                bytes += ChatCompletionAssembler.choiceWeight / 4
+                bytes += ChatCompletionAssembler.toolCallWeight
             }
         }
 
-        /// Adds content parts, joining a text part to a text part just before it.
+        /// Adds content parts, joining a text part to a text part just before it (only its text is
+        /// kept then, and weighed; a part kept whole weighs all it holds).
         private mutating func addContentParts(_ parts: [JSONValue]) {
             for part in parts {
-                let text = part["text"]?.stringValue
-                bytes += text?.utf8.count ?? max(ChatCompletionAssembler.weight(of: part), 1)
-                if let text, part["type"]?.stringValue == "text", let last = contentParts.indices.last,
-                    contentParts[last]["type"]?.stringValue == "text", let sofar = contentParts[last]["text"]?.stringValue
-                {
-                    contentParts[last]["text"] = .string(sofar + text)
+                let text = part["type"]?.stringValue == "text" ? part["text"]?.stringValue : nil
+                if let text, openPartText != nil {
+                    openPartText?.append(text)
+                    bytes += text.utf8.count
                 } else {
+                    closeTextPart()
                     contentParts.append(part)
+                    openPartText = text
+                    bytes += max(ChatCompletionAssembler.weight(of: part), 1)
                 }
             }
+        }
+
+        /// Writes the joined text back into the last part, which no later part joins.
+        private mutating func closeTextPart() {
+            guard let text = openPartText, let last = contentParts.indices.last else { return }
+            openPartText = nil
+            contentParts[last]["text"] = .string(text)
+        }
+
+        /// The content parts, the joined text written into the last one.
+        var renderedContentParts: [JSONValue] {
+            var parts = contentParts
+            if let text = openPartText, let last = parts.indices.last { parts[last]["text"] = .string(text) }
+            return parts
         }
 
         /// Appends `text` in place, and returns its bytes.
         private static func append(_ text: String, to value: inout String?) -> Int {
             if value == nil { value = text } else { value?.append(text) }
             return text.utf8.count
-        }
-
-        /// What log probability entries weigh: their tokens' bytes and a fixed share for the numbers.
-        private static func logprobBytes(_ entries: [JSONValue]) -> Int {
-            entries.reduce(0) { $0 + ($1["token"]?.stringValue?.utf8.count ?? 0) + 32 }
         }
     }
 
@@ -181,18 +197,22 @@ public struct ChatCompletionAssembler: Sendable {
         if let value = object["service_tier"], !value.isNull { serviceTier = value }
         if let value = object["usage"], !value.isNull { usage = value }
         for member in object.members where !Self.knownFields.contains(member.key) {
+            answerBytes += max(Self.weight(of: member.value), 1)
             Self.keep(member.value, under: member.key, in: &otherFields)
         }
         for delta in object["choices"]?.arrayValue ?? [] {
             guard case .object(let fields) = delta else { continue }
             let index = fields["index"]?.intValue ?? 0
             if let position = choicePositions[index] {
+                let before = choices[position].choice.bytes
                 choices[position].choice.add(fields)
+                answerBytes += choices[position].choice.bytes - before
             } else {
                 var choice = Choice()
                 choice.add(fields)
                 choicePositions[index] = choices.count
                 choices.append((index, choice))
+                answerBytes += Self.choiceWeight + choice.bytes
             }
         }
     }
@@ -223,24 +243,26 @@ public struct ChatCompletionAssembler: Sendable {
         "role", "content", "refusal", "reasoning_content", "annotations", "tool_calls",
     ]
 
-    /// The bytes of answer held so far: ``choiceWeight`` per choice, every choice's text, tool-call
-    /// arguments, log probabilities, and what the pieces it keeps as they come (content parts, annotations, a
-    /// delta's fields of its own, nested or not) weigh; what `server.max_response_bytes` bounds.
-    public var answerBytes: Int { choices.reduce(0) { $0 + $1.choice.bytes + Self.choiceWeight } }
+    /// The bytes of answer held so far, by ``weight(of:)``: every choice's text, tool-call
+    /// arguments, log probabilities, content parts, annotations and fields of its own (nested or
+    /// not), the top level's fields of its own, ``choiceWeight`` per choice and ``toolCallWeight``
+    /// per tool call; what `server.max_response_bytes` bounds. Kept as a running total.
+    public private(set) var answerBytes = 0
 
     /// What holding one more choice costs, whatever it holds: an upstream that opens choice after
     /// choice is bounded too.
     static let choiceWeight = 256
+    /// What holding one more tool call costs, beside what its pieces weigh.
+    static let toolCallWeight = 64
 
-    /// What holding `value` adds to an answer: the bytes of its texts, 1 for any other value, and
-    /// at least 1 for each element of an array and each member of an object (so that pieces
-    /// without text, an empty string or an image part, count too). Member names are not counted:
-    /// merging keeps one of each.
+    /// What holding `value` may add to an answer: the bytes of its texts and of its members'
+    /// names, 1 for any other value, and at least 1 for each element of an array and each member of
+    /// an object (so that pieces without text, an empty string or an image part, count too).
     static func weight(of value: JSONValue) -> Int {
         switch value {
         case .string(let text): text.utf8.count
         case .array(let elements): elements.reduce(0) { $0 + max(weight(of: $1), 1) }
-        case .object(let object): object.members.reduce(0) { $0 + max(weight(of: $1.value), 1) }
+        case .object(let object): object.members.reduce(0) { $0 + $1.key.utf8.count + max(weight(of: $1.value), 1) }
         default: 1
         }
     }
@@ -268,7 +290,7 @@ public struct ChatCompletionAssembler: Sendable {
         var message = JSONObject()
         message["role"] = .string(choice.role)
         if choice.content == nil, !choice.contentParts.isEmpty {
-            message["content"] = .array(choice.contentParts)
+            message["content"] = .array(choice.renderedContentParts)
         } else {
             // A tool call's message has no text: null, as the whole answer has it, though a
             // stream's first chunk (Anthropic's, Gemini's and Ollama's translated, vLLM's) said "".

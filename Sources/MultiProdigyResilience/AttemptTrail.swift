@@ -76,17 +76,18 @@ public final class AttemptTrail: Sendable {
     /// Notes that `target` refused a continuation's prefill: the 400 it answered (`client`) becomes
     /// `prefill_rejected`, which is not the client's error.
     public func prefillRejected(_ target: RouteTarget) {
-        amendLast(target, from: ProviderError.Kind.client.rawValue, to: "prefill_rejected")
+        amendLast(target, from: ProviderError.Kind.client.rawValue, to: "prefill_rejected", appendingWhenMissing: false)
     }
 
     /// Replaces the outcome of the last step of `target` that ended with `previous` (`ok` unless
-    /// said); appends a step when there is none.
-    private func amendLast(_ target: RouteTarget, from previous: String = "ok", to outcome: String) {
+    /// said); appends a step when there is none, unless told not to (the step it would amend
+    /// ended otherwise, or the trail was full).
+    private func amendLast(_ target: RouteTarget, from previous: String = "ok", to outcome: String, appendingWhenMissing: Bool = true) {
         let amended = state.withLock { state -> Bool in
             guard let index = state.steps.lastIndex(where: { $0.target == target && $0.outcome == previous }) else { return false }
             state.steps[index].outcome = outcome
             return true
         }
-        if !amended { attempted(target, outcome: outcome) }
+        if !amended, appendingWhenMissing { attempted(target, outcome: outcome) }
     }
 }

@@ -28,14 +28,16 @@ extension FailoverExecutor {
         acceptTranslated: (ChatCompletionResult, RouteTarget) throws -> Answer
     ) async -> ExecutionResult<Answer> {
         let firstByte = plan.timeouts.firstByte
-        // Built once, for the translated targets that are asked for a stream.
-        let streamingChat = chat.flatMap { Self.streamingForm(of: $0, in: plan) }
+        // Built the first time a target needs the translation (most targets of a native API speak
+        // it), then kept for the others.
+        var streamingChat: ChatCompletionRequest?? = .none
         return await run(plan, totalDeadline: totalDeadline, upstreamTime: &upstreamTime) { target, provider in
             func translated() async throws -> Answer {
                 guard let chat else { throw ProviderError.nativeAPIUnsupported(native.api) }
+                if streamingChat == nil { streamingChat = .some(Self.streamingForm(of: chat, in: plan)) }
                 let completion = try await chatAnswer(
                     chat,
-                    streaming: streamingChat,
+                    streaming: streamingChat ?? nil,
                     at: target,
                     provider: provider,
                     plan: plan,

@@ -39,7 +39,8 @@ extension OneSuiteAtATime {
                 let asked = try #require(fallback.requests.first?.receivedAt)
                 let silentAsked = try #require(silent.requests.first?.receivedAt)
                 #expect(asked - silentAsked < .seconds(2), "\(asked - silentAsked)")
-                #expect(answered - silentAsked < .seconds(2), "\(answered - silentAsked)")
+                // The client's answer follows the fallback's at once (2 s more for a loaded machine).
+                #expect(answered - asked < .seconds(2), "\(answered - asked)")
                 #expect(elapsed < .seconds(5), "\(elapsed)")
                 #expect(fallback.requests.first?.json["stream"] as? Bool == true)
             }
@@ -65,8 +66,8 @@ extension OneSuiteAtATime {
                 #expect(asked - silentAsked < .seconds(3), "\(asked - silentAsked)")
                 // first_token, not first_byte (1 s), is what left it: the head had come.
                 #expect(asked - silentAsked >= .milliseconds(1900), "\(asked - silentAsked)")
-                // The client had its answer within first_token + 1 s of the silent target's request.
-                #expect(answered - silentAsked < .seconds(3), "\(answered - silentAsked)")
+                // The client's answer follows the fallback's at once (2 s more for a loaded machine).
+                #expect(answered - asked < .seconds(2), "\(answered - asked)")
                 #expect(elapsed < .seconds(5), "\(elapsed)")
                 #expect(silent.requests.count == 1, "a silent target is not asked again")
             }
@@ -101,7 +102,7 @@ extension OneSuiteAtATime {
                 let asked = try #require(fallback.requests.first?.receivedAt)
                 let silentAsked = try #require(silent.requests.first?.receivedAt)
                 #expect(asked - silentAsked >= .milliseconds(1900), "\(asked - silentAsked)")
-                #expect(answered - silentAsked < .seconds(3), "\(answered - silentAsked)")
+                #expect(answered - asked < .seconds(2), "\(answered - asked)")
                 #expect(silent.requests.count == 1)
             }
         }

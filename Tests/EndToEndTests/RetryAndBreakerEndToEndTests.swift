@@ -204,10 +204,11 @@ extension OneSuiteAtATime {
                     #expect(reply.headers.first(name: "x-multiprodigy-model") == "second")
                     #expect(reply.headers.first(name: "x-multiprodigy-attempts") == "2", "one attempt at the silent target")
                     // The close ended the wait (first_byte and first_token are 30 s), and the next
-                    // target was asked at once: within a second of it, however busy the machine.
+                    // target was asked at once: no backoff, no retry (well within 2 s of it, on a
+                    // machine however busy).
                     let closed = try #require(silent.silentlyClosedAt)
                     let asked = try #require(b.requests.first?.receivedAt)
-                    #expect(asked - closed < .seconds(1), "\(asked - closed)")
+                    #expect(asked - closed < .seconds(2), "\(asked - closed)")
                     let metrics = try await gateway.send(.GET, "/metrics")
                     #expect(
                         metrics.body.contains(#"multiprodigy_upstream_errors_total{provider="a",model="first",kind="timeout"} 1"#),

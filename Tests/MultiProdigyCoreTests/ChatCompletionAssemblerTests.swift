@@ -231,8 +231,9 @@ import Testing
         for _ in 0..<10 {
             try assembler.add(ByteBuffer(string: head + #"{"audio":{"id":"a1","data":"QUJD","transcript":"ab"}},"finish_reason":null}]}"#))
         }
-        // "a1" is replaced, not appended, but each piece still weighs what it carried: 2 + 4 + 2.
-        #expect(assembler.answerBytes == 10 * 8 + ChatCompletionAssembler.choiceWeight)
+        // "a1" is replaced, not appended, but each piece still weighs what it carried, names too:
+        // "id" "a1", "data" "QUJD", "transcript" "ab".
+        #expect(assembler.answerBytes == 10 * 24 + ChatCompletionAssembler.choiceWeight)
         let audio = assembler.completion()["choices"]?.arrayValue?.first?["message"]?["audio"]
         #expect(audio?["data"]?.stringValue == String(repeating: "QUJD", count: 10))
 
@@ -240,8 +241,29 @@ import Testing
         for _ in 0..<5 {
             try parts.add(ByteBuffer(string: head + #"{"content":[{"type":"image_url","image_url":{"url":""}}]},"finish_reason":null}]}"#))
         }
-        // Each part: its type's 9 bytes and 1 for the empty URL object.
-        #expect(parts.answerBytes == 5 * 10 + ChatCompletionAssembler.choiceWeight, "a part without text counts too")
+        // Each part, kept whole: "type" "image_url", "image_url" and its object ("url" and 1 for "").
+        #expect(parts.answerBytes == 5 * 26 + ChatCompletionAssembler.choiceWeight, "a part without text counts too")
+
+        // A text part that starts a part is kept, and weighed, whole; one joined to it adds its text.
+        var padded = ChatCompletionAssembler()
+        let pad = String(repeating: "p", count: 1000)
+        for _ in 0..<3 {
+            try padded.add(ByteBuffer(string: head + #"{"content":[{"type":"text","text":"ab","pad":"\#(pad)"}]},"finish_reason":null}]}"#))
+        }
+        #expect(padded.answerBytes == (4 + 4 + 4 + 2 + 3 + 1000) + 2 + 2 + ChatCompletionAssembler.choiceWeight)
+        let joined = padded.completion()["choices"]?.arrayValue?.first?["message"]?["content"]?.arrayValue
+        #expect(joined?.count == 1)
+        #expect(joined?.first?["text"]?.stringValue == "ababab")
+
+        // Log probabilities weigh all they hold, their alternatives too.
+        var logprobs = ChatCompletionAssembler()
+        try logprobs.add(
+            ByteBuffer(
+                string:
+                    #"{"id":"c","choices":[{"index":0,"delta":{},"logprobs":{"content":[{"token":"","logprob":0,"top_logprobs":[{"token":"\#(pad)","logprob":0}]}]},"finish_reason":null}]}"#
+            )
+        )
+        #expect(logprobs.answerBytes > 1000 + ChatCompletionAssembler.choiceWeight)
 
         var choices = ChatCompletionAssembler()
         for index in 0..<100 {
@@ -260,9 +282,17 @@ import Testing
         var assembler = ChatCompletionAssembler()
         for index in 0..<(ChatCompletionAssembler.maximumKeptFields + 10) {
             try assembler.add(
-                ByteBuffer(string: #"{"id":"c","x\#(index)":1,"choices":[{"index":0,"y\#(index)":2,"delta":{},"finish_reason":null}]}"#)
+                ByteBuffer(
+                    string:
+                        #"{"id":"c","x\#(index)":1,"choices":[{"index":0,"y\#(index)":2,"delta":{"z\#(index)":"t"},"finish_reason":null}]}"#
+                )
             )
         }
+        // Each one weighs, kept or not: 1 for each number, 1 for each "t".
+        #expect(assembler.answerBytes == (ChatCompletionAssembler.maximumKeptFields + 10) * 3 + ChatCompletionAssembler.choiceWeight)
+        let message = try #require(assembler.completion()["choices"]?.arrayValue?.first?["message"]?.objectValue)
+        #expect(message["z0"] == .string("t"))
+        #expect(message["z\(ChatCompletionAssembler.maximumKeptFields)"] == nil)
         let completion = try #require(assembler.completion().objectValue)
         #expect(completion["x0"] == .number("1"))
         #expect(completion["x\(ChatCompletionAssembler.maximumKeptFields - 1)"] == .number("1"))

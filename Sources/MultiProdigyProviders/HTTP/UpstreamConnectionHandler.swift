@@ -93,9 +93,10 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
         silentSince = nil
     }
 
-    /// `request` has been written whole: the upstream's silence counts from now.
+    /// `request` has been written whole: the upstream's silence counts from now, unless part of
+    /// its body came already (a head does not end a silence).
     func requestWritten(_ request: UpstreamRequestToken?) {
-        guard request === self.request, !receivedResponseBytes else { return }
+        guard request === self.request, silentSince == nil else { return }
         if case .idle = mode { return }
         silentSince = .now()
     }
@@ -219,6 +220,9 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if case .idle = mode, closingError == nil, !Self.isPeerClose(error) { closingError = error }
+        // The decoder saw bytes of a response (a head cut short, say): the request was answered in
+        // part, so it is not one a fresh connection may send again.
+        if error is HTTPParserError { receivedResponseBytes = true }
         // A reset (or a TLS peer closing without its close_notify) is a connection the upstream
         // closed: one reused from the pool may be retried when no byte of the answer came, and a
         // long silence before it makes it a silent target.
