@@ -66,7 +66,10 @@ public struct ChatCompletionAssembler: Sendable {
         /// Adds one chunk's choice, growing every text in place.
         mutating func add(_ fields: JSONObject) {
             if let delta = fields["delta"]?.objectValue {
-                if let role = delta["role"]?.stringValue { self.role = role }
+                if let role = delta["role"]?.stringValue {
+                    self.role = role
+                    bytes += role.utf8.count
+                }
                 if let text = delta["content"]?.stringValue { bytes += Self.append(text, to: &content) }
                 if let parts = delta["content"]?.arrayValue { addContentParts(parts) }
                 if let refusal = delta["refusal"] {
@@ -80,7 +83,7 @@ public struct ChatCompletionAssembler: Sendable {
                 }
                 for call in delta["tool_calls"]?.arrayValue ?? [] { addToolCall(call) }
                 for member in delta.members where !ChatCompletionAssembler.knownDeltaFields.contains(member.key) {
-                    bytes += max(ChatCompletionAssembler.weight(of: member.value), 1)
+                    bytes += member.key.utf8.count + max(ChatCompletionAssembler.weight(of: member.value), 1)
                     if let position = otherMessageFieldPositions[member.key] {
                         otherMessageFields[position].value.merge(member.value, key: member.key)
                     } else if otherMessageFields.count < ChatCompletionAssembler.maximumKeptFields {
@@ -90,7 +93,7 @@ public struct ChatCompletionAssembler: Sendable {
                 }
             }
             for member in fields.members where !ChatCompletionAssembler.knownChoiceFields.contains(member.key) {
-                bytes += max(ChatCompletionAssembler.weight(of: member.value), 1)
+                bytes += member.key.utf8.count + max(ChatCompletionAssembler.weight(of: member.value), 1)
                 ChatCompletionAssembler.keep(member.value, under: member.key, in: &otherFields)
             }
             if fields["logprobs"] != nil { hasLogprobsField = true }
@@ -107,7 +110,10 @@ public struct ChatCompletionAssembler: Sendable {
                     bytes += ChatCompletionAssembler.weight(of: .array(more))
                 }
             }
-            if let reason = fields["finish_reason"], !reason.isNull { finishReason = reason }
+            if let reason = fields["finish_reason"], !reason.isNull {
+                finishReason = reason
+                bytes += max(ChatCompletionAssembler.weight(of: reason), 1)
+            }
         }
 
         /// Merges one tool-call piece into the call of its `index`; a piece that names another
@@ -142,7 +148,10 @@ public struct ChatCompletionAssembler: Sendable {
                     bytes += text.utf8.count
                 } else {
                     closeTextPart()
-                    contentParts.append(part)
+                    // An open text part holds its text in `openPartText` alone, not twice.
+                    var kept = part
+                    if text != nil { kept["text"] = .string("") }
+                    contentParts.append(kept)
                     openPartText = text
                     bytes += max(ChatCompletionAssembler.weight(of: part), 1)
                 }
@@ -197,7 +206,7 @@ public struct ChatCompletionAssembler: Sendable {
         if let value = object["service_tier"], !value.isNull { serviceTier = value }
         if let value = object["usage"], !value.isNull { usage = value }
         for member in object.members where !Self.knownFields.contains(member.key) {
-            answerBytes += max(Self.weight(of: member.value), 1)
+            answerBytes += member.key.utf8.count + max(Self.weight(of: member.value), 1)
             Self.keep(member.value, under: member.key, in: &otherFields)
         }
         for delta in object["choices"]?.arrayValue ?? [] {
@@ -243,9 +252,9 @@ public struct ChatCompletionAssembler: Sendable {
         "role", "content", "refusal", "reasoning_content", "annotations", "tool_calls",
     ]
 
-    /// The bytes of answer held so far, by ``weight(of:)``: every choice's text, tool-call
-    /// arguments, log probabilities, content parts, annotations and fields of its own (nested or
-    /// not), the top level's fields of its own, ``choiceWeight`` per choice and ``toolCallWeight``
+    /// The bytes of answer held so far, by ``weight(of:)``: every choice's role, text, tool-call
+    /// arguments, log probabilities, content parts, annotations, finish reasons and fields of its
+    /// own (names and values, nested or not), the top level's fields of its own, ``choiceWeight`` per choice and ``toolCallWeight``
     /// per tool call; what `server.max_response_bytes` bounds. Kept as a running total.
     public private(set) var answerBytes = 0
 

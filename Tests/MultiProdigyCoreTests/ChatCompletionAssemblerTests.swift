@@ -232,8 +232,8 @@ import Testing
             try assembler.add(ByteBuffer(string: head + #"{"audio":{"id":"a1","data":"QUJD","transcript":"ab"}},"finish_reason":null}]}"#))
         }
         // "a1" is replaced, not appended, but each piece still weighs what it carried, names too:
-        // "id" "a1", "data" "QUJD", "transcript" "ab".
-        #expect(assembler.answerBytes == 10 * 24 + ChatCompletionAssembler.choiceWeight)
+        // "audio", "id" "a1", "data" "QUJD", "transcript" "ab".
+        #expect(assembler.answerBytes == 10 * 29 + ChatCompletionAssembler.choiceWeight)
         let audio = assembler.completion()["choices"]?.arrayValue?.first?["message"]?["audio"]
         #expect(audio?["data"]?.stringValue == String(repeating: "QUJD", count: 10))
 
@@ -275,6 +275,17 @@ import Testing
         #expect(choices.completion()["choices"]?.arrayValue?.count == 100)
     }
 
+    /// A choice's role and finish reason weigh what they hold: an upstream cannot open choice after
+    /// choice, each with a large role, for the fixed weight of a choice.
+    @Test func aChoicesRoleAndFinishReasonAreWeighed() throws {
+        var assembler = ChatCompletionAssembler()
+        let large = String(repeating: "r", count: 1000)
+        try assembler.add(
+            ByteBuffer(string: #"{"id":"c","choices":[{"index":0,"delta":{"role":"\#(large)"},"finish_reason":"\#(large)"}]}"#)
+        )
+        #expect(assembler.answerBytes == 2000 + ChatCompletionAssembler.choiceWeight)
+    }
+
     /// An upstream that names a new field in every chunk cannot grow the answer without bound: at
     /// most ``ChatCompletionAssembler/maximumKeptFields`` of its own are kept, at the top level and on
     /// a choice, the first ones to come.
@@ -288,8 +299,13 @@ import Testing
                 )
             )
         }
-        // Each one weighs, kept or not: 1 for each number, 1 for each "t".
-        #expect(assembler.answerBytes == (ChatCompletionAssembler.maximumKeptFields + 10) * 3 + ChatCompletionAssembler.choiceWeight)
+        // Each one weighs, kept or not: its name, and 1 for each number or "t".
+        var weights = 0
+        for index in 0..<(ChatCompletionAssembler.maximumKeptFields + 10) {
+            let name = 1 + String(index).count
+            weights += 3 * name + 3
+        }
+        #expect(assembler.answerBytes == weights + ChatCompletionAssembler.choiceWeight)
         let message = try #require(assembler.completion()["choices"]?.arrayValue?.first?["message"]?.objectValue)
         #expect(message["z0"] == .string("t"))
         #expect(message["z\(ChatCompletionAssembler.maximumKeptFields)"] == nil)
