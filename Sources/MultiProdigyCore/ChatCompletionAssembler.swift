@@ -83,7 +83,7 @@ public struct ChatCompletionAssembler: Sendable {
                 }
                 for call in delta["tool_calls"]?.arrayValue ?? [] { addToolCall(call) }
                 for member in delta.members where !ChatCompletionAssembler.knownDeltaFields.contains(member.key) {
-                    bytes += member.key.utf8.count + max(ChatCompletionAssembler.weight(of: member.value), 1)
+                    bytes += ChatCompletionAssembler.weight(of: member)
                     if let position = otherMessageFieldPositions[member.key] {
                         otherMessageFields[position].value.merge(member.value, key: member.key)
                     } else if otherMessageFields.count < ChatCompletionAssembler.maximumKeptFields {
@@ -93,7 +93,7 @@ public struct ChatCompletionAssembler: Sendable {
                 }
             }
             for member in fields.members where !ChatCompletionAssembler.knownChoiceFields.contains(member.key) {
-                bytes += member.key.utf8.count + max(ChatCompletionAssembler.weight(of: member.value), 1)
+                bytes += ChatCompletionAssembler.weight(of: member)
                 ChatCompletionAssembler.keep(member.value, under: member.key, in: &otherFields)
             }
             if fields["logprobs"] != nil { hasLogprobsField = true }
@@ -206,7 +206,7 @@ public struct ChatCompletionAssembler: Sendable {
         if let value = object["service_tier"], !value.isNull { serviceTier = value }
         if let value = object["usage"], !value.isNull { usage = value }
         for member in object.members where !Self.knownFields.contains(member.key) {
-            answerBytes += member.key.utf8.count + max(Self.weight(of: member.value), 1)
+            answerBytes += Self.weight(of: member)
             Self.keep(member.value, under: member.key, in: &otherFields)
         }
         for delta in object["choices"]?.arrayValue ?? [] {
@@ -271,9 +271,14 @@ public struct ChatCompletionAssembler: Sendable {
         switch value {
         case .string(let text): text.utf8.count
         case .array(let elements): elements.reduce(0) { $0 + max(weight(of: $1), 1) }
-        case .object(let object): object.members.reduce(0) { $0 + $1.key.utf8.count + max(weight(of: $1.value), 1) }
+        case .object(let object): object.members.reduce(0) { $0 + weight(of: $1) }
         default: 1
         }
+    }
+
+    /// What holding `member` may add: its name's bytes, and its value's weight, at least 1.
+    static func weight(of member: JSONObject.Member) -> Int {
+        member.key.utf8.count + max(weight(of: member.value), 1)
     }
 
     /// Whether any chunk was added.
