@@ -87,4 +87,15 @@ struct KeyRow: Sendable, Equatable {
     /// The columns in table order, for `INSERT INTO keys (…)`.
     static let columns =
         "id, name, secret_hash, prefix, budget_usd, budget_period, requests_per_minute, tokens_per_minute, routes, privacy, created_at, revoked_at"
+
+    /// ``columns`` as a ``KeyDirectory`` reads them: a revoked key's settings read as NULL, since
+    /// the directory keeps only its identity (and a gateway need not read them at every refresh).
+    static let directoryColumns =
+        "id, name, secret_hash, prefix, "
+        + ["budget_usd", "budget_period", "requests_per_minute", "tokens_per_minute", "routes", "privacy"]
+        .map { "CASE WHEN revoked_at IS NULL THEN \($0) END AS \($0)" }.joined(separator: ", ")
+        + ", created_at, revoked_at"
+
+    /// How many keys are active and how many revoked, as one row of two counts.
+    static let directoryCountsQuery = "SELECT COUNT(*) - COUNT(revoked_at), COUNT(revoked_at) FROM keys"
 }

@@ -116,10 +116,9 @@ public final class KeyStore: Sendable {
         return try row.key()
     }
 
-    /// Every key (revoked ones included) in memory, for lookups on the request path without the database.
+    /// Every key in memory (revoked ones by their identity), for lookups on the request path without the database.
     public func directory() async throws -> KeyDirectory {
-        let snapshot = try await database.run("keys") { engine in try await engine.keySnapshot() }
-        return KeyDirectory(entries: try snapshot.rows.map { (hash: $0.secretHash, key: try $0.key()) }, version: snapshot.version)
+        try await database.run("keys") { engine in try await engine.keyDirectory() }
     }
 
     /// A number that changes whenever any process creates or revokes a key.

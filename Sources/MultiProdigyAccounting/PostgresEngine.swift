@@ -327,16 +327,21 @@ final class PostgresEngine: StorageEngine {
         }
     }
 
-    func keySnapshot() async throws -> (rows: [KeyRow], version: Int) {
+    func keyDirectory() async throws -> KeyDirectory {
         try await bounded { [client] in
             try await client.withConnection { connection in
                 // The counter first: rows read after it are at least as new, so a change between the
-                // two reads only makes the next refresh read them again.
-                let version = try await Self.keysVersion(connection)
-                let rows = try await Self.keyRows(
-                    connection.query("SELECT \(unescaped: KeyRow.columns) FROM keys", logger: Self.silent)
-                )
-                return (rows, version)
+                // reads only makes the next refresh read them again.
+                var directory = KeyDirectory(version: try await Self.keysVersion(connection))
+                for try await (active, revoked) in try await connection.query(
+                    PostgresQuery(unsafeSQL: KeyRow.directoryCountsQuery),
+                    logger: Self.silent
+                ).decode((Int, Int).self) {
+                    directory.reserve(active: active, revoked: revoked)
+                }
+                let rows = try await connection.query("SELECT \(unescaped: KeyRow.directoryColumns) FROM keys", logger: Self.silent)
+                for try await row in rows { try directory.add(try Self.keyRow(from: row)) }
+                return directory
             }
         }
     }
@@ -363,28 +368,29 @@ final class PostgresEngine: StorageEngine {
 
     private static func keyRows(_ rows: PostgresRowSequence) async throws -> [KeyRow] {
         var result: [KeyRow] = []
-        for try await row in rows {
-            let (id, name, hash, prefix, budget, period, rpm, tpm, routes, privacy, created, revoked) = try row.decode(
-                (String, String, String, String, Double?, String?, Int?, Int?, String?, String?, Double, Double?).self
-            )
-            result.append(
-                KeyRow(
-                    id: id,
-                    name: name,
-                    secretHash: hash,
-                    prefix: prefix,
-                    budgetUSD: budget,
-                    budgetPeriod: period,
-                    requestsPerMinute: rpm,
-                    tokensPerMinute: tpm,
-                    routes: routes,
-                    privacy: privacy,
-                    createdAt: created,
-                    revokedAt: revoked
-                )
-            )
-        }
+        for try await row in rows { result.append(try keyRow(from: row)) }
         return result
+    }
+
+    /// The key of a row of ``KeyRow/columns`` (or ``KeyRow/directoryColumns``), column by column.
+    private static func keyRow(from row: PostgresRow) throws -> KeyRow {
+        let (id, name, hash, prefix, budget, period, rpm, tpm, routes, privacy, created, revoked) = try row.decode(
+            (String, String, String, String, Double?, String?, Int?, Int?, String?, String?, Double, Double?).self
+        )
+        return KeyRow(
+            id: id,
+            name: name,
+            secretHash: hash,
+            prefix: prefix,
+            budgetUSD: budget,
+            budgetPeriod: period,
+            requestsPerMinute: rpm,
+            tokensPerMinute: tpm,
+            routes: routes,
+            privacy: privacy,
+            createdAt: created,
+            revokedAt: revoked
+        )
     }
 
     // MARK: Usage

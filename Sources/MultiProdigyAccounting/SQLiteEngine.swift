@@ -131,10 +131,15 @@ final class SQLiteEngine: StorageEngine {
         }
     }
 
-    func keySnapshot() async throws -> (rows: [KeyRow], version: Int) {
+    func keyDirectory() async throws -> KeyDirectory {
         try await pool.read { db in
-            let version = try Self.keysVersion(db)
-            return (try Row.fetchAll(db, sql: "SELECT * FROM keys").map(Self.keyRow(from:)), version)
+            var directory = KeyDirectory(version: try Self.keysVersion(db))
+            if let counts = try Row.fetchOne(db, sql: KeyRow.directoryCountsQuery) {
+                directory.reserve(active: counts[0] ?? 0, revoked: counts[1] ?? 0)
+            }
+            let rows = try Row.fetchCursor(db, sql: "SELECT \(KeyRow.directoryColumns) FROM keys")
+            while let row = try rows.next() { try directory.add(Self.keyRow(from: row)) }
+            return directory
         }
     }
 

@@ -25,8 +25,9 @@ protocol StorageEngine: Sendable {
     /// The key whose secret hashes to `secretHash`, revoked or not.
     func keyRow(secretHash: String) async throws -> KeyRow?
 
-    /// Every key with the change counter read in the same transaction.
-    func keySnapshot() async throws -> (rows: [KeyRow], version: Int)
+    /// Every key, built into a directory row by row (without holding the rows), with the change
+    /// counter read first: a change between the two reads only makes the next refresh read again.
+    func keyDirectory() async throws -> KeyDirectory
 
     /// The keys' change counter: moves whenever any process creates or revokes a key.
     func keysVersion() async throws -> Int

@@ -38,7 +38,7 @@ final class KeyAuthenticator: Service, Sendable {
     }
 
     /// The keys in use (not revoked), as last read from the store.
-    var activeKeys: [VirtualKey] { directory.withLock { $0 }.keys.filter { !$0.isRevoked } }
+    var activeKeys: [VirtualKey] { directory.withLock { $0 }.activeKeys }
 
     /// Checks the store for changes every ``refreshInterval`` until the gateway shuts down (the
     /// SQLite engine reads on GRDB's own threads, not on an event loop).

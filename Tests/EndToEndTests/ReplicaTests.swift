@@ -81,6 +81,11 @@ extension OneSuiteAtATime {
                     }
                     #expect(status == 401, "replica \(index) still accepted a key revoked 1 s ago")
                 }
+                // Each replica's directory kept the revoked key's identity: the refusal names it.
+                for index in 0..<3 {
+                    let refusal = try await replicas.chat(index, key: secret)
+                    #expect(refusal.body.contains("The key 'team-a' (mp-") && refusal.body.contains("was revoked on"), "\(refusal.body)")
+                }
                 #expect(!revoked.output.contains(postgres.password) && !replicas.logs.contains(postgres.password))
             }
         }

@@ -115,6 +115,63 @@ import Testing
         #expect(try await store.directory().find(secret: secret)?.isRevoked == true)
     }
 
+    /// A revoked key stays in the directory by its identity alone (its client is told which key was
+    /// revoked and when), so that keys created and revoked all day do not keep their settings in
+    /// memory; active keys are kept whole, and a name can be reused by a new key.
+    @Test func theDirectoryKeepsOnlyTheIdentityOfARevokedKey() async throws {
+        let store = KeyStore(database: try await GatewayDatabase.temporary())
+        let (old, oldSecret) = try await store.create(
+            name: "team-a",
+            budget: KeyBudget(amountUSD: 5, period: .day),
+            requestsPerMinute: 10,
+            tokensPerMinute: 1000,
+            routes: ["cheap"],
+            privacy: .local,
+            now: Self.created
+        )
+        let revoked = try await store.revoke(nameOrID: "team-a", now: Self.created.addingTimeInterval(60))
+        let (new, newSecret) = try await store.create(name: "team-a", routes: ["auto"], now: Self.created.addingTimeInterval(120))
+        let directory = try await store.directory()
+
+        #expect(directory.counts == (active: 1, revoked: 1))
+        #expect(directory.activeKeys == [new])
+        #expect(directory.find(secret: newSecret) == new)
+        let found = try #require(directory.find(secret: oldSecret))
+        #expect(found == VirtualKey(id: old.id, name: "team-a", createdAt: old.createdAt, revokedAt: revoked.revokedAt, prefix: old.prefix))
+        #expect(found.budget == nil && found.routes == nil && found.requestsPerMinute == nil && found.privacy == nil)
+        // The store itself still has the revoked key's settings, for `keys list --all`.
+        #expect(try await store.find(secret: oldSecret) == revoked)
+        #expect(revoked.routes == ["cheap"])
+    }
+
+    /// The directory's lookup key: exactly 64 hex digits (either case) are a digest, anything else is not.
+    @Test(arguments: [
+        (String(repeating: "ab", count: 32), true),
+        (String(repeating: "AB", count: 32), true),
+        (String(repeating: "0", count: 64), true),
+        (String(repeating: "a", count: 63), false),
+        (String(repeating: "a", count: 65), false),
+        (String(repeating: "a", count: 66), false),
+        (String(repeating: "a", count: 62) + "g0", false),
+        (String(repeating: "a", count: 62) + " 0", false),
+        ("", false),
+    ])
+    func aSecretDigestIsSixtyFourHexDigits(hex: String, valid: Bool) {
+        #expect((SecretDigest(hex: hex) != nil) == valid)
+    }
+
+    /// A digest read from its hex equals the digest of its bytes, and differs from one differing in any word.
+    @Test func aSecretDigestFromHexEqualsTheDigestOfItsBytes() throws {
+        let bytes = KeySecret.hash("mp-secret")
+        #expect(SecretDigest(hex: KeySecret.hex(bytes)) == SecretDigest(bytes: bytes))
+        #expect(SecretDigest(hex: KeySecret.hex(bytes).uppercased()) == SecretDigest(bytes: bytes))
+        for index in [0, 8, 16, 24, 31] {
+            var changed = bytes
+            changed[index] ^= 1
+            #expect(SecretDigest(bytes: changed) != SecretDigest(bytes: bytes))
+        }
+    }
+
     @Test func theBudgetWindowStartsAtThePeriodOrAtCreation() async {
         let may20 = Date(timeIntervalSince1970: 1_747_699_200)  // 2025-05-20 00:00 UTC
         var key = VirtualKey(id: "key_1", name: "a", createdAt: may20, prefix: "mp-")
