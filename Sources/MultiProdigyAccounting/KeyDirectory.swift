@@ -1,11 +1,3 @@
-import Foundation
-import MultiProdigyConfig
-import MultiProdigyCore
-import MultiProdigyJSON
-import MultiProdigyPrivacy
-import MultiProdigyResilience
-import MultiProdigyRouting
-
 /// Every virtual key in memory, found by secret without touching the database: for the request path.
 ///
 /// Built by ``KeyStore/directory()``; rebuild it when ``KeyStore/changeCounter()`` differs from ``version``.
@@ -31,7 +23,8 @@ public struct KeyDirectory: Sendable {
         self.init(version: -1)
     }
 
-    /// Adds the key of `row` (a revoked one by its identity only).
+    /// Adds the key of `row` (a revoked one by its identity only). A row whose hash is not 64
+    /// lowercase hex digits is left out: no secret could match it.
     ///
     /// - Throws: when the row's settings do not decode (its `routes` JSON).
     mutating func add(_ row: KeyRow) throws {
@@ -50,7 +43,8 @@ public struct KeyDirectory: Sendable {
         }
     }
 
-    /// Makes room for `count` more keys of each kind at once, rather than growing the tables step by step.
+    /// Makes room for `activeCount` more active keys and `revokedCount` more revoked ones at once,
+    /// rather than growing the tables step by step.
     mutating func reserve(active activeCount: Int, revoked revokedCount: Int) {
         active.reserveCapacity(active.count + max(0, activeCount))
         revoked.reserveCapacity(revoked.count + max(0, revokedCount))

@@ -16,7 +16,8 @@ struct SecretDigest: Hashable, Sendable {
         words = (word(0), word(8), word(16), word(24))
     }
 
-    /// The digest written as 64 hexadecimal digits (either case); nil for anything else.
+    /// The digest written as 64 lowercase hexadecimal digits, as the store writes it; nil for anything
+    /// else (so that a hand-edited row matches here only if ``KeyStore/find(secret:)`` would find it too).
     init?(hex: String) {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(32)
@@ -26,7 +27,6 @@ struct SecretDigest: Hashable, Sendable {
             switch character {
             case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = character - UInt8(ascii: "0")
             case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = character - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): nibble = character - UInt8(ascii: "A") + 10
             default: return nil
             }
             if let first = high {

@@ -67,15 +67,16 @@ public struct Gateway: Sendable {
         // Opening it migrates the schema and replays the usage journal, before any request.
         let database = try await GatewayDatabase.open(storage: config.storage, journal: config.storageSettings.journal, logger: logger)
         let ledger: UsageLedger
+        let limiter: any KeyLimiting
         let keys: KeyAuthenticator
         do {
             ledger = try UsageLedger(database: database, logger: logger)
-            keys = try await KeyAuthenticator(store: KeyStore(database: database))
+            limiter = Self.limiter(for: database, ledger: ledger, settings: config.storageSettings, logger: logger)
+            keys = try await KeyAuthenticator(store: KeyStore(database: database), limiter: limiter)
         } catch {
             await database.close()
             throw error
         }
-        let limiter = Self.limiter(for: database, ledger: ledger, settings: config.storageSettings, logger: logger)
         // The upstream client: idle connections closed after `server.upstream_idle_timeout` (read at
         // start; a reload does not change it). It follows no redirects and asks for no compression.
         let transport = UpstreamTransport(

@@ -21,13 +21,17 @@ final class KeyAuthenticator: Service, Sendable {
     let store: KeyStore
     /// How often the store is asked whether keys changed.
     let refreshInterval: Duration
+    /// Told to forget each key that stops being active, whoever revoked it (this gateway's
+    /// `/admin/keys`, another replica's, or `multiprodigy keys`), so that its counts do not stay.
+    let limiter: (any KeyLimiting)?
     private let directory: Mutex<KeyDirectory>
 
     /// Reads the keys of `store`.
     ///
     /// - Throws: the store's error: a gateway does not start without its keys.
-    init(store: KeyStore, refreshInterval: Duration = .milliseconds(250)) async throws {
+    init(store: KeyStore, limiter: (any KeyLimiting)? = nil, refreshInterval: Duration = .milliseconds(250)) async throws {
         self.store = store
+        self.limiter = limiter
         self.refreshInterval = refreshInterval
         self.directory = Mutex(try await store.directory())
     }
@@ -53,9 +57,14 @@ final class KeyAuthenticator: Service, Sendable {
     func refreshIfChanged() async {
         let current = directory.withLock { $0.version }
         guard let version = try? await store.changeCounter(), version != current, let fresh = try? await store.directory() else { return }
-        directory.withLock { directory in
+        let gone = directory.withLock { directory -> [String] in
             // Two refreshes may race (the service's and one after `/admin/keys`): the newer wins.
-            if fresh.version >= directory.version { directory = fresh }
+            guard fresh.version >= directory.version else { return [] }
+            let before = directory.activeKeys.map(\.id)
+            directory = fresh
+            let after = Set(fresh.activeKeys.map(\.id))
+            return before.filter { !after.contains($0) }
         }
+        for id in gone { limiter?.forget(key: id) }
     }
 }

@@ -144,10 +144,11 @@ import Testing
         #expect(revoked.routes == ["cheap"])
     }
 
-    /// The directory's lookup key: exactly 64 hex digits (either case) are a digest, anything else is not.
+    /// The directory's lookup key: exactly 64 lowercase hex digits are a digest (as the store writes
+    /// them, and as `find` matches them), anything else is not.
     @Test(arguments: [
         (String(repeating: "ab", count: 32), true),
-        (String(repeating: "AB", count: 32), true),
+        (String(repeating: "AB", count: 32), false),
         (String(repeating: "0", count: 64), true),
         (String(repeating: "a", count: 63), false),
         (String(repeating: "a", count: 65), false),
@@ -164,7 +165,6 @@ import Testing
     @Test func aSecretDigestFromHexEqualsTheDigestOfItsBytes() throws {
         let bytes = KeySecret.hash("mp-secret")
         #expect(SecretDigest(hex: KeySecret.hex(bytes)) == SecretDigest(bytes: bytes))
-        #expect(SecretDigest(hex: KeySecret.hex(bytes).uppercased()) == SecretDigest(bytes: bytes))
         for index in [0, 8, 16, 24, 31] {
             var changed = bytes
             changed[index] ^= 1
