@@ -25,6 +25,8 @@ final class KeyAuthenticator: Service, Sendable {
     /// `/admin/keys`, another replica's, or `multiprodigy keys`), so that its counts do not stay.
     let limiter: (any KeyLimiting)?
     private let directory: Mutex<KeyDirectory>
+    /// Gives back what a rebuilt directory freed (see ``HeapTrimmer``).
+    private let trimmer = HeapTrimmer()
 
     /// Reads the keys of `store`.
     ///
@@ -66,5 +68,7 @@ final class KeyAuthenticator: Service, Sendable {
             return before.filter { !after.contains($0) }
         }
         for id in gone { limiter?.forget(key: id) }
+        // The old directory is freed now (unless a lookup still holds a copy for a moment).
+        trimmer.trim()
     }
 }
