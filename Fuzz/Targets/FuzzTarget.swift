@@ -20,6 +20,7 @@ public struct FuzzTarget: Sendable {
         FuzzTarget(name: "framing", summary: FramingFuzzTarget.summary, check: FramingFuzzTarget.check),
         FuzzTarget(name: "streams", summary: StreamsFuzzTarget.summary, check: StreamsFuzzTarget.check),
         FuzzTarget(name: "responses", summary: ResponsesFuzzTarget.summary, check: ResponsesFuzzTarget.check),
+        FuzzTarget(name: "assembler", summary: AssemblerFuzzTarget.summary, check: AssemblerFuzzTarget.check),
         FuzzTarget(name: "errors", summary: ErrorsFuzzTarget.summary, check: ErrorsFuzzTarget.check),
         FuzzTarget(name: "privacy", summary: PrivacyFuzzTarget.summary, check: PrivacyFuzzTarget.check),
         FuzzTarget(name: "config", summary: ConfigFuzzTarget.summary, check: ConfigFuzzTarget.check),
