@@ -185,4 +185,9 @@ public final class KeyLimiter: Sendable {
     public func forget(key id: String) {
         state.withLock { _ = $0.removeValue(forKey: id) }
     }
+
+    /// Forgets every key but those in `active`.
+    public func forget(keysOtherThan active: Set<String>) {
+        state.withLock { keys in keys = keys.filter { active.contains($0.key) } }
+    }
 }

@@ -26,6 +26,10 @@ public protocol KeyLimiting: Sendable {
     /// Forgets a key (revoked).
     func forget(key id: String)
 
+    /// Forgets every key but those in `active` (the keys not revoked), whoever revoked them:
+    /// counts a request re-created after a `forget` go too.
+    func forget(keysOtherThan active: Set<String>)
+
     /// What the key spent in the budget period starting at `periodStart`, when this limiter knows
     /// it exactly (one process's running count); nil when the usage ledger must be asked.
     func spentUSD(ofKey id: String, inPeriodStarting periodStart: Date) -> Double?

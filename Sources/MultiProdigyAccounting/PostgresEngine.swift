@@ -209,15 +209,21 @@ final class PostgresEngine: StorageEngine {
     /// it throws, whose error is thrown as is (postgres-nio's `withTransaction` wraps it).
     ///
     /// A failure before the transaction began (no connection could be had, or `BEGIN` failed) is
-    /// thrown as ``StorageNotReached``: nothing of `body` can have taken effect.
+    /// thrown as ``StorageNotReached``: nothing of `body` can have taken effect. With
+    /// `readOnlySnapshot`, every statement of `body` reads one snapshot (repeatable read, read only).
     static func transaction<T: Sendable>(
         _ client: PostgresClient,
+        readOnlySnapshot: Bool = false,
         _ body: @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         let began = Atomic<Bool>(false)
         do {
             return try await client.withConnection { connection in
-                try await connection.query("BEGIN", logger: silent)
+                if readOnlySnapshot {
+                    try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: silent)
+                } else {
+                    try await connection.query("BEGIN", logger: silent)
+                }
                 began.store(true, ordering: .relaxed)
                 do {
                     let value = try await body(connection)
@@ -329,9 +335,10 @@ final class PostgresEngine: StorageEngine {
 
     func keyDirectory() async throws -> KeyDirectory {
         try await bounded { [client] in
-            try await client.withConnection { connection in
-                // The counter first: rows read after it are at least as new, so a change between the
-                // reads only makes the next refresh read them again.
+            // One snapshot for the counter and the rows: a directory read in separate statements
+            // could pair an older counter with newer rows, and lose to an older directory that
+            // carries a newer counter (a key just created would vanish until the next change).
+            try await Self.transaction(client, readOnlySnapshot: true) { connection in
                 var directory = KeyDirectory(version: try await Self.keysVersion(connection))
                 for try await (active, revoked) in try await connection.query(
                     PostgresQuery(unsafeSQL: KeyRow.directoryCountsQuery),

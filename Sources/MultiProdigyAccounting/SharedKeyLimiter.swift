@@ -257,6 +257,12 @@ public final class SharedKeyLimiter: KeyLimiting, Service, CustomStringConvertib
         for waiter in waiters { waiter.resume() }
     }
 
+    /// Forgets every key but those in `active`, as ``forget(key:)`` does each.
+    public func forget(keysOtherThan active: Set<String>) {
+        let gone = state.withLock { $0.keys.keys.filter { !active.contains($0) } }
+        for id in gone { forget(key: id) }
+    }
+
     /// Always nil: a replica sees only its own share; the usage ledger has every replica's rows.
     public func spentUSD(ofKey id: String, inPeriodStarting periodStart: Date) -> Double? { nil }
 

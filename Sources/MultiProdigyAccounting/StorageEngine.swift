@@ -26,7 +26,7 @@ protocol StorageEngine: Sendable {
     func keyRow(secretHash: String) async throws -> KeyRow?
 
     /// Every key, built into a directory row by row (without holding the rows), with the change
-    /// counter read first: a change between the two reads only makes the next refresh read again.
+    /// counter read in the same snapshot.
     func keyDirectory() async throws -> KeyDirectory
 
     /// The keys' change counter: moves whenever any process creates or revokes a key.

@@ -264,15 +264,17 @@ public struct ChatCompletionAssembler: Sendable {
     /// What holding one more tool call costs, beside what its pieces weigh.
     static let toolCallWeight = 64
 
-    /// What holding `value` may add to an answer: the bytes of its texts and of its members'
-    /// names, 1 for any other value, and at least 1 for each element of an array and each member of
-    /// an object (so that pieces without text, an empty string or an image part, count too).
+    /// What holding `value` may add to an answer: the bytes of its texts, of its numbers' digits and
+    /// of its members' names, 1 for `true`, `false` and `null`, 2 for each array and object (so that
+    /// nested empty ones count by their depth), and at least 1 for each element of an array and each
+    /// member of an object (so that pieces without text, an empty string or an image part, count too).
     static func weight(of value: JSONValue) -> Int {
         switch value {
         case .string(let text): text.utf8.count
-        case .array(let elements): elements.reduce(0) { $0 + max(weight(of: $1), 1) }
-        case .object(let object): object.members.reduce(0) { $0 + weight(of: $1) }
-        default: 1
+        case .number(let text): max(text.utf8.count, 1)
+        case .array(let elements): elements.reduce(2) { $0 + max(weight(of: $1), 1) }
+        case .object(let object): object.members.reduce(2) { $0 + weight(of: $1) }
+        case .null, .bool: 1
         }
     }
 

@@ -1,50 +1,70 @@
 import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// Hands memory that the process freed back to the system, at most once per ``interval``.
+/// Gives back the memory a rebuilt structure freed, at most once per ``interval``, off the event loops.
 ///
 /// glibc's allocator keeps one arena per thread that allocated, and keeps what is freed inside an
 /// arena for reuse. A large structure rebuilt now and then on whichever thread is free (the key
 /// directory, read again on every key change) leaves each arena as large as the largest rebuild it
-/// saw, so the resident size creeps up with the number of keys ever created. `malloc_trim` returns
-/// the free pages of every arena; it takes each arena's lock for a moment, which is why it runs
-/// only after such a rebuild and never on the request path. Without glibc it does nothing.
+/// saw, so the resident size creeps up with the number of keys ever created. After such a rebuild,
+/// ``rebuilt(now:)`` has ``MemoryReturnService/returnFreeMemory()`` run `malloc_trim` on a thread of
+/// SwiftNIO's pool. A rebuild within ``interval`` of the last trim schedules one trim at the end
+/// of the interval, which covers every rebuild until then: a burst of key changes is trimmed once
+/// after its last rebuild, never more than once per interval.
 final class HeapTrimmer: Sendable {
+    /// What a rebuild leads to.
+    enum Plan: Equatable {
+        /// Trim now.
+        case now
+        /// Trim after this delay (the end of the interval since the last trim).
+        case after(Duration)
+        /// A trim is already scheduled, after this rebuild: nothing more to do.
+        case alreadyScheduled
+    }
+
+    private struct State {
+        /// When the last trim ran or the scheduled one will.
+        var last: ContinuousClock.Instant?
+        var scheduled = false
+    }
+
     /// The least time between two trims.
     let interval: Duration
-    private let lastTrim = Mutex<ContinuousClock.Instant?>(nil)
+    private let state = Mutex(State())
+    private let trim: @Sendable () -> Void
 
-    /// A trimmer that trims at most once per `interval`.
-    init(interval: Duration = .seconds(1)) {
+    /// A trimmer that trims at most once per `interval`, with `trim` (the allocator's, by default).
+    init(interval: Duration = .seconds(1), trim: @escaping @Sendable () -> Void = { MemoryReturnService.returnFreeMemory() }) {
         self.interval = interval
+        self.trim = trim
     }
 
-    /// Trims now unless it did less than ``interval`` ago; returns whether it trimmed.
-    @discardableResult
-    func trim(now: ContinuousClock.Instant = .now) -> Bool {
-        let due = lastTrim.withLock { last in
-            if let last, now - last < interval { return false }
-            last = now
-            return true
+    /// Notes a rebuild at `now`, and trims now or schedules the trim that will cover it.
+    func rebuilt(now: ContinuousClock.Instant = .now) {
+        switch plan(now: now) {
+        case .now:
+            trim()
+        case .after(let delay):
+            Task { [self] in
+                try? await Task.sleep(for: delay)
+                state.withLock { $0.scheduled = false }
+                trim()
+            }
+        case .alreadyScheduled:
+            break
         }
-        guard due else { return false }
-        _ = Self.mallocTrim?(0)
-        return true
     }
 
-    /// Whether this process's C library can trim (glibc's `malloc_trim` was found).
-    static var canTrim: Bool { mallocTrim != nil }
-
-    /// glibc's `malloc_trim`, looked up once (its header is not in Swift's Glibc module); nil elsewhere.
-    private static let mallocTrim: (@convention(c) (Int) -> Int32)? = {
-        #if canImport(Glibc)
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }
-        return unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
-        #else
-        return nil
-        #endif
-    }()
+    /// What a rebuild at `now` leads to, noting the trim it asks for.
+    func plan(now: ContinuousClock.Instant) -> Plan {
+        state.withLock { state in
+            if state.scheduled { return .alreadyScheduled }
+            guard let last = state.last, now - last < interval else {
+                state.last = now
+                return .now
+            }
+            state.scheduled = true
+            state.last = last + interval
+            return .after(last + interval - now)
+        }
+    }
 }

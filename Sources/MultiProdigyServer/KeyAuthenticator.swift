@@ -21,8 +21,8 @@ final class KeyAuthenticator: Service, Sendable {
     let store: KeyStore
     /// How often the store is asked whether keys changed.
     let refreshInterval: Duration
-    /// Told to forget each key that stops being active, whoever revoked it (this gateway's
-    /// `/admin/keys`, another replica's, or `multiprodigy keys`), so that its counts do not stay.
+    /// Told at each refresh to forget every key that is not active, whoever revoked it (this
+    /// gateway's `/admin/keys`, another replica's, or `multiprodigy keys`), so that no counts stay.
     let limiter: (any KeyLimiting)?
     private let directory: Mutex<KeyDirectory>
     /// Gives back what a rebuilt directory freed (see ``HeapTrimmer``).
@@ -59,16 +59,16 @@ final class KeyAuthenticator: Service, Sendable {
     func refreshIfChanged() async {
         let current = directory.withLock { $0.version }
         guard let version = try? await store.changeCounter(), version != current, let fresh = try? await store.directory() else { return }
-        let gone = directory.withLock { directory -> [String] in
+        let installed = directory.withLock { directory in
             // Two refreshes may race (the service's and one after `/admin/keys`): the newer wins.
-            guard fresh.version >= directory.version else { return [] }
-            let before = directory.activeKeys.map(\.id)
+            guard fresh.version >= directory.version else { return false }
             directory = fresh
-            let after = Set(fresh.activeKeys.map(\.id))
-            return before.filter { !after.contains($0) }
+            return true
         }
-        for id in gone { limiter?.forget(key: id) }
+        guard installed else { return }
+        // The keys of the directory in place now, which a racing refresh may have replaced since.
+        limiter?.forget(keysOtherThan: Set(activeKeys.map(\.id)))
         // The old directory is freed now (unless a lookup still holds a copy for a moment).
-        trimmer.trim()
+        trimmer.rebuilt()
     }
 }

@@ -447,6 +447,24 @@ import Testing
         #expect(abs(row.committedUSD - 1) < 1e-12)
     }
 
+    /// Forgetting every key but the active ones gives back the others' slices and keeps the active
+    /// ones' (what a gateway does at each refresh of its keys, whoever revoked them).
+    @Test func forgettingAllButTheActiveKeysGivesBackOnlyTheOthersSlices() async throws {
+        let store = InMemoryLimitStore()
+        let limiter = SharedKeyLimiter(store: store)
+        for id in ["a", "b", "c"] {
+            let limits = KeyLimiter.Limits(id: id, name: id, requestsPerMinute: 100)
+            _ = try await limiter.admit(limits, estimatedTokens: 1, estimatedCostUSD: 0, now: Self.start, date: Self.november).get()
+        }
+        limiter.forget(keysOtherThan: ["b", "unknown"])
+        #expect(limiter.usage(ofKey: "a") == nil && limiter.usage(ofKey: "c") == nil)
+        #expect(limiter.usage(ofKey: "b") != nil)
+        await limiter.giveBackIdle(now: Self.start)
+        #expect(await store.tokenRow("a", .requests)?.balance == 99)
+        #expect(await store.tokenRow("c", .requests)?.balance == 99)
+        #expect(try #require(await store.tokenRow("b", .requests)?.balance) < 99, "b keeps its slice")
+    }
+
     /// Request accounting can hold either limiter.
     @Test func bothLimitersAreKeyLimiters() async throws {
         let limiters: [any KeyLimiting] = [KeyLimiter(), SharedKeyLimiter(store: InMemoryLimitStore())]

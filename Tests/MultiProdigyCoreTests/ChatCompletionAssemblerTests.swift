@@ -232,8 +232,8 @@ import Testing
             try assembler.add(ByteBuffer(string: head + #"{"audio":{"id":"a1","data":"QUJD","transcript":"ab"}},"finish_reason":null}]}"#))
         }
         // "a1" is replaced, not appended, but each piece still weighs what it carried, names too:
-        // "audio", "id" "a1", "data" "QUJD", "transcript" "ab".
-        #expect(assembler.answerBytes == 10 * 29 + ChatCompletionAssembler.choiceWeight)
+        // "audio", "id" "a1", "data" "QUJD", "transcript" "ab", and 2 for the object.
+        #expect(assembler.answerBytes == 10 * (29 + 2) + ChatCompletionAssembler.choiceWeight)
         let audio = assembler.completion()["choices"]?.arrayValue?.first?["message"]?["audio"]
         #expect(audio?["data"]?.stringValue == String(repeating: "QUJD", count: 10))
 
@@ -241,8 +241,9 @@ import Testing
         for _ in 0..<5 {
             try parts.add(ByteBuffer(string: head + #"{"content":[{"type":"image_url","image_url":{"url":""}}]},"finish_reason":null}]}"#))
         }
-        // Each part, kept whole: "type" "image_url", "image_url" and its object ("url" and 1 for "").
-        #expect(parts.answerBytes == 5 * 26 + ChatCompletionAssembler.choiceWeight, "a part without text counts too")
+        // Each part, kept whole: "type" "image_url", "image_url" and its object ("url" and 1 for ""),
+        // and 2 for each of the two objects.
+        #expect(parts.answerBytes == 5 * (26 + 4) + ChatCompletionAssembler.choiceWeight, "a part without text counts too")
 
         // A text part that starts a part is kept, and weighed, whole; one joined to it adds its text.
         var padded = ChatCompletionAssembler()
@@ -250,7 +251,7 @@ import Testing
         for _ in 0..<3 {
             try padded.add(ByteBuffer(string: head + #"{"content":[{"type":"text","text":"ab","pad":"\#(pad)"}]},"finish_reason":null}]}"#))
         }
-        #expect(padded.answerBytes == (4 + 4 + 4 + 2 + 3 + 1000) + 2 + 2 + ChatCompletionAssembler.choiceWeight)
+        #expect(padded.answerBytes == (2 + 4 + 4 + 4 + 2 + 3 + 1000) + 2 + 2 + ChatCompletionAssembler.choiceWeight)
         let joined = padded.completion()["choices"]?.arrayValue?.first?["message"]?["content"]?.arrayValue
         #expect(joined?.count == 1)
         #expect(joined?.first?["text"]?.stringValue == "ababab")
@@ -273,6 +274,37 @@ import Testing
         }
         #expect(choices.answerBytes == 100 * ChatCompletionAssembler.choiceWeight)
         #expect(choices.completion()["choices"]?.arrayValue?.count == 100)
+    }
+
+    /// From review: a number weighs its digits, and an array or object 2 whatever it holds, so that
+    /// neither a field holding a megabyte of digits nor a deep nest of empty arrays, repeated in the
+    /// fields that grow with every chunk (annotations, log probabilities, an array of the upstream's
+    /// own), is held for a weight of 1.
+    @Test func numbersWeighTheirDigitsAndContainersTheirBrackets() throws {
+        let digits = String(repeating: "7", count: 1000)
+        let nest = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
+        for (delta, least) in [
+            (#"{"annotations":[\#(digits)]}"#, 1000),
+            (#"{"extra":[\#(digits)]}"#, 1000),
+            (#"{"annotations":[\#(nest)]}"#, 200),
+            (#"{"extra":\#(nest)}"#, 200),
+            (#"{"extra":{"a":{"b":{"c":{}}}}}"#, 8 + 3),
+        ] {
+            var assembler = ChatCompletionAssembler()
+            for _ in 0..<3 {
+                try assembler.add(ByteBuffer(string: #"{"id":"c","choices":[{"index":0,"delta":\#(delta),"finish_reason":null}]}"#))
+            }
+            #expect(assembler.answerBytes >= 3 * least + ChatCompletionAssembler.choiceWeight, "\(delta.prefix(40))")
+            #expect(assembler.completion().buffer.readableBytes <= 8 * assembler.answerBytes, "\(delta.prefix(40))")
+        }
+        var logprobs = ChatCompletionAssembler()
+        try logprobs.add(
+            ByteBuffer(
+                string:
+                    #"{"id":"c","choices":[{"index":0,"delta":{},"logprobs":{"content":[{"token":"","logprob":\#(digits)}]},"finish_reason":null}]}"#
+            )
+        )
+        #expect(logprobs.answerBytes > 1000 + ChatCompletionAssembler.choiceWeight)
     }
 
     /// A choice's role and finish reason weigh what they hold: an upstream cannot open choice after

@@ -33,5 +33,15 @@ import Testing
         #expect(keys.activeKeys == [kept])
         #expect(limiter.usage(ofKey: gone.id) == nil)
         #expect(limiter.usage(ofKey: kept.id) != nil)
+
+        // From review: a request authenticated just before the refresh and admitted after it
+        // re-creates the revoked key's counts; the next refresh forgets them again.
+        let late = KeyLimiter.Limits(id: gone.id, name: gone.name, requestsPerMinute: 60)
+        _ = try await limiter.admit(late, estimatedTokens: 1, estimatedCostUSD: 0).get()
+        #expect(limiter.usage(ofKey: gone.id) != nil)
+        _ = try await store.create(name: "other")
+        await keys.refreshIfChanged()
+        #expect(limiter.usage(ofKey: gone.id) == nil)
+        #expect(limiter.usage(ofKey: kept.id) != nil)
     }
 }
